@@ -1,0 +1,103 @@
+"""Checks made once, at the public boundary.
+
+Every message names the argument, the value received and what was expected, so that the command
+line can print it as one clear line.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def as_dtype(dtype) -> np.dtype:
+    """Return the NumPy dtype for ``'float32'``/``'float64'`` (or the types themselves)."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.type not in (np.float32, np.float64):
+        raise ValueError(f"'dtype' must be 'float32' or 'float64', got {dtype!r}")
+    return resolved
+
+
+def check_real(value, name: str, *, low=None, high=None, low_open=False, high_open=False) -> float:
+    """Return ``value`` as a float after checking it is a real number within the given bounds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name!r} must be a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name!r} must be finite, got {value!r}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(f"{name!r} must be a float in {left}{lo}, {hi}{right}, got {value!r}")
+    return value
+
+
+def check_int(value, name: str, *, low=None) -> int:
+    """Return ``value`` as an int after checking it is an integer ``>= low``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name!r} must be an integer, got {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name!r} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def check_matrix(X, name: str, dtype, *, n_columns: int | None = None) -> np.ndarray:
+    """Return ``X`` as a 2-D, finite array of ``dtype``; a 1-D array is refused, not reshaped.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not numeric, not 2-D, empty, has the wrong number of columns or holds
+        NaN or infinity.
+    """
+    try:
+        array = np.asarray(X, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name!r} must be a numeric array, got {type(X).__name__}: {error}")
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name!r} must be a 2-D array of shape (n_samples, n_features), "
+            f"got an array of shape {array.shape}"
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"{name!r} must hold at least one sample, got shape {array.shape}")
+    if n_columns is not None and array.shape[1] != n_columns:
+        raise ValueError(
+            f"{name!r} must have {n_columns} columns, got an array of shape {array.shape}"
+        )
+    check_finite(array, name)
+    return array
+
+
+def check_finite(array: np.ndarray, name: str) -> None:
+    """Raise ``ValueError`` naming the first non-finite entry of ``array``."""
+    if not np.isfinite(array).all():
+        position = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(
+            f"{name!r} must hold only finite values, got {array[position]} at index {position}"
+        )
+
+
+def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray | None:
+    """Return sample weights as a 1-D array of length ``n_samples`` (or None), each >= 0."""
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight, dtype=dtype)
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"'sample_weight' must have shape ({n_samples},), got shape {weights.shape}"
+        )
+    check_finite(weights, "sample_weight")
+    if (weights < 0).any():
+        raise ValueError(f"'sample_weight' must be >= 0, got {weights.min()}")
+    return weights

@@ -1,0 +1,223 @@
+"""Activation functions, each with its derivative beside it.
+
+An :class:`Activation` maps net inputs ``Z`` to outputs ``A = f(Z)``. Its ``derivative(Z, A)``
+gives ``dA/dZ`` element by element (sigmoid reads it from ``A``, GELU from ``Z``). Softmax is the
+one activation whose Jacobian is not diagonal; its ``backward`` applies the full Jacobian.
+
+Every function is stable for large ``|z|``: sigmoid is split by sign, softplus uses
+``logaddexp``, softmax is shifted by its row maximum. No overflow warnings, no NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._registry import lookup
+from ._validation import check_real
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function ``a = f(z)`` and its derivative.
+
+    Parameters
+    ----------
+    name : str
+        The registry name (``'sigmoid'``, ``'leaky_relu'``, ...).
+    forward : callable ``(Z, out) -> A``
+        ``A = f(Z)``; writes into ``out`` when given.
+    derivative : callable ``(Z, A) -> dA/dZ``
+        The elementwise derivative, evaluated from the net input and/or the output.
+    params : dict
+        Hyperparameters such as the leaky-ReLU slope; part of the activation's identity.
+    elementwise : bool
+        False for softmax, whose output at one unit depends on the whole row.
+    """
+
+    name: str
+    forward: Callable[[Array, Array | None], Array]
+    derivative: Callable[[Array, Array], Array]
+    params: dict = field(default_factory=dict)
+    elementwise: bool = True
+
+    def __call__(self, Z: Array) -> Array:
+        return self.forward(Z, None)
+
+    def backward(self, grad: Array, Z: Array, A: Array, out: Array | None = None) -> Array:
+        """Return ``dE/dZ`` from ``grad = dE/dA``: ``grad * f'(Z)`` (softmax: ``J^T grad``)."""
+        if not self.elementwise:
+            return _softmax_backward(grad, A, out)
+        return np.multiply(grad, self.derivative(Z, A), out=out)
+
+    def config(self) -> dict:
+        """A JSON-ready description that :func:`get` turns back into this activation."""
+        return {"name": self.name, **self.params}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"Activation({self.name!r}{', ' + args if args else ''})"
+
+
+def _store(result: Array, out: Array | None) -> Array:
+    """Return ``result``, copied into ``out`` when a buffer is given."""
+    if out is None:
+        return result
+    np.copyto(out, result)
+    return out
+
+
+def _identity(Z, out):
+    return _store(Z.copy() if out is None else Z, out)
+
+
+def _sigmoid(Z, out):
+    # 1/(1+e^-z) for z >= 0 and e^z/(1+e^z) for z < 0: exp never sees a large positive argument.
+    # Z may be overwritten (out is Z), so the sign mask is taken first.
+    negative = Z < 0
+    E = np.exp(-np.abs(Z))
+    out = np.divide(1.0, 1.0 + E, out=out)
+    np.multiply(out, E, out=out, where=negative)
+    return out
+
+
+def _softmax(Z, out):
+    out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
+def _softmax_backward(grad, A, out):
+    # J^T g for J = diag(a) - a a^T:  dZ = a * (g - sum(g * a)).
+    inner = np.einsum("ij,ij->i", grad, A)[:, None]
+    out = np.subtract(grad, inner, out=out)
+    out *= A
+    return out
+
+
+def _erf(X):
+    try:
+        from scipy.special import erf
+    except ImportError:  # scipy is optional; math.erf is exact but runs per element
+        return np.vectorize(math.erf, otypes=[X.dtype])(X)
+    return erf(X)
+
+
+def _gelu(Z, out):
+    return np.multiply(0.5 * Z, 1.0 + _erf(Z / math.sqrt(2.0)), out=out)
+
+
+def _gelu_derivative(Z, A):
+    # d/dz [z * Phi(z)] = Phi(z) + z * phi(z)
+    cdf = 0.5 * (1.0 + _erf(Z / math.sqrt(2.0)))
+    pdf = np.exp(-0.5 * Z * Z) / math.sqrt(2.0 * math.pi)
+    return cdf + Z * pdf
+
+
+def identity() -> Activation:
+    """``f(z) = z``, ``f'(z) = 1``."""
+    return Activation("identity", _identity, lambda Z, A: np.ones_like(Z))
+
+
+def sigmoid() -> Activation:
+    """The logistic function ``f(z) = 1 / (1 + exp(-z))``, ``f'(z) = f(z) (1 - f(z))``."""
+    return Activation("sigmoid", _sigmoid, lambda Z, A: A * (1.0 - A))
+
+
+def tanh() -> Activation:
+    """``f(z) = tanh(z)``, ``f'(z) = 1 - f(z)^2``."""
+    return Activation("tanh", lambda Z, out: np.tanh(Z, out=out), lambda Z, A: 1.0 - A * A)
+
+
+def relu() -> Activation:
+    """``f(z) = max(z, 0)``, ``f'(z) = 1 if z > 0 else 0`` (0 at z = 0, as in PyTorch)."""
+    return Activation(
+        "relu",
+        lambda Z, out: np.maximum(Z, 0.0, out=out),
+        lambda Z, A: (Z > 0).astype(Z.dtype),
+    )
+
+
+def leaky_relu(slope: float = 0.01) -> Activation:
+    """``f(z) = z if z > 0 else slope * z``, ``f'(z) = 1 if z > 0 else slope``."""
+    slope = check_real(slope, "slope", low=0.0)
+    return Activation(
+        "leaky_relu",
+        lambda Z, out: _store(np.where(Z > 0, Z, Z * Z.dtype.type(slope)), out),
+        lambda Z, A: np.where(Z > 0, 1.0, slope).astype(Z.dtype),
+        {"slope": slope},
+    )
+
+
+def elu(alpha: float = 1.0) -> Activation:
+    """``f(z) = z if z > 0 else alpha (exp(z) - 1)``, ``f'(z) = 1 if z > 0 else f(z) + alpha``."""
+    alpha = check_real(alpha, "alpha", low=0.0)
+
+    def forward(Z, out):
+        negative_part = Z.dtype.type(alpha) * np.expm1(np.minimum(Z, 0.0))
+        return _store(np.where(Z > 0, Z, negative_part), out)
+
+    def derivative(Z, A):
+        return np.where(Z > 0, 1.0, A + alpha).astype(Z.dtype)
+
+    return Activation("elu", forward, derivative, {"alpha": alpha})
+
+
+def softplus() -> Activation:
+    """``f(z) = log(1 + exp(z))`` (via ``logaddexp``), ``f'(z) = sigmoid(z)``."""
+    return Activation(
+        "softplus",
+        lambda Z, out: np.logaddexp(0.0, Z, out=out),
+        lambda Z, A: _sigmoid(Z, None),
+    )
+
+
+def softmax() -> Activation:
+    """``f(z)_k = exp(z_k) / sum_j exp(z_j)`` over each row; Jacobian ``diag(a) - a a^T``."""
+    # derivative() is the Jacobian's diagonal, used only to show a factor; backward uses all of J.
+    return Activation("softmax", _softmax, lambda Z, A: A * (1.0 - A), elementwise=False)
+
+
+def gelu() -> Activation:
+    """``f(z) = z Phi(z)`` with ``Phi`` the normal CDF (exact, erf form, as PyTorch's default)."""
+    return Activation("gelu", _gelu, _gelu_derivative)
+
+
+_REGISTRY: dict[str, Callable[..., Activation]] = {
+    "identity": identity,
+    "linear": identity,
+    "sigmoid": sigmoid,
+    "logistic": sigmoid,
+    "tanh": tanh,
+    "relu": relu,
+    "leaky_relu": leaky_relu,
+    "elu": elu,
+    "softplus": softplus,
+    "softmax": softmax,
+    "gelu": gelu,
+}
+
+NAMES = tuple(sorted(_REGISTRY))
+
+
+def get(spec) -> Activation:
+    """Return the activation named by ``spec``.
+
+    Parameters
+    ----------
+    spec : str, dict or Activation
+        A name such as ``'relu'``, a config such as ``{'name': 'leaky_relu', 'slope': 0.2}``,
+        or an :class:`Activation`, returned as it is.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the known ones.
+    """
+    return lookup(_REGISTRY, spec, "activation", Activation)

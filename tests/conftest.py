@@ -1,0 +1,30 @@
+"""Shared fixtures: the seed 001 network and random networks for gradient checks."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from golden import seed001
+
+
+def seed001_network(dtype="float64", **dense_options):
+    """The 2-2-2 sigmoid network of seed 001, built layer by layer with its given values."""
+    return cr.Network(
+        [
+            cr.Dense(2, 2, "sigmoid", W=seed001.W_HIDDEN, b=seed001.B_HIDDEN, **dense_options),
+            cr.Dense(2, 2, "sigmoid", W=seed001.W_OUTPUT, b=seed001.B_OUTPUT, **dense_options),
+        ],
+        loss="squared_error",
+        dtype=dtype,
+    )
+
+
+def randomize(network, rng, scale=0.5):
+    """Give every weight and bias a random value (non-zero biases keep ReLU units off their kink)."""
+    network.set_parameters(rng.normal(0.0, scale, network.n_params))
+    return network
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)

@@ -1,0 +1,103 @@
+"""Every activation: value, derivative (against finite differences), stability, registry."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import activations
+
+ELEMENTWISE = [name for name in activations.NAMES if name != "softmax"]
+
+# Reference formulas written independently of the implementation (math module, per element).
+REFERENCE = {
+    "identity": lambda z: z,
+    "linear": lambda z: z,
+    "sigmoid": lambda z: 1 / (1 + math.exp(-z)),
+    "logistic": lambda z: 1 / (1 + math.exp(-z)),
+    "tanh": math.tanh,
+    "relu": lambda z: max(z, 0.0),
+    "leaky_relu": lambda z: z if z > 0 else 0.01 * z,
+    "elu": lambda z: z if z > 0 else math.exp(z) - 1,
+    "softplus": lambda z: math.log(1 + math.exp(z)),
+    "gelu": lambda z: 0.5 * z * (1 + math.erf(z / math.sqrt(2))),
+}
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_values_match_reference_formulas(name):
+    z = np.linspace(-4, 4, 41)
+    expected = [REFERENCE[name](v) for v in z]
+    np.testing.assert_allclose(activations.get(name)(z[None, :])[0], expected, rtol=1e-14,
+                               atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_derivative_matches_central_differences(name):
+    z = np.linspace(-3, 3, 37) + 0.013  # keeps clear of the kinks at 0
+    f = activations.get(name)
+    h = 1e-6
+    numeric = (f((z + h)[None])[0] - f((z - h)[None])[0]) / (2 * h)
+    analytic = f.derivative(z, f(z[None])[0])
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-7, atol=1e-9)
+
+
+def test_softmax_rows_sum_to_one_and_backward_is_the_jacobian():
+    f = activations.get("softmax")
+    z = np.array([[0.3, -1.2, 2.0]])
+    a = f(z)
+    assert a.sum() == pytest.approx(1.0, abs=1e-15)
+    jacobian = np.diag(a[0]) - np.outer(a[0], a[0])
+    g = np.array([[0.5, -0.25, 2.0]])
+    np.testing.assert_allclose(f.backward(g, z, a), g @ jacobian, rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", activations.NAMES)
+def test_stable_at_large_magnitude(name):
+    f = activations.get(name)
+    z = np.array([[-1000.0, -50.0, 0.0, 50.0, 1000.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = f(z)
+        d = f.backward(np.ones_like(z), z, a)
+    assert np.isfinite(a).all() and np.isfinite(d).all()
+
+
+def test_sigmoid_limits_are_exact():
+    a = activations.get("sigmoid")(np.array([[-1000.0, 1000.0]]))
+    assert a[0, 0] == 0.0 and a[0, 1] == 1.0
+
+
+def test_relu_derivative_is_zero_at_zero_like_pytorch():
+    f = activations.get("relu")
+    assert f.derivative(np.array([0.0]), np.array([0.0]))[0] == 0.0
+
+
+def test_leaky_relu_slope_and_elu_alpha_are_settable():
+    leaky = activations.get({"name": "leaky_relu", "slope": 0.2})
+    assert leaky(np.array([[-1.0]]))[0, 0] == pytest.approx(-0.2)
+    assert activations.leaky_relu().params == {"slope": 0.01}
+    elu = activations.elu(alpha=2.0)
+    assert elu(np.array([[-1.0]]))[0, 0] == pytest.approx(2 * (math.exp(-1) - 1))
+
+
+def test_aliases_point_to_the_same_function():
+    assert activations.get("logistic").name == "sigmoid"
+
+
+def test_unknown_name_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown activation 'relux'; known: .*sigmoid"):
+        cr.Dense(2, 2, "relux")
+
+
+def test_bad_parameter_is_named():
+    with pytest.raises(ValueError, match="slope"):
+        activations.get({"name": "leaky_relu", "slope": -1})
+
+
+def test_float32_in_float32_out():
+    for name in activations.NAMES:
+        z = np.ones((2, 3), dtype=np.float32)
+        assert activations.get(name)(z).dtype == np.float32, name
