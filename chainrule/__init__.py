@@ -1,21 +1,36 @@
 """chainrule: backpropagation for multilayer perceptrons, from scratch on NumPy."""
 
-from . import activations, initializers, losses
+from . import activations, initializers, losses, metrics, optim, schedules
+from .callbacks import Callback, EarlyStopping, History, LambdaCallback
 from .gradcheck import GradcheckResult, gradcheck
+from .io import ModelFileError, load, save
 from .layers import Dense, Dropout
 from .network import MLP, Network
+from .train import TrainingDivergedWarning, TrainingInterruptedWarning
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MLP",
+    "Callback",
     "Dense",
     "Dropout",
+    "EarlyStopping",
     "GradcheckResult",
-    "MLP",
+    "History",
+    "LambdaCallback",
+    "ModelFileError",
     "Network",
+    "TrainingDivergedWarning",
+    "TrainingInterruptedWarning",
+    "__version__",
     "activations",
     "gradcheck",
     "initializers",
+    "load",
     "losses",
-    "__version__",
+    "metrics",
+    "optim",
+    "save",
+    "schedules",
 ]

@@ -63,7 +63,9 @@ def check_matrix(X, name: str, dtype, *, n_columns: int | None = None) -> np.nda
     try:
         array = np.asarray(X, dtype=dtype)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{name!r} must be a numeric array, got {type(X).__name__}: {error}")
+        raise ValueError(
+            f"{name!r} must be a numeric array, got {type(X).__name__}: {error}"
+        ) from None
     if array.ndim != 2:
         raise ValueError(
             f"{name!r} must be a 2-D array of shape (n_samples, n_features), "

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activations
-from . import initializers
+from . import activations, initializers
 from ._validation import check_int, check_real
 
 Array = np.ndarray

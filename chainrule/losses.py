@@ -108,7 +108,7 @@ def huber(delta: float = 1.0) -> Loss:
 
     def value(Y, T, Z):
         R = np.abs(Y - T)
-        return np.mean(np.where(R <= delta, 0.5 * R * R, delta * (R - 0.5 * delta)), axis=1)
+        return np.mean(np.where(delta >= R, 0.5 * R * R, delta * (R - 0.5 * delta)), axis=1)
 
     return Loss(
         "huber",
@@ -230,10 +230,9 @@ def prepare_targets(loss: Loss, T, n_samples: int, n_outputs: int, dtype) -> Arr
 
 
 def _one_hot(labels: Array, n_classes: int, dtype) -> Array:
-    if labels.dtype.kind == "f":
-        if not np.isfinite(labels).all() or (labels != np.round(labels)).any():
-            bad = labels[~np.isfinite(labels) | (labels != np.round(labels))][0]
-            raise ValueError(f"'T' class labels must be integers, got {bad}")
+    not_integer = ~np.isfinite(labels) | (labels != np.round(labels))
+    if labels.dtype.kind == "f" and not_integer.any():
+        raise ValueError(f"'T' class labels must be integers, got {labels[not_integer][0]}")
     bad = (labels < 0) | (labels >= n_classes)
     if bad.any():
         raise ValueError(

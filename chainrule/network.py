@@ -190,7 +190,8 @@ class Network:
         Y = output.activation.forward(Z, None)
         return self._data_loss(Y, T, Z, weights) + self._penalty()
 
-    def loss_and_gradients(self, X, T, sample_weight=None) -> tuple[float, list[tuple[Array, Array]]]:
+    def loss_and_gradients(self, X, T,
+                           sample_weight=None) -> tuple[float, list[tuple[Array, Array]]]:
         """Return the loss and, for each Dense layer, copies of ``(dW, db)``.
 
         Same arguments as :meth:`loss`. Gradients have the shapes of ``W`` and ``b`` and the
@@ -232,6 +233,60 @@ class Network:
                         layer.dW += self.l1 * np.sign(layer.W)
             value += self._penalty()
         return value
+
+    def fit(self, X, T, **options):
+        """Train the network; return a :class:`History` of per-epoch records.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        T : array-like of shape (n_samples, n_outputs)
+            As in :meth:`loss` (class labels allowed with ``cross_entropy``).
+        optimizer : str or optimizer, default='adam'
+            An instance from :mod:`chainrule.optim` (``SGD(lr=0.1, momentum=0.9)``, ``Adam()``,
+            ``LBFGS()``...) or a name with default settings.
+        epochs : int, default=10
+        batch_size : int or None, default=32
+            ``1`` is per-sample learning (the textbooks'); ``None`` is the full batch. A batch
+            larger than the data is the full batch.
+        shuffle : bool, default=True
+        validation_split : float in [0, 1), default=0
+            A shuffled (for classification, stratified) fraction held out for validation.
+        validation_data : tuple ``(X_val, T_val[, sample_weight_val])``, optional
+            Takes precedence over ``validation_split``.
+        sample_weight : array-like of shape (n_samples,), optional
+        class_weight : dict ``{class index: weight}`` or 'balanced', optional
+        metrics : list of str, optional
+            Recorded per epoch on the training batches and the validation data:
+            ``'accuracy'``, ``'mse'``, ``'mae'``, ``'r2'``.
+        schedule : str or Schedule, optional
+            A learning-rate schedule from :mod:`chainrule.schedules`, evaluated every epoch.
+        callbacks : list of Callback, optional
+        early_stopping : bool or EarlyStopping, default=False
+            True monitors ``val_loss`` (``loss`` without validation) with patience 5 and puts
+            back the best epoch's parameters.
+        verbose : {0, 1, 2}, default=1
+            0 silent, 1 a live progress display, 2 one line every ``log_every`` epochs (stderr).
+        log_every : int, default=1
+        checkpoint : str or os.PathLike, optional
+            Write a checkpoint there every ``checkpoint_every`` epochs (atomically).
+        checkpoint_every : int, default=1
+        resume_from : str or os.PathLike, optional
+            Continue from a checkpoint up to ``epochs`` in total: the result is identical, bit
+            for bit, to an uninterrupted run with the same seed.
+        seed : int, optional
+            Seeds the validation split, shuffling and dropout (default: the network's seed).
+
+        Returns
+        -------
+        History
+            Also kept as ``network.history``. A loss that turns NaN or infinite stops training
+            with a :class:`~chainrule.train.TrainingDivergedWarning`, keeps the parameters from
+            the end of the last good epoch and sets ``history.stop_reason``.
+        """
+        from .train import fit  # the loop sits above the network in the module order
+
+        return fit(self, X, T, **options)
 
     # -- parameters ----------------------------------------------------------------------------
     def set_parameters(self, values) -> None:

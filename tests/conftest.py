@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from golden import seed001
 
 import chainrule as cr
-from golden import seed001
 
 
 def seed001_network(dtype="float64", **dense_options):
@@ -20,7 +20,7 @@ def seed001_network(dtype="float64", **dense_options):
 
 
 def randomize(network, rng, scale=0.5):
-    """Give every weight and bias a random value (non-zero biases keep ReLU units off their kink)."""
+    """Give every weight and bias a random value (non-zero biases keep ReLU off its kink)."""
     network.set_parameters(rng.normal(0.0, scale, network.n_params))
     return network
 

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from conftest import randomize, seed001_network
+from golden import seed001
 
 import chainrule as cr
 from chainrule import activations
-from conftest import randomize, seed001_network
-from golden import seed001
 
 HIDDEN = sorted({activations.get(name).name for name in activations.NAMES} - {"softmax"})
 # (output activation, loss): every pairing that makes sense.

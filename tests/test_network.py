@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-
-import chainrule as cr
 from conftest import seed001_network
 from golden import seed001
+
+import chainrule as cr
 
 # Map the seed's names onto (layer, array, index) in chainrule's layout (W[i, j]: i -> j).
 PARAMETER_PLACES = {

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from conftest import randomize
 
 import chainrule as cr
-from conftest import randomize
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -1,0 +1,166 @@
+"""Callbacks: objects the training loop sends events to, as in Keras.
+
+Events, each with a ``logs`` dict: ``on_train_begin``, ``on_epoch_begin(epoch)``,
+``on_batch_end(batch)`` (logs: ``size``, ``loss``), ``on_epoch_end(epoch)`` (logs: ``loss``,
+metrics, ``val_*``, ``lr``, ``seconds``) and ``on_train_end``. A callback sees the network as
+``self.network`` and stops training by setting ``self.network.stop_training = True``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._validation import check_int, check_real
+
+
+class Callback:
+    """Base class: every event does nothing."""
+
+    network = None
+
+    def set_network(self, network) -> None:
+        self.network = network
+
+    def on_train_begin(self, logs: dict) -> None: ...
+
+    def on_epoch_begin(self, epoch: int, logs: dict) -> None: ...
+
+    def on_batch_end(self, batch: int, logs: dict) -> None: ...
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None: ...
+
+    def on_train_end(self, logs: dict) -> None: ...
+
+    def state_dict(self) -> dict:
+        """What a checkpoint must keep for a resumed run to continue identically."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict`."""
+
+
+class History(Callback):
+    """Per-epoch records: ``history.history['loss']``, ``['val_loss']``, ``['accuracy']``,
+    ``['lr']``, ``['seconds']``...; ``history.epoch`` lists the epoch numbers and
+    ``history.stop_reason`` says why training ended early (or is None)."""
+
+    def __init__(self):
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.stop_reason: str | None = None
+
+    def on_epoch_end(self, epoch, logs):
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def to_dict(self) -> dict:
+        return {"history": self.history, "epoch": self.epoch, "stop_reason": self.stop_reason}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> History:
+        history = cls()
+        history.history = {k: [float(v) for v in values] for k, values in data["history"].items()}
+        history.epoch = [int(e) for e in data["epoch"]]
+        history.stop_reason = data.get("stop_reason")
+        return history
+
+    state_dict = to_dict
+
+    def load_state_dict(self, state):
+        restored = History.from_dict(state)
+        self.history, self.epoch, self.stop_reason = (restored.history, restored.epoch,
+                                                      restored.stop_reason)
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience``
+    epochs; optionally put back the parameters of the best epoch.
+
+    Parameters
+    ----------
+    monitor : str, default='val_loss'
+        Any recorded key; ``'val_loss'`` falls back to ``'loss'`` when there is no validation.
+    min_delta : float, default=0
+    patience : int, default=5
+    mode : {'auto', 'min', 'max'}
+        'auto' maximises accuracy and r2 and minimises everything else.
+    restore_best_weights : bool, default=True
+    """
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 5,
+                 mode: str = "auto", restore_best_weights: bool = True):
+        self.monitor = monitor
+        self.min_delta = check_real(min_delta, "min_delta", low=0.0)
+        self.patience = check_int(patience, "patience", low=0)
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"'mode' must be 'auto', 'min' or 'max', got {mode!r}")
+        self.mode = mode
+        self.restore_best_weights = bool(restore_best_weights)
+        self._reset()
+
+    def _reset(self):
+        self.best = math.inf
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self.best_parameters: np.ndarray | None = None
+        self.stopped_epoch: int | None = None
+
+    def on_train_begin(self, logs):
+        if self.best_epoch is None:  # a resumed run keeps the state it was saved with
+            self._reset()
+
+    def _score(self, logs) -> float | None:
+        key = self.monitor
+        if key not in logs and key.startswith("val_") and key[4:] in logs:
+            key = key[4:]
+        if key not in logs:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which is not recorded; "
+                             f"recorded: {', '.join(sorted(logs))}")
+        maximise = self.mode == "max" or (self.mode == "auto" and
+                                          key.split("_")[-1] in ("accuracy", "r2"))
+        return -logs[key] if maximise else logs[key]
+
+    def on_epoch_end(self, epoch, logs):
+        score = self._score(logs)
+        if score < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = score, epoch, 0
+            if self.restore_best_weights:
+                self.best_parameters = self.network.parameters.copy()
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.network.stop_training = True
+            self.network.stop_reason = (f"early stopping: {self.monitor} did not improve for "
+                                        f"{self.patience + 1} epochs after epoch {self.best_epoch}")
+
+    def on_train_end(self, logs):
+        if self.restore_best_weights and self.best_parameters is not None:
+            self.network.parameters[...] = self.best_parameters
+
+    def state_dict(self):
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                "best_parameters": self.best_parameters}
+
+    def load_state_dict(self, state):
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
+        self.best_parameters = state["best_parameters"]
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
+
+    def __init__(self, **events):
+        for name, function in events.items():
+            if not name.startswith("on_") or not hasattr(Callback, name):
+                raise ValueError(f"unknown callback event {name!r}")
+            setattr(self, name, function)

@@ -1,0 +1,119 @@
+"""Metrics accumulated batch by batch: ``accuracy``, ``mse``, ``mae``, ``r2``.
+
+Each metric is updated with ``(Y, T, weights)`` for one batch and reports the value over every
+sample seen since :meth:`Metric.reset`, weighted by the sample weights when given. Targets have
+the outputs' shape (class labels already turned into one-hot rows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Array = np.ndarray
+
+
+class Metric:
+    """Base class: subclasses accumulate sums in :meth:`update` and combine them in
+    :meth:`result`."""
+
+    name = ""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self._sums: dict[str, Array | float] = {}
+
+    def _add(self, **terms) -> None:
+        for key, value in terms.items():
+            self._sums[key] = self._sums.get(key, 0.0) + value
+
+    def update(self, Y: Array, T: Array, weights: Array | None = None) -> None:
+        raise NotImplementedError
+
+    def result(self) -> float:
+        raise NotImplementedError
+
+
+def _weights(weights, n):
+    return np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+
+
+class Accuracy(Metric):
+    """The fraction of samples whose predicted class equals the target class: the arg-max over
+    outputs, or ``y >= 0.5`` for a single (sigmoid) output."""
+
+    name = "accuracy"
+
+    def update(self, Y, T, weights=None):
+        if Y.shape[1] == 1:
+            correct = (Y[:, 0] >= 0.5) == (T[:, 0] >= 0.5)
+        else:
+            correct = Y.argmax(axis=1) == T.argmax(axis=1)
+        w = _weights(weights, Y.shape[0])
+        self._add(correct=float(np.dot(w, correct)), total=float(w.sum()))
+
+    def result(self):
+        return self._sums["correct"] / self._sums["total"]
+
+
+class MeanSquaredError(Metric):
+    """``mean (y - t)^2`` over samples and outputs."""
+
+    name = "mse"
+
+    def update(self, Y, T, weights=None):
+        w = _weights(weights, Y.shape[0])
+        per_sample = np.mean((Y.astype(np.float64) - T) ** 2, axis=1)
+        self._add(total=float(np.dot(w, per_sample)), count=float(w.sum()))
+
+    def result(self):
+        return self._sums["total"] / self._sums["count"]
+
+
+class MeanAbsoluteError(Metric):
+    """``mean |y - t|`` over samples and outputs."""
+
+    name = "mae"
+
+    def update(self, Y, T, weights=None):
+        w = _weights(weights, Y.shape[0])
+        per_sample = np.mean(np.abs(Y.astype(np.float64) - T), axis=1)
+        self._add(total=float(np.dot(w, per_sample)), count=float(w.sum()))
+
+    def result(self):
+        return self._sums["total"] / self._sums["count"]
+
+
+class R2(Metric):
+    """The coefficient of determination ``1 - SS_res / SS_tot`` per output, averaged over the
+    outputs (scikit-learn's ``r2_score`` with ``'uniform_average'``)."""
+
+    name = "r2"
+
+    def update(self, Y, T, weights=None):
+        w = _weights(weights, Y.shape[0])[:, None]
+        T = T.astype(np.float64)
+        self._add(residual=(w * (Y - T) ** 2).sum(axis=0), t=(w * T).sum(axis=0),
+                  t2=(w * T * T).sum(axis=0), count=float(w.sum()))
+
+    def result(self):
+        s = self._sums
+        total = s["t2"] - s["t"] ** 2 / s["count"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scores = np.where(total > 0, 1.0 - s["residual"] / np.where(total > 0, total, 1.0),
+                              np.where(s["residual"] > 0, 0.0, 1.0))
+        return float(scores.mean())
+
+
+_REGISTRY = {"accuracy": Accuracy, "acc": Accuracy, "mse": MeanSquaredError,
+             "mae": MeanAbsoluteError, "r2": R2}
+
+
+def get(name) -> Metric:
+    """A fresh metric by name (``'accuracy'``, ``'mse'``, ``'mae'``, ``'r2'``) or instance."""
+    if isinstance(name, Metric):
+        return name
+    if not isinstance(name, str) or name.lower() not in _REGISTRY:
+        raise ValueError(f"unknown metric {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name.lower()]()

@@ -1,0 +1,92 @@
+"""Training progress on the terminal (stderr), as callbacks: a live bar or one line per epoch.
+
+The live bar redraws at most ten times a second from rich's own refresh thread; the training
+loop only updates counters, so the display costs the loop next to nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from .callbacks import Callback
+
+
+def format_logs(logs: dict, keys=None) -> str:
+    """``'loss 0.1234  val_loss 0.2345  accuracy 0.9800'`` from an epoch's logs."""
+    shown = [k for k in logs if k not in ("seconds", "lr", "size")] if keys is None else keys
+    return "  ".join(f"{key} {logs[key]:.4g}" for key in shown if key in logs)
+
+
+class EpochLogger(Callback):
+    """One line per epoch (or every ``every`` epochs, and the last): epoch, metrics, time."""
+
+    def __init__(self, every: int = 1, stream=None):
+        self.every = max(1, int(every))
+        self.stream = stream
+
+    def on_train_begin(self, logs):
+        self.epochs = logs.get("epochs")
+
+    def on_epoch_end(self, epoch, logs):
+        last = self.epochs is not None and epoch + 1 == self.epochs
+        if (epoch + 1) % self.every and not last and not self.network.stop_training:
+            return
+        stream = self.stream or sys.stderr
+        print(f"epoch {epoch + 1}/{self.epochs}  {format_logs(logs)}  "
+              f"lr {logs.get('lr', 0):.3g}  {logs.get('seconds', 0):.2f}s", file=stream)
+
+
+class ProgressBar(Callback):
+    """A live display: an epoch bar and a batch bar with loss, validation metrics, samples per
+    second and the time left (rich)."""
+
+    def __init__(self, stream=None):
+        self.stream = stream
+        self._progress = None
+
+    def on_train_begin(self, logs):
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        console = Console(file=self.stream or sys.stderr)
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
+            console=console, refresh_per_second=10, transient=False,
+        )
+        self._progress.start()
+        first = logs.get("initial_epoch", 0)
+        self._epochs = self._progress.add_task("epochs", total=logs["epochs"], completed=first,
+                                               info="")
+        self._batches = self._progress.add_task("batches", total=logs["batches"], info="")
+        self._seen = 0
+        self._loss_sum = 0.0
+        self._start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs):
+        self._progress.reset(self._batches, total=self._progress.tasks[self._batches].total,
+                             info="")
+        self._seen, self._loss_sum, self._start = 0, 0.0, time.perf_counter()
+
+    def on_batch_end(self, batch, logs):
+        self._seen += logs["size"]
+        self._loss_sum += logs["loss"] * logs["size"]
+        elapsed = max(time.perf_counter() - self._start, 1e-9)
+        self._progress.update(self._batches, completed=batch + 1,
+                              info=f"loss {self._loss_sum / self._seen:.4g}  "
+                                   f"{self._seen / elapsed:,.0f} samples/s")
+
+    def on_epoch_end(self, epoch, logs):
+        self._progress.update(self._epochs, completed=epoch + 1, info=format_logs(logs))
+
+    def on_train_end(self, logs):
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None

@@ -1,0 +1,270 @@
+"""The fit loop: batches, shuffling, validation, schedules, callbacks, checkpoints.
+
+The loop never prints; it sends events to callbacks (History, EarlyStopping, the progress
+display). All randomness (validation split, shuffling, dropout) comes from generators spawned
+from one seed, so the same seed and data give the same parameters, bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+import numpy as np
+
+from . import metrics as metrics_module
+from . import optim, schedules
+from ._validation import check_int, check_real
+from .callbacks import Callback, EarlyStopping, History
+from .checkpoint import load_checkpoint, save_checkpoint
+from .layers import Dropout
+from .progress import EpochLogger, ProgressBar
+
+Array = np.ndarray
+
+
+class TrainingDivergedWarning(UserWarning):
+    """The loss became NaN or infinite; training stopped and kept the last good parameters."""
+
+
+class TrainingInterruptedWarning(UserWarning):
+    """Training was interrupted (Ctrl-C); the parameters are those of the last finished step."""
+
+
+def _has_classes(network) -> bool:
+    """True for single-label classification: softmax + cross-entropy, or one sigmoid output."""
+    name = network.loss_function.name
+    return name == "cross_entropy" or (name == "binary_cross_entropy" and network.n_outputs == 1)
+
+
+def _class_of(network, T: Array) -> Array:
+    if network.loss_function.name == "cross_entropy":
+        return T.argmax(axis=1)
+    if network.loss_function.name == "binary_cross_entropy" and T.shape[1] == 1:
+        return (T[:, 0] >= 0.5).astype(np.intp)
+    raise ValueError("'class_weight' needs a cross_entropy network or a single-output "
+                     f"binary_cross_entropy network, got loss {network.loss_function.name!r} "
+                     f"with {T.shape[1]} outputs")
+
+
+def _apply_class_weight(network, T: Array, weights: Array | None, class_weight) -> Array | None:
+    """Multiply each sample's weight by its class's weight (a dict, or ``'balanced'``:
+    ``n_samples / (n_classes * count_c)``, as scikit-learn)."""
+    if class_weight is None:
+        return weights
+    classes = _class_of(network, T)
+    n_classes = max(T.shape[1], 2)
+    if class_weight == "balanced":
+        counts = np.bincount(classes, minlength=n_classes).astype(np.float64)
+        table = np.where(counts > 0, len(classes) / (n_classes * np.maximum(counts, 1)), 0.0)
+    elif isinstance(class_weight, dict):
+        table = np.ones(n_classes)
+        for label, value in class_weight.items():
+            if not isinstance(label, (int, np.integer)) or not 0 <= label < n_classes:
+                raise ValueError(f"'class_weight' keys must be class indices in [0, {n_classes}),"
+                                 f" got {label!r}")
+            table[label] = check_real(value, f"class_weight[{label}]", low=0.0)
+    else:
+        raise ValueError(f"'class_weight' must be a dict or 'balanced', got {class_weight!r}")
+    per_sample = table[classes].astype(T.dtype)
+    return per_sample if weights is None else weights * per_sample
+
+
+def _split(network, T: Array, fraction: float, rng: np.random.Generator):
+    """Shuffled (for classification, stratified) train and validation indices."""
+    n = T.shape[0]
+    if _has_classes(network):
+        classes = _class_of(network, T)
+        validation = []
+        for label in np.unique(classes):
+            members = rng.permutation(np.flatnonzero(classes == label))
+            validation.append(members[:int(round(fraction * members.size))])
+        validation = np.sort(np.concatenate(validation))
+    else:
+        validation = np.sort(rng.permutation(n)[:int(round(fraction * n))])
+    if validation.size == 0 or validation.size == n:
+        raise ValueError(f"'validation_split'={fraction} leaves no samples for "
+                         f"{'validation' if validation.size == 0 else 'training'} with {n} rows")
+    train = np.setdiff1d(np.arange(n), validation, assume_unique=True)
+    return train, validation
+
+
+def _evaluate(network, X: Array, T: Array, weights, metric_names, prefix: str) -> dict:
+    A = X
+    for layer in network.layers[:-1]:
+        A = layer.forward(A)
+    output = network.layers[-1]
+    Z = A @ output.W + output.b
+    Y = output.activation.forward(Z, None)
+    logs = {f"{prefix}loss": network._data_loss(Y, T, Z, weights) + network._penalty()}
+    for name in metric_names:
+        metric = metrics_module.get(name)
+        metric.update(Y, T, weights)
+        logs[f"{prefix}{metric.name}"] = metric.result()
+    return logs
+
+
+class _Batches:
+    """Gathers shuffled batches into buffers allocated once (one per batch size)."""
+
+    def __init__(self, X, T, weights, batch_size):
+        self.X, self.T, self.weights, self.batch_size = X, T, weights, batch_size
+        self.n = X.shape[0]
+        self._buffers = {}
+
+    def _buffer(self, size):
+        if size not in self._buffers:
+            X, T, w = self.X, self.T, self.weights
+            self._buffers[size] = (np.empty((size, X.shape[1]), X.dtype),
+                                   np.empty((size, T.shape[1]), T.dtype),
+                                   None if w is None else np.empty(size, w.dtype))
+        return self._buffers[size]
+
+    def __call__(self, order: Array):
+        for start in range(0, self.n, self.batch_size):
+            index = order[start:start + self.batch_size]
+            Xb, Tb, wb = self._buffer(index.size)
+            np.take(self.X, index, axis=0, out=Xb)
+            np.take(self.T, index, axis=0, out=Tb)
+            if wb is not None:
+                np.take(self.weights, index, out=wb)
+            yield Xb, Tb, wb
+
+
+def _callbacks(callbacks, early_stopping, verbose, log_every) -> tuple[History, list[Callback]]:
+    history = History()
+    chain: list[Callback] = [history, *(callbacks or [])]
+    if early_stopping:
+        chain.append(early_stopping if isinstance(early_stopping, EarlyStopping)
+                     else EarlyStopping())
+    if verbose == 1:
+        chain.append(ProgressBar())
+    elif verbose == 2:
+        chain.append(EpochLogger(every=log_every))
+    elif verbose not in (0, False, None):
+        raise ValueError(f"'verbose' must be 0, 1 or 2, got {verbose!r}")
+    return history, chain
+
+
+def fit(network, X, T, *, optimizer="adam", epochs: int = 10, batch_size: int | None = 32,
+        shuffle: bool = True, validation_split: float = 0.0, validation_data=None,
+        sample_weight=None, class_weight=None, metrics=None, schedule=None, callbacks=None,
+        early_stopping=False, verbose: int = 1, log_every: int = 1, checkpoint=None,
+        checkpoint_every: int = 1, resume_from=None, seed: int | None = None) -> History:
+    """Train ``network`` on ``(X, T)``; see :meth:`chainrule.Network.fit` for the arguments."""
+    epochs = check_int(epochs, "epochs", low=1)
+    optimizer = optim.get(optimizer)
+    schedule = schedules.get(schedule)
+    metric_names = [metrics_module.get(name).name for name in (metrics or [])]
+    X, T, weights = network._prepare(X, T, sample_weight)
+    weights = _apply_class_weight(network, T, weights, class_weight)
+    resumed = load_checkpoint(resume_from, network, optimizer) if resume_from else None
+    seed_sequence = np.random.SeedSequence(
+        resumed["entropy"] if resumed else (seed if seed is not None else network.seed))
+    split_rng, train_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(2))
+
+    validation = None
+    if validation_data is not None:
+        X_val, T_val, *rest = validation_data
+        validation = network._prepare(X_val, T_val, rest[0] if rest else None)
+    elif validation_split:
+        fraction = check_real(validation_split, "validation_split", low=0.0, high=1.0,
+                              high_open=True)
+        train_index, val_index = _split(network, T, fraction, split_rng)
+        validation = (X[val_index], T[val_index], None if weights is None else weights[val_index])
+        X, T = X[train_index], T[train_index]
+        weights = None if weights is None else weights[train_index]
+
+    if isinstance(optimizer, optim.LBFGS):
+        from .lbfgs import fit_lbfgs
+
+        history, chain = _callbacks(callbacks, early_stopping, verbose if verbose != 1 else 2,
+                                    log_every)
+        return fit_lbfgs(network, X, T, weights, optimizer, epochs, validation, metric_names,
+                         history, chain)
+
+    n = X.shape[0]
+    batch_size = n if batch_size is None else min(check_int(batch_size, "batch_size", low=1), n)
+    batches = _Batches(X, T, weights, batch_size)
+    history, chain = _callbacks(callbacks, early_stopping, verbose, log_every)
+    lr0 = optimizer.lr
+    first_epoch = 0
+    if resumed:
+        lr0, first_epoch = resumed["lr0"], resumed["epoch"] + 1
+        train_rng.bit_generator.state = resumed["rng_state"]
+        for callback in chain:
+            if type(callback).__name__ in resumed["callbacks"]:
+                callback.load_state_dict(resumed["callbacks"][type(callback).__name__])
+    dropout_rng = train_rng if any(isinstance(layer, Dropout) for layer in network.layers) else None
+    frozen = network.frozen
+    frozen_values = None if frozen is None else network.parameters[frozen].copy()
+    network.stop_training, network.stop_reason = False, None
+    for callback in chain:
+        callback.set_network(network)
+    begin = {"epochs": epochs, "batches": math.ceil(n / batch_size), "initial_epoch": first_epoch,
+             "samples": n}
+    for callback in chain:
+        callback.on_train_begin(begin)
+    last_good = network.parameters.copy()
+    params, grads = network.parameters, network.gradients
+    output = network.layers[-1]
+    epoch = first_epoch - 1
+    # A diverging loss overflows on its way to inf/NaN; the loop detects that and reports it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            for epoch in range(first_epoch, epochs):
+                started = time.perf_counter()
+                optimizer.lr = schedule(epoch, lr0, {"samples_seen": epoch * n,
+                                                     "history": history.history})
+                for callback in chain:
+                    callback.on_epoch_begin(epoch, {"lr": optimizer.lr})
+                running = [metrics_module.get(name) for name in metric_names]
+                total, count = 0.0, 0
+                order = train_rng.permutation(n) if shuffle else np.arange(n)
+                for batch, (Xb, Tb, wb) in enumerate(batches(order)):
+                    loss = network._forward_backward(Xb, Tb, wb, rng=dropout_rng)
+                    if not math.isfinite(loss):
+                        params[...] = last_good
+                        network.stop_training = True
+                        network.stop_reason = (
+                            f"training diverged in epoch {epoch + 1}: the loss became {loss}; the "
+                            f"parameters are those from the end of epoch {epoch}. Try a smaller "
+                            f"learning rate than {optimizer.lr:g}.")
+                        warnings.warn(network.stop_reason, TrainingDivergedWarning, stacklevel=3)
+                        break
+                    for metric in running:
+                        metric.update(output._cache[2], Tb, wb)
+                    optimizer.step(params, grads)
+                    if frozen is not None:
+                        params[frozen] = frozen_values
+                    total += loss * Xb.shape[0]
+                    count += Xb.shape[0]
+                    for callback in chain:
+                        callback.on_batch_end(batch, {"size": Xb.shape[0], "loss": loss})
+                if network.stop_training and count < n:
+                    break
+                logs = {"loss": total / count}
+                logs.update({metric.name: metric.result() for metric in running})
+                if validation is not None:
+                    logs.update(_evaluate(network, *validation, metric_names, "val_"))
+                logs["lr"] = optimizer.lr
+                logs["seconds"] = time.perf_counter() - started
+                for callback in chain:
+                    callback.on_epoch_end(epoch, logs)
+                last_good[...] = params
+                if checkpoint and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
+                    save_checkpoint(checkpoint, network, optimizer, lr0, epoch, train_rng,
+                                    seed_sequence.entropy, chain)
+                if network.stop_training:
+                    break
+        except KeyboardInterrupt:
+            network.stop_reason = f"interrupted during epoch {epoch + 1}"
+            warnings.warn(f"training {network.stop_reason}; the parameters are those of the last "
+                          "finished step", TrainingInterruptedWarning, stacklevel=3)
+        finally:
+            history.stop_reason = network.stop_reason
+            for callback in chain:
+                callback.on_train_end({})
+    network.history = history
+    return history

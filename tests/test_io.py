@@ -1,0 +1,94 @@
+"""Model files: round trip, atomic writes, and every kind of bad file."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import datasets
+
+
+@pytest.fixture
+def trained(tmp_path):
+    net = cr.MLP([2, 5, 2], activation="tanh", loss="cross_entropy", dropout=0.1, seed=0)
+    net.fit(datasets.moons().X, datasets.moons().y, epochs=2, verbose=0, metrics=["accuracy"])
+    return net
+
+
+def test_round_trip_keeps_everything(trained, tmp_path):
+    path = tmp_path / "model.npz"
+    cr.save(trained, path, metadata={"classes": ["a", "b"]})
+    loaded = cr.load(path)
+    assert np.array_equal(loaded.parameters, trained.parameters)
+    assert loaded.config() == trained.config()
+    assert loaded.history["accuracy"] == trained.history["accuracy"]
+    assert loaded.metadata == {"classes": ["a", "b"]}
+    X = datasets.moons().X
+    assert np.array_equal(loaded.predict(X), trained.predict(X))
+
+
+def test_no_pickle_and_a_json_header(trained, tmp_path):
+    path = tmp_path / "model.npz"
+    cr.save(trained, path)
+    with np.load(path, allow_pickle=False) as archive:
+        header = json.loads(archive["__header__"].tobytes())
+    assert header["format"] == "chainrule-model" and header["format_version"] == 1
+    assert header["chainrule_version"] == cr.__version__
+
+
+def test_a_failed_save_leaves_the_old_file_intact(trained, tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    cr.save(trained, path)
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        cr.save(trained, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]  # no temporary left behind
+
+
+def _rewrite_header(path, change):
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    header = json.loads(arrays["__header__"].tobytes())
+    change(header)
+    arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda p: p.write_bytes(p.read_bytes()[:200]), "not a readable chainrule model"),
+    (lambda p: p.write_text("hello"), "not a readable chainrule model"),
+    (lambda p: _rewrite_header(p, lambda h: h.update(format_version=99)),
+     "format version 99.*upgrade chainrule"),
+    (lambda p: _rewrite_header(p, lambda h: h.update(format="something")),
+     "holds 'something', expected a 'chainrule-model'"),
+    (lambda p: _rewrite_header(p, lambda h: h["config"]["layers"][0].update(n_out=7)),
+     "inconsistent model"),
+    (lambda p: np.savez(p, weights=np.zeros(3)), "no header"),
+])
+def test_bad_files_raise_model_file_error(trained, tmp_path, damage, message):
+    path = tmp_path / "model.npz"
+    cr.save(trained, path)
+    damage(path)
+    with pytest.raises(cr.ModelFileError, match=message):
+        cr.load(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(cr.ModelFileError, match="does not exist"):
+        cr.load(tmp_path / "nothing.npz")
+
+
+def test_pickled_objects_are_refused(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, __header__=np.array([{"format": "chainrule-model"}], dtype=object))
+    with pytest.raises(cr.ModelFileError):
+        cr.load(path)
+    assert zipfile.is_zipfile(path)

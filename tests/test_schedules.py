@@ -1,0 +1,45 @@
+"""Learning-rate schedules against their formulas."""
+
+import math
+
+import pytest
+
+from chainrule import schedules
+
+
+def test_constant_step_exponential():
+    assert schedules.get(None)(7, 0.1, {}) == 0.1
+    assert [schedules.StepDecay(2, 0.5)(e, 1.0, {}) for e in range(5)] == [1, 1, .5, .5, .25]
+    assert schedules.ExponentialDecay(0.9)(3, 2.0, {}) == pytest.approx(2.0 * 0.9 ** 3)
+
+
+def test_inverse_scaling_counts_samples_like_scikit_learn():
+    assert schedules.InverseScaling(0.5)(2, 0.1, {"samples_seen": 99}) == pytest.approx(0.01)
+
+
+def test_cosine_with_warmup():
+    cosine = schedules.Cosine(epochs=10, min_lr=0.0, warmup=2)
+    assert cosine(0, 1.0, {}) == 0.5 and cosine(1, 1.0, {}) == 1.0
+    assert cosine(2, 1.0, {}) == 1.0
+    assert cosine(6, 1.0, {}) == pytest.approx(0.5 * (1 + math.cos(math.pi * 4 / 8)))
+    assert cosine(10, 1.0, {}) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_reduce_on_plateau_divides_after_patience_epochs_without_improvement():
+    plateau = schedules.ReduceOnPlateau(factor=0.2, patience=2, tol=1e-4)
+    history = {"loss": [1.0, 0.5, 0.49995, 0.4999]}
+    assert plateau(4, 1.0, {"history": history}) == pytest.approx(0.2)
+    history["loss"] += [0.3, 0.3, 0.3]
+    assert plateau(7, 1.0, {"history": history}) == pytest.approx(0.04)
+
+
+def test_plateau_on_a_score_maximises():
+    plateau = schedules.get("plateau", monitor="val_accuracy", mode="max", patience=1)
+    assert plateau(3, 1.0, {"history": {"val_accuracy": [0.5, 0.6, 0.6]}}) == pytest.approx(0.2)
+
+
+def test_bad_schedules():
+    with pytest.raises(ValueError, match="unknown schedule 'linear'"):
+        schedules.get("linear")
+    with pytest.raises(ValueError, match="'warmup' must be < epochs=5, got 5"):
+        schedules.Cosine(epochs=5, warmup=5)

@@ -1,0 +1,285 @@
+"""The fit loop: learning, reproducibility, resume, early stopping, divergence, weights."""
+
+import numpy as np
+import pytest
+from conftest import seed001_network
+from golden import seed001
+
+import chainrule as cr
+from chainrule import datasets, optim
+from chainrule.train import _split
+
+
+def standardize(X):
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+class Recorder(cr.Callback):
+    """Keeps a copy of the parameters and logs at the end of every epoch."""
+
+    def __init__(self):
+        self.parameters, self.logs = [], []
+
+    def on_epoch_end(self, epoch, logs):
+        self.parameters.append(self.network.parameters.copy())
+        self.logs.append(dict(logs))
+
+
+def test_learns_xor_with_a_2_2_1_sigmoid_network():
+    data = datasets.xor()
+    net = cr.MLP([2, 2, 1], activation="sigmoid", output_activation="sigmoid",
+                 loss="squared_error", seed=3, dtype="float64")
+    history = net.fit(data.X, data.y, optimizer=optim.SGD(lr=2.0, momentum=0.9), epochs=2000,
+                      batch_size=4, verbose=0, metrics=["accuracy"])
+    assert history["accuracy"][-1] == 1.0
+    np.testing.assert_allclose(net.predict(data.X)[:, 0], data.y, atol=0.05)
+
+
+def test_learns_two_spirals():
+    data = datasets.spirals()
+    net = cr.MLP([2, 64, 64, 2], activation="tanh", loss="cross_entropy", seed=0)
+    net.fit(standardize(data.X), data.y, optimizer=optim.Adam(lr=0.01), epochs=300,
+            batch_size=32, verbose=0)
+    assert (net.predict(standardize(data.X)).argmax(axis=1) == data.y).mean() >= 0.98
+
+
+def test_learns_sin():
+    x = np.linspace(-3, 3, 200)[:, None]
+    net = cr.MLP([1, 32, 32, 1], activation="tanh", loss="mse", seed=0)
+    net.fit(x, np.sin(x), optimizer=optim.Adam(lr=0.01), epochs=800, verbose=0)
+    assert np.mean((net.predict(x) - np.sin(x)) ** 2) < 1e-3
+
+
+def test_digits_held_out_accuracy_at_least_97_percent():
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    from sklearn.model_selection import train_test_split
+
+    digits = sklearn_datasets.load_digits()
+    X_train, X_test, y_train, y_test = train_test_split(
+        digits.data / 16, digits.target, test_size=0.25, random_state=0, stratify=digits.target)
+    net = cr.MLP([64, 128, 10], loss="cross_entropy", seed=0)
+    net.fit(X_train, y_train, optimizer=optim.Adam(lr=0.003), epochs=60, verbose=0)
+    assert (net.predict(X_test).argmax(axis=1) == y_test).mean() >= 0.97
+
+
+def test_batch_size_one_is_the_seeds_per_sample_learning():
+    X = np.array([[0.05, 0.10], [0.30, -0.20]])
+    T = np.array([[0.01, 0.99], [0.50, 0.10]])
+    net = seed001_network()
+    net.fit(X, T, optimizer=optim.SGD(lr=0.5), epochs=2, batch_size=1, shuffle=False, verbose=0)
+    manual = seed001_network()
+    for _ in range(2):
+        for i in range(2):
+            manual.loss_and_gradients(X[i:i + 1], T[i:i + 1])
+            manual.parameters -= 0.5 * manual.gradients
+    np.testing.assert_array_equal(net.parameters, manual.parameters)
+
+
+def test_one_full_batch_sgd_epoch_is_seed001_update():
+    net = seed001_network()
+    net.fit(seed001.X, seed001.T, optimizer=optim.SGD(lr=seed001.ETA), epochs=1,
+            batch_size=None, verbose=0)
+    assert net.layers[1].W[1, 0] == pytest.approx(seed001.UPDATED["w7"], rel=1e-15)
+    assert net.loss(seed001.X, seed001.T) == pytest.approx(seed001.FORWARD_AFTER["E"], rel=1e-13)
+
+
+def _train(seed, **options):
+    data = datasets.moons()
+    net = cr.MLP([2, 16, 16, 2], loss="cross_entropy", dropout=0.2, seed=seed)
+    defaults = dict(optimizer=optim.Adam(lr=0.01), epochs=6, batch_size=16,
+                    validation_split=0.25, verbose=0)
+    history = net.fit(data.X, data.y, **{**defaults, **options})
+    return net, history
+
+
+def test_same_seed_gives_identical_parameters_bit_for_bit():
+    a, _ = _train(1)
+    b, _ = _train(1)
+    c, _ = _train(2)
+    assert np.array_equal(a.parameters, b.parameters)
+    assert not np.array_equal(a.parameters, c.parameters)
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    path = tmp_path / "state.npz"
+    whole, whole_history = _train(5, epochs=6, early_stopping=cr.EarlyStopping(patience=50))
+    _train(5, epochs=3, checkpoint=path, early_stopping=cr.EarlyStopping(patience=50))
+    resumed_net = cr.MLP([2, 16, 16, 2], loss="cross_entropy", dropout=0.2, seed=99)
+    data = datasets.moons()
+    history = resumed_net.fit(data.X, data.y, optimizer=optim.Adam(lr=0.01), epochs=6,
+                              batch_size=16, validation_split=0.25, verbose=0, resume_from=path,
+                              early_stopping=cr.EarlyStopping(patience=50))
+    assert np.array_equal(resumed_net.parameters, whole.parameters)
+    assert history["loss"] == whole_history["loss"] and len(history["loss"]) == 6
+
+
+def test_resume_refuses_another_architecture(tmp_path):
+    path = tmp_path / "state.npz"
+    _train(5, epochs=1, checkpoint=path)
+    other = cr.MLP([2, 8, 2], loss="cross_entropy")
+    with pytest.raises(cr.ModelFileError, match="another architecture"):
+        other.fit(datasets.moons().X, datasets.moons().y, epochs=2, verbose=0, resume_from=path)
+
+
+def test_early_stopping_restores_the_best_epoch():
+    recorder = Recorder()
+    data = datasets.moons(n_samples=200)
+    net = cr.MLP([2, 64, 64, 2], loss="cross_entropy", seed=0)
+    history = net.fit(data.X, data.y, optimizer=optim.Adam(lr=0.05), epochs=200,
+                      validation_split=0.3, early_stopping=cr.EarlyStopping(patience=3),
+                      callbacks=[recorder], verbose=0)
+    val = history["val_loss"]
+    assert len(val) < 200 and "early stopping" in history.stop_reason
+    best = int(np.argmin(val))
+    assert len(val) == best + 5  # patience 3: stops on the 4th epoch without improvement
+    assert np.array_equal(net.parameters, recorder.parameters[best])
+
+
+def test_early_stopping_can_monitor_a_metric():
+    stopper = cr.EarlyStopping(monitor="val_accuracy", patience=1)
+    net = cr.MLP([2, 8, 2], loss="cross_entropy", seed=0)
+    history = net.fit(datasets.moons().X, datasets.moons().y, epochs=50, validation_split=0.2,
+                      metrics=["accuracy"], early_stopping=stopper, verbose=0)
+    accuracy = history["val_accuracy"]
+    assert stopper.best == -max(accuracy)  # 'auto' maximises accuracy (stored negated)
+    assert len(accuracy) < 50 and max(accuracy[-2:]) <= max(accuracy[:-2])
+
+
+def test_divergence_stops_with_a_message_and_keeps_the_last_good_parameters():
+    recorder = Recorder()
+    x = np.linspace(-1, 1, 64)[:, None]
+    net = cr.MLP([1, 1], loss="mse", seed=0, dtype="float64")
+    with pytest.warns(cr.TrainingDivergedWarning, match=r"epoch \d+.*smaller learning rate"):
+        history = net.fit(x, 1e3 * x, optimizer=optim.SGD(lr=5.0), epochs=1000, batch_size=8,
+                          callbacks=[recorder], verbose=0)
+    assert "diverged" in history.stop_reason and len(recorder.parameters) > 10
+    assert np.isfinite(net.parameters).all()
+    assert np.array_equal(net.parameters, recorder.parameters[-1])
+    assert f"epoch {len(recorder.parameters) + 1}:" in history.stop_reason
+
+
+def test_ctrl_c_stops_cleanly_with_parameters_intact():
+    def interrupt(batch, logs):
+        if batch == 3:
+            raise KeyboardInterrupt
+
+    net = cr.MLP([2, 8, 2], loss="cross_entropy", seed=0)
+    with pytest.warns(cr.TrainingInterruptedWarning):
+        history = net.fit(datasets.moons().X, datasets.moons().y, epochs=5, verbose=0,
+                          callbacks=[cr.LambdaCallback(on_batch_end=interrupt)])
+    assert np.isfinite(net.parameters).all() and "interrupted" in history.stop_reason
+
+
+def test_a_callback_can_stop_training():
+    def stop(epoch, logs):
+        if epoch == 2:
+            stopper.network.stop_training = True
+
+    stopper = cr.LambdaCallback(on_epoch_end=stop)
+    history = cr.MLP([2, 4, 2], loss="cross_entropy").fit(
+        datasets.moons().X, datasets.moons().y, epochs=10, callbacks=[stopper], verbose=0)
+    assert history.epoch == [0, 1, 2]
+
+
+def test_validation_split_is_shuffled_and_stratified():
+    net = cr.MLP([2, 3], loss="cross_entropy")
+    labels = np.repeat([0, 1, 2], [50, 30, 20])
+    train, validation = _split(net, np.eye(3)[labels], 0.2, np.random.default_rng(0))
+    assert np.bincount(labels[validation]).tolist() == [10, 6, 4]
+    assert len(np.intersect1d(train, validation)) == 0 and len(train) + len(validation) == 100
+    assert not np.array_equal(validation, np.arange(80, 100))  # not simply the last rows
+
+
+def test_class_weight_equals_the_matching_sample_weight():
+    data = datasets.moons()
+    options = {"epochs": 3, "verbose": 0, "seed": 0}
+    a = cr.MLP([2, 4, 2], loss="cross_entropy", seed=0, dtype="float64")
+    a.fit(data.X, data.y, class_weight={0: 3.0, 1: 1.0}, optimizer=optim.SGD(lr=0.1), **options)
+    b = cr.MLP([2, 4, 2], loss="cross_entropy", seed=0, dtype="float64")
+    b.fit(data.X, data.y, sample_weight=np.where(data.y == 0, 3.0, 1.0),
+          optimizer=optim.SGD(lr=0.1), **options)
+    np.testing.assert_array_equal(a.parameters, b.parameters)
+
+
+def test_balanced_class_weight_evens_out_classes():
+    from chainrule.train import _apply_class_weight
+
+    net = cr.MLP([2, 2], loss="cross_entropy")
+    T = np.eye(2)[[0, 0, 0, 1]]
+    np.testing.assert_allclose(_apply_class_weight(net, T, None, "balanced"),
+                               [4 / 6, 4 / 6, 4 / 6, 2.0])
+
+
+def test_frozen_parameters_never_move():
+    net = seed001_network(train_biases=False)
+    biases = [layer.b.copy() for layer in net.dense_layers]
+    net.fit(seed001.X, seed001.T, optimizer=optim.AdamW(lr=0.1, weight_decay=0.5), epochs=5,
+            verbose=0)
+    for layer, before in zip(net.dense_layers, biases):
+        assert np.array_equal(layer.b, before)
+    assert net.layers[0].W[0, 0] != 0.15
+
+
+def test_dropout_is_off_at_predict_time_and_scales_when_training():
+    layer = cr.Dropout(0.5)
+    X = np.ones((1000, 10))
+    assert layer.forward(X) is X
+    dropped = layer.forward(X, keep=True, rng=np.random.default_rng(0))
+    assert set(np.unique(dropped)) == {0.0, 2.0}
+    assert dropped.mean() == pytest.approx(1.0, abs=0.03)
+
+
+def test_history_records_metrics_validation_lr_and_time():
+    history = cr.MLP([2, 8, 2], loss="cross_entropy", seed=0).fit(
+        datasets.moons().X, datasets.moons().y, epochs=3, validation_split=0.2,
+        metrics=["accuracy"], schedule=cr.schedules.StepDecay(step_size=1, gamma=0.5),
+        optimizer=optim.SGD(lr=0.2), verbose=0)
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr",
+                                    "seconds"}
+    assert history["lr"] == [0.2, 0.1, 0.05]
+
+
+def test_validation_metrics_match_an_independent_computation():
+    data = datasets.moons()
+    recorder = Recorder()
+    net = cr.MLP([2, 8, 2], loss="cross_entropy", seed=0, dtype="float64")
+    X_val, y_val = data.X[:50], data.y[:50]
+    net.fit(data.X[50:], data.y[50:], epochs=2, validation_data=(X_val, y_val),
+            metrics=["accuracy"], callbacks=[recorder], verbose=0)
+    Y = net.predict(X_val)
+    assert recorder.logs[-1]["val_accuracy"] == np.mean(Y.argmax(axis=1) == y_val)
+    assert recorder.logs[-1]["val_loss"] == pytest.approx(
+        -np.mean(np.log(Y[np.arange(50), y_val])), rel=1e-12)
+
+
+def test_verbose_two_prints_every_n_epochs(capsys):
+    cr.MLP([2, 4, 2], loss="cross_entropy").fit(datasets.moons().X, datasets.moons().y,
+                                                epochs=6, verbose=2, log_every=3)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split()[1] for line in lines] == ["3/6", "6/6"]
+
+
+def test_verbose_one_draws_a_progress_display(capsys):
+    cr.MLP([2, 4, 2], loss="cross_entropy").fit(datasets.moons().X, datasets.moons().y,
+                                                epochs=2, verbose=1)
+    assert "epochs" in capsys.readouterr().err
+
+
+def test_lbfgs_minimises_the_full_batch_loss():
+    pytest.importorskip("scipy")
+    x = np.linspace(-2, 2, 50)[:, None]
+    net = cr.MLP([1, 10, 1], activation="tanh", loss="mse", seed=0, dtype="float64")
+    history = net.fit(x, x ** 2, optimizer=optim.LBFGS(), epochs=300, verbose=0)
+    assert history["loss"][-1] < 1e-3 < history["loss"][0]
+    assert net.loss(x, x ** 2) == pytest.approx(history["loss"][-1], rel=1e-6)
+
+
+def test_bad_fit_arguments():
+    net = cr.MLP([2, 2], loss="cross_entropy")
+    X, y = datasets.moons().X, datasets.moons().y
+    with pytest.raises(ValueError, match="'epochs' must be an integer >= 1, got 0"):
+        net.fit(X, y, epochs=0)
+    with pytest.raises(ValueError, match="'verbose' must be 0, 1 or 2, got 5"):
+        net.fit(X, y, epochs=1, verbose=5)
+    with pytest.raises(ValueError, match="unknown metric 'f1'"):
+        net.fit(X, y, metrics=["f1"])
