@@ -2,6 +2,7 @@
 
 from . import activations, initializers, losses, metrics, optim, schedules
 from .callbacks import Callback, EarlyStopping, History, LambdaCallback
+from .explain import check, explain
 from .gradcheck import GradcheckResult, gradcheck
 from .io import ModelFileError, load, save
 from .layers import Dense, Dropout
@@ -25,6 +26,8 @@ __all__ = [
     "TrainingInterruptedWarning",
     "__version__",
     "activations",
+    "check",
+    "explain",
     "gradcheck",
     "initializers",
     "load",

@@ -1,0 +1,100 @@
+"""Worked examples: explain, check and draw backpropagation step by step.
+
+>>> import chainrule as cr
+>>> net = cr.MLP([2, 2, 1], activation="sigmoid", output_activation="sigmoid",
+...              loss="squared_error", dtype="float64", seed=0)
+>>> explanation = cr.explain(net, x=[0.05, 0.10], t=[0.99], learning_rate=0.5)
+>>> "dE/dw1 = dE/da1 * da1/dz1 * dz1/dw1" in explanation.render("text")
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..network import Network
+from .bridge import StepTable, spec_from_network, spec_network, spec_to_toml, train_steps
+from .check import ClaimResult, check_claims
+from .render import RENDERERS
+from .spec import Spec, SpecError, load_spec, parse_spec
+from .trace import Trace
+
+__all__ = ["ClaimResult", "Explanation", "Spec", "SpecError", "StepTable", "Trace", "check",
+           "explain", "load_spec", "parse_spec", "spec_from_network", "spec_network",
+           "spec_to_toml"]
+
+
+@dataclass
+class Explanation:
+    """A worked example computed in full: the trace, an optional step table, and the verdicts on
+    the spec's claims. Renders as text, Markdown (also in Jupyter), LaTeX or JSON."""
+
+    trace: Trace
+    steps: StepTable | None = None
+    results: list[ClaimResult] | None = None
+    digits: int = 9
+
+    @property
+    def spec(self) -> Spec:
+        return self.trace.spec
+
+    def render(self, format: str = "text") -> str:
+        """The explanation in ``format``: 'text', 'markdown', 'latex' or 'json'."""
+        if format not in RENDERERS:
+            raise ValueError(f"'format' must be one of {', '.join(RENDERERS)}, got {format!r}")
+        return RENDERERS[format](self.trace, self.digits, self.steps, self.results)
+
+    def __str__(self) -> str:
+        return self.render("text")
+
+    def _repr_markdown_(self) -> str:
+        return self.render("markdown")
+
+
+def _as_spec(source, x, t, learning_rate) -> Spec:
+    if isinstance(source, Spec):
+        return source
+    if isinstance(source, Network):
+        if x is None or t is None:
+            raise ValueError("explaining a Network needs one sample: pass x=... and t=...")
+        return spec_from_network(source, x, t, 0.5 if learning_rate is None else learning_rate)
+    if isinstance(source, (str, Path)):
+        return load_spec(source)
+    raise TypeError(f"'source' must be a spec file path, a Spec or a Network, got "
+                    f"{type(source).__name__}")
+
+
+def explain(source, x=None, t=None, *, learning_rate: float | None = None, steps: int = 0,
+            digits: int = 9) -> Explanation:
+    """Work a backpropagation example out in full.
+
+    Parameters
+    ----------
+    source : str, path, Spec or Network
+        A spec file (see ``docs/spec-format.md``), a parsed spec, or a network of Dense layers
+        (then ``x`` and ``t`` give the one sample; names follow :func:`spec_from_network`).
+    x, t : array-like, optional
+        The sample for a network.
+    learning_rate : float, optional
+        For a network (default 0.5); a spec carries its own.
+    steps : int, default=0
+        When > 0, also train for this many gradient-descent steps and tabulate the error.
+    digits : int, default=9
+        Significant digits shown.
+
+    Returns
+    -------
+    Explanation
+    """
+    spec = _as_spec(source, x, t, learning_rate)
+    if not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"'steps' must be an integer >= 0, got {steps!r}")
+    trace = Trace(spec)
+    results = check_claims(trace, digits=digits) if spec.claims else None
+    return Explanation(trace, train_steps(spec, steps) if steps else None, results, digits)
+
+
+def check(source, *, digits: int = 9) -> list[ClaimResult]:
+    """Check the claims in a spec file (or Spec); see :mod:`chainrule.explain.check`."""
+    return check_claims(Trace(_as_spec(source, None, None, None)), digits=digits)

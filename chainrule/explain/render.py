@@ -1,0 +1,212 @@
+"""Pure renderers: a trace (and optional step table and claim results) to text, Markdown with
+LaTeX math, LaTeX, or JSON. Nothing here computes; it only formats what the trace holds."""
+
+from __future__ import annotations
+
+import json
+import re
+
+SECTIONS = [
+    ("forward", "Forward pass"),
+    ("error", "Error"),
+    ("backward", "Backward pass (chain rule)"),
+    ("update", "Updates"),
+    ("forward+", "Forward pass with the updated parameters"),
+    ("error+", "New error"),
+]
+
+_GREEK = {"eta": r"\eta", "ΔE": r"\Delta E", "delta": r"\delta"}
+_FUNCTIONS = {"sigmoid": r"\sigma", "tanh": r"\tanh", "log": r"\log", "relu": r"\mathrm{relu}",
+              "leaky_relu": r"\mathrm{leaky\_relu}", "elu": r"\mathrm{elu}",
+              "softplus": r"\mathrm{softplus}", "gelu": r"\mathrm{gelu}",
+              "identity": r"\mathrm{id}", "sign": r"\operatorname{sign}"}
+
+
+def number_text(value: float, digits: int) -> str:
+    text = f"{value:.{digits}g}"
+    return f"({text})" if value < 0 else text
+
+
+def _join(pieces: list[tuple[str, str]]) -> str:
+    """Join rendered tokens; lone + and - operators get spaces around them."""
+    out = []
+    for kind, text in pieces:
+        out.append(f" {text} " if kind == "o" and text in ("+", "-") else text)
+    return "".join(out)
+
+
+def formula_text(tokens: list) -> str:
+    """The right-hand side in symbols: ``x1*w1 + x2*w3 + 1*b1``."""
+    return _join([(k, v if k != "n" else number_text(v, 9)) for k, v in tokens])
+
+
+def substitution_text(tokens: list, values: dict, digits: int) -> str:
+    """The right-hand side with numbers: ``0.05*0.15 + 0.1*0.25 + 1*0.4``."""
+    return _join([("n", number_text(values[v], digits)) if k == "s" else
+                  (k, number_text(v, digits) if k == "n" else v) for k, v in tokens])
+
+
+def symbol_latex(symbol: str) -> str:
+    """``dE/dw5`` -> ``\\frac{\\partial E}{\\partial w_{5}}``, ``z1+`` -> ``z_{1}^{+}``."""
+    if symbol in _GREEK:
+        return _GREEK[symbol]
+    if "/" in symbol and symbol.startswith("d"):
+        top, bottom = symbol.split("/", 1)
+        return rf"\frac{{\partial {symbol_latex(top[1:])}}}{{\partial {symbol_latex(bottom[1:])}}}"
+    plus = symbol.endswith("+")
+    core = symbol[:-1] if plus else symbol
+    if "_" in core:
+        base, sub = core.split("_", 1)
+    else:
+        match = re.fullmatch(r"([A-Za-z]+?)(\d+)", core)
+        base, sub = (match.group(1), match.group(2)) if match else (core, "")
+    base = _GREEK.get(base, base)
+    text = f"{base}_{{{sub}}}" if sub else base
+    return text + ("^{+}" if plus else "")
+
+
+def _operator_latex(text: str) -> str:
+    for name, latex in sorted(_FUNCTIONS.items(), key=lambda item: -len(item[0])):
+        text = re.sub(rf"\b{name}\b", lambda m, latex=latex: latex, text)
+    text = text.replace("1/2*", r"\tfrac{1}{2}").replace("*", r" \cdot ")
+    return re.sub(r"\((\d+)/(\d+)\)", r"\\tfrac{\1}{\2}", text)
+
+
+def _latex_tokens(tokens: list, values: dict | None, digits: int) -> str:
+    pieces = []
+    for kind, value in tokens:
+        if kind == "s":
+            pieces.append(("n", number_text(values[value], digits)) if values is not None else
+                          ("s", symbol_latex(value)))
+        elif kind == "n":
+            pieces.append(("n", number_text(value, digits)))
+        else:
+            pieces.append(("o", _operator_latex(value)))
+    return _join(pieces)
+
+
+def _lines(trace, section: str):
+    return [q for q in trace.section(section)]
+
+
+def render_text(trace, digits: int = 9, steps=None, results=None) -> str:
+    """Plain text, one quantity a line: ``symbol = formula = numbers = value``."""
+    values = trace.values()
+    out = [trace.spec.title, "=" * len(trace.spec.title)]
+    for section, heading in SECTIONS:
+        quantities = _lines(trace, section)
+        if not quantities:
+            continue
+        out += ["", heading, "-" * len(heading)]
+        if section == "update":
+            out.append(f"learning rate eta = {number_text(values['eta'], digits)}")
+        for q in quantities:
+            parts = [q.symbol, formula_text(q.formula), substitution_text(q.formula, values,
+                                                                          digits),
+                     number_text(q.value, digits)]
+            out.append(" = ".join(_distinct(parts)))
+            if q.note:
+                out.append(f"    ({q.note})")
+    out += _steps_text(steps, digits) + _results_text(results)
+    return "\n".join(out) + "\n"
+
+
+def _steps_text(steps, digits) -> list[str]:
+    if not steps:
+        return []
+    out = ["", f"Training for {steps.total} steps", "-" * 24, f"{'step':>8}  {'E':>16}"]
+    out += [f"{step:>8}  {error:>16.{digits}g}" for step, error in steps.rows]
+    out.append("outputs after the last step: " + ", ".join(
+        f"{name} = {value:.{digits}g}" for name, value in steps.outputs.items()))
+    return out
+
+
+def _results_text(results) -> list[str]:
+    if not results:
+        return []
+    out = ["", "Your numbers", "------------"]
+    for r in results:
+        mark = "ok   " if r.ok else "WRONG"
+        out.append(f"{mark} {r.name} = {r.claimed}: {r.diagnosis}")
+    return out
+
+
+def render_markdown(trace, digits: int = 9, steps=None, results=None) -> str:
+    """Markdown with ``$$ ... $$`` LaTeX math (renders on GitHub and in Jupyter)."""
+    values = trace.values()
+    out = [f"# {trace.spec.title}"]
+    for section, heading in SECTIONS:
+        quantities = _lines(trace, section)
+        if not quantities:
+            continue
+        out += ["", f"## {heading}", ""]
+        if section == "update":
+            out += [rf"Learning rate $\eta = {number_text(values['eta'], digits)}$.", ""]
+        for q in quantities:
+            out += [f"$${_equation_latex(q, values, digits)}$$", ""]
+            if q.note:
+                out += [f"*{q.note}*", ""]
+    if steps:
+        out += ["", f"## Training for {steps.total} steps", "", "| step | E |", "|---:|---:|"]
+        out += [f"| {step} | {error:.{digits}g} |" for step, error in steps.rows]
+    if results:
+        out += ["", "## Your numbers", "", "| | quantity | yours | correct | diagnosis |",
+                "|---|---|---:|---:|---|"]
+        out += [f"| {'✓' if r.ok else '✗'} | `{r.name}` | {r.claimed} | "
+                f"{r.correct:.{digits}g} | {r.diagnosis} |" for r in results]
+    return "\n".join(out) + "\n"
+
+
+def _distinct(parts: list[str]) -> list[str]:
+    """Drop a step that only repeats the one before it (``dz3/db3 = 1``, not ``= 1 = 1``)."""
+    return [part for i, part in enumerate(parts) if i == 0 or part != parts[i - 1]]
+
+
+def _equation_latex(q, values, digits) -> str:
+    return " = ".join(_distinct([symbol_latex(q.symbol), _latex_tokens(q.formula, None, digits),
+                                 _latex_tokens(q.formula, values, digits),
+                                 number_text(q.value, digits)]))
+
+
+def render_latex(trace, digits: int = 9, steps=None, results=None) -> str:
+    """A LaTeX fragment: one ``align*`` environment per section."""
+    values = trace.values()
+    out = [f"% {trace.spec.title}"]
+    for section, heading in SECTIONS:
+        quantities = _lines(trace, section)
+        if not quantities:
+            continue
+        out += [f"\\paragraph{{{heading}}}", r"\begin{align*}"]
+        rows = [_equation_latex(q, values, digits).replace(" = ", " &= ", 1) for q in quantities]
+        out.append(" \\\\\n".join(rows))
+        out.append(r"\end{align*}")
+    if steps:
+        out += [r"\paragraph{Training}", r"\begin{tabular}{rr}", r"step & $E$ \\ \hline"]
+        out += [f"{step} & {error:.{digits}g} \\\\" for step, error in steps.rows]
+        out.append(r"\end{tabular}")
+    return "\n".join(out) + "\n"
+
+
+def render_json(trace, digits: int = 9, steps=None, results=None) -> str:
+    """Every quantity with its formula, numbers and value; the step table; claim results."""
+    values = trace.values()
+    document = {
+        "title": trace.spec.title,
+        "quantities": [{"symbol": q.symbol, "section": q.section, "kind": q.kind,
+                        "formula": formula_text(q.formula) if q.formula else None,
+                        "numbers": substitution_text(q.formula, values, digits)
+                        if q.formula else None,
+                        "value": q.value, "note": q.note or None}
+                       for q in trace.quantities.values()],
+    }
+    if steps:
+        document["steps"] = {"total": steps.total,
+                             "rows": [{"step": s, "E": e} for s, e in steps.rows],
+                             "outputs": steps.outputs}
+    if results is not None:
+        document["claims"] = [r.to_dict() for r in results]
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERERS = {"text": render_text, "markdown": render_markdown, "latex": render_latex,
+             "json": render_json}
