@@ -8,6 +8,8 @@ import numpy as np
 
 from ._validation import check_real
 
+_KINKED = {"relu", "leaky_relu", "mae", "huber"}
+
 
 @dataclass(frozen=True)
 class GradcheckResult:
@@ -48,7 +50,7 @@ def _describe(network, index: int) -> str:
     raise IndexError(index)
 
 
-def gradcheck(network, X, T, sample_weight=None, *, step: float = 1e-3,
+def gradcheck(network, X, T, sample_weight=None, *, step: float | None = None,
               floor: float | None = None) -> GradcheckResult:
     """Compare backpropagation's gradient with central finite differences, in float64.
 
@@ -63,8 +65,9 @@ def gradcheck(network, X, T, sample_weight=None, *, step: float = 1e-3,
         Left unchanged.
     X, T, sample_weight
         As in :meth:`Network.loss`.
-    step : float, default=1e-3
-        The difference step ``h``.
+    step : float, optional
+        The difference step ``h``. By default 1e-3, or 1e-6 where an activation or the loss
+        has a kink (ReLU, leaky ReLU, MAE, Huber), so that the stencil rarely straddles one.
     floor : float, optional
         The smallest denominator of the relative error. By default
         ``1e-8 * max(1, |E|) / step``: float64 rounding in the differences of ``E`` leaves an
@@ -76,8 +79,12 @@ def gradcheck(network, X, T, sample_weight=None, *, step: float = 1e-3,
     GradcheckResult
         ``float(result)`` is the worst relative error.
     """
-    step = check_real(step, "step", low=0.0, low_open=True)
     net = network.copy(dtype="float64")
+    if step is None:
+        kinked = {layer.activation.name for layer in net.dense_layers} & _KINKED or \
+            net.loss_function.name in _KINKED
+        step = 1e-6 if kinked else 1e-3
+    step = check_real(step, "step", low=0.0, low_open=True)
     X, T, weights = net._prepare(X, T, sample_weight)
     value = net._forward_backward(X, T, weights)
     if floor is None:

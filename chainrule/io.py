@@ -60,6 +60,9 @@ def read_archive(path, expected_format: str) -> tuple[dict, dict[str, np.ndarray
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"model file {str(path)!r} does not exist")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{str(path)!r} is not a chainrule model file (not an .npz "
+                             "archive, or a truncated one)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
@@ -121,4 +124,6 @@ def load(path) -> Network:
     network.history = None if header.get("history") is None else History.from_dict(
         header["history"])
     network.metadata = header.get("metadata") or {}
+    network.file_info = {"chainrule_version": header.get("chainrule_version"),
+                         "format_version": header.get("format_version")}
     return network

@@ -57,7 +57,7 @@ class ProgressBar(Callback):
 
         console = Console(file=self.stream or sys.stderr)
         self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
             TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
             console=console, refresh_per_second=10, transient=False,
         )

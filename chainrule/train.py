@@ -8,6 +8,7 @@ from one seed, so the same seed and data give the same parameters, bit for bit.
 from __future__ import annotations
 
 import math
+import sys
 import time
 import warnings
 
@@ -132,13 +133,17 @@ class _Batches:
             yield Xb, Tb, wb
 
 
-def _callbacks(callbacks, early_stopping, verbose, log_every) -> tuple[History, list[Callback]]:
+def _callbacks(callbacks, early_stopping, verbose, log_every,
+               epochs: int) -> tuple[History, list[Callback]]:
     history = History()
     chain: list[Callback] = [history, *(callbacks or [])]
     if early_stopping:
         chain.append(early_stopping if isinstance(early_stopping, EarlyStopping)
                      else EarlyStopping())
-    if verbose == 1:
+    if verbose == 1 and not sys.stderr.isatty():
+        # a log file gets about ten progress lines rather than a redrawn bar
+        chain.append(EpochLogger(every=max(1, epochs // 10)))
+    elif verbose == 1:
         chain.append(ProgressBar())
     elif verbose == 2:
         chain.append(EpochLogger(every=log_every))
@@ -179,15 +184,14 @@ def fit(network, X, T, *, optimizer="adam", epochs: int = 10, batch_size: int | 
     if isinstance(optimizer, optim.LBFGS):
         from .lbfgs import fit_lbfgs
 
-        history, chain = _callbacks(callbacks, early_stopping, verbose if verbose != 1 else 2,
-                                    log_every)
+        history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
         return fit_lbfgs(network, X, T, weights, optimizer, epochs, validation, metric_names,
                          history, chain)
 
     n = X.shape[0]
     batch_size = n if batch_size is None else min(check_int(batch_size, "batch_size", low=1), n)
     batches = _Batches(X, T, weights, batch_size)
-    history, chain = _callbacks(callbacks, early_stopping, verbose, log_every)
+    history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
     lr0 = optimizer.lr
     first_epoch = 0
     if resumed:

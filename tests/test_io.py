@@ -63,8 +63,9 @@ def _rewrite_header(path, change):
 
 
 @pytest.mark.parametrize("damage,message", [
-    (lambda p: p.write_bytes(p.read_bytes()[:200]), "not a readable chainrule model"),
-    (lambda p: p.write_text("hello"), "not a readable chainrule model"),
+    (lambda p: p.write_bytes(p.read_bytes()[:200]), "not a chainrule model file"),
+    (lambda p: p.write_text("hello"), r"not an \.npz archive"),
+    (lambda p: p.write_bytes(p.read_bytes()[:-40]), "not a"),
     (lambda p: _rewrite_header(p, lambda h: h.update(format_version=99)),
      "format version 99.*upgrade chainrule"),
     (lambda p: _rewrite_header(p, lambda h: h.update(format="something")),

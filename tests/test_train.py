@@ -259,10 +259,25 @@ def test_verbose_two_prints_every_n_epochs(capsys):
     assert [line.split()[1] for line in lines] == ["3/6", "6/6"]
 
 
-def test_verbose_one_draws_a_progress_display(capsys):
+def test_verbose_one_draws_a_progress_display_on_a_terminal(monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr("sys.stderr", screen)
     cr.MLP([2, 4, 2], loss="cross_entropy").fit(datasets.moons().X, datasets.moons().y,
                                                 epochs=2, verbose=1)
-    assert "epochs" in capsys.readouterr().err
+    assert "epochs" in screen.getvalue() and "samples/s" in screen.getvalue()
+
+
+def test_verbose_one_writes_about_ten_lines_to_a_log(capsys):
+    cr.MLP([2, 4, 2], loss="cross_entropy").fit(datasets.moons().X, datasets.moons().y,
+                                                epochs=30, verbose=1)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split()[1] for line in lines] == [f"{e}/30" for e in range(3, 31, 3)]
 
 
 def test_lbfgs_minimises_the_full_batch_loss():

@@ -3,20 +3,8 @@ edges labelled with weight names and values, optionally coloured by gradient (ma
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from ..plots import pyplot, save_figure
 from .trace import Trace
-
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError('drawing needs matplotlib: pip install "chainrule[plot]"') from None
-    return plt
 
 
 def draw(trace: Trace, path=None, *, gradients: bool = True, digits: int = 4):
@@ -26,7 +14,7 @@ def draw(trace: Trace, path=None, *, gradients: bool = True, digits: int = 4):
     and, with ``gradients``, is coloured by dE/dw (red positive, blue negative; the weight
     moves against its colour). Biases are written under their neuron. Returns the figure.
     """
-    plt = _pyplot()
+    plt = pyplot()
     spec, values = trace.spec, trace.values()
     columns = [spec.inputs] + [layer.neurons for layer in spec.layers]
     tallest = max(len(column) for column in columns)
@@ -95,6 +83,5 @@ def draw(trace: Trace, path=None, *, gradients: bool = True, digits: int = 4):
     axes.axis("off")
     figure.tight_layout()
     if path is not None:
-        figure.savefig(Path(path), dpi=150)
-        plt.close(figure)
+        save_figure(figure, path)
     return figure

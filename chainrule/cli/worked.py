@@ -1,30 +1,18 @@
-"""The ``chainrule`` command: one small handler per subcommand.
-
-Results go to stdout, progress to stderr. A problem the user can fix is one line on stderr,
-``chainrule: error: <message>``, with exit code 2 (``--debug`` shows the traceback instead);
-``check`` exits 1 when a claim is wrong.
-"""
+"""Commands for worked examples: ``demo``, ``explain``, ``check``, ``init-example``."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
-from . import __version__
-
-
-class CommandError(Exception):
-    """A problem the user can fix; printed as ``chainrule: error: <message>`` with exit 2."""
+from .common import CommandError, non_negative_int, write_text
 
 
 def _seed001_network():
-    from .layers import Dense
-    from .network import Network
+    from ..layers import Dense
+    from ..network import Network
 
     return Network(
         [Dense(2, 2, "sigmoid", W=[[0.15, 0.20], [0.25, 0.30]], b=[0.40, 0.35]),
@@ -34,35 +22,51 @@ def _seed001_network():
 
 
 def _demo(args) -> int:
+    from ..data import dataset_table
+    from ..datasets import load
+    from ..explain import explain
+    from ..tabular import subset, train_table
+
     net = _seed001_network()
-    X, T = np.array([[0.05, 0.10]]), np.array([[0.01, 0.99]])
-    print("Seed 001: a 2-2-2 sigmoid network, x = (0.05, 0.10), t = (0.01, 0.99), "
-          f"learning rate {args.lr}")
-    for step in range(args.steps + 1):
-        error = net._forward_backward(X, T, None)
-        if step == 0 or step == args.steps or step % max(1, args.steps // 10) == 0:
-            print(f"  step {step:>6}  E_total = {error:.9f}")
-        net.parameters -= args.lr * net.gradients
+    explanation = explain(net, x=[0.05, 0.10], t=[0.01, 0.99], learning_rate=args.lr,
+                          steps=args.steps)
+    lines = explanation.render("text").splitlines()
+    shown = ("z1 =", "a1 =", "y1 =", "y2 =", "E =", "dE/da1 =", "dE/dw1 =", "dE/dw5 =",
+             "w5+ =", "E+ =")
+    print("1. Seed 001's worked example: a 2-2-2 sigmoid network, x = (0.05, 0.10), "
+          f"t = (0.01, 0.99), learning rate {args.lr}")
+    for line, following in zip(lines, lines[1:] + [""]):
+        if line.startswith(shown):
+            print(f"   {line}")
+            if line.startswith("dE/da1"):  # the sum over every path, and its note
+                print(f"   {following}")
+    print(f"   ... and the total error over {args.steps} steps of gradient descent:")
+    rows = explanation.steps.rows
+    shown_rows = rows[:: max(1, len(rows) // 8)]
+    for step, error in shown_rows + ([rows[-1]] if rows[-1] not in shown_rows else []):
+        print(f"   step {step:>6}  E_total = {error:.9f}")
+    print("   (chainrule explain FILE shows every step; chainrule check FILE checks yours)")
+
+    dataset = load(args.data)
+    print(f"\n2. Training a 2-64-64 ReLU network on the built-in {dataset.description}:")
+    table = dataset_table(dataset)
+    run = train_table(table, dataset.target_name, hidden=(64, 64), lr=0.01, epochs=args.epochs,
+                      val=0.25, verbose=0 if args.quiet else 1, seed=0)
+    held_out = run.model.evaluate(subset(table, run.validation_rows))
+    trained = run.model.evaluate(subset(table, run.train_rows))
+    print(f"   accuracy: {trained['accuracy']:.1%} on the {trained['rows']} training rows, "
+          f"{held_out['accuracy']:.1%} on the {held_out['rows']} held-out rows "
+          f"({len(run.history.epoch)} epochs, {run.seconds:.1f} s)")
     return 0
 
 
-def _write_output(text: str, path: str | None) -> None:
-    if path is None:
-        sys.stdout.write(text)
-        return
-    target = Path(path)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(target)
-
-
 def _explain(args) -> int:
-    from .explain import explain
+    from ..explain import explain
 
     explanation = explain(args.spec, steps=args.steps, digits=args.digits)
-    _write_output(explanation.render(args.format), args.output)
+    write_text(explanation.render(args.format), args.output)
     if args.diagram:
-        from .explain.diagram import draw
+        from ..explain.diagram import draw
 
         draw(explanation.trace, args.diagram, gradients=not args.no_gradients)
         print(f"diagram written to {args.diagram}", file=sys.stderr)
@@ -70,7 +74,7 @@ def _explain(args) -> int:
 
 
 def _check(args) -> int:
-    from .explain import check
+    from ..explain import check
 
     results = check(args.spec, digits=args.digits)
     if not results:
@@ -92,41 +96,29 @@ def _init_example(args) -> int:
     if target.exists() and not args.force:
         raise CommandError(f"{target} already exists; pass --force to overwrite it")
     text = resources.files("chainrule.explain").joinpath("starter.toml").read_text("utf-8")
-    _write_output(text, str(target))
+    write_text(text, str(target))
     print(f"wrote {target}; try: chainrule explain {target}", file=sys.stderr)
     return 0
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="chainrule",
-        description="Backpropagation for multilayer perceptrons: explain, check, train.")
-    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    demo = commands.add_parser("demo", help="reproduce the seed 001 worked example and train")
-    demo.add_argument("--steps", type=_positive_int, default=1000)
+def add_commands(commands) -> None:
+    """Register demo, explain, check and init-example."""
+    demo = commands.add_parser("demo", help="the seed 001 worked example, then a training run")
+    demo.add_argument("--steps", type=non_negative_int, default=1000,
+                      help="gradient-descent steps on the worked example (default 1000)")
     demo.add_argument("--lr", type=float, default=0.5)
+    demo.add_argument("--data", default="spirals", help="built-in dataset to train on")
+    demo.add_argument("--epochs", type=non_negative_int, default=300)
+    demo.add_argument("--quiet", action="store_true", help="no progress display")
     demo.set_defaults(handler=_demo)
 
     explain = commands.add_parser("explain", help="work a spec file's example out step by step")
     explain.add_argument("spec", help="a worked-example spec file (TOML)")
-    explain.add_argument("--steps", type=_positive_int, default=0,
+    explain.add_argument("--steps", type=non_negative_int, default=0,
                          help="also train this many steps and tabulate the error")
     explain.add_argument("--format", choices=["text", "markdown", "latex", "json"],
                          default="text")
-    explain.add_argument("--digits", type=_positive_int, default=9,
+    explain.add_argument("--digits", type=non_negative_int, default=9,
                          help="significant digits shown (default 9)")
     explain.add_argument("--diagram", metavar="FILE", help="draw the network to a .png or .svg")
     explain.add_argument("--no-gradients", action="store_true",
@@ -137,28 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="check the numbers claimed in a spec file")
     check.add_argument("spec")
     check.add_argument("--format", choices=["text", "json"], default="text")
-    check.add_argument("--digits", type=_positive_int, default=9)
+    check.add_argument("--digits", type=non_negative_int, default=9)
     check.set_defaults(handler=_check)
 
     init = commands.add_parser("init-example", help="write a starter spec file")
     init.add_argument("path", nargs="?", default="example.toml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     init.set_defaults(handler=_init_example)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 success, 1 a failed check, 2 an error)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return args.handler(args)
-    except (CommandError, ValueError, TypeError, OSError, ImportError) as error:
-        if args.debug:
-            raise
-        print(f"chainrule: error: {error}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,262 @@
+"""Commands for tables: ``train``, ``evaluate``, ``predict``, ``info``, ``gradcheck``,
+``datasets``."""
+
+from __future__ import annotations
+
+import csv
+import io as text_io
+import json
+import sys
+
+import numpy as np
+
+from .common import CommandError, non_negative_int, positive_int, write_text
+
+
+def _table(args):
+    from ..data import dataset_table, read_csv
+    from ..datasets import load
+
+    if getattr(args, "data", None):
+        dataset = load(args.data)
+        return dataset_table(dataset), dataset.target_name
+    if not args.csv:
+        raise CommandError("give a CSV file, or --data NAME for a built-in dataset "
+                           "(chainrule datasets lists them)")
+    return read_csv(args.csv), args.target
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise CommandError(f"--hidden must list layer widths like 64,32, got {text!r}") from None
+    if any(size < 1 for size in sizes):
+        raise CommandError(f"--hidden widths must be >= 1, got {text!r}")
+    return sizes
+
+
+def _print_summary(run, train_metrics, validation_metrics) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    keys = [k for k in ("loss", "accuracy", "mse", "rmse", "mae", "r2") if k in train_metrics]
+    table = Table(title=f"chainrule: {run.model.task} of {run.model.target!r}")
+    table.add_column("")
+    for key in keys:
+        table.add_column(key, justify="right")
+    table.add_row(f"training ({train_metrics['rows']} rows)",
+                  *[f"{train_metrics[k]:.4g}" for k in keys])
+    if validation_metrics:
+        table.add_row(f"validation ({validation_metrics['rows']} rows)",
+                      *[f"{validation_metrics[k]:.4g}" for k in keys])
+    Console(file=sys.stdout, width=100).print(table)
+    history = run.history
+    print(f"{len(history.epoch)} epochs in {run.seconds:.2f} s"
+          + (f"; {history.stop_reason}" if history.stop_reason else ""))
+
+
+def _train(args) -> int:
+    from ..tabular import subset, train_table
+
+    table, target = _table(args)
+    if target is None:
+        raise CommandError("--target COLUMN is required with a CSV file; the columns are "
+                           + ", ".join(table.columns))
+    run = train_table(table, target, task=args.task, hidden=_hidden(args.hidden),
+                      activation=args.activation, loss=args.loss, optimizer=args.optimizer,
+                      lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, val=args.val,
+                      early_stopping=args.early_stopping, seed=args.seed,
+                      verbose=0 if args.quiet else 1)
+    model = run.model
+    train_metrics = model.evaluate(subset(table, run.train_rows))
+    validation_metrics = (model.evaluate(subset(table, run.validation_rows))
+                          if run.validation_rows is not None else None)
+    model.save(args.out)
+    _print_summary(run, train_metrics, validation_metrics)
+    print(f"model written to {args.out}")
+    if args.plot:
+        from .. import plots
+
+        plots.curves(run.history, args.plot)
+        print(f"curves written to {args.plot}")
+    if args.boundary:
+        if model.task != "classification" or len(model.features) != 2:
+            raise CommandError("--boundary needs a classifier on exactly two feature columns")
+        from .. import plots
+        from ..data import numeric_matrix
+
+        plots.decision_boundary(model, numeric_matrix(table, model.features),
+                                model.labels_to_indices(table), args.boundary)
+        print(f"decision boundary written to {args.boundary}")
+    return 0
+
+
+def _model_and_table(args):
+    from ..data import read_csv
+    from ..tabular import TabularModel
+
+    return TabularModel.load(args.model), read_csv(args.csv)
+
+
+def _evaluate(args) -> int:
+    model, table = _model_and_table(args)
+    result = model.evaluate(table)
+    if args.format == "json":
+        print(json.dumps({"classes": model.classes or None, **result}, indent=2))
+    else:
+        for key in ("rows", "loss", "accuracy", "mse", "rmse", "mae", "r2"):
+            if key in result:
+                print(f"{key:>9}: {result[key]:.6g}" if key != "rows" else
+                      f"{key:>9}: {result[key]}")
+        if "confusion" in result:
+            width = max(len(c) for c in model.classes) + 2
+            print("\nconfusion matrix (rows: true class, columns: predicted)")
+            print(" " * width + "".join(f"{c:>{width}}" for c in model.classes))
+            for label, row in zip(model.classes, result["confusion"]):
+                print(f"{label:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+    if args.plot:
+        if "confusion" not in result:
+            raise CommandError("--plot draws a confusion matrix, which needs a classifier")
+        from .. import plots
+
+        plots.confusion_matrix(result["confusion"], model.classes, args.plot)
+        print(f"confusion matrix written to {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _predict(args) -> int:
+    model, table = _model_and_table(args)
+    predictions = model.predict(table)
+    buffer = text_io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    names = list(predictions)
+    writer.writerow([*table.columns, *names])
+    columns = [predictions[name] for name in names]
+    for i, row in enumerate(table.rows):
+        writer.writerow([*row, *(c[i] if c.dtype == object else repr(float(c[i]))
+                                 for c in columns)])
+    write_text(buffer.getvalue(), args.output)
+    if args.output:
+        print(f"{len(table.rows)} predictions written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _info(args) -> int:
+    from ..tabular import TabularModel
+
+    model = TabularModel.load(args.model)
+    network, history = model.network, model.network.history
+    summary = {
+        "task": model.task, "target": model.target, "features": model.features,
+        "classes": model.classes or None, "sizes": network.sizes,
+        "activations": [layer.activation.name for layer in network.dense_layers],
+        "loss": network.loss_function.name, "parameters": network.n_params,
+        "dtype": network.dtype.name, **network.file_info,
+    }
+    if history is not None:
+        summary["epochs"] = len(history.epoch)
+        summary["final"] = {k: v[-1] for k, v in history.history.items()}
+        if "val_loss" in history.history:
+            best = int(np.argmin(history.history["val_loss"]))
+            summary["best_epoch"] = best + 1
+        summary["stop_reason"] = history.stop_reason
+    if args.format == "json":
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(network.summary())
+    print(f"written by chainrule {network.file_info['chainrule_version']} (model format "
+          f"{network.file_info['format_version']})")
+    print(f"task: {model.task} of {model.target!r} from {len(model.features)} features "
+          f"({', '.join(model.features)})")
+    if model.classes:
+        print(f"classes: {', '.join(model.classes)}")
+    if history is not None:
+        final = ", ".join(f"{k} {v:.4g}" for k, v in summary["final"].items() if k != "seconds")
+        print(f"trained {summary['epochs']} epochs; last epoch: {final}")
+        if "best_epoch" in summary:
+            print(f"best validation loss at epoch {summary['best_epoch']}")
+        if history.stop_reason:
+            print(f"stopped: {history.stop_reason}")
+    return 0
+
+
+def _gradcheck(args) -> int:
+    from ..gradcheck import gradcheck
+
+    model, table = _model_and_table(args)
+    X, T = model.inputs(table)[: args.rows], model.labels_to_indices(table)[: args.rows]
+    result = gradcheck(model.network, X, T)
+    verdict = "ok" if result.max_relative_error < args.tolerance else "MISMATCH"
+    print(f"{verdict}: worst relative error {result.max_relative_error:.3g} at {result.where} "
+          f"over {result.analytic.size} parameters and {len(X)} rows (float64, finite "
+          "differences)")
+    return 0 if verdict == "ok" else 1
+
+
+def _datasets(args) -> int:
+    from ..datasets import LOADERS
+
+    for name, loader in LOADERS.items():
+        dataset = loader()
+        print(f"{name:<9} {dataset.description}; features {', '.join(dataset.feature_names)}; "
+              f"target {dataset.target_name!r}")
+    return 0
+
+
+def add_commands(commands) -> None:
+    """Register train, evaluate, predict, info, gradcheck and datasets."""
+    train = commands.add_parser("train", help="train a network on a CSV file")
+    train.add_argument("csv", nargs="?", help="a CSV file with a header row")
+    train.add_argument("--target", help="the column to predict")
+    train.add_argument("--data", help="a built-in dataset instead of a CSV (see: datasets)")
+    train.add_argument("--task", choices=["classification", "regression"],
+                       help="default: inferred from the target column")
+    train.add_argument("--hidden", default="64,32", help="hidden layer widths (default 64,32)")
+    train.add_argument("--activation", default="relu")
+    train.add_argument("--loss", help="default: cross_entropy (classes) or mse (values)")
+    train.add_argument("--optimizer", default="adam",
+                       choices=["adam", "adamw", "sgd", "rmsprop", "adagrad", "lbfgs"])
+    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--epochs", type=positive_int, default=100)
+    train.add_argument("--batch-size", type=positive_int, default=32)
+    train.add_argument("--val", type=float, default=0.1,
+                       help="fraction held out for validation (default 0.1; 0 for none)")
+    train.add_argument("--early-stopping", action="store_true",
+                       help="stop when the validation loss stops improving; keep the best")
+    train.add_argument("--seed", type=non_negative_int, default=0)
+    train.add_argument("--out", default="model.npz", help="model file (default model.npz)")
+    train.add_argument("--plot", metavar="FILE", help="loss and metric curves (.png/.svg)")
+    train.add_argument("--boundary", metavar="FILE",
+                       help="decision boundary with the data, for two features")
+    train.add_argument("--quiet", action="store_true", help="no progress display")
+    train.set_defaults(handler=_train)
+
+    evaluate = commands.add_parser("evaluate", help="metrics of a model on a labelled CSV")
+    evaluate.add_argument("model")
+    evaluate.add_argument("csv")
+    evaluate.add_argument("--format", choices=["text", "json"], default="text")
+    evaluate.add_argument("--plot", metavar="FILE", help="draw the confusion matrix")
+    evaluate.set_defaults(handler=_evaluate)
+
+    predict = commands.add_parser("predict", help="predictions for each row of a CSV")
+    predict.add_argument("model")
+    predict.add_argument("csv")
+    predict.add_argument("-o", "--output", metavar="FILE", help="write a CSV (default: stdout)")
+    predict.set_defaults(handler=_predict)
+
+    info = commands.add_parser("info", help="architecture and training history of a model")
+    info.add_argument("model")
+    info.add_argument("--format", choices=["text", "json"], default="text")
+    info.set_defaults(handler=_info)
+
+    gradcheck = commands.add_parser("gradcheck", help="backpropagation against finite "
+                                                      "differences on a model and data")
+    gradcheck.add_argument("model")
+    gradcheck.add_argument("csv")
+    gradcheck.add_argument("--rows", type=positive_int, default=16)
+    gradcheck.add_argument("--tolerance", type=float, default=1e-6)
+    gradcheck.set_defaults(handler=_gradcheck)
+
+    datasets = commands.add_parser("datasets", help="list the built-in datasets")
+    datasets.set_defaults(handler=_datasets)

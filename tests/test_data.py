@@ -1,0 +1,122 @@
+"""The CSV loader: every documented refusal, and a fuzz test that it never fails otherwise."""
+
+import csv
+import io
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chainrule import datasets
+from chainrule.data import (
+    DataError,
+    dataset_table,
+    infer_task,
+    numeric_matrix,
+    read_csv,
+    sort_labels,
+    target_column,
+)
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text,message", [
+    ("", "the file is empty"),
+    ("\n\n", "the file is empty"),
+    ("1,2,3\n4,5,6\n", "the first row holds numbers, not column names"),
+    ("a,b,a\n1,2,3\n", "the column name 'a' appears twice"),
+    ("a,,c\n1,2,3\n", "column 2 of the header has no name"),
+    ("a,b\n1,2\n3\n", "row 3 has 1 fields, the header has 2"),
+    ("a,b\n", "a header but no data rows"),
+])
+def test_unusable_files(tmp_path, text, message):
+    with pytest.raises(DataError, match=message):
+        read_csv(write(tmp_path, text))
+
+
+def test_missing_and_binary_files(tmp_path):
+    with pytest.raises(DataError, match="no such file"):
+        read_csv(tmp_path / "nothing.csv")
+    path = tmp_path / "binary.csv"
+    path.write_bytes(b"\xff\xfe\x00\x81")
+    with pytest.raises(DataError, match="not a UTF-8 text file"):
+        read_csv(path)
+
+
+@pytest.mark.parametrize("field,message", [
+    ("abc", r"column 'b' is not numeric: row 3 holds 'abc'"),
+    ("", r"column 'b' has a missing value in row 3"),
+    ("NA", r"column 'b' has a missing value in row 3"),
+    ("nan", r"column 'b' has a missing value in row 3"),
+    ("inf", r"column 'b' holds 'inf' in row 3; only finite numbers"),
+])
+def test_bad_fields_name_column_and_row(tmp_path, field, message):
+    table = read_csv(write(tmp_path, f"a,b\n1,2\n3,{field}\n"))
+    with pytest.raises(DataError, match=message):
+        numeric_matrix(table, ["a", "b"])
+
+
+def test_target_column_checks(tmp_path):
+    table = read_csv(write(tmp_path, "a,y\n1,\n2,b\n"))
+    with pytest.raises(DataError, match="no column named 'z'; the columns are a, y"):
+        target_column(table, "z")
+    with pytest.raises(DataError, match="target column 'y' has a missing value in row 2"):
+        target_column(table, "y")
+
+
+def test_numbers_are_read_exactly_and_a_bom_is_ignored(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffx,y\n0.1,1e-3\n-2,3\n".encode())
+    table = read_csv(path)
+    assert table.columns == ["x", "y"]
+    np.testing.assert_array_equal(numeric_matrix(table, ["x", "y"]), [[0.1, 1e-3], [-2, 3]])
+
+
+def test_task_inference_and_label_order():
+    assert infer_task(["a", "b"]) == "classification"
+    assert infer_task(["0", "1", "2"]) == "classification"
+    assert infer_task(["0.5", "1.25"]) == "regression"
+    assert infer_task([str(i) for i in range(25)]) == "regression"
+    assert sort_labels(["10", "9", "2"]) == ["2", "9", "10"]
+    assert sort_labels(["b", "a"]) == ["a", "b"]
+
+
+def test_builtin_dataset_as_table():
+    table = dataset_table(datasets.iris())
+    assert table.columns[-1] == "species" and len(table.rows) == 150
+    assert set(table.column("species")) == {"setosa", "versicolor", "virginica"}
+
+
+FIELD = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                  st.integers(-10**6, 10**6).map(str),
+                  st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6),
+                  st.sampled_from(["", "NA", "nan", " 1 ", "1e400", "-0", "0x10"]))
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          deadline=None)
+@given(header=st.lists(st.text(min_size=0, max_size=5), min_size=1, max_size=4),
+       rows=st.lists(st.lists(FIELD, min_size=0, max_size=5), max_size=6))
+def test_fuzzed_csv_is_read_or_refused_with_a_data_error(tmp_path, header, rows):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    path = tmp_path / "fuzz.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8", errors="surrogatepass")
+    try:
+        table = read_csv(path)
+    except DataError:
+        return
+    try:
+        X = numeric_matrix(table, table.columns)
+    except DataError as error:
+        assert "column" in str(error) or "row" in str(error)
+        return
+    assert np.isfinite(X).all() and X.shape == (len(table.rows), len(table.columns))
