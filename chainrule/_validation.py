@@ -102,4 +102,6 @@ def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray | No
     check_finite(weights, "sample_weight")
     if (weights < 0).any():
         raise ValueError(f"'sample_weight' must be >= 0, got {weights.min()}")
+    if not weights.any():
+        raise ValueError("'sample_weight' must hold at least one non-zero weight, got all zeros")
     return weights

@@ -59,6 +59,9 @@ class Activation:
         """A JSON-ready description that :func:`get` turns back into this activation."""
         return {"name": self.name, **self.params}
 
+    def __reduce__(self):  # pickle by name: the functions are rebuilt, not serialised
+        return get, (self.config(),)
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"Activation({self.name!r}{', ' + args if args else ''})"

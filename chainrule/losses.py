@@ -68,6 +68,9 @@ class Loss:
         """A JSON-ready description that :func:`get` turns back into this loss."""
         return {"name": self.name, **self.params}
 
+    def __reduce__(self):  # pickle by name: the functions are rebuilt, not serialised
+        return get, (self.config(),)
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"Loss({self.name!r}{', ' + args if args else ''})"
