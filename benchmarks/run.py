@@ -1,0 +1,294 @@
+"""chainrule against PyTorch and scikit-learn on the same work, side by side.
+
+Each case runs the contenders in one process, alternating, and reports the median of several
+repeats after a warm-up; ratios are what count (these machines are shared and noisy).
+
+    python benchmarks/run.py              # every case, prints Markdown
+    python benchmarks/run.py --quick      # fewer repeats
+    python benchmarks/run.py --case 1     # one case
+
+Cases (see benchmarks/RESULTS.md):
+1. MNIST-shaped: 60000 x 784 float32, 10 learnable classes, 784-256-128-10 ReLU, softmax +
+   cross-entropy, SGD lr 0.01 momentum 0.9, shuffled; one epoch at batch 32, 128 and 512.
+2. The GEMM floor of case 1: the epoch's matrix products alone into preallocated outputs.
+3. The textbook 2-2-2 sigmoid network, one sample, 10000 SGD steps through fit(batch_size=1).
+4. scikit-learn's digits to convergence with the default estimators.
+5. Peak memory (RSS) while training case 1, against the dataset's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+
+import chainrule as cr
+
+N, FEATURES, CLASSES, SIZES = 60000, 784, 10, [784, 256, 128, 10]
+
+
+def mnist_shaped(seed: int = 0):
+    """60000 x 784 float32 rows around 10 class centres: learnable, MNIST's shape."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1, (CLASSES, FEATURES)).astype(np.float32)
+    labels = rng.integers(0, CLASSES, N)
+    X = rng.standard_normal((N, FEATURES), dtype=np.float32)  # float32 from the start, and
+    X *= 3.0                                                   # no full-size temporary
+    for start in range(0, N, 5000):
+        X[start:start + 5000] += centres[labels[start:start + 5000]]
+    return X, labels
+
+
+def chainrule_epoch(X, y, batch_size):
+    net = cr.MLP(SIZES, activation="relu", loss="cross_entropy", seed=0)
+    started = time.perf_counter()
+    net.fit(X, y, optimizer=cr.optim.SGD(lr=0.01, momentum=0.9), epochs=1,
+            batch_size=batch_size, verbose=0, seed=0)
+    return time.perf_counter() - started
+
+
+def torch_epoch(X, y, batch_size):
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
+                                torch.nn.Linear(256, 128), torch.nn.ReLU(),
+                                torch.nn.Linear(128, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    criterion = torch.nn.CrossEntropyLoss()
+    inputs, targets = torch.from_numpy(X), torch.from_numpy(y)
+    started = time.perf_counter()
+    order = torch.randperm(inputs.shape[0])
+    for start in range(0, inputs.shape[0], batch_size):
+        index = order[start:start + batch_size]
+        optimizer.zero_grad()
+        loss = criterion(model(inputs[index]), targets[index])
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - started
+
+
+def sklearn_epoch(X, y, batch_size, dtype):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    model = MLPClassifier(hidden_layer_sizes=(256, 128), solver="sgd", learning_rate_init=0.01,
+                          momentum=0.9, nesterovs_momentum=False, batch_size=batch_size,
+                          max_iter=1, alpha=0.0, random_state=0)
+    data = X.astype(dtype)
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(data, y)
+    return time.perf_counter() - started
+
+
+def gemm_floor(X, batch_size):
+    """The epoch's matrix products alone: forward, dW, and dX except for the first layer."""
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=(a, b)).astype(np.float32) for a, b in zip(SIZES, SIZES[1:])]
+    grads = [np.empty_like(W) for W in weights]
+    acts = [np.empty((batch_size, s), np.float32) for s in SIZES]
+    deltas = [np.empty((batch_size, s), np.float32) for s in SIZES]
+    started = time.perf_counter()
+    for start in range(0, X.shape[0] - batch_size + 1, batch_size):
+        acts[0] = X[start:start + batch_size]
+        for i, W in enumerate(weights):
+            np.matmul(acts[i], W, out=acts[i + 1])
+        for i in range(len(weights) - 1, -1, -1):
+            np.matmul(acts[i].T, acts[i + 1], out=grads[i])
+            if i > 0:
+                np.matmul(acts[i + 1], weights[i].T, out=deltas[i])
+    return time.perf_counter() - started
+
+
+def median_times(contenders: dict, repeats: int) -> dict:
+    """Run every contender once (warm-up), then ``repeats`` rounds, alternating."""
+    for run in contenders.values():
+        run()
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            times[name].append(run())
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def case1_and_2(repeats: int, with_sklearn: bool) -> list[str]:
+    X, y = mnist_shaped()
+    rows = ["| batch | chainrule s | PyTorch s | GEMM floor s | chainrule / PyTorch | "
+            "chainrule / floor |" + (" scikit-learn f32 s | sklearn f64 s | chainrule / "
+                                     "sklearn f32 |" if with_sklearn else ""),
+            "|---:|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if with_sklearn else "")]
+    for batch in (32, 128, 512):
+        contenders = {"chainrule": lambda b=batch: chainrule_epoch(X, y, b),
+                      "torch": lambda b=batch: torch_epoch(X, y, b),
+                      "floor": lambda b=batch: gemm_floor(X, b)}
+        if with_sklearn:
+            contenders["sk32"] = lambda b=batch: sklearn_epoch(X, y, b, np.float32)
+            contenders["sk64"] = lambda b=batch: sklearn_epoch(X, y, b, np.float64)
+        t = median_times(contenders, repeats)
+        row = (f"| {batch} | {t['chainrule']:.3f} | {t['torch']:.3f} | {t['floor']:.3f} | "
+               f"{t['chainrule'] / t['torch']:.2f} | {t['chainrule'] / t['floor']:.2f} |")
+        if with_sklearn:
+            row += (f" {t['sk32']:.3f} | {t['sk64']:.3f} | "
+                    f"{t['chainrule'] / t['sk32']:.2f} |")
+        rows.append(row)
+    return rows
+
+
+def case3(repeats: int, steps: int = 10000) -> list[str]:
+    import torch
+
+    X, T = np.array([[0.05, 0.10]], np.float32), np.array([[0.01, 0.99]], np.float32)
+
+    def ours():
+        net = cr.Network([cr.Dense(2, 2, "sigmoid", W=[[.15, .2], [.25, .3]], b=[.4, .35]),
+                          cr.Dense(2, 2, "sigmoid", W=[[.4, .45], [.5, .55]], b=[.25, .6])],
+                         "squared_error")
+        started = time.perf_counter()
+        net.fit(X, T, optimizer=cr.optim.SGD(lr=0.5), epochs=steps, batch_size=1,
+                shuffle=False, verbose=0)
+        return (time.perf_counter() - started) / steps
+
+    def theirs():
+        model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Sigmoid(),
+                                    torch.nn.Linear(2, 2), torch.nn.Sigmoid())
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+        inputs, targets = torch.from_numpy(X), torch.from_numpy(T)
+        started = time.perf_counter()
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = 0.5 * ((model(inputs) - targets) ** 2).sum()
+            loss.backward()
+            optimizer.step()
+        return (time.perf_counter() - started) / steps
+
+    t = median_times({"chainrule": ours, "torch": theirs}, repeats)
+    return ["| chainrule µs/step | PyTorch µs/step | PyTorch / chainrule |", "|---:|---:|---:|",
+            f"| {t['chainrule'] * 1e6:.1f} | {t['torch'] * 1e6:.1f} | "
+            f"{t['torch'] / t['chainrule']:.1f} |"]
+
+
+def case4(repeats: int) -> list[str]:
+    from sklearn.datasets import load_digits
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier as SkClassifier
+
+    from chainrule.sklearn import MLPClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X / 16, y, test_size=0.25,
+                                                        random_state=0, stratify=y)
+    scores = {}
+
+    def run(name, make):
+        def timed():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model = make()
+                started = time.perf_counter()
+                model.fit(X_train, y_train)
+                seconds = time.perf_counter() - started
+            scores[name] = (model.score(X_test, y_test), model.n_iter_)
+            return seconds
+        return timed
+
+    t = median_times({"chainrule": run("chainrule", lambda: MLPClassifier(random_state=0)),
+                      "sklearn": run("sklearn", lambda: SkClassifier(random_state=0))}, repeats)
+    return ["| | seconds | epochs | held-out accuracy |", "|---|---:|---:|---:|",
+            f"| chainrule | {t['chainrule']:.2f} | {scores['chainrule'][1]} | "
+            f"{scores['chainrule'][0]:.4f} |",
+            f"| scikit-learn | {t['sklearn']:.2f} | {scores['sklearn'][1]} | "
+            f"{scores['sklearn'][0]:.4f} |",
+            f"| ratio | {t['chainrule'] / t['sklearn']:.2f} | | |"]
+
+
+_MEMORY_PROBE = """
+import sys, numpy as np
+def high_water():  # VmHWM starts afresh at exec, unlike ru_maxrss, which a child inherits
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+baseline = high_water()
+sys.path.insert(0, {path!r})
+import run as bench
+import chainrule as cr
+X, y = bench.mnist_shaped()
+net = cr.MLP(bench.SIZES, loss="cross_entropy", seed=0)
+net.fit(X, y, optimizer=cr.optim.SGD(lr=0.01, momentum=0.9), epochs=2, batch_size=128,
+        verbose=0)
+print(baseline, high_water(), X.nbytes + y.nbytes)
+"""
+
+
+def case5() -> list[str]:
+    """Peak RSS in a fresh interpreter: after NumPy, after the data, after two epochs."""
+    folder = os.path.dirname(os.path.abspath(__file__))
+    result = subprocess.run([sys.executable, "-c", _MEMORY_PROBE.format(path=folder)],
+                            capture_output=True, text=True, check=True)
+    baseline, peak, dataset = (int(v) for v in result.stdout.split())
+    mib = 1024.0  # /proc reports KiB
+    above = (peak - baseline) / mib
+    allowed = dataset / 2**20 + 100
+    return ["| interpreter + NumPy MiB | dataset MiB | peak MiB | peak above interpreter MiB | "
+            "target (dataset + 100 MiB) | met |", "|---:|---:|---:|---:|---:|---|",
+            f"| {baseline / mib:.0f} | {dataset / 2**20:.0f} | {peak / mib:.0f} | {above:.0f} | "
+            f"{allowed:.0f} | {'yes' if above <= allowed else 'no'} |"]
+
+
+def environment() -> list[str]:
+    import threadpoolctl
+
+    lines = [f"- Python {platform.python_version()}, NumPy {np.__version__}, chainrule "
+             f"{cr.__version__}, {os.cpu_count()} CPUs ({platform.machine()})"]
+    try:
+        import torch
+
+        lines.append(f"- PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
+    except ImportError:
+        pass
+    try:
+        import sklearn
+
+        lines.append(f"- scikit-learn {sklearn.__version__}")
+    except ImportError:
+        pass
+    for pool in threadpoolctl.threadpool_info():
+        lines.append(f"- {pool['internal_api']} {pool.get('version')}: "
+                     f"{pool['num_threads']} threads")
+    return lines
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", type=int, choices=[1, 2, 3, 4, 5])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--no-sklearn", action="store_true",
+                        help="skip scikit-learn in case 1 (it takes minutes)")
+    args = parser.parse_args(argv)
+    repeats = 3 if args.quick else 5
+    chosen = [args.case] if args.case else [1, 3, 4, 5]
+    print("\n".join(environment()))
+    if 1 in chosen or 2 in chosen:
+        print("\n### Cases 1 and 2: one epoch, MNIST-shaped, 784-256-128-10\n")
+        print("\n".join(case1_and_2(repeats, not args.no_sklearn)))
+    if 3 in chosen:
+        print("\n### Case 3: 2-2-2 sigmoid network, one sample, 10000 steps\n")
+        print("\n".join(case3(repeats)))
+    if 4 in chosen:
+        print("\n### Case 4: digits to convergence, default estimators\n")
+        print("\n".join(case4(max(1, repeats // 2))))
+    if 5 in chosen:
+        print("\n### Case 5: peak memory while training case 1\n")
+        print("\n".join(case5()))
+
+
+if __name__ == "__main__":
+    main()
