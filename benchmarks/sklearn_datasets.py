@@ -53,10 +53,10 @@ def main(repeats: int = 1) -> None:
         ours = (MLPClassifier if kind == "classifier" else MLPRegressor)
         theirs = (SkClassifier if kind == "classifier" else SkRegressor)
         measure(lambda seed: ours(random_state=seed), X, y, 1)  # warm-up
-        ours_score, ours_sd, ours_time = measure(lambda seed: ours(random_state=seed), X, y,
-                                                 repeats)
-        theirs_score, theirs_sd, theirs_time = measure(lambda seed: theirs(random_state=seed),
-                                                       X, y, repeats)
+        ours_score, ours_sd, ours_time = measure(
+            lambda seed, make=ours: make(random_state=seed), X, y, repeats)
+        theirs_score, theirs_sd, theirs_time = measure(
+            lambda seed, make=theirs: make(random_state=seed), X, y, repeats)
         metric = "accuracy" if kind == "classifier" else "R²"
         print(f"| {name} | {metric} | {ours_score:.4f} ± {ours_sd:.4f} | {theirs_score:.4f} ± "
               f"{theirs_sd:.4f} | {ours_time:.2f} | {theirs_time:.2f} | "

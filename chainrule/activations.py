@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._kernels import relu_backward
 from ._registry import lookup
 from ._validation import check_real
 
@@ -36,23 +37,30 @@ class Activation:
         The elementwise derivative, evaluated from the net input and/or the output.
     params : dict
         Hyperparameters such as the leaky-ReLU slope; part of the activation's identity.
-    elementwise : bool
-        False for softmax, whose output at one unit depends on the whole row.
+    needs_z : bool
+        False when the derivative can be read from ``A`` alone; then ``A`` may overwrite ``Z``
+        (the layer computes the activation in place, saving a buffer and a pass).
+    vjp : callable ``(grad, A, out) -> dE/dZ``, optional
+        A backward pass of its own: softmax's full Jacobian, ReLU's fused kernel.
     """
 
     name: str
     forward: Callable[[Array, Array | None], Array]
     derivative: Callable[[Array, Array], Array]
     params: dict = field(default_factory=dict)
-    elementwise: bool = True
+    needs_z: bool = True
+    vjp: Callable[[Array, Array, Array | None], Array] | None = None
 
     def __call__(self, Z: Array) -> Array:
         return self.forward(Z, None)
 
     def backward(self, grad: Array, Z: Array, A: Array, out: Array | None = None) -> Array:
-        """Return ``dE/dZ`` from ``grad = dE/dA``: ``grad * f'(Z)`` (softmax: ``J^T grad``)."""
-        if not self.elementwise:
-            return _softmax_backward(grad, A, out)
+        """Return ``dE/dZ`` from ``grad = dE/dA``: ``grad * f'(Z)`` (softmax: ``J^T grad``).
+
+        ``Z`` may be the very buffer ``A`` is in, for activations that do not need ``Z``.
+        """
+        if self.vjp is not None:
+            return self.vjp(grad, A, out)
         return np.multiply(grad, self.derivative(Z, A), out=out)
 
     def config(self) -> dict:
@@ -125,17 +133,18 @@ def _gelu_derivative(Z, A):
 
 def identity() -> Activation:
     """``f(z) = z``, ``f'(z) = 1``."""
-    return Activation("identity", _identity, lambda Z, A: np.ones_like(Z))
+    return Activation("identity", _identity, lambda Z, A: np.ones_like(Z), needs_z=False)
 
 
 def sigmoid() -> Activation:
     """The logistic function ``f(z) = 1 / (1 + exp(-z))``, ``f'(z) = f(z) (1 - f(z))``."""
-    return Activation("sigmoid", _sigmoid, lambda Z, A: A * (1.0 - A))
+    return Activation("sigmoid", _sigmoid, lambda Z, A: A * (1.0 - A), needs_z=False)
 
 
 def tanh() -> Activation:
     """``f(z) = tanh(z)``, ``f'(z) = 1 - f(z)^2``."""
-    return Activation("tanh", lambda Z, out: np.tanh(Z, out=out), lambda Z, A: 1.0 - A * A)
+    return Activation("tanh", lambda Z, out: np.tanh(Z, out=out), lambda Z, A: 1.0 - A * A,
+                      needs_z=False)
 
 
 def relu() -> Activation:
@@ -143,7 +152,9 @@ def relu() -> Activation:
     return Activation(
         "relu",
         lambda Z, out: np.maximum(Z, 0.0, out=out),
-        lambda Z, A: (Z > 0).astype(Z.dtype),
+        lambda Z, A: (A > 0).astype(A.dtype),
+        needs_z=False,
+        vjp=relu_backward,
     )
 
 
@@ -153,8 +164,9 @@ def leaky_relu(slope: float = 0.01) -> Activation:
     return Activation(
         "leaky_relu",
         lambda Z, out: _store(np.where(Z > 0, Z, Z * Z.dtype.type(slope)), out),
-        lambda Z, A: np.where(Z > 0, 1.0, slope).astype(Z.dtype),
+        lambda Z, A: np.where(A > 0, 1.0, slope).astype(A.dtype),  # A > 0 exactly when Z > 0
         {"slope": slope},
+        needs_z=False,
     )
 
 
@@ -166,10 +178,10 @@ def elu(alpha: float = 1.0) -> Activation:
         negative_part = Z.dtype.type(alpha) * np.expm1(np.minimum(Z, 0.0))
         return _store(np.where(Z > 0, Z, negative_part), out)
 
-    def derivative(Z, A):
-        return np.where(Z > 0, 1.0, A + alpha).astype(Z.dtype)
+    def derivative(Z, A):  # A > 0 exactly when Z > 0
+        return np.where(A > 0, 1.0, A + alpha).astype(A.dtype)
 
-    return Activation("elu", forward, derivative, {"alpha": alpha})
+    return Activation("elu", forward, derivative, {"alpha": alpha}, needs_z=False)
 
 
 def softplus() -> Activation:
@@ -184,7 +196,8 @@ def softplus() -> Activation:
 def softmax() -> Activation:
     """``f(z)_k = exp(z_k) / sum_j exp(z_j)`` over each row; Jacobian ``diag(a) - a a^T``."""
     # derivative() is the Jacobian's diagonal, used only to show a factor; backward uses all of J.
-    return Activation("softmax", _softmax, lambda Z, A: A * (1.0 - A), elementwise=False)
+    return Activation("softmax", _softmax, lambda Z, A: A * (1.0 - A), needs_z=False,
+                      vjp=_softmax_backward)
 
 
 def gelu() -> Activation:

@@ -27,8 +27,12 @@ try:
     from sklearn.utils import check_random_state
     from sklearn.utils._param_validation import Interval, Options, StrOptions
     from sklearn.utils.multiclass import check_classification_targets, type_of_target
-    from sklearn.utils.validation import (_check_sample_weight, check_is_fitted, column_or_1d,
-                                          validate_data)
+    from sklearn.utils.validation import (
+        _check_sample_weight,
+        check_is_fitted,
+        column_or_1d,
+        validate_data,
+    )
 except ImportError as error:  # pragma: no cover - exercised only without scikit-learn
     raise ImportError('chainrule.sklearn needs scikit-learn: pip install "chainrule[sklearn]"') \
         from error

@@ -57,6 +57,7 @@ class Dense:
         self.train_biases = bool(train_biases)
         self._workspace: dict[int, dict[str, Array]] = {}
         self._cache: tuple[Array, Array, Array] | None = None
+        self.keep_net_input = False
 
     @staticmethod
     def _given(values, shape, name) -> Array:
@@ -91,8 +92,10 @@ class Dense:
             if len(self._workspace) >= 4:  # a fit uses at most two sizes (full and last batch)
                 self._workspace.clear()
             buffers = {"Z": np.empty((n, self.n_out), dtype), "dX": np.empty((n, self.n_in), dtype)}
-            identity = self.activation.name == "identity"
-            buffers["A"] = buffers["Z"] if identity else np.empty((n, self.n_out), dtype)
+            # an activation whose derivative reads only A is computed in place, over Z, unless
+            # Z itself is wanted (the output layer's, for a loss computed from the logits)
+            in_place = not (self.activation.needs_z or self.keep_net_input)
+            buffers["A"] = buffers["Z"] if in_place else np.empty((n, self.n_out), dtype)
             buffers["dZ"] = np.empty((n, self.n_out), dtype)
             self._workspace[n] = buffers
         return buffers
@@ -110,9 +113,7 @@ class Dense:
         buffers = self._buffers(X.shape[0], self.W.dtype)
         Z = np.matmul(X, self.W, out=buffers["Z"])
         Z += self.b
-        A = buffers["A"]
-        if A is not Z:  # the identity's output is Z itself
-            self.activation.forward(Z, A)
+        A = self.activation.forward(Z, buffers["A"])
         self._cache = (X, Z, A)
         return A
 

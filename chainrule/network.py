@@ -65,6 +65,7 @@ class Network:
         sizes = [layer.n_params for layer in self.layers]
         self.parameters = np.zeros(sum(sizes), dtype=self.dtype)
         self.gradients = np.zeros(sum(sizes), dtype=self.dtype)
+        self.layers[-1].keep_net_input = True  # losses are computed from the output's Z
         rng = np.random.default_rng(seed)
         start = 0
         for layer, size in zip(self.layers, sizes):

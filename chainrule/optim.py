@@ -11,8 +11,11 @@ bit-identical to an uninterrupted one.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ._kernels import adam_update, scalars, sgd_update
 from ._validation import check_int, check_real
 
 Array = np.ndarray
@@ -113,26 +116,10 @@ class SGD(Optimizer):
                 "nesterov": self.nesterov, "weight_decay": self.weight_decay}
 
     def _update(self, params, grads):
-        scratch = self.state["scratch"]
-        g = _with_weight_decay(params, grads, self.weight_decay, scratch)
-        if self.momentum:
-            buf = self.state["momentum_buffer"]
-            if self.steps == 1:
-                np.copyto(buf, g)
-            else:
-                buf *= self.momentum
-                buf += (1.0 - self.dampening) * g if self.dampening else g
-            if self.nesterov:
-                if g is scratch:
-                    scratch += self.momentum * buf
-                else:
-                    np.multiply(buf, self.momentum, out=scratch)
-                    scratch += g
-                g = scratch
-            else:
-                g = buf
-        np.multiply(g, self.lr, out=scratch)
-        params -= scratch
+        lr, momentum, dampening, decay = scalars(params.dtype, self.lr, self.momentum,
+                                                 self.dampening, self.weight_decay)
+        sgd_update(params, grads, self.state["momentum_buffer"], self.state["scratch"], lr,
+                   momentum, dampening, decay, self.nesterov, self.steps == 1)
 
 
 class Adam(Optimizer):
@@ -163,26 +150,12 @@ class Adam(Optimizer):
                 "weight_decay": self.weight_decay}
 
     def _update(self, params, grads):
-        m, v, scratch = self.state["m"], self.state["v"], self.state["scratch"]
-        if self._decoupled:
-            params *= 1.0 - self.lr * self.weight_decay
-            g = grads
-        else:
-            g = _with_weight_decay(params, grads, self.weight_decay, scratch)
-        m *= self.beta1
-        m += (1.0 - self.beta1) * g
-        v *= self.beta2
-        np.multiply(g, g, out=scratch)
-        scratch *= 1.0 - self.beta2
-        v += scratch
-        correction1 = 1.0 - self.beta1 ** self.steps
-        correction2 = 1.0 - self.beta2 ** self.steps
-        np.sqrt(v, out=scratch)
-        scratch /= np.sqrt(correction2)
-        scratch += self.eps
-        np.divide(m, scratch, out=scratch)
-        scratch *= self.lr / correction1
-        params -= scratch
+        scale1 = self.lr / (1.0 - self.beta1 ** self.steps)
+        scale2 = 1.0 / math.sqrt(1.0 - self.beta2 ** self.steps)
+        adam_update(params, grads, self.state["m"], self.state["v"], self.state["scratch"],
+                    *scalars(params.dtype, self.lr, self.beta1, self.beta2, self.eps,
+                             self.weight_decay), self._decoupled,
+                    *scalars(params.dtype, scale1, scale2))
 
 
 class AdamW(Adam):
