@@ -34,7 +34,7 @@ SEEDS = range(5)
 def measure(make, X, y, repeats):
     """Mean 5-fold score over five random_states; median seconds of one cross-validation."""
     seconds, scores = [], []
-    for repeat in range(repeats):
+    for _ in range(repeats):
         for seed in SEEDS:
             started = time.perf_counter()
             scores.append(cross_val_score(make_pipeline(StandardScaler(), make(seed)), X, y,
@@ -52,7 +52,7 @@ def main(repeats: int = 1) -> None:
         X, y = loader(return_X_y=True)
         ours = (MLPClassifier if kind == "classifier" else MLPRegressor)
         theirs = (SkClassifier if kind == "classifier" else SkRegressor)
-        measure(lambda seed: ours(random_state=seed), X, y, 1)  # warm-up
+        measure(lambda seed, make=ours: make(random_state=seed), X, y, 1)  # warm-up
         ours_score, ours_sd, ours_time = measure(
             lambda seed, make=ours: make(random_state=seed), X, y, repeats)
         theirs_score, theirs_sd, theirs_time = measure(
