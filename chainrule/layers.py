@@ -132,7 +132,7 @@ class Dense:
         else:
             self.dW.fill(0.0)
         if self.train_biases:
-            np.sum(delta, axis=0, out=self.db)
+            delta.sum(axis=0, out=self.db)
         else:
             self.db.fill(0.0)
         if not need_input_grad:

@@ -33,6 +33,7 @@ class Optimizer:
         self.lr = check_real(lr, "lr", low=0.0)
         self.steps = 0
         self.state: dict[str, Array] = {}
+        self._cast = None
 
     def step(self, params: Array, grads: Array) -> None:
         """Apply one update to ``params`` (1-D) from ``grads`` (same shape), in place."""
@@ -116,10 +117,12 @@ class SGD(Optimizer):
                 "nesterov": self.nesterov, "weight_decay": self.weight_decay}
 
     def _update(self, params, grads):
-        lr, momentum, dampening, decay = scalars(params.dtype, self.lr, self.momentum,
-                                                 self.dampening, self.weight_decay)
-        sgd_update(params, grads, self.state["momentum_buffer"], self.state["scratch"], lr,
-                   momentum, dampening, decay, self.nesterov, self.steps == 1)
+        key = (params.dtype, self.lr)
+        if self._cast is None or self._cast[0] != key:  # cast once, not at every step
+            self._cast = (key, scalars(params.dtype, self.lr, self.momentum, self.dampening,
+                                       self.weight_decay))
+        sgd_update(params, grads, self.state["momentum_buffer"], self.state["scratch"],
+                   *self._cast[1], self.nesterov, self.steps == 1)
 
 
 class Adam(Optimizer):

@@ -122,7 +122,13 @@ class _Batches:
                                    None if w is None else np.empty(size, w.dtype))
         return self._buffers[size]
 
-    def __call__(self, order: Array):
+    def __call__(self, order: Array | None):
+        """Yield the batches in ``order`` (None: the data as it is, in one batch if it fits)."""
+        if order is None and self.batch_size >= self.n:
+            yield self.X, self.T, self.weights
+            return
+        if order is None:
+            order = np.arange(self.n)
         for start in range(0, self.n, self.batch_size):
             index = order[start:start + self.batch_size]
             Xb, Tb, wb = self._buffer(index.size)
@@ -131,6 +137,13 @@ class _Batches:
             if wb is not None:
                 np.take(self.weights, index, out=wb)
             yield Xb, Tb, wb
+
+
+def _listeners(chain: list[Callback], event: str) -> list:
+    """The bound ``event`` methods of the callbacks that override it."""
+    return [getattr(c, event) for c in chain
+            if getattr(type(c), event, None) is not getattr(Callback, event)
+            or event in vars(c)]
 
 
 def _callbacks(callbacks, early_stopping, verbose, log_every,
@@ -210,6 +223,9 @@ def fit(network, X, T, *, optimizer="adam", epochs: int = 10, batch_size: int | 
              "samples": n}
     for callback in chain:
         callback.on_train_begin(begin)
+    # only the events a callback listens to are sent from inside the loop
+    epoch_begin = _listeners(chain, "on_epoch_begin")
+    batch_end = _listeners(chain, "on_batch_end")
     last_good = network.parameters.copy()
     params, grads = network.parameters, network.gradients
     output = network.layers[-1]
@@ -221,11 +237,11 @@ def fit(network, X, T, *, optimizer="adam", epochs: int = 10, batch_size: int | 
                 started = time.perf_counter()
                 optimizer.lr = schedule(epoch, lr0, {"samples_seen": epoch * n,
                                                      "history": history.history})
-                for callback in chain:
-                    callback.on_epoch_begin(epoch, {"lr": optimizer.lr})
+                for on_epoch_begin in epoch_begin:
+                    on_epoch_begin(epoch, {"lr": optimizer.lr})
                 running = [metrics_module.get(name) for name in metric_names]
                 total, count = 0.0, 0
-                order = train_rng.permutation(n) if shuffle else np.arange(n)
+                order = train_rng.permutation(n) if shuffle else None
                 for batch, (Xb, Tb, wb) in enumerate(batches(order)):
                     loss = network._forward_backward(Xb, Tb, wb, rng=dropout_rng)
                     if not math.isfinite(loss):
@@ -244,8 +260,8 @@ def fit(network, X, T, *, optimizer="adam", epochs: int = 10, batch_size: int | 
                         params[frozen] = frozen_values
                     total += loss * Xb.shape[0]
                     count += Xb.shape[0]
-                    for callback in chain:
-                        callback.on_batch_end(batch, {"size": Xb.shape[0], "loss": loss})
+                    for on_batch_end in batch_end:
+                        on_batch_end(batch, {"size": Xb.shape[0], "loss": loss})
                 if network.stop_training and count < n:
                     break
                 logs = {"loss": total / count}
