@@ -109,13 +109,21 @@ def gemm_floor(X, batch_size):
     return time.perf_counter() - started
 
 
+def _settle() -> None:
+    """Let thread pools go idle: PyTorch's OpenMP threads spin for up to 200 ms after a
+    parallel region and would take the two cores from whichever contender runs next."""
+    time.sleep(0.4)
+
+
 def median_times(contenders: dict, repeats: int) -> dict:
     """Run every contender once (warm-up), then ``repeats`` rounds, alternating."""
     for run in contenders.values():
+        _settle()
         run()
     times = {name: [] for name in contenders}
     for _ in range(repeats):
         for name, run in contenders.items():
+            _settle()
             times[name].append(run())
     return {name: statistics.median(values) for name, values in times.items()}
 

@@ -1,6 +1,7 @@
 """chainrule: backpropagation for multilayer perceptrons, from scratch on NumPy."""
 
 from . import activations, initializers, losses, metrics, optim, schedules
+from ._kernels import use_numba, using_numba
 from .callbacks import Callback, EarlyStopping, History, LambdaCallback
 from .explain import check, explain
 from .gradcheck import GradcheckResult, gradcheck
@@ -36,4 +37,6 @@ __all__ = [
     "optim",
     "save",
     "schedules",
+    "use_numba",
+    "using_numba",
 ]

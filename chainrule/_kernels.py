@@ -6,24 +6,20 @@ rounded, and numba is not allowed to contract ``a * b + c`` into a fused multipl
 NumPy versions make several passes over memory; the numba ones make one, which matters for
 the optimizer: its update runs over every parameter at every step.
 
-``pip install "chainrule[fast]"`` installs numba; ``CHAINRULE_NO_NUMBA=1`` turns it off.
+numba is opt-in: ``pip install "chainrule[fast]"``, then ``chainrule.use_numba()`` or the
+environment variable ``CHAINRULE_NUMBA=1``. It is not the default because importing it and
+loading the compiled kernels costs about 0.2 s and 120 MB of memory, more than the kernels save
+on most networks (see benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
 
 Array = np.ndarray
-
-try:
-    if os.environ.get("CHAINRULE_NO_NUMBA"):
-        raise ImportError
-    from numba import njit
-except ImportError:
-    njit = None
-
 
 # -- NumPy versions ------------------------------------------------------------------------------
 def _sgd_numpy(p, g, buf, scratch, lr, momentum, dampening, weight_decay, nesterov, first):
@@ -79,10 +75,13 @@ def _relu_backward_numpy(grad, A, out):
 
 
 # -- numba versions (the same operations, one pass) ---------------------------------------------
-if njit is not None:
+@functools.cache
+def numba_kernels() -> dict:
+    """Compile (or load from numba's cache) the numba kernels; ImportError without numba."""
+    from numba import njit
 
     @njit(cache=True, nogil=True)
-    def _sgd_numba(p, g, buf, scratch, lr, momentum, dampening, weight_decay, nesterov, first):
+    def sgd(p, g, buf, scratch, lr, momentum, dampening, weight_decay, nesterov, first):
         one = p.dtype.type(1)
         for i in range(p.size):
             gi = g[i]
@@ -100,8 +99,8 @@ if njit is not None:
             p[i] = p[i] - gi * lr
 
     @njit(cache=True, nogil=True)
-    def _adam_numba(p, g, m, v, scratch, lr, beta1, beta2, eps, weight_decay, decoupled,
-                    scale1, scale2):
+    def adam(p, g, m, v, scratch, lr, beta1, beta2, eps, weight_decay, decoupled, scale1,
+             scale2):
         one = p.dtype.type(1)
         shrink = one - lr * weight_decay
         for i in range(p.size):
@@ -117,29 +116,53 @@ if njit is not None:
             p[i] = p[i] - mi / (np.sqrt(vi) * scale2 + eps) * scale1
 
     @njit(cache=True, nogil=True)
-    def _relu_backward_loop(grad, A, out):
+    def relu_loop(grad, A, out):
         one, zero = A.dtype.type(1), A.dtype.type(0)
         for i in range(A.size):
             out[i] = grad[i] * (one if A[i] > 0 else zero)
 
-    def _relu_backward_numba(grad, A, out):
+    def relu(grad, A, out):
         if out is None:
             out = np.empty_like(A)
         if grad.flags.c_contiguous and A.flags.c_contiguous and out.flags.c_contiguous:
-            _relu_backward_loop(grad.reshape(-1), A.reshape(-1), out.reshape(-1))
+            relu_loop(grad.reshape(-1), A.reshape(-1), out.reshape(-1))
             return out
         return _relu_backward_numpy(grad, A, out)
 
-    sgd_update, adam_update = _sgd_numba, _adam_numba
-    relu_backward = _relu_backward_numba
-else:
-    sgd_update, adam_update = _sgd_numpy, _adam_numpy
-    relu_backward = _relu_backward_numpy
+    return {"sgd_update": sgd, "adam_update": adam, "relu_backward": relu}
 
-ACCELERATED = njit is not None
+
+_NUMPY = {"sgd_update": _sgd_numpy, "adam_update": _adam_numpy,
+          "relu_backward": _relu_backward_numpy}
+sgd_update, adam_update, relu_backward = _sgd_numpy, _adam_numpy, _relu_backward_numpy
+
+
+def use_numba(enabled: bool = True) -> None:
+    """Run the optimizers' and ReLU's kernels with numba (True) or NumPy (False); results are
+    identical either way.
+
+    Raises
+    ------
+    ImportError
+        If numba is not installed (``pip install "chainrule[fast]"``).
+    """
+    try:
+        chosen = numba_kernels() if enabled else _NUMPY
+    except ImportError:
+        raise ImportError('use_numba needs numba: pip install "chainrule[fast]"') from None
+    globals().update(chosen)
+
+
+def using_numba() -> bool:
+    """True while the numba kernels are in use."""
+    return sgd_update is not _sgd_numpy
 
 
 def scalars(dtype, *values):
     """Each value as a scalar of ``dtype``, so that NumPy and numba round alike."""
     kind = np.dtype(dtype).type
     return tuple(kind(value) for value in values)
+
+
+if os.environ.get("CHAINRULE_NUMBA"):
+    use_numba()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._kernels import relu_backward
+from . import _kernels
 from ._registry import lookup
 from ._validation import check_real
 
@@ -154,7 +154,7 @@ def relu() -> Activation:
         lambda Z, out: np.maximum(Z, 0.0, out=out),
         lambda Z, A: (A > 0).astype(A.dtype),
         needs_z=False,
-        vjp=relu_backward,
+        vjp=lambda grad, A, out: _kernels.relu_backward(grad, A, out),
     )
 
 

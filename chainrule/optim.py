@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from ._kernels import adam_update, scalars, sgd_update
+from . import _kernels
+from ._kernels import scalars
 from ._validation import check_int, check_real
 
 Array = np.ndarray
@@ -121,8 +122,9 @@ class SGD(Optimizer):
         if self._cast is None or self._cast[0] != key:  # cast once, not at every step
             self._cast = (key, scalars(params.dtype, self.lr, self.momentum, self.dampening,
                                        self.weight_decay))
-        sgd_update(params, grads, self.state["momentum_buffer"], self.state["scratch"],
-                   *self._cast[1], self.nesterov, self.steps == 1)
+        _kernels.sgd_update(params, grads, self.state["momentum_buffer"],
+                            self.state["scratch"], *self._cast[1], self.nesterov,
+                            self.steps == 1)
 
 
 class Adam(Optimizer):
@@ -155,10 +157,11 @@ class Adam(Optimizer):
     def _update(self, params, grads):
         scale1 = self.lr / (1.0 - self.beta1 ** self.steps)
         scale2 = 1.0 / math.sqrt(1.0 - self.beta2 ** self.steps)
-        adam_update(params, grads, self.state["m"], self.state["v"], self.state["scratch"],
-                    *scalars(params.dtype, self.lr, self.beta1, self.beta2, self.eps,
-                             self.weight_decay), self._decoupled,
-                    *scalars(params.dtype, scale1, scale2))
+        _kernels.adam_update(params, grads, self.state["m"], self.state["v"],
+                             self.state["scratch"],
+                             *scalars(params.dtype, self.lr, self.beta1, self.beta2, self.eps,
+                                      self.weight_decay), self._decoupled,
+                             *scalars(params.dtype, scale1, scale2))
 
 
 class AdamW(Adam):

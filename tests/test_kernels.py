@@ -5,8 +5,8 @@ import pytest
 
 from chainrule import _kernels
 
-pytestmark = pytest.mark.skipif(not _kernels.ACCELERATED, reason="numba is not installed, so "
-                                "the NumPy fallback is the only implementation")
+pytest.importorskip("numba")
+NUMBA = _kernels.numba_kernels()
 
 SGD_OPTIONS = [dict(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False),
                dict(momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False),
@@ -21,7 +21,7 @@ def test_sgd_kernels_agree(dtype, options):
     states = [[rng.normal(size=1001).astype(dtype), np.zeros(1001, dtype),
                np.zeros(1001, dtype)] for _ in range(2)]
     states[1][0][...] = states[0][0]
-    kernels = [_kernels._sgd_numba, _kernels._sgd_numpy]
+    kernels = [NUMBA["sgd_update"], _kernels._sgd_numpy]
     for step in range(5):
         g = rng.normal(size=1001).astype(dtype)
         for kernel, (p, buf, scratch) in zip(kernels, states):
@@ -43,7 +43,7 @@ def test_adam_kernels_agree(dtype, weight_decay, decoupled):
     for step in range(1, 6):
         g = rng.normal(size=777).astype(dtype)
         scale1, scale2 = 0.01 / (1 - 0.9 ** step), 1 / np.sqrt(1 - 0.999 ** step)
-        for kernel, (p, m, v, scratch) in zip([_kernels._adam_numba, _kernels._adam_numpy],
+        for kernel, (p, m, v, scratch) in zip([NUMBA["adam_update"], _kernels._adam_numpy],
                                               states):
             kernel(p, g, m, v, scratch, *_kernels.scalars(dtype, 0.01, 0.9, 0.999, 1e-8,
                                                           weight_decay), decoupled,
@@ -57,8 +57,28 @@ def test_relu_backward_kernels_agree(dtype):
     rng = np.random.default_rng(2)
     A = np.maximum(rng.normal(size=(33, 17)), 0).astype(dtype)
     grad = rng.normal(size=(33, 17)).astype(dtype)
-    fast = _kernels._relu_backward_numba(grad, A, np.empty_like(A))
+    fast = NUMBA["relu_backward"](grad, A, np.empty_like(A))
     slow = _kernels._relu_backward_numpy(grad, A, np.empty_like(A))
     assert np.array_equal(fast, slow) and np.array_equal(np.signbit(fast), np.signbit(slow))
-    transposed = _kernels._relu_backward_numba(grad.T, A.T, None)  # not contiguous: fallback
+    transposed = NUMBA["relu_backward"](grad.T, A.T, None)  # not contiguous: fallback
     assert np.array_equal(transposed, slow.T)
+
+
+def test_switching_kernels_changes_nothing_but_the_speed():
+    import chainrule as cr
+
+    def train():
+        net = cr.MLP([5, 16, 3], loss="cross_entropy", seed=0)
+        rng = np.random.default_rng(0)
+        net.fit(rng.normal(size=(64, 5)), rng.integers(0, 3, 64), epochs=3, batch_size=16,
+                optimizer=cr.optim.SGD(lr=0.1, momentum=0.9), verbose=0)
+        return net.parameters.copy()
+
+    plain = train()
+    cr.use_numba()
+    try:
+        assert cr.using_numba()
+        fast = train()
+    finally:
+        cr.use_numba(False)
+    assert not cr.using_numba() and np.array_equal(plain, fast)
