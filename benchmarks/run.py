@@ -14,6 +14,7 @@ Cases (see benchmarks/RESULTS.md):
 3. The textbook 2-2-2 sigmoid network, one sample, 10000 SGD steps through fit(batch_size=1).
 4. scikit-learn's digits to convergence with the default estimators.
 5. Peak memory (RSS) while training case 1, against the dataset's size.
+6. The live progress display's cost on a fit of many small batches.
 """
 
 from __future__ import annotations
@@ -251,6 +252,32 @@ def case5() -> list[str]:
             f"{allowed:.0f} | {'yes' if above <= allowed else 'no'} |"]
 
 
+def case6(repeats: int) -> list[str]:
+    """The live progress display's cost: the same fit silent and with the display drawn."""
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20000, 20)).astype(np.float32), rng.integers(0, 3, 20000)
+
+    def fit(verbose):
+        net = cr.MLP([20, 32, 3], loss="cross_entropy", seed=0)
+        screen, sys.stderr = sys.stderr, Terminal()
+        try:
+            started = time.perf_counter()
+            net.fit(X, y, epochs=10, batch_size=16, verbose=verbose)
+            return time.perf_counter() - started
+        finally:
+            sys.stderr = screen
+
+    t = median_times({"silent": lambda: fit(0), "display": lambda: fit(1)}, repeats)
+    return ["| silent s | with the live display s | ratio |", "|---:|---:|---:|",
+            f"| {t['silent']:.3f} | {t['display']:.3f} | {t['display'] / t['silent']:.3f} |"]
+
+
 def environment() -> list[str]:
     import threadpoolctl
 
@@ -276,13 +303,13 @@ def environment() -> list[str]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", type=int, choices=[1, 2, 3, 4, 5])
+    parser.add_argument("--case", type=int, choices=[1, 2, 3, 4, 5, 6])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--no-sklearn", action="store_true",
                         help="skip scikit-learn in case 1 (it takes minutes)")
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else 5
-    chosen = [args.case] if args.case else [1, 3, 4, 5]
+    chosen = [args.case] if args.case else [1, 3, 4, 5, 6]
     print("\n".join(environment()))
     if 1 in chosen or 2 in chosen:
         print("\n### Cases 1 and 2: one epoch, MNIST-shaped, 784-256-128-10\n")
@@ -296,6 +323,9 @@ def main(argv=None) -> None:
     if 5 in chosen:
         print("\n### Case 5: peak memory while training case 1\n")
         print("\n".join(case5()))
+    if 6 in chosen:
+        print("\n### Case 6: the progress display's cost (37 500 batches of 16)\n")
+        print("\n".join(case6(repeats)))
 
 
 if __name__ == "__main__":
