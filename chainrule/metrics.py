@@ -57,32 +57,34 @@ class Accuracy(Metric):
         return self._sums["correct"] / self._sums["total"]
 
 
-class MeanSquaredError(Metric):
+class _MeanOverOutputs(Metric):
+    """``mean over samples and outputs of error(y - t)``, weighted by sample."""
+
+    @staticmethod
+    def error(residual: Array) -> Array:
+        raise NotImplementedError
+
+    def update(self, Y, T, weights=None):
+        w = _weights(weights, Y.shape[0])
+        per_sample = np.mean(self.error(Y.astype(np.float64) - T), axis=1)
+        self._add(total=float(np.dot(w, per_sample)), count=float(w.sum()))
+
+    def result(self):
+        return self._sums["total"] / self._sums["count"]
+
+
+class MeanSquaredError(_MeanOverOutputs):
     """``mean (y - t)^2`` over samples and outputs."""
 
     name = "mse"
-
-    def update(self, Y, T, weights=None):
-        w = _weights(weights, Y.shape[0])
-        per_sample = np.mean((Y.astype(np.float64) - T) ** 2, axis=1)
-        self._add(total=float(np.dot(w, per_sample)), count=float(w.sum()))
-
-    def result(self):
-        return self._sums["total"] / self._sums["count"]
+    error = staticmethod(np.square)
 
 
-class MeanAbsoluteError(Metric):
+class MeanAbsoluteError(_MeanOverOutputs):
     """``mean |y - t|`` over samples and outputs."""
 
     name = "mae"
-
-    def update(self, Y, T, weights=None):
-        w = _weights(weights, Y.shape[0])
-        per_sample = np.mean(np.abs(Y.astype(np.float64) - T), axis=1)
-        self._add(total=float(np.dot(w, per_sample)), count=float(w.sum()))
-
-    def result(self):
-        return self._sums["total"] / self._sums["count"]
+    error = staticmethod(np.abs)
 
 
 class R2(Metric):

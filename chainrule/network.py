@@ -182,14 +182,18 @@ class Network:
             Targets; 1-D for a single output or for class labels with ``cross_entropy``.
         sample_weight : array-like of shape (n_samples,), optional
         """
-        X, T, weights = self._prepare(X, T, sample_weight)
+        return self._outputs_and_loss(*self._prepare(X, T, sample_weight))[1]
+
+    def _outputs_and_loss(self, X: Array, T: Array, weights) -> tuple[Array, float]:
+        """Outputs and loss on checked arrays, without caching (the net input of the output
+        layer is kept apart from its activation, for the losses computed from it)."""
         A = X
         for layer in self.layers[:-1]:
             A = layer.forward(A)
         output = self.layers[-1]
         Z = A @ output.W + output.b
         Y = output.activation.forward(Z, None)
-        return self._data_loss(Y, T, Z, weights) + self._penalty()
+        return Y, self._data_loss(Y, T, Z, weights) + self._penalty()
 
     def loss_and_gradients(self, X, T,
                            sample_weight=None) -> tuple[float, list[tuple[Array, Array]]]:

@@ -92,13 +92,8 @@ def _split(network, T: Array, fraction: float, rng: np.random.Generator):
 
 
 def _evaluate(network, X: Array, T: Array, weights, metric_names, prefix: str) -> dict:
-    A = X
-    for layer in network.layers[:-1]:
-        A = layer.forward(A)
-    output = network.layers[-1]
-    Z = A @ output.W + output.b
-    Y = output.activation.forward(Z, None)
-    logs = {f"{prefix}loss": network._data_loss(Y, T, Z, weights) + network._penalty()}
+    Y, loss = network._outputs_and_loss(X, T, weights)
+    logs = {f"{prefix}loss": loss}
     for name in metric_names:
         metric = metrics_module.get(name)
         metric.update(Y, T, weights)

@@ -85,18 +85,19 @@ def _latex_tokens(tokens: list, values: dict | None, digits: int) -> str:
     return _join(pieces)
 
 
-def _lines(trace, section: str):
-    return [q for q in trace.section(section)]
+def _sections(trace):
+    """``(section, heading, quantities)`` for every section that holds quantities."""
+    for section, heading in SECTIONS:
+        quantities = trace.section(section)
+        if quantities:
+            yield section, heading, quantities
 
 
 def render_text(trace, digits: int = 9, steps=None, results=None) -> str:
     """Plain text, one quantity a line: ``symbol = formula = numbers = value``."""
     values = trace.values()
     out = [trace.spec.title, "=" * len(trace.spec.title)]
-    for section, heading in SECTIONS:
-        quantities = _lines(trace, section)
-        if not quantities:
-            continue
+    for section, heading, quantities in _sections(trace):
         out += ["", heading, "-" * len(heading)]
         if section == "update":
             out.append(f"learning rate eta = {number_text(values['eta'], digits)}")
@@ -135,10 +136,7 @@ def render_markdown(trace, digits: int = 9, steps=None, results=None) -> str:
     """Markdown with ``$$ ... $$`` LaTeX math (renders on GitHub and in Jupyter)."""
     values = trace.values()
     out = [f"# {trace.spec.title}"]
-    for section, heading in SECTIONS:
-        quantities = _lines(trace, section)
-        if not quantities:
-            continue
+    for section, heading, quantities in _sections(trace):
         out += ["", f"## {heading}", ""]
         if section == "update":
             out += [rf"Learning rate $\eta = {number_text(values['eta'], digits)}$.", ""]
@@ -172,10 +170,7 @@ def render_latex(trace, digits: int = 9, steps=None, results=None) -> str:
     """A LaTeX fragment: one ``align*`` environment per section."""
     values = trace.values()
     out = [f"% {trace.spec.title}"]
-    for section, heading in SECTIONS:
-        quantities = _lines(trace, section)
-        if not quantities:
-            continue
+    for _, heading, quantities in _sections(trace):
         out += [f"\\paragraph{{{heading}}}", r"\begin{align*}"]
         rows = [_equation_latex(q, values, digits).replace(" = ", " &= ", 1) for q in quantities]
         out.append(" \\\\\n".join(rows))
