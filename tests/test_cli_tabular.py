@@ -220,3 +220,20 @@ def test_module_entry_point(tmp_path):
     result = subprocess.run([sys.executable, "-m", "chainrule.cli", "datasets"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "iris" in result.stdout
+
+
+def test_a_missing_plotting_extra_is_reported_before_training(capsys, tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    code, out, err = run(capsys, "train", "--data", "moons", "--epochs", "2", "--quiet",
+                         "--out", tmp_path / "m.npz", "--plot", tmp_path / "c.png")
+    assert code == 2 and 'pip install "chainrule[plot]"' in err
+    assert out == "" and not (tmp_path / "m.npz").exists()

@@ -59,6 +59,10 @@ def _print_summary(run, train_metrics, validation_metrics) -> None:
 def _train(args) -> int:
     from ..tabular import subset, train_table
 
+    if args.plot or args.boundary:
+        from ..plots import pyplot
+
+        pyplot()  # a missing matplotlib is reported before training, not after
     table, target = _table(args)
     if target is None:
         raise CommandError("--target COLUMN is required with a CSV file; the columns are "

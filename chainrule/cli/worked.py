@@ -63,6 +63,10 @@ def _demo(args) -> int:
 def _explain(args) -> int:
     from ..explain import explain
 
+    if args.diagram:
+        from ..plots import pyplot
+
+        pyplot()  # a missing matplotlib is reported before any output
     explanation = explain(args.spec, steps=args.steps, digits=args.digits)
     write_text(explanation.render(args.format), args.output)
     if args.diagram:
