@@ -41,17 +41,24 @@ def mnist_shaped(seed: int = 0):
     centres = rng.normal(0, 1, (CLASSES, FEATURES)).astype(np.float32)
     labels = rng.integers(0, CLASSES, N)
     X = rng.standard_normal((N, FEATURES), dtype=np.float32)  # float32 from the start, and
-    X *= 3.0                                                   # no full-size temporary
+    X *= 3.0  # no full-size temporary
     for start in range(0, N, 5000):
-        X[start:start + 5000] += centres[labels[start:start + 5000]]
+        X[start : start + 5000] += centres[labels[start : start + 5000]]
     return X, labels
 
 
 def chainrule_epoch(X, y, batch_size):
     net = cr.MLP(SIZES, activation="relu", loss="cross_entropy", seed=0)
     started = time.perf_counter()
-    net.fit(X, y, optimizer=cr.optim.SGD(lr=0.01, momentum=0.9), epochs=1,
-            batch_size=batch_size, verbose=0, seed=0)
+    net.fit(
+        X,
+        y,
+        optimizer=cr.optim.SGD(lr=0.01, momentum=0.9),
+        epochs=1,
+        batch_size=batch_size,
+        verbose=0,
+        seed=0,
+    )
     return time.perf_counter() - started
 
 
@@ -59,16 +66,20 @@ def torch_epoch(X, y, batch_size):
     import torch
 
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
-                                torch.nn.Linear(256, 128), torch.nn.ReLU(),
-                                torch.nn.Linear(128, 10))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 128),
+        torch.nn.ReLU(),
+        torch.nn.Linear(128, 10),
+    )
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     criterion = torch.nn.CrossEntropyLoss()
     inputs, targets = torch.from_numpy(X), torch.from_numpy(y)
     started = time.perf_counter()
     order = torch.randperm(inputs.shape[0])
     for start in range(0, inputs.shape[0], batch_size):
-        index = order[start:start + batch_size]
+        index = order[start : start + batch_size]
         optimizer.zero_grad()
         loss = criterion(model(inputs[index]), targets[index])
         loss.backward()
@@ -80,9 +91,17 @@ def sklearn_epoch(X, y, batch_size, dtype):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    model = MLPClassifier(hidden_layer_sizes=(256, 128), solver="sgd", learning_rate_init=0.01,
-                          momentum=0.9, nesterovs_momentum=False, batch_size=batch_size,
-                          max_iter=1, alpha=0.0, random_state=0)
+    model = MLPClassifier(
+        hidden_layer_sizes=(256, 128),
+        solver="sgd",
+        learning_rate_init=0.01,
+        momentum=0.9,
+        nesterovs_momentum=False,
+        batch_size=batch_size,
+        max_iter=1,
+        alpha=0.0,
+        random_state=0,
+    )
     data = X.astype(dtype)
     started = time.perf_counter()
     with warnings.catch_warnings():
@@ -100,7 +119,7 @@ def gemm_floor(X, batch_size):
     deltas = [np.empty((batch_size, s), np.float32) for s in SIZES]
     started = time.perf_counter()
     for start in range(0, X.shape[0] - batch_size + 1, batch_size):
-        acts[0] = X[start:start + batch_size]
+        acts[0] = X[start : start + batch_size]
         for i, W in enumerate(weights):
             np.matmul(acts[i], W, out=acts[i + 1])
         for i in range(len(weights) - 1, -1, -1):
@@ -131,23 +150,32 @@ def median_times(contenders: dict, repeats: int) -> dict:
 
 def case1_and_2(repeats: int, with_sklearn: bool) -> list[str]:
     X, y = mnist_shaped()
-    rows = ["| batch | chainrule s | PyTorch s | GEMM floor s | chainrule / PyTorch | "
-            "chainrule / floor |" + (" scikit-learn f32 s | sklearn f64 s | chainrule / "
-                                     "sklearn f32 |" if with_sklearn else ""),
-            "|---:|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if with_sklearn else "")]
+    rows = [
+        "| batch | chainrule s | PyTorch s | GEMM floor s | chainrule / PyTorch | "
+        "chainrule / floor |"
+        + (
+            " scikit-learn f32 s | sklearn f64 s | chainrule / sklearn f32 |"
+            if with_sklearn
+            else ""
+        ),
+        "|---:|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if with_sklearn else ""),
+    ]
     for batch in (32, 128, 512):
-        contenders = {"chainrule": lambda b=batch: chainrule_epoch(X, y, b),
-                      "torch": lambda b=batch: torch_epoch(X, y, b),
-                      "floor": lambda b=batch: gemm_floor(X, b)}
+        contenders = {
+            "chainrule": lambda b=batch: chainrule_epoch(X, y, b),
+            "torch": lambda b=batch: torch_epoch(X, y, b),
+            "floor": lambda b=batch: gemm_floor(X, b),
+        }
         if with_sklearn:
             contenders["sk32"] = lambda b=batch: sklearn_epoch(X, y, b, np.float32)
             contenders["sk64"] = lambda b=batch: sklearn_epoch(X, y, b, np.float64)
         t = median_times(contenders, repeats)
-        row = (f"| {batch} | {t['chainrule']:.3f} | {t['torch']:.3f} | {t['floor']:.3f} | "
-               f"{t['chainrule'] / t['torch']:.2f} | {t['chainrule'] / t['floor']:.2f} |")
+        row = (
+            f"| {batch} | {t['chainrule']:.3f} | {t['torch']:.3f} | {t['floor']:.3f} | "
+            f"{t['chainrule'] / t['torch']:.2f} | {t['chainrule'] / t['floor']:.2f} |"
+        )
         if with_sklearn:
-            row += (f" {t['sk32']:.3f} | {t['sk64']:.3f} | "
-                    f"{t['chainrule'] / t['sk32']:.2f} |")
+            row += f" {t['sk32']:.3f} | {t['sk64']:.3f} | {t['chainrule'] / t['sk32']:.2f} |"
         rows.append(row)
     return rows
 
@@ -158,17 +186,29 @@ def case3(repeats: int, steps: int = 10000) -> list[str]:
     X, T = np.array([[0.05, 0.10]], np.float32), np.array([[0.01, 0.99]], np.float32)
 
     def ours():
-        net = cr.Network([cr.Dense(2, 2, "sigmoid", W=[[.15, .2], [.25, .3]], b=[.4, .35]),
-                          cr.Dense(2, 2, "sigmoid", W=[[.4, .45], [.5, .55]], b=[.25, .6])],
-                         "squared_error")
+        net = cr.Network(
+            [
+                cr.Dense(2, 2, "sigmoid", W=[[0.15, 0.2], [0.25, 0.3]], b=[0.4, 0.35]),
+                cr.Dense(2, 2, "sigmoid", W=[[0.4, 0.45], [0.5, 0.55]], b=[0.25, 0.6]),
+            ],
+            "squared_error",
+        )
         started = time.perf_counter()
-        net.fit(X, T, optimizer=cr.optim.SGD(lr=0.5), epochs=steps, batch_size=1,
-                shuffle=False, verbose=0)
+        net.fit(
+            X,
+            T,
+            optimizer=cr.optim.SGD(lr=0.5),
+            epochs=steps,
+            batch_size=1,
+            shuffle=False,
+            verbose=0,
+        )
         return (time.perf_counter() - started) / steps
 
     def theirs():
-        model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Sigmoid(),
-                                    torch.nn.Linear(2, 2), torch.nn.Sigmoid())
+        model = torch.nn.Sequential(
+            torch.nn.Linear(2, 2), torch.nn.Sigmoid(), torch.nn.Linear(2, 2), torch.nn.Sigmoid()
+        )
         optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
         inputs, targets = torch.from_numpy(X), torch.from_numpy(T)
         started = time.perf_counter()
@@ -180,9 +220,12 @@ def case3(repeats: int, steps: int = 10000) -> list[str]:
         return (time.perf_counter() - started) / steps
 
     t = median_times({"chainrule": ours, "torch": theirs}, repeats)
-    return ["| chainrule µs/step | PyTorch µs/step | PyTorch / chainrule |", "|---:|---:|---:|",
-            f"| {t['chainrule'] * 1e6:.1f} | {t['torch'] * 1e6:.1f} | "
-            f"{t['torch'] / t['chainrule']:.1f} |"]
+    return [
+        "| chainrule µs/step | PyTorch µs/step | PyTorch / chainrule |",
+        "|---:|---:|---:|",
+        f"| {t['chainrule'] * 1e6:.1f} | {t['torch'] * 1e6:.1f} | "
+        f"{t['torch'] / t['chainrule']:.1f} |",
+    ]
 
 
 def case4(repeats: int) -> list[str]:
@@ -194,8 +237,9 @@ def case4(repeats: int) -> list[str]:
     from chainrule.sklearn import MLPClassifier
 
     X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X / 16, y, test_size=0.25,
-                                                        random_state=0, stratify=y)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X / 16, y, test_size=0.25, random_state=0, stratify=y
+    )
     scores = {}
 
     def run(name, make):
@@ -208,16 +252,25 @@ def case4(repeats: int) -> list[str]:
                 seconds = time.perf_counter() - started
             scores[name] = (model.score(X_test, y_test), model.n_iter_)
             return seconds
+
         return timed
 
-    t = median_times({"chainrule": run("chainrule", lambda: MLPClassifier(random_state=0)),
-                      "sklearn": run("sklearn", lambda: SkClassifier(random_state=0))}, repeats)
-    return ["| | seconds | epochs | held-out accuracy |", "|---|---:|---:|---:|",
-            f"| chainrule | {t['chainrule']:.2f} | {scores['chainrule'][1]} | "
-            f"{scores['chainrule'][0]:.4f} |",
-            f"| scikit-learn | {t['sklearn']:.2f} | {scores['sklearn'][1]} | "
-            f"{scores['sklearn'][0]:.4f} |",
-            f"| ratio | {t['chainrule'] / t['sklearn']:.2f} | | |"]
+    t = median_times(
+        {
+            "chainrule": run("chainrule", lambda: MLPClassifier(random_state=0)),
+            "sklearn": run("sklearn", lambda: SkClassifier(random_state=0)),
+        },
+        repeats,
+    )
+    return [
+        "| | seconds | epochs | held-out accuracy |",
+        "|---|---:|---:|---:|",
+        f"| chainrule | {t['chainrule']:.2f} | {scores['chainrule'][1]} | "
+        f"{scores['chainrule'][0]:.4f} |",
+        f"| scikit-learn | {t['sklearn']:.2f} | {scores['sklearn'][1]} | "
+        f"{scores['sklearn'][0]:.4f} |",
+        f"| ratio | {t['chainrule'] / t['sklearn']:.2f} | | |",
+    ]
 
 
 _MEMORY_PROBE = """
@@ -240,16 +293,23 @@ print(baseline, high_water(), X.nbytes + y.nbytes)
 def case5() -> list[str]:
     """Peak RSS in a fresh interpreter: after NumPy, after the data, after two epochs."""
     folder = os.path.dirname(os.path.abspath(__file__))
-    result = subprocess.run([sys.executable, "-c", _MEMORY_PROBE.format(path=folder)],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE.format(path=folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     baseline, peak, dataset = (int(v) for v in result.stdout.split())
     mib = 1024.0  # /proc reports KiB
     above = (peak - baseline) / mib
     allowed = dataset / 2**20 + 100
-    return ["| interpreter + NumPy MiB | dataset MiB | peak MiB | peak above interpreter MiB | "
-            "target (dataset + 100 MiB) | met |", "|---:|---:|---:|---:|---:|---|",
-            f"| {baseline / mib:.0f} | {dataset / 2**20:.0f} | {peak / mib:.0f} | {above:.0f} | "
-            f"{allowed:.0f} | {'yes' if above <= allowed else 'no'} |"]
+    return [
+        "| interpreter + NumPy MiB | dataset MiB | peak MiB | peak above interpreter MiB | "
+        "target (dataset + 100 MiB) | met |",
+        "|---:|---:|---:|---:|---:|---|",
+        f"| {baseline / mib:.0f} | {dataset / 2**20:.0f} | {peak / mib:.0f} | {above:.0f} | "
+        f"{allowed:.0f} | {'yes' if above <= allowed else 'no'} |",
+    ]
 
 
 def case6(repeats: int) -> list[str]:
@@ -274,15 +334,20 @@ def case6(repeats: int) -> list[str]:
             sys.stderr = screen
 
     t = median_times({"silent": lambda: fit(0), "display": lambda: fit(1)}, repeats)
-    return ["| silent s | with the live display s | ratio |", "|---:|---:|---:|",
-            f"| {t['silent']:.3f} | {t['display']:.3f} | {t['display'] / t['silent']:.3f} |"]
+    return [
+        "| silent s | with the live display s | ratio |",
+        "|---:|---:|---:|",
+        f"| {t['silent']:.3f} | {t['display']:.3f} | {t['display'] / t['silent']:.3f} |",
+    ]
 
 
 def environment() -> list[str]:
     import threadpoolctl
 
-    lines = [f"- Python {platform.python_version()}, NumPy {np.__version__}, chainrule "
-             f"{cr.__version__}, {os.cpu_count()} CPUs ({platform.machine()})"]
+    lines = [
+        f"- Python {platform.python_version()}, NumPy {np.__version__}, chainrule "
+        f"{cr.__version__}, {os.cpu_count()} CPUs ({platform.machine()})"
+    ]
     try:
         import torch
 
@@ -296,8 +361,9 @@ def environment() -> list[str]:
     except ImportError:
         pass
     for pool in threadpoolctl.threadpool_info():
-        lines.append(f"- {pool['internal_api']} {pool.get('version')}: "
-                     f"{pool['num_threads']} threads")
+        lines.append(
+            f"- {pool['internal_api']} {pool.get('version')}: {pool['num_threads']} threads"
+        )
     return lines
 
 
@@ -305,8 +371,9 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", type=int, choices=[1, 2, 3, 4, 5, 6])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument("--no-sklearn", action="store_true",
-                        help="skip scikit-learn in case 1 (it takes minutes)")
+    parser.add_argument(
+        "--no-sklearn", action="store_true", help="skip scikit-learn in case 1 (it takes minutes)"
+    )
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else 5
     chosen = [args.case] if args.case else [1, 3, 4, 5, 6]

@@ -21,6 +21,7 @@ import numpy as np
 
 Array = np.ndarray
 
+
 # -- NumPy versions ------------------------------------------------------------------------------
 def _sgd_numpy(p, g, buf, scratch, lr, momentum, dampening, weight_decay, nesterov, first):
     if weight_decay:
@@ -47,8 +48,9 @@ def _sgd_numpy(p, g, buf, scratch, lr, momentum, dampening, weight_decay, nester
     p -= scratch
 
 
-def _adam_numpy(p, g, m, v, scratch, lr, beta1, beta2, eps, weight_decay, decoupled,
-                scale1, scale2):
+def _adam_numpy(
+    p, g, m, v, scratch, lr, beta1, beta2, eps, weight_decay, decoupled, scale1, scale2
+):
     if decoupled:
         p *= 1 - lr * weight_decay
     elif weight_decay:
@@ -99,8 +101,7 @@ def numba_kernels() -> dict:
             p[i] = p[i] - gi * lr
 
     @njit(cache=True, nogil=True)
-    def adam(p, g, m, v, scratch, lr, beta1, beta2, eps, weight_decay, decoupled, scale1,
-             scale2):
+    def adam(p, g, m, v, scratch, lr, beta1, beta2, eps, weight_decay, decoupled, scale1, scale2):
         one = p.dtype.type(1)
         shrink = one - lr * weight_decay
         for i in range(p.size):
@@ -132,8 +133,11 @@ def numba_kernels() -> dict:
     return {"sgd_update": sgd, "adam_update": adam, "relu_backward": relu}
 
 
-_NUMPY = {"sgd_update": _sgd_numpy, "adam_update": _adam_numpy,
-          "relu_backward": _relu_backward_numpy}
+_NUMPY = {
+    "sgd_update": _sgd_numpy,
+    "adam_update": _adam_numpy,
+    "relu_backward": _relu_backward_numpy,
+}
 sgd_update, adam_update, relu_backward = _sgd_numpy, _adam_numpy, _relu_backward_numpy
 
 

@@ -89,12 +89,13 @@ def check_finite(array: np.ndarray, name: str) -> None:
     """
     rows = max(1, 2**20 // max(1, array[0].size if array.ndim > 1 else 1))
     for start in range(0, array.shape[0] if array.ndim else 1, rows):
-        block = array[start:start + rows] if array.ndim else array
+        block = array[start : start + rows] if array.ndim else array
         if not np.isfinite(block).all():
             position = tuple(int(i) for i in np.argwhere(~np.isfinite(block))[0])
             position = (position[0] + start, *position[1:]) if position else position
-            raise ValueError(f"{name!r} must hold only finite values, got {array[position]} "
-                             f"at index {position}")
+            raise ValueError(
+                f"{name!r} must hold only finite values, got {array[position]} at index {position}"
+            )
 
 
 def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray | None:

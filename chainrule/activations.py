@@ -143,8 +143,9 @@ def sigmoid() -> Activation:
 
 def tanh() -> Activation:
     """``f(z) = tanh(z)``, ``f'(z) = 1 - f(z)^2``."""
-    return Activation("tanh", lambda Z, out: np.tanh(Z, out=out), lambda Z, A: 1.0 - A * A,
-                      needs_z=False)
+    return Activation(
+        "tanh", lambda Z, out: np.tanh(Z, out=out), lambda Z, A: 1.0 - A * A, needs_z=False
+    )
 
 
 def relu() -> Activation:
@@ -196,8 +197,9 @@ def softplus() -> Activation:
 def softmax() -> Activation:
     """``f(z)_k = exp(z_k) / sum_j exp(z_j)`` over each row; Jacobian ``diag(a) - a a^T``."""
     # derivative() is the Jacobian's diagonal, used only to show a factor; backward uses all of J.
-    return Activation("softmax", _softmax, lambda Z, A: A * (1.0 - A), needs_z=False,
-                      vjp=_softmax_backward)
+    return Activation(
+        "softmax", _softmax, lambda Z, A: A * (1.0 - A), needs_z=False, vjp=_softmax_backward
+    )
 
 
 def gelu() -> Activation:

@@ -74,8 +74,11 @@ class History(Callback):
 
     def load_state_dict(self, state):
         restored = History.from_dict(state)
-        self.history, self.epoch, self.stop_reason = (restored.history, restored.epoch,
-                                                      restored.stop_reason)
+        self.history, self.epoch, self.stop_reason = (
+            restored.history,
+            restored.epoch,
+            restored.stop_reason,
+        )
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
@@ -96,8 +99,14 @@ class EarlyStopping(Callback):
     restore_best_weights : bool, default=True
     """
 
-    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 5,
-                 mode: str = "auto", restore_best_weights: bool = True):
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 5,
+        mode: str = "auto",
+        restore_best_weights: bool = True,
+    ):
         self.monitor = monitor
         self.min_delta = check_real(min_delta, "min_delta", low=0.0)
         self.patience = check_int(patience, "patience", low=0)
@@ -123,10 +132,13 @@ class EarlyStopping(Callback):
         if key not in logs and key.startswith("val_") and key[4:] in logs:
             key = key[4:]
         if key not in logs:
-            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which is not recorded; "
-                             f"recorded: {', '.join(sorted(logs))}")
-        maximise = self.mode == "max" or (self.mode == "auto" and
-                                          key.split("_")[-1] in ("accuracy", "r2"))
+            raise ValueError(
+                f"EarlyStopping monitors {self.monitor!r}, which is not recorded; "
+                f"recorded: {', '.join(sorted(logs))}"
+            )
+        maximise = self.mode == "max" or (
+            self.mode == "auto" and key.split("_")[-1] in ("accuracy", "r2")
+        )
         return -logs[key] if maximise else logs[key]
 
     def on_epoch_end(self, epoch, logs):
@@ -140,16 +152,22 @@ class EarlyStopping(Callback):
         if self.wait > self.patience:
             self.stopped_epoch = epoch
             self.network.stop_training = True
-            self.network.stop_reason = (f"early stopping: {self.monitor} did not improve for "
-                                        f"{self.patience + 1} epochs after epoch {self.best_epoch}")
+            self.network.stop_reason = (
+                f"early stopping: {self.monitor} did not improve for "
+                f"{self.patience + 1} epochs after epoch {self.best_epoch}"
+            )
 
     def on_train_end(self, logs):
         if self.restore_best_weights and self.best_parameters is not None:
             self.network.parameters[...] = self.best_parameters
 
     def state_dict(self):
-        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
-                "best_parameters": self.best_parameters}
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "best_parameters": self.best_parameters,
+        }
 
     def load_state_dict(self, state):
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]

@@ -36,16 +36,22 @@ def _join_arrays(state, arrays: dict):
     return state
 
 
-def save_checkpoint(path, network, optimizer, lr0: float, epoch: int, rng, entropy,
-                    callbacks) -> None:
+def save_checkpoint(
+    path, network, optimizer, lr0: float, epoch: int, rng, entropy, callbacks
+) -> None:
     """Write the state after ``epoch`` (0-based) to ``path`` atomically."""
     arrays = {"parameters": network.parameters}
     states = {type(c).__name__: c.state_dict() for c in callbacks if c.state_dict()}
     header = {
-        "format": CHECKPOINT_FORMAT, "config": network.config(), "epoch": epoch, "lr0": lr0,
-        "entropy": int(entropy), "rng_state": rng.bit_generator.state,
-        "optimizer": _split_arrays("optimizer", {"config": optimizer.config(),
-                                                 **optimizer.state_dict()}, arrays),
+        "format": CHECKPOINT_FORMAT,
+        "config": network.config(),
+        "epoch": epoch,
+        "lr0": lr0,
+        "entropy": int(entropy),
+        "rng_state": rng.bit_generator.state,
+        "optimizer": _split_arrays(
+            "optimizer", {"config": optimizer.config(), **optimizer.state_dict()}, arrays
+        ),
         "callbacks": _split_arrays("callbacks", states, arrays),
     }
     write_archive(path, header, arrays)
@@ -64,10 +70,16 @@ def load_checkpoint(path, network, optimizer) -> dict:
         raise ModelFileError(f"checkpoint {str(path)!r} was written for another architecture")
     saved = _join_arrays(header["optimizer"], arrays)
     if saved["config"]["name"] != type(optimizer).__name__:
-        raise ModelFileError(f"checkpoint {str(path)!r} was written with optimizer "
-                             f"{saved['config']['name']}, not {type(optimizer).__name__}")
+        raise ModelFileError(
+            f"checkpoint {str(path)!r} was written with optimizer "
+            f"{saved['config']['name']}, not {type(optimizer).__name__}"
+        )
     network.set_parameters(arrays["parameters"])
     optimizer.load_state_dict(saved)
-    return {"epoch": header["epoch"], "lr0": header["lr0"], "entropy": header["entropy"],
-            "rng_state": header["rng_state"],
-            "callbacks": _join_arrays(header["callbacks"], arrays)}
+    return {
+        "epoch": header["epoch"],
+        "lr0": header["lr0"],
+        "entropy": header["entropy"],
+        "rng_state": header["rng_state"],
+        "callbacks": _join_arrays(header["callbacks"], arrays),
+    }

@@ -65,8 +65,10 @@ def read_csv(path) -> Table:
         raise DataError(f"{path}: the file is empty")
     header = [name.strip() for name in rows[0]]
     if all(_is_number(name) for name in header):
-        raise DataError(f"{path}: the first row holds numbers, not column names; add a header "
-                        "row naming the columns")
+        raise DataError(
+            f"{path}: the first row holds numbers, not column names; add a header "
+            "row naming the columns"
+        )
     if any(not name for name in header):
         raise DataError(f"{path}: column {header.index('') + 1} of the header has no name")
     duplicated = sorted({name for name in header if header.count(name) > 1})
@@ -75,8 +77,9 @@ def read_csv(path) -> Table:
     body = [[field.strip() for field in row] for row in rows[1:]]
     for number, row in enumerate(body, 2):
         if len(row) != len(header):
-            raise DataError(f"{path}: row {number} has {len(row)} fields, the header has "
-                            f"{len(header)}")
+            raise DataError(
+                f"{path}: row {number} has {len(row)} fields, the header has {len(header)}"
+            )
     if not body:
         raise DataError(f"{path}: the file has a header but no data rows")
     return Table(str(path), header, body)
@@ -96,16 +99,22 @@ def numeric_matrix(table: Table, columns: list[str]) -> np.ndarray:
         for c, i in enumerate(index):
             field = row[i]
             if field.lower() in MISSING:
-                raise DataError(f"{table.path}: column {columns[c]!r} has a missing value in row "
-                                f"{r + 2}; fill it in or drop the row")
+                raise DataError(
+                    f"{table.path}: column {columns[c]!r} has a missing value in row "
+                    f"{r + 2}; fill it in or drop the row"
+                )
             try:
                 value = float(field)
             except ValueError:
-                raise DataError(f"{table.path}: column {columns[c]!r} is not numeric: row {r + 2}"
-                                f" holds {field!r}") from None
+                raise DataError(
+                    f"{table.path}: column {columns[c]!r} is not numeric: row {r + 2}"
+                    f" holds {field!r}"
+                ) from None
             if not math.isfinite(value):
-                raise DataError(f"{table.path}: column {columns[c]!r} holds {field!r} in row "
-                                f"{r + 2}; only finite numbers can be used")
+                raise DataError(
+                    f"{table.path}: column {columns[c]!r} holds {field!r} in row "
+                    f"{r + 2}; only finite numbers can be used"
+                )
             X[r, c] = value
     return X
 
@@ -113,13 +122,15 @@ def numeric_matrix(table: Table, columns: list[str]) -> np.ndarray:
 def target_column(table: Table, target: str) -> list[str]:
     """The target column's fields, checked for presence and missing values."""
     if target not in table.columns:
-        raise DataError(f"{table.path}: no column named {target!r}; the columns are "
-                        f"{', '.join(table.columns)}")
+        raise DataError(
+            f"{table.path}: no column named {target!r}; the columns are {', '.join(table.columns)}"
+        )
     values = table.column(target)
     for number, value in enumerate(values, 2):
         if value.lower() in MISSING:
-            raise DataError(f"{table.path}: the target column {target!r} has a missing value in "
-                            f"row {number}")
+            raise DataError(
+                f"{table.path}: the target column {target!r} has a missing value in row {number}"
+            )
     return values
 
 
@@ -145,6 +156,8 @@ def sort_labels(labels) -> list[str]:
 def dataset_table(dataset) -> Table:
     """A built-in :class:`~chainrule.datasets.Dataset` as a table, its labels as class names."""
     columns = [*dataset.feature_names, dataset.target_name]
-    rows = [[repr(float(v)) for v in x] + [dataset.class_names[int(y)]]
-            for x, y in zip(dataset.X, dataset.y)]
+    rows = [
+        [repr(float(v)) for v in x] + [dataset.class_names[int(y)]]
+        for x, y in zip(dataset.X, dataset.y)
+    ]
     return Table(f"<{dataset.name}>", columns, rows)

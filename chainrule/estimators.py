@@ -34,15 +34,25 @@ try:
         validate_data,
     )
 except ImportError as error:  # pragma: no cover - exercised only without scikit-learn
-    raise ImportError('chainrule.sklearn needs scikit-learn: pip install "chainrule[sklearn]"') \
-        from error
+    raise ImportError(
+        'chainrule.sklearn needs scikit-learn: pip install "chainrule[sklearn]"'
+    ) from error
 
 from . import optim, schedules
 from .callbacks import Callback
 from .network import MLP
 
-_ACTIVATIONS = {"identity", "logistic", "tanh", "relu", "sigmoid", "leaky_relu", "elu",
-                "softplus", "gelu"}
+_ACTIVATIONS = {
+    "identity",
+    "logistic",
+    "tanh",
+    "relu",
+    "sigmoid",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "gelu",
+}
 _SOLVERS = {"lbfgs", "sgd", "adam", "adamw", "rmsprop", "adagrad"}
 _OUTPUT_NAMES = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
 
@@ -66,8 +76,9 @@ class _StoppingRule(Callback):
     With validation data the score (or, monitoring 'loss', minus the validation loss) is
     watched, otherwise the training loss."""
 
-    def __init__(self, estimator, n_samples: int, validation, adaptive: _Adaptive | None,
-                 monitor: str):
+    def __init__(
+        self, estimator, n_samples: int, validation, adaptive: _Adaptive | None, monitor: str
+    ):
         self.estimator, self.n_samples, self.validation = estimator, n_samples, validation
         self.adaptive, self.monitor = adaptive, monitor
 
@@ -78,8 +89,11 @@ class _StoppingRule(Callback):
         est.loss_ = logs["loss"]
         est.loss_curve_.append(logs["loss"])
         if self.validation is not None:
-            score = (-logs["val_loss"] if self.monitor == "loss"
-                     else est._validation_value(*self.validation))
+            score = (
+                -logs["val_loss"]
+                if self.monitor == "loss"
+                else est._validation_value(*self.validation)
+            )
             est.validation_scores_.append(score)
             est.validation_loss_curve_.append(logs["val_loss"])
             improved = score >= est.best_validation_score_ + est.tol
@@ -124,21 +138,43 @@ class _BaseMLP(BaseEstimator):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"),
-                             Options(Real, {np.inf})],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "dtype": [StrOptions({"float32", "float64"})],
         "early_stopping_monitor": [StrOptions({"score", "loss"})],
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 dropout=0.0, dtype="float64", early_stopping_monitor="score"):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        dtype="float64",
+        early_stopping_monitor="score",
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -190,11 +226,15 @@ class _BaseMLP(BaseEstimator):
         if self.solver == "lbfgs":
             return optim.LBFGS(max_fun=self.max_fun, tol=self.tol)
         if self.solver == "sgd":
-            return optim.SGD(lr=rate, momentum=self.momentum,
-                             nesterov=self.nesterovs_momentum and self.momentum > 0)
+            return optim.SGD(
+                lr=rate,
+                momentum=self.momentum,
+                nesterov=self.nesterovs_momentum and self.momentum > 0,
+            )
         if self.solver in ("adam", "adamw"):
-            return optim.get(self.solver, lr=rate, beta1=self.beta_1, beta2=self.beta_2,
-                             eps=self.epsilon)
+            return optim.get(
+                self.solver, lr=rate, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon
+            )
         return optim.get(self.solver, lr=rate)
 
     def _schedule(self):
@@ -206,13 +246,19 @@ class _BaseMLP(BaseEstimator):
 
     def _initialise(self, n_features: int, n_outputs: int, seed: int) -> None:
         output_activation, loss = self._output()
-        self._network = MLP([n_features, *self._hidden_sizes(), n_outputs],
-                            activation="sigmoid" if self.activation == "logistic"
-                            else self.activation, output_activation=output_activation,
-                            loss=loss, dropout=self.dropout, seed=seed, dtype=self.dtype,
-                            # scikit-learn's initialisation: weights and biases both uniform
-                            # in +-sqrt(6 / (fan_in + fan_out))
-                            weight_init="glorot_uniform", bias_init="glorot_uniform")
+        self._network = MLP(
+            [n_features, *self._hidden_sizes(), n_outputs],
+            activation="sigmoid" if self.activation == "logistic" else self.activation,
+            output_activation=output_activation,
+            loss=loss,
+            dropout=self.dropout,
+            seed=seed,
+            dtype=self.dtype,
+            # scikit-learn's initialisation: weights and biases both uniform
+            # in +-sqrt(6 / (fan_in + fan_out))
+            weight_init="glorot_uniform",
+            bias_init="glorot_uniform",
+        )
         self._solver = self._optimizer()
         self._adaptive = self._schedule()
         self.n_iter_, self.t_ = 0, 0
@@ -223,8 +269,15 @@ class _BaseMLP(BaseEstimator):
 
     def _fit(self, X, y, sample_weight, *, incremental: bool):
         first = not (hasattr(self, "_network") and (incremental or self.warm_start))
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
-                             dtype=(np.float64, np.float32), reset=first)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=first,
+        )
         if hasattr(X, "toarray"):
             X = X.toarray()
         if sample_weight is not None:
@@ -238,8 +291,12 @@ class _BaseMLP(BaseEstimator):
         n = X.shape[0]
         batch_size = min(200, n) if self.batch_size == "auto" else min(self.batch_size, n)
         if self.batch_size != "auto" and self.batch_size > n and not incremental:
-            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
-                          "going to be clipped", UserWarning, stacklevel=3)
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is "
+                "going to be clipped",
+                UserWarning,
+                stacklevel=3,
+            )
         full_batch = self.solver == "lbfgs"
         # scikit-learn scales the L2 penalty by each batch's size: alpha / n_batch. Weights are
         # rescaled to mean 1, so that the full-batch objective (sum w L + alpha/2 |W|^2) / sum w
@@ -252,8 +309,12 @@ class _BaseMLP(BaseEstimator):
         early = self.early_stopping and not incremental and not full_batch
         if early:
             stratify = T.argmax(axis=1) if self._stratify(T) else None
-            train, held = train_test_split(np.arange(n), test_size=self.validation_fraction,
-                                           random_state=seed, stratify=stratify)
+            train, held = train_test_split(
+                np.arange(n),
+                test_size=self.validation_fraction,
+                random_state=seed,
+                stratify=stratify,
+            )
             validation = (X[held], T[held])
             X, T = X[train], T[train]
             sample_weight = None if sample_weight is None else sample_weight[train]
@@ -268,22 +329,38 @@ class _BaseMLP(BaseEstimator):
                 self.best_loss_ = np.inf
         self._no_improvement_count = 0
         self._converged = False
-        monitor = _StoppingRule(self, X.shape[0], validation, self._adaptive,
-                                self.early_stopping_monitor)
+        monitor = _StoppingRule(
+            self, X.shape[0], validation, self._adaptive, self.early_stopping_monitor
+        )
         history = network.fit(
-            X, T, optimizer=self._solver, epochs=1 if incremental else self.max_iter,
-            batch_size=None if full_batch else batch_size, shuffle=self.shuffle,
-            sample_weight=sample_weight, schedule=self._adaptive, callbacks=[monitor],
-            validation_data=validation, verbose=2 if self.verbose else 0, seed=seed)
+            X,
+            T,
+            optimizer=self._solver,
+            epochs=1 if incremental else self.max_iter,
+            batch_size=None if full_batch else batch_size,
+            shuffle=self.shuffle,
+            sample_weight=sample_weight,
+            schedule=self._adaptive,
+            callbacks=[monitor],
+            validation_data=validation,
+            verbose=2 if self.verbose else 0,
+            seed=seed,
+        )
         if early and self._best_parameters is not None:
             network.parameters[...] = self._best_parameters
         if full_batch:
-            self._converged = "ABNORMAL" not in getattr(history, "optimizer_message", "") and \
-                self.n_iter_ < self.max_iter
+            self._converged = (
+                "ABNORMAL" not in getattr(history, "optimizer_message", "")
+                and self.n_iter_ < self.max_iter
+            )
         if not (incremental or self._converged):
             name = "L-BFGS" if full_batch else "Stochastic Optimizer"
-            warnings.warn(f"{name}: Maximum iterations ({self.max_iter}) reached and the "
-                          "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+            warnings.warn(
+                f"{name}: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         return self
 
     def _stratify(self, T) -> bool:
@@ -313,8 +390,9 @@ class _BaseMLP(BaseEstimator):
 
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self, "_network")
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
-                          dtype=(np.float64, np.float32))
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], reset=False, dtype=(np.float64, np.float32)
+        )
         if hasattr(X, "toarray"):
             X = X.toarray()
         return self._network.predict(X).astype(np.float64)
@@ -354,31 +432,75 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 dropout=0.0, dtype="float64", early_stopping_monitor="score",
-                 class_weight=None):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        dtype="float64",
+        early_stopping_monitor="score",
+        class_weight=None,
+    ):
         super().__init__(
-            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state,
-            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, dtype=dtype, early_stopping_monitor=early_stopping_monitor)
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            dtype=dtype,
+            early_stopping_monitor=early_stopping_monitor,
+        )
         self.class_weight = class_weight
 
     def _encode_targets(self, y, first: bool, sample_weight=None):
         check_classification_targets(y)
         kind = type_of_target(y)
         if kind == "multiclass-multioutput":
-            raise ValueError("MLPClassifier supports multi-label indicator targets, not "
-                             "multiclass-multioutput ones")
+            raise ValueError(
+                "MLPClassifier supports multi-label indicator targets, not "
+                "multiclass-multioutput ones"
+            )
         if first:
             self._label_kind = kind
             if kind == "multilabel-indicator":
@@ -386,20 +508,26 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             else:
                 self.classes_ = np.unique(y)
             if len(self.classes_) < 2 and kind != "multilabel-indicator":
-                raise ValueError(f"MLPClassifier needs samples of at least 2 classes in the "
-                                 f"data, but the data contains only one class: "
-                                 f"{self.classes_[0]!r}")
+                raise ValueError(
+                    f"MLPClassifier needs samples of at least 2 classes in the "
+                    f"data, but the data contains only one class: "
+                    f"{self.classes_[0]!r}"
+                )
         if self._label_kind == "multilabel-indicator":
             if y.ndim != 2 or y.shape[1] != len(self.classes_):
-                raise ValueError(f"expected a label indicator matrix with {len(self.classes_)} "
-                                 f"columns, got shape {np.shape(y)}")
+                raise ValueError(
+                    f"expected a label indicator matrix with {len(self.classes_)} "
+                    f"columns, got shape {np.shape(y)}"
+                )
             return np.asarray(y, dtype=np.float64)
         y = column_or_1d(y, warn=True)
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if unseen.size:
-            raise ValueError(f"y has classes {unseen.tolist()} not in classes_ "
-                             f"{self.classes_.tolist()}; pass every class to the first "
-                             "partial_fit call")
+            raise ValueError(
+                f"y has classes {unseen.tolist()} not in classes_ "
+                f"{self.classes_.tolist()}; pass every class to the first "
+                "partial_fit call"
+            )
         index = np.searchsorted(self.classes_, y)
         if len(self.classes_) == 2:
             return index[:, None].astype(np.float64)
@@ -423,8 +551,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             counts = np.bincount(index, minlength=len(self.classes_)).astype(np.float64)
             table = len(index) / (len(self.classes_) * np.maximum(counts, 1))
         else:
-            table = np.array([float(self.class_weight.get(label, 1.0))
-                              for label in self.classes_])
+            table = np.array([float(self.class_weight.get(label, 1.0)) for label in self.classes_])
         weights = table[index]
         return weights if sample_weight is None else weights * sample_weight
 
@@ -446,12 +573,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             if classes is not None:
                 self.classes_ = np.unique(classes)
                 self._label_kind = "multiclass" if len(self.classes_) > 2 else "binary"
-                seed = int(check_random_state(self.random_state).randint(
-                    np.iinfo(np.int32).max))
-                X_checked = validate_data(self, X, accept_sparse=["csr", "csc"], reset=True,
-                                          dtype=(np.float64, np.float32))
-                self._initialise(X_checked.shape[1], 1 if len(self.classes_) == 2 else
-                                 len(self.classes_), seed)
+                seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+                X_checked = validate_data(
+                    self,
+                    X,
+                    accept_sparse=["csr", "csc"],
+                    reset=True,
+                    dtype=(np.float64, np.float32),
+                )
+                self._initialise(
+                    X_checked.shape[1], 1 if len(self.classes_) == 2 else len(self.classes_), seed
+                )
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict_proba(self, X) -> np.ndarray:
@@ -499,26 +631,67 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     True
     """
 
-    _parameter_constraints: dict = {**_BaseMLP._parameter_constraints,
-                                    "scale_target": ["boolean"]}
+    _parameter_constraints: dict = {**_BaseMLP._parameter_constraints, "scale_target": ["boolean"]}
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 dropout=0.0, dtype="float64", early_stopping_monitor="score",
-                 scale_target=True):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        dtype="float64",
+        early_stopping_monitor="score",
+        scale_target=True,
+    ):
         super().__init__(
-            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state,
-            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, dtype=dtype, early_stopping_monitor=early_stopping_monitor)
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            dtype=dtype,
+            early_stopping_monitor=early_stopping_monitor,
+        )
         self.scale_target = scale_target
 
     def _encode_targets(self, y, first: bool, sample_weight=None):

@@ -50,8 +50,9 @@ def _describe(network, index: int) -> str:
     raise IndexError(index)
 
 
-def gradcheck(network, X, T, sample_weight=None, *, step: float | None = None,
-              floor: float | None = None) -> GradcheckResult:
+def gradcheck(
+    network, X, T, sample_weight=None, *, step: float | None = None, floor: float | None = None
+) -> GradcheckResult:
     """Compare backpropagation's gradient with central finite differences, in float64.
 
     Each parameter ``p`` is moved in a float64 copy of ``network`` and the fourth-order
@@ -81,8 +82,9 @@ def gradcheck(network, X, T, sample_weight=None, *, step: float | None = None,
     """
     net = network.copy(dtype="float64")
     if step is None:
-        kinked = {layer.activation.name for layer in net.dense_layers} & _KINKED or \
-            net.loss_function.name in _KINKED
+        kinked = {
+            layer.activation.name for layer in net.dense_layers
+        } & _KINKED or net.loss_function.name in _KINKED
         step = 1e-6 if kinked else 1e-3
     step = check_real(step, "step", low=0.0, low_open=True)
     X, T, weights = net._prepare(X, T, sample_weight)

@@ -27,8 +27,9 @@ _RELU_FAMILY = {"relu", "leaky_relu", "elu", "gelu", "softplus"}
 
 
 def _uniform(limit):
-    return lambda rng, shape, fan_in, fan_out: rng.uniform(-limit(fan_in, fan_out),
-                                                            limit(fan_in, fan_out), shape)
+    return lambda rng, shape, fan_in, fan_out: rng.uniform(
+        -limit(fan_in, fan_out), limit(fan_in, fan_out), shape
+    )
 
 
 def _normal(scale):
@@ -58,8 +59,14 @@ def check_name(name: str, argument: str) -> str:
     return name
 
 
-def initialize(name: str, rng: np.random.Generator, shape: tuple[int, ...], fan_in: int,
-               fan_out: int, activation: str = "identity") -> np.ndarray:
+def initialize(
+    name: str,
+    rng: np.random.Generator,
+    shape: tuple[int, ...],
+    fan_in: int,
+    fan_out: int,
+    activation: str = "identity",
+) -> np.ndarray:
     """Draw an array of ``shape`` with the initializer ``name`` (float64; the caller casts).
 
     Parameters

@@ -61,14 +61,16 @@ def read_archive(path, expected_format: str) -> tuple[dict, dict[str, np.ndarray
     if not path.is_file():
         raise ModelFileError(f"model file {str(path)!r} does not exist")
     if not zipfile.is_zipfile(path):
-        raise ModelFileError(f"{str(path)!r} is not a chainrule model file (not an .npz "
-                             "archive, or a truncated one)")
+        raise ModelFileError(
+            f"{str(path)!r} is not a chainrule model file (not an .npz archive, or a truncated one)"
+        )
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as error:
         raise ModelFileError(
-            f"{str(path)!r} is not a readable chainrule model file ({error})") from None
+            f"{str(path)!r} is not a readable chainrule model file ({error})"
+        ) from None
     if _HEADER not in arrays:
         raise ModelFileError(f"{str(path)!r} is not a chainrule model file (no header)")
     try:
@@ -77,13 +79,13 @@ def read_archive(path, expected_format: str) -> tuple[dict, dict[str, np.ndarray
         raise ModelFileError(f"{str(path)!r} has a damaged header ({error})") from None
     if not isinstance(header, dict) or header.get("format") != expected_format:
         found = header.get("format") if isinstance(header, dict) else None
-        raise ModelFileError(
-            f"{str(path)!r} holds {found!r}, expected a {expected_format!r} file")
+        raise ModelFileError(f"{str(path)!r} holds {found!r}, expected a {expected_format!r} file")
     version = header.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ModelFileError(
             f"{str(path)!r} has format version {version!r}; this chainrule reads versions up "
-            f"to {FORMAT_VERSION}: upgrade chainrule")
+            f"to {FORMAT_VERSION}: upgrade chainrule"
+        )
     return header, arrays
 
 
@@ -100,9 +102,12 @@ def save(network: Network, path, *, metadata: dict | None = None) -> None:
         and class labels here).
     """
     history = getattr(network, "history", None)
-    header = {"format": MODEL_FORMAT, "config": network.config(),
-              "history": None if history is None else history.to_dict(),
-              "metadata": metadata or getattr(network, "metadata", None) or {}}
+    header = {
+        "format": MODEL_FORMAT,
+        "config": network.config(),
+        "history": None if history is None else history.to_dict(),
+        "metadata": metadata or getattr(network, "metadata", None) or {},
+    }
     write_archive(path, header, {"parameters": network.parameters})
 
 
@@ -121,9 +126,12 @@ def load(path) -> Network:
         network = Network.from_config(header["config"], arrays["parameters"])
     except (KeyError, TypeError, ValueError) as error:
         raise ModelFileError(f"{str(path)!r} has an inconsistent model ({error})") from None
-    network.history = None if header.get("history") is None else History.from_dict(
-        header["history"])
+    network.history = (
+        None if header.get("history") is None else History.from_dict(header["history"])
+    )
     network.metadata = header.get("metadata") or {}
-    network.file_info = {"chainrule_version": header.get("chainrule_version"),
-                         "format_version": header.get("format_version")}
+    network.file_info = {
+        "chainrule_version": header.get("chainrule_version"),
+        "format_version": header.get("format_version"),
+    }
     return network

@@ -43,9 +43,19 @@ class Dense:
         dE/dX = delta @ W.T
     """
 
-    def __init__(self, n_in: int, n_out: int, activation="identity", *, weight_init="auto",
-                 bias_init="zeros", W=None, b=None, train_weights: bool = True,
-                 train_biases: bool = True):
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation="identity",
+        *,
+        weight_init="auto",
+        bias_init="zeros",
+        W=None,
+        b=None,
+        train_weights: bool = True,
+        train_biases: bool = True,
+    ):
         self.n_in = check_int(n_in, "n_in", low=1)
         self.n_out = check_int(n_out, "n_out", low=1)
         self.activation = activations.get(activation)
@@ -80,10 +90,16 @@ class Dense:
         self.dW = grads[:split].reshape(self.n_in, self.n_out)
         self.db = grads[split:]
         fans = (self.n_in, self.n_out, self.activation.name)
-        self.W[...] = (self._initial_W if self._initial_W is not None else
-                       initializers.initialize(self.weight_init, rng, self.W.shape, *fans))
-        self.b[...] = (self._initial_b if self._initial_b is not None else
-                       initializers.initialize(self.bias_init, rng, self.b.shape, *fans))
+        self.W[...] = (
+            self._initial_W
+            if self._initial_W is not None
+            else initializers.initialize(self.weight_init, rng, self.W.shape, *fans)
+        )
+        self.b[...] = (
+            self._initial_b
+            if self._initial_b is not None
+            else initializers.initialize(self.bias_init, rng, self.b.shape, *fans)
+        )
         self._workspace.clear()
 
     def _buffers(self, n: int, dtype) -> dict[str, Array]:
@@ -117,8 +133,9 @@ class Dense:
         self._cache = (X, Z, A)
         return A
 
-    def backward(self, grad: Array, *, preactivation: bool = False,
-                 need_input_grad: bool = True) -> Array | None:
+    def backward(
+        self, grad: Array, *, preactivation: bool = False, need_input_grad: bool = True
+    ) -> Array | None:
         """Write ``dW``, ``db`` and return ``dE/dX``.
 
         ``grad`` is ``dE/dA`` (scaled by ``1/n``), or ``dE/dZ`` itself when ``preactivation``
@@ -141,9 +158,14 @@ class Dense:
 
     def config(self) -> dict:
         """The layer's architecture as JSON-ready data (parameters excluded)."""
-        return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out,
-                "activation": self.activation.config(), "train_weights": self.train_weights,
-                "train_biases": self.train_biases}
+        return {
+            "type": "Dense",
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "activation": self.activation.config(),
+            "train_weights": self.train_weights,
+            "train_biases": self.train_biases,
+        }
 
     def __repr__(self) -> str:
         return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r})"
@@ -177,8 +199,9 @@ class Dropout:
         self._mask = (rng.random(X.shape, dtype=X.dtype) >= self.rate) * scale
         return X * self._mask
 
-    def backward(self, grad: Array, *, preactivation: bool = False,
-                 need_input_grad: bool = True) -> Array | None:
+    def backward(
+        self, grad: Array, *, preactivation: bool = False, need_input_grad: bool = True
+    ) -> Array | None:
         """``dE/dX = dE/dY * mask / (1 - rate)``."""
         if not need_input_grad:
             return None

@@ -15,13 +15,13 @@ def _scipy_minimize():
     try:
         from scipy.optimize import minimize
     except ImportError:
-        raise ImportError('the L-BFGS optimizer needs scipy: pip install "chainrule[lbfgs]"') \
-            from None
+        raise ImportError(
+            'the L-BFGS optimizer needs scipy: pip install "chainrule[lbfgs]"'
+        ) from None
     return minimize
 
 
-def fit_lbfgs(network, X, T, weights, optimizer, epochs, validation, metric_names, history,
-              chain):
+def fit_lbfgs(network, X, T, weights, optimizer, epochs, validation, metric_names, history, chain):
     """Minimise the full-batch loss with L-BFGS for at most ``epochs`` iterations."""
     from .train import _evaluate
 
@@ -40,8 +40,9 @@ def fit_lbfgs(network, X, T, weights, optimizer, epochs, validation, metric_name
     for callback in chain:
         callback.set_network(network)
     for callback in chain:
-        callback.on_train_begin({"epochs": epochs, "batches": 1, "initial_epoch": 0,
-                                 "samples": X.shape[0]})
+        callback.on_train_begin(
+            {"epochs": epochs, "batches": 1, "initial_epoch": 0, "samples": X.shape[0]}
+        )
     state = {"epoch": 0, "started": time.perf_counter()}
 
     def after_iteration(flat):
@@ -58,10 +59,20 @@ def fit_lbfgs(network, X, T, weights, optimizer, epochs, validation, metric_name
         if network.stop_training:
             raise StopIteration
 
-    result = minimize(loss_and_gradient, network.parameters.astype(np.float64), jac=True,
-                      method="L-BFGS-B", bounds=bounds, callback=after_iteration,
-                      options={"maxiter": epochs, "maxfun": optimizer.max_fun,
-                               "gtol": optimizer.tol, "maxcor": optimizer.memory})
+    result = minimize(
+        loss_and_gradient,
+        network.parameters.astype(np.float64),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        callback=after_iteration,
+        options={
+            "maxiter": epochs,
+            "maxfun": optimizer.max_fun,
+            "gtol": optimizer.tol,
+            "maxcor": optimizer.memory,
+        },
+    )
     if not network.stop_training:
         network.parameters[...] = result.x
     history.stop_reason = network.stop_reason

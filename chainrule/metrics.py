@@ -96,20 +96,32 @@ class R2(Metric):
     def update(self, Y, T, weights=None):
         w = _weights(weights, Y.shape[0])[:, None]
         T = T.astype(np.float64)
-        self._add(residual=(w * (Y - T) ** 2).sum(axis=0), t=(w * T).sum(axis=0),
-                  t2=(w * T * T).sum(axis=0), count=float(w.sum()))
+        self._add(
+            residual=(w * (Y - T) ** 2).sum(axis=0),
+            t=(w * T).sum(axis=0),
+            t2=(w * T * T).sum(axis=0),
+            count=float(w.sum()),
+        )
 
     def result(self):
         s = self._sums
         total = s["t2"] - s["t"] ** 2 / s["count"]
         with np.errstate(divide="ignore", invalid="ignore"):
-            scores = np.where(total > 0, 1.0 - s["residual"] / np.where(total > 0, total, 1.0),
-                              np.where(s["residual"] > 0, 0.0, 1.0))
+            scores = np.where(
+                total > 0,
+                1.0 - s["residual"] / np.where(total > 0, total, 1.0),
+                np.where(s["residual"] > 0, 0.0, 1.0),
+            )
         return float(scores.mean())
 
 
-_REGISTRY = {"accuracy": Accuracy, "acc": Accuracy, "mse": MeanSquaredError,
-             "mae": MeanAbsoluteError, "r2": R2}
+_REGISTRY = {
+    "accuracy": Accuracy,
+    "acc": Accuracy,
+    "mse": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "r2": R2,
+}
 
 
 def get(name) -> Metric:

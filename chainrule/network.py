@@ -53,8 +53,16 @@ class Network:
     (1, 1)
     """
 
-    def __init__(self, layers, loss="mse", *, alpha: float = 0.0, l1: float = 0.0,
-                 seed: int | None = None, dtype="float32"):
+    def __init__(
+        self,
+        layers,
+        loss="mse",
+        *,
+        alpha: float = 0.0,
+        l1: float = 0.0,
+        seed: int | None = None,
+        dtype="float32",
+    ):
         self.layers = list(layers)
         self.loss_function = losses.get(loss)
         self.alpha = check_real(alpha, "alpha", low=0.0)
@@ -69,7 +77,9 @@ class Network:
         rng = np.random.default_rng(seed)
         start = 0
         for layer, size in zip(self.layers, sizes):
-            layer.bind(self.parameters[start:start + size], self.gradients[start:start + size], rng)
+            layer.bind(
+                self.parameters[start : start + size], self.gradients[start : start + size], rng
+            )
             start += size
         self.history = None
 
@@ -129,7 +139,7 @@ class Network:
             if isinstance(layer, Dense):
                 split = start + layer.n_in * layer.n_out
                 mask[start:split] = not layer.train_weights
-                mask[split:start + layer.n_params] = not layer.train_biases
+                mask[split : start + layer.n_params] = not layer.train_biases
             start += layer.n_params
         return mask if mask.any() else None
 
@@ -195,8 +205,9 @@ class Network:
         Y = output.activation.forward(Z, None)
         return Y, self._data_loss(Y, T, Z, weights) + self._penalty()
 
-    def loss_and_gradients(self, X, T,
-                           sample_weight=None) -> tuple[float, list[tuple[Array, Array]]]:
+    def loss_and_gradients(
+        self, X, T, sample_weight=None
+    ) -> tuple[float, list[tuple[Array, Array]]]:
         """Return the loss and, for each Dense layer, copies of ``(dW, db)``.
 
         Same arguments as :meth:`loss`. Gradients have the shapes of ``W`` and ``b`` and the
@@ -305,9 +316,13 @@ class Network:
 
     def config(self) -> dict:
         """The architecture, loss and penalties as JSON-ready data (parameters excluded)."""
-        return {"layers": [layer.config() for layer in self.layers],
-                "loss": self.loss_function.config(), "alpha": self.alpha, "l1": self.l1,
-                "dtype": self.dtype.name}
+        return {
+            "layers": [layer.config() for layer in self.layers],
+            "loss": self.loss_function.config(),
+            "alpha": self.alpha,
+            "l1": self.l1,
+            "dtype": self.dtype.name,
+        }
 
     @classmethod
     def from_config(cls, config: dict, parameters=None, *, dtype=None) -> Network:
@@ -316,8 +331,13 @@ class Network:
         for layer in config["layers"]:
             options = {k: v for k, v in layer.items() if k != "type"}
             layers.append(Dense(**options) if layer["type"] == "Dense" else Dropout(**options))
-        network = cls(layers, config["loss"], alpha=config.get("alpha", 0.0),
-                      l1=config.get("l1", 0.0), dtype=dtype or config.get("dtype", "float32"))
+        network = cls(
+            layers,
+            config["loss"],
+            alpha=config.get("alpha", 0.0),
+            l1=config.get("l1", 0.0),
+            dtype=dtype or config.get("dtype", "float32"),
+        )
         if parameters is not None:
             network.set_parameters(parameters)
         return network
@@ -332,27 +352,47 @@ class Network:
         for position, layer in enumerate(self.layers):
             if isinstance(layer, Dense):
                 shape = f"{layer.n_in} -> {layer.n_out}"
-                rows.append(f"{position:<8}{'Dense':<10}{shape:<14}"
-                            f"{layer.activation.name:<14}{layer.n_params:>8}")
+                rows.append(
+                    f"{position:<8}{'Dense':<10}{shape:<14}"
+                    f"{layer.activation.name:<14}{layer.n_params:>8}"
+                )
             else:
-                rows.append(f"{position:<8}{'Dropout':<10}{'':<14}{f'rate {layer.rate}':<14}"
-                            f"{0:>8}")
-        rows.append(f"loss: {self.loss_function.name}; parameters: {self.n_params}; "
-                    f"dtype: {self.dtype.name}")
+                rows.append(f"{position:<8}{'Dropout':<10}{'':<14}{f'rate {layer.rate}':<14}{0:>8}")
+        rows.append(
+            f"loss: {self.loss_function.name}; parameters: {self.n_params}; "
+            f"dtype: {self.dtype.name}"
+        )
         return "\n".join(rows)
 
     def __repr__(self) -> str:
-        return (f"Network(sizes={self.sizes}, loss={self.loss_function.name!r}, "
-                f"dtype={self.dtype.name!r})")
+        return (
+            f"Network(sizes={self.sizes}, loss={self.loss_function.name!r}, "
+            f"dtype={self.dtype.name!r})"
+        )
 
 
-_FUSED_OUTPUT = {"cross_entropy": "softmax", "categorical_cross_entropy": "softmax",
-                 "binary_cross_entropy": "sigmoid", "bce": "sigmoid"}
+_FUSED_OUTPUT = {
+    "cross_entropy": "softmax",
+    "categorical_cross_entropy": "softmax",
+    "binary_cross_entropy": "sigmoid",
+    "bce": "sigmoid",
+}
 
 
-def MLP(sizes, activation="relu", output_activation=None, loss="mse", *, dropout: float = 0.0,
-        weight_init="auto", bias_init="zeros", alpha: float = 0.0, l1: float = 0.0,
-        seed: int | None = None, dtype="float32") -> Network:
+def MLP(
+    sizes,
+    activation="relu",
+    output_activation=None,
+    loss="mse",
+    *,
+    dropout: float = 0.0,
+    weight_init="auto",
+    bias_init="zeros",
+    alpha: float = 0.0,
+    l1: float = 0.0,
+    seed: int | None = None,
+    dtype="float32",
+) -> Network:
     """Build a multilayer perceptron from its layer widths.
 
     Parameters
@@ -386,8 +426,15 @@ def MLP(sizes, activation="relu", output_activation=None, loss="mse", *, dropout
     layers: list = []
     for position, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         last = position == len(sizes) - 2
-        layers.append(Dense(n_in, n_out, output_activation if last else activation,
-                            weight_init=weight_init, bias_init=bias_init))
+        layers.append(
+            Dense(
+                n_in,
+                n_out,
+                output_activation if last else activation,
+                weight_init=weight_init,
+                bias_init=bias_init,
+            )
+        )
         if dropout and not last:
             layers.append(Dropout(dropout))
     return Network(layers, loss, alpha=alpha, l1=l1, seed=seed, dtype=dtype)

@@ -57,8 +57,11 @@ class Optimizer:
 
     def state_dict(self) -> dict:
         """Step count, learning rate and state arrays (copies)."""
-        return {"steps": self.steps, "lr": self.lr,
-                "state": {name: array.copy() for name, array in self.state.items()}}
+        return {
+            "steps": self.steps,
+            "lr": self.lr,
+            "state": {name: array.copy() for name, array in self.state.items()},
+        }
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what :meth:`state_dict` returned."""
@@ -100,8 +103,15 @@ class SGD(Optimizer):
 
     _state_names = ("momentum_buffer", "scratch")
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.0, *, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0):
+    def __init__(
+        self,
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        *,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ):
         super().__init__(lr)
         self.momentum = check_real(momentum, "momentum", low=0.0, high=1.0)
         self.dampening = check_real(dampening, "dampening", low=0.0, high=1.0)
@@ -114,17 +124,30 @@ class SGD(Optimizer):
             )
 
     def hyperparameters(self) -> dict:
-        return {"lr": self.lr, "momentum": self.momentum, "dampening": self.dampening,
-                "nesterov": self.nesterov, "weight_decay": self.weight_decay}
+        return {
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "dampening": self.dampening,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+        }
 
     def _update(self, params, grads):
         key = (params.dtype, self.lr)
         if self._cast is None or self._cast[0] != key:  # cast once, not at every step
-            self._cast = (key, scalars(params.dtype, self.lr, self.momentum, self.dampening,
-                                       self.weight_decay))
-        _kernels.sgd_update(params, grads, self.state["momentum_buffer"],
-                            self.state["scratch"], *self._cast[1], self.nesterov,
-                            self.steps == 1)
+            self._cast = (
+                key,
+                scalars(params.dtype, self.lr, self.momentum, self.dampening, self.weight_decay),
+            )
+        _kernels.sgd_update(
+            params,
+            grads,
+            self.state["momentum_buffer"],
+            self.state["scratch"],
+            *self._cast[1],
+            self.nesterov,
+            self.steps == 1,
+        )
 
 
 class Adam(Optimizer):
@@ -142,8 +165,14 @@ class Adam(Optimizer):
     _state_names = ("m", "v", "scratch")
     _decoupled = False
 
-    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, weight_decay: float = 0.0):
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
         super().__init__(lr)
         self.beta1 = check_real(beta1, "beta1", low=0.0, high=1.0, high_open=True)
         self.beta2 = check_real(beta2, "beta2", low=0.0, high=1.0, high_open=True)
@@ -151,17 +180,27 @@ class Adam(Optimizer):
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
 
     def hyperparameters(self) -> dict:
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
-                "weight_decay": self.weight_decay}
+        return {
+            "lr": self.lr,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+        }
 
     def _update(self, params, grads):
-        scale1 = self.lr / (1.0 - self.beta1 ** self.steps)
-        scale2 = 1.0 / math.sqrt(1.0 - self.beta2 ** self.steps)
-        _kernels.adam_update(params, grads, self.state["m"], self.state["v"],
-                             self.state["scratch"],
-                             *scalars(params.dtype, self.lr, self.beta1, self.beta2, self.eps,
-                                      self.weight_decay), self._decoupled,
-                             *scalars(params.dtype, scale1, scale2))
+        scale1 = self.lr / (1.0 - self.beta1**self.steps)
+        scale2 = 1.0 / math.sqrt(1.0 - self.beta2**self.steps)
+        _kernels.adam_update(
+            params,
+            grads,
+            self.state["m"],
+            self.state["v"],
+            self.state["scratch"],
+            *scalars(params.dtype, self.lr, self.beta1, self.beta2, self.eps, self.weight_decay),
+            self._decoupled,
+            *scalars(params.dtype, scale1, scale2),
+        )
 
 
 class AdamW(Adam):
@@ -174,8 +213,14 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, weight_decay: float = 0.01):
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ):
         super().__init__(lr, beta1, beta2, eps, weight_decay)
 
 
@@ -195,8 +240,15 @@ class RMSprop(Optimizer):
 
     _state_names = ("square_avg", "grad_avg", "momentum_buffer", "scratch")
 
-    def __init__(self, lr: float = 0.01, rho: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
+    def __init__(
+        self,
+        lr: float = 0.01,
+        rho: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ):
         super().__init__(lr)
         self.rho = check_real(rho, "rho", low=0.0, high=1.0)
         self.eps = check_real(eps, "eps", low=0.0)
@@ -205,8 +257,14 @@ class RMSprop(Optimizer):
         self.centered = bool(centered)
 
     def hyperparameters(self) -> dict:
-        return {"lr": self.lr, "rho": self.rho, "eps": self.eps, "weight_decay":
-                self.weight_decay, "momentum": self.momentum, "centered": self.centered}
+        return {
+            "lr": self.lr,
+            "rho": self.rho,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "momentum": self.momentum,
+            "centered": self.centered,
+        }
 
     def _update(self, params, grads):
         square_avg, scratch = self.state["square_avg"], self.state["scratch"]
@@ -244,18 +302,30 @@ class AdaGrad(Optimizer):
 
     _state_names = ("sum",)
 
-    def __init__(self, lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                 initial_accumulator_value: float = 0.0, eps: float = 1e-10):
+    def __init__(
+        self,
+        lr: float = 0.01,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ):
         super().__init__(lr)
         self.lr_decay = check_real(lr_decay, "lr_decay", low=0.0)
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
         self.initial_accumulator_value = check_real(
-            initial_accumulator_value, "initial_accumulator_value", low=0.0)
+            initial_accumulator_value, "initial_accumulator_value", low=0.0
+        )
         self.eps = check_real(eps, "eps", low=0.0)
 
     def hyperparameters(self) -> dict:
-        return {"lr": self.lr, "lr_decay": self.lr_decay, "weight_decay": self.weight_decay,
-                "initial_accumulator_value": self.initial_accumulator_value, "eps": self.eps}
+        return {
+            "lr": self.lr,
+            "lr_decay": self.lr_decay,
+            "weight_decay": self.weight_decay,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "eps": self.eps,
+        }
 
     def _initialise_state(self) -> None:
         self.state["sum"] += self.initial_accumulator_value
@@ -297,8 +367,14 @@ class LBFGS:
         return f"LBFGS(max_fun={self.max_fun}, tol={self.tol}, memory={self.memory})"
 
 
-_REGISTRY = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": AdaGrad,
-             "lbfgs": LBFGS}
+_REGISTRY = {
+    "sgd": SGD,
+    "adam": Adam,
+    "adamw": AdamW,
+    "rmsprop": RMSprop,
+    "adagrad": AdaGrad,
+    "lbfgs": LBFGS,
+}
 
 
 def get(spec, **options):

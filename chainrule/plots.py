@@ -26,8 +26,9 @@ def pyplot():
 def save_figure(figure, path) -> None:
     """Save ``figure`` to ``path`` through a temporary file and ``os.replace``."""
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix,
-                                         dir=path.parent if str(path.parent) else ".")
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent if str(path.parent) else "."
+    )
     os.close(handle)
     try:
         figure.savefig(temporary, dpi=120)
@@ -70,12 +71,25 @@ def decision_boundary(model, X: np.ndarray, labels: np.ndarray, path) -> None:
     figure, axis = plt.subplots(figsize=(5.5, 5))
     k = len(model.classes)
     colours = plt.get_cmap("tab10")
-    axis.contourf(gx, gy, predicted, levels=np.arange(k + 1) - 0.5, colors=[colours(i) for i in
-                                                                             range(k)], alpha=0.25)
+    axis.contourf(
+        gx,
+        gy,
+        predicted,
+        levels=np.arange(k + 1) - 0.5,
+        colors=[colours(i) for i in range(k)],
+        alpha=0.25,
+    )
     for i, label in enumerate(model.classes):
         chosen = labels == i
-        axis.scatter(X[chosen, 0], X[chosen, 1], s=12, color=colours(i), label=label,
-                     edgecolor="white", linewidth=0.3)
+        axis.scatter(
+            X[chosen, 0],
+            X[chosen, 1],
+            s=12,
+            color=colours(i),
+            label=label,
+            edgecolor="white",
+            linewidth=0.3,
+        )
     axis.set_xlabel(model.features[0])
     axis.set_ylabel(model.features[1])
     axis.set_title("decision boundary")
@@ -91,8 +105,14 @@ def confusion_matrix(confusion, classes: list[str], path) -> None:
     figure, axis = plt.subplots(figsize=(1.2 * len(classes) + 2.5, 1.2 * len(classes) + 2))
     axis.imshow(matrix, cmap="Blues")
     for (i, j), count in np.ndenumerate(matrix):
-        axis.text(j, i, str(count), ha="center", va="center",
-                  color="white" if count > matrix.max() / 2 else "black")
+        axis.text(
+            j,
+            i,
+            str(count),
+            ha="center",
+            va="center",
+            color="white" if count > matrix.max() / 2 else "black",
+        )
     axis.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
     axis.set_yticks(range(len(classes)), classes)
     axis.set_xlabel("predicted")

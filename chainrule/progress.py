@@ -34,8 +34,11 @@ class EpochLogger(Callback):
         if (epoch + 1) % self.every and not last and not self.network.stop_training:
             return
         stream = self.stream or sys.stderr
-        print(f"epoch {epoch + 1}/{self.epochs}  {format_logs(logs)}  "
-              f"lr {logs.get('lr', 0):.3g}  {logs.get('seconds', 0):.2f}s", file=stream)
+        print(
+            f"epoch {epoch + 1}/{self.epochs}  {format_logs(logs)}  "
+            f"lr {logs.get('lr', 0):.3g}  {logs.get('seconds', 0):.2f}s",
+            file=stream,
+        )
 
 
 class ProgressBar(Callback):
@@ -58,20 +61,27 @@ class ProgressBar(Callback):
 
         console = Console(file=self.stream or sys.stderr)
         self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
-            TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
-            console=console, auto_refresh=False, transient=False,
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}"),
+            console=console,
+            auto_refresh=False,
+            transient=False,
         )
         self._progress.start()
         first = logs.get("initial_epoch", 0)
-        self._epochs = self._progress.add_task("epochs", total=logs["epochs"], completed=first,
-                                               info="")
+        self._epochs = self._progress.add_task(
+            "epochs", total=logs["epochs"], completed=first, info=""
+        )
         self._batches = self._progress.add_task("batches", total=logs["batches"], info="")
         self._seen, self._loss_sum, self._start, self._shown = 0, 0.0, time.perf_counter(), 0.0
 
     def on_epoch_begin(self, epoch, logs):
-        self._progress.reset(self._batches, total=self._progress.tasks[self._batches].total,
-                             info="")
+        self._progress.reset(
+            self._batches, total=self._progress.tasks[self._batches].total, info=""
+        )
         self._seen, self._loss_sum, self._start = 0, 0.0, time.perf_counter()
         self._shown = 0.0
 
@@ -82,10 +92,13 @@ class ProgressBar(Callback):
         if now - self._shown < 0.2:
             return
         self._shown = now
-        self._progress.update(self._batches, completed=batch + 1,
-                              info=f"loss {self._loss_sum / self._seen:.4g}  "
-                                   f"{self._seen / max(now - self._start, 1e-9):,.0f} "
-                                   "samples/s")
+        self._progress.update(
+            self._batches,
+            completed=batch + 1,
+            info=f"loss {self._loss_sum / self._seen:.4g}  "
+            f"{self._seen / max(now - self._start, 1e-9):,.0f} "
+            "samples/s",
+        )
         self._progress.refresh()
 
     def on_epoch_end(self, epoch, logs):

@@ -63,7 +63,7 @@ class ExponentialDecay(Schedule):
         self.gamma = check_real(gamma, "gamma", low=0.0)
 
     def __call__(self, epoch, lr0, context):
-        return lr0 * self.gamma ** epoch
+        return lr0 * self.gamma**epoch
 
 
 class Cosine(Schedule):
@@ -96,11 +96,17 @@ class ReduceOnPlateau(Schedule):
     (``'max'``, scores) is better. The rate never goes below ``min_lr``.
     """
 
-    def __init__(self, monitor: str = "loss", factor: float = 0.2, patience: int = 2,
-                 tol: float = 1e-4, mode: str = "min", min_lr: float = 0.0):
+    def __init__(
+        self,
+        monitor: str = "loss",
+        factor: float = 0.2,
+        patience: int = 2,
+        tol: float = 1e-4,
+        mode: str = "min",
+        min_lr: float = 0.0,
+    ):
         self.monitor = monitor
-        self.factor = check_real(factor, "factor", low=0.0, high=1.0, low_open=True,
-                                 high_open=True)
+        self.factor = check_real(factor, "factor", low=0.0, high=1.0, low_open=True, high_open=True)
         self.patience = check_int(patience, "patience", low=1)
         self.tol = check_real(tol, "tol", low=0.0)
         if mode not in ("min", "max"):
@@ -120,9 +126,15 @@ class ReduceOnPlateau(Schedule):
         return lr
 
 
-_REGISTRY = {"constant": Constant, "invscaling": InverseScaling, "step": StepDecay,
-             "exponential": ExponentialDecay, "cosine": Cosine, "plateau": ReduceOnPlateau,
-             "adaptive": ReduceOnPlateau}
+_REGISTRY = {
+    "constant": Constant,
+    "invscaling": InverseScaling,
+    "step": StepDecay,
+    "exponential": ExponentialDecay,
+    "cosine": Cosine,
+    "plateau": ReduceOnPlateau,
+    "adaptive": ReduceOnPlateau,
+}
 
 
 def get(spec, **options) -> Schedule:

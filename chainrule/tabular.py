@@ -45,21 +45,26 @@ class TabularModel:
         """
         missing = [name for name in self.features if name not in table.columns]
         if missing:
-            raise DataError(f"{table.path}: the model needs the column(s) {', '.join(missing)}; "
-                            f"the file has {', '.join(table.columns)}")
+            raise DataError(
+                f"{table.path}: the model needs the column(s) {', '.join(missing)}; "
+                f"the file has {', '.join(table.columns)}"
+            )
         return (numeric_matrix(table, self.features) - self.mean) / self.scale
 
     def labels_to_indices(self, table: Table) -> np.ndarray:
         """The target column as class indices (classification) or scaled values."""
         values = target_column(table, self.target)
         if self.task == "regression":
-            return (numeric_matrix(table, [self.target])[:, 0] - self.target_mean) \
-                / self.target_scale
+            return (
+                numeric_matrix(table, [self.target])[:, 0] - self.target_mean
+            ) / self.target_scale
         index = {label: i for i, label in enumerate(self.classes)}
         for number, value in enumerate(values, 2):
             if value not in index:
-                raise DataError(f"{table.path}: row {number} has the class {value!r}, which the "
-                                f"model never saw; it knows {', '.join(self.classes)}")
+                raise DataError(
+                    f"{table.path}: row {number} has the class {value!r}, which the "
+                    f"model never saw; it knows {', '.join(self.classes)}"
+                )
         return np.array([index[v] for v in values])
 
     # -- outputs --------------------------------------------------------------------------------
@@ -83,24 +88,32 @@ class TabularModel:
             k = len(self.classes)
             confusion = np.zeros((k, k), dtype=int)
             np.add.at(confusion, (T, predicted), 1)
-            result.update(accuracy=float(np.mean(predicted == T)),
-                          confusion=confusion.tolist())
+            result.update(accuracy=float(np.mean(predicted == T)), confusion=confusion.tolist())
             return result
         values = Y[:, 0] * self.target_scale + self.target_mean
         truth = T * self.target_scale + self.target_mean
         r2 = metrics.R2()
         r2.update(values[:, None], truth[:, None])
-        result.update(mse=float(np.mean((values - truth) ** 2)),
-                      mae=float(np.mean(np.abs(values - truth))), r2=r2.result())
+        result.update(
+            mse=float(np.mean((values - truth) ** 2)),
+            mae=float(np.mean(np.abs(values - truth))),
+            r2=r2.result(),
+        )
         result["rmse"] = float(np.sqrt(result["mse"]))
         return result
 
     # -- files ----------------------------------------------------------------------------------
     def metadata(self) -> dict:
-        return {"task": self.task, "features": self.features, "target": self.target,
-                "classes": self.classes, "mean": self.mean.tolist(),
-                "scale": self.scale.tolist(), "target_mean": self.target_mean,
-                "target_scale": self.target_scale}
+        return {
+            "task": self.task,
+            "features": self.features,
+            "target": self.target,
+            "classes": self.classes,
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "target_mean": self.target_mean,
+            "target_scale": self.target_scale,
+        }
 
     def save(self, path) -> None:
         """Write the model file atomically (see :func:`chainrule.save`)."""
@@ -118,13 +131,22 @@ class TabularModel:
         network = io.load(path)
         meta = network.metadata
         try:
-            model = cls(network, list(meta["features"]), meta["target"], meta["task"],
-                        np.array(meta["mean"], dtype=np.float64),
-                        np.array(meta["scale"], dtype=np.float64), list(meta["classes"]),
-                        float(meta["target_mean"]), float(meta["target_scale"]))
+            model = cls(
+                network,
+                list(meta["features"]),
+                meta["target"],
+                meta["task"],
+                np.array(meta["mean"], dtype=np.float64),
+                np.array(meta["scale"], dtype=np.float64),
+                list(meta["classes"]),
+                float(meta["target_mean"]),
+                float(meta["target_scale"]),
+            )
         except (KeyError, TypeError, ValueError):
-            raise io.ModelFileError(f"{path}: a chainrule network, but not one trained from a "
-                                    "table (no feature scaling or labels)") from None
+            raise io.ModelFileError(
+                f"{path}: a chainrule network, but not one trained from a "
+                "table (no feature scaling or labels)"
+            ) from None
         if model.mean.shape != (network.n_inputs,) or model.task not in TASKS:
             raise io.ModelFileError(f"{path}: its table metadata does not fit its network")
         return model
@@ -141,11 +163,24 @@ class TrainingRun:
     seconds: float
 
 
-def train_table(table: Table, target: str, *, task: str | None = None, hidden=(64, 32),
-                activation: str = "relu", loss: str | None = None, optimizer="adam",
-                lr: float = 1e-3, epochs: int = 100, batch_size: int = 32, val: float = 0.1,
-                early_stopping: bool = False, seed: int = 0, verbose: int = 1,
-                callbacks=None) -> TrainingRun:
+def train_table(
+    table: Table,
+    target: str,
+    *,
+    task: str | None = None,
+    hidden=(64, 32),
+    activation: str = "relu",
+    loss: str | None = None,
+    optimizer="adam",
+    lr: float = 1e-3,
+    epochs: int = 100,
+    batch_size: int = 32,
+    val: float = 0.1,
+    early_stopping: bool = False,
+    seed: int = 0,
+    verbose: int = 1,
+    callbacks=None,
+) -> TrainingRun:
     """Train a network on a table: infer (or take) the task, encode the labels, hold out a
     shuffled (stratified) validation fraction, standardise on the training rows, fit."""
     from . import optim
@@ -162,8 +197,10 @@ def train_table(table: Table, target: str, *, task: str | None = None, hidden=(6
     if task == "classification":
         classes = sort_labels(values)
         if len(classes) < 2:
-            raise DataError(f"{table.path}: the target column {target!r} holds a single class "
-                            f"{classes[0]!r}; classification needs at least two")
+            raise DataError(
+                f"{table.path}: the target column {target!r} holds a single class "
+                f"{classes[0]!r}; classification needs at least two"
+            )
         index = {label: i for i, label in enumerate(classes)}
         T = np.array([index[v] for v in values])
         loss = loss or "cross_entropy"
@@ -172,8 +209,10 @@ def train_table(table: Table, target: str, *, task: str | None = None, hidden=(6
         loss = loss or "mse"
     rows = len(T)
     if batch_size > rows:
-        raise DataError(f"{table.path}: the data has {rows} rows, fewer than the batch size "
-                        f"{batch_size}; pass a smaller --batch-size")
+        raise DataError(
+            f"{table.path}: the data has {rows} rows, fewer than the batch size "
+            f"{batch_size}; pass a smaller --batch-size"
+        )
     sizes = [len(features), *hidden, len(classes) if classes else 1]
     network = MLP(sizes, activation=activation, loss=loss, seed=seed)
     train_rows, validation_rows = np.arange(rows), None
@@ -191,16 +230,30 @@ def train_table(table: Table, target: str, *, task: str | None = None, hidden=(6
     validation = None if validation_rows is None else (Xs[validation_rows], T[validation_rows])
     started = time.perf_counter()
     history = network.fit(
-        Xs[train_rows], T[train_rows],
+        Xs[train_rows],
+        T[train_rows],
         optimizer=optim.LBFGS() if optimizer == "lbfgs" else optim.get(optimizer, lr=lr),
         epochs=epochs,
-        batch_size=batch_size, validation_data=validation, early_stopping=early_stopping,
-        metrics=["accuracy"] if classes else ["r2"], verbose=verbose, seed=seed,
-        callbacks=callbacks)
-    model = TabularModel(network, features, target, task, mean, scale, classes,
-                         target_mean or 0.0, target_scale or 1.0)
-    return TrainingRun(model, history, train_rows, validation_rows,
-                       time.perf_counter() - started)
+        batch_size=batch_size,
+        validation_data=validation,
+        early_stopping=early_stopping,
+        metrics=["accuracy"] if classes else ["r2"],
+        verbose=verbose,
+        seed=seed,
+        callbacks=callbacks,
+    )
+    model = TabularModel(
+        network,
+        features,
+        target,
+        task,
+        mean,
+        scale,
+        classes,
+        target_mean or 0.0,
+        target_scale or 1.0,
+    )
+    return TrainingRun(model, history, train_rows, validation_rows, time.perf_counter() - started)
 
 
 def subset(table: Table, rows) -> Table:

@@ -44,9 +44,11 @@ def _class_of(network, T: Array) -> Array:
         return T.argmax(axis=1)
     if network.loss_function.name == "binary_cross_entropy" and T.shape[1] == 1:
         return (T[:, 0] >= 0.5).astype(np.intp)
-    raise ValueError("'class_weight' needs a cross_entropy network or a single-output "
-                     f"binary_cross_entropy network, got loss {network.loss_function.name!r} "
-                     f"with {T.shape[1]} outputs")
+    raise ValueError(
+        "'class_weight' needs a cross_entropy network or a single-output "
+        f"binary_cross_entropy network, got loss {network.loss_function.name!r} "
+        f"with {T.shape[1]} outputs"
+    )
 
 
 def _apply_class_weight(network, T: Array, weights: Array | None, class_weight) -> Array | None:
@@ -63,8 +65,9 @@ def _apply_class_weight(network, T: Array, weights: Array | None, class_weight) 
         table = np.ones(n_classes)
         for label, value in class_weight.items():
             if not isinstance(label, (int, np.integer)) or not 0 <= label < n_classes:
-                raise ValueError(f"'class_weight' keys must be class indices in [0, {n_classes}),"
-                                 f" got {label!r}")
+                raise ValueError(
+                    f"'class_weight' keys must be class indices in [0, {n_classes}), got {label!r}"
+                )
             table[label] = check_real(value, f"class_weight[{label}]", low=0.0)
     else:
         raise ValueError(f"'class_weight' must be a dict or 'balanced', got {class_weight!r}")
@@ -80,13 +83,15 @@ def _split(network, T: Array, fraction: float, rng: np.random.Generator):
         validation = []
         for label in np.unique(classes):
             members = rng.permutation(np.flatnonzero(classes == label))
-            validation.append(members[:int(round(fraction * members.size))])
+            validation.append(members[: int(round(fraction * members.size))])
         validation = np.sort(np.concatenate(validation))
     else:
-        validation = np.sort(rng.permutation(n)[:int(round(fraction * n))])
+        validation = np.sort(rng.permutation(n)[: int(round(fraction * n))])
     if validation.size == 0 or validation.size == n:
-        raise ValueError(f"'validation_split'={fraction} leaves no samples for "
-                         f"{'validation' if validation.size == 0 else 'training'} with {n} rows")
+        raise ValueError(
+            f"'validation_split'={fraction} leaves no samples for "
+            f"{'validation' if validation.size == 0 else 'training'} with {n} rows"
+        )
     train = np.setdiff1d(np.arange(n), validation, assume_unique=True)
     return train, validation
 
@@ -112,9 +117,11 @@ class _Batches:
     def _buffer(self, size):
         if size not in self._buffers:
             X, T, w = self.X, self.T, self.weights
-            self._buffers[size] = (np.empty((size, X.shape[1]), X.dtype),
-                                   np.empty((size, T.shape[1]), T.dtype),
-                                   None if w is None else np.empty(size, w.dtype))
+            self._buffers[size] = (
+                np.empty((size, X.shape[1]), X.dtype),
+                np.empty((size, T.shape[1]), T.dtype),
+                None if w is None else np.empty(size, w.dtype),
+            )
         return self._buffers[size]
 
     def __call__(self, order: Array | None):
@@ -125,7 +132,7 @@ class _Batches:
         if order is None:
             order = np.arange(self.n)
         for start in range(0, self.n, self.batch_size):
-            index = order[start:start + self.batch_size]
+            index = order[start : start + self.batch_size]
             Xb, Tb, wb = self._buffer(index.size)
             np.take(self.X, index, axis=0, out=Xb)
             np.take(self.T, index, axis=0, out=Tb)
@@ -136,18 +143,22 @@ class _Batches:
 
 def _listeners(chain: list[Callback], event: str) -> list:
     """The bound ``event`` methods of the callbacks that override it."""
-    return [getattr(c, event) for c in chain
-            if getattr(type(c), event, None) is not getattr(Callback, event)
-            or event in vars(c)]
+    return [
+        getattr(c, event)
+        for c in chain
+        if getattr(type(c), event, None) is not getattr(Callback, event) or event in vars(c)
+    ]
 
 
-def _callbacks(callbacks, early_stopping, verbose, log_every,
-               epochs: int) -> tuple[History, list[Callback]]:
+def _callbacks(
+    callbacks, early_stopping, verbose, log_every, epochs: int
+) -> tuple[History, list[Callback]]:
     history = History()
     chain: list[Callback] = [history, *(callbacks or [])]
     if early_stopping:
-        chain.append(early_stopping if isinstance(early_stopping, EarlyStopping)
-                     else EarlyStopping())
+        chain.append(
+            early_stopping if isinstance(early_stopping, EarlyStopping) else EarlyStopping()
+        )
     if verbose == 1 and not sys.stderr.isatty():
         # a log file gets about ten progress lines rather than a redrawn bar
         chain.append(EpochLogger(every=max(1, epochs // 10)))
@@ -160,11 +171,30 @@ def _callbacks(callbacks, early_stopping, verbose, log_every,
     return history, chain
 
 
-def fit(network, X, T, *, optimizer="adam", epochs: int = 10, batch_size: int | None = 32,
-        shuffle: bool = True, validation_split: float = 0.0, validation_data=None,
-        sample_weight=None, class_weight=None, metrics=None, schedule=None, callbacks=None,
-        early_stopping=False, verbose: int = 1, log_every: int = 1, checkpoint=None,
-        checkpoint_every: int = 1, resume_from=None, seed: int | None = None) -> History:
+def fit(
+    network,
+    X,
+    T,
+    *,
+    optimizer="adam",
+    epochs: int = 10,
+    batch_size: int | None = 32,
+    shuffle: bool = True,
+    validation_split: float = 0.0,
+    validation_data=None,
+    sample_weight=None,
+    class_weight=None,
+    metrics=None,
+    schedule=None,
+    callbacks=None,
+    early_stopping=False,
+    verbose: int = 1,
+    log_every: int = 1,
+    checkpoint=None,
+    checkpoint_every: int = 1,
+    resume_from=None,
+    seed: int | None = None,
+) -> History:
     """Train ``network`` on ``(X, T)``; see :meth:`chainrule.Network.fit` for the arguments."""
     epochs = check_int(epochs, "epochs", low=1)
     optimizer = optim.get(optimizer)
@@ -174,7 +204,8 @@ def fit(network, X, T, *, optimizer="adam", epochs: int = 10, batch_size: int | 
     weights = _apply_class_weight(network, T, weights, class_weight)
     resumed = load_checkpoint(resume_from, network, optimizer) if resume_from else None
     seed_sequence = np.random.SeedSequence(
-        resumed["entropy"] if resumed else (seed if seed is not None else network.seed))
+        resumed["entropy"] if resumed else (seed if seed is not None else network.seed)
+    )
     split_rng, train_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(2))
 
     validation = None
@@ -182,8 +213,9 @@ def fit(network, X, T, *, optimizer="adam", epochs: int = 10, batch_size: int | 
         X_val, T_val, *rest = validation_data
         validation = network._prepare(X_val, T_val, rest[0] if rest else None)
     elif validation_split:
-        fraction = check_real(validation_split, "validation_split", low=0.0, high=1.0,
-                              high_open=True)
+        fraction = check_real(
+            validation_split, "validation_split", low=0.0, high=1.0, high_open=True
+        )
         train_index, val_index = _split(network, T, fraction, split_rng)
         validation = (X[val_index], T[val_index], None if weights is None else weights[val_index])
         X, T = X[train_index], T[train_index]
@@ -193,8 +225,9 @@ def fit(network, X, T, *, optimizer="adam", epochs: int = 10, batch_size: int | 
         from .lbfgs import fit_lbfgs
 
         history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
-        return fit_lbfgs(network, X, T, weights, optimizer, epochs, validation, metric_names,
-                         history, chain)
+        return fit_lbfgs(
+            network, X, T, weights, optimizer, epochs, validation, metric_names, history, chain
+        )
 
     n = X.shape[0]
     batch_size = n if batch_size is None else min(check_int(batch_size, "batch_size", low=1), n)
@@ -214,8 +247,12 @@ def fit(network, X, T, *, optimizer="adam", epochs: int = 10, batch_size: int | 
     network.stop_training, network.stop_reason = False, None
     for callback in chain:
         callback.set_network(network)
-    begin = {"epochs": epochs, "batches": math.ceil(n / batch_size), "initial_epoch": first_epoch,
-             "samples": n}
+    begin = {
+        "epochs": epochs,
+        "batches": math.ceil(n / batch_size),
+        "initial_epoch": first_epoch,
+        "samples": n,
+    }
     for callback in chain:
         callback.on_train_begin(begin)
     # only the events a callback listens to are sent from inside the loop
@@ -230,8 +267,9 @@ def fit(network, X, T, *, optimizer="adam", epochs: int = 10, batch_size: int | 
         try:
             for epoch in range(first_epoch, epochs):
                 started = time.perf_counter()
-                optimizer.lr = schedule(epoch, lr0, {"samples_seen": epoch * n,
-                                                     "history": history.history})
+                optimizer.lr = schedule(
+                    epoch, lr0, {"samples_seen": epoch * n, "history": history.history}
+                )
                 for on_epoch_begin in epoch_begin:
                     on_epoch_begin(epoch, {"lr": optimizer.lr})
                 running = [metrics_module.get(name) for name in metric_names]
@@ -245,7 +283,8 @@ def fit(network, X, T, *, optimizer="adam", epochs: int = 10, batch_size: int | 
                         network.stop_reason = (
                             f"training diverged in epoch {epoch + 1}: the loss became {loss}; the "
                             f"parameters are those from the end of epoch {epoch}. Try a smaller "
-                            f"learning rate than {optimizer.lr:g}.")
+                            f"learning rate than {optimizer.lr:g}."
+                        )
                         warnings.warn(network.stop_reason, TrainingDivergedWarning, stacklevel=3)
                         break
                     for metric in running:
@@ -269,14 +308,26 @@ def fit(network, X, T, *, optimizer="adam", epochs: int = 10, batch_size: int | 
                     callback.on_epoch_end(epoch, logs)
                 last_good[...] = params
                 if checkpoint and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
-                    save_checkpoint(checkpoint, network, optimizer, lr0, epoch, train_rng,
-                                    seed_sequence.entropy, chain)
+                    save_checkpoint(
+                        checkpoint,
+                        network,
+                        optimizer,
+                        lr0,
+                        epoch,
+                        train_rng,
+                        seed_sequence.entropy,
+                        chain,
+                    )
                 if network.stop_training:
                     break
         except KeyboardInterrupt:
             network.stop_reason = f"interrupted during epoch {epoch + 1}"
-            warnings.warn(f"training {network.stop_reason}; the parameters are those of the last "
-                          "finished step", TrainingInterruptedWarning, stacklevel=3)
+            warnings.warn(
+                f"training {network.stop_reason}; the parameters are those of the last "
+                "finished step",
+                TrainingInterruptedWarning,
+                stacklevel=3,
+            )
         finally:
             history.stop_reason = network.stop_reason
             for callback in chain:

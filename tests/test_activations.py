@@ -30,8 +30,9 @@ REFERENCE = {
 def test_values_match_reference_formulas(name):
     z = np.linspace(-4, 4, 41)
     expected = [REFERENCE[name](v) for v in z]
-    np.testing.assert_allclose(activations.get(name)(z[None, :])[0], expected, rtol=1e-14,
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        activations.get(name)(z[None, :])[0], expected, rtol=1e-14, atol=1e-15
+    )
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)

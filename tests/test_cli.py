@@ -28,12 +28,22 @@ def test_demo_prints_the_error_falling(capsys):
 def test_explain_text_and_formats(capsys, tmp_path):
     code, out, _ = run(capsys, "explain", EXAMPLES / "seed001.toml")
     assert code == 0 and "dE/da1 = dE/dz3*w5 + dE/dz4*w6" in out
-    code, out, _ = run(capsys, "explain", EXAMPLES / "seed001.toml", "--format", "json",
-                       "--steps", "100")
+    code, out, _ = run(
+        capsys, "explain", EXAMPLES / "seed001.toml", "--format", "json", "--steps", "100"
+    )
     document = json.loads(out)
     assert document["steps"]["total"] == 100
-    code, _, err = run(capsys, "explain", EXAMPLES / "seed001.toml", "--format", "markdown",
-                       "-o", tmp_path / "out.md", "--diagram", tmp_path / "net.png")
+    code, _, err = run(
+        capsys,
+        "explain",
+        EXAMPLES / "seed001.toml",
+        "--format",
+        "markdown",
+        "-o",
+        tmp_path / "out.md",
+        "--diagram",
+        tmp_path / "net.png",
+    )
     assert code == 0 and (tmp_path / "out.md").read_text().startswith("# Seed 001")
     assert (tmp_path / "net.png").stat().st_size > 1000
 
@@ -60,10 +70,13 @@ def test_init_example_writes_a_file_that_explains(capsys, tmp_path):
     assert run(capsys, "check", path)[0] == 1  # one claim in the starter is wrong on purpose
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["explain", "/no/such.toml"], "no such file"),
-    (["check", "BROKEN"], "line 1: this is not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["explain", "/no/such.toml"], "no such file"),
+        (["check", "BROKEN"], "line 1: this is not valid TOML"),
+    ],
+)
 def test_errors_are_one_line_with_exit_code_two(capsys, tmp_path, argv, message):
     broken = tmp_path / "broken.toml"
     broken.write_text("[inputs\nx1 = 1\n")
@@ -79,7 +92,10 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 def test_installed_command_runs_in_a_subprocess():
-    result = subprocess.run([sys.executable, "-m", "chainrule.cli", "check",
-                             str(EXAMPLES / "seed003_linear.toml")],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule.cli", "check", str(EXAMPLES / "seed003_linear.toml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 1 and "0.0436363636" in result.stdout

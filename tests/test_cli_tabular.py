@@ -33,8 +33,9 @@ def regression_csv(tmp_path):
     X = rng.uniform(-2, 2, (300, 2))
     y = 3 * X[:, 0] - X[:, 1] ** 2 + 10
     path = tmp_path / "reg.csv"
-    rows = [["u", "v", "target"]] + [[f"{a:.6f}", f"{b:.6f}", f"{t:.6f}"]
-                                     for (a, b), t in zip(X, y)]
+    rows = [["u", "v", "target"]] + [
+        [f"{a:.6f}", f"{b:.6f}", f"{t:.6f}"] for (a, b), t in zip(X, y)
+    ]
     with path.open("w", newline="") as stream:
         csv.writer(stream).writerows(rows)
     return path
@@ -42,8 +43,20 @@ def regression_csv(tmp_path):
 
 def test_train_evaluate_predict_info_gradcheck_on_iris(capsys, tmp_path, iris):
     model = tmp_path / "iris.npz"
-    code, out, _ = run(capsys, "train", iris, "--target", "species", "--epochs", "80",
-                       "--out", model, "--quiet", "--plot", tmp_path / "curves.png")
+    code, out, _ = run(
+        capsys,
+        "train",
+        iris,
+        "--target",
+        "species",
+        "--epochs",
+        "80",
+        "--out",
+        model,
+        "--quiet",
+        "--plot",
+        tmp_path / "curves.png",
+    )
     assert code == 0 and "validation (15 rows)" in out and model.exists()
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -71,11 +84,24 @@ def test_train_evaluate_predict_info_gradcheck_on_iris(capsys, tmp_path, iris):
     assert code == 0 and out.startswith("ok: worst relative error")
 
 
-def test_regression_task_is_inferred_and_values_come_back_in_their_units(capsys, tmp_path,
-                                                                         regression_csv):
+def test_regression_task_is_inferred_and_values_come_back_in_their_units(
+    capsys, tmp_path, regression_csv
+):
     model = tmp_path / "reg.npz"
-    code, out, _ = run(capsys, "train", regression_csv, "--target", "target", "--epochs", "150",
-                       "--lr", "0.01", "--out", model, "--quiet")
+    code, out, _ = run(
+        capsys,
+        "train",
+        regression_csv,
+        "--target",
+        "target",
+        "--epochs",
+        "150",
+        "--lr",
+        "0.01",
+        "--out",
+        model,
+        "--quiet",
+    )
     assert code == 0 and "regression of 'target'" in out
     code, out, _ = run(capsys, "evaluate", model, regression_csv, "--format", "json")
     assert json.loads(out)["r2"] > 0.98
@@ -86,17 +112,43 @@ def test_regression_task_is_inferred_and_values_come_back_in_their_units(capsys,
 
 
 def test_builtin_data_and_decision_boundary(capsys, tmp_path):
-    code, out, _ = run(capsys, "train", "--data", "moons", "--epochs", "30", "--quiet",
-                       "--out", tmp_path / "m.npz", "--boundary", tmp_path / "b.png")
+    code, out, _ = run(
+        capsys,
+        "train",
+        "--data",
+        "moons",
+        "--epochs",
+        "30",
+        "--quiet",
+        "--out",
+        tmp_path / "m.npz",
+        "--boundary",
+        tmp_path / "b.png",
+    )
     assert code == 0 and (tmp_path / "b.png").stat().st_size > 1000
     code, out, _ = run(capsys, "datasets")
-    assert [line.split()[0] for line in out.splitlines()] == ["xor", "spirals", "moons",
-                                                              "circles", "iris"]
+    assert [line.split()[0] for line in out.splitlines()] == [
+        "xor",
+        "spirals",
+        "moons",
+        "circles",
+        "iris",
+    ]
 
 
 def test_evaluate_draws_a_confusion_matrix(capsys, tmp_path, iris):
-    run(capsys, "train", iris, "--target", "species", "--epochs", "5", "--quiet", "--out",
-        tmp_path / "m.npz")
+    run(
+        capsys,
+        "train",
+        iris,
+        "--target",
+        "species",
+        "--epochs",
+        "5",
+        "--quiet",
+        "--out",
+        tmp_path / "m.npz",
+    )
     code, out, _ = run(capsys, "evaluate", tmp_path / "m.npz", iris, "--plot", tmp_path / "c.png")
     assert code == 0 and "confusion matrix (rows: true class" in out
     assert (tmp_path / "c.png").exists()
@@ -117,8 +169,9 @@ BAD_CSV = {
 def test_bad_training_data_is_one_line_and_exit_two(capsys, tmp_path, name):
     text, message = BAD_CSV[name]
     (tmp_path / name).write_text(text)
-    code, out, err = run(capsys, "train", tmp_path / name, "--target", "y", "--quiet",
-                         "--out", tmp_path / "m.npz")
+    code, out, err = run(
+        capsys, "train", tmp_path / name, "--target", "y", "--quiet", "--out", tmp_path / "m.npz"
+    )
     assert code == 2 and message in err and err.count("\n") == 1
     assert err.startswith("chainrule: error: ") and not (tmp_path / "m.npz").exists()
 
@@ -149,10 +202,13 @@ def test_evaluate_with_an_unseen_class(capsys, tmp_path, model, iris):
     assert code == 2 and "class 'rosa', which the model never saw" in err
 
 
-@pytest.mark.parametrize("damage,message", [
-    (lambda b: b[:300], "not a chainrule model file"),
-    (lambda b: b"not a model at all", "not an .npz archive"),
-])
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        (lambda b: b[:300], "not a chainrule model file"),
+        (lambda b: b"not a model at all", "not an .npz archive"),
+    ],
+)
 def test_broken_model_files(capsys, tmp_path, model, iris, damage, message):
     model.write_bytes(damage(model.read_bytes()))
     for command in (["info", model], ["predict", model, iris], ["evaluate", model, iris]):
@@ -199,8 +255,9 @@ def test_installed_command_end_to_end(tmp_path, iris):
         pytest.skip("the chainrule console script is not installed")
 
     def call(*argv):
-        return subprocess.run([command, *map(str, argv)], capture_output=True, text=True,
-                              cwd=tmp_path, check=False)
+        return subprocess.run(
+            [command, *map(str, argv)], capture_output=True, text=True, cwd=tmp_path, check=False
+        )
 
     trained = call("train", iris, "--target", "species", "--epochs", "40", "--out", "m.npz")
     assert trained.returncode == 0 and "model written to m.npz" in trained.stdout
@@ -217,8 +274,12 @@ def test_installed_command_end_to_end(tmp_path, iris):
 
 
 def test_module_entry_point(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "chainrule.cli", "datasets"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule.cli", "datasets"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0 and "iris" in result.stdout
 
 
@@ -233,7 +294,18 @@ def test_a_missing_plotting_extra_is_reported_before_training(capsys, tmp_path, 
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
-    code, out, err = run(capsys, "train", "--data", "moons", "--epochs", "2", "--quiet",
-                         "--out", tmp_path / "m.npz", "--plot", tmp_path / "c.png")
+    code, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        "moons",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        tmp_path / "m.npz",
+        "--plot",
+        tmp_path / "c.png",
+    )
     assert code == 2 and 'pip install "chainrule[plot]"' in err
     assert out == "" and not (tmp_path / "m.npz").exists()

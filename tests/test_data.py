@@ -26,15 +26,18 @@ def write(tmp_path, text, name="data.csv"):
     return path
 
 
-@pytest.mark.parametrize("text,message", [
-    ("", "the file is empty"),
-    ("\n\n", "the file is empty"),
-    ("1,2,3\n4,5,6\n", "the first row holds numbers, not column names"),
-    ("a,b,a\n1,2,3\n", "the column name 'a' appears twice"),
-    ("a,,c\n1,2,3\n", "column 2 of the header has no name"),
-    ("a,b\n1,2\n3\n", "row 3 has 1 fields, the header has 2"),
-    ("a,b\n", "a header but no data rows"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", "the file is empty"),
+        ("\n\n", "the file is empty"),
+        ("1,2,3\n4,5,6\n", "the first row holds numbers, not column names"),
+        ("a,b,a\n1,2,3\n", "the column name 'a' appears twice"),
+        ("a,,c\n1,2,3\n", "column 2 of the header has no name"),
+        ("a,b\n1,2\n3\n", "row 3 has 1 fields, the header has 2"),
+        ("a,b\n", "a header but no data rows"),
+    ],
+)
 def test_unusable_files(tmp_path, text, message):
     with pytest.raises(DataError, match=message):
         read_csv(write(tmp_path, text))
@@ -49,13 +52,16 @@ def test_missing_and_binary_files(tmp_path):
         read_csv(path)
 
 
-@pytest.mark.parametrize("field,message", [
-    ("abc", r"column 'b' is not numeric: row 3 holds 'abc'"),
-    ("", r"column 'b' has a missing value in row 3"),
-    ("NA", r"column 'b' has a missing value in row 3"),
-    ("nan", r"column 'b' has a missing value in row 3"),
-    ("inf", r"column 'b' holds 'inf' in row 3; only finite numbers"),
-])
+@pytest.mark.parametrize(
+    "field,message",
+    [
+        ("abc", r"column 'b' is not numeric: row 3 holds 'abc'"),
+        ("", r"column 'b' has a missing value in row 3"),
+        ("NA", r"column 'b' has a missing value in row 3"),
+        ("nan", r"column 'b' has a missing value in row 3"),
+        ("inf", r"column 'b' holds 'inf' in row 3; only finite numbers"),
+    ],
+)
 def test_bad_fields_name_column_and_row(tmp_path, field, message):
     table = read_csv(write(tmp_path, f"a,b\n1,2\n3,{field}\n"))
     with pytest.raises(DataError, match=message):
@@ -93,16 +99,21 @@ def test_builtin_dataset_as_table():
     assert set(table.column("species")) == {"setosa", "versicolor", "virginica"}
 
 
-FIELD = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr),
-                  st.integers(-10**6, 10**6).map(str),
-                  st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6),
-                  st.sampled_from(["", "NA", "nan", " 1 ", "1e400", "-0", "0x10"]))
+FIELD = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**6), 10**6).map(str),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6),
+    st.sampled_from(["", "NA", "nan", " 1 ", "1e400", "-0", "0x10"]),
+)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          deadline=None)
-@given(header=st.lists(st.text(min_size=0, max_size=5), min_size=1, max_size=4),
-       rows=st.lists(st.lists(FIELD, min_size=0, max_size=5), max_size=6))
+@settings(
+    max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
+@given(
+    header=st.lists(st.text(min_size=0, max_size=5), min_size=1, max_size=4),
+    rows=st.lists(st.lists(FIELD, min_size=0, max_size=5), max_size=6),
+)
 def test_fuzzed_csv_is_read_or_refused_with_a_data_error(tmp_path, header, rows):
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -24,19 +24,23 @@ STOCHASTIC_WEIGHTS = (
     "mini-batch training with shuffling visits repeated rows in other batches than the "
     "weighted ones, so the optimisation path differs although the loss is the same; "
     "scikit-learn checks its own MLP here only with lbfgs, and so does the lbfgs instance "
-    "in this list, which passes")
+    "in this list, which passes"
+)
 
 
 def expected_failures(estimator):
     if estimator.solver == "lbfgs":
         return {}
-    return {"check_sample_weight_equivalence_on_dense_data": STOCHASTIC_WEIGHTS,
-            "check_sample_weight_equivalence_on_sparse_data": STOCHASTIC_WEIGHTS}
+    return {
+        "check_sample_weight_equivalence_on_dense_data": STOCHASTIC_WEIGHTS,
+        "check_sample_weight_equivalence_on_sparse_data": STOCHASTIC_WEIGHTS,
+    }
 
 
-@parametrize_with_checks([MLPClassifier(max_iter=100), MLPRegressor(max_iter=100),
-                          MLPRegressor(solver="lbfgs")],
-                         expected_failed_checks=expected_failures)
+@parametrize_with_checks(
+    [MLPClassifier(max_iter=100), MLPRegressor(max_iter=100), MLPRegressor(solver="lbfgs")],
+    expected_failed_checks=expected_failures,
+)
 def test_scikit_learn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -50,9 +54,12 @@ def iris():
 
 def test_pipeline_grid_search_cross_validation_and_clone(iris):
     X, y = iris
-    pipeline = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(16,),
-                                                             learning_rate_init=0.01,
-                                                             max_iter=300, random_state=0))
+    pipeline = make_pipeline(
+        StandardScaler(),
+        MLPClassifier(
+            hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=300, random_state=0
+        ),
+    )
     scores = cross_val_score(pipeline, X, y, cv=3)
     assert scores.mean() > 0.9
     search = GridSearchCV(pipeline, {"mlpclassifier__alpha": [1e-4, 1e-2]}, cv=3).fit(X, y)
@@ -98,9 +105,17 @@ def test_feature_names_are_recorded():
 
 
 def _sgd(**options):
-    return MLPRegressor(hidden_layer_sizes=(10,), solver="sgd", momentum=0.9,
-                        learning_rate_init=0.01, shuffle=False, random_state=0, tol=0,
-                        n_iter_no_change=1000, **options)
+    return MLPRegressor(
+        hidden_layer_sizes=(10,),
+        solver="sgd",
+        momentum=0.9,
+        learning_rate_init=0.01,
+        shuffle=False,
+        random_state=0,
+        tol=0,
+        n_iter_no_change=1000,
+        **options,
+    )
 
 
 def test_warm_start_keeps_the_momentum():
@@ -120,8 +135,14 @@ def test_warm_start_keeps_the_momentum():
 def test_partial_fit_keeps_the_adam_moments():
     X, y = make_regression(n_samples=100, n_features=3, noise=0.1, random_state=1)
     y = y / y.std()
-    whole = MLPRegressor(hidden_layer_sizes=(7,), shuffle=False, random_state=0, tol=0,
-                         n_iter_no_change=1000, max_iter=4)
+    whole = MLPRegressor(
+        hidden_layer_sizes=(7,),
+        shuffle=False,
+        random_state=0,
+        tol=0,
+        n_iter_no_change=1000,
+        max_iter=4,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         whole.fit(X, y)
@@ -155,8 +176,14 @@ def test_partial_fit_with_classes_and_an_unseen_label(iris):
 
 def test_early_stopping_records_scores_and_losses_and_restores_the_best(iris):
     X, y = iris
-    clf = MLPClassifier(hidden_layer_sizes=(20,), early_stopping=True, max_iter=500,
-                        n_iter_no_change=5, random_state=0, learning_rate_init=0.01)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(20,),
+        early_stopping=True,
+        max_iter=500,
+        n_iter_no_change=5,
+        random_state=0,
+        learning_rate_init=0.01,
+    )
     clf.fit(StandardScaler().fit_transform(X), y)
     assert len(clf.validation_scores_) == len(clf.validation_loss_curve_) == clf.n_iter_
     assert clf.best_validation_score_ == max(clf.validation_scores_)
@@ -165,9 +192,15 @@ def test_early_stopping_records_scores_and_losses_and_restores_the_best(iris):
 
 def test_regressor_can_stop_on_the_validation_loss():
     X, y = make_regression(n_samples=300, n_features=5, noise=5, random_state=0)
-    reg = MLPRegressor(hidden_layer_sizes=(16,), early_stopping=True,
-                       early_stopping_monitor="loss", n_iter_no_change=3, max_iter=1000,
-                       random_state=0, learning_rate_init=0.01)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(16,),
+        early_stopping=True,
+        early_stopping_monitor="loss",
+        n_iter_no_change=3,
+        max_iter=1000,
+        random_state=0,
+        learning_rate_init=0.01,
+    )
     reg.fit(X, y / y.std())
     best = int(np.argmin(reg.validation_loss_curve_))
     assert reg.validation_scores_[best] == reg.best_validation_score_
@@ -177,8 +210,9 @@ def test_regressor_can_stop_on_the_validation_loss():
 def test_class_weight_moves_predictions_to_the_heavy_class(iris):
     X, y = iris
     X = StandardScaler().fit_transform(X)
-    plain = MLPClassifier(hidden_layer_sizes=(4,), max_iter=100, learning_rate_init=0.01,
-                          random_state=0)
+    plain = MLPClassifier(
+        hidden_layer_sizes=(4,), max_iter=100, learning_rate_init=0.01, random_state=0
+    )
     heavy = clone(plain).set_params(class_weight={1: 50.0})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -207,8 +241,13 @@ def test_lbfgs_and_the_extra_solvers(iris):
     X, y = iris
     X = StandardScaler().fit_transform(X)
     for solver in ("lbfgs", "adamw", "rmsprop", "adagrad"):
-        clf = MLPClassifier(hidden_layer_sizes=(10,), solver=solver, max_iter=300,
-                            random_state=0, learning_rate_init=0.01)
+        clf = MLPClassifier(
+            hidden_layer_sizes=(10,),
+            solver=solver,
+            max_iter=300,
+            random_state=0,
+            learning_rate_init=0.01,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             assert clf.fit(X, y).score(X, y) > 0.9, solver
@@ -216,18 +255,27 @@ def test_lbfgs_and_the_extra_solvers(iris):
 
 def test_adaptive_rate_divides_by_five_on_plateaus():
     X, y = make_regression(n_samples=80, n_features=3, noise=20, random_state=0)
-    reg = MLPRegressor(solver="sgd", learning_rate="adaptive", n_iter_no_change=2,
-                       max_iter=300, random_state=0, learning_rate_init=0.01)
+    reg = MLPRegressor(
+        solver="sgd",
+        learning_rate="adaptive",
+        n_iter_no_change=2,
+        max_iter=300,
+        random_state=0,
+        learning_rate_init=0.01,
+    )
     reg.fit(X, y / y.std())
     divisions = np.log(0.01 / reg._adaptive.lr) / np.log(5)
     assert divisions >= 1 and divisions == pytest.approx(round(divisions), abs=1e-9)
 
 
-@pytest.mark.parametrize("params,message", [
-    ({"alpha": -1}, "'alpha' parameter of MLPClassifier must be a float in the range"),
-    ({"solver": "newton"}, "'solver' parameter of MLPClassifier must be a str among"),
-    ({"hidden_layer_sizes": (10, 0)}, "hidden_layer_sizes must be > 0"),
-])
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"alpha": -1}, "'alpha' parameter of MLPClassifier must be a float in the range"),
+        ({"solver": "newton"}, "'solver' parameter of MLPClassifier must be a str among"),
+        ({"hidden_layer_sizes": (10, 0)}, "hidden_layer_sizes must be > 0"),
+    ],
+)
 def test_bad_parameters_are_named(iris, params, message):
     X, y = iris
     with pytest.raises((InvalidParameterError, ValueError), match=message):

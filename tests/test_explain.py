@@ -31,8 +31,17 @@ def seed001_spec(claims: str = "") -> str:
 
 # -- the trace against the independent float64 computation -----------------------------------
 
-NAMES = {"z1": "z1", "a1": "a1", "z2": "z2", "a2": "a2", "z3": "z3", "y1": "y1", "z4": "z4",
-         "y2": "y2", "E": "E"}
+NAMES = {
+    "z1": "z1",
+    "a1": "a1",
+    "z2": "z2",
+    "a2": "a2",
+    "z3": "z3",
+    "y1": "y1",
+    "z4": "z4",
+    "y2": "y2",
+    "E": "E",
+}
 
 
 def test_trace_reproduces_seed001_forward_backward_update_and_new_error():
@@ -54,15 +63,20 @@ def test_hidden_gradient_sums_every_path():
     assert "via o1 (w5), via o2 (w6)" in trace["dE/da1"].note
 
 
-@pytest.mark.parametrize("sizes,activation,loss", [
-    ([2, 2, 2], "sigmoid", "squared_error"), ([3, 4, 2], "tanh", "mse"),
-    ([2, 3, 3, 1], "elu", "squared_error"), ([3, 2, 2], "softplus", "mae"),
-    ([2, 3, 1], "relu", "binary_cross_entropy")])
+@pytest.mark.parametrize(
+    "sizes,activation,loss",
+    [
+        ([2, 2, 2], "sigmoid", "squared_error"),
+        ([3, 4, 2], "tanh", "mse"),
+        ([2, 3, 3, 1], "elu", "squared_error"),
+        ([3, 2, 2], "softplus", "mae"),
+        ([2, 3, 1], "relu", "binary_cross_entropy"),
+    ],
+)
 def test_trace_gradients_equal_the_engine(sizes, activation, loss):
     rng = np.random.default_rng(len(sizes))
     output = "sigmoid" if loss == "binary_cross_entropy" else "identity"
-    net = cr.MLP(sizes, activation=activation, output_activation=output, loss=loss,
-                 dtype="float64")
+    net = cr.MLP(sizes, activation=activation, output_activation=output, loss=loss, dtype="float64")
     net.set_parameters(rng.normal(0, 0.7, net.n_params))
     x, t = rng.uniform(0.1, 0.9, sizes[0]), rng.uniform(0.1, 0.9, sizes[-1])
     trace = Trace(spec_from_network(net, x, t))
@@ -82,7 +96,8 @@ def test_a_shared_bias_gets_the_sum_of_its_uses():
     spec = load_spec(Path(__file__).parent.parent / "chainrule" / "explain" / "starter.toml")
     trace = Trace(spec)
     assert trace["dE/db1"].value == pytest.approx(
-        trace["dE/dz1"].value + trace["dE/dz2"].value, rel=1e-15)
+        trace["dE/dz1"].value + trace["dE/dz2"].value, rel=1e-15
+    )
     bridge = spec_network(spec)
     bridge.network.loss_and_gradients(bridge.X, bridge.T)
     hidden_bias_grads = bridge.network.layers[0].db
@@ -99,8 +114,9 @@ def test_steps_table_continues_the_worked_step():
 
 
 def test_fixed_parameters_do_not_move():
-    spec = parse_spec(seed001_spec().replace('learning_rate = 0.01',
-                                             'learning_rate = 0.01\nfixed = ["b1", "b2"]'))
+    spec = parse_spec(
+        seed001_spec().replace("learning_rate = 0.01", 'learning_rate = 0.01\nfixed = ["b1", "b2"]')
+    )
     trace = Trace(spec)
     assert "b1+" not in trace and "w1+" in trace
     assert ("s", "b1") in trace["z1+"].formula and ("s", "w1+") in trace["z1+"].formula
@@ -174,8 +190,9 @@ def test_inherited_error_names_the_wrong_earlier_number():
 
 def test_rounding_carried_from_earlier_claims_is_accepted():
     # E from the rounded outputs, truncated: the seed's 0.254325322 (exactly 0.25432532302)
-    results = cr.check(parse_spec(seed001_spec('y1 = "0.687987956"\ny2 = "0.768679018"\n'
-                                               'E = "0.254325322"\n')))
+    results = cr.check(
+        parse_spec(seed001_spec('y1 = "0.687987956"\ny2 = "0.768679018"\nE = "0.254325322"\n'))
+    )
     assert results[-1].ok and results[-1].kind == "rounding"
 
 
@@ -190,12 +207,27 @@ def test_a_claim_that_names_no_quantity_is_an_error_with_a_suggestion():
 # its dE/dw7 is a slip; each hidden gradient keeps one path; the rest follows from those.
 SEED001_WRONG = {
     "dE/dw7": "arithmetic",
-    "dE/dw1": "dropped_path", "dE/dw2": "dropped_path", "dE/dw3": "dropped_path",
-    "dE/dw4": "dropped_path", "dE/db1": "dropped_path", "dE/db2": "dropped_path",
-    "w1+": "inherited", "w2+": "inherited", "w3+": "inherited", "w4+": "inherited",
-    "w7+": "inherited", "b1+": "inherited", "b2+": "inherited",
-    "z1+": "inherited", "a1+": "inherited", "z2+": "inherited", "a2+": "inherited",
-    "z3+": "inherited", "y1+": "inherited", "z4+": "inherited", "y2+": "inherited",
+    "dE/dw1": "dropped_path",
+    "dE/dw2": "dropped_path",
+    "dE/dw3": "dropped_path",
+    "dE/dw4": "dropped_path",
+    "dE/db1": "dropped_path",
+    "dE/db2": "dropped_path",
+    "w1+": "inherited",
+    "w2+": "inherited",
+    "w3+": "inherited",
+    "w4+": "inherited",
+    "w7+": "inherited",
+    "b1+": "inherited",
+    "b2+": "inherited",
+    "z1+": "inherited",
+    "a1+": "inherited",
+    "z2+": "inherited",
+    "a2+": "inherited",
+    "z3+": "inherited",
+    "y1+": "inherited",
+    "z4+": "inherited",
+    "y2+": "inherited",
     "E+": "inherited",
 }
 
@@ -205,8 +237,27 @@ def test_seed001_every_mistake_found_every_right_number_confirmed():
     wrong = {r.name: r.kind for r in results if not r.ok}
     assert wrong == SEED001_WRONG
     right = {r.name for r in results if r.ok}
-    assert right == {"z1", "a1", "z2", "a2", "z3", "y1", "z4", "y2", "E", "dE/dw5", "dE/dw6",
-                     "dE/dw8", "dE/db3", "dE/db4", "w5+", "w6+", "w8+", "b3+", "b4+"}
+    assert right == {
+        "z1",
+        "a1",
+        "z2",
+        "a2",
+        "z3",
+        "y1",
+        "z4",
+        "y2",
+        "E",
+        "dE/dw5",
+        "dE/dw6",
+        "dE/dw8",
+        "dE/db3",
+        "dE/db4",
+        "w5+",
+        "w6+",
+        "w8+",
+        "b3+",
+        "b4+",
+    }
 
 
 def test_seed003_linear_example():
@@ -219,28 +270,44 @@ def test_seed003_linear_example():
 
 # -- the file format's errors --------------------------------------------------------------------
 
-@pytest.mark.parametrize("change,message", [
-    (lambda s: s.replace('w1 = { from = "x1"', 'w1 = { from = "x11"'),
-     r"line 31: weight 'w1' names the unknown neuron 'x11'\. Fix: did you mean 'x1'\?"),
-    (lambda s: s.replace('w5 = { from = "h1", to = "o1"', 'w5 = { from = "x1", to = "o1"'),
-     r"line 35: weight 'w5' connects 'x1' \(layer 0\) to 'o1' \(layer 2\), which are not "
-     r"adjacent layers\. Fix: connect"),
-    (lambda s: s.replace('b2 = { to = "h2", value = 0.35 }', 'b2 = { to = "h2" }'),
-     r"line 42: bias 'b2' has no value\. Fix: write b2 = \{ to = \"h1\""),
-    (lambda s: s.replace("x2 = 0.10", "x2 = 0.10\nx2 = 0.3"),
-     r"line 12: this is not valid TOML"),
-    (lambda s: s.replace('out = "a2"', 'out = "a1"'),
-     r"the name 'a1' is used twice"),
-    (lambda s: s.replace('loss = "squared_error"', 'loss = "cross_entropy"'),
-     r"line 6: loss 'cross_entropy' is not supported"),
-    (lambda s: s.replace('activation = "sigmoid"', 'activation = "softmax"', 1),
-     r"softmax is not supported"),
-    (lambda s: s.replace("o2 = 0.99", ""), r"no target for output neuron\(s\) o2"),
-    (lambda s: s.replace("x1 = 0.05", 'x1 = "a lot"'),
-     r"line 10: input 'x1' must be a number"),
-    (lambda s: s.replace('activation = "sigmoid"', 'activation = "sigmod"', 1),
-     r"unknown activation 'sigmod'"),
-])
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (
+            lambda s: s.replace('w1 = { from = "x1"', 'w1 = { from = "x11"'),
+            r"line 31: weight 'w1' names the unknown neuron 'x11'\. Fix: did you mean 'x1'\?",
+        ),
+        (
+            lambda s: s.replace('w5 = { from = "h1", to = "o1"', 'w5 = { from = "x1", to = "o1"'),
+            r"line 35: weight 'w5' connects 'x1' \(layer 0\) to 'o1' \(layer 2\), which are not "
+            r"adjacent layers\. Fix: connect",
+        ),
+        (
+            lambda s: s.replace('b2 = { to = "h2", value = 0.35 }', 'b2 = { to = "h2" }'),
+            r"line 42: bias 'b2' has no value\. Fix: write b2 = \{ to = \"h1\"",
+        ),
+        (
+            lambda s: s.replace("x2 = 0.10", "x2 = 0.10\nx2 = 0.3"),
+            r"line 12: this is not valid TOML",
+        ),
+        (lambda s: s.replace('out = "a2"', 'out = "a1"'), r"the name 'a1' is used twice"),
+        (
+            lambda s: s.replace('loss = "squared_error"', 'loss = "cross_entropy"'),
+            r"line 6: loss 'cross_entropy' is not supported",
+        ),
+        (
+            lambda s: s.replace('activation = "sigmoid"', 'activation = "softmax"', 1),
+            r"softmax is not supported",
+        ),
+        (lambda s: s.replace("o2 = 0.99", ""), r"no target for output neuron\(s\) o2"),
+        (lambda s: s.replace("x1 = 0.05", 'x1 = "a lot"'), r"line 10: input 'x1' must be a number"),
+        (
+            lambda s: s.replace('activation = "sigmoid"', 'activation = "sigmod"', 1),
+            r"unknown activation 'sigmod'",
+        ),
+    ],
+)
 def test_spec_errors_name_the_line_and_the_fix(change, message):
     with pytest.raises(SpecError, match=message) as caught:
         parse_spec(change(seed001_spec()), "spec.toml")
@@ -254,9 +321,15 @@ def test_missing_file():
 
 # -- networks, round trips and renderers -----------------------------------------------------------
 
+
 def test_a_network_is_explained_with_the_default_names():
-    net = cr.MLP([2, 2, 2], activation="sigmoid", output_activation="sigmoid",
-                 loss="squared_error", dtype="float64")
+    net = cr.MLP(
+        [2, 2, 2],
+        activation="sigmoid",
+        output_activation="sigmoid",
+        loss="squared_error",
+        dtype="float64",
+    )
     net.set_parameters([0.15, 0.20, 0.25, 0.30, 0.40, 0.35, 0.40, 0.45, 0.50, 0.55, 0.25, 0.60])
     text = cr.explain(net, x=[0.05, 0.10], t=[0.01, 0.99], learning_rate=0.01).render()
     assert "z1 = x1*w1 + x2*w3 + 1*b1 = 0.05*0.15 + 0.1*0.25 + 1*0.4 = 0.4325" in text
@@ -264,8 +337,14 @@ def test_a_network_is_explained_with_the_default_names():
 
 
 def test_spec_written_from_a_network_reads_back_to_the_same_trace():
-    net = cr.MLP([3, 2, 1], activation="tanh", output_activation="sigmoid",
-                 loss="binary_cross_entropy", dtype="float64", seed=4)
+    net = cr.MLP(
+        [3, 2, 1],
+        activation="tanh",
+        output_activation="sigmoid",
+        loss="binary_cross_entropy",
+        dtype="float64",
+        seed=4,
+    )
     net.layers[0].train_biases = False
     spec = spec_from_network(net, [0.1, -0.2, 0.3], [1.0], learning_rate=0.3)
     again = parse_spec(spec_to_toml(spec))
@@ -276,8 +355,9 @@ def test_spec_written_from_a_network_reads_back_to_the_same_trace():
 def test_renderers():
     explanation = cr.explain(EXAMPLES / "seed001.toml", steps=10)
     markdown = explanation._repr_markdown_()
-    assert r"$$\frac{\partial E}{\partial w_{5}} = \frac{\partial E}{\partial y_{1}} \cdot" \
-        in markdown
+    assert (
+        r"$$\frac{\partial E}{\partial w_{5}} = \frac{\partial E}{\partial y_{1}} \cdot" in markdown
+    )
     assert "| ✗ | `dE/dw7` | 0.186047383 |" in markdown
     latex = explanation.render("latex")
     assert latex.count(r"\begin{align*}") == 6 and r"w_{5}^{+} &= w_{5} - \eta" in latex

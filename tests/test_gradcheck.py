@@ -11,9 +11,15 @@ from chainrule import activations
 HIDDEN = sorted({activations.get(name).name for name in activations.NAMES} - {"softmax"})
 # (output activation, loss): every pairing that makes sense.
 OUTPUTS = [
-    ("identity", "squared_error"), ("identity", "mse"), ("identity", "mae"),
-    ("identity", "huber"), ("tanh", "mse"), ("sigmoid", "squared_error"),
-    ("softmax", "mse"), ("sigmoid", "binary_cross_entropy"), ("softmax", "cross_entropy"),
+    ("identity", "squared_error"),
+    ("identity", "mse"),
+    ("identity", "mae"),
+    ("identity", "huber"),
+    ("tanh", "mse"),
+    ("sigmoid", "squared_error"),
+    ("softmax", "mse"),
+    ("sigmoid", "binary_cross_entropy"),
+    ("softmax", "cross_entropy"),
 ]
 
 
@@ -32,8 +38,9 @@ def targets(loss, rng, n, k):
 def test_gradients_match_finite_differences(hidden, output, loss, depth, batch):
     rng = np.random.default_rng(depth * 100 + batch)
     sizes = [3] + [4] * (depth - 1) + [3]
-    net = randomize(cr.MLP(sizes, activation=hidden, output_activation=output, loss=loss,
-                           dtype="float64"), rng)
+    net = randomize(
+        cr.MLP(sizes, activation=hidden, output_activation=output, loss=loss, dtype="float64"), rng
+    )
     X = rng.normal(size=(batch, 3))
     # Near a kink (ReLU at 0, |y - t| at 0) the difference stencil must not straddle it.
     kinked = hidden in ("relu", "leaky_relu") or loss in ("mae", "huber")
@@ -42,8 +49,9 @@ def test_gradients_match_finite_differences(hidden, output, loss, depth, batch):
 
 
 def test_penalties_and_sample_weights_are_differentiated_too(rng):
-    net = randomize(cr.MLP([3, 5, 2], activation="tanh", loss="mse", alpha=0.3, l1=0.05,
-                           dtype="float64"), rng)
+    net = randomize(
+        cr.MLP([3, 5, 2], activation="tanh", loss="mse", alpha=0.3, l1=0.05, dtype="float64"), rng
+    )
     X, T = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
     weights = rng.uniform(0, 2, 6)
     assert cr.gradcheck(net, X, T, sample_weight=weights).max_relative_error < 1e-7

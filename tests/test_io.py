@@ -62,18 +62,27 @@ def _rewrite_header(path, change):
     np.savez(path, **arrays)
 
 
-@pytest.mark.parametrize("damage,message", [
-    (lambda p: p.write_bytes(p.read_bytes()[:200]), "not a chainrule model file"),
-    (lambda p: p.write_text("hello"), r"not an \.npz archive"),
-    (lambda p: p.write_bytes(p.read_bytes()[:-40]), "not a"),
-    (lambda p: _rewrite_header(p, lambda h: h.update(format_version=99)),
-     "format version 99.*upgrade chainrule"),
-    (lambda p: _rewrite_header(p, lambda h: h.update(format="something")),
-     "holds 'something', expected a 'chainrule-model'"),
-    (lambda p: _rewrite_header(p, lambda h: h["config"]["layers"][0].update(n_out=7)),
-     "inconsistent model"),
-    (lambda p: np.savez(p, weights=np.zeros(3)), "no header"),
-])
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        (lambda p: p.write_bytes(p.read_bytes()[:200]), "not a chainrule model file"),
+        (lambda p: p.write_text("hello"), r"not an \.npz archive"),
+        (lambda p: p.write_bytes(p.read_bytes()[:-40]), "not a"),
+        (
+            lambda p: _rewrite_header(p, lambda h: h.update(format_version=99)),
+            "format version 99.*upgrade chainrule",
+        ),
+        (
+            lambda p: _rewrite_header(p, lambda h: h.update(format="something")),
+            "holds 'something', expected a 'chainrule-model'",
+        ),
+        (
+            lambda p: _rewrite_header(p, lambda h: h["config"]["layers"][0].update(n_out=7)),
+            "inconsistent model",
+        ),
+        (lambda p: np.savez(p, weights=np.zeros(3)), "no header"),
+    ],
+)
 def test_bad_files_raise_model_file_error(trained, tmp_path, damage, message):
     path = tmp_path / "model.npz"
     cr.save(trained, path)

@@ -8,27 +8,38 @@ from chainrule import _kernels
 pytest.importorskip("numba")
 NUMBA = _kernels.numba_kernels()
 
-SGD_OPTIONS = [dict(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False),
-               dict(momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False),
-               dict(momentum=0.9, dampening=0.0, weight_decay=0.01, nesterov=True),
-               dict(momentum=0.5, dampening=0.3, weight_decay=0.02, nesterov=False)]
+SGD_OPTIONS = [
+    dict(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False),
+    dict(momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False),
+    dict(momentum=0.9, dampening=0.0, weight_decay=0.01, nesterov=True),
+    dict(momentum=0.5, dampening=0.3, weight_decay=0.02, nesterov=False),
+]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("options", SGD_OPTIONS)
 def test_sgd_kernels_agree(dtype, options):
     rng = np.random.default_rng(0)
-    states = [[rng.normal(size=1001).astype(dtype), np.zeros(1001, dtype),
-               np.zeros(1001, dtype)] for _ in range(2)]
+    states = [
+        [rng.normal(size=1001).astype(dtype), np.zeros(1001, dtype), np.zeros(1001, dtype)]
+        for _ in range(2)
+    ]
     states[1][0][...] = states[0][0]
     kernels = [NUMBA["sgd_update"], _kernels._sgd_numpy]
     for step in range(5):
         g = rng.normal(size=1001).astype(dtype)
         for kernel, (p, buf, scratch) in zip(kernels, states):
-            kernel(p, g, buf, scratch, *_kernels.scalars(dtype, 0.05, options["momentum"],
-                                                         options["dampening"],
-                                                         options["weight_decay"]),
-                   options["nesterov"], step == 0)
+            kernel(
+                p,
+                g,
+                buf,
+                scratch,
+                *_kernels.scalars(
+                    dtype, 0.05, options["momentum"], options["dampening"], options["weight_decay"]
+                ),
+                options["nesterov"],
+                step == 0,
+            )
     assert np.array_equal(states[0][0], states[1][0])
     assert np.array_equal(states[0][1], states[1][1])
 
@@ -38,16 +49,24 @@ def test_sgd_kernels_agree(dtype, options):
 def test_adam_kernels_agree(dtype, weight_decay, decoupled):
     rng = np.random.default_rng(1)
     start = rng.normal(size=777).astype(dtype)
-    states = [[start.copy(), np.zeros(777, dtype), np.zeros(777, dtype), np.zeros(777, dtype)]
-              for _ in range(2)]
+    states = [
+        [start.copy(), np.zeros(777, dtype), np.zeros(777, dtype), np.zeros(777, dtype)]
+        for _ in range(2)
+    ]
     for step in range(1, 6):
         g = rng.normal(size=777).astype(dtype)
-        scale1, scale2 = 0.01 / (1 - 0.9 ** step), 1 / np.sqrt(1 - 0.999 ** step)
-        for kernel, (p, m, v, scratch) in zip([NUMBA["adam_update"], _kernels._adam_numpy],
-                                              states):
-            kernel(p, g, m, v, scratch, *_kernels.scalars(dtype, 0.01, 0.9, 0.999, 1e-8,
-                                                          weight_decay), decoupled,
-                   *_kernels.scalars(dtype, scale1, scale2))
+        scale1, scale2 = 0.01 / (1 - 0.9**step), 1 / np.sqrt(1 - 0.999**step)
+        for kernel, (p, m, v, scratch) in zip([NUMBA["adam_update"], _kernels._adam_numpy], states):
+            kernel(
+                p,
+                g,
+                m,
+                v,
+                scratch,
+                *_kernels.scalars(dtype, 0.01, 0.9, 0.999, 1e-8, weight_decay),
+                decoupled,
+                *_kernels.scalars(dtype, scale1, scale2),
+            )
     for a, b in zip(states[0][:3], states[1][:3]):  # parameters and both moments
         assert np.array_equal(a, b)
 
@@ -70,8 +89,14 @@ def test_switching_kernels_changes_nothing_but_the_speed():
     def train():
         net = cr.MLP([5, 16, 3], loss="cross_entropy", seed=0)
         rng = np.random.default_rng(0)
-        net.fit(rng.normal(size=(64, 5)), rng.integers(0, 3, 64), epochs=3, batch_size=16,
-                optimizer=cr.optim.SGD(lr=0.1, momentum=0.9), verbose=0)
+        net.fit(
+            rng.normal(size=(64, 5)),
+            rng.integers(0, 3, 64),
+            epochs=3,
+            batch_size=16,
+            optimizer=cr.optim.SGD(lr=0.1, momentum=0.9),
+            verbose=0,
+        )
         return net.parameters.copy()
 
     plain = train()

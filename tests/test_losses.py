@@ -27,8 +27,9 @@ def sigmoid(z):
 def test_squared_error_is_half_the_sum_over_outputs_mean_over_samples():
     T = np.array([[0.1, 0.9], [0.7, -0.3]])
     expected = np.mean([0.5 * sum((T[i, k] - Z[i, k]) ** 2 for k in range(2)) for i in range(2)])
-    assert one_layer("identity", "squared_error", W, B).loss(X, T) == pytest.approx(expected,
-                                                                                    rel=1e-14)
+    assert one_layer("identity", "squared_error", W, B).loss(X, T) == pytest.approx(
+        expected, rel=1e-14
+    )
 
 
 def test_mse_mae_huber_are_means_over_outputs():
@@ -54,20 +55,25 @@ def test_cross_entropy_matches_its_definition():
     Y = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
     expected = -np.mean(np.log(Y[[0, 1], labels]))
     assert one_layer("softmax", "cross_entropy", W, B).loss(X, labels) == pytest.approx(
-        expected, rel=1e-13)
+        expected, rel=1e-13
+    )
 
 
-@pytest.mark.parametrize("output,loss,T", [
-    ("sigmoid", "binary_cross_entropy", [[0.0, 1.0]]),  # both confidently wrong
-    ("softmax", "cross_entropy", [1]),
-])
+@pytest.mark.parametrize(
+    "output,loss,T",
+    [
+        ("sigmoid", "binary_cross_entropy", [[0.0, 1.0]]),  # both confidently wrong
+        ("softmax", "cross_entropy", [1]),
+    ],
+)
 def test_fused_losses_stay_finite_at_huge_net_inputs(output, loss, T):
     net = one_layer(output, loss, [[1000.0, -1000.0]], [0.0, 0.0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         value, grads = net.loss_and_gradients([[1.0]], T)
-    assert np.isfinite(value) and value == pytest.approx(2000.0 if loss == "cross_entropy"
-                                                         else 1000.0)
+    assert np.isfinite(value) and value == pytest.approx(
+        2000.0 if loss == "cross_entropy" else 1000.0
+    )
     assert all(np.isfinite(g).all() for pair in grads for g in pair)
 
 
@@ -91,12 +97,15 @@ def test_unknown_loss_lists_the_known_ones():
         losses.get("hinge")
 
 
-@pytest.mark.parametrize("T,message", [
-    ([7, 0], r"class label 7, but the network has 2 outputs"),
-    ([0.5, 1], r"class labels must be integers, got 0.5"),
-    ([[0.5, 0.6], [1, 0]], r"summing to 1.1"),
-    ([0, 1, 1], r"must have 2 rows"),
-])
+@pytest.mark.parametrize(
+    "T,message",
+    [
+        ([7, 0], r"class label 7, but the network has 2 outputs"),
+        ([0.5, 1], r"class labels must be integers, got 0.5"),
+        ([[0.5, 0.6], [1, 0]], r"summing to 1.1"),
+        ([0, 1, 1], r"must have 2 rows"),
+    ],
+)
 def test_cross_entropy_targets_are_checked(T, message):
     with pytest.raises(ValueError, match=message):
         one_layer("softmax", "cross_entropy", W, B).loss(X, T)

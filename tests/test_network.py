@@ -9,10 +9,18 @@ import chainrule as cr
 
 # Map the seed's names onto (layer, array, index) in chainrule's layout (W[i, j]: i -> j).
 PARAMETER_PLACES = {
-    "w1": (0, "W", (0, 0)), "w2": (0, "W", (0, 1)), "w3": (0, "W", (1, 0)),
-    "w4": (0, "W", (1, 1)), "b1": (0, "b", (0,)), "b2": (0, "b", (1,)),
-    "w5": (1, "W", (0, 0)), "w6": (1, "W", (0, 1)), "w7": (1, "W", (1, 0)),
-    "w8": (1, "W", (1, 1)), "b3": (1, "b", (0,)), "b4": (1, "b", (1,)),
+    "w1": (0, "W", (0, 0)),
+    "w2": (0, "W", (0, 1)),
+    "w3": (0, "W", (1, 0)),
+    "w4": (0, "W", (1, 1)),
+    "b1": (0, "b", (0,)),
+    "b2": (0, "b", (1,)),
+    "w5": (1, "W", (0, 0)),
+    "w6": (1, "W", (0, 1)),
+    "w7": (1, "W", (1, 0)),
+    "w8": (1, "W", (1, 1)),
+    "b3": (1, "b", (0,)),
+    "b4": (1, "b", (1,)),
 }
 
 
@@ -24,9 +32,17 @@ def forward_values(net):
     a_hidden = net.layers[0].forward(x)
     z_out = a_hidden @ output.W + output.b
     y = net.predict(x)
-    return {"z1": z_hidden[0, 0], "a1": a_hidden[0, 0], "z2": z_hidden[0, 1],
-            "a2": a_hidden[0, 1], "z3": z_out[0, 0], "y1": y[0, 0], "z4": z_out[0, 1],
-            "y2": y[0, 1], "E": net.loss(seed001.X, seed001.T)}
+    return {
+        "z1": z_hidden[0, 0],
+        "a1": a_hidden[0, 0],
+        "z2": z_hidden[0, 1],
+        "a2": a_hidden[0, 1],
+        "z3": z_out[0, 0],
+        "y1": y[0, 0],
+        "z4": z_out[0, 1],
+        "y2": y[0, 1],
+        "E": net.loss(seed001.X, seed001.T),
+    }
 
 
 def test_seed001_forward_pass_to_nine_significant_digits():
@@ -64,8 +80,13 @@ def test_seed001_one_sgd_step_and_the_new_error():
 
 def test_mlp_with_set_parameters_matches_the_layer_by_layer_build():
     built = seed001_network()
-    net = cr.MLP([2, 2, 2], activation="sigmoid", output_activation="sigmoid",
-                 loss="squared_error", dtype="float64")
+    net = cr.MLP(
+        [2, 2, 2],
+        activation="sigmoid",
+        output_activation="sigmoid",
+        loss="squared_error",
+        dtype="float64",
+    )
     net.set_parameters(built.parameters)
     assert net.loss(seed001.X, seed001.T) == built.loss(seed001.X, seed001.T)
 
@@ -90,8 +111,9 @@ def test_frozen_biases_get_zero_gradient_and_weights_still_learn():
 
 
 def test_float32_is_default_and_close_to_float64():
-    net32 = cr.MLP([2, 2, 2], activation="sigmoid", output_activation="sigmoid",
-                   loss="squared_error")
+    net32 = cr.MLP(
+        [2, 2, 2], activation="sigmoid", output_activation="sigmoid", loss="squared_error"
+    )
     assert net32.parameters.dtype == np.float32
     net32.set_parameters(seed001_network().parameters)
     y = net32.predict(seed001.X)
@@ -106,18 +128,28 @@ def test_same_seed_same_initial_parameters_and_different_seed_differs():
     assert np.array_equal(a, b) and not np.array_equal(a, c)
 
 
-@pytest.mark.parametrize("name,limit", [("glorot_uniform", np.sqrt(6 / 300)),
-                                        ("he_uniform", np.sqrt(6 / 200)),
-                                        ("lecun_uniform", np.sqrt(3 / 200))])
+@pytest.mark.parametrize(
+    "name,limit",
+    [
+        ("glorot_uniform", np.sqrt(6 / 300)),
+        ("he_uniform", np.sqrt(6 / 200)),
+        ("lecun_uniform", np.sqrt(3 / 200)),
+    ],
+)
 def test_uniform_initializers_respect_their_limits(name, limit):
     W = cr.MLP([200, 100], weight_init=name, seed=0).layers[0].W
     assert np.abs(W).max() <= limit
     assert np.abs(W).max() > 0.95 * limit  # 20000 draws fill the interval
 
 
-@pytest.mark.parametrize("name,std", [("glorot_normal", np.sqrt(2 / 300)),
-                                      ("he_normal", np.sqrt(2 / 200)),
-                                      ("lecun_normal", np.sqrt(1 / 200))])
+@pytest.mark.parametrize(
+    "name,std",
+    [
+        ("glorot_normal", np.sqrt(2 / 300)),
+        ("he_normal", np.sqrt(2 / 200)),
+        ("lecun_normal", np.sqrt(1 / 200)),
+    ],
+)
 def test_normal_initializers_have_their_scale(name, std):
     W = cr.MLP([200, 100], weight_init=name, seed=0).layers[0].W
     assert W.std() == pytest.approx(std, rel=0.03)
@@ -147,7 +179,7 @@ def test_sample_weight_weights_the_mean(rng):
     net = cr.MLP([3, 4, 2], loss="squared_error", seed=0, dtype="float64")
     X, T = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
     w = np.array([1.0, 0.0, 2.0, 1.0])
-    per_sample = [net.loss(X[i:i + 1], T[i:i + 1]) for i in range(4)]
+    per_sample = [net.loss(X[i : i + 1], T[i : i + 1]) for i in range(4)]
     assert net.loss(X, T, sample_weight=w) == pytest.approx(np.dot(w, per_sample) / 4, rel=1e-13)
 
 

@@ -11,25 +11,45 @@ torch = pytest.importorskip("torch")
 CASES = [
     (optim.SGD, torch.optim.SGD, {"lr": 0.1}, {"lr": 0.1}),
     (optim.SGD, torch.optim.SGD, {"lr": 0.1, "momentum": 0.9}, {"lr": 0.1, "momentum": 0.9}),
-    (optim.SGD, torch.optim.SGD, {"lr": 0.05, "momentum": 0.8, "nesterov": True,
-                                  "weight_decay": 0.01},
-     {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01}),
-    (optim.SGD, torch.optim.SGD, {"lr": 0.05, "momentum": 0.5, "dampening": 0.3},
-     {"lr": 0.05, "momentum": 0.5, "dampening": 0.3}),
+    (
+        optim.SGD,
+        torch.optim.SGD,
+        {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01},
+        {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01},
+    ),
+    (
+        optim.SGD,
+        torch.optim.SGD,
+        {"lr": 0.05, "momentum": 0.5, "dampening": 0.3},
+        {"lr": 0.05, "momentum": 0.5, "dampening": 0.3},
+    ),
     (optim.Adam, torch.optim.Adam, {"lr": 0.01}, {"lr": 0.01}),
-    (optim.Adam, torch.optim.Adam, {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6,
-                                    "weight_decay": 0.1},
-     {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}),
-    (optim.AdamW, torch.optim.AdamW, {"lr": 0.01, "weight_decay": 0.05},
-     {"lr": 0.01, "weight_decay": 0.05}),
+    (
+        optim.Adam,
+        torch.optim.Adam,
+        {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.1},
+        {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1},
+    ),
+    (
+        optim.AdamW,
+        torch.optim.AdamW,
+        {"lr": 0.01, "weight_decay": 0.05},
+        {"lr": 0.01, "weight_decay": 0.05},
+    ),
     (optim.RMSprop, torch.optim.RMSprop, {"lr": 0.01}, {"lr": 0.01}),
-    (optim.RMSprop, torch.optim.RMSprop, {"lr": 0.01, "rho": 0.9, "momentum": 0.5,
-                                          "centered": True, "weight_decay": 0.01},
-     {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.01}),
+    (
+        optim.RMSprop,
+        torch.optim.RMSprop,
+        {"lr": 0.01, "rho": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.01},
+        {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.01},
+    ),
     (optim.AdaGrad, torch.optim.Adagrad, {"lr": 0.1}, {"lr": 0.1}),
-    (optim.AdaGrad, torch.optim.Adagrad, {"lr": 0.1, "lr_decay": 0.01,
-                                          "initial_accumulator_value": 0.1, "weight_decay": 0.02},
-     {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1, "weight_decay": 0.02}),
+    (
+        optim.AdaGrad,
+        torch.optim.Adagrad,
+        {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1, "weight_decay": 0.02},
+        {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1, "weight_decay": 0.02},
+    ),
 ]
 
 
@@ -40,8 +60,10 @@ def test_first_steps_equal_pytorch(ours, theirs, our_options, their_options):
     X, T = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
     torch_params = []
     for layer in net.dense_layers:
-        torch_params += [torch.tensor(layer.W.copy(), requires_grad=True),
-                         torch.tensor(layer.b.copy(), requires_grad=True)]
+        torch_params += [
+            torch.tensor(layer.W.copy(), requires_grad=True),
+            torch.tensor(layer.b.copy(), requires_grad=True),
+        ]
     torch_optimizer = theirs(torch_params, **their_options)
     optimizer = ours(**our_options)
     for _ in range(6):
@@ -81,11 +103,14 @@ def test_state_round_trip_continues_identically(name):
     assert np.array_equal(a, b)
 
 
-@pytest.mark.parametrize("options,message", [
-    ({"lr": -0.1}, r"'lr' must be a float in \[0.0, inf\], got -0.1"),
-    ({"momentum": 1.5}, r"'momentum' must be a float in \[0.0, 1.0\], got 1.5"),
-    ({"nesterov": True}, r"nesterov momentum needs 'momentum' > 0"),
-])
+@pytest.mark.parametrize(
+    "options,message",
+    [
+        ({"lr": -0.1}, r"'lr' must be a float in \[0.0, inf\], got -0.1"),
+        ({"momentum": 1.5}, r"'momentum' must be a float in \[0.0, 1.0\], got 1.5"),
+        ({"nesterov": True}, r"nesterov momentum needs 'momentum' > 0"),
+    ],
+)
 def test_bad_hyperparameters_are_named(options, message):
     with pytest.raises(ValueError, match=message):
         optim.SGD(**options)

@@ -52,8 +52,16 @@ def test_every_readme_command_runs(workspace, capsys):
         out, err = capsys.readouterr()
         expected = 1 if argv[0] == "check" else 0  # the seeds' numbers include mistakes
         assert code == expected, (command, err)
-    for produced in ("iris.npz", "predictions.csv", "curves.png", "confusion.png",
-                     "seed001.png", "seed001.md", "spirals.png", "my_example.toml"):
+    for produced in (
+        "iris.npz",
+        "predictions.csv",
+        "curves.png",
+        "confusion.png",
+        "seed001.png",
+        "seed001.md",
+        "spirals.png",
+        "my_example.toml",
+    ):
         assert (workspace / produced).exists(), produced
 
 

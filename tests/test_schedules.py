@@ -9,8 +9,8 @@ from chainrule import schedules
 
 def test_constant_step_exponential():
     assert schedules.get(None)(7, 0.1, {}) == 0.1
-    assert [schedules.StepDecay(2, 0.5)(e, 1.0, {}) for e in range(5)] == [1, 1, .5, .5, .25]
-    assert schedules.ExponentialDecay(0.9)(3, 2.0, {}) == pytest.approx(2.0 * 0.9 ** 3)
+    assert [schedules.StepDecay(2, 0.5)(e, 1.0, {}) for e in range(5)] == [1, 1, 0.5, 0.5, 0.25]
+    assert schedules.ExponentialDecay(0.9)(3, 2.0, {}) == pytest.approx(2.0 * 0.9**3)
 
 
 def test_inverse_scaling_counts_samples_like_scikit_learn():

@@ -10,9 +10,15 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 TORCH_ACTIVATIONS = {
-    "identity": lambda z: z, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu,
-    "leaky_relu": lambda z: F.leaky_relu(z, 0.01), "elu": F.elu, "softplus": F.softplus,
-    "gelu": F.gelu, "softmax": lambda z: torch.softmax(z, dim=1),
+    "identity": lambda z: z,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": F.relu,
+    "leaky_relu": lambda z: F.leaky_relu(z, 0.01),
+    "elu": F.elu,
+    "softplus": F.softplus,
+    "gelu": F.gelu,
+    "softmax": lambda z: torch.softmax(z, dim=1),
 }
 
 # (output activation, loss, the same loss in torch from the output Y, the logits Z and targets T)
@@ -42,14 +48,16 @@ def torch_loss_and_gradients(net, X, T, torch_loss):
     return value.item(), [(W.grad.numpy(), b.grad.numpy()) for W, b in params]
 
 
-@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus",
-                                    "gelu", "identity"])
+@pytest.mark.parametrize(
+    "hidden", ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "identity"]
+)
 @pytest.mark.parametrize("output,loss,torch_loss", TORCH_LOSSES)
 @pytest.mark.parametrize("sizes", [[4, 3], [4, 6, 3], [4, 7, 5, 3]])
 def test_loss_and_gradients_match_pytorch(hidden, output, loss, torch_loss, sizes):
     rng = np.random.default_rng(len(sizes))
-    net = randomize(cr.MLP(sizes, activation=hidden, output_activation=output, loss=loss,
-                           dtype="float64"), rng)
+    net = randomize(
+        cr.MLP(sizes, activation=hidden, output_activation=output, loss=loss, dtype="float64"), rng
+    )
     X = rng.normal(size=(8, 4))
     if loss == "cross_entropy":
         T = rng.integers(0, 3, 8)

@@ -27,10 +27,23 @@ class Recorder(cr.Callback):
 
 def test_learns_xor_with_a_2_2_1_sigmoid_network():
     data = datasets.xor()
-    net = cr.MLP([2, 2, 1], activation="sigmoid", output_activation="sigmoid",
-                 loss="squared_error", seed=3, dtype="float64")
-    history = net.fit(data.X, data.y, optimizer=optim.SGD(lr=2.0, momentum=0.9), epochs=2000,
-                      batch_size=4, verbose=0, metrics=["accuracy"])
+    net = cr.MLP(
+        [2, 2, 1],
+        activation="sigmoid",
+        output_activation="sigmoid",
+        loss="squared_error",
+        seed=3,
+        dtype="float64",
+    )
+    history = net.fit(
+        data.X,
+        data.y,
+        optimizer=optim.SGD(lr=2.0, momentum=0.9),
+        epochs=2000,
+        batch_size=4,
+        verbose=0,
+        metrics=["accuracy"],
+    )
     assert history["accuracy"][-1] == 1.0
     np.testing.assert_allclose(net.predict(data.X)[:, 0], data.y, atol=0.05)
 
@@ -38,8 +51,14 @@ def test_learns_xor_with_a_2_2_1_sigmoid_network():
 def test_learns_two_spirals():
     data = datasets.spirals()
     net = cr.MLP([2, 64, 64, 2], activation="tanh", loss="cross_entropy", seed=0)
-    net.fit(standardize(data.X), data.y, optimizer=optim.Adam(lr=0.01), epochs=300,
-            batch_size=32, verbose=0)
+    net.fit(
+        standardize(data.X),
+        data.y,
+        optimizer=optim.Adam(lr=0.01),
+        epochs=300,
+        batch_size=32,
+        verbose=0,
+    )
     assert (net.predict(standardize(data.X)).argmax(axis=1) == data.y).mean() >= 0.98
 
 
@@ -56,7 +75,8 @@ def test_digits_held_out_accuracy_at_least_97_percent():
 
     digits = sklearn_datasets.load_digits()
     X_train, X_test, y_train, y_test = train_test_split(
-        digits.data / 16, digits.target, test_size=0.25, random_state=0, stratify=digits.target)
+        digits.data / 16, digits.target, test_size=0.25, random_state=0, stratify=digits.target
+    )
     net = cr.MLP([64, 128, 10], loss="cross_entropy", seed=0)
     net.fit(X_train, y_train, optimizer=optim.Adam(lr=0.003), epochs=60, verbose=0)
     assert (net.predict(X_test).argmax(axis=1) == y_test).mean() >= 0.97
@@ -70,15 +90,21 @@ def test_batch_size_one_is_the_seeds_per_sample_learning():
     manual = seed001_network()
     for _ in range(2):
         for i in range(2):
-            manual.loss_and_gradients(X[i:i + 1], T[i:i + 1])
+            manual.loss_and_gradients(X[i : i + 1], T[i : i + 1])
             manual.parameters -= 0.5 * manual.gradients
     np.testing.assert_array_equal(net.parameters, manual.parameters)
 
 
 def test_one_full_batch_sgd_epoch_is_seed001_update():
     net = seed001_network()
-    net.fit(seed001.X, seed001.T, optimizer=optim.SGD(lr=seed001.ETA), epochs=1,
-            batch_size=None, verbose=0)
+    net.fit(
+        seed001.X,
+        seed001.T,
+        optimizer=optim.SGD(lr=seed001.ETA),
+        epochs=1,
+        batch_size=None,
+        verbose=0,
+    )
     assert net.layers[1].W[1, 0] == pytest.approx(seed001.UPDATED["w7"], rel=1e-15)
     assert net.loss(seed001.X, seed001.T) == pytest.approx(seed001.FORWARD_AFTER["E"], rel=1e-13)
 
@@ -86,8 +112,9 @@ def test_one_full_batch_sgd_epoch_is_seed001_update():
 def _train(seed, **options):
     data = datasets.moons()
     net = cr.MLP([2, 16, 16, 2], loss="cross_entropy", dropout=0.2, seed=seed)
-    defaults = dict(optimizer=optim.Adam(lr=0.01), epochs=6, batch_size=16,
-                    validation_split=0.25, verbose=0)
+    defaults = dict(
+        optimizer=optim.Adam(lr=0.01), epochs=6, batch_size=16, validation_split=0.25, verbose=0
+    )
     history = net.fit(data.X, data.y, **{**defaults, **options})
     return net, history
 
@@ -106,9 +133,17 @@ def test_resume_equals_uninterrupted(tmp_path):
     _train(5, epochs=3, checkpoint=path, early_stopping=cr.EarlyStopping(patience=50))
     resumed_net = cr.MLP([2, 16, 16, 2], loss="cross_entropy", dropout=0.2, seed=99)
     data = datasets.moons()
-    history = resumed_net.fit(data.X, data.y, optimizer=optim.Adam(lr=0.01), epochs=6,
-                              batch_size=16, validation_split=0.25, verbose=0, resume_from=path,
-                              early_stopping=cr.EarlyStopping(patience=50))
+    history = resumed_net.fit(
+        data.X,
+        data.y,
+        optimizer=optim.Adam(lr=0.01),
+        epochs=6,
+        batch_size=16,
+        validation_split=0.25,
+        verbose=0,
+        resume_from=path,
+        early_stopping=cr.EarlyStopping(patience=50),
+    )
     assert np.array_equal(resumed_net.parameters, whole.parameters)
     assert history["loss"] == whole_history["loss"] and len(history["loss"]) == 6
 
@@ -125,9 +160,16 @@ def test_early_stopping_restores_the_best_epoch():
     recorder = Recorder()
     data = datasets.moons(n_samples=200)
     net = cr.MLP([2, 64, 64, 2], loss="cross_entropy", seed=0)
-    history = net.fit(data.X, data.y, optimizer=optim.Adam(lr=0.05), epochs=200,
-                      validation_split=0.3, early_stopping=cr.EarlyStopping(patience=3),
-                      callbacks=[recorder], verbose=0)
+    history = net.fit(
+        data.X,
+        data.y,
+        optimizer=optim.Adam(lr=0.05),
+        epochs=200,
+        validation_split=0.3,
+        early_stopping=cr.EarlyStopping(patience=3),
+        callbacks=[recorder],
+        verbose=0,
+    )
     val = history["val_loss"]
     assert len(val) < 200 and "early stopping" in history.stop_reason
     best = int(np.argmin(val))
@@ -138,8 +180,15 @@ def test_early_stopping_restores_the_best_epoch():
 def test_early_stopping_can_monitor_a_metric():
     stopper = cr.EarlyStopping(monitor="val_accuracy", patience=1)
     net = cr.MLP([2, 8, 2], loss="cross_entropy", seed=0)
-    history = net.fit(datasets.moons().X, datasets.moons().y, epochs=50, validation_split=0.2,
-                      metrics=["accuracy"], early_stopping=stopper, verbose=0)
+    history = net.fit(
+        datasets.moons().X,
+        datasets.moons().y,
+        epochs=50,
+        validation_split=0.2,
+        metrics=["accuracy"],
+        early_stopping=stopper,
+        verbose=0,
+    )
     accuracy = history["val_accuracy"]
     assert stopper.best == -max(accuracy)  # 'auto' maximises accuracy (stored negated)
     assert len(accuracy) < 50 and max(accuracy[-2:]) <= max(accuracy[:-2])
@@ -150,8 +199,15 @@ def test_divergence_stops_with_a_message_and_keeps_the_last_good_parameters():
     x = np.linspace(-1, 1, 64)[:, None]
     net = cr.MLP([1, 1], loss="mse", seed=0, dtype="float64")
     with pytest.warns(cr.TrainingDivergedWarning, match=r"epoch \d+.*smaller learning rate"):
-        history = net.fit(x, 1e3 * x, optimizer=optim.SGD(lr=5.0), epochs=1000, batch_size=8,
-                          callbacks=[recorder], verbose=0)
+        history = net.fit(
+            x,
+            1e3 * x,
+            optimizer=optim.SGD(lr=5.0),
+            epochs=1000,
+            batch_size=8,
+            callbacks=[recorder],
+            verbose=0,
+        )
     assert "diverged" in history.stop_reason and len(recorder.parameters) > 10
     assert np.isfinite(net.parameters).all()
     assert np.array_equal(net.parameters, recorder.parameters[-1])
@@ -165,8 +221,13 @@ def test_ctrl_c_stops_cleanly_with_parameters_intact():
 
     net = cr.MLP([2, 8, 2], loss="cross_entropy", seed=0)
     with pytest.warns(cr.TrainingInterruptedWarning):
-        history = net.fit(datasets.moons().X, datasets.moons().y, epochs=5, verbose=0,
-                          callbacks=[cr.LambdaCallback(on_batch_end=interrupt)])
+        history = net.fit(
+            datasets.moons().X,
+            datasets.moons().y,
+            epochs=5,
+            verbose=0,
+            callbacks=[cr.LambdaCallback(on_batch_end=interrupt)],
+        )
     assert np.isfinite(net.parameters).all() and "interrupted" in history.stop_reason
 
 
@@ -177,7 +238,8 @@ def test_a_callback_can_stop_training():
 
     stopper = cr.LambdaCallback(on_epoch_end=stop)
     history = cr.MLP([2, 4, 2], loss="cross_entropy").fit(
-        datasets.moons().X, datasets.moons().y, epochs=10, callbacks=[stopper], verbose=0)
+        datasets.moons().X, datasets.moons().y, epochs=10, callbacks=[stopper], verbose=0
+    )
     assert history.epoch == [0, 1, 2]
 
 
@@ -196,8 +258,13 @@ def test_class_weight_equals_the_matching_sample_weight():
     a = cr.MLP([2, 4, 2], loss="cross_entropy", seed=0, dtype="float64")
     a.fit(data.X, data.y, class_weight={0: 3.0, 1: 1.0}, optimizer=optim.SGD(lr=0.1), **options)
     b = cr.MLP([2, 4, 2], loss="cross_entropy", seed=0, dtype="float64")
-    b.fit(data.X, data.y, sample_weight=np.where(data.y == 0, 3.0, 1.0),
-          optimizer=optim.SGD(lr=0.1), **options)
+    b.fit(
+        data.X,
+        data.y,
+        sample_weight=np.where(data.y == 0, 3.0, 1.0),
+        optimizer=optim.SGD(lr=0.1),
+        **options,
+    )
     np.testing.assert_array_equal(a.parameters, b.parameters)
 
 
@@ -206,15 +273,17 @@ def test_balanced_class_weight_evens_out_classes():
 
     net = cr.MLP([2, 2], loss="cross_entropy")
     T = np.eye(2)[[0, 0, 0, 1]]
-    np.testing.assert_allclose(_apply_class_weight(net, T, None, "balanced"),
-                               [4 / 6, 4 / 6, 4 / 6, 2.0])
+    np.testing.assert_allclose(
+        _apply_class_weight(net, T, None, "balanced"), [4 / 6, 4 / 6, 4 / 6, 2.0]
+    )
 
 
 def test_frozen_parameters_never_move():
     net = seed001_network(train_biases=False)
     biases = [layer.b.copy() for layer in net.dense_layers]
-    net.fit(seed001.X, seed001.T, optimizer=optim.AdamW(lr=0.1, weight_decay=0.5), epochs=5,
-            verbose=0)
+    net.fit(
+        seed001.X, seed001.T, optimizer=optim.AdamW(lr=0.1, weight_decay=0.5), epochs=5, verbose=0
+    )
     for layer, before in zip(net.dense_layers, biases):
         assert np.array_equal(layer.b, before)
     assert net.layers[0].W[0, 0] != 0.15
@@ -231,11 +300,16 @@ def test_dropout_is_off_at_predict_time_and_scales_when_training():
 
 def test_history_records_metrics_validation_lr_and_time():
     history = cr.MLP([2, 8, 2], loss="cross_entropy", seed=0).fit(
-        datasets.moons().X, datasets.moons().y, epochs=3, validation_split=0.2,
-        metrics=["accuracy"], schedule=cr.schedules.StepDecay(step_size=1, gamma=0.5),
-        optimizer=optim.SGD(lr=0.2), verbose=0)
-    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr",
-                                    "seconds"}
+        datasets.moons().X,
+        datasets.moons().y,
+        epochs=3,
+        validation_split=0.2,
+        metrics=["accuracy"],
+        schedule=cr.schedules.StepDecay(step_size=1, gamma=0.5),
+        optimizer=optim.SGD(lr=0.2),
+        verbose=0,
+    )
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"}
     assert history["lr"] == [0.2, 0.1, 0.05]
 
 
@@ -244,17 +318,26 @@ def test_validation_metrics_match_an_independent_computation():
     recorder = Recorder()
     net = cr.MLP([2, 8, 2], loss="cross_entropy", seed=0, dtype="float64")
     X_val, y_val = data.X[:50], data.y[:50]
-    net.fit(data.X[50:], data.y[50:], epochs=2, validation_data=(X_val, y_val),
-            metrics=["accuracy"], callbacks=[recorder], verbose=0)
+    net.fit(
+        data.X[50:],
+        data.y[50:],
+        epochs=2,
+        validation_data=(X_val, y_val),
+        metrics=["accuracy"],
+        callbacks=[recorder],
+        verbose=0,
+    )
     Y = net.predict(X_val)
     assert recorder.logs[-1]["val_accuracy"] == np.mean(Y.argmax(axis=1) == y_val)
     assert recorder.logs[-1]["val_loss"] == pytest.approx(
-        -np.mean(np.log(Y[np.arange(50), y_val])), rel=1e-12)
+        -np.mean(np.log(Y[np.arange(50), y_val])), rel=1e-12
+    )
 
 
 def test_verbose_two_prints_every_n_epochs(capsys):
-    cr.MLP([2, 4, 2], loss="cross_entropy").fit(datasets.moons().X, datasets.moons().y,
-                                                epochs=6, verbose=2, log_every=3)
+    cr.MLP([2, 4, 2], loss="cross_entropy").fit(
+        datasets.moons().X, datasets.moons().y, epochs=6, verbose=2, log_every=3
+    )
     lines = capsys.readouterr().err.strip().splitlines()
     assert [line.split()[1] for line in lines] == ["3/6", "6/6"]
 
@@ -268,14 +351,16 @@ def test_verbose_one_draws_a_progress_display_on_a_terminal(monkeypatch):
 
     screen = Terminal()
     monkeypatch.setattr("sys.stderr", screen)
-    cr.MLP([2, 4, 2], loss="cross_entropy").fit(datasets.moons().X, datasets.moons().y,
-                                                epochs=2, verbose=1)
+    cr.MLP([2, 4, 2], loss="cross_entropy").fit(
+        datasets.moons().X, datasets.moons().y, epochs=2, verbose=1
+    )
     assert "epochs" in screen.getvalue() and "samples/s" in screen.getvalue()
 
 
 def test_verbose_one_writes_about_ten_lines_to_a_log(capsys):
-    cr.MLP([2, 4, 2], loss="cross_entropy").fit(datasets.moons().X, datasets.moons().y,
-                                                epochs=30, verbose=1)
+    cr.MLP([2, 4, 2], loss="cross_entropy").fit(
+        datasets.moons().X, datasets.moons().y, epochs=30, verbose=1
+    )
     lines = capsys.readouterr().err.strip().splitlines()
     assert [line.split()[1] for line in lines] == [f"{e}/30" for e in range(3, 31, 3)]
 
@@ -284,9 +369,9 @@ def test_lbfgs_minimises_the_full_batch_loss():
     pytest.importorskip("scipy")
     x = np.linspace(-2, 2, 50)[:, None]
     net = cr.MLP([1, 10, 1], activation="tanh", loss="mse", seed=0, dtype="float64")
-    history = net.fit(x, x ** 2, optimizer=optim.LBFGS(), epochs=300, verbose=0)
+    history = net.fit(x, x**2, optimizer=optim.LBFGS(), epochs=300, verbose=0)
     assert history["loss"][-1] < 1e-3 < history["loss"][0]
-    assert net.loss(x, x ** 2) == pytest.approx(history["loss"][-1], rel=1e-6)
+    assert net.loss(x, x**2) == pytest.approx(history["loss"][-1], rel=1e-6)
 
 
 def test_bad_fit_arguments():

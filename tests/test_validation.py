@@ -11,14 +11,17 @@ def net():
     return cr.MLP([3, 4, 2], seed=0)
 
 
-@pytest.mark.parametrize("X,message", [
-    ([1.0, 2.0, 3.0], r"'X' must be a 2-D array .* got an array of shape \(3,\)"),
-    ([[1.0, 2.0]], r"'X' must have 3 columns, got an array of shape \(1, 2\)"),
-    ([[1.0, np.nan, 0.0]], r"'X' must hold only finite values, got nan at index \(0, 1\)"),
-    ([[1.0, np.inf, 0.0]], r"finite values, got inf"),
-    ([["a", "b", "c"]], r"'X' must be a numeric array"),
-    (np.zeros((0, 3)), r"at least one sample"),
-])
+@pytest.mark.parametrize(
+    "X,message",
+    [
+        ([1.0, 2.0, 3.0], r"'X' must be a 2-D array .* got an array of shape \(3,\)"),
+        ([[1.0, 2.0]], r"'X' must have 3 columns, got an array of shape \(1, 2\)"),
+        ([[1.0, np.nan, 0.0]], r"'X' must hold only finite values, got nan at index \(0, 1\)"),
+        ([[1.0, np.inf, 0.0]], r"finite values, got inf"),
+        ([["a", "b", "c"]], r"'X' must be a numeric array"),
+        (np.zeros((0, 3)), r"at least one sample"),
+    ],
+)
 def test_bad_inputs(net, X, message):
     with pytest.raises(ValueError, match=message):
         net.predict(X)
@@ -32,12 +35,23 @@ def test_sample_weight_checked(net):
         net.loss(X, T, sample_weight=[1.0, -1.0])
 
 
-@pytest.mark.parametrize("kwargs,error,message", [
-    ({"dtype": "float16"}, ValueError, r"'dtype' must be 'float32' or 'float64', got 'float16'"),
-    ({"alpha": -1}, ValueError, r"'alpha' must be a float in \[0.0, inf\], got -1.0"),
-    ({"alpha": "big"}, TypeError, r"'alpha' must be a real number, got 'big'"),
-    ({"weight_init": "magic"}, ValueError, r"'weight_init' must be one of .*he_normal.*'magic'"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,message",
+    [
+        (
+            {"dtype": "float16"},
+            ValueError,
+            r"'dtype' must be 'float32' or 'float64', got 'float16'",
+        ),
+        ({"alpha": -1}, ValueError, r"'alpha' must be a float in \[0.0, inf\], got -1.0"),
+        ({"alpha": "big"}, TypeError, r"'alpha' must be a real number, got 'big'"),
+        (
+            {"weight_init": "magic"},
+            ValueError,
+            r"'weight_init' must be one of .*he_normal.*'magic'",
+        ),
+    ],
+)
 def test_bad_constructor_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         cr.MLP([2, 3, 1], **kwargs)

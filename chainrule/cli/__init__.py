@@ -19,7 +19,8 @@ from .common import CommandError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chainrule",
-        description="Backpropagation for multilayer perceptrons: explain, check, train.")
+        description="Backpropagation for multilayer perceptrons: explain, check, train.",
+    )
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

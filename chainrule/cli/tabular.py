@@ -21,8 +21,9 @@ def _table(args):
         dataset = load(args.data)
         return dataset_table(dataset), dataset.target_name
     if not args.csv:
-        raise CommandError("give a CSV file, or --data NAME for a built-in dataset "
-                           "(chainrule datasets lists them)")
+        raise CommandError(
+            "give a CSV file, or --data NAME for a built-in dataset (chainrule datasets lists them)"
+        )
     return read_csv(args.csv), args.target
 
 
@@ -45,15 +46,20 @@ def _print_summary(run, train_metrics, validation_metrics) -> None:
     table.add_column("")
     for key in keys:
         table.add_column(key, justify="right")
-    table.add_row(f"training ({train_metrics['rows']} rows)",
-                  *[f"{train_metrics[k]:.4g}" for k in keys])
+    table.add_row(
+        f"training ({train_metrics['rows']} rows)", *[f"{train_metrics[k]:.4g}" for k in keys]
+    )
     if validation_metrics:
-        table.add_row(f"validation ({validation_metrics['rows']} rows)",
-                      *[f"{validation_metrics[k]:.4g}" for k in keys])
+        table.add_row(
+            f"validation ({validation_metrics['rows']} rows)",
+            *[f"{validation_metrics[k]:.4g}" for k in keys],
+        )
     Console(file=sys.stdout, width=100).print(table)
     history = run.history
-    print(f"{len(history.epoch)} epochs in {run.seconds:.2f} s"
-          + (f"; {history.stop_reason}" if history.stop_reason else ""))
+    print(
+        f"{len(history.epoch)} epochs in {run.seconds:.2f} s"
+        + (f"; {history.stop_reason}" if history.stop_reason else "")
+    )
 
 
 def _train(args) -> int:
@@ -65,17 +71,33 @@ def _train(args) -> int:
         pyplot()  # a missing matplotlib is reported before training, not after
     table, target = _table(args)
     if target is None:
-        raise CommandError("--target COLUMN is required with a CSV file; the columns are "
-                           + ", ".join(table.columns))
-    run = train_table(table, target, task=args.task, hidden=_hidden(args.hidden),
-                      activation=args.activation, loss=args.loss, optimizer=args.optimizer,
-                      lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, val=args.val,
-                      early_stopping=args.early_stopping, seed=args.seed,
-                      verbose=0 if args.quiet else 1)
+        raise CommandError(
+            "--target COLUMN is required with a CSV file; the columns are "
+            + ", ".join(table.columns)
+        )
+    run = train_table(
+        table,
+        target,
+        task=args.task,
+        hidden=_hidden(args.hidden),
+        activation=args.activation,
+        loss=args.loss,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        val=args.val,
+        early_stopping=args.early_stopping,
+        seed=args.seed,
+        verbose=0 if args.quiet else 1,
+    )
     model = run.model
     train_metrics = model.evaluate(subset(table, run.train_rows))
-    validation_metrics = (model.evaluate(subset(table, run.validation_rows))
-                          if run.validation_rows is not None else None)
+    validation_metrics = (
+        model.evaluate(subset(table, run.validation_rows))
+        if run.validation_rows is not None
+        else None
+    )
     model.save(args.out)
     _print_summary(run, train_metrics, validation_metrics)
     print(f"model written to {args.out}")
@@ -90,8 +112,12 @@ def _train(args) -> int:
         from .. import plots
         from ..data import numeric_matrix
 
-        plots.decision_boundary(model, numeric_matrix(table, model.features),
-                                model.labels_to_indices(table), args.boundary)
+        plots.decision_boundary(
+            model,
+            numeric_matrix(table, model.features),
+            model.labels_to_indices(table),
+            args.boundary,
+        )
         print(f"decision boundary written to {args.boundary}")
     return 0
 
@@ -111,8 +137,9 @@ def _evaluate(args) -> int:
     else:
         for key in ("rows", "loss", "accuracy", "mse", "rmse", "mae", "r2"):
             if key in result:
-                print(f"{key:>9}: {result[key]:.6g}" if key != "rows" else
-                      f"{key:>9}: {result[key]}")
+                print(
+                    f"{key:>9}: {result[key]:.6g}" if key != "rows" else f"{key:>9}: {result[key]}"
+                )
         if "confusion" in result:
             width = max(len(c) for c in model.classes) + 2
             print("\nconfusion matrix (rows: true class, columns: predicted)")
@@ -138,8 +165,9 @@ def _predict(args) -> int:
     writer.writerow([*table.columns, *names])
     columns = [predictions[name] for name in names]
     for i, row in enumerate(table.rows):
-        writer.writerow([*row, *(c[i] if c.dtype == object else repr(float(c[i]))
-                                 for c in columns)])
+        writer.writerow(
+            [*row, *(c[i] if c.dtype == object else repr(float(c[i])) for c in columns)]
+        )
     write_text(buffer.getvalue(), args.output)
     if args.output:
         print(f"{len(table.rows)} predictions written to {args.output}", file=sys.stderr)
@@ -152,11 +180,16 @@ def _info(args) -> int:
     model = TabularModel.load(args.model)
     network, history = model.network, model.network.history
     summary = {
-        "task": model.task, "target": model.target, "features": model.features,
-        "classes": model.classes or None, "sizes": network.sizes,
+        "task": model.task,
+        "target": model.target,
+        "features": model.features,
+        "classes": model.classes or None,
+        "sizes": network.sizes,
         "activations": [layer.activation.name for layer in network.dense_layers],
-        "loss": network.loss_function.name, "parameters": network.n_params,
-        "dtype": network.dtype.name, **network.file_info,
+        "loss": network.loss_function.name,
+        "parameters": network.n_params,
+        "dtype": network.dtype.name,
+        **network.file_info,
     }
     if history is not None:
         summary["epochs"] = len(history.epoch)
@@ -169,10 +202,14 @@ def _info(args) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     print(network.summary())
-    print(f"written by chainrule {network.file_info['chainrule_version']} (model format "
-          f"{network.file_info['format_version']})")
-    print(f"task: {model.task} of {model.target!r} from {len(model.features)} features "
-          f"({', '.join(model.features)})")
+    print(
+        f"written by chainrule {network.file_info['chainrule_version']} (model format "
+        f"{network.file_info['format_version']})"
+    )
+    print(
+        f"task: {model.task} of {model.target!r} from {len(model.features)} features "
+        f"({', '.join(model.features)})"
+    )
     if model.classes:
         print(f"classes: {', '.join(model.classes)}")
     if history is not None:
@@ -192,9 +229,11 @@ def _gradcheck(args) -> int:
     X, T = model.inputs(table)[: args.rows], model.labels_to_indices(table)[: args.rows]
     result = gradcheck(model.network, X, T)
     verdict = "ok" if result.max_relative_error < args.tolerance else "MISMATCH"
-    print(f"{verdict}: worst relative error {result.max_relative_error:.3g} at {result.where} "
-          f"over {result.analytic.size} parameters and {len(X)} rows (float64, finite "
-          "differences)")
+    print(
+        f"{verdict}: worst relative error {result.max_relative_error:.3g} at {result.where} "
+        f"over {result.analytic.size} parameters and {len(X)} rows (float64, finite "
+        "differences)"
+    )
     return 0 if verdict == "ok" else 1
 
 
@@ -203,8 +242,10 @@ def _datasets(args) -> int:
 
     for name, loader in LOADERS.items():
         dataset = loader()
-        print(f"{name:<9} {dataset.description}; features {', '.join(dataset.feature_names)}; "
-              f"target {dataset.target_name!r}")
+        print(
+            f"{name:<9} {dataset.description}; features {', '.join(dataset.feature_names)}; "
+            f"target {dataset.target_name!r}"
+        )
     return 0
 
 
@@ -214,25 +255,39 @@ def add_commands(commands) -> None:
     train.add_argument("csv", nargs="?", help="a CSV file with a header row")
     train.add_argument("--target", help="the column to predict")
     train.add_argument("--data", help="a built-in dataset instead of a CSV (see: datasets)")
-    train.add_argument("--task", choices=["classification", "regression"],
-                       help="default: inferred from the target column")
+    train.add_argument(
+        "--task",
+        choices=["classification", "regression"],
+        help="default: inferred from the target column",
+    )
     train.add_argument("--hidden", default="64,32", help="hidden layer widths (default 64,32)")
     train.add_argument("--activation", default="relu")
     train.add_argument("--loss", help="default: cross_entropy (classes) or mse (values)")
-    train.add_argument("--optimizer", default="adam",
-                       choices=["adam", "adamw", "sgd", "rmsprop", "adagrad", "lbfgs"])
+    train.add_argument(
+        "--optimizer",
+        default="adam",
+        choices=["adam", "adamw", "sgd", "rmsprop", "adagrad", "lbfgs"],
+    )
     train.add_argument("--lr", type=float, default=1e-3)
     train.add_argument("--epochs", type=positive_int, default=100)
     train.add_argument("--batch-size", type=positive_int, default=32)
-    train.add_argument("--val", type=float, default=0.1,
-                       help="fraction held out for validation (default 0.1; 0 for none)")
-    train.add_argument("--early-stopping", action="store_true",
-                       help="stop when the validation loss stops improving; keep the best")
+    train.add_argument(
+        "--val",
+        type=float,
+        default=0.1,
+        help="fraction held out for validation (default 0.1; 0 for none)",
+    )
+    train.add_argument(
+        "--early-stopping",
+        action="store_true",
+        help="stop when the validation loss stops improving; keep the best",
+    )
     train.add_argument("--seed", type=non_negative_int, default=0)
     train.add_argument("--out", default="model.npz", help="model file (default model.npz)")
     train.add_argument("--plot", metavar="FILE", help="loss and metric curves (.png/.svg)")
-    train.add_argument("--boundary", metavar="FILE",
-                       help="decision boundary with the data, for two features")
+    train.add_argument(
+        "--boundary", metavar="FILE", help="decision boundary with the data, for two features"
+    )
     train.add_argument("--quiet", action="store_true", help="no progress display")
     train.set_defaults(handler=_train)
 
@@ -254,8 +309,9 @@ def add_commands(commands) -> None:
     info.add_argument("--format", choices=["text", "json"], default="text")
     info.set_defaults(handler=_info)
 
-    gradcheck = commands.add_parser("gradcheck", help="backpropagation against finite "
-                                                      "differences on a model and data")
+    gradcheck = commands.add_parser(
+        "gradcheck", help="backpropagation against finite differences on a model and data"
+    )
     gradcheck.add_argument("model")
     gradcheck.add_argument("csv")
     gradcheck.add_argument("--rows", type=positive_int, default=16)

@@ -15,9 +15,12 @@ def _seed001_network():
     from ..network import Network
 
     return Network(
-        [Dense(2, 2, "sigmoid", W=[[0.15, 0.20], [0.25, 0.30]], b=[0.40, 0.35]),
-         Dense(2, 2, "sigmoid", W=[[0.40, 0.45], [0.50, 0.55]], b=[0.25, 0.60])],
-        loss="squared_error", dtype="float64",
+        [
+            Dense(2, 2, "sigmoid", W=[[0.15, 0.20], [0.25, 0.30]], b=[0.40, 0.35]),
+            Dense(2, 2, "sigmoid", W=[[0.40, 0.45], [0.50, 0.55]], b=[0.25, 0.60]),
+        ],
+        loss="squared_error",
+        dtype="float64",
     )
 
 
@@ -28,13 +31,26 @@ def _demo(args) -> int:
     from ..tabular import subset, train_table
 
     net = _seed001_network()
-    explanation = explain(net, x=[0.05, 0.10], t=[0.01, 0.99], learning_rate=args.lr,
-                          steps=args.steps)
+    explanation = explain(
+        net, x=[0.05, 0.10], t=[0.01, 0.99], learning_rate=args.lr, steps=args.steps
+    )
     lines = explanation.render("text").splitlines()
-    shown = ("z1 =", "a1 =", "y1 =", "y2 =", "E =", "dE/da1 =", "dE/dw1 =", "dE/dw5 =",
-             "w5+ =", "E+ =")
-    print("1. Seed 001's worked example: a 2-2-2 sigmoid network, x = (0.05, 0.10), "
-          f"t = (0.01, 0.99), learning rate {args.lr}")
+    shown = (
+        "z1 =",
+        "a1 =",
+        "y1 =",
+        "y2 =",
+        "E =",
+        "dE/da1 =",
+        "dE/dw1 =",
+        "dE/dw5 =",
+        "w5+ =",
+        "E+ =",
+    )
+    print(
+        "1. Seed 001's worked example: a 2-2-2 sigmoid network, x = (0.05, 0.10), "
+        f"t = (0.01, 0.99), learning rate {args.lr}"
+    )
     for line, following in zip(lines, lines[1:] + [""]):
         if line.startswith(shown):
             print(f"   {line}")
@@ -50,13 +66,23 @@ def _demo(args) -> int:
     dataset = load(args.data)
     print(f"\n2. Training a 2-64-64 ReLU network on the built-in {dataset.description}:")
     table = dataset_table(dataset)
-    run = train_table(table, dataset.target_name, hidden=(64, 64), lr=0.01, epochs=args.epochs,
-                      val=0.25, verbose=0 if args.quiet else 1, seed=0)
+    run = train_table(
+        table,
+        dataset.target_name,
+        hidden=(64, 64),
+        lr=0.01,
+        epochs=args.epochs,
+        val=0.25,
+        verbose=0 if args.quiet else 1,
+        seed=0,
+    )
     held_out = run.model.evaluate(subset(table, run.validation_rows))
     trained = run.model.evaluate(subset(table, run.train_rows))
-    print(f"   accuracy: {trained['accuracy']:.1%} on the {trained['rows']} training rows, "
-          f"{held_out['accuracy']:.1%} on the {held_out['rows']} held-out rows "
-          f"({len(run.history.epoch)} epochs, {run.seconds:.1f} s)")
+    print(
+        f"   accuracy: {trained['accuracy']:.1%} on the {trained['rows']} training rows, "
+        f"{held_out['accuracy']:.1%} on the {held_out['rows']} held-out rows "
+        f"({len(run.history.epoch)} epochs, {run.seconds:.1f} s)"
+    )
     return 0
 
 
@@ -82,11 +108,18 @@ def _check(args) -> int:
 
     results = check(args.spec, digits=args.digits)
     if not results:
-        raise CommandError(f"{args.spec} holds no [claims] or [arithmetic] to check; add your "
-                           "numbers under [claims]")
+        raise CommandError(
+            f"{args.spec} holds no [claims] or [arithmetic] to check; add your "
+            "numbers under [claims]"
+        )
     if args.format == "json":
-        print(json.dumps([{k: v for k, v in r.to_dict().items() if k != "kind"}
-                          for r in results], indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                [{k: v for k, v in r.to_dict().items() if k != "kind"} for r in results],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         for r in results:
             print(f"{'ok   ' if r.ok else 'WRONG'} {r.name} = {r.claimed}: {r.diagnosis}")
@@ -108,8 +141,12 @@ def _init_example(args) -> int:
 def add_commands(commands) -> None:
     """Register demo, explain, check and init-example."""
     demo = commands.add_parser("demo", help="the seed 001 worked example, then a training run")
-    demo.add_argument("--steps", type=non_negative_int, default=1000,
-                      help="gradient-descent steps on the worked example (default 1000)")
+    demo.add_argument(
+        "--steps",
+        type=non_negative_int,
+        default=1000,
+        help="gradient-descent steps on the worked example (default 1000)",
+    )
     demo.add_argument("--lr", type=float, default=0.5)
     demo.add_argument("--data", default="spirals", help="built-in dataset to train on")
     demo.add_argument("--epochs", type=non_negative_int, default=300)
@@ -118,15 +155,20 @@ def add_commands(commands) -> None:
 
     explain = commands.add_parser("explain", help="work a spec file's example out step by step")
     explain.add_argument("spec", help="a worked-example spec file (TOML)")
-    explain.add_argument("--steps", type=non_negative_int, default=0,
-                         help="also train this many steps and tabulate the error")
-    explain.add_argument("--format", choices=["text", "markdown", "latex", "json"],
-                         default="text")
-    explain.add_argument("--digits", type=non_negative_int, default=9,
-                         help="significant digits shown (default 9)")
+    explain.add_argument(
+        "--steps",
+        type=non_negative_int,
+        default=0,
+        help="also train this many steps and tabulate the error",
+    )
+    explain.add_argument("--format", choices=["text", "markdown", "latex", "json"], default="text")
+    explain.add_argument(
+        "--digits", type=non_negative_int, default=9, help="significant digits shown (default 9)"
+    )
     explain.add_argument("--diagram", metavar="FILE", help="draw the network to a .png or .svg")
-    explain.add_argument("--no-gradients", action="store_true",
-                         help="do not colour the diagram's edges by gradient")
+    explain.add_argument(
+        "--no-gradients", action="store_true", help="do not colour the diagram's edges by gradient"
+    )
     explain.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
     explain.set_defaults(handler=_explain)
 

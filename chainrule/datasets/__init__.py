@@ -29,8 +29,15 @@ class Dataset:
 def xor() -> Dataset:
     """The four points of XOR: ``y = x1 xor x2``, the classic problem no single layer solves."""
     X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    return Dataset("xor", X, np.array([0, 1, 1, 0]), ["x1", "x2"], "y", ["0", "1"],
-                   "XOR truth table, 4 samples")
+    return Dataset(
+        "xor",
+        X,
+        np.array([0, 1, 1, 0]),
+        ["x1", "x2"],
+        "y",
+        ["0", "1"],
+        "XOR truth table, 4 samples",
+    )
 
 
 def spirals(n_samples: int = 400, noise: float = 0.1, turns: float = 1.5, seed: int = 0) -> Dataset:
@@ -41,8 +48,15 @@ def spirals(n_samples: int = 400, noise: float = 0.1, turns: float = 1.5, seed: 
     arm = np.column_stack([angle * np.cos(angle), angle * np.sin(angle)]) / (turns * 2 * np.pi)
     X = np.vstack([arm, -arm]) + rng.normal(0, noise / (turns * 2 * np.pi) * 3, (2 * half, 2))
     y = np.repeat([0, 1], half)
-    return Dataset("spirals", X, y, ["x1", "x2"], "arm", ["0", "1"],
-                   f"two spirals, {2 * half} samples, {turns} turns")
+    return Dataset(
+        "spirals",
+        X,
+        y,
+        ["x1", "x2"],
+        "arm",
+        ["0", "1"],
+        f"two spirals, {2 * half} samples, {turns} turns",
+    )
 
 
 def moons(n_samples: int = 400, noise: float = 0.15, seed: int = 0) -> Dataset:
@@ -53,12 +67,20 @@ def moons(n_samples: int = 400, noise: float = 0.15, seed: int = 0) -> Dataset:
     upper = np.column_stack([np.cos(t), np.sin(t)])
     lower = np.column_stack([1 - np.cos(t), 0.5 - np.sin(t)])
     X = np.vstack([upper, lower]) + rng.normal(0, noise, (2 * half, 2))
-    return Dataset("moons", X, np.repeat([0, 1], half), ["x1", "x2"], "moon", ["0", "1"],
-                   f"two moons, {2 * half} samples")
+    return Dataset(
+        "moons",
+        X,
+        np.repeat([0, 1], half),
+        ["x1", "x2"],
+        "moon",
+        ["0", "1"],
+        f"two moons, {2 * half} samples",
+    )
 
 
-def circles(n_samples: int = 400, noise: float = 0.08, factor: float = 0.5,
-            seed: int = 0) -> Dataset:
+def circles(
+    n_samples: int = 400, noise: float = 0.08, factor: float = 0.5, seed: int = 0
+) -> Dataset:
     """A small circle inside a large one (radii ``factor`` and 1)."""
     rng = np.random.default_rng(seed)
     half = n_samples // 2
@@ -66,8 +88,15 @@ def circles(n_samples: int = 400, noise: float = 0.08, factor: float = 0.5,
     radius = np.repeat([1.0, factor], half)
     X = np.column_stack([radius * np.cos(t), radius * np.sin(t)])
     X += rng.normal(0, noise, X.shape)
-    return Dataset("circles", X, np.repeat([0, 1], half), ["x1", "x2"], "circle",
-                   ["outer", "inner"], f"two concentric circles, {2 * half} samples")
+    return Dataset(
+        "circles",
+        X,
+        np.repeat([0, 1], half),
+        ["x1", "x2"],
+        "circle",
+        ["outer", "inner"],
+        f"two concentric circles, {2 * half} samples",
+    )
 
 
 def iris() -> Dataset:
@@ -78,8 +107,15 @@ def iris() -> Dataset:
     species = sorted({row[-1] for row in body})
     X = np.array([[float(v) for v in row[:-1]] for row in body])
     y = np.array([species.index(row[-1]) for row in body])
-    return Dataset("iris", X, y, header[:-1], header[-1], species,
-                   "Fisher's iris, 150 samples, 4 features, 3 classes")
+    return Dataset(
+        "iris",
+        X,
+        y,
+        header[:-1],
+        header[-1],
+        species,
+        "Fisher's iris, 150 samples, 4 features, 3 classes",
+    )
 
 
 LOADERS = {"xor": xor, "spirals": spirals, "moons": moons, "circles": circles, "iris": iris}

@@ -20,9 +20,21 @@ from .render import RENDERERS
 from .spec import Spec, SpecError, load_spec, parse_spec
 from .trace import Trace
 
-__all__ = ["ClaimResult", "Explanation", "Spec", "SpecError", "StepTable", "Trace", "check",
-           "explain", "load_spec", "parse_spec", "spec_from_network", "spec_network",
-           "spec_to_toml"]
+__all__ = [
+    "ClaimResult",
+    "Explanation",
+    "Spec",
+    "SpecError",
+    "StepTable",
+    "Trace",
+    "check",
+    "explain",
+    "load_spec",
+    "parse_spec",
+    "spec_from_network",
+    "spec_network",
+    "spec_to_toml",
+]
 
 
 @dataclass
@@ -61,12 +73,14 @@ def _as_spec(source, x, t, learning_rate) -> Spec:
         return spec_from_network(source, x, t, 0.5 if learning_rate is None else learning_rate)
     if isinstance(source, (str, Path)):
         return load_spec(source)
-    raise TypeError(f"'source' must be a spec file path, a Spec or a Network, got "
-                    f"{type(source).__name__}")
+    raise TypeError(
+        f"'source' must be a spec file path, a Spec or a Network, got {type(source).__name__}"
+    )
 
 
-def explain(source, x=None, t=None, *, learning_rate: float | None = None, steps: int = 0,
-            digits: int = 9) -> Explanation:
+def explain(
+    source, x=None, t=None, *, learning_rate: float | None = None, steps: int = 0, digits: int = 9
+) -> Explanation:
     """Work a backpropagation example out in full.
 
     Parameters

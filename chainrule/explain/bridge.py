@@ -33,8 +33,10 @@ def spec_network(spec: Spec) -> SpecNetwork:
     for layer in spec.layers:
         index.update({n.name: i for i, n in enumerate(layer.neurons)})
     layer_of = {n.name: n.layer for n in spec.neurons.values()}
-    layers = [Dense(widths[k], widths[k + 1], spec.layers[k].activation, weight_init="zeros")
-              for k in range(len(spec.layers))]
+    layers = [
+        Dense(widths[k], widths[k + 1], spec.layers[k].activation, weight_init="zeros")
+        for k in range(len(spec.layers))
+    ]
     network = Network(layers, spec.loss, dtype="float64")
     offsets = np.cumsum([0] + [layer.n_params for layer in layers])
     names, positions, owners = list(spec.parameters), [], []
@@ -85,16 +87,18 @@ def train_steps(spec: Spec, steps: int) -> StepTable:
             rows.append((step, error))
         if step == steps:
             break
-        gradient = np.bincount(bridge.owners, weights=network.gradients[bridge.positions],
-                               minlength=len(values))
+        gradient = np.bincount(
+            bridge.owners, weights=network.gradients[bridge.positions], minlength=len(values)
+        )
         values -= rate * gradient
         params[bridge.positions] = values[bridge.owners]
     outputs = network.predict(bridge.X)[0]
     return StepTable(steps, rows, {n.out: float(v) for n, v in zip(spec.outputs, outputs)})
 
 
-def spec_from_network(network: Network, x, t, learning_rate: float = 0.5,
-                      title: str = "A network from Python") -> Spec:
+def spec_from_network(
+    network: Network, x, t, learning_rate: float = 0.5, title: str = "A network from Python"
+) -> Spec:
     """Describe ``network`` and one sample ``(x, t)`` as a spec, with the default names:
     inputs ``x1..``, hidden neurons ``h1..`` (``h<layer>_<j>`` with several hidden layers),
     outputs ``o1..``; net inputs ``z1..`` and outputs ``a1..`` (hidden) / ``y1..`` (output)
@@ -106,8 +110,10 @@ def spec_from_network(network: Network, x, t, learning_rate: float = 0.5,
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     t = np.asarray(t, dtype=np.float64).reshape(-1)
     if x.shape != (network.n_inputs,) or t.shape != (network.n_outputs,):
-        raise ValueError(f"'x' must have {network.n_inputs} values and 't' {network.n_outputs}, "
-                         f"got {x.size} and {t.size}")
+        raise ValueError(
+            f"'x' must have {network.n_inputs} values and 't' {network.n_outputs}, "
+            f"got {x.size} and {t.size}"
+        )
     inputs = [Neuron(f"x{i + 1}", 0, None, f"x{i + 1}", value=float(v)) for i, v in enumerate(x)]
     spec_layers, z = [], 0
     for k, layer in enumerate(layers, 1):
@@ -116,14 +122,14 @@ def spec_from_network(network: Network, x, t, learning_rate: float = 0.5,
         for j in range(layer.n_out):
             z += 1
             if last:
-                neurons.append(Neuron(f"o{j + 1}", k, f"z{z}", f"y{j + 1}", f"t{j + 1}",
-                                      float(t[j])))
+                neurons.append(
+                    Neuron(f"o{j + 1}", k, f"z{z}", f"y{j + 1}", f"t{j + 1}", float(t[j]))
+                )
             else:
                 name = f"h{j + 1}" if len(layers) == 2 else f"h{k}_{j + 1}"
                 neurons.append(Neuron(name, k, f"z{z}", f"a{z}"))
         hidden_name = "hidden" if len(layers) == 2 else f"hidden {k}"
-        spec_layers.append(Layer("output" if last else hidden_name, layer.activation.name,
-                                 neurons))
+        spec_layers.append(Layer("output" if last else hidden_name, layer.activation.name, neurons))
     parameters, previous = {}, inputs
     weight_number = bias_number = 0
     for layer, spec_layer in zip(layers, spec_layers):
@@ -131,32 +137,50 @@ def spec_from_network(network: Network, x, t, learning_rate: float = 0.5,
             for j, target in enumerate(spec_layer.neurons):
                 weight_number += 1
                 name = f"w{weight_number}"
-                parameters[name] = Parameter(name, "weight", float(layer.W[i, j]),
-                                             [(source.name, target.name)], layer.train_weights)
+                parameters[name] = Parameter(
+                    name,
+                    "weight",
+                    float(layer.W[i, j]),
+                    [(source.name, target.name)],
+                    layer.train_weights,
+                )
         for j, target in enumerate(spec_layer.neurons):
             bias_number += 1
             name = f"b{bias_number}"
-            parameters[name] = Parameter(name, "bias", float(layer.b[j]), [(None, target.name)],
-                                         layer.train_biases)
+            parameters[name] = Parameter(
+                name, "bias", float(layer.b[j]), [(None, target.name)], layer.train_biases
+            )
         previous = spec_layer.neurons
-    return Spec(title, inputs, spec_layers, parameters, network.loss_function.name,
-                float(learning_rate))
+    return Spec(
+        title, inputs, spec_layers, parameters, network.loss_function.name, float(learning_rate)
+    )
 
 
 def spec_to_toml(spec: Spec) -> str:
     """The spec as a TOML file that :func:`~chainrule.explain.load_spec` reads back."""
     fixed = [p.name for p in spec.parameters.values() if not p.trained]
-    out = [f"title = {spec.title!r}".replace("'", '"'), f'loss = "{spec.loss}"',
-           f"learning_rate = {spec.learning_rate!r}"]
+    out = [
+        f"title = {spec.title!r}".replace("'", '"'),
+        f'loss = "{spec.loss}"',
+        f"learning_rate = {spec.learning_rate!r}",
+    ]
     out += [f"fixed = {fixed!r}".replace("'", '"')] if fixed else []
     out += ["", "[inputs]"]
     out += [f"{n.name} = {n.value!r}" for n in spec.inputs]
     for layer in spec.layers:
         neurons = ", ".join(
             f'{{ name = "{n.name}", net = "{n.net}", out = "{n.out}"'
-            + (f', target = "{n.target}"' if n.target else "") + " }" for n in layer.neurons)
-        out += ["", "[[layers]]", f'name = "{layer.name}"', f'activation = "{layer.activation}"',
-                f"neurons = [{neurons}]"]
+            + (f', target = "{n.target}"' if n.target else "")
+            + " }"
+            for n in layer.neurons
+        )
+        out += [
+            "",
+            "[[layers]]",
+            f'name = "{layer.name}"',
+            f'activation = "{layer.activation}"',
+            f"neurons = [{neurons}]",
+        ]
     out += ["", "[targets]"] + [f"{n.name} = {n.target_value!r}" for n in spec.outputs]
     for kind, table in (("weight", "weights"), ("bias", "biases")):
         out += ["", f"[{table}]"]
@@ -165,10 +189,14 @@ def spec_to_toml(spec: Spec) -> str:
                 continue
             sources = [s for s, _ in p.uses]
             targets = [t for _, t in p.uses]
-            where = (f'from = "{sources[0]}", to = "{targets[0]}"' if kind == "weight" and
-                     len(p.uses) == 1 else f"to = {targets!r}".replace("'", '"')
-                     if kind == "bias" and len(p.uses) > 1 else f'to = "{targets[0]}"'
-                     if kind == "bias" else
-                     f"from = {sources!r}, to = {targets!r}".replace("'", '"'))
+            where = (
+                f'from = "{sources[0]}", to = "{targets[0]}"'
+                if kind == "weight" and len(p.uses) == 1
+                else f"to = {targets!r}".replace("'", '"')
+                if kind == "bias" and len(p.uses) > 1
+                else f'to = "{targets[0]}"'
+                if kind == "bias"
+                else f"from = {sources!r}, to = {targets!r}".replace("'", '"')
+            )
             out.append(f"{p.name} = {{ {where}, value = {p.value!r} }}")
     return "\n".join(out) + "\n"

@@ -43,8 +43,14 @@ class ClaimResult:
     diagnosis: str
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "claimed": self.claimed, "correct": self.correct,
-                "ok": self.ok, "kind": self.kind, "diagnosis": self.diagnosis}
+        return {
+            "name": self.name,
+            "claimed": self.claimed,
+            "correct": self.correct,
+            "ok": self.ok,
+            "kind": self.kind,
+            "diagnosis": self.diagnosis,
+        }
 
 
 def last_digit_unit(text: str) -> float:
@@ -89,39 +95,68 @@ class _Checker:
                         dropped = [t for t in terms if t not in kept]
                         value = sum(correct[d] * correct[w] for d, w, _ in kept)
                         left_out = ", ".join(f"via {target} ({w})" for _, w, target in dropped)
-                        yield ("dropped_path",
-                               f"{name} leaves out the path(s) {left_out}: a hidden neuron "
-                               f"feeds every output, so {name} = {self._formula(name)} sums "
-                               "over every path", {name: value})
+                        yield (
+                            "dropped_path",
+                            f"{name} leaves out the path(s) {left_out}: a hidden neuron "
+                            f"feeds every output, so {name} = {self._formula(name)} sums "
+                            "over every path",
+                            {name: value},
+                        )
             if quantity.kind == "path_sum" and quantity.meta["terms"]:
                 terms = quantity.meta["terms"]
                 if all(w + "+" in correct for _, w, _ in terms):
                     value = sum(correct[d] * correct[w + "+"] for d, w, _ in terms)
                     weights = ", ".join(w for _, w, _ in terms)
-                    yield ("updated_weight",
-                           f"{name} uses the updated weights ({weights} after the step) where "
-                           "the old ones belong: every gradient is computed before any update",
-                           {name: value})
+                    yield (
+                        "updated_weight",
+                        f"{name} uses the updated weights ({weights} after the step) where "
+                        "the old ones belong: every gradient is computed before any update",
+                        {name: value},
+                    )
             if quantity.kind == "derivative" and correct[name] != 1.0:
-                yield ("missing_derivative",
-                       f"the activation derivative {name} = {self._formula(name)} is left out "
-                       "of the chain", {name: 1.0})
+                yield (
+                    "missing_derivative",
+                    f"the activation derivative {name} = {self._formula(name)} is left out "
+                    "of the chain",
+                    {name: 1.0},
+                )
             if quantity.kind in ("gradient", "total", "error", "output_grad"):
-                for factor, kind, words in ((2.0, "factor_two", "twice"),
-                                            (0.5, "factor_two", "half")):
-                    hint = ("the 1/2 in E = 1/2 (t - y)^2 is missing" if factor == 2 else
-                            "an extra 1/2 crept in") if quantity.kind in ("total", "error") else \
-                        ("an extra factor 2 (did (t - y)^2 lose its 1/2?)" if factor == 2 else
-                         "a factor 2 is missing")
-                    yield (kind, f"{name} is {words} its correct value: {hint}",
-                           {name: factor * correct[name]})
-                yield ("sign", f"{name} has the wrong sign (check y - t against t - y, and "
-                               "the minus in w - eta * dE/dw)", {name: -correct[name]})
+                for factor, kind, words in (
+                    (2.0, "factor_two", "twice"),
+                    (0.5, "factor_two", "half"),
+                ):
+                    hint = (
+                        (
+                            "the 1/2 in E = 1/2 (t - y)^2 is missing"
+                            if factor == 2
+                            else "an extra 1/2 crept in"
+                        )
+                        if quantity.kind in ("total", "error")
+                        else (
+                            "an extra factor 2 (did (t - y)^2 lose its 1/2?)"
+                            if factor == 2
+                            else "a factor 2 is missing"
+                        )
+                    )
+                    yield (
+                        kind,
+                        f"{name} is {words} its correct value: {hint}",
+                        {name: factor * correct[name]},
+                    )
+                yield (
+                    "sign",
+                    f"{name} has the wrong sign (check y - t against t - y, and "
+                    "the minus in w - eta * dE/dw)",
+                    {name: -correct[name]},
+                )
             if quantity.kind == "update":
                 gradient = quantity.parents[2]
-                yield ("sign", f"{name} moves with the gradient instead of against it "
-                               f"(w + eta * dE/dw instead of w - eta * dE/dw)",
-                       {name: correct[quantity.parents[0]] + correct["eta"] * correct[gradient]})
+                yield (
+                    "sign",
+                    f"{name} moves with the gradient instead of against it "
+                    f"(w + eta * dE/dw instead of w - eta * dE/dw)",
+                    {name: correct[quantity.parents[0]] + correct["eta"] * correct[gradient]},
+                )
 
     def _formula(self, symbol: str) -> str:
         from .render import formula_text
@@ -135,8 +170,10 @@ class _Checker:
                 close = difflib.get_close_matches(claim.name, self.trace.quantities, n=3)
                 where = f", line {claim.line}" if claim.line else ""
                 fix = " or ".join(map(repr, close)) if close else "a symbol explain shows"
-                raise SpecError(f"{self.trace.spec.source}{where}: claim {claim.name!r} names "
-                                f"no quantity. Fix: use {fix}")
+                raise SpecError(
+                    f"{self.trace.spec.source}{where}: claim {claim.name!r} names "
+                    f"no quantity. Fix: use {fix}"
+                )
             by_symbol[claim.name] = claim
         order = [s for s in self.trace.quantities if s in by_symbol]
         results: dict[str, ClaimResult] = {}
@@ -148,8 +185,7 @@ class _Checker:
             correct = self.correct[symbol]
             right = self._fmt(correct)
             if _holds(claim.value, correct, unit):
-                results[symbol] = ClaimResult(symbol, claim.text, correct, True, "ok",
-                                              "correct")
+                results[symbol] = ClaimResult(symbol, claim.text, correct, True, "ok", "correct")
                 held[symbol] = claim.value
                 continue
             ancestors = self.trace.ancestors(symbol)
@@ -158,8 +194,13 @@ class _Checker:
                 carried = self.trace.evaluate(held)[symbol]
                 if _holds(claim.value, carried, unit):
                     results[symbol] = ClaimResult(
-                        symbol, claim.text, correct, True, "rounding",
-                        f"correct up to the rounding of your earlier values (exact: {right})")
+                        symbol,
+                        claim.text,
+                        correct,
+                        True,
+                        "rounding",
+                        f"correct up to the rounding of your earlier values (exact: {right})",
+                    )
                     held[symbol] = claim.value
                     continue
             results[symbol] = self._diagnose(symbol, claim, correct, unit, wrong, everything)
@@ -174,13 +215,20 @@ class _Checker:
             mine = {s: v for s, v in everything.items() if s != symbol}
             if _resembles(claim.value, self.trace.evaluate(mine)[symbol], unit):
                 # name the nearest wrong numbers, not everything they came from
-                nearest = [s for s in wrong
-                           if not any(s in self.trace.ancestors(other) for other in wrong)]
-                return ClaimResult(symbol, claim.text, correct, False, "inherited",
-                                   head + f"It follows correctly from your own "
-                                   f"{', '.join(nearest)}, which "
-                                   f"{'is' if len(nearest) == 1 else 'are'} wrong (an "
-                                   "inherited error)")
+                nearest = [
+                    s for s in wrong if not any(s in self.trace.ancestors(other) for other in wrong)
+                ]
+                return ClaimResult(
+                    symbol,
+                    claim.text,
+                    correct,
+                    False,
+                    "inherited",
+                    head + f"It follows correctly from your own "
+                    f"{', '.join(nearest)}, which "
+                    f"{'is' if len(nearest) == 1 else 'are'} wrong (an "
+                    "inherited error)",
+                )
         ancestors = self.trace.ancestors(symbol)
         confirmed = {s: v for s, v in self.held.items() if s in ancestors}
         for kind, description, overrides in self._variants(symbol):
@@ -189,23 +237,41 @@ class _Checker:
             if any(not _resembles(v, values[s], 0.0) for s, v in confirmed.items()):
                 continue
             if _resembles(claim.value, values[symbol], unit):
-                return ClaimResult(symbol, claim.text, correct, False, kind,
-                                   head + "Most likely " + description)
+                return ClaimResult(
+                    symbol, claim.text, correct, False, kind, head + "Most likely " + description
+                )
         quantity = self.trace[symbol]
         from .render import substitution_text
 
-        return ClaimResult(symbol, claim.text, correct, False, "arithmetic",
-                           head + f"Most likely an arithmetic slip: {symbol} = "
-                           f"{self._formula(symbol)} = "
-                           f"{substitution_text(quantity.formula, self.correct, self.digits)}"
-                           f" = {self._fmt(correct)}")
+        return ClaimResult(
+            symbol,
+            claim.text,
+            correct,
+            False,
+            "arithmetic",
+            head + f"Most likely an arithmetic slip: {symbol} = "
+            f"{self._formula(symbol)} = "
+            f"{substitution_text(quantity.formula, self.correct, self.digits)}"
+            f" = {self._fmt(correct)}",
+        )
 
 
-_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-              ast.Div: operator.truediv, ast.Pow: operator.pow, ast.USub: operator.neg,
-              ast.UAdd: operator.pos}
-_FUNCTIONS = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "tanh": math.tanh,
-              "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z))}
+_OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+_FUNCTIONS = {
+    "exp": math.exp,
+    "log": math.log,
+    "sqrt": math.sqrt,
+    "tanh": math.tanh,
+    "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z)),
+}
 
 
 def evaluate_expression(expression: str, values: dict[str, float]) -> float:
@@ -223,11 +289,17 @@ def evaluate_expression(expression: str, values: dict[str, float]) -> float:
             return _OPERATORS[type(node.op)](walk(node.left), walk(node.right))
         if isinstance(node, ast.UnaryOp) and type(node.op) in _OPERATORS:
             return _OPERATORS[type(node.op)](walk(node.operand))
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in _FUNCTIONS and len(node.args) == 1):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _FUNCTIONS
+            and len(node.args) == 1
+        ):
             return _FUNCTIONS[node.func.id](walk(node.args[0]))
-        raise SpecError(f"cannot evaluate {ast.unparse(node)!r} in {expression!r}: use numbers, "
-                        "+ - * / **, quantity names and exp, log, sqrt, tanh, sigmoid")
+        raise SpecError(
+            f"cannot evaluate {ast.unparse(node)!r} in {expression!r}: use numbers, "
+            "+ - * / **, quantity names and exp, log, sqrt, tanh, sigmoid"
+        )
 
     try:
         return walk(ast.parse(expression.replace("^", "**"), mode="eval"))
@@ -240,13 +312,20 @@ def _check_arithmetic(item, values: dict[str, float], digits: int) -> ClaimResul
     value = evaluate_expression(item.expression, values)
     if _holds(claim.value, value, last_digit_unit(claim.text)):
         return ClaimResult(item.name, claim.text, value, True, "ok", "correct")
-    return ClaimResult(item.name, claim.text, value, False, "arithmetic",
-                       f"you wrote {claim.text}, but {item.expression} = {_fmt(value, digits)}: "
-                       "an arithmetic slip")
+    return ClaimResult(
+        item.name,
+        claim.text,
+        value,
+        False,
+        "arithmetic",
+        f"you wrote {claim.text}, but {item.expression} = {_fmt(value, digits)}: "
+        "an arithmetic slip",
+    )
 
 
-def check_claims(trace: Trace, claims: list[Claim] | None = None,
-                 digits: int = 9) -> list[ClaimResult]:
+def check_claims(
+    trace: Trace, claims: list[Claim] | None = None, digits: int = 9
+) -> list[ClaimResult]:
     """Compare each claim (default: the spec's own, then its arithmetic claims) with the
     trace; see the module docstring."""
     results = _Checker(trace, digits).check(trace.spec.claims if claims is None else claims)

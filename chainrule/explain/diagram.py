@@ -37,8 +37,13 @@ def draw(trace: Trace, path=None, *, gradients: bool = True, digits: int = 4):
                 continue
             (x0, y0), (x1, y1) = position[source], position[target]
             colour = colormap(0.5 + 0.5 * grads[parameter.name] / scale) if gradients else "0.4"
-            axes.plot([x0, x1], [y0, y1], color=colour, linewidth=1.2 + 2.5 * gradients *
-                      abs(grads[parameter.name]) / scale, zorder=1)
+            axes.plot(
+                [x0, x1],
+                [y0, y1],
+                color=colour,
+                linewidth=1.2 + 2.5 * gradients * abs(grads[parameter.name]) / scale,
+                zorder=1,
+            )
             # Labels of crossing edges go to opposite ends: falling edges near their source,
             # rising ones near their target, level ones in the middle.
             j, _ = row[target]
@@ -50,10 +55,16 @@ def draw(trace: Trace, path=None, *, gradients: bool = True, digits: int = 4):
             label = f"{parameter.name} = {parameter.value:.{digits}g}"
             if gradients and not dense:
                 label += f"\ndE/d{parameter.name} = {grads[parameter.name]:.{digits}g}"
-            axes.text(lx, ly, label, fontsize=6 if dense else 7, ha="center", va="center",
-                      zorder=3,
-                      bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                            "alpha": 0.85})
+            axes.text(
+                lx,
+                ly,
+                label,
+                fontsize=6 if dense else 7,
+                ha="center",
+                va="center",
+                zorder=3,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+            )
     for column in columns:
         for neuron in column:
             x, y = position[neuron.name]
@@ -65,17 +76,21 @@ def draw(trace: Trace, path=None, *, gradients: bool = True, digits: int = 4):
                 lines.append(f"{neuron.net} = {values[neuron.net]:.{digits}g}")
                 lines.append(f"{neuron.out} = {values[neuron.out]:.{digits}g}")
             axes.text(x, y, "\n".join(lines), fontsize=7, ha="center", va="center", zorder=4)
-            notes = [f"{p.name} = {p.value:.{digits}g}" for p in spec.parameters.values()
-                     for source, target in p.uses if source is None and target == neuron.name]
+            notes = [
+                f"{p.name} = {p.value:.{digits}g}"
+                for p in spec.parameters.values()
+                for source, target in p.uses
+                if source is None and target == neuron.name
+            ]
             if neuron.target is not None:
                 notes.append(f"{neuron.target} = {neuron.target_value:.{digits}g}")
             if notes:
-                axes.text(x, y - 0.78, "\n".join(notes), fontsize=7, ha="center", va="top",
-                          color="0.25")
+                axes.text(
+                    x, y - 0.78, "\n".join(notes), fontsize=7, ha="center", va="top", color="0.25"
+                )
     names = ["input"] + [layer.name for layer in spec.layers]
     for x, name in enumerate(names):
-        axes.text(x * dx, top + 1.0, name, ha="center", fontsize=9,
-                  weight="bold")
+        axes.text(x * dx, top + 1.0, name, ha="center", fontsize=9, weight="bold")
     axes.set_title(f"{spec.title}\nE = {values['E']:.{digits + 2}g}", fontsize=10)
     axes.set_xlim(-1, dx * (len(columns) - 1) + 1)
     axes.set_ylim(-top - 1.6, top + 1.4)

@@ -16,10 +16,18 @@ SECTIONS = [
 ]
 
 _GREEK = {"eta": r"\eta", "ΔE": r"\Delta E", "delta": r"\delta"}
-_FUNCTIONS = {"sigmoid": r"\sigma", "tanh": r"\tanh", "log": r"\log", "relu": r"\mathrm{relu}",
-              "leaky_relu": r"\mathrm{leaky\_relu}", "elu": r"\mathrm{elu}",
-              "softplus": r"\mathrm{softplus}", "gelu": r"\mathrm{gelu}",
-              "identity": r"\mathrm{id}", "sign": r"\operatorname{sign}"}
+_FUNCTIONS = {
+    "sigmoid": r"\sigma",
+    "tanh": r"\tanh",
+    "log": r"\log",
+    "relu": r"\mathrm{relu}",
+    "leaky_relu": r"\mathrm{leaky\_relu}",
+    "elu": r"\mathrm{elu}",
+    "softplus": r"\mathrm{softplus}",
+    "gelu": r"\mathrm{gelu}",
+    "identity": r"\mathrm{id}",
+    "sign": r"\operatorname{sign}",
+}
 
 
 def number_text(value: float, digits: int) -> str:
@@ -42,8 +50,14 @@ def formula_text(tokens: list) -> str:
 
 def substitution_text(tokens: list, values: dict, digits: int) -> str:
     """The right-hand side with numbers: ``0.05*0.15 + 0.1*0.25 + 1*0.4``."""
-    return _join([("n", number_text(values[v], digits)) if k == "s" else
-                  (k, number_text(v, digits) if k == "n" else v) for k, v in tokens])
+    return _join(
+        [
+            ("n", number_text(values[v], digits))
+            if k == "s"
+            else (k, number_text(v, digits) if k == "n" else v)
+            for k, v in tokens
+        ]
+    )
 
 
 def symbol_latex(symbol: str) -> str:
@@ -76,8 +90,11 @@ def _latex_tokens(tokens: list, values: dict | None, digits: int) -> str:
     pieces = []
     for kind, value in tokens:
         if kind == "s":
-            pieces.append(("n", number_text(values[value], digits)) if values is not None else
-                          ("s", symbol_latex(value)))
+            pieces.append(
+                ("n", number_text(values[value], digits))
+                if values is not None
+                else ("s", symbol_latex(value))
+            )
         elif kind == "n":
             pieces.append(("n", number_text(value, digits)))
         else:
@@ -102,9 +119,12 @@ def render_text(trace, digits: int = 9, steps=None, results=None) -> str:
         if section == "update":
             out.append(f"learning rate eta = {number_text(values['eta'], digits)}")
         for q in quantities:
-            parts = [q.symbol, formula_text(q.formula), substitution_text(q.formula, values,
-                                                                          digits),
-                     number_text(q.value, digits)]
+            parts = [
+                q.symbol,
+                formula_text(q.formula),
+                substitution_text(q.formula, values, digits),
+                number_text(q.value, digits),
+            ]
             out.append(" = ".join(_distinct(parts)))
             if q.note:
                 out.append(f"    ({q.note})")
@@ -117,8 +137,10 @@ def _steps_text(steps, digits) -> list[str]:
         return []
     out = ["", f"Training for {steps.total} steps", "-" * 24, f"{'step':>8}  {'E':>16}"]
     out += [f"{step:>8}  {error:>16.{digits}g}" for step, error in steps.rows]
-    out.append("outputs after the last step: " + ", ".join(
-        f"{name} = {value:.{digits}g}" for name, value in steps.outputs.items()))
+    out.append(
+        "outputs after the last step: "
+        + ", ".join(f"{name} = {value:.{digits}g}" for name, value in steps.outputs.items())
+    )
     return out
 
 
@@ -148,10 +170,18 @@ def render_markdown(trace, digits: int = 9, steps=None, results=None) -> str:
         out += ["", f"## Training for {steps.total} steps", "", "| step | E |", "|---:|---:|"]
         out += [f"| {step} | {error:.{digits}g} |" for step, error in steps.rows]
     if results:
-        out += ["", "## Your numbers", "", "| | quantity | yours | correct | diagnosis |",
-                "|---|---|---:|---:|---|"]
-        out += [f"| {'✓' if r.ok else '✗'} | `{r.name}` | {r.claimed} | "
-                f"{r.correct:.{digits}g} | {r.diagnosis} |" for r in results]
+        out += [
+            "",
+            "## Your numbers",
+            "",
+            "| | quantity | yours | correct | diagnosis |",
+            "|---|---|---:|---:|---|",
+        ]
+        out += [
+            f"| {'✓' if r.ok else '✗'} | `{r.name}` | {r.claimed} | "
+            f"{r.correct:.{digits}g} | {r.diagnosis} |"
+            for r in results
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -161,9 +191,16 @@ def _distinct(parts: list[str]) -> list[str]:
 
 
 def _equation_latex(q, values, digits) -> str:
-    return " = ".join(_distinct([symbol_latex(q.symbol), _latex_tokens(q.formula, None, digits),
-                                 _latex_tokens(q.formula, values, digits),
-                                 number_text(q.value, digits)]))
+    return " = ".join(
+        _distinct(
+            [
+                symbol_latex(q.symbol),
+                _latex_tokens(q.formula, None, digits),
+                _latex_tokens(q.formula, values, digits),
+                number_text(q.value, digits),
+            ]
+        )
+    )
 
 
 def render_latex(trace, digits: int = 9, steps=None, results=None) -> str:
@@ -187,21 +224,33 @@ def render_json(trace, digits: int = 9, steps=None, results=None) -> str:
     values = trace.values()
     document = {
         "title": trace.spec.title,
-        "quantities": [{"symbol": q.symbol, "section": q.section, "kind": q.kind,
-                        "formula": formula_text(q.formula) if q.formula else None,
-                        "numbers": substitution_text(q.formula, values, digits)
-                        if q.formula else None,
-                        "value": q.value, "note": q.note or None}
-                       for q in trace.quantities.values()],
+        "quantities": [
+            {
+                "symbol": q.symbol,
+                "section": q.section,
+                "kind": q.kind,
+                "formula": formula_text(q.formula) if q.formula else None,
+                "numbers": substitution_text(q.formula, values, digits) if q.formula else None,
+                "value": q.value,
+                "note": q.note or None,
+            }
+            for q in trace.quantities.values()
+        ],
     }
     if steps:
-        document["steps"] = {"total": steps.total,
-                             "rows": [{"step": s, "E": e} for s, e in steps.rows],
-                             "outputs": steps.outputs}
+        document["steps"] = {
+            "total": steps.total,
+            "rows": [{"step": s, "E": e} for s, e in steps.rows],
+            "outputs": steps.outputs,
+        }
     if results is not None:
         document["claims"] = [r.to_dict() for r in results]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-RENDERERS = {"text": render_text, "markdown": render_markdown, "latex": render_latex,
-             "json": render_json}
+RENDERERS = {
+    "text": render_text,
+    "markdown": render_markdown,
+    "latex": render_latex,
+    "json": render_json,
+}

@@ -140,8 +140,7 @@ class _Reader:
 
     def number(self, value, what: str, line: int | None) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(f"{what} must be a number, got {value!r}", f"write {what} as a number",
-                      line)
+            self.fail(f"{what} must be a number, got {value!r}", f"write {what} as a number", line)
         if not math.isfinite(value):
             self.fail(f"{what} must be finite, got {value!r}", "use a finite number", line)
         return float(value)
@@ -151,18 +150,25 @@ def _neuron(entry, layer_index: int, reader: _Reader, line) -> Neuron:
     if isinstance(entry, str):
         entry = {"name": entry}
     if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-        reader.fail(f"a neuron must be a name or a table with 'name', got {entry!r}",
-                    'write neurons = ["h1", "h2"] or [{name = "h1", net = "z1", out = "a1"}]',
-                    line)
+        reader.fail(
+            f"a neuron must be a name or a table with 'name', got {entry!r}",
+            'write neurons = ["h1", "h2"] or [{name = "h1", net = "z1", out = "a1"}]',
+            line,
+        )
     name = entry["name"]
-    return Neuron(name, layer_index, entry.get("net", f"z_{name}"), entry.get("out", f"a_{name}"),
-                  entry.get("target"))
+    return Neuron(
+        name,
+        layer_index,
+        entry.get("net", f"z_{name}"),
+        entry.get("out", f"a_{name}"),
+        entry.get("target"),
+    )
 
 
 def _parse_layers(data, reader) -> tuple[list[Neuron], list[Layer]]:
     inputs_line = reader.where.table("inputs")
     if not isinstance(data.get("inputs"), dict) or not data["inputs"]:
-        reader.fail("the file has no [inputs] table", 'add [inputs] with x1 = 0.05 ...', None)
+        reader.fail("the file has no [inputs] table", "add [inputs] with x1 = 0.05 ...", None)
     inputs = []
     for name, value in data["inputs"].items():
         line = reader.where.of(name, "inputs")
@@ -170,8 +176,11 @@ def _parse_layers(data, reader) -> tuple[list[Neuron], list[Layer]]:
         inputs[-1].value = reader.number(value, f"input {name!r}", line or inputs_line)
     raw_layers = data.get("layers")
     if not isinstance(raw_layers, list) or not raw_layers:
-        reader.fail("the file has no [[layers]]",
-                    'add [[layers]] tables with activation = "sigmoid" and neurons = [...]', None)
+        reader.fail(
+            "the file has no [[layers]]",
+            'add [[layers]] tables with activation = "sigmoid" and neurons = [...]',
+            None,
+        )
     layers = []
     for index, raw in enumerate(raw_layers, 1):
         line = reader.where.table("layers")
@@ -181,10 +190,12 @@ def _parse_layers(data, reader) -> tuple[list[Neuron], list[Layer]]:
         except ValueError as error:
             reader.fail(str(error), "use one of the known activation names", line)
         if activation == "softmax":
-            reader.fail("softmax is not supported in worked examples (its Jacobian is not "
-                        "diagonal)", "use sigmoid outputs", line)
-        neurons = [_neuron(entry, index, reader, line)
-                   for entry in raw.get("neurons", [])]
+            reader.fail(
+                "softmax is not supported in worked examples (its Jacobian is not diagonal)",
+                "use sigmoid outputs",
+                line,
+            )
+        neurons = [_neuron(entry, index, reader, line) for entry in raw.get("neurons", [])]
         if not neurons:
             reader.fail(f"layer {index} has no neurons", 'add neurons = ["h1", "h2"]', line)
         layers.append(Layer(raw.get("name", f"layer {index}"), activation, neurons))
@@ -196,9 +207,11 @@ def _check_unique(inputs, layers, reader):
     for neuron in inputs + [n for layer in layers for n in layer.neurons]:
         for symbol in {neuron.name, neuron.net, neuron.out, neuron.target} - {None}:
             if symbol in seen and seen[symbol] != neuron.name:
-                reader.fail(f"the name {symbol!r} is used twice ({seen[symbol]!r} and "
-                            f"{neuron.name!r})", "give every neuron and symbol its own name",
-                            reader.where.of(symbol))
+                reader.fail(
+                    f"the name {symbol!r} is used twice ({seen[symbol]!r} and {neuron.name!r})",
+                    "give every neuron and symbol its own name",
+                    reader.where.of(symbol),
+                )
             seen[symbol] = neuron.name
     return seen
 
@@ -207,22 +220,31 @@ def _parse_targets(data, layers, reader):
     targets = data.get("targets")
     line = reader.where.table("targets")
     if not isinstance(targets, dict):
-        reader.fail("the file has no [targets] table",
-                    "add [targets] with one value per output neuron, e.g. o1 = 0.01", None)
+        reader.fail(
+            "the file has no [targets] table",
+            "add [targets] with one value per output neuron, e.g. o1 = 0.01",
+            None,
+        )
     outputs = {n.name: n for n in layers[-1].neurons}
     for name, value in targets.items():
         if name not in outputs:
-            reader.fail(f"target for {name!r}, which is not an output neuron",
-                        f"name one of the output neurons {', '.join(outputs)}",
-                        reader.where.of(name, "targets") or line)
+            reader.fail(
+                f"target for {name!r}, which is not an output neuron",
+                f"name one of the output neurons {', '.join(outputs)}",
+                reader.where.of(name, "targets") or line,
+            )
         neuron = outputs[name]
-        neuron.target_value = reader.number(value, f"target {name!r}",
-                                            reader.where.of(name, "targets"))
+        neuron.target_value = reader.number(
+            value, f"target {name!r}", reader.where.of(name, "targets")
+        )
         neuron.target = neuron.target or f"t_{name}"
     missing = [name for name, n in outputs.items() if n.target_value is None]
     if missing:
-        reader.fail(f"no target for output neuron(s) {', '.join(missing)}",
-                    f"add {missing[0]} = <value> under [targets]", line)
+        reader.fail(
+            f"no target for output neuron(s) {', '.join(missing)}",
+            f"add {missing[0]} = <value> under [targets]",
+            line,
+        )
 
 
 def _parse_parameters(data, inputs, layers, reader) -> dict[str, Parameter]:
@@ -231,49 +253,71 @@ def _parse_parameters(data, inputs, layers, reader) -> dict[str, Parameter]:
     for kind, table in (("weight", "weights"), ("bias", "biases")):
         entries = data.get(table, {})
         if not isinstance(entries, dict):
-            reader.fail(f"[{table}] must be a table", f"write [{table}] then name = {{...}}",
-                        reader.where.table(table))
+            reader.fail(
+                f"[{table}] must be a table",
+                f"write [{table}] then name = {{...}}",
+                reader.where.table(table),
+            )
         for name, entry in entries.items():
             line = reader.where.of(name, table)
             if name in parameters:
                 reader.fail(f"{name!r} is both a weight and a bias", "rename one of them", line)
             if not isinstance(entry, dict) or "value" not in entry:
-                reader.fail(f"{kind} {name!r} has no value",
-                            f'write {name} = {{ from = "x1", to = "h1", value = 0.15 }}'
-                            if kind == "weight" else f'write {name} = {{ to = "h1", value = 0.4 }}',
-                            line)
+                reader.fail(
+                    f"{kind} {name!r} has no value",
+                    f'write {name} = {{ from = "x1", to = "h1", value = 0.15 }}'
+                    if kind == "weight"
+                    else f'write {name} = {{ to = "h1", value = 0.4 }}',
+                    line,
+                )
             value = reader.number(entry["value"], f"{kind} {name!r}", line)
             targets = entry.get("to")
             targets = [targets] if isinstance(targets, str) else targets
             sources = entry.get("from") if kind == "weight" else None
             sources = [sources] if isinstance(sources, str) else sources
             if not targets:
-                reader.fail(f"{kind} {name!r} has no 'to' neuron", "add to = \"<neuron>\"", line)
+                reader.fail(f"{kind} {name!r} has no 'to' neuron", 'add to = "<neuron>"', line)
             if kind == "weight" and (not sources or len(sources) != len(targets)):
-                reader.fail(f"weight {name!r} needs one 'from' neuron per 'to' neuron",
-                            'write from = "x1", to = "h1"', line)
+                reader.fail(
+                    f"weight {name!r} needs one 'from' neuron per 'to' neuron",
+                    'write from = "x1", to = "h1"',
+                    line,
+                )
             uses = []
             for position, target in enumerate(targets):
                 source = sources[position] if sources else None
                 for neuron in (source, target):
                     if neuron is not None and neuron not in layer_of:
                         close = difflib.get_close_matches(neuron, layer_of, n=1)
-                        reader.fail(f"{kind} {name!r} names the unknown neuron {neuron!r}",
-                                    f"did you mean {close[0]!r}?" if close else
-                                    f"use one of {', '.join(layer_of)}", line)
+                        reader.fail(
+                            f"{kind} {name!r} names the unknown neuron {neuron!r}",
+                            f"did you mean {close[0]!r}?"
+                            if close
+                            else f"use one of {', '.join(layer_of)}",
+                            line,
+                        )
                 if layer_of[target] == 0:
-                    reader.fail(f"{kind} {name!r} points to the input {target!r}",
-                                "weights and biases lead into a layer's neuron", line)
+                    reader.fail(
+                        f"{kind} {name!r} points to the input {target!r}",
+                        "weights and biases lead into a layer's neuron",
+                        line,
+                    )
                 if source is not None and layer_of[target] != layer_of[source] + 1:
-                    reader.fail(f"weight {name!r} connects {source!r} (layer "
-                                f"{layer_of[source]}) to {target!r} (layer {layer_of[target]}),"
-                                " which are not adjacent layers",
-                                "connect a neuron to one in the next layer", line)
+                    reader.fail(
+                        f"weight {name!r} connects {source!r} (layer "
+                        f"{layer_of[source]}) to {target!r} (layer {layer_of[target]}),"
+                        " which are not adjacent layers",
+                        "connect a neuron to one in the next layer",
+                        line,
+                    )
                 uses.append((source, target))
             parameters[name] = Parameter(name, kind, value, uses)
     if not any(p.kind == "weight" for p in parameters.values()):
-        reader.fail("the file has no [weights]", 'add [weights] with w1 = { from = "x1", '
-                    'to = "h1", value = 0.15 }', None)
+        reader.fail(
+            "the file has no [weights]",
+            'add [weights] with w1 = { from = "x1", to = "h1", value = 0.15 }',
+            None,
+        )
     return parameters
 
 
@@ -282,24 +326,35 @@ def _parse_training(data, parameters, reader) -> tuple[str, float]:
     try:
         loss = losses.get(loss).name
     except ValueError as error:
-        reader.fail(str(error), f"use one of {', '.join(SUPPORTED_LOSSES)}",
-                    reader.where.of("loss"))
+        reader.fail(
+            str(error), f"use one of {', '.join(SUPPORTED_LOSSES)}", reader.where.of("loss")
+        )
     if loss not in SUPPORTED_LOSSES:
-        reader.fail(f"loss {loss!r} is not supported in worked examples",
-                    f"use one of {', '.join(SUPPORTED_LOSSES)}", reader.where.of("loss"))
-    rate = reader.number(data.get("learning_rate", 0.5), "learning_rate",
-                         reader.where.of("learning_rate"))
+        reader.fail(
+            f"loss {loss!r} is not supported in worked examples",
+            f"use one of {', '.join(SUPPORTED_LOSSES)}",
+            reader.where.of("loss"),
+        )
+    rate = reader.number(
+        data.get("learning_rate", 0.5), "learning_rate", reader.where.of("learning_rate")
+    )
     for key in ("trained", "fixed"):
         names = data.get(key)
         if names is None:
             continue
         if not isinstance(names, list):
-            reader.fail(f"'{key}' must be a list of parameter names", f'write {key} = ["b1"]',
-                        reader.where.of(key))
+            reader.fail(
+                f"'{key}' must be a list of parameter names",
+                f'write {key} = ["b1"]',
+                reader.where.of(key),
+            )
         for name in names:
             if name not in parameters:
-                reader.fail(f"'{key}' names the unknown parameter {name!r}",
-                            f"use one of {', '.join(parameters)}", reader.where.of(key))
+                reader.fail(
+                    f"'{key}' names the unknown parameter {name!r}",
+                    f"use one of {', '.join(parameters)}",
+                    reader.where.of(key),
+                )
         for parameter in parameters.values():
             inside = parameter.name in names
             parameter.trained = inside if key == "trained" else not inside
@@ -310,8 +365,11 @@ def _parse_claims(data, reader) -> list[Claim]:
     claims = []
     table = data.get("claims", {})
     if not isinstance(table, dict):
-        reader.fail("[claims] must be a table", 'write [claims] then "dE/dw5" = 0.0882',
-                    reader.where.table("claims"))
+        reader.fail(
+            "[claims] must be a table",
+            'write [claims] then "dE/dw5" = 0.0882',
+            reader.where.table("claims"),
+        )
     for name, value in table.items():
         line = reader.where.of(name, "claims")
         text = str(value) if not isinstance(value, str) else value
@@ -319,8 +377,11 @@ def _parse_claims(data, reader) -> list[Claim]:
         try:
             number = float(text.replace(" ", ""))
         except ValueError:
-            reader.fail(f"claim {name!r} is not a number: {value!r}",
-                        'write the number, e.g. "dE/dw1" = "0.000694690157"', line)
+            reader.fail(
+                f"claim {name!r} is not a number: {value!r}",
+                'write the number, e.g. "dE/dw1" = "0.000694690157"',
+                line,
+            )
         claims.append(Claim(name, (raw or text).replace(" ", ""), number, line))
     return claims
 
@@ -330,17 +391,25 @@ def _parse_arithmetic(data, reader) -> list[Arithmetic]:
     result = []
     for name, entry in entries.items():
         line = reader.where.of(name, "arithmetic")
-        if not isinstance(entry, dict) or not isinstance(entry.get("expression"), str) \
-                or "claimed" not in entry:
-            reader.fail(f"arithmetic {name!r} needs an expression and a claimed value",
-                        f'write "{name}" = {{ expression = "0.08 * 0.6 / 1.1", '
-                        'claimed = "0.0436" }', line)
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("expression"), str)
+            or "claimed" not in entry
+        ):
+            reader.fail(
+                f"arithmetic {name!r} needs an expression and a claimed value",
+                f'write "{name}" = {{ expression = "0.08 * 0.6 / 1.1", claimed = "0.0436" }}',
+                line,
+            )
         text = str(entry["claimed"]).replace(" ", "")
         try:
             value = float(text)
         except ValueError:
-            reader.fail(f"arithmetic {name!r} claims {entry['claimed']!r}, not a number",
-                        "write the claimed value as a number", line)
+            reader.fail(
+                f"arithmetic {name!r} claims {entry['claimed']!r}, not a number",
+                "write the claimed value as a number",
+                line,
+            )
         result.append(Arithmetic(name, entry["expression"], Claim(name, text, value, line)))
     return result
 
@@ -359,8 +428,11 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"line (\d+)", str(error))
-        reader.fail(f"this is not valid TOML ({error})",
-                    "check quotes, '=' signs and brackets", int(match.group(1)) if match else None)
+        reader.fail(
+            f"this is not valid TOML ({error})",
+            "check quotes, '=' signs and brackets",
+            int(match.group(1)) if match else None,
+        )
     inputs, layers = _parse_layers(data, reader)
     _check_unique(inputs, layers, reader)
     _parse_targets(data, layers, reader)
@@ -368,14 +440,29 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
     names = _check_unique(inputs, layers, reader)
     for name in parameters:
         if name in names:
-            reader.fail(f"the name {name!r} is used for a neuron symbol and a parameter",
-                        "rename one of them", reader.where.of(name))
+            reader.fail(
+                f"the name {name!r} is used for a neuron symbol and a parameter",
+                "rename one of them",
+                reader.where.of(name),
+            )
     loss, rate = _parse_training(data, parameters, reader)
     if loss == "binary_cross_entropy" and layers[-1].activation != "sigmoid":
-        reader.fail("binary_cross_entropy needs sigmoid outputs (values in (0, 1))",
-                    'set activation = "sigmoid" on the last layer', reader.where.of("loss"))
-    return Spec(data.get("title", Path(source).stem), inputs, layers, parameters, loss, rate,
-                _parse_claims(data, reader), source, _parse_arithmetic(data, reader))
+        reader.fail(
+            "binary_cross_entropy needs sigmoid outputs (values in (0, 1))",
+            'set activation = "sigmoid" on the last layer',
+            reader.where.of("loss"),
+        )
+    return Spec(
+        data.get("title", Path(source).stem),
+        inputs,
+        layers,
+        parameters,
+        loss,
+        rate,
+        _parse_claims(data, reader),
+        source,
+        _parse_arithmetic(data, reader),
+    )
 
 
 def load_spec(path) -> Spec:
@@ -384,8 +471,10 @@ def load_spec(path) -> Spec:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecError(f"{path}: no such file. Fix: check the path, or create one with "
-                        "'chainrule init-example'") from None
+        raise SpecError(
+            f"{path}: no such file. Fix: check the path, or create one with "
+            "'chainrule init-example'"
+        ) from None
     except UnicodeDecodeError:
         raise SpecError(f"{path}: not a UTF-8 text file. Fix: save it as UTF-8") from None
     return parse_spec(text, str(path))

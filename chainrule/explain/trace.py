@@ -86,8 +86,7 @@ class Trace:
         overrides = overrides or {}
         values: dict[str, float] = {}
         for symbol, quantity in self.quantities.items():
-            values[symbol] = (overrides[symbol] if symbol in overrides
-                              else quantity.compute(values))
+            values[symbol] = overrides[symbol] if symbol in overrides else quantity.compute(values)
         return values
 
     def ancestors(self, symbol: str) -> set[str]:
@@ -114,12 +113,14 @@ class Trace:
         return [q for q in self.quantities.values() if q.section == name]
 
     # -- construction ---------------------------------------------------------------------------
-    def _add(self, symbol, section, kind, formula=(), parents=(), compute=None, note="",
-             **meta) -> None:
+    def _add(
+        self, symbol, section, kind, formula=(), parents=(), compute=None, note="", **meta
+    ) -> None:
         if symbol in self.quantities:
             raise ValueError(f"the symbol {symbol!r} names two quantities; rename one")
-        self.quantities[symbol] = Quantity(symbol, section, kind, list(formula), tuple(parents),
-                                           compute, note, meta)
+        self.quantities[symbol] = Quantity(
+            symbol, section, kind, list(formula), tuple(parents), compute, note, meta
+        )
 
     def _given(self, symbol, value, kind):
         self._add(symbol, "given", kind, compute=lambda values, v=value: v)
@@ -139,8 +140,14 @@ class Trace:
         self._updates()
         self._forward("+")
         self._errors("+")
-        self._add("ΔE", "error+", "change", [S("E+"), O("-"), S("E")], ("E+", "E"),
-                  lambda v: v["E+"] - v["E"])
+        self._add(
+            "ΔE",
+            "error+",
+            "change",
+            [S("E+"), O("-"), S("E")],
+            ("E+", "E"),
+            lambda v: v["E+"] - v["E"],
+        )
 
     def _symbol(self, neuron: Neuron, which: str, suffix: str) -> str:
         if neuron.layer == 0:
@@ -183,14 +190,28 @@ class Trace:
                         tokens += [O("+")] * bool(tokens) + [S(x), O("*"), S(p)]
                         parents += [x, p]
                 net = self._symbol(neuron, "net", suffix)
-                self._add(net, section, "net", tokens or [N(0.0)], parents,
-                          lambda v, w=tuple(weights), b=tuple(biases):
-                          sum(v[x] * v[p] for x, p in w) + sum(v[p] for p in b),
-                          neuron=neuron.name)
+                self._add(
+                    net,
+                    section,
+                    "net",
+                    tokens or [N(0.0)],
+                    parents,
+                    lambda v, w=tuple(weights), b=tuple(biases): (
+                        sum(v[x] * v[p] for x, p in w) + sum(v[p] for p in b)
+                    ),
+                    neuron=neuron.name,
+                )
                 out = self._symbol(neuron, "out", suffix)
-                self._add(out, section, "out", [O(f"{layer.activation}("), S(net), O(")")],
-                          (net,), lambda v, z=net, f=layer.activation: _activation_value(f, v[z]),
-                          neuron=neuron.name, activation=layer.activation)
+                self._add(
+                    out,
+                    section,
+                    "out",
+                    [O(f"{layer.activation}("), S(net), O(")")],
+                    (net,),
+                    lambda v, z=net, f=layer.activation: _activation_value(f, v[z]),
+                    neuron=neuron.name,
+                    activation=layer.activation,
+                )
 
     def _errors(self, suffix: str) -> None:
         section = "error" + suffix
@@ -203,8 +224,14 @@ class Trace:
             self._add(symbol, section, "error", tokens, (y, t), compute, neuron=neuron.name)
             total += [O("+")] * bool(total) + [S(symbol)]
             parents.append(symbol)
-        self._add("E" + suffix, section, "total", total, parents,
-                  lambda v, p=tuple(parents): sum(v[s] for s in p))
+        self._add(
+            "E" + suffix,
+            section,
+            "total",
+            total,
+            parents,
+            lambda v, p=tuple(parents): sum(v[s] for s in p),
+        )
 
     def _backward(self) -> None:
         K = len(self.spec.outputs)
@@ -215,36 +242,67 @@ class Trace:
                 grad = f"dE/d{y}"
                 if layer_index == len(self.spec.layers) - 1:
                     tokens, compute = _output_gradient(self.spec.loss, y, neuron.target, K)
-                    self._add(grad, "backward", "output_grad", tokens, (y, neuron.target),
-                              compute, neuron=neuron.name)
+                    self._add(
+                        grad,
+                        "backward",
+                        "output_grad",
+                        tokens,
+                        (y, neuron.target),
+                        compute,
+                        neuron=neuron.name,
+                    )
                 else:
                     self._path_sum(neuron, grad)
                 local = f"d{y}/d{z}"
-                tokens = _DERIVATIVE_TOKENS.get(layer.activation,
-                                                lambda z_, a_, f=layer.activation:
-                                                [O(f"{f}'("), S(z_), O(")")])(z, y)
-                self._add(local, "backward", "derivative", tokens, (z, y),
-                          lambda v, z=z, y=y, f=layer.activation:
-                          _activation_derivative(f, v[z], v[y]), neuron=neuron.name)
-                self._add(f"dE/d{z}", "backward", "delta", [S(grad), O("*"), S(local)],
-                          (grad, local), lambda v, g=grad, d=local: v[g] * v[d],
-                          neuron=neuron.name)
+                tokens = _DERIVATIVE_TOKENS.get(
+                    layer.activation,
+                    lambda z_, a_, f=layer.activation: [O(f"{f}'("), S(z_), O(")")],
+                )(z, y)
+                self._add(
+                    local,
+                    "backward",
+                    "derivative",
+                    tokens,
+                    (z, y),
+                    lambda v, z=z, y=y, f=layer.activation: _activation_derivative(f, v[z], v[y]),
+                    neuron=neuron.name,
+                )
+                self._add(
+                    f"dE/d{z}",
+                    "backward",
+                    "delta",
+                    [S(grad), O("*"), S(local)],
+                    (grad, local),
+                    lambda v, g=grad, d=local: v[g] * v[d],
+                    neuron=neuron.name,
+                )
         for parameter in self.spec.parameters.values():
             self._gradient(parameter)
 
     def _path_sum(self, neuron: Neuron, symbol: str) -> None:
         """dE/da_h = sum over the next layer's neurons j of dE/dz_j * w_hj: every path."""
-        terms = [(f"dE/d{target.net}", parameter.name, target.name)
-                 for parameter, target in self._outgoing(neuron)]
+        terms = [
+            (f"dE/d{target.net}", parameter.name, target.name)
+            for parameter, target in self._outgoing(neuron)
+        ]
         tokens, parents = [], []
         for delta, weight, _ in terms:
             tokens += [O("+")] * bool(tokens) + [S(delta), O("*"), S(weight)]
             parents += [delta, weight]
         paths = ", ".join(f"via {target} ({weight})" for _, weight, target in terms)
-        self._add(symbol, "backward", "path_sum", tokens or [N(0.0)], parents,
-                  lambda v, t=tuple(terms): sum(v[d] * v[w] for d, w, _ in t),
-                  note=f"sum over every path to the outputs: {paths}" if terms else
-                  "no path to the outputs", neuron=neuron.name, terms=terms)
+        self._add(
+            symbol,
+            "backward",
+            "path_sum",
+            tokens or [N(0.0)],
+            parents,
+            lambda v, t=tuple(terms): sum(v[d] * v[w] for d, w, _ in t),
+            note=f"sum over every path to the outputs: {paths}"
+            if terms
+            else "no path to the outputs",
+            neuron=neuron.name,
+            terms=terms,
+        )
 
     def _gradient(self, parameter) -> None:
         neurons = self.spec.neurons
@@ -254,42 +312,65 @@ class Trace:
             local = f"d{target.net}/d{parameter.name}"
             if local not in self.quantities:
                 formula = [N(1.0)] if source is None else [S(neurons[source].out)]
-                self._add(local, "backward", "local", formula,
-                          () if source is None else (neurons[source].out,),
-                          (lambda v: 1.0) if source is None else
-                          (lambda v, x=neurons[source].out: v[x]), parameter=parameter.name)
+                self._add(
+                    local,
+                    "backward",
+                    "local",
+                    formula,
+                    () if source is None else (neurons[source].out,),
+                    (lambda v: 1.0) if source is None else (lambda v, x=neurons[source].out: v[x]),
+                    parameter=parameter.name,
+                )
             chain = (f"dE/d{target.out}", f"d{target.out}/d{target.net}", local)
             chains.append(chain)
-            tokens += [O("+")] * bool(tokens) + [S(chain[0]), O("*"), S(chain[1]), O("*"),
-                                                 S(chain[2])]
+            tokens += [O("+")] * bool(tokens) + [
+                S(chain[0]),
+                O("*"),
+                S(chain[1]),
+                O("*"),
+                S(chain[2]),
+            ]
             parents += list(chain)
-        self._add(f"dE/d{parameter.name}", "backward", "gradient", tokens, parents,
-                  lambda v, c=tuple(chains): sum(v[a] * v[b] * v[d] for a, b, d in c),
-                  parameter=parameter.name, shared=len(chains) > 1)
+        self._add(
+            f"dE/d{parameter.name}",
+            "backward",
+            "gradient",
+            tokens,
+            parents,
+            lambda v, c=tuple(chains): sum(v[a] * v[b] * v[d] for a, b, d in c),
+            parameter=parameter.name,
+            shared=len(chains) > 1,
+        )
 
     def _updates(self) -> None:
         for parameter in self.spec.parameters.values():
             if not parameter.trained:
                 continue
             name, grad = parameter.name, f"dE/d{parameter.name}"
-            self._add(name + "+", "update", "update", [S(name), O("-"), S("eta"), O("*"),
-                                                       S(grad)], (name, "eta", grad),
-                      lambda v, p=name, g=grad: v[p] - v["eta"] * v[g], parameter=name)
+            self._add(
+                name + "+",
+                "update",
+                "update",
+                [S(name), O("-"), S("eta"), O("*"), S(grad)],
+                (name, "eta", grad),
+                lambda v, p=name, g=grad: v[p] - v["eta"] * v[g],
+                parameter=name,
+            )
 
 
 def _error_formula(loss: str, y: str, t: str, K: int):
     scale = [] if K == 1 else [O(f"(1/{K})*")]
     if loss == "squared_error":
-        return ([O("1/2*("), S(t), O("-"), S(y), O(")^2")],
-                lambda v: 0.5 * (v[t] - v[y]) ** 2)
+        return ([O("1/2*("), S(t), O("-"), S(y), O(")^2")], lambda v: 0.5 * (v[t] - v[y]) ** 2)
     if loss == "mse":
-        return (scale + [O("("), S(t), O("-"), S(y), O(")^2")],
-                lambda v: (v[t] - v[y]) ** 2 / K)
+        return (scale + [O("("), S(t), O("-"), S(y), O(")^2")], lambda v: (v[t] - v[y]) ** 2 / K)
     if loss == "mae":
         return scale + [O("|"), S(t), O("-"), S(y), O("|")], lambda v: abs(v[t] - v[y]) / K
-    return (scale + [O("-("), S(t), O("*log("), S(y), O(") + (1 - "), S(t), O(")*log(1 - "),
-                     S(y), O("))")],
-            lambda v: -(v[t] * math.log(v[y]) + (1 - v[t]) * math.log(1 - v[y])) / K)
+    return (
+        scale
+        + [O("-("), S(t), O("*log("), S(y), O(") + (1 - "), S(t), O(")*log(1 - "), S(y), O("))")],
+        lambda v: -(v[t] * math.log(v[y]) + (1 - v[t]) * math.log(1 - v[y])) / K,
+    )
 
 
 def _output_gradient(loss: str, y: str, t: str, K: int):
@@ -297,10 +378,16 @@ def _output_gradient(loss: str, y: str, t: str, K: int):
     if loss == "squared_error":
         return [S(y), O("-"), S(t)], lambda v: v[y] - v[t]
     if loss == "mse":
-        return ([O(f"({2}/{K})*(") if K > 1 else O("2*("), S(y), O("-"), S(t), O(")")],
-                lambda v: 2 * (v[y] - v[t]) / K)
+        return (
+            [O(f"({2}/{K})*(") if K > 1 else O("2*("), S(y), O("-"), S(t), O(")")],
+            lambda v: 2 * (v[y] - v[t]) / K,
+        )
     if loss == "mae":
-        return (scale + [O("sign("), S(y), O("-"), S(t), O(")")],
-                lambda v: math.copysign(1.0, v[y] - v[t]) * (v[y] != v[t]) / K)
-    return (scale + [O("("), S(y), O("-"), S(t), O(")/("), S(y), O("*(1 - "), S(y), O("))")],
-            lambda v: (v[y] - v[t]) / (v[y] * (1 - v[y])) / K)
+        return (
+            scale + [O("sign("), S(y), O("-"), S(t), O(")")],
+            lambda v: math.copysign(1.0, v[y] - v[t]) * (v[y] != v[t]) / K,
+        )
+    return (
+        scale + [O("("), S(y), O("-"), S(t), O(")/("), S(y), O("*(1 - "), S(y), O("))")],
+        lambda v: (v[y] - v[t]) / (v[y] * (1 - v[y])) / K,
+    )

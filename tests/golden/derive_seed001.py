@@ -12,8 +12,20 @@ def sigmoid(z):
 
 
 X1, X2, T1, T2, ETA = 0.05, 0.10, 0.01, 0.99, 0.01
-START = dict(w1=0.15, w2=0.20, w3=0.25, w4=0.30, w5=0.40, w6=0.45, w7=0.50, w8=0.55,
-             b1=0.40, b2=0.35, b3=0.25, b4=0.60)
+START = dict(
+    w1=0.15,
+    w2=0.20,
+    w3=0.25,
+    w4=0.30,
+    w5=0.40,
+    w6=0.45,
+    w7=0.50,
+    w8=0.55,
+    b1=0.40,
+    b2=0.35,
+    b3=0.25,
+    b4=0.60,
+)
 
 
 def forward(p):
@@ -37,8 +49,20 @@ def gradients(p, f):
     # each hidden neuron reaches both outputs: two paths
     d1 = (d3 * p["w5"] + d4 * p["w6"]) * f["a1"] * (1 - f["a1"])
     d2 = (d3 * p["w7"] + d4 * p["w8"]) * f["a2"] * (1 - f["a2"])
-    return dict(w1=d1 * X1, w3=d1 * X2, b1=d1, w2=d2 * X1, w4=d2 * X2, b2=d2,
-                w5=d3 * f["a1"], w7=d3 * f["a2"], b3=d3, w6=d4 * f["a1"], w8=d4 * f["a2"], b4=d4)
+    return dict(
+        w1=d1 * X1,
+        w3=d1 * X2,
+        b1=d1,
+        w2=d2 * X1,
+        w4=d2 * X2,
+        b2=d2,
+        w5=d3 * f["a1"],
+        w7=d3 * f["a2"],
+        b3=d3,
+        w6=d4 * f["a1"],
+        w8=d4 * f["a2"],
+        b4=d4,
+    )
 
 
 if __name__ == "__main__":
