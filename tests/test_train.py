@@ -383,3 +383,26 @@ def test_bad_fit_arguments():
         net.fit(X, y, epochs=1, verbose=5)
     with pytest.raises(ValueError, match="unknown metric 'f1'"):
         net.fit(X, y, metrics=["f1"])
+
+
+def test_lbfgs_is_scipys_l_bfgs_b_on_the_same_objective():
+    optimize = pytest.importorskip("scipy.optimize")
+    x = np.linspace(-2, 2, 40)[:, None]
+    net = cr.MLP([1, 6, 1], activation="tanh", loss="mse", seed=3, dtype="float64")
+    reference = net.copy()
+    start = reference.parameters.copy()
+    X, T, _ = reference._prepare(x, np.sin(x), None)
+
+    def objective(flat):
+        reference.parameters[...] = flat
+        return reference._forward_backward(X, T, None), reference.gradients.copy()
+
+    expected = optimize.minimize(
+        objective,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 50, "maxfun": 15000, "gtol": 1e-7, "maxcor": 10},
+    ).x
+    net.fit(x, np.sin(x), optimizer=optim.LBFGS(), epochs=50, verbose=0)
+    np.testing.assert_array_equal(net.parameters, expected)
