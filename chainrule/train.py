@@ -198,6 +198,11 @@ def fit(
     """Train ``network`` on ``(X, T)``; see :meth:`chainrule.Network.fit` for the arguments."""
     epochs = check_int(epochs, "epochs", low=1)
     optimizer = optim.get(optimizer)
+    if isinstance(optimizer, optim.LBFGS) and (checkpoint or resume_from):
+        raise ValueError(
+            "'checkpoint' and 'resume_from' work with the stochastic optimizers; "
+            "L-BFGS runs in one call to scipy and has no state to save"
+        )
     schedule = schedules.get(schedule)
     metric_names = [metrics_module.get(name).name for name in (metrics or [])]
     X, T, weights = network._prepare(X, T, sample_weight)

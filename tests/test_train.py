@@ -383,6 +383,8 @@ def test_bad_fit_arguments():
         net.fit(X, y, epochs=1, verbose=5)
     with pytest.raises(ValueError, match="unknown metric 'f1'"):
         net.fit(X, y, metrics=["f1"])
+    with pytest.raises(ValueError, match="L-BFGS runs in one call to scipy"):
+        net.fit(X, y, optimizer=optim.LBFGS(), checkpoint="state.npz")
 
 
 def test_lbfgs_is_scipys_l_bfgs_b_on_the_same_objective():
