@@ -104,6 +104,20 @@ def test_a_shared_bias_gets_the_sum_of_its_uses():
     assert trace["dE/db1"].value == pytest.approx(hidden_bias_grads.sum(), rel=1e-14)
 
 
+def test_shared_parameters_sum_every_use_like_the_engine():
+    spec = load_spec(Path(__file__).parent / "golden" / "shared_parameters.toml")
+    trace = Trace(spec)
+    bridge = spec_network(spec)
+    bridge.network.loss_and_gradients(bridge.X, bridge.T)
+    summed = np.bincount(bridge.owners, weights=bridge.network.gradients[bridge.positions])
+    for name, expected in zip(bridge.names, summed):
+        assert trace[f"dE/d{name}"].value == pytest.approx(expected, rel=1e-13, abs=1e-16)
+    # v multiplies both a_h1 and a_h2 into o1: dz/dv is their sum
+    assert trace["dz_o1/dv"].value == pytest.approx(
+        trace["a_h1"].value + trace["a_h2"].value, rel=1e-15
+    )
+
+
 def test_steps_table_continues_the_worked_step():
     explanation = cr.explain(parse_spec(seed001_spec()), steps=2000)
     rows = dict(explanation.steps.rows)
@@ -141,7 +155,9 @@ def test_correct_claims_hold_at_their_precision():
     assert verdict("z1", "0.4325").ok
     assert verdict("a1", "0.6065").ok  # rounded
     assert verdict("a1", "0.6064704").ok  # truncated
-    assert not verdict("a1", "0.6063").ok  # beyond one unit of the 4th decimal
+    assert not verdict("a1", "0.6063").ok  # neither rounds nor truncates to it
+    assert verdict("dE/dw5", "0.09").ok and verdict("dE/dw5", "0.08").ok  # rounded, truncated
+    assert not verdict("dE/dw5", "0.07").ok and not verdict("dE/dw5", "0.2").ok
 
 
 def test_arithmetic_slip():

@@ -1,8 +1,8 @@
 """Check a person's hand-computed numbers against the trace and say what went wrong.
 
-A claim holds when it is within one unit of its last written digit of the correct value (so
-both rounding and truncation pass), or of the value computed from the person's own earlier
-claims where those hold (rounding carried forward). A claim that does not hold gets the most
+A claim holds when the correct value, rounded or truncated to the claim's last written digit,
+gives the claim, or when the value computed from the person's own earlier claims (where those
+hold) does (rounding carried forward). A claim that does not hold gets the most
 likely mistake, tried in this order:
 
 1. ``inherited``: right given the person's own earlier wrong numbers;
@@ -64,7 +64,14 @@ def last_digit_unit(text: str) -> float:
 
 
 def _holds(claimed: float, value: float, unit: float) -> bool:
-    return abs(claimed - value) <= unit * (1 + 1e-9)
+    """True when ``value`` written to the claim's last digit gives the claim: rounded to the
+    nearest, or truncated toward zero (as many textbooks do)."""
+    slack = 1e-9 * unit  # the decimal claim itself is stored in binary
+    rounded = abs(claimed - value) <= unit / 2 + slack
+    truncated = (claimed == 0 or (claimed > 0) == (value > 0)) and abs(claimed) - slack <= abs(
+        value
+    ) < abs(claimed) + unit + slack
+    return rounded or truncated
 
 
 def _resembles(claimed: float, value: float, unit: float) -> bool:

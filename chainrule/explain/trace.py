@@ -305,22 +305,32 @@ class Trace:
         )
 
     def _gradient(self, parameter) -> None:
+        """dE/dp = sum over the neurons p feeds of dE/da * da/dz * dz/dp, where dz/dp sums the
+        outputs p multiplies into that neuron (a weight shared within one neuron counts each)."""
         neurons = self.spec.neurons
-        tokens, parents, chains = [], [], []
+        sources: dict[str, list] = {}
         for source, target_name in parameter.uses:
+            sources.setdefault(target_name, []).append(source)
+        tokens, parents, chains = [], [], []
+        for target_name, feeding in sources.items():
             target = neurons[target_name]
             local = f"d{target.net}/d{parameter.name}"
-            if local not in self.quantities:
-                formula = [N(1.0)] if source is None else [S(neurons[source].out)]
-                self._add(
-                    local,
-                    "backward",
-                    "local",
-                    formula,
-                    () if source is None else (neurons[source].out,),
-                    (lambda v: 1.0) if source is None else (lambda v, x=neurons[source].out: v[x]),
-                    parameter=parameter.name,
-                )
+            inputs = [neurons[s].out for s in feeding if s is not None]
+            ones = sum(s is None for s in feeding)
+            formula = []
+            for x in inputs:
+                formula += [O("+")] * bool(formula) + [S(x)]
+            if ones or not formula:
+                formula += [O("+")] * bool(formula) + [N(float(ones))]
+            self._add(
+                local,
+                "backward",
+                "local",
+                formula,
+                tuple(inputs),
+                lambda v, xs=tuple(inputs), c=float(ones): sum(v[x] for x in xs) + c,
+                parameter=parameter.name,
+            )
             chain = (f"dE/d{target.out}", f"d{target.out}/d{target.net}", local)
             chains.append(chain)
             tokens += [O("+")] * bool(tokens) + [
