@@ -36,11 +36,12 @@ def number_text(value: float, digits: int) -> str:
 
 
 def _join(pieces: list[tuple[str, str]]) -> str:
-    """Join rendered tokens; lone + and - operators get spaces around them."""
+    """Join rendered tokens; lone + and - operators get spaces around them, and a negative
+    number that is a function's whole argument keeps one pair of brackets: ``f(-0.5)``."""
     out = []
     for kind, text in pieces:
         out.append(f" {text} " if kind == "o" and text in ("+", "-") else text)
-    return "".join(out)
+    return re.sub(r"\(\((-[^()]+)\)\)", r"(\1)", "".join(out))
 
 
 def formula_text(tokens: list) -> str:
