@@ -14,6 +14,7 @@ import numpy as np
 
 from . import io, metrics
 from .data import DataError, Table, infer_task, numeric_matrix, sort_labels, target_column
+from ._validation import check_real
 from .network import MLP, Network
 from .train import _split
 
@@ -185,6 +186,7 @@ def train_table(
     shuffled (stratified) validation fraction, standardise on the training rows, fit."""
     from . import optim
 
+    check_real(val, "val", low=0.0, high=1.0, high_open=True)
     values = target_column(table, target)
     task = task or infer_task(values)
     if task not in TASKS:

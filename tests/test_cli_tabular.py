@@ -177,6 +177,10 @@ def test_bad_training_data_is_one_line_and_exit_two(capsys, tmp_path, name):
 
 
 def test_bad_arguments(capsys, tmp_path, iris):
+    assert (
+        "'val' must be a float in [0.0, 1.0), got 1.5"
+        in run(capsys, "train", iris, "--target", "species", "--val", "1.5")[2]
+    )
     assert "no column named 'kind'" in run(capsys, "train", iris, "--target", "kind")[2]
     assert "--target COLUMN is required" in run(capsys, "train", iris)[2]
     assert "no such file" in run(capsys, "train", tmp_path / "x.csv", "--target", "y")[2]
