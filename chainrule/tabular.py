@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import io, metrics
-from .data import DataError, Table, infer_task, numeric_matrix, sort_labels, target_column
 from ._validation import check_real
+from .data import DataError, Table, infer_task, numeric_matrix, sort_labels, target_column
 from .network import MLP, Network
 from .train import _split
 
