@@ -131,3 +131,53 @@ def test_fuzzed_csv_is_read_or_refused_with_a_data_error(tmp_path, header, rows)
         assert "column" in str(error) or "row" in str(error)
         return
     assert np.isfinite(X).all() and X.shape == (len(table.rows), len(table.columns))
+
+
+NUMBER = st.floats(-1e6, 1e6, allow_nan=False).map(repr)
+FEATURE = st.one_of(*[NUMBER] * 19, FIELD)  # mostly usable, sometimes not
+LABEL = st.one_of(*[st.sampled_from(["0", "1", "2", "cat", "dog"])] * 8, NUMBER, FIELD)
+ROW = st.tuples(FEATURE, FEATURE, LABEL).map(list)
+
+
+@settings(
+    max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
+@given(
+    rows=st.lists(ROW, min_size=0, max_size=12),
+    batch=st.integers(1, 4),
+    val=st.sampled_from(["0", "0.1", "0.5"]),
+)
+def test_fuzzed_csv_through_the_train_command_is_trained_or_refused(tmp_path, rows, batch, val):
+    """Whatever the file holds, `chainrule train` ends with 0 or with one error line and 2."""
+    import contextlib
+
+    from chainrule.cli import main
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["a", "b", "y"])
+    writer.writerows(rows)
+    path = tmp_path / "fuzz.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8", errors="surrogatepass")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(
+            [
+                "train",
+                str(path),
+                "--target",
+                "y",
+                "--epochs",
+                "1",
+                "--val",
+                val,
+                "--batch-size",
+                str(batch),
+                "--quiet",
+                "--out",
+                str(tmp_path / "m.npz"),
+            ]
+        )
+    assert code in (0, 2)
+    if code == 2:
+        assert err.getvalue().startswith("chainrule: error: ") and err.getvalue().count("\n") == 1
