@@ -386,6 +386,13 @@ def test_renderers():
         explanation.render("html")
 
 
+@pytest.mark.parametrize("format,suffix", [("markdown", "md"), ("latex", "tex")])
+def test_markdown_and_latex_match_their_golden_files(format, suffix):
+    rendered = cr.explain(parse_spec(seed001_spec(), "examples/seed001.toml")).render(format)
+    golden = Path(__file__).parent / "golden" / f"seed001_explain.{suffix}"
+    assert rendered == golden.read_text()
+
+
 def test_text_rendering_matches_the_golden_file():
     text = cr.explain(parse_spec(seed001_spec(), "examples/seed001.toml")).render("text")
     golden = (Path(__file__).parent / "golden" / "seed001_explain.txt").read_text()
