@@ -9,13 +9,12 @@ training history and free-form metadata (feature scaling, class labels, ...).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ._atomic import atomic_open
 from .network import Network
 
 MODEL_FORMAT = "chainrule-model"
@@ -34,18 +33,8 @@ def write_archive(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
     path = Path(path)
     header = {**header, "format_version": FORMAT_VERSION, "chainrule_version": __version__}
     encoded = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    folder = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **{_HEADER: encoded}, **arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with atomic_open(path) as stream:
+        np.savez(stream, **{_HEADER: encoded}, **arrays)
 
 
 def read_archive(path, expected_format: str) -> tuple[dict, dict[str, np.ndarray]]:

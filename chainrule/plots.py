@@ -3,11 +3,11 @@ confusion matrix. Each is written atomically: a failed save leaves an existing f
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ._atomic import atomic_open
 
 
 def pyplot():
@@ -26,16 +26,10 @@ def pyplot():
 def save_figure(figure, path) -> None:
     """Save ``figure`` to ``path`` through a temporary file and ``os.replace``."""
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent if str(path.parent) else "."
-    )
-    os.close(handle)
     try:
-        figure.savefig(temporary, dpi=120)
-        os.replace(temporary, path)
+        with atomic_open(path) as stream:
+            figure.savefig(stream, format=path.suffix.lstrip(".") or "png", dpi=120)
     finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
         pyplot().close(figure)
 
 

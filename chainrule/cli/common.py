@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-from pathlib import Path
+
+from .._atomic import atomic_open
 
 
 class CommandError(Exception):
@@ -35,14 +34,5 @@ def write_text(text: str, path: str | None) -> None:
     if path is None:
         sys.stdout.write(text)
         return
-    target = Path(path)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else "."
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    with atomic_open(path, "w", encoding="utf-8", newline="") as stream:
+        stream.write(text)
