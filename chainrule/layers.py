@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import activations, initializers
-from ._validation import check_int, check_real
+from ._validation import check_finite, check_int, check_real
 
 Array = np.ndarray
 
@@ -74,8 +74,7 @@ class Dense:
         array = np.asarray(values, dtype=np.float64)
         if array.shape != shape:
             raise ValueError(f"{name!r} must have shape {shape}, got shape {array.shape}")
-        if not np.isfinite(array).all():
-            raise ValueError(f"{name!r} must hold only finite values, got {array.tolist()}")
+        check_finite(array, name)
         return array
 
     @property

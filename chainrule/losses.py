@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._registry import lookup
-from ._validation import check_real
+from ._validation import check_finite, check_real
 
 Array = np.ndarray
 
@@ -212,9 +212,7 @@ def prepare_targets(loss: Loss, T, n_samples: int, n_outputs: int, dtype) -> Arr
             f"got shape {array.shape}"
         )
     array = np.asarray(array, dtype=dtype)
-    if not np.isfinite(array).all():
-        position = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-        raise ValueError(f"'T' must hold only finite values, got {array[position]} at {position}")
+    check_finite(array, "T")
     if loss.name in ("binary_cross_entropy", "cross_entropy") and (
         (array < 0).any() or (array > 1).any()
     ):

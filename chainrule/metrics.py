@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._registry import lookup
+
 Array = np.ndarray
 
 
@@ -126,8 +128,4 @@ _REGISTRY = {
 
 def get(name) -> Metric:
     """A fresh metric by name (``'accuracy'``, ``'mse'``, ``'mae'``, ``'r2'``) or instance."""
-    if isinstance(name, Metric):
-        return name
-    if not isinstance(name, str) or name.lower() not in _REGISTRY:
-        raise ValueError(f"unknown metric {name!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name.lower()]()
+    return lookup(_REGISTRY, name, "metric", Metric)

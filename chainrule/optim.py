@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _kernels
 from ._kernels import scalars
+from ._registry import lookup
 from ._validation import check_int, check_real
 
 Array = np.ndarray
@@ -383,8 +384,5 @@ def get(spec, **options):
     >>> get("sgd", lr=0.1, momentum=0.9)
     SGD(lr=0.1, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0)
     """
-    if isinstance(spec, (Optimizer, LBFGS)):
-        return spec
-    if not isinstance(spec, str) or spec.lower() not in _REGISTRY:
-        raise ValueError(f"unknown optimizer {spec!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[spec.lower()](**options)
+    named = {"name": spec, **options} if isinstance(spec, str) and options else spec
+    return lookup(_REGISTRY, named, "optimizer", (Optimizer, LBFGS))

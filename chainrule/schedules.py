@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from ._registry import lookup
 from ._validation import check_int, check_real
 
 
@@ -143,8 +144,5 @@ def get(spec, **options) -> Schedule:
     ``'plateau'``/``'adaptive'``) and options."""
     if spec is None:
         return Constant()
-    if isinstance(spec, Schedule):
-        return spec
-    if not isinstance(spec, str) or spec.lower() not in _REGISTRY:
-        raise ValueError(f"unknown schedule {spec!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[spec.lower()](**options)
+    named = {"name": spec, **options} if isinstance(spec, str) and options else spec
+    return lookup(_REGISTRY, named, "schedule", Schedule)

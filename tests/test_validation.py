@@ -64,6 +64,10 @@ def test_bad_sizes_and_layer_chains():
         cr.Network([cr.Dense(2, 3), cr.Dense(4, 1)])
     with pytest.raises(ValueError, match=r"'W' must have shape \(2, 3\), got shape \(3, 2\)"):
         cr.Dense(2, 3, W=np.zeros((3, 2)))
+    with pytest.raises(
+        ValueError, match=r"'b' must hold only finite values, got inf at index \(1,\)"
+    ):
+        cr.Dense(2, 2, b=[0.0, np.inf])
     with pytest.raises(ValueError, match="last layer must be Dense"):
         cr.Network([cr.Dense(2, 3), cr.Dropout(0.5)])
     with pytest.raises(ValueError, match=r"'values' must have shape \(21,\)"):
