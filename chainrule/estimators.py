@@ -41,6 +41,7 @@ except ImportError as error:  # pragma: no cover - exercised only without scikit
 from . import optim, schedules
 from .callbacks import Callback
 from .network import MLP
+from .train import class_weight_table
 
 _ACTIVATIONS = {
     "identity",
@@ -547,12 +548,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if self._label_kind == "multilabel-indicator":
             raise ValueError("class_weight is not supported for multi-label targets")
         index = (T[:, 0] >= 0.5).astype(int) if T.shape[1] == 1 else T.argmax(axis=1)
-        if self.class_weight == "balanced":
-            counts = np.bincount(index, minlength=len(self.classes_)).astype(np.float64)
-            table = len(index) / (len(self.classes_) * np.maximum(counts, 1))
-        else:
-            table = np.array([float(self.class_weight.get(label, 1.0)) for label in self.classes_])
-        weights = table[index]
+        by_index = self.class_weight
+        if isinstance(by_index, dict):  # labels to class indices; unknown labels are ignored
+            by_index = {
+                i: by_index[label] for i, label in enumerate(self.classes_) if label in by_index
+            }
+        weights = class_weight_table(index, len(self.classes_), by_index)[index]
         return weights if sample_weight is None else weights * sample_weight
 
     def _validation_value(self, X, T) -> float:

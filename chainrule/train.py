@@ -52,12 +52,19 @@ def _class_of(network, T: Array) -> Array:
 
 
 def _apply_class_weight(network, T: Array, weights: Array | None, class_weight) -> Array | None:
-    """Multiply each sample's weight by its class's weight (a dict, or ``'balanced'``:
-    ``n_samples / (n_classes * count_c)``, as scikit-learn)."""
+    """Multiply each sample's weight by its class's weight (see :func:`class_weight_table`)."""
     if class_weight is None:
         return weights
     classes = _class_of(network, T)
-    n_classes = max(T.shape[1], 2)
+    per_sample = class_weight_table(classes, max(T.shape[1], 2), class_weight)[classes]
+    per_sample = per_sample.astype(T.dtype)
+    return per_sample if weights is None else weights * per_sample
+
+
+def class_weight_table(classes: Array, n_classes: int, class_weight) -> Array:
+    """The weight of each class index: from a dict ``{index: weight}`` (others 1), or for
+    ``'balanced'`` ``n_samples / (n_classes * count_c)``, as scikit-learn, from the samples'
+    class indices ``classes``."""
     if class_weight == "balanced":
         counts = np.bincount(classes, minlength=n_classes).astype(np.float64)
         table = np.where(counts > 0, len(classes) / (n_classes * np.maximum(counts, 1)), 0.0)
@@ -71,8 +78,7 @@ def _apply_class_weight(network, T: Array, weights: Array | None, class_weight) 
             table[label] = check_real(value, f"class_weight[{label}]", low=0.0)
     else:
         raise ValueError(f"'class_weight' must be a dict or 'balanced', got {class_weight!r}")
-    per_sample = table[classes].astype(T.dtype)
-    return per_sample if weights is None else weights * per_sample
+    return table
 
 
 def _split(network, T: Array, fraction: float, rng: np.random.Generator):
