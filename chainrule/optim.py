@@ -11,6 +11,7 @@ bit-identical to an uninterrupted one.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -53,8 +54,10 @@ class Optimizer:
         raise NotImplementedError
 
     def hyperparameters(self) -> dict:
-        """The constructor arguments, for ``repr`` and configs."""
-        return {"lr": self.lr}
+        """The constructor arguments (each kept as an attribute of the same name), for
+        ``repr`` and configs."""
+        names = inspect.signature(type(self).__init__).parameters
+        return {name: getattr(self, name) for name in names if name != "self"}
 
     def state_dict(self) -> dict:
         """Step count, learning rate and state arrays (copies)."""
@@ -124,15 +127,6 @@ class SGD(Optimizer):
                 f"momentum={self.momentum}, dampening={self.dampening}"
             )
 
-    def hyperparameters(self) -> dict:
-        return {
-            "lr": self.lr,
-            "momentum": self.momentum,
-            "dampening": self.dampening,
-            "nesterov": self.nesterov,
-            "weight_decay": self.weight_decay,
-        }
-
     def _update(self, params, grads):
         key = (params.dtype, self.lr)
         if self._cast is None or self._cast[0] != key:  # cast once, not at every step
@@ -179,15 +173,6 @@ class Adam(Optimizer):
         self.beta2 = check_real(beta2, "beta2", low=0.0, high=1.0, high_open=True)
         self.eps = check_real(eps, "eps", low=0.0)
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
-
-    def hyperparameters(self) -> dict:
-        return {
-            "lr": self.lr,
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-        }
 
     def _update(self, params, grads):
         scale1 = self.lr / (1.0 - self.beta1**self.steps)
@@ -257,16 +242,6 @@ class RMSprop(Optimizer):
         self.momentum = check_real(momentum, "momentum", low=0.0, high=1.0)
         self.centered = bool(centered)
 
-    def hyperparameters(self) -> dict:
-        return {
-            "lr": self.lr,
-            "rho": self.rho,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-            "momentum": self.momentum,
-            "centered": self.centered,
-        }
-
     def _update(self, params, grads):
         square_avg, scratch = self.state["square_avg"], self.state["scratch"]
         g = _with_weight_decay(params, grads, self.weight_decay, scratch)
@@ -318,15 +293,6 @@ class AdaGrad(Optimizer):
             initial_accumulator_value, "initial_accumulator_value", low=0.0
         )
         self.eps = check_real(eps, "eps", low=0.0)
-
-    def hyperparameters(self) -> dict:
-        return {
-            "lr": self.lr,
-            "lr_decay": self.lr_decay,
-            "weight_decay": self.weight_decay,
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "eps": self.eps,
-        }
 
     def _initialise_state(self) -> None:
         self.state["sum"] += self.initial_accumulator_value

@@ -123,3 +123,19 @@ def test_momentum_zero_is_accepted_as_int():
 def test_unknown_optimizer_lists_known():
     with pytest.raises(ValueError, match="unknown optimizer 'adamax'; known: adagrad, adam"):
         optim.get("adamax")
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        optim.SGD(lr=0.2, momentum=0.5, nesterov=True),
+        optim.Adam(lr=0.02, beta2=0.9),
+        optim.AdamW(eps=1e-6),
+        optim.RMSprop(centered=True),
+        optim.AdaGrad(lr_decay=0.1),
+    ],
+)
+def test_config_rebuilds_an_equal_optimizer(optimizer):
+    config = optimizer.config()
+    rebuilt = optim.get(config.pop("name").lower(), **config)
+    assert repr(rebuilt) == repr(optimizer) and type(rebuilt) is type(optimizer)
