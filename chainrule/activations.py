@@ -41,7 +41,8 @@ class Activation:
         False when the derivative can be read from ``A`` alone; then ``A`` may overwrite ``Z``
         (the layer computes the activation in place, saving a buffer and a pass).
     vjp : callable ``(grad, A, out) -> dE/dZ``, optional
-        A backward pass of its own: softmax's full Jacobian, ReLU's fused kernel.
+        A backward pass of its own: softmax's full Jacobian; ReLU's and sigmoid's, fused and
+        written into ``out`` without temporaries.
     """
 
     name: str
@@ -88,12 +89,22 @@ def _identity(Z, out):
 
 
 def _sigmoid(Z, out):
-    # 1/(1+e^-z) for z >= 0 and e^z/(1+e^z) for z < 0: exp never sees a large positive argument.
-    # Z may be overwritten (out is Z), so the sign mask is taken first.
-    negative = Z < 0
-    E = np.exp(-np.abs(Z))
-    out = np.divide(1.0, 1.0 + E, out=out)
-    np.multiply(out, E, out=out, where=negative)
+    # exp(min(z, 0)) / (1 + exp(-|z|)): 1/(1+e^-z) for z >= 0 and e^z/(1+e^z) for z < 0, so exp
+    # never sees a large positive argument. The numerator is max(e^-|z|, [z >= 0]): 1 where
+    # z >= 0 (there e^-|z| <= 1) and e^-|z| = e^z elsewhere. Z may be overwritten (out is Z),
+    # so the mask is taken first.
+    numerator = np.greater_equal(Z, 0.0, out=np.empty(Z.shape, Z.dtype))
+    E = np.exp(np.copysign(Z, -1.0), out=np.empty_like(Z))
+    np.maximum(E, numerator, out=numerator)
+    out = np.add(E, 1.0, out=out)
+    return np.divide(numerator, out, out=out)
+
+
+def _sigmoid_backward(grad, A, out):
+    # dE/dZ = grad * a (1 - a), written into out with no temporary
+    out = np.subtract(1.0, A, out=out)
+    out *= A
+    out *= grad
     return out
 
 
@@ -138,7 +149,13 @@ def identity() -> Activation:
 
 def sigmoid() -> Activation:
     """The logistic function ``f(z) = 1 / (1 + exp(-z))``, ``f'(z) = f(z) (1 - f(z))``."""
-    return Activation("sigmoid", _sigmoid, lambda Z, A: A * (1.0 - A), needs_z=False)
+    return Activation(
+        "sigmoid",
+        _sigmoid,
+        lambda Z, A: A * (1.0 - A),
+        needs_z=False,
+        vjp=_sigmoid_backward,
+    )
 
 
 def tanh() -> Activation:

@@ -126,7 +126,7 @@ class Dense:
             Z += self.b
             return self.activation.forward(Z, Z)
         buffers = self._buffers(X.shape[0], self.W.dtype)
-        Z = np.matmul(X, self.W, out=buffers["Z"])
+        Z = np.dot(X, self.W, out=buffers["Z"])
         Z += self.b
         A = self.activation.forward(Z, buffers["A"])
         self._cache = (X, Z, A)
@@ -144,16 +144,16 @@ class Dense:
         buffers = self._buffers(X.shape[0], self.W.dtype)
         delta = grad if preactivation else self.activation.backward(grad, Z, A, buffers["dZ"])
         if self.train_weights:
-            np.matmul(X.T, delta, out=self.dW)
+            np.dot(X.T, delta, out=self.dW)
         else:
             self.dW.fill(0.0)
         if self.train_biases:
-            delta.sum(axis=0, out=self.db)
+            np.add.reduce(delta, axis=0, out=self.db)
         else:
             self.db.fill(0.0)
         if not need_input_grad:
             return None
-        return np.matmul(delta, self.W.T, out=buffers["dX"])
+        return np.dot(delta, self.W.T, out=buffers["dX"])
 
     def config(self) -> dict:
         """The layer's architecture as JSON-ready data (parameters excluded)."""

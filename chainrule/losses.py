@@ -76,11 +76,15 @@ class Loss:
         return f"Loss({self.name!r}{', ' + args if args else ''})"
 
 
+def _half_row_sum_of_squares(D: Array) -> Array:
+    return 0.5 * np.einsum("ij,ij->i", D, D)
+
+
 def squared_error() -> Loss:
     """``L = 1/2 sum_k (t_k - y_k)^2``; ``dL/dy_k = y_k - t_k``."""
     return Loss(
         "squared_error",
-        lambda Y, T, Z: 0.5 * np.einsum("ij,ij->i", Y - T, Y - T),
+        lambda Y, T, Z: _half_row_sum_of_squares(Y - T),
         lambda Y, T: Y - T,
     )
 

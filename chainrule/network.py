@@ -174,7 +174,7 @@ class Network:
         per_sample = self.loss_function.value(Y, T, Z)
         if weights is not None:
             per_sample = per_sample * weights
-        return float(per_sample.sum(dtype=np.float64) / Y.shape[0])
+        return float(np.add.reduce(per_sample, dtype=np.float64) / Y.shape[0])
 
     def _prepare(self, X, T, sample_weight):
         X = self._check_X(X)
@@ -231,7 +231,8 @@ class Network:
         gradient = self.loss_function.gradient(Y, T)
         n = X.shape[0]
         if weights is None:
-            gradient *= self.dtype.type(1.0 / n)
+            if n > 1:  # a factor of 1 would change nothing
+                gradient *= self.dtype.type(1.0 / n)
         else:
             gradient *= (weights / n)[:, None]
         preactivation = self.loss_function.fused

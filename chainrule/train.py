@@ -140,10 +140,12 @@ class _Batches:
         for start in range(0, self.n, self.batch_size):
             index = order[start : start + self.batch_size]
             Xb, Tb, wb = self._buffer(index.size)
-            np.take(self.X, index, axis=0, out=Xb)
-            np.take(self.T, index, axis=0, out=Tb)
+            # the indices come from a permutation of range(n): 'clip' skips NumPy's bounds
+            # checks, a third of the gather's time
+            np.take(self.X, index, axis=0, out=Xb, mode="clip")
+            np.take(self.T, index, axis=0, out=Tb, mode="clip")
             if wb is not None:
-                np.take(self.weights, index, out=wb)
+                np.take(self.weights, index, out=wb, mode="clip")
             yield Xb, Tb, wb
 
 

@@ -71,6 +71,31 @@ def test_sigmoid_limits_are_exact():
     assert a[0, 0] == 0.0 and a[0, 1] == 1.0
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_is_within_two_ulps_everywhere_and_the_same_in_place(dtype):
+    # reference in 80-bit extended precision, independent of the implementation's split
+    z = np.linspace(-700, 700, 140001).astype(dtype)
+    if dtype is np.float32:
+        z = z[np.abs(z) < 85]  # past that, float32's sigmoid underflows or rounds to 1
+    exact = 1 / (1 + np.exp(-z.astype(np.longdouble)))
+    a = activations.get("sigmoid")(z[None, :])[0]
+    ulps = np.abs(a - exact) / (exact * np.finfo(dtype).eps)
+    assert a.dtype == dtype and float(ulps.max()) <= 2.0
+    in_place = z[None, :].copy()
+    activations.get("sigmoid").forward(in_place, in_place)
+    np.testing.assert_array_equal(in_place[0], a)
+
+
+def test_sigmoid_backward_is_grad_times_a_one_minus_a_into_out():
+    rng = np.random.default_rng(3)
+    a = rng.uniform(0, 1, (4, 3))
+    grad = rng.standard_normal((4, 3))
+    out = np.empty_like(a)
+    result = activations.get("sigmoid").backward(grad, a, a, out)
+    assert result is out
+    np.testing.assert_array_equal(out, grad * (a * (1.0 - a)))
+
+
 def test_relu_derivative_is_zero_at_zero_like_pytorch():
     f = activations.get("relu")
     assert f.derivative(np.array([0.0]), np.array([0.0]))[0] == 0.0
