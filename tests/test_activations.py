@@ -86,14 +86,24 @@ def test_sigmoid_is_within_two_ulps_everywhere_and_the_same_in_place(dtype):
     np.testing.assert_array_equal(in_place[0], a)
 
 
-def test_sigmoid_backward_is_grad_times_a_one_minus_a_into_out():
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
+def test_fused_backward_is_grad_times_the_derivative_into_out(name):
+    f = activations.get(name)
     rng = np.random.default_rng(3)
-    a = rng.uniform(0, 1, (4, 3))
+    a = f(rng.standard_normal((4, 3)) * 2)
     grad = rng.standard_normal((4, 3))
     out = np.empty_like(a)
-    result = activations.get("sigmoid").backward(grad, a, a, out)
-    assert result is out
-    np.testing.assert_array_equal(out, grad * (a * (1.0 - a)))
+    assert f.backward(grad, a, a, out) is out
+    np.testing.assert_array_equal(out, grad * f.derivative(a, a))
+
+
+def test_relu_propagates_nan_and_writes_into_out():
+    z = np.array([[-0.0, 0.0, np.nan, -1.5, 2.5, np.inf, -np.inf]], dtype=np.float32)
+    out = np.empty_like(z)
+    result = activations.get("relu").forward(z, out)
+    assert result is out and out.dtype == np.float32
+    np.testing.assert_array_equal(out, [[0.0, 0.0, np.nan, 0.0, 2.5, np.inf, 0.0]])
+    assert not np.signbit(out[0, 0])
 
 
 def test_relu_derivative_is_zero_at_zero_like_pytorch():
