@@ -1,7 +1,8 @@
 """chainrule against PyTorch and scikit-learn on the same work, side by side.
 
-Each case runs the contenders in one process, alternating, and reports the median of several
-repeats after a warm-up; ratios are what count (these machines are shared and noisy).
+Each case runs the contenders in one process, alternating, after a warm-up; it reports each
+contender's median time and, for ratios, the median over rounds of the ratio within a round
+(these machines are shared and their load drifts; ratios are what count).
 
     python benchmarks/run.py              # every case, prints Markdown
     python benchmarks/run.py --quick      # fewer repeats
@@ -135,7 +136,22 @@ def _settle() -> None:
     time.sleep(0.4)
 
 
-def median_times(contenders: dict, repeats: int) -> dict:
+class Timings:
+    """Seconds per contender and round. ``t[name]`` is the median; ``t.ratio(a, b)`` is the
+    median over rounds of ``a / b`` within each round, so that the machine's load, which drifts
+    from one round to the next, cancels out of the ratio."""
+
+    def __init__(self, rounds: dict[str, list[float]]):
+        self.rounds = rounds
+
+    def __getitem__(self, name: str) -> float:
+        return statistics.median(self.rounds[name])
+
+    def ratio(self, a: str, b: str) -> float:
+        return statistics.median(x / y for x, y in zip(self.rounds[a], self.rounds[b]))
+
+
+def median_times(contenders: dict, repeats: int) -> Timings:
     """Run every contender once (warm-up), then ``repeats`` rounds, alternating."""
     for run in contenders.values():
         _settle()
@@ -145,20 +161,46 @@ def median_times(contenders: dict, repeats: int) -> dict:
         for name, run in contenders.items():
             _settle()
             times[name].append(run())
-    return {name: statistics.median(values) for name, values in times.items()}
+    return Timings(times)
+
+
+def numba_available() -> bool:
+    try:
+        cr.use_numba(True)
+    except ImportError:
+        return False
+    cr.use_numba(False)
+    return True
+
+
+def with_numba(run):
+    """``run`` with chainrule's optional numba kernels switched on (results are identical)."""
+
+    def timed():
+        cr.use_numba(True)
+        try:
+            return run()
+        finally:
+            cr.use_numba(False)
+
+    return timed
 
 
 def case1_and_2(repeats: int, with_sklearn: bool) -> list[str]:
     X, y = mnist_shaped()
+    numba = numba_available()
     rows = [
         "| batch | chainrule s | PyTorch s | GEMM floor s | chainrule / PyTorch | "
         "chainrule / floor |"
+        + (" with numba s | numba / PyTorch | numba / floor |" if numba else "")
         + (
             " scikit-learn f32 s | sklearn f64 s | chainrule / sklearn f32 |"
             if with_sklearn
             else ""
         ),
-        "|---:|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if with_sklearn else ""),
+        "|---:|---:|---:|---:|---:|---:|"
+        + ("---:|---:|---:|" if numba else "")
+        + ("---:|---:|---:|" if with_sklearn else ""),
     ]
     for batch in (32, 128, 512):
         contenders = {
@@ -166,16 +208,23 @@ def case1_and_2(repeats: int, with_sklearn: bool) -> list[str]:
             "torch": lambda b=batch: torch_epoch(X, y, b),
             "floor": lambda b=batch: gemm_floor(X, b),
         }
+        if numba:
+            contenders["numba"] = with_numba(lambda b=batch: chainrule_epoch(X, y, b))
         if with_sklearn:
             contenders["sk32"] = lambda b=batch: sklearn_epoch(X, y, b, np.float32)
             contenders["sk64"] = lambda b=batch: sklearn_epoch(X, y, b, np.float64)
         t = median_times(contenders, repeats)
         row = (
             f"| {batch} | {t['chainrule']:.3f} | {t['torch']:.3f} | {t['floor']:.3f} | "
-            f"{t['chainrule'] / t['torch']:.2f} | {t['chainrule'] / t['floor']:.2f} |"
+            f"{t.ratio('chainrule', 'torch'):.2f} | {t.ratio('chainrule', 'floor'):.2f} |"
         )
+        if numba:
+            row += (
+                f" {t['numba']:.3f} | {t.ratio('numba', 'torch'):.2f} | "
+                f"{t.ratio('numba', 'floor'):.2f} |"
+            )
         if with_sklearn:
-            row += f" {t['sk32']:.3f} | {t['sk64']:.3f} | {t['chainrule'] / t['sk32']:.2f} |"
+            row += f" {t['sk32']:.3f} | {t['sk64']:.3f} | {t.ratio('chainrule', 'sk32'):.2f} |"
         rows.append(row)
     return rows
 
@@ -234,7 +283,7 @@ def case3(repeats: int, steps: int = 10000) -> list[str]:
         "chainrule / bare NumPy |",
         "|---:|---:|---:|---:|---:|",
         f"| {t['chainrule'] * 1e6:.1f} | {t['torch'] * 1e6:.1f} | {t['numpy'] * 1e6:.1f} | "
-        f"{t['torch'] / t['chainrule']:.1f} | {t['chainrule'] / t['numpy']:.2f} |",
+        f"{t.ratio('torch', 'chainrule'):.1f} | {t.ratio('chainrule', 'numpy'):.2f} |",
     ]
 
 
@@ -321,7 +370,7 @@ def case4(repeats: int) -> list[str]:
         f"{scores['chainrule'][0]:.4f} |",
         f"| scikit-learn | {t['sklearn']:.2f} | {scores['sklearn'][1]} | "
         f"{scores['sklearn'][0]:.4f} |",
-        f"| ratio | {t['chainrule'] / t['sklearn']:.2f} | | |",
+        f"| ratio | {t.ratio('chainrule', 'sklearn'):.2f} | | |",
     ]
 
 
@@ -343,25 +392,34 @@ print(baseline, high_water(), X.nbytes + y.nbytes)
 
 
 def case5() -> list[str]:
-    """Peak RSS in a fresh interpreter: after NumPy, after the data, after two epochs."""
+    """Peak RSS in a fresh interpreter: after NumPy, after the data, after two epochs; once
+    with NumPy's kernels and, where numba is installed, once with numba's."""
     folder = os.path.dirname(os.path.abspath(__file__))
-    result = subprocess.run(
-        [sys.executable, "-c", _MEMORY_PROBE.format(path=folder)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    baseline, peak, dataset = (int(v) for v in result.stdout.split())
-    mib = 1024.0  # /proc reports KiB
-    above = (peak - baseline) / mib
-    allowed = dataset / 2**20 + 100
-    return [
-        "| interpreter + NumPy MiB | dataset MiB | peak MiB | peak above interpreter MiB | "
-        "target (dataset + 100 MiB) | met |",
-        "|---:|---:|---:|---:|---:|---|",
-        f"| {baseline / mib:.0f} | {dataset / 2**20:.0f} | {peak / mib:.0f} | {above:.0f} | "
-        f"{allowed:.0f} | {'yes' if above <= allowed else 'no'} |",
+    rows = [
+        "| kernels | interpreter + NumPy MiB | dataset MiB | peak MiB | "
+        "peak above interpreter MiB | target (dataset + 100 MiB) | met |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
+    for kernels in ("NumPy", "numba") if numba_available() else ("NumPy",):
+        environment = {k: v for k, v in os.environ.items() if k != "CHAINRULE_NUMBA"}
+        if kernels == "numba":
+            environment["CHAINRULE_NUMBA"] = "1"
+        result = subprocess.run(
+            [sys.executable, "-c", _MEMORY_PROBE.format(path=folder)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=environment,
+        )
+        baseline, peak, dataset = (int(v) for v in result.stdout.split())
+        mib = 1024.0  # /proc reports KiB
+        above = (peak - baseline) / mib
+        allowed = dataset / 2**20 + 100
+        rows.append(
+            f"| {kernels} | {baseline / mib:.0f} | {dataset / 2**20:.0f} | {peak / mib:.0f} | "
+            f"{above:.0f} | {allowed:.0f} | {'yes' if above <= allowed else 'no'} |"
+        )
+    return rows
 
 
 def case6(repeats: int) -> list[str]:
@@ -389,7 +447,7 @@ def case6(repeats: int) -> list[str]:
     return [
         "| silent s | with the live display s | ratio |",
         "|---:|---:|---:|",
-        f"| {t['silent']:.3f} | {t['display']:.3f} | {t['display'] / t['silent']:.3f} |",
+        f"| {t['silent']:.3f} | {t['display']:.3f} | {t.ratio('display', 'silent'):.3f} |",
     ]
 
 
@@ -427,7 +485,7 @@ def main(argv=None) -> None:
         "--no-sklearn", action="store_true", help="skip scikit-learn in case 1 (it takes minutes)"
     )
     args = parser.parse_args(argv)
-    repeats = 3 if args.quick else 5
+    repeats = 3 if args.quick else 7
     chosen = [args.case] if args.case else [1, 3, 4, 5, 6]
     print("\n".join(environment()))
     if 1 in chosen or 2 in chosen:
