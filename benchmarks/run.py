@@ -289,22 +289,23 @@ def case3(repeats: int, steps: int = 10000) -> list[str]:
 
 def bare_numpy_steps(X, T, steps: int, final: list | None = None) -> float:
     """Case 3's steps written out in NumPy with nothing around them: preallocated buffers,
-    one call per operation, the loss value computed as fit reports it. This is the floor for
-    any NumPy implementation of the step; what chainrule adds to it is its fit loop. The
-    parameters it ends with are appended to ``final``."""
+    one call per operation, constants as 0-d arrays (NumPy's cheapest operands), the loss
+    value computed as fit reports it. This is the floor for a NumPy implementation of the
+    step; what chainrule adds to it is its layers and fit loop. The parameters it ends with are
+    appended to ``final``."""
     params = np.array([0.15, 0.2, 0.25, 0.3, 0.4, 0.35, 0.4, 0.45, 0.5, 0.55, 0.25, 0.6])
     params = params.astype(np.float32)
     grads, scratch = np.zeros_like(params), np.empty_like(params)
     W1, b1, W2, b2 = params[:4].reshape(2, 2), params[4:6], params[6:10].reshape(2, 2), params[10:]
     dW1, db1, dW2, db2 = grads[:4].reshape(2, 2), grads[4:6], grads[6:10].reshape(2, 2), grads[10:]
     A1, A2, D, delta1, delta2, back = (np.empty((1, 2), np.float32) for _ in range(6))
-    lr = np.float32(0.5)
+    lr, one, minus_one, zero = (np.array(v, np.float32) for v in (0.5, 1.0, -1.0, 0.0))
 
     def sigmoid(Z, out):  # the same stable form as chainrule's
         numerator = np.sign(Z)
-        E = np.exp(np.copysign(Z, -1.0))
+        E = np.exp(np.copysign(Z, minus_one))
         np.maximum(E, numerator, out=numerator)
-        np.add(E, 1.0, out=out)
+        np.add(E, one, out=out)
         return np.divide(numerator, out, out=out)
 
     started = time.perf_counter()
@@ -313,15 +314,15 @@ def bare_numpy_steps(X, T, steps: int, final: list | None = None) -> float:
         sigmoid(np.add(np.dot(A1, W2, out=A2), b2, out=A2), A2)
         np.subtract(A2, T, out=D)
         float(np.add.reduce(0.5 * np.einsum("ij,ij->i", D, D), dtype=np.float64))
-        np.multiply(np.subtract(1.0, A2, out=delta2), A2, out=delta2)
+        np.multiply(np.subtract(one, A2, out=delta2), A2, out=delta2)
         delta2 *= D
         np.dot(A1.T, delta2, out=dW2)
-        np.add.reduce(delta2, axis=0, out=db2)
+        np.add(delta2[0], zero, out=db2)  # the sum over the one sample
         np.dot(delta2, W2.T, out=back)
-        np.multiply(np.subtract(1.0, A1, out=delta1), A1, out=delta1)
+        np.multiply(np.subtract(one, A1, out=delta1), A1, out=delta1)
         delta1 *= back
         np.dot(X.T, delta1, out=dW1)
-        np.add.reduce(delta1, axis=0, out=db1)
+        np.add(delta1[0], zero, out=db1)
         params -= np.multiply(grads, lr, out=scratch)
     seconds = (time.perf_counter() - started) / steps
     if final is not None:

@@ -10,7 +10,6 @@ Every function is stable for large ``|z|``: sigmoid is split by sign, softplus u
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _kernels
+from ._arrays import constant
 from ._registry import lookup
 from ._validation import check_real
 
@@ -94,15 +94,15 @@ def _sigmoid(Z, out):
     # never sees a large positive argument. The numerator is max(e^-|z|, sign(z)): 1 for z > 0,
     # e^z for z < 0 and e^0 = 1 at 0. Z may be overwritten (out is Z): both are taken first.
     numerator = np.sign(Z)
-    E = np.exp(np.copysign(Z, -1.0))
+    E = np.exp(np.copysign(Z, constant(-1.0, (), Z.dtype)))
     np.maximum(E, numerator, out=numerator)
-    out = np.add(E, 1.0, out=out)
+    out = np.add(E, constant(1.0, (), Z.dtype), out=out)
     return np.divide(numerator, out, out=out)
 
 
 def _sigmoid_backward(grad, A, out):
     # dE/dZ = grad * a (1 - a), written into out with no temporary
-    out = np.subtract(1.0, A, out=out)
+    out = np.subtract(constant(1.0, (), A.dtype), A, out=out)
     out *= A
     out *= grad
     return out
@@ -111,18 +111,9 @@ def _sigmoid_backward(grad, A, out):
 def _tanh_backward(grad, A, out):
     # dE/dZ = grad * (1 - a^2), written into out with no temporary
     out = np.multiply(A, A, out=out)
-    np.subtract(1.0, out, out=out)
+    np.subtract(constant(1.0, (), A.dtype), out, out=out)
     out *= grad
     return out
-
-
-@functools.lru_cache(maxsize=16)
-def _zero_row(shape: tuple, dtype) -> Array:
-    # np.maximum runs its SIMD loop only when both operands are arrays: against a broadcast
-    # row of zeros it is about twice as fast as against the scalar 0 (same results)
-    zeros = np.zeros(shape, dtype)
-    zeros.flags.writeable = False
-    return zeros
 
 
 def _softmax(Z, out):
@@ -190,7 +181,7 @@ def relu() -> Activation:
     """``f(z) = max(z, 0)``, ``f'(z) = 1 if z > 0 else 0`` (0 at z = 0, as in PyTorch)."""
     return Activation(
         "relu",
-        lambda Z, out: np.maximum(Z, _zero_row(Z.shape[-1:], Z.dtype), out=out),
+        lambda Z, out: np.maximum(Z, constant(0.0, Z.shape[-1:], Z.dtype), out=out),
         lambda Z, A: (A > 0).astype(A.dtype),
         needs_z=False,
         vjp=lambda grad, A, out: _kernels.relu_backward(grad, A, out),

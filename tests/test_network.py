@@ -78,6 +78,17 @@ def test_seed001_one_sgd_step_and_the_new_error():
         assert values[name] == pytest.approx(expected, rel=1e-12), name
 
 
+def test_bias_gradient_of_one_sample_is_its_delta_and_never_a_negative_zero():
+    # Z = [3, -3]: the second ReLU is off, so its delta is dE/dA * 0 with dE/dA < 0, a -0.0
+    layer = cr.Dense(2, 2, "relu", W=[[1.0, -1.0], [1.0, -1.0]], b=[0.0, 0.0])
+    net = cr.Network([layer], "mse", dtype="float64")
+    _, [(_, db_one)] = net.loss_and_gradients([[1.0, 2.0]], [[10.0, 5.0]])
+    _, [(_, db_two)] = net.loss_and_gradients([[1.0, 2.0]] * 2, [[10.0, 5.0]] * 2)
+    np.testing.assert_array_equal(db_one, [-7.0, 0.0])  # dE/dy = 2 (3 - 10) / 2
+    np.testing.assert_array_equal(db_one, db_two)
+    assert not np.signbit(db_one[1])
+
+
 def test_mlp_with_set_parameters_matches_the_layer_by_layer_build():
     built = seed001_network()
     net = cr.MLP(
