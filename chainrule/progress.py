@@ -1,8 +1,9 @@
 """Training progress on the terminal (stderr), as callbacks: a live bar or one line per epoch.
 
-The live bar is redrawn by the training thread itself, at most five times a second (rich's own
-refresh thread would compete with the loop for the interpreter lock); between redraws a batch
-costs the display one clock reading.
+The live bar is redrawn by the training thread itself, at most five times a second over the
+whole fit, epochs included (rich's own refresh thread would compete with the loop for the
+interpreter lock, and a redraw costs about a millisecond); between redraws a batch costs the
+display one clock reading.
 """
 
 from __future__ import annotations
@@ -76,35 +77,47 @@ class ProgressBar(Callback):
             "epochs", total=logs["epochs"], completed=first, info=""
         )
         self._batches = self._progress.add_task("batches", total=logs["batches"], info="")
+        self._batch_total = logs["batches"]
         self._seen, self._loss_sum, self._start, self._shown = 0, 0.0, time.perf_counter(), 0.0
+        self._new_epoch = False
+
+    def _redraw_due(self) -> bool:
+        now = time.perf_counter()
+        if now - self._shown < 0.2:
+            return False
+        self._shown = now
+        return True
 
     def on_epoch_begin(self, epoch, logs):
-        self._progress.reset(
-            self._batches, total=self._progress.tasks[self._batches].total, info=""
-        )
+        # the batch bar is reset at the next redraw: rich's reset redraws the display itself
         self._seen, self._loss_sum, self._start = 0, 0.0, time.perf_counter()
-        self._shown = 0.0
+        self._new_epoch = True
 
     def on_batch_end(self, batch, logs):
         self._seen += logs["size"]
         self._loss_sum += logs["loss"] * logs["size"]
-        now = time.perf_counter()
-        if now - self._shown < 0.2:
+        if not self._redraw_due():
             return
-        self._shown = now
-        self._progress.update(
-            self._batches,
-            completed=batch + 1,
-            info=f"loss {self._loss_sum / self._seen:.4g}  "
-            f"{self._seen / max(now - self._start, 1e-9):,.0f} "
-            "samples/s",
-        )
-        self._progress.refresh()
+        info = self._batch_info()
+        if self._new_epoch:
+            self._new_epoch = False
+            self._progress.reset(
+                self._batches, total=self._batch_total, completed=batch + 1, info=info
+            )
+        else:
+            self._progress.update(self._batches, completed=batch + 1, info=info)
+            self._progress.refresh()
+
+    def _batch_info(self) -> str:
+        """The epoch's running loss and speed so far."""
+        rate = self._seen / max(time.perf_counter() - self._start, 1e-9)
+        return f"loss {self._loss_sum / max(self._seen, 1):.4g}  {rate:,.0f} samples/s"
 
     def on_epoch_end(self, epoch, logs):
-        self._progress.update(self._batches, completed=self._progress.tasks[self._batches].total)
+        self._progress.update(self._batches, completed=self._batch_total, info=self._batch_info())
         self._progress.update(self._epochs, completed=epoch + 1, info=format_logs(logs))
-        self._progress.refresh()
+        if self._redraw_due():
+            self._progress.refresh()
 
     def on_train_end(self, logs):
         if self._progress is not None:

@@ -357,6 +357,31 @@ def test_verbose_one_draws_a_progress_display_on_a_terminal(monkeypatch):
     assert "epochs" in screen.getvalue() and "samples/s" in screen.getvalue()
 
 
+def test_the_live_display_redraws_at_most_five_times_a_second_however_short_the_epochs(
+    monkeypatch,
+):
+    import io
+    import time
+
+    from rich.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    redraws = []
+    original = Progress.refresh
+    monkeypatch.setattr(Progress, "refresh", lambda self: (redraws.append(1), original(self)))
+    monkeypatch.setattr("sys.stderr", Terminal())
+    started = time.perf_counter()
+    cr.MLP([2, 3, 2], loss="cross_entropy").fit(
+        datasets.xor().X, datasets.xor().y, epochs=400, batch_size=2, verbose=1
+    )
+    seconds = time.perf_counter() - started
+    # five a second, plus the first, the two tasks' creation and the final one at stop
+    assert len(redraws) <= 5 * seconds + 5
+
+
 def test_verbose_one_writes_about_ten_lines_to_a_log(capsys):
     cr.MLP([2, 4, 2], loss="cross_entropy").fit(
         datasets.moons().X, datasets.moons().y, epochs=30, verbose=1
