@@ -8,7 +8,7 @@ the optimizer: its update runs over every parameter at every step.
 
 numba is opt-in: ``pip install "chainrule[fast]"``, then ``chainrule.use_numba()`` or the
 environment variable ``CHAINRULE_NUMBA=1``. It is not the default because importing it and
-loading the compiled kernels costs about 0.2 s and 120 MB of memory, more than the kernels save
+loading the compiled kernels costs about 0.2 s and 130 MB of memory, more than the kernels save
 on most networks (see benchmarks/RESULTS.md).
 """
 
