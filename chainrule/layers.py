@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import activations, initializers
-from ._arrays import constant
 from ._validation import check_finite, check_int, check_real
 
 Array = np.ndarray
@@ -148,11 +147,7 @@ class Dense:
             np.dot(X.T, delta, out=self.dW)
         else:
             self.dW.fill(0.0)
-        if self.train_biases and X.shape[0] == 1:
-            # the sum over one sample, 0 + delta (so -0.0 becomes 0.0, as in the reduction),
-            # at half a reduction's cost
-            np.add(delta[0], constant(0.0, (), delta.dtype), out=self.db)
-        elif self.train_biases:
+        if self.train_biases:
             np.add.reduce(delta, axis=0, out=self.db)
         else:
             self.db.fill(0.0)

@@ -230,11 +230,10 @@ class Network:
         value = self._data_loss(Y, T, Z, weights)
         gradient = self.loss_function.gradient(Y, T)
         n = X.shape[0]
-        if weights is None:
-            if n > 1:  # a factor of 1 would change nothing
-                gradient *= self.dtype.type(1.0 / n)
-        else:
+        if weights is not None:
             gradient *= (weights / n)[:, None]
+        elif n > 1:  # a factor of 1 would change nothing
+            gradient *= self.dtype.type(1.0 / n)
         preactivation = self.loss_function.fused
         for position in range(len(self.layers) - 1, -1, -1):
             gradient = self.layers[position].backward(
