@@ -57,11 +57,12 @@ def check_matrix(X, name: str, dtype, *, n_columns: int | None = None) -> np.nda
     Raises
     ------
     ValueError
-        If ``X`` is not numeric, not 2-D, empty, has the wrong number of columns or holds
-        NaN or infinity.
+        If ``X`` is not numeric, not 2-D, empty, has the wrong number of columns, holds
+        NaN or infinity, or holds a value too large for ``dtype``.
     """
     try:
-        array = np.asarray(X, dtype=dtype)
+        with np.errstate(over="ignore"):  # a value beyond dtype's range is reported below
+            array = np.asarray(X, dtype=dtype)
     except (TypeError, ValueError) as error:
         raise ValueError(
             f"{name!r} must be a numeric array, got {type(X).__name__}: {error}"
@@ -77,7 +78,17 @@ def check_matrix(X, name: str, dtype, *, n_columns: int | None = None) -> np.nda
         raise ValueError(
             f"{name!r} must have {n_columns} columns, got an array of shape {array.shape}"
         )
-    check_finite(array, name)
+    try:
+        check_finite(array, name)
+    except ValueError:
+        original = np.asarray(X, dtype=np.float64)
+        check_finite(original, name)  # NaN or infinity in the data itself
+        position = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(
+            f"{name!r} holds {original[position]:g} at index {position}, beyond the range of "
+            f"{np.dtype(dtype).name} (+-{np.finfo(dtype).max:.4g}); rescale the data or use "
+            "float64"
+        ) from None
     return array
 
 

@@ -39,6 +39,7 @@ except ImportError as error:  # pragma: no cover - exercised only without scikit
     ) from error
 
 from . import optim, schedules
+from ._scaling import mean_and_scale
 from .callbacks import Callback
 from .network import MLP
 from .train import class_weight_table
@@ -704,11 +705,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             self._flat_output = y.ndim == 1
             # Targets far from unit scale make the default rate crawl (scikit-learn's MLP
             # needs a TransformedTargetRegressor for that); they are standardised here.
-            mean = np.average(T, axis=0, weights=sample_weight)
-            spread = np.sqrt(np.average((T - mean) ** 2, axis=0, weights=sample_weight))
-            self._target_mean = mean if self.scale_target else np.zeros(T.shape[1])
-            spread = spread if self.scale_target else np.ones(T.shape[1])
-            self._target_scale = np.where(spread > 0, spread, 1.0)
+            if self.scale_target:
+                self._target_mean, self._target_scale = mean_and_scale(T, sample_weight)
+            else:
+                self._target_mean, self._target_scale = np.zeros(T.shape[1]), np.ones(T.shape[1])
         return (T - self._target_mean) / self._target_scale
 
     def _output(self):

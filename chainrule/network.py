@@ -153,10 +153,14 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs)
+
+        Inputs so large that the arithmetic overflows give infinite or NaN outputs, without a
+        warning (as in PyTorch; ``fit`` treats them the same way).
         """
         A = self._check_X(X)
-        for layer in self.layers:
-            A = layer.forward(A)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for layer in self.layers:
+                A = layer.forward(A)
         return A
 
     def _penalty(self) -> float:
@@ -198,12 +202,13 @@ class Network:
         """Outputs and loss on checked arrays, without caching (the net input of the output
         layer is kept apart from its activation, for the losses computed from it)."""
         A = X
-        for layer in self.layers[:-1]:
-            A = layer.forward(A)
-        output = self.layers[-1]
-        Z = A @ output.W + output.b
-        Y = output.activation.forward(Z, None)
-        return Y, self._data_loss(Y, T, Z, weights) + self._penalty()
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow gives inf, as in predict
+            for layer in self.layers[:-1]:
+                A = layer.forward(A)
+            output = self.layers[-1]
+            Z = A @ output.W + output.b
+            Y = output.activation.forward(Z, None)
+            return Y, self._data_loss(Y, T, Z, weights) + self._penalty()
 
     def loss_and_gradients(
         self, X, T, sample_weight=None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import io, metrics
+from ._scaling import mean_and_scale
 from ._validation import check_real
 from .data import DataError, Table, infer_task, numeric_matrix, sort_labels, target_column
 from .network import MLP, Network
@@ -221,12 +222,10 @@ def train_table(
     if val:
         one_hot = np.eye(len(classes))[T] if classes else T[:, None]
         train_rows, validation_rows = _split(network, one_hot, val, np.random.default_rng(seed))
-    mean = X[train_rows].mean(axis=0)
-    scale = X[train_rows].std(axis=0)
-    scale[scale == 0] = 1.0
+    mean, scale = mean_and_scale(X[train_rows])
     target_mean = target_scale = None
     if task == "regression":
-        target_mean, target_scale = float(T[train_rows].mean()), float(T[train_rows].std() or 1)
+        target_mean, target_scale = (float(v[0]) for v in mean_and_scale(T[train_rows, None]))
         T = (T - target_mean) / target_scale
     Xs = (X - mean) / scale
     validation = None if validation_rows is None else (Xs[validation_rows], T[validation_rows])

@@ -313,3 +313,23 @@ def test_a_missing_plotting_extra_is_reported_before_training(capsys, tmp_path, 
     )
     assert code == 2 and 'pip install "chainrule[plot]"' in err
     assert out == "" and not (tmp_path / "m.npz").exists()
+
+
+def test_standardisation_takes_any_finite_column_and_matches_numpy_elsewhere():
+    from chainrule._scaling import mean_and_scale
+
+    # two rows 0 and a: mean a/2 and standard deviation a/2, exactly; a^2 overflows float64
+    a = 2.6815615859885194e154
+    mean, scale = mean_and_scale(np.array([[0.0, 0.0, 7.0], [a, 3.0, 7.0]]))
+    np.testing.assert_array_equal(mean, [a / 2, 1.5, 7.0])
+    np.testing.assert_array_equal(scale, [a / 2, 1.5, 1.0])  # a constant column scales by 1
+    X = np.random.default_rng(0).normal(size=(50, 4)) * [1e-3, 1.0, 1e5, 1e150]
+    mean, scale = mean_and_scale(X)
+    np.testing.assert_array_equal(mean, X.mean(axis=0))
+    np.testing.assert_array_equal(scale, X.std(axis=0))
+    w = np.random.default_rng(1).uniform(0, 2, 50)
+    mean, scale = mean_and_scale(X, w)
+    expected_mean = (w[:, None] * X).sum(axis=0) / w.sum()
+    np.testing.assert_allclose(mean, expected_mean, rtol=1e-13)
+    expected_var = (w[:, None] * (X - expected_mean) ** 2).sum(axis=0) / w.sum()
+    np.testing.assert_allclose(scale, np.sqrt(expected_var), rtol=1e-13)

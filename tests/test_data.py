@@ -5,7 +5,7 @@ import io
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chainrule import datasets
@@ -147,6 +147,24 @@ ROW = st.tuples(FEATURE, FEATURE, LABEL).map(list)
     batch=st.integers(1, 4),
     val=st.sampled_from(["0", "0.1", "0.5"]),
 )
+# values found by this test that once escaped as overflow warnings: beyond float32's range, an
+# outlier in the validation rows only, a column whose squared deviations overflow float64
+@example(
+    rows=[
+        ["0.0", "3.4028235677973366e+38", "0"],
+        *[["0.0", "0.0", "0"]] * 2,
+        ["0.0", "0.0", "0.0"],
+    ],
+    batch=1,
+    val="0.5",
+)
+@example(
+    rows=[["0.0", "1.2802552557944908e+38", "0"], *[["0.0", "0.0", "0"]] * 2, ["0.0", "0.0", "1"]],
+    batch=1,
+    val="0.5",
+)
+@example(rows=[["0.0", "0.0", "0"], ["0.0", "2.6815615859885194e+154", "1"]], batch=1, val="0")
+@example(rows=[["0.0", "0.0", "0.5"], ["0.0", "1e300", "1.5"]], batch=1, val="0")
 def test_fuzzed_csv_through_the_train_command_is_trained_or_refused(tmp_path, rows, batch, val):
     """Whatever the file holds, `chainrule train` ends with 0 or with one error line and 2."""
     import contextlib

@@ -18,6 +18,10 @@ def net():
         ([[1.0, 2.0]], r"'X' must have 3 columns, got an array of shape \(1, 2\)"),
         ([[1.0, np.nan, 0.0]], r"'X' must hold only finite values, got nan at index \(0, 1\)"),
         ([[1.0, np.inf, 0.0]], r"finite values, got inf"),
+        (
+            [[1.0, 3.5e38, 0.0]],
+            r"'X' holds 3.5e\+38 at index \(0, 1\), beyond the range of float32 \(\+-3.403e\+38\)",
+        ),
         ([["a", "b", "c"]], r"'X' must be a numeric array"),
         (np.zeros((0, 3)), r"at least one sample"),
     ],
@@ -72,3 +76,15 @@ def test_bad_sizes_and_layer_chains():
         cr.Network([cr.Dense(2, 3), cr.Dropout(0.5)])
     with pytest.raises(ValueError, match=r"'values' must have shape \(21,\)"):
         cr.MLP([3, 4, 1]).set_parameters(np.zeros(3))
+
+
+def test_a_value_within_range_is_not_refused_and_float64_takes_any_finite_value():
+    assert cr.MLP([1, 1], seed=0).predict([[3.4e38]]).dtype == np.float32
+    assert np.isfinite(cr.MLP([1, 1], seed=0, dtype="float64")._check_X([[1e300]])).all()
+
+
+def test_overflowing_arithmetic_gives_inf_without_a_warning():
+    # 2 * 1e38 + 2 * 1e38 = 4e38 exceeds float32's 3.4e38: the output is +inf, as in PyTorch
+    net = cr.Network([cr.Dense(2, 1, W=[[1e38], [1e38]], b=[0.0])], "mse")
+    assert np.isposinf(net.predict([[2.0, 2.0]])[0, 0])
+    assert net.loss([[2.0, 2.0]], [[0.0]]) == np.inf
