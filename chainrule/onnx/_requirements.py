@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import importlib
 
-_EXTRA = {"onnx": "onnx", "onnxruntime": "onnx", "skl2onnx": "onnx", "sklearn": "sklearn"}
+_INSTALL = {
+    "onnx": 'pip install "chainrule[onnx]"',
+    "onnxruntime": 'pip install "chainrule[onnx]"',
+    "skl2onnx": 'pip install "chainrule[onnx]"',
+    "sklearn": 'pip install "chainrule[sklearn]"',
+    "torch": "pip install torch",
+}
 
 
 def require(module: str, purpose: str):
@@ -19,6 +25,5 @@ def require(module: str, purpose: str):
         return importlib.import_module(module)
     except ImportError:
         package = module.split(".")[0]
-        raise ImportError(
-            f'{purpose} needs {package}: pip install "chainrule[{_EXTRA.get(package, package)}]"'
-        ) from None
+        name = "scikit-learn" if package == "sklearn" else package
+        raise ImportError(f"{purpose} needs {name}: {_INSTALL[package]}") from None

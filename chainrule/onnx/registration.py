@@ -111,7 +111,7 @@ def register_skl2onnx() -> None:
             "zipmap": [True, False, "columns"],
             "nocl": [False, True],
             "output_class_labels": [False, True],
-        },  # fmt: skip
+        },
     )
     skl2onnx.update_registered_converter(
         MLPRegressor, "ChainruleMLPRegressor", _regressor_shape, _convert_regressor
