@@ -153,3 +153,25 @@ def test_regressor_pipeline(registered, dtype):
     assert model.graph.output[0].name == "variable"
     (values,) = run(model, data)
     assert_close(values, pipe.predict(data), dtype)
+
+
+@pytest.mark.parametrize("zipmap", [True, False])
+def test_multilabel_classifier_in_skl2onnx(registered, classifiers, zipmap):
+    clf = classifiers["multilabel"]
+    data = X.astype(np.float32)
+    model = skl2onnx.to_onnx(clf, data[:1], options={"zipmap": zipmap})
+    onnx.checker.check_model(model, full_check=True)
+    indicators, probabilities = run(model, data)
+    np.testing.assert_array_equal(indicators, clf.predict(X))
+    if not zipmap:
+        assert_close(probabilities, clf.predict_proba(X), np.float32)
+
+
+def test_skl2onnx_options_nocl_and_output_class_labels(registered, classifiers):
+    clf = classifiers["text"]
+    data = X.astype(np.float32)
+    model = skl2onnx.to_onnx(clf, data[:1], options={"zipmap": False, "nocl": True})
+    indices, _ = run(model, data)
+    np.testing.assert_array_equal(clf.classes_[indices], clf.predict(X))
+    model = skl2onnx.to_onnx(clf, data[:1], options={"zipmap": False, "output_class_labels": True})
+    assert run(model, data)[2].tolist() == ["bird", "cat", "dog"]

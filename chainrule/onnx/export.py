@@ -62,14 +62,19 @@ def _tabular(graph, model, X: str):
     labels = heads.label_array(model.classes)
     heads.classifier(graph, Y, labels, "multiclass", "output_label", "output_probability")
     metadata["classes"] = json.dumps(model.classes)
-    return _classifier_outputs(graph, labels, [None], len(model.classes)), metadata
+    return _classifier_outputs(graph, labels, len(model.classes)), metadata
 
 
-def _classifier_outputs(graph, labels: np.ndarray, label_shape, n_columns: int):
+def _classifier_outputs(graph, labels: np.ndarray, n_columns: int, *, multilabel=False):
+    """The label and probability outputs' names, element types and shapes."""
     onnx = graph.onnx
-    label_type = onnx.TensorProto.STRING if labels.dtype == object else onnx.TensorProto.INT64
+    text = labels.dtype == object and not multilabel
     return [
-        ("output_label", label_type, label_shape),
+        (
+            "output_label",
+            onnx.TensorProto.STRING if text else onnx.TensorProto.INT64,
+            [None, n_columns] if multilabel else [None],
+        ),
         ("output_probability", graph.element_type(), [None, n_columns]),
     ]
 
@@ -83,17 +88,10 @@ def _estimator(graph, estimator, X: str):
     if kind == "regressor":
         graph.node("Identity", [Y], "variable")
         return [("variable", graph.element_type(), [None, estimator.n_outputs_])], {}
-    classes = np.asarray(estimator.classes_)
-    heads.classifier(graph, Y, classes, kind, "output_label", "output_probability")
-    if kind == "multilabel":
-        onnx = graph.onnx
-        return [
-            ("output_label", onnx.TensorProto.INT64, [None, len(classes)]),
-            ("output_probability", graph.element_type(), [None, len(classes)]),
-        ], {}
-    labels = heads.label_array(classes)
-    metadata = {"classes": json.dumps(labels.tolist())}
-    return _classifier_outputs(graph, labels, [None], len(classes)), metadata
+    labels = heads.label_array(estimator.classes_)
+    heads.classifier(graph, Y, labels, kind, "output_label", "output_probability")
+    outputs = _classifier_outputs(graph, labels, len(labels), multilabel=kind == "multilabel")
+    return outputs, {"classes": json.dumps(labels.tolist())}
 
 
 def to_onnx(model, path=None, *, opset: int | None = None, dtype="float32"):

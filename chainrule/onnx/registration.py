@@ -18,6 +18,12 @@ from .heads import classifier
 from .imports import from_sklearn
 
 
+def _skl2onnx(module: str = ""):
+    """skl2onnx or one of its modules, or one line saying which extra to install."""
+    name = f"skl2onnx.{module}" if module else "skl2onnx"
+    return require(name, "chainrule.onnx.register_skl2onnx")
+
+
 class _ConversionGraph(GraphWriter):
     """The layer code's graph interface over a skl2onnx conversion's scope and container."""
 
@@ -44,7 +50,7 @@ class _ConversionGraph(GraphWriter):
 
 
 def _graph(scope, operator, container) -> _ConversionGraph:
-    data_types = require("skl2onnx.common.data_types", "chainrule.onnx.register_skl2onnx")
+    data_types = _skl2onnx("common.data_types")
     double = isinstance(operator.inputs[0].type, data_types.DoubleTensorType)
     return _ConversionGraph(scope, container, np.float64 if double else np.float32)
 
@@ -74,8 +80,18 @@ def _convert_regressor(scope, operator, container) -> None:
     graph.node("Identity", [Y], operator.outputs[0].full_name)
 
 
+def _classifier_shape(operator) -> None:
+    shapes = _skl2onnx("common.shape_calculator")
+    data_types = _skl2onnx("common.data_types")
+    shapes.calculate_linear_classifier_output_shapes(operator)
+    estimator = operator.raw_operator
+    if estimator_kind(estimator) == "multilabel":  # indicators, one column per label
+        batch = operator.inputs[0].get_first_dimension()
+        operator.outputs[0].type = data_types.Int64TensorType([batch, estimator.n_outputs_])
+
+
 def _regressor_shape(operator) -> None:
-    shapes = require("skl2onnx.common.shape_calculator", "chainrule.onnx.register_skl2onnx")
+    shapes = _skl2onnx("common.shape_calculator")
     shapes.calculate_linear_regressor_output_shapes(operator)
     n_outputs = operator.raw_operator.n_outputs_
     operator.outputs[0].type.shape = [operator.inputs[0].get_first_dimension(), n_outputs]
@@ -98,14 +114,13 @@ def register_skl2onnx() -> None:
     >>> from chainrule.onnx import register_skl2onnx
     >>> register_skl2onnx()
     """
-    skl2onnx = require("skl2onnx", "chainrule.onnx.register_skl2onnx")
-    shapes = require("skl2onnx.common.shape_calculator", "chainrule.onnx.register_skl2onnx")
+    skl2onnx = _skl2onnx()
     from ..sklearn import MLPClassifier, MLPRegressor  # says which extra when sklearn is missing
 
     skl2onnx.update_registered_converter(
         MLPClassifier,
         "ChainruleMLPClassifier",
-        shapes.calculate_linear_classifier_output_shapes,
+        _classifier_shape,
         _convert_classifier,
         options={
             "zipmap": [True, False, "columns"],
