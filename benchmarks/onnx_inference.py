@@ -37,18 +37,14 @@ def contenders(batch: int):
     session = onnxruntime.InferenceSession(
         to_onnx(net).SerializeToString(), providers=["CPUExecutionProvider"]
     )
-    model = torch.nn.Sequential(
-        torch.nn.Linear(784, 256),
-        torch.nn.ReLU(),
-        torch.nn.Linear(256, 128),
-        torch.nn.ReLU(),
-        torch.nn.Linear(128, 10),
-        torch.nn.Softmax(dim=1),
-    ).eval()
+    layers = []
     with torch.no_grad():
-        for linear, dense in zip(model[::2], net.dense_layers):
+        for dense in net.dense_layers:  # the same weights: torch's Linear holds W.T
+            linear = torch.nn.Linear(dense.n_in, dense.n_out)
             linear.weight.copy_(torch.from_numpy(dense.W.T.copy()))
             linear.bias.copy_(torch.from_numpy(dense.b.copy()))
+            layers += [linear, torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1], torch.nn.Softmax(dim=1)).eval()
     X = mnist_shaped()[0][:batch]
     X_torch = torch.from_numpy(X)
 
