@@ -8,6 +8,7 @@ from .gradcheck import GradcheckResult, gradcheck
 from .io import ModelFileError, load, save
 from .layers import Dense, Dropout
 from .network import MLP, Network
+from .onnx import from_sklearn, from_torch
 from .train import TrainingDivergedWarning, TrainingInterruptedWarning
 
 __version__ = "0.1.0"
@@ -29,6 +30,8 @@ __all__ = [
     "activations",
     "check",
     "explain",
+    "from_sklearn",
+    "from_torch",
     "gradcheck",
     "initializers",
     "load",

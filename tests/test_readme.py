@@ -61,6 +61,7 @@ def test_every_readme_command_runs(workspace, capsys):
         "seed001.md",
         "spirals.png",
         "my_example.toml",
+        "iris.onnx",
     ):
         assert (workspace / produced).exists(), produced
 
@@ -68,10 +69,18 @@ def test_every_readme_command_runs(workspace, capsys):
 def test_the_python_examples_run(workspace, capsys):
     import warnings
 
+    printed = {}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the scikit-learn example warns about convergence
+        warnings.simplefilter("ignore")  # the scikit-learn examples warn about convergence
         for block in blocks("python"):
             exec(compile(block, "README", "exec"), {})
-    out = capsys.readouterr().out
+            printed[block] = capsys.readouterr().out
+    out = "".join(printed.values())
     assert "dE/dw1" in out and (workspace / "moons.npz").exists()
-    assert float(out.strip().splitlines()[-1]) > 0.9  # the cross-validated digits accuracy
+    (digits,) = [text for block, text in printed.items() if "load_digits" in block]
+    assert float(digits.strip().splitlines()[-1]) > 0.9  # the cross-validated digits accuracy
+    (deploy,) = [text for block, text in printed.items() if "to_onnx" in block]
+    difference, same_labels, from_torch = deploy.strip().splitlines()
+    assert float(difference.split(": ")[1]) < 1e-6  # float32 probabilities
+    assert same_labels == "same labels: True"
+    assert float(from_torch.split(": ")[1]) < 1e-5  # float32 outputs of size about 1

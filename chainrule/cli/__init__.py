@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import tabular, worked
+from . import export, tabular, worked
 from .common import CommandError
 
 
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     worked.add_commands(commands)
     tabular.add_commands(commands)
+    export.add_commands(commands)
     return parser
 
 

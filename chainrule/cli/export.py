@@ -1,0 +1,39 @@
+"""``chainrule export MODEL.npz OUT.onnx``: a model file as an ONNX model."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _opset(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _export(args) -> int:
+    from .. import io
+    from ..onnx import DEFAULT_OPSET, to_onnx
+    from ..tabular import TabularModel
+
+    network = io.load(args.model)
+    model = TabularModel.load(args.model) if network.metadata.get("task") else network
+    to_onnx(model, args.output, opset=args.opset, dtype=args.dtype)
+    if model is network:
+        what = f"network {network.n_inputs} -> {network.n_outputs}"
+    else:
+        what = f"{model.task} of {model.target!r} from {len(model.features)} features"
+    opset = DEFAULT_OPSET if args.opset is None else args.opset
+    print(f"wrote {args.output}: {what}, input X, opset {opset}, {args.dtype}")
+    return 0
+
+
+def add_commands(commands) -> None:
+    """Register ``export``."""
+    export = commands.add_parser("export", help="write a model file as ONNX (needs the onnx extra)")
+    export.add_argument("model", help="a chainrule model file (.npz)")
+    export.add_argument("output", help="the ONNX file to write (.onnx)")
+    export.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    export.add_argument("--opset", type=_opset, help="ONNX opset (default 18)")
+    export.set_defaults(handler=_export)

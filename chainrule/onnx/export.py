@@ -1,0 +1,181 @@
+"""``to_onnx``: a chainrule model as an ONNX model that runs without Python or chainrule."""
+
+from __future__ import annotations
+
+import json
+import numbers
+
+import numpy as np
+
+from .._atomic import atomic_open
+from .._validation import as_dtype
+from ..network import Network
+from . import heads, ops
+from ._requirements import require
+from .graph import MIN_OPSET, Graph
+
+#: The opset :func:`to_onnx` writes unless told otherwise (onnxruntime >= 1.14 runs it).
+DEFAULT_OPSET = 18
+
+
+def network_nodes(graph, X: str, network: Network) -> str:
+    """The network's forward pass on ``X``; Dropout is the identity at inference."""
+    A = X
+    for layer in network.dense_layers:
+        A = ops.dense(graph, A, layer.W, layer.b, layer.activation)
+    return A
+
+
+def estimator_kind(estimator) -> str:
+    """'regressor', or the classifier's kind for :func:`heads.classifier`, read from the
+    public fitted attributes ``out_activation_`` and ``n_outputs_``."""
+    if estimator.out_activation_ == "softmax":
+        return "multiclass"
+    if estimator.out_activation_ == "logistic":
+        return "binary" if estimator.n_outputs_ == 1 else "multilabel"
+    return "regressor"
+
+
+def _check_opset(opset, onnx) -> int:
+    if opset is None:
+        return DEFAULT_OPSET
+    newest = onnx.defs.onnx_opset_version()
+    if isinstance(opset, bool) or not isinstance(opset, numbers.Integral):
+        raise TypeError(f"'opset' must be an integer, got {opset!r}")
+    if not MIN_OPSET <= opset <= newest:
+        raise ValueError(
+            f"'opset' must be between {MIN_OPSET} and {newest} (this onnx's newest), got {opset}"
+        )
+    return int(opset)
+
+
+def _tabular(graph, model, X: str):
+    """A table model: standardise, the network, then labels and probabilities or values."""
+    mean = graph.constant(graph.cast(model.mean), "mean")
+    scale = graph.constant(graph.cast(model.scale), "scale")
+    standardised = graph.node("Div", [graph.node("Sub", [X, mean]), scale])
+    Y = network_nodes(graph, standardised, model.network)
+    metadata = {"features": json.dumps(model.features), "target": model.target}
+    if model.task == "regression":
+        heads.rescaled(graph, Y, [model.target_scale], [model.target_mean], "variable")
+        return [("variable", graph.element_type(), [None, 1])], metadata
+    labels = heads.label_array(model.classes)
+    heads.classifier(graph, Y, labels, "multiclass", "output_label", "output_probability")
+    metadata["classes"] = json.dumps(model.classes)
+    return _classifier_outputs(graph, labels, len(model.classes)), metadata
+
+
+def _classifier_outputs(graph, labels: np.ndarray, n_columns: int, *, multilabel=False):
+    """The label and probability outputs' names, element types and shapes."""
+    onnx = graph.onnx
+    text = labels.dtype == object and not multilabel
+    return [
+        (
+            "output_label",
+            onnx.TensorProto.STRING if text else onnx.TensorProto.INT64,
+            [None, n_columns] if multilabel else [None],
+        ),
+        ("output_probability", graph.element_type(), [None, n_columns]),
+    ]
+
+
+def _estimator(graph, estimator, X: str):
+    """An MLPClassifier or MLPRegressor, from its public fitted attributes."""
+    from .imports import from_sklearn
+
+    Y = network_nodes(graph, X, from_sklearn(estimator))
+    kind = estimator_kind(estimator)
+    if kind == "regressor":
+        graph.node("Identity", [Y], "variable")
+        return [("variable", graph.element_type(), [None, estimator.n_outputs_])], {}
+    labels = heads.label_array(estimator.classes_)
+    heads.classifier(graph, Y, labels, kind, "output_label", "output_probability")
+    outputs = _classifier_outputs(graph, labels, len(labels), multilabel=kind == "multilabel")
+    return outputs, {"classes": json.dumps(labels.tolist())}
+
+
+def to_onnx(model, path=None, *, opset: int | None = None, dtype="float32"):
+    """Export a chainrule model to ONNX.
+
+    Parameters
+    ----------
+    model : Network, TabularModel, MLPClassifier or MLPRegressor
+        A :class:`~chainrule.Network` (Dropout layers are dropped: they are the identity at
+        inference); the command line's table model (:class:`chainrule.tabular.TabularModel`,
+        with its feature standardisation, class labels or target scaling); or a fitted
+        ``chainrule.sklearn`` estimator (scikit-learn's own ``MLPClassifier`` and
+        ``MLPRegressor`` work too), read from its public fitted attributes.
+    path : str or os.PathLike, optional
+        Where to write the model (atomically).
+    opset : int, optional
+        The ONNX opset, from 13 to the installed onnx's newest (default
+        :data:`DEFAULT_OPSET`, 18). From 20 on, float32 GELU layers use ONNX's ``Gelu``.
+    dtype : {'float32', 'float64'}, default='float32'
+        The type of the input, the weights and every output value.
+
+    Returns
+    -------
+    onnx.ModelProto
+        Checked with ``onnx.checker.check_model(full_check=True)``. One input ``X`` of shape
+        (batch, n_features), batch dynamic. Outputs: ``Y`` (batch, n_outputs) for a network;
+        for classifiers ``output_label`` (batch,) of int64 or strings, and
+        ``output_probability`` (batch, n_classes), as skl2onnx names them; for regressors
+        ``variable`` (batch, n_outputs). The model's metadata records the feature names and
+        class labels where there are any.
+
+    Raises
+    ------
+    ImportError
+        Without the ``onnx`` extra: ``pip install "chainrule[onnx]"``.
+    TypeError
+        For a model of another kind.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> from chainrule.onnx import to_onnx
+    >>> model = to_onnx(cr.MLP([4, 8, 3], loss="cross_entropy", seed=0))
+    >>> [o.name for o in model.graph.output]
+    ['Y']
+    """
+    onnx = require("onnx", "chainrule.onnx.to_onnx")
+    dtype = as_dtype(dtype)
+    graph = Graph(dtype, _check_opset(opset, onnx))
+    X = graph.reserve("X")
+    kind = type(model).__name__
+    if isinstance(model, Network):
+        graph.node("Identity", [network_nodes(graph, X, model)], "Y")
+        outputs, metadata = [("Y", graph.element_type(), [None, model.n_outputs])], {}
+        n_inputs = model.n_inputs
+    elif _is_tabular(model):
+        outputs, metadata = _tabular(graph, model, X)
+        kind = f"TabularModel ({model.task})"
+        n_inputs = model.network.n_inputs
+    elif hasattr(model, "get_params") and hasattr(type(model), "predict"):
+        outputs, metadata = _estimator(graph, model, X)
+        n_inputs = model.coefs_[0].shape[0]
+    else:
+        raise TypeError(
+            "'model' must be a chainrule Network, TabularModel, MLPClassifier or "
+            f"MLPRegressor, got {type(model).__name__}"
+        )
+    metadata = {"model": kind, **metadata}
+    result = graph.model(
+        [("X", graph.element_type(), [None, n_inputs])],
+        outputs,
+        doc=f"chainrule {kind}: input X of shape (batch, {n_inputs}), {dtype.name}",
+        metadata=metadata,
+    )
+    if path is not None:
+        with atomic_open(path) as stream:
+            stream.write(result.SerializeToString())
+    return result
+
+
+def _is_tabular(model) -> bool:
+    from ..tabular import TabularModel
+
+    return isinstance(model, TabularModel)
+
+
+__all__ = ["DEFAULT_OPSET", "to_onnx"]

@@ -1,0 +1,210 @@
+"""Networks made elsewhere, as chainrule networks: :func:`from_sklearn` and :func:`from_torch`.
+
+The result predicts what the original predicts (to rounding), and is an ordinary
+:class:`~chainrule.Network`: it can be explained, gradient-checked, saved, trained further or
+exported. scikit-learn and PyTorch are imported only inside these functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..layers import Dense, Dropout
+from ..network import Network
+from ._requirements import require
+
+# the loss each output activation pairs with (a softmax or sigmoid output needs its own)
+_LOSS_FOR_OUTPUT = {
+    "softmax": "cross_entropy",
+    "sigmoid": "binary_cross_entropy",
+    "identity": "squared_error",
+}
+
+
+def _float_dtype(dtype) -> str:
+    return "float64" if np.dtype(dtype) == np.float64 else "float32"
+
+
+def from_sklearn(estimator, *, dtype=None, loss=None) -> Network:
+    """A :class:`~chainrule.Network` with the weights of a fitted multilayer perceptron.
+
+    Parameters
+    ----------
+    estimator : fitted MLPClassifier or MLPRegressor
+        scikit-learn's (``sklearn.neural_network``) or chainrule's (``chainrule.sklearn``).
+        Only the public fitted attributes are read: ``coefs_``, ``intercepts_``,
+        ``activation`` and ``out_activation_``.
+    dtype : {'float32', 'float64'}, optional
+        Default: that of ``coefs_`` (float64 for scikit-learn's estimators).
+    loss : str, optional
+        Default: the loss the estimator trains with (``cross_entropy`` for a softmax output,
+        ``binary_cross_entropy`` for a logistic one, ``squared_error`` otherwise). The L2
+        penalty is not carried over (scikit-learn scales ``alpha`` by the batch size).
+
+    Returns
+    -------
+    Network
+        ``predict`` gives ``predict_proba``'s last column for a binary classifier,
+        ``predict_proba`` for other classifiers and ``predict`` (as a column) for regressors.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not a multilayer perceptron.
+    sklearn.exceptions.NotFittedError
+        If it is not fitted.
+    """
+    validation = require("sklearn.utils.validation", "chainrule.from_sklearn")
+    if not all(hasattr(type(estimator), name) for name in ("fit", "predict", "get_params")) or (
+        "activation" not in estimator.get_params()
+    ):
+        raise TypeError(
+            "'estimator' must be a scikit-learn MLPClassifier or MLPRegressor, "
+            f"got {type(estimator).__name__}"
+        )
+    validation.check_is_fitted(estimator, "out_activation_")
+    coefs, intercepts = estimator.coefs_, estimator.intercepts_
+    hidden = estimator.activation
+    output = estimator.out_activation_
+    last = len(coefs) - 1
+    layers = [
+        Dense(*W.shape, output if position == last else hidden, W=W, b=b)
+        for position, (W, b) in enumerate(zip(coefs, intercepts))
+    ]
+    output_name = layers[-1].activation.name
+    return Network(
+        layers,
+        loss or _LOSS_FOR_OUTPUT[output_name],
+        dtype=dtype or _float_dtype(coefs[0].dtype),
+    )
+
+
+def _torch_activation(module, nn):
+    """chainrule's activation for a torch activation module, or None when it is not one."""
+    if isinstance(module, nn.ReLU):
+        return "relu"
+    if isinstance(module, nn.Sigmoid):
+        return "sigmoid"
+    if isinstance(module, nn.Tanh):
+        return "tanh"
+    if isinstance(module, nn.LeakyReLU):
+        return {"name": "leaky_relu", "slope": module.negative_slope}
+    if isinstance(module, nn.ELU):
+        return {"name": "elu", "alpha": module.alpha}
+    if isinstance(module, nn.Softplus):
+        if module.beta != 1:
+            raise ValueError(f"{module!r}: only beta=1 is supported (chainrule's softplus)")
+        return "softplus"
+    if isinstance(module, nn.GELU):
+        if module.approximate != "none":
+            raise ValueError(
+                f"{module!r}: only approximate='none' is supported (chainrule's exact gelu)"
+            )
+        return "gelu"
+    if isinstance(module, nn.Softmax):
+        if module.dim not in (-1, 1):
+            raise ValueError(f"{module!r}: only dim=1 or dim=-1 (over the features) is supported")
+        return "softmax"
+    return None
+
+
+_SUPPORTED = (
+    "Linear, ReLU, Sigmoid, Tanh, LeakyReLU, ELU, Softplus, GELU, Softmax, Identity, Dropout"
+)
+
+
+def _flatten(module, nn):
+    for child in module:
+        if isinstance(child, nn.Sequential):
+            yield from _flatten(child, nn)
+        else:
+            yield child
+
+
+def from_torch(model, *, dtype=None, loss=None) -> Network:
+    """A :class:`~chainrule.Network` with the weights of a ``torch.nn.Sequential``.
+
+    Parameters
+    ----------
+    model : torch.nn.Sequential
+        Linear layers, each followed by at most one activation (``ReLU``, ``Sigmoid``,
+        ``Tanh``, ``LeakyReLU``, ``ELU``, ``Softplus`` with ``beta=1``, ``GELU`` with
+        ``approximate='none'``, ``Softmax`` over the features), ``Identity`` and ``Dropout``
+        anywhere; nested ``Sequential`` containers are flattened. A Linear layer without a
+        bias gets a zero bias held fixed.
+    dtype : {'float32', 'float64'}, optional
+        Default: that of the first Linear layer's weight (float32 unless it is float64).
+    loss : str, optional
+        Default: ``cross_entropy`` after a final Softmax, ``binary_cross_entropy`` after a final
+        Sigmoid, ``squared_error`` otherwise.
+
+    Notes
+    -----
+    torch's ``Linear`` computes ``x @ weight.T + bias``; the Dense layer gets ``W = weight.T``.
+    torch's ``Softplus`` returns ``x`` itself above ``threshold`` (20), where chainrule's
+    returns ``log(1 + exp(x))``: the two differ there by less than ``exp(-20)`` = 2e-9.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a ``torch.nn.Sequential``.
+    ValueError
+        For a layer that has no chainrule counterpart, naming it and its position.
+    """
+    torch = require("torch", "chainrule.from_torch")
+    nn = torch.nn
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"'model' must be a torch.nn.Sequential, got {type(model).__name__}")
+    layers: list = []
+    pending: dict | None = None  # the Linear layer waiting for its activation
+
+    def close():
+        nonlocal pending
+        if pending is not None:
+            layers.append(Dense(**pending))
+            pending = None
+
+    for position, module in enumerate(_flatten(model, nn)):
+        if isinstance(module, nn.Identity):
+            continue
+        if isinstance(module, nn.Linear):
+            close()
+            weight = module.weight.detach().cpu().double().numpy()
+            bias = module.bias
+            dtype = dtype or _float_dtype(
+                np.float64 if module.weight.dtype == torch.float64 else np.float32
+            )
+            pending = {
+                "n_in": module.in_features,
+                "n_out": module.out_features,
+                "W": weight.T,
+                "b": np.zeros(module.out_features)
+                if bias is None
+                else bias.detach().cpu().double().numpy(),
+                "train_biases": bias is not None,
+            }
+            continue
+        if isinstance(module, nn.Dropout):
+            close()
+            layers.append(Dropout(module.p))
+            continue
+        try:
+            activation = _torch_activation(module, nn)
+        except ValueError as error:
+            raise ValueError(f"from_torch: layer {position} {error}") from None
+        if activation is None:
+            raise ValueError(
+                f"from_torch: layer {position} ({module!r}) is not supported; "
+                f"supported: {_SUPPORTED}"
+            )
+        if pending is None or pending.get("activation") is not None:
+            raise ValueError(
+                f"from_torch: layer {position} ({module!r}) must follow a Linear layer "
+                "(chainrule's Dense layer has one activation)"
+            )
+        pending["activation"] = activation
+    close()
+    if not any(isinstance(layer, Dense) for layer in layers):
+        raise ValueError("from_torch: the model has no Linear layer")
+    output = layers[-1].activation.name if isinstance(layers[-1], Dense) else "identity"
+    return Network(layers, loss or _LOSS_FOR_OUTPUT.get(output, "squared_error"), dtype=dtype)
