@@ -310,11 +310,26 @@ def test_seed003_linear_example():
         (lambda s: s.replace('out = "a2"', 'out = "a1"'), r"the name 'a1' is used twice"),
         (
             lambda s: s.replace('loss = "squared_error"', 'loss = "cross_entropy"'),
-            r"line 6: loss 'cross_entropy' is not supported",
+            r"line 18: cross_entropy needs softmax outputs, but the output layer's activation is "
+            r"'sigmoid'\. Fix: set activation = \"softmax\" on the output layer",
         ),
         (
-            lambda s: s.replace('activation = "sigmoid"', 'activation = "softmax"', 1),
-            r"softmax is not supported",
+            lambda s: s.replace("learning_rate = 0.01", "learning_rate = 0.01\nhuber_delta = 2"),
+            r"line 8: 'huber_delta' is set but the loss is not huber",
+        ),
+        (
+            lambda s: s.replace("x2 = 0.10", "x2 = [0.10, 0.2]"),
+            r"line 9: the inputs give different numbers of samples \(1, 2\)",
+        ),
+        (
+            lambda s: s.replace("x1 = 0.05", "x1 = [0.05, 0.1]").replace(
+                "x2 = 0.10", "x2 = [0.10, 0.2]"
+            ),
+            r"line 27: target 'o1' has 1 value\(s\) but the inputs give 2 sample\(s\)",
+        ),
+        (
+            lambda s: s + '\n[optimizer]\nname = "adam"\nmomentum = 0.9\n',
+            r"\[optimizer\] adam takes no 'momentum'",
         ),
         (lambda s: s.replace("o2 = 0.99", ""), r"no target for output neuron\(s\) o2"),
         (lambda s: s.replace("x1 = 0.05", 'x1 = "a lot"'), r"line 10: input 'x1' must be a number"),
