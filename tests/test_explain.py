@@ -2,6 +2,7 @@
 the engine, every diagnosis, the seeds' own examples, renderers and the diagram."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -212,9 +213,11 @@ def test_rounding_carried_from_earlier_claims_is_accepted():
     assert results[-1].ok and results[-1].kind == "rounding"
 
 
-def test_a_claim_that_names_no_quantity_is_an_error_with_a_suggestion():
-    with pytest.raises(SpecError, match=r"line \d+: claim 'dE/dw9' names no quantity.*dE/dw"):
-        cr.check(parse_spec(seed001_spec('"dE/dw9" = "0.1"\n')))
+def test_a_mistyped_claim_name_is_reported_and_the_rest_still_checked():
+    results = cr.check(parse_spec(seed001_spec('"dE/dw9" = "0.1"\nz1 = "0.4325"\n')))
+    assert [r.kind for r in results] == ["unknown_name", "ok"]
+    assert not results[0].ok
+    assert re.search(r"'dE/dw9' \(line \d+\) names no quantity; did you mean 'dE/dw\d'", results[0].diagnosis)
 
 
 # -- the seeds' own examples -------------------------------------------------------------------

@@ -122,7 +122,7 @@ def _check(args) -> int:
         )
     else:
         for r in results:
-            print(f"{'ok   ' if r.ok else 'WRONG'} {r.name} = {r.claimed}: {r.diagnosis}")
+            print(f"{r.mark} {r.name} = {r.claimed}: {r.diagnosis}")
         wrong = sum(not r.ok for r in results)
         print(f"\n{len(results) - wrong} of {len(results)} numbers hold; {wrong} wrong.")
     return 0 if all(r.ok for r in results) else 1

@@ -150,8 +150,7 @@ def _results_text(results) -> list[str]:
         return []
     out = ["", "Your numbers", "------------"]
     for r in results:
-        mark = "ok   " if r.ok else "WRONG"
-        out.append(f"{mark} {r.name} = {r.claimed}: {r.diagnosis}")
+        out.append(f"{r.mark} {r.name} = {r.claimed}: {r.diagnosis}")
     return out
 
 
