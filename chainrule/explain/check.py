@@ -64,8 +64,8 @@ class _Checker:
             ancestors = self.trace.ancestors(symbol)
             wrong = [s for s in order if s in ancestors and not results[s].ok]
             if not wrong:
-                carried = self.trace.evaluate(self.held)[symbol]
-                if holds(claim.value, carried, unit):
+                carried = self._own_values(symbol, self.held)
+                if any(holds(claim.value, value, unit) for value in carried):
                     results[symbol] = ClaimResult(
                         symbol,
                         claim.text,
@@ -106,11 +106,21 @@ class _Checker:
         ancestors = self.trace.ancestors(symbol)
         return {s: v for s, v in self.mine.items() if s in ancestors}
 
+    def _own_values(self, symbol: str, claimed: dict) -> list[float]:
+        """``symbol`` recomputed from the person's own numbers in ``claimed`` (without the claim
+        itself): by its formula and, where a textbook shortcut exists, by the shortcut."""
+        others = {s: v for s, v in claimed.items() if s != symbol}
+        values = self.trace.evaluate(others)
+        shortcut = self.trace[symbol].meta.get("shortcut")
+        return [values[symbol]] + ([shortcut(values)] if shortcut else [])
+
     def _diagnose(self, symbol, claim, correct, unit, wrong) -> ClaimResult:
         head = f"you wrote {claim.text}, the correct value is {self._fmt(correct)}. "
         theirs = self._upstream_claims(symbol)
         own = self.trace.evaluate(theirs)
-        if wrong and resembles(claim.value, own[symbol], unit):
+        if wrong and any(
+            resembles(claim.value, value, unit) for value in self._own_values(symbol, self.mine)
+        ):
             # name the nearest wrong numbers, not everything they came from
             nearest = [
                 s for s in wrong if not any(s in self.trace.ancestors(other) for other in wrong)

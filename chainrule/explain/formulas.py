@@ -181,11 +181,19 @@ def output_gradient(loss: str, y: str, t: str, K: int, delta: float):
 def simplified_delta(loss: str, activation: str, y: str, t: str, K: int):
     """The textbook shortcut for the output delta, where the loss pairs with the activation:
     ``dE/dz = y - t`` (softmax with cross-entropy; sigmoid with binary cross-entropy, over K
-    outputs ``(y - t)/K``). ``None`` elsewhere."""
+    outputs ``(y - t)/K``): tokens, a note and the compute. ``None`` elsewhere."""
     if (loss, activation) == ("cross_entropy", "softmax"):
-        return [S(y), O("-"), S(t)], "softmax with cross-entropy: the Jacobian sum simplifies"
+        return (
+            [S(y), O("-"), S(t)],
+            "softmax with cross-entropy: the Jacobian sum simplifies",
+            lambda v: v[y] - v[t],
+        )
     if (loss, activation) == ("binary_cross_entropy", "sigmoid"):
         scale = [] if K == 1 else [O(f"(1/{K})*(")]
         tokens = scale + [S(y), O("-"), S(t)] + ([O(")")] if K > 1 else [])
-        return tokens, "sigmoid with binary cross-entropy: y*(1 - y) cancels"
+        return (
+            tokens,
+            "sigmoid with binary cross-entropy: y*(1 - y) cancels",
+            lambda v: (v[y] - v[t]) / K,
+        )
     return None

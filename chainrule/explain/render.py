@@ -40,7 +40,8 @@ def _join(pieces: list[tuple[str, str]]) -> str:
     number that is a function's whole argument keeps one pair of brackets: ``f(-0.5)``."""
     out = []
     for kind, text in pieces:
-        out.append(f" {text} " if kind == "o" and text in ("+", "-") else text)
+        lone = kind == "o" and text in ("+", "-") and bool(out)  # a leading minus stays tight
+        out.append(f" {text} " if lone else text)
     return re.sub(r"\(\((-[^()]+)\)\)", r"(\1)", "".join(out))
 
 
@@ -127,6 +128,13 @@ def render_text(trace, digits: int = 9, steps=None, results=None) -> str:
                 number_text(q.value, digits),
             ]
             out.append(" = ".join(_distinct(parts)))
+            if q.simplified:
+                shortcut = [
+                    formula_text(q.simplified),
+                    substitution_text(q.simplified, values, digits),
+                    number_text(q.value, digits),
+                ]
+                out.append(f"    = {' = '.join(shortcut)}  ({q.meta['simplified_note']})")
             if q.note:
                 out.append(f"    ({q.note})")
     out += _steps_text(steps, digits) + _results_text(results)
@@ -164,6 +172,9 @@ def render_markdown(trace, digits: int = 9, steps=None, results=None) -> str:
             out += [rf"Learning rate $\eta = {number_text(values['eta'], digits)}$.", ""]
         for q in quantities:
             out += [f"$${_equation_latex(q, values, digits)}$$", ""]
+            if q.simplified:
+                out += [f"$${_shortcut_latex(q, values, digits)}$$", ""]
+                out += [f"*{q.meta['simplified_note']}*", ""]
             if q.note:
                 out += [f"*{q.note}*", ""]
     if steps:
@@ -203,13 +214,29 @@ def _equation_latex(q, values, digits) -> str:
     )
 
 
+def _shortcut_latex(q, values, digits) -> str:
+    """The textbook shortcut for the same quantity: ``= y_2 - t_2 = ... = value``."""
+    return " = ".join(
+        [
+            symbol_latex(q.symbol),
+            _latex_tokens(q.simplified, None, digits),
+            _latex_tokens(q.simplified, values, digits),
+            number_text(q.value, digits),
+        ]
+    )
+
+
 def render_latex(trace, digits: int = 9, steps=None, results=None) -> str:
     """A LaTeX fragment: one ``align*`` environment per section."""
     values = trace.values()
     out = [f"% {trace.spec.title}"]
     for _, heading, quantities in _sections(trace):
         out += [f"\\paragraph{{{heading}}}", r"\begin{align*}"]
-        rows = [_equation_latex(q, values, digits).replace(" = ", " &= ", 1) for q in quantities]
+        rows = []
+        for q in quantities:
+            rows.append(_equation_latex(q, values, digits).replace(" = ", " &= ", 1))
+            if q.simplified:
+                rows.append(_shortcut_latex(q, values, digits).replace(" = ", " &= ", 1))
         out.append(" \\\\\n".join(rows))
         out.append(r"\end{align*}")
     if steps:
@@ -233,6 +260,17 @@ def render_json(trace, digits: int = 9, steps=None, results=None) -> str:
                 "numbers": substitution_text(q.formula, values, digits) if q.formula else None,
                 "value": q.value,
                 "note": q.note or None,
+                **(
+                    {
+                        "simplified": {
+                            "formula": formula_text(q.simplified),
+                            "numbers": substitution_text(q.simplified, values, digits),
+                            "note": q.meta["simplified_note"],
+                        }
+                    }
+                    if q.simplified
+                    else {}
+                ),
             }
             for q in trace.quantities.values()
         ],

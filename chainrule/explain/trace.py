@@ -379,7 +379,8 @@ class Trace:
         )
         if shortcut:
             quantity = self.quantities[self.tag(f"dE/d{neuron.net}", s)]
-            quantity.simplified, quantity.meta["simplified_note"] = shortcut
+            quantity.simplified = shortcut[0]
+            quantity.meta["simplified_note"], quantity.meta["shortcut"] = shortcut[1:]
 
     def _path_sum(self, neuron: Neuron, symbol: str, s: int) -> None:
         """dE/da_h = sum over the next layer's neurons j of dE/dz_j * w_hj: every path."""
