@@ -66,7 +66,15 @@ class Trace:
         overrides = overrides or {}
         values: dict[str, float] = {}
         for symbol, quantity in self.quantities.items():
-            values[symbol] = overrides[symbol] if symbol in overrides else quantity.compute(values)
+            if symbol in overrides:
+                values[symbol] = overrides[symbol]
+                continue
+            try:
+                values[symbol] = quantity.compute(values)
+            except (ValueError, ZeroDivisionError, OverflowError):
+                # a person's numbers (or a candidate mistake) outside a formula's domain,
+                # such as the log of a negative output: nothing follows from them
+                values[symbol] = math.nan
         return values
 
     def ancestors(self, symbol: str) -> set[str]:
