@@ -15,7 +15,17 @@ SECTIONS = [
     ("error+", "New error"),
 ]
 
-_GREEK = {"eta": r"\eta", "ΔE": r"\Delta E", "delta": r"\delta"}
+_GREEK = {
+    "eta": r"\eta",
+    "ΔE": r"\Delta E",
+    "delta": r"\delta",
+    "mu": r"\mu",
+    "beta": r"\beta",
+    "beta1": r"\beta_{1}",
+    "beta2": r"\beta_{2}",
+    "eps": r"\epsilon",
+    "alpha": r"\alpha",
+}
 _FUNCTIONS = {
     "sigmoid": r"\sigma",
     "tanh": r"\tanh",
@@ -27,6 +37,9 @@ _FUNCTIONS = {
     "gelu": r"\mathrm{gelu}",
     "identity": r"\mathrm{id}",
     "sign": r"\operatorname{sign}",
+    "exp": r"\exp",
+    "sqrt": r"\sqrt",
+    "clip": r"\operatorname{clip}",
 }
 
 
@@ -62,23 +75,46 @@ def substitution_text(tokens: list, values: dict, digits: int) -> str:
     )
 
 
+def _base_latex(base: str) -> str:
+    """A symbol's base as one LaTeX symbol: ``yhat`` -> ``\\hat{y}``, ``beta`` -> ``\\beta``,
+    ``out`` -> ``\\mathrm{out}`` (never the italic product o*u*t)."""
+    if base in _GREEK:
+        return _GREEK[base]
+    hat = re.fullmatch(r"([A-Za-z]+?)_?hat", base)
+    if hat:
+        return rf"\hat{{{_base_latex(hat.group(1))}}}"
+    if len(base) > 1:
+        return rf"\mathrm{{{base}}}"
+    return base
+
+
 def symbol_latex(symbol: str) -> str:
-    """``dE/dw5`` -> ``\\frac{\\partial E}{\\partial w_{5}}``, ``z1+`` -> ``z_{1}^{+}``."""
+    """``dE/dw5`` -> ``\\frac{\\partial E}{\\partial w_{5}}``, ``z1+`` -> ``z_{1}^{+}``,
+    ``yhat1`` -> ``\\hat{y}_{1}``; a sample ``z1[2]`` -> ``z_{1}^{(2)}``, a step ``w5@2`` ->
+    ``w_{5}^{(t=2)}``."""
     if symbol in _GREEK:
         return _GREEK[symbol]
-    if "/" in symbol and symbol.startswith("d"):
-        top, bottom = symbol.split("/", 1)
-        return rf"\frac{{\partial {symbol_latex(top[1:])}}}{{\partial {symbol_latex(bottom[1:])}}}"
-    plus = symbol.endswith("+")
-    core = symbol[:-1] if plus else symbol
-    if "_" in core:
+    marks = []
+    tagged = re.fullmatch(r"(.+?)(?:\[(\d+)\])?(?:@(\d+))?", symbol)
+    core, sample, step = tagged.groups()
+    if sample:
+        marks.append(f"({sample})")
+    if step:
+        marks.append(f"(t={step})")
+    if "/" in core and core.startswith("d"):
+        top, bottom = core.split("/", 1)
+        text = rf"\frac{{\partial {symbol_latex(top[1:])}}}{{\partial {symbol_latex(bottom[1:])}}}"
+        return text + (f"^{{{','.join(marks)}}}" if marks else "")
+    if core.endswith("+"):
+        core = core[:-1]
+        marks.insert(0, "+")
+    if "_" in core and not re.fullmatch(r"[A-Za-z]+_hat\d*", core):
         base, sub = core.split("_", 1)
     else:
-        match = re.fullmatch(r"([A-Za-z]+?)(\d+)", core)
+        match = re.fullmatch(r"([A-Za-z_]+?)(\d+)", core)
         base, sub = (match.group(1), match.group(2)) if match else (core, "")
-    base = _GREEK.get(base, base)
-    text = f"{base}_{{{sub}}}" if sub else base
-    return text + ("^{+}" if plus else "")
+    text = f"{_base_latex(base)}_{{{sub}}}" if sub else _base_latex(base)
+    return text + (f"^{{{','.join(marks)}}}" if marks else "")
 
 
 def _operator_latex(text: str) -> str:
