@@ -217,7 +217,9 @@ def test_a_mistyped_claim_name_is_reported_and_the_rest_still_checked():
     results = cr.check(parse_spec(seed001_spec('"dE/dw9" = "0.1"\nz1 = "0.4325"\n')))
     assert [r.kind for r in results] == ["unknown_name", "ok"]
     assert not results[0].ok
-    assert re.search(r"'dE/dw9' \(line \d+\) names no quantity; did you mean 'dE/dw\d'", results[0].diagnosis)
+    assert re.search(
+        r"'dE/dw9' \(line \d+\) names no quantity; did you mean 'dE/dw\d'", results[0].diagnosis
+    )
 
 
 # -- the seeds' own examples -------------------------------------------------------------------

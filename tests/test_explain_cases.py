@@ -61,7 +61,9 @@ def torch_gradients(X, T, Ws, bs, acts, loss, reduction="mean"):
     E = per.mean() if reduction == "mean" else per.sum()
     E.backward()
     n = len(Ws)
-    return float(E.detach()), [(params[k].grad.numpy(), params[n + k].grad.numpy()) for k in range(n)]
+    return float(E.detach()), [
+        (params[k].grad.numpy(), params[n + k].grad.numpy()) for k in range(n)
+    ]
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])
@@ -88,10 +90,8 @@ def test_softmax_output_against_the_hand_computation_and_torch(loss):
     hand = by_name(grads, SOFTMAX_NAMES)
     for name in SOFTMAX_NAMES:
         assert ours[name] == pytest.approx(hand[name], rel=1e-13, abs=1e-16), name
-    E_torch, grads_torch = torch_gradients(
-        SOFTMAX_X, SOFTMAX_T, SOFTMAX_W, SOFTMAX_B, acts, loss
-    )
-    assert E == pytest.approx(E_torch, rel=1e-14)
+    E_torch, grads_torch = torch_gradients(SOFTMAX_X, SOFTMAX_T, SOFTMAX_W, SOFTMAX_B, acts, loss)
+    assert E_torch == pytest.approx(E, rel=1e-14)
     for name, value in by_name(grads_torch, SOFTMAX_NAMES).items():
         assert hand[name] == pytest.approx(value, rel=1e-12, abs=1e-16), name
 
@@ -116,7 +116,7 @@ def test_sigmoid_with_binary_cross_entropy_delta_is_y_minus_t_over_k():
         assert trace[f"dE/d{name}"].value == pytest.approx(hand[name], rel=1e-13), name
     E_torch, grads_torch = torch_gradients(SOFTMAX_X, T, SOFTMAX_W, SOFTMAX_B, acts,
                                            "binary_cross_entropy")  # fmt: skip
-    assert E == pytest.approx(E_torch, rel=1e-14)
+    assert E_torch == pytest.approx(E, rel=1e-14)
     for name, value in by_name(grads_torch, SOFTMAX_NAMES).items():
         assert hand[name] == pytest.approx(value, rel=1e-12), name
     text_out = cr.explain(parse_spec(text)).render("text")
@@ -130,7 +130,8 @@ BATCH_T = np.array([[1.0], [-0.5]])
 BATCH_W = [np.array([[0.5, -0.5], [0.3, 0.8]]), np.array([[0.7], [-0.2]])]
 BATCH_B = [np.array([0.1, -0.1]), np.array([0.2])]
 BATCH_NAMES = {"w1": (0, 0, 0), "w2": (0, 0, 1), "w3": (0, 1, 0), "w4": (0, 1, 1),
-               "w5": (1, 0, 0), "w6": (1, 1, 0), "b1": (0, 0), "b2": (0, 1), "b3": (1, 0)}  # fmt: skip
+               "w5": (1, 0, 0), "w6": (1, 1, 0),
+               "b1": (0, 0), "b2": (0, 1), "b3": (1, 0)}  # fmt: skip
 
 
 def batch_text(reduction="mean", extra=""):
@@ -154,7 +155,7 @@ def test_batch_against_the_hand_computation_and_torch(reduction):
             assert trace[f"dE/d{name}[{s}]"].value == pytest.approx(value, rel=1e-13, abs=1e-16)
     E_torch, grads_torch = torch_gradients(BATCH_X, BATCH_T, BATCH_W, BATCH_B, acts,
                                            "squared_error", reduction)  # fmt: skip
-    assert E == pytest.approx(E_torch, rel=1e-14)
+    assert E_torch == pytest.approx(E, rel=1e-14)
     for name, value in by_name(grads_torch, BATCH_NAMES).items():
         assert hand[name] == pytest.approx(value, rel=1e-12), name
     scale = 0.5 if reduction == "mean" else 1.0
@@ -202,7 +203,10 @@ def test_optimizer_steps_written_out_against_the_hand_rules_and_torch_optim(name
         after = (lambda p: f"{p}+") if step == 1 else (lambda p, k=step: f"{p}@{k}")
         tag = "" if step == 1 else f"@{step}"
         for index, p in enumerate(names):
-            assert trace[after(p)].value == pytest.approx(record[0][index], rel=1e-12, abs=1e-14), (p, step)
+            assert trace[after(p)].value == pytest.approx(record[0][index], rel=1e-12, abs=1e-14), (
+                p,
+                step,
+            )
             if name == "adam":
                 for symbol, value in zip(("m", "v", "mhat", "vhat"), record[1:]):
                     assert trace[f"{symbol}_{p}{tag}"].value == pytest.approx(
@@ -231,3 +235,39 @@ def test_the_spec_examples_are_the_cases_above():
     assert spec.layers[-1].activation == "softmax" and spec.loss == "cross_entropy"
     spec = load_spec(EXAMPLES / "batch_two_samples.toml")
     assert spec.n_samples == 2 and spec.reduction == "mean"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        EXAMPLES / "seed001.toml",
+        EXAMPLES / "softmax_cross_entropy.toml",
+        EXAMPLES / "batch_two_samples.toml",
+        Path(__file__).parent / "golden" / "shared_parameters.toml",
+    ],
+)
+def test_matrix_form_equals_the_worked_numbers(path):
+    from chainrule.explain.matrix import matrix_steps
+
+    spec = load_spec(path)
+    trace = Trace(spec)
+    steps = {step.name: step for step in matrix_steps(spec)}
+    assert float(steps["E"].value) == pytest.approx(trace["E"].value, rel=1e-13)
+    totals = dict.fromkeys(spec.parameters, 0.0)
+    for k in range(1, len(spec.layers) + 1):
+        for grads, names in ((steps[f"dW{k}"].value, steps[f"W{k}"].names),
+                             (steps[f"db{k}"].value[None], [steps[f"b{k}"].names])):  # fmt: skip
+            for i, row in enumerate(names):
+                for j, name in enumerate(row):
+                    if name is not None:
+                        totals[name] += grads[i, j]
+    for name, total in totals.items():  # a shared parameter: the sum of its entries
+        assert total == pytest.approx(trace[f"dE/d{name}"].value, rel=1e-12, abs=1e-16), name
+    for k in range(1, len(spec.layers) + 1):
+        for name, value in zip(np.ravel(steps[f"W{k}"].names), np.ravel(steps[f"W{k}+"].value)):
+            if name is not None and name + "+" in trace:
+                assert value == pytest.approx(trace[name + "+"].value, rel=1e-13), name
+    text = cr.explain(spec).render("matrix")
+    n = spec.n_samples
+    assert f"X ({n}, {len(spec.inputs)}) = " in text
+    assert f"dE/dA1 ({n}, {len(spec.layers[0].neurons)}) = Delta2 @ W2^T = " in text

@@ -73,8 +73,13 @@ def test_explain_agrees_with_the_engine(hidden, output, loss):
 
 def test_the_issue_example_tanh_softmax_squared_error():
     rng = np.random.default_rng(7)
-    net = cr.MLP([2, 3, 2], activation="tanh", output_activation="softmax", loss="squared_error",
-                 dtype="float64")
+    net = cr.MLP(
+        [2, 3, 2],
+        activation="tanh",
+        output_activation="softmax",
+        loss="squared_error",
+        dtype="float64",
+    )
     net.set_parameters(rng.normal(0, 0.5, net.n_params))
     x, t = np.array([0.3, -0.6]), np.array([1.0, 0.0])
     explanation = cr.explain(net, x=x, t=t)
@@ -117,5 +122,7 @@ def test_dropout_and_penalties_are_refused_with_the_alternative():
     with pytest.raises(SpecError, match="Dropout.*Fix: explain a copy without them"):
         cr.explain(net, x=[0.1, 0.2], t=[0.3])
     net = cr.MLP([2, 1], loss="mse", alpha=0.1, seed=0)
-    with pytest.raises(SpecError, match=r"weight penalty \(alpha=0.1.*Fix: explain it with alpha=0"):
+    with pytest.raises(
+        SpecError, match=r"weight penalty \(alpha=0.1.*Fix: explain it with alpha=0"
+    ):
         cr.explain(net, x=[0.1, 0.2], t=[0.3])

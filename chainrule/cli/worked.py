@@ -161,7 +161,12 @@ def add_commands(commands) -> None:
         default=0,
         help="also train this many steps and tabulate the error",
     )
-    explain.add_argument("--format", choices=["text", "markdown", "latex", "json"], default="text")
+    explain.add_argument(
+        "--format",
+        choices=["text", "markdown", "latex", "json", "matrix"],
+        default="text",
+        help="matrix: the same pass as matrix products with their shapes",
+    )
     explain.add_argument(
         "--digits", type=non_negative_int, default=9, help="significant digits shown (default 9)"
     )

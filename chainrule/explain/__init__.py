@@ -16,6 +16,7 @@ from pathlib import Path
 from ..network import Network
 from .bridge import StepTable, spec_from_network, spec_network, spec_to_toml, train_steps
 from .check import ClaimResult, check_claims
+from .matrix import render_matrix
 from .render import RENDERERS
 from .spec import Spec, SpecError, load_spec, parse_spec
 from .trace import Trace
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 
+FORMATS = {**RENDERERS, "matrix": render_matrix}
+
+
 @dataclass
 class Explanation:
     """A worked example computed in full: the trace, an optional step table, and the verdicts on
@@ -52,10 +56,11 @@ class Explanation:
         return self.trace.spec
 
     def render(self, format: str = "text") -> str:
-        """The explanation in ``format``: 'text', 'markdown', 'latex' or 'json'."""
-        if format not in RENDERERS:
-            raise ValueError(f"'format' must be one of {', '.join(RENDERERS)}, got {format!r}")
-        return RENDERERS[format](self.trace, self.digits, self.steps, self.results)
+        """The explanation in ``format``: 'text', 'markdown', 'latex', 'json', or 'matrix' (the
+        same pass as matrix products with their shapes)."""
+        if format not in FORMATS:
+            raise ValueError(f"'format' must be one of {', '.join(FORMATS)}, got {format!r}")
+        return FORMATS[format](self.trace, self.digits, self.steps, self.results)
 
     def __str__(self) -> str:
         return self.render("text")

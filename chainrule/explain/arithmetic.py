@@ -72,8 +72,5 @@ def check_arithmetic(item, values: dict[str, float], digits: int) -> ClaimResult
         value,
         False,
         "arithmetic",
-        f"you wrote {claim.text}, but {item.expression} = {fmt(value, digits)}: "
-        "an arithmetic slip",
+        f"you wrote {claim.text}, but {item.expression} = {fmt(value, digits)}: an arithmetic slip",
     )
-
-

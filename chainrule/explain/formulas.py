@@ -134,9 +134,13 @@ def error_formula(loss: str, y: str, t: str, K: int, delta: float):
 
         return scale + [O(f"huber_{delta:g}("), S(y), O("-"), S(t), O(")")], huber
     if loss == "cross_entropy":
-        return [O("-"), S(t), O("*log("), S(y), O(")")], lambda v: (
-            -v[t] * _log(v[y]) if v[t] else 0.0
-        )
+        return [
+            O("-"),
+            S(t),
+            O("*log("),
+            S(y),
+            O(")"),
+        ], lambda v: -v[t] * _log(v[y]) if v[t] else 0.0
 
     def bce(v):
         first = v[t] * _log(v[y]) if v[t] else 0.0

@@ -120,7 +120,16 @@ def _mistakes_of(trace, quantity, values, describe):
                 "bias_correction",
                 f"{name} uses m and v without the bias correction: mhat = m/(1 - beta1^t), "
                 "vhat = v/(1 - beta2^t)",
-                {name: _with(quantity, values, **{meta["mhat"]: values[meta["mhat"].replace("hat", "", 1)], meta["vhat"]: values[meta["vhat"].replace("hat", "", 1)]})},
+                {
+                    name: _with(
+                        quantity,
+                        values,
+                        **{
+                            meta["mhat"]: values[meta["mhat"].replace("hat", "", 1)],
+                            meta["vhat"]: values[meta["vhat"].replace("hat", "", 1)],
+                        },
+                    )
+                },
             )
     if kind == "corrected":
         yield (
@@ -149,7 +158,9 @@ def _mistakes_of(trace, quantity, values, describe):
         for factor, words in ((2.0, "twice"), (0.5, "half")):
             if kind in ("total", "sample_total", "error"):
                 hint = (
-                    "the 1/2 in E = 1/2 (t - y)^2 is missing" if factor == 2 else "an extra 1/2 crept in"
+                    "the 1/2 in E = 1/2 (t - y)^2 is missing"
+                    if factor == 2
+                    else "an extra 1/2 crept in"
                 )
             else:
                 hint = (
@@ -157,7 +168,11 @@ def _mistakes_of(trace, quantity, values, describe):
                     if factor == 2
                     else "a factor 2 is missing"
                 )
-            yield "factor_two", f"{name} is {words} its correct value: {hint}", {name: factor * values[name]}
+            yield (
+                "factor_two",
+                f"{name} is {words} its correct value: {hint}",
+                {name: factor * values[name]},
+            )
     if kind == "update":
         yield (
             "sign",

@@ -146,7 +146,10 @@ def _step(trace, name: str, step: int, g: str) -> None:
                 **meta,
             )
         if optimizer.name == "momentum":
-            tokens, parents = [S(old), O("-"), S("eta"), O("*"), S(velocity)], (old, "eta", velocity)
+            tokens, parents = (
+                [S(old), O("-"), S("eta"), O("*"), S(velocity)],
+                (old, "eta", velocity),
+            )
             compute = lambda v: v[old] - v["eta"] * v[velocity]  # noqa: E731
         else:
             tokens = [S(old), O("-"), S("eta"), O("*("), S(g), O("+"), S("mu"), O("*"), S(velocity)]
@@ -228,4 +231,3 @@ def _adam_step(trace, name, step, g, section, old, new, meta) -> None:
         vhat=vhat,
         **meta,
     )
-

@@ -278,9 +278,7 @@ def _parse_layers(data, reader) -> tuple[list[Neuron], list[Layer]]:
         neurons = [_neuron(entry, index, reader, line) for entry in raw.get("neurons", [])]
         if not neurons:
             reader.fail(f"layer {index} has no neurons", 'add neurons = ["h1", "h2"]', line)
-        layers.append(
-            Layer(raw.get("name", f"layer {index}"), activation, neurons, params, line)
-        )
+        layers.append(Layer(raw.get("name", f"layer {index}"), activation, neurons, params, line))
     return inputs, layers
 
 

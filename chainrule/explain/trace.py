@@ -265,7 +265,12 @@ class Trace:
             symbol = self.tag("E" + suffix, s)
             kind = "sample_total" if self.batch else "total"
             self.add(
-                symbol, section, kind, total, parents, lambda v, p=tuple(parents): sum(v[x] for x in p)
+                symbol,
+                section,
+                kind,
+                total,
+                parents,
+                lambda v, p=tuple(parents): sum(v[x] for x in p),
             )
             sample_totals.append(symbol)
         if self.batch:
@@ -425,7 +430,11 @@ class Trace:
         ]
         if self.batch:
             self.add_combination(
-                f"dE/d{parameter.name}", "backward", "gradient", per_sample, parameter=parameter.name
+                f"dE/d{parameter.name}",
+                "backward",
+                "gradient",
+                per_sample,
+                parameter=parameter.name,
             )
 
     def _sample_gradient(self, parameter, s: int) -> str:

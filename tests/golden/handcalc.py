@@ -104,4 +104,3 @@ def adam_steps(p, gradient, lr, b1, b2, eps, steps):
         p = p - lr * mhat / (np.sqrt(vhat) + eps)
         history.append((p.copy(), m.copy(), v.copy(), mhat.copy(), vhat.copy()))
     return history
-
