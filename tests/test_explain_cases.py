@@ -271,3 +271,45 @@ def test_matrix_form_equals_the_worked_numbers(path):
     n = spec.n_samples
     assert f"X ({n}, {len(spec.inputs)}) = " in text
     assert f"dE/dA1 ({n}, {len(spec.layers[0].neurons)}) = Delta2 @ W2^T = " in text
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize("example", ["softmax_cross_entropy", "batch_two_samples"])
+@pytest.mark.parametrize("format,suffix", [("text", "txt"), ("markdown", "md"), ("json", "json")])
+def test_new_cases_match_their_golden_files(example, format, suffix):
+    explanation = cr.explain(parse_spec((EXAMPLES / f"{example}.toml").read_text(),
+                                        f"examples/{example}.toml"))  # fmt: skip
+    assert explanation.render(format) == (GOLDEN / f"{example}_explain.{suffix}").read_text()
+
+
+@pytest.mark.parametrize(
+    "example,X,T,Ws,bs,acts,loss,names",
+    [
+        ("softmax_cross_entropy", SOFTMAX_X, SOFTMAX_T, SOFTMAX_W, SOFTMAX_B,
+         ["sigmoid", "softmax"], "cross_entropy", SOFTMAX_NAMES),
+        ("batch_two_samples", BATCH_X, BATCH_T, BATCH_W, BATCH_B,
+         ["tanh", "identity"], "squared_error", BATCH_NAMES),
+    ],
+)  # fmt: skip
+def test_the_golden_files_numbers_are_the_independent_ones(example, X, T, Ws, bs, acts, loss,
+                                                           names):  # fmt: skip
+    import json
+
+    document = json.loads((GOLDEN / f"{example}_explain.json").read_text())
+    values = {q["symbol"]: q["value"] for q in document["quantities"]}
+    E, grads = handcalc.step(X, T, Ws, bs, acts, loss)
+    assert values["E"] == pytest.approx(E, rel=1e-14)
+    for name, value in by_name(grads, names).items():
+        assert values[f"dE/d{name}"] == pytest.approx(value, rel=1e-13, abs=1e-16), name
+        assert values[f"{name}+"] == pytest.approx(
+            values[name] - document_rate(example) * value, rel=1e-13
+        )
+    text = (GOLDEN / f"{example}_explain.txt").read_text()
+    line = next(row for row in text.splitlines() if row.startswith("E = "))
+    assert float(line.rsplit("= ", 1)[1]) == pytest.approx(E, rel=1e-8)
+
+
+def document_rate(example):
+    return {"softmax_cross_entropy": 0.1, "batch_two_samples": 0.5}[example]

@@ -13,7 +13,25 @@ SECTIONS = [
     ("update", "Updates"),
     ("forward+", "Forward pass with the updated parameters"),
     ("error+", "New error"),
+    ("steps", "Further optimizer steps"),
 ]
+
+_RULES = {
+    "sgd": "w+ = w - eta*dE/dw",
+    "momentum": "momentum (torch.optim.SGD): v = dE/dw at the first step, then v = mu*v + dE/dw; "
+    "w+ = w - eta*v",
+    "nesterov": "Nesterov momentum (torch.optim.SGD): v as for momentum; "
+    "w+ = w - eta*(dE/dw + mu*v)",
+    "adam": "Adam (torch.optim.Adam): m = beta1*m + (1 - beta1)*g, v = beta2*v + (1 - beta2)*g^2, "
+    "mhat = m/(1 - beta1^t), vhat = v/(1 - beta2^t), w+ = w - eta*mhat/(sqrt(vhat) + eps)",
+}
+
+
+def _rates(trace, values, digits) -> list[tuple[str, str]]:
+    """``(symbol, number)`` of the learning rate and the optimizer's other settings."""
+    names = ["eta"] + [s for s in ("mu", "beta1", "beta2", "eps") if s in trace]
+    return [(name, number_text(values[name], digits)) for name in names]
+
 
 _GREEK = {
     "eta": r"\eta",
@@ -156,6 +174,11 @@ def render_text(trace, digits: int = 9, steps=None, results=None) -> str:
         out += ["", heading, "-" * len(heading)]
         if section == "update":
             out.append(f"learning rate eta = {number_text(values['eta'], digits)}")
+            if trace.spec.optimizer.name != "sgd":
+                out.append(_RULES[trace.spec.optimizer.name])
+                out.append(
+                    ", ".join(f"{n} = {text}" for n, text in _rates(trace, values, digits)[1:])
+                )
         for q in quantities:
             parts = [
                 q.symbol,
@@ -206,6 +229,11 @@ def render_markdown(trace, digits: int = 9, steps=None, results=None) -> str:
         out += ["", f"## {heading}", ""]
         if section == "update":
             out += [rf"Learning rate $\eta = {number_text(values['eta'], digits)}$.", ""]
+            if trace.spec.optimizer.name != "sgd":
+                settings = ", ".join(
+                    f"${symbol_latex(n)} = {text}$" for n, text in _rates(trace, values, digits)[1:]
+                )
+                out += [f"Update rule: {_RULES[trace.spec.optimizer.name]}; {settings}.", ""]
         for q in quantities:
             out += [f"$${_equation_latex(q, values, digits)}$$", ""]
             if q.simplified:

@@ -357,7 +357,7 @@ class Trace:
                     tokens,
                     (outs[i], outs[j]) if i != j else (outs[i],),
                     compute,
-                    "the softmax Jacobian dy_i/dz_j = y_i*(delta_ij - y_j)" if i == j == 0 else "",
+                    "the softmax Jacobian: dy_i/dz_j = y_i (delta_ij - y_j)" if i == j == 0 else "",
                     neuron=neuron_j.name,
                     row=neuron_i.name,
                     diagonal=i == j,
