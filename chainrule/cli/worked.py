@@ -9,6 +9,8 @@ from pathlib import Path
 
 from .common import CommandError, non_negative_int, write_text
 
+STARTER_KINDS = ("basic", "softmax", "bce", "batch", "momentum", "adam")
+
 
 def _seed001_network():
     from ..layers import Dense
@@ -132,7 +134,13 @@ def _init_example(args) -> int:
     target = Path(args.path)
     if target.exists() and not args.force:
         raise CommandError(f"{target} already exists; pass --force to overwrite it")
-    text = resources.files("chainrule.explain").joinpath("starter.toml").read_text("utf-8")
+    package = resources.files("chainrule.explain")
+    starter = (
+        package / "starter.toml"
+        if args.kind == "basic"
+        else package / "starters" / f"{args.kind}.toml"
+    )
+    text = starter.read_text("utf-8")
     write_text(text, str(target))
     print(f"wrote {target}; try: chainrule explain {target}", file=sys.stderr)
     return 0
@@ -186,4 +194,11 @@ def add_commands(commands) -> None:
     init = commands.add_parser("init-example", help="write a starter spec file")
     init.add_argument("path", nargs="?", default="example.toml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.add_argument(
+        "--kind",
+        choices=STARTER_KINDS,
+        default="basic",
+        help="basic: a 2-2-1 sigmoid network; softmax: softmax with cross-entropy; bce: sigmoid "
+        "with binary cross-entropy; batch: three samples; momentum, adam: two optimizer steps",
+    )
     init.set_defaults(handler=_init_example)

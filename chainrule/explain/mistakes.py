@@ -141,8 +141,8 @@ def _mistakes_of(trace, quantity, values, describe):
         g, previous = meta["gradient"], meta["previous"]
         yield (
             "momentum_sign",
-            f"{name} subtracts the momentum term: {name} = {describe(name)}, not "
-            f"{g} - mu*{previous}",
+            f"{name} subtracts the momentum term ({g} - mu*{previous}) where it adds it: "
+            f"{name} = {describe(name)}",
             {name: values[g] - values["mu"] * values[previous]},
         )
     if kind in ("gradient", "total") and "reduction" in meta:
