@@ -437,3 +437,28 @@ def test_diagram_is_drawn(tmp_path):
     assert (tmp_path / "net.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "net.svg").read_text().lstrip().startswith("<?xml")
     assert "<svg" in (tmp_path / "net.svg").read_text()
+
+
+@pytest.mark.parametrize("sizes", [[2, 3, 2], [3, 3, 3], [2, 4, 2], [2, 3, 3, 1]])
+def test_diagram_labels_never_overlap_and_carry_a_legend_and_bias_gradients(sizes):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from chainrule.explain.diagram import draw
+
+    net = cr.MLP(sizes, activation="tanh", output_activation="sigmoid", dtype="float64", seed=0)
+    net.set_parameters(np.random.default_rng(0).normal(0, 3, net.n_params))
+    trace = Trace(spec_from_network(net, np.full(sizes[0], 0.3), np.full(sizes[-1], 0.5)))
+    figure = draw(trace)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    boxes = [label.get_bbox_patch().get_window_extent(renderer) for label in figure.edge_labels]
+    assert len(boxes) == sum(a * b for a, b in zip(sizes, sizes[1:]))
+    for i, first in enumerate(boxes):
+        for second in boxes[i + 1 :]:
+            assert not first.overlaps(second)
+    legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert legend[0].startswith("dE/dw > 0") and "width" in legend[2]
+    texts = " ".join(t.get_text() for t in figure.axes[0].texts)
+    assert f"b1 = {trace['b1'].value:.4g}, dE/db1 = {trace['dE/db1'].value:.4g}" in texts
+    plt.close(figure)
