@@ -67,3 +67,17 @@ def test_explain_matrix_format(capsys):
     assert "X (2, 2) = the inputs, one sample a row = [[1, 0], [0.5, -1]]" in out
     assert "dE/dA1 (2, 2) = Delta2 @ W2^T = " in out
     assert "W2 (2, 1) = weights = [[w5], [w6]] = [[0.7], [-0.2]]" in out
+
+
+def test_every_toml_block_in_the_spec_format_document_parses():
+    import re
+
+    from chainrule.explain import Trace, parse_spec
+
+    document = (Path(__file__).parent.parent / "docs" / "spec-format.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", document, re.S)
+    assert len(blocks) == 3
+    for block in blocks:
+        Trace(parse_spec(block))
+    assert (EXAMPLES / "softmax_cross_entropy.toml").read_text() in document
+    assert (EXAMPLES / "batch_two_samples.toml").read_text() in document
