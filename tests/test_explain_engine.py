@@ -126,3 +126,20 @@ def test_dropout_and_penalties_are_refused_with_the_alternative():
         SpecError, match=r"weight penalty \(alpha=0.1.*Fix: explain it with alpha=0"
     ):
         cr.explain(net, x=[0.1, 0.2], t=[0.3])
+
+
+@pytest.mark.parametrize(
+    "output,loss", [("sigmoid", "binary_cross_entropy"), ("softmax", "cross_entropy")]
+)
+def test_saturated_outputs_agree_with_the_engine(output, loss):
+    # z of about +-60: sigmoid and softmax round to exactly 0 and 1 in float64
+    net = cr.MLP([2, 2], output_activation=output, loss=loss, dtype="float64")
+    net.set_parameters([30.0, -30.0, 30.0, -30.0, 30.0, -30.0])
+    x, t = np.array([0.5, 0.5]), np.array([0.0, 1.0])
+    assert 1.0 in set(net.predict(x[None])[0])  # so 1 - y is exactly 0
+    trace = Trace(spec_from_network(net, x, t))
+    error, grads = net.loss_and_gradients(x[None], t[None])
+    assert np.isfinite(error) and trace["E"].value == pytest.approx(error, rel=1e-12)
+    weights, biases = engine_gradients_in_spec_order(net, grads)
+    np.testing.assert_allclose([trace[f"dE/dw{k}"].value for k in range(1, 5)], weights)
+    np.testing.assert_allclose([trace[f"dE/db{k}"].value for k in range(1, 3)], biases)

@@ -117,8 +117,15 @@ def _log(x: float) -> float:
     return math.log(x) if x > 0 else -math.inf
 
 
-def error_formula(loss: str, y: str, t: str, K: int, delta: float):
-    """One output's share of a sample's error: tokens and compute."""
+def _logsumexp(values: list[float]) -> float:
+    top = max(values)
+    return top + math.log(sum(math.exp(x - top) for x in values))
+
+
+def error_formula(loss: str, y: str, t: str, K: int, delta: float, z: str, nets: tuple):
+    """One output's share of a sample's error: tokens and compute. Where the output has
+    rounded to exactly 0 or 1, the cross-entropies are computed from the net inputs (``z`` and
+    the layer's ``nets``), as the engine computes them, so that no log of 0 appears."""
     scale = [] if K == 1 else [O(f"(1/{K})*")]
     if loss == "squared_error":
         return [O("1/2*("), S(t), O("-"), S(y), O(")^2")], lambda v: 0.5 * (v[t] - v[y]) ** 2
@@ -134,15 +141,19 @@ def error_formula(loss: str, y: str, t: str, K: int, delta: float):
 
         return scale + [O(f"huber_{delta:g}("), S(y), O("-"), S(t), O(")")], huber
     if loss == "cross_entropy":
-        return [
-            O("-"),
-            S(t),
-            O("*log("),
-            S(y),
-            O(")"),
-        ], lambda v: -v[t] * _log(v[y]) if v[t] else 0.0
+
+        def cross_entropy(v):
+            if not v[t]:
+                return 0.0
+            if v[y] > 0:
+                return -v[t] * math.log(v[y])
+            return -v[t] * (v[z] - _logsumexp([v[n] for n in nets]))
+
+        return [O("-"), S(t), O("*log("), S(y), O(")")], cross_entropy
 
     def bce(v):
+        if not 0 < v[y] < 1:  # softplus(z) - t z, the engine's form
+            return (max(v[z], 0.0) + math.log1p(math.exp(-abs(v[z]))) - v[t] * v[z]) / K
         first = v[t] * _log(v[y]) if v[t] else 0.0
         second = (1 - v[t]) * _log(1 - v[y]) if v[t] != 1 else 0.0
         return -(first + second) / K

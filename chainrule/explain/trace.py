@@ -253,13 +253,18 @@ class Trace:
                 y = self._symbol(neuron, "out", suffix, s)
                 t = self.tag(neuron.target, s)
                 symbol = self.tag(f"E_{neuron.name}{suffix}", s)
-                tokens, compute = formulas.error_formula(spec.loss, y, t, K, spec.huber_delta)
+                z = self._symbol(neuron, "net", suffix, s)
+                nets = tuple(self._symbol(n, "net", suffix, s) for n in spec.outputs)
+                tokens, compute = formulas.error_formula(
+                    spec.loss, y, t, K, spec.huber_delta, z, nets
+                )
                 note = ""
                 if not parents and not suffix and s == 1:
                     note = formulas.LOSS_NOTES.get(spec.loss, "")
                 self.add(
-                    symbol, section, "error", tokens, (y, t), compute, note, neuron=neuron.name
-                )
+                    symbol, section, "error", tokens, (y, t, *nets), compute, note,
+                    neuron=neuron.name,
+                )  # fmt: skip
                 total += [O("+")] * bool(total) + [S(symbol)]
                 parents.append(symbol)
             symbol = self.tag("E" + suffix, s)
@@ -394,6 +399,14 @@ class Trace:
             quantity = self.quantities[self.tag(f"dE/d{neuron.net}", s)]
             quantity.simplified = shortcut[0]
             quantity.meta["simplified_note"], quantity.meta["shortcut"] = shortcut[1:]
+
+            def saturated(v, chain=quantity.compute, short=shortcut[2]):
+                # an output rounded to exactly 0 or 1 makes the chain 0 * inf; the
+                # shortcut (the engine's fused delta) is the limit
+                value = chain(v)
+                return value if math.isfinite(value) else short(v)
+
+            quantity.compute = saturated
 
     def _path_sum(self, neuron: Neuron, symbol: str, s: int) -> None:
         """dE/da_h = sum over the next layer's neurons j of dE/dz_j * w_hj: every path."""
