@@ -7,6 +7,7 @@ import pytest
 import chainrule as cr
 from chainrule import activations, losses
 from chainrule.explain import SpecError, Trace, parse_spec, spec_from_network, spec_to_toml
+from chainrule.explain.spec import SUPPORTED_LOSSES
 
 ACTIVATIONS = sorted({activations.get(name).name for name in activations.NAMES})
 LOSSES = sorted({losses.get(name).name for name in losses.NAMES})
@@ -45,14 +46,7 @@ def test_every_activation_and_loss_pairing_is_covered():
     assert {"identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu"} <= set(
         ACTIVATIONS
     )
-    assert set(LOSSES) == {
-        "squared_error",
-        "mse",
-        "mae",
-        "huber",
-        "binary_cross_entropy",
-        "cross_entropy",
-    }
+    assert set(LOSSES) == set(SUPPORTED_LOSSES)  # every loss the library has
     assert len(CASES) == 4 * 9 * 9 + 9 + 9
 
 
@@ -143,3 +137,20 @@ def test_saturated_outputs_agree_with_the_engine(output, loss):
     weights, biases = engine_gradients_in_spec_order(net, grads)
     np.testing.assert_allclose([trace[f"dE/dw{k}"].value for k in range(1, 5)], weights)
     np.testing.assert_allclose([trace[f"dE/db{k}"].value for k in range(1, 3)], biases)
+
+
+@pytest.mark.parametrize("hidden,output,loss", CASES[::17])
+def test_a_batch_from_python_agrees_with_the_engine(hidden, output, loss):
+    net, _, _ = random_case(hidden, output, loss, 3)
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-1, 1, (3, 3))
+    T = np.eye(2)[[0, 1, 1]] if loss == "cross_entropy" else rng.uniform(0.1, 0.9, (3, 2))
+    trace = Trace(spec_from_network(net, X, T))
+    error, grads = net.loss_and_gradients(X, T)
+    assert trace["E"].value == pytest.approx(error, rel=1e-12, abs=1e-15)
+    weights, biases = engine_gradients_in_spec_order(net, grads)
+    ours = [trace[f"dE/dw{k}"].value for k in range(1, len(weights) + 1)]
+    np.testing.assert_allclose(ours, weights, rtol=1e-11, atol=1e-14)
+    ours = [trace[f"dE/db{k}"].value for k in range(1, len(biases) + 1)]
+    np.testing.assert_allclose(ours, biases, rtol=1e-11, atol=1e-14)
+    assert trace["z1[3]"].value == pytest.approx(X[2] @ net.layers[0].W[:, 0] + net.layers[0].b[0])

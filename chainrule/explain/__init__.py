@@ -74,7 +74,7 @@ def _as_spec(source, x, t, learning_rate) -> Spec:
         return source
     if isinstance(source, Network):
         if x is None or t is None:
-            raise ValueError("explaining a Network needs one sample: pass x=... and t=...")
+            raise ValueError("explaining a Network needs a sample: pass x=... and t=...")
         return spec_from_network(source, x, t, 0.5 if learning_rate is None else learning_rate)
     if isinstance(source, (str, Path)):
         return load_spec(source)
@@ -94,7 +94,8 @@ def explain(
         A spec file (see ``docs/spec-format.md``), a parsed spec, or a network of Dense layers
         (then ``x`` and ``t`` give the one sample; names follow :func:`spec_from_network`).
     x, t : array-like, optional
-        The sample for a network.
+        The sample for a network: one row of inputs and targets, or a batch of rows (its
+        error is the mean over the rows, as ``loss_and_gradients`` computes it).
     learning_rate : float, optional
         For a network (default 0.5); a spec carries its own.
     steps : int, default=0

@@ -10,7 +10,8 @@ import numpy as np
 from .. import optim
 from ..layers import Dense
 from ..network import Network
-from .spec import Layer, Neuron, Parameter, Spec, SpecError, unsupported
+from .settings import unsupported
+from .spec import Layer, Neuron, Parameter, Spec, SpecError
 
 
 @dataclass
@@ -126,7 +127,9 @@ def train_steps(spec: Spec, steps: int) -> StepTable:
 def spec_from_network(
     network: Network, x, t, learning_rate: float = 0.5, title: str = "A network from Python"
 ) -> Spec:
-    """Describe ``network`` and one sample ``(x, t)`` as a spec, with the default names:
+    """Describe ``network`` and a sample ``(x, t)`` as a spec (or a batch: ``x`` of shape
+    ``(n_samples, n_inputs)`` and ``t`` of shape ``(n_samples, n_outputs)``, whose error is the
+    mean over the samples, as the engine's), with the default names:
     inputs ``x1..``, hidden neurons ``h1..`` (``h<layer>_<j>`` with several hidden layers),
     outputs ``o1..``; net inputs ``z1..`` and outputs ``a1..`` (hidden) / ``y1..`` (output)
     numbered across the network; targets ``t1..``; weights ``w1..`` numbered row by row through
@@ -142,22 +145,24 @@ def spec_from_network(
             f"the network has a weight penalty (alpha={network.alpha}, l1={network.l1}), which "
             "a worked example does not show. Fix: explain it with alpha=0 and l1=0"
         )
-    x = np.asarray(x, dtype=np.float64).reshape(-1)
-    t = np.asarray(t, dtype=np.float64).reshape(-1)
-    if x.shape != (network.n_inputs,) or t.shape != (network.n_outputs,):
+    X = np.asarray(x, dtype=np.float64)
+    T = np.asarray(t, dtype=np.float64)
+    X = X.reshape(1, -1) if X.ndim < 2 else X
+    T = T.reshape(len(X), -1) if T.ndim < 2 else T
+    if X.ndim != 2 or X.shape[1] != network.n_inputs or T.shape != (len(X), network.n_outputs):
         raise ValueError(
-            f"'x' must have {network.n_inputs} values and 't' {network.n_outputs}, "
-            f"got {x.size} and {t.size}"
+            f"'x' must have {network.n_inputs} values (a row per sample) and 't' "
+            f"{network.n_outputs} per sample, got shapes {X.shape} and {T.shape}"
         )
     loss = network.loss_function
-    refusal = unsupported(loss.name, layers[-1].activation.name, [list(t)])
+    refusal = unsupported(loss.name, layers[-1].activation.name, T.tolist())
     if refusal:
         raise SpecError(
             f"the network's output layer (layer {len(layers)}): {refusal[0]}. Fix: {refusal[1]}"
         )
     inputs = [
-        Neuron(f"x{i + 1}", 0, None, f"x{i + 1}", value=float(v), values=[float(v)])
-        for i, v in enumerate(x)
+        Neuron(f"x{i + 1}", 0, None, f"x{i + 1}", value=float(X[0, i]), values=X[:, i].tolist())
+        for i in range(X.shape[1])
     ]
     spec_layers, z = [], 0
     for k, layer in enumerate(layers, 1):
@@ -173,8 +178,8 @@ def spec_from_network(
                         f"z{z}",
                         f"y{j + 1}",
                         f"t{j + 1}",
-                        float(t[j]),
-                        target_values=[float(t[j])],
+                        float(T[0, j]),
+                        target_values=T[:, j].tolist(),
                     )
                 )
             else:
