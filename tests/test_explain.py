@@ -462,3 +462,26 @@ def test_diagram_labels_never_overlap_and_carry_a_legend_and_bias_gradients(size
     texts = " ".join(t.get_text() for t in figure.axes[0].texts)
     assert f"b1 = {trace['b1'].value:.4g}, dE/db1 = {trace['dE/db1'].value:.4g}" in texts
     plt.close(figure)
+
+
+def test_multi_letter_names_render_as_one_symbol():
+    text = (
+        seed001_spec().replace('out = "y1"', 'out = "yhat1"').replace('out = "a1"', 'out = "out1"')
+    )
+    markdown = cr.explain(parse_spec(text)).render("markdown")
+    assert r"\hat{y}_{1} = \sigma(z_{3})" in markdown
+    assert r"\frac{\partial E}{\partial \hat{y}_{1}}" in markdown
+    assert r"\mathrm{out}_{1}" in markdown and "y h a t" not in markdown
+    assert "yhat" not in markdown.replace("`", "")  # never as the italic product y*h*a*t
+
+
+def test_conventions_are_stated_where_they_apply():
+    text = seed001_spec().replace('activation = "sigmoid"', 'activation = "relu"', 1)
+    text = text.replace('b2 = { to = "h2", value = 0.35 }', 'b2 = { to = "h2", value = -0.39 }')
+    rendered = cr.explain(parse_spec(text)).render("text")
+    assert "relu'(0) = 0, as in PyTorch" in rendered
+    assert "an inactive unit passes no gradient back" in rendered  # z2 = 0: h2 is inactive
+    bce = seed001_spec().replace('loss = "squared_error"', 'loss = "binary_cross_entropy"')
+    rendered = cr.explain(parse_spec(bce)).render("text")
+    assert "the mean over the outputs of -(t log y + (1 - t) log(1 - y))" in rendered
+    assert "E_o1 = -(1/2)*(t1*log(y1) + (1 - t1)*log(1 - y1))" in rendered

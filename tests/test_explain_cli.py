@@ -81,3 +81,20 @@ def test_every_toml_block_in_the_spec_format_document_parses():
         Trace(parse_spec(block))
     assert (EXAMPLES / "softmax_cross_entropy.toml").read_text() in document
     assert (EXAMPLES / "batch_two_samples.toml").read_text() in document
+
+
+def test_check_json_with_a_mistyped_name_is_valid_json(capsys, tmp_path):
+    import json
+
+    text = (EXAMPLES / "seed001.toml").read_text().split("\n[claims]\n")[0]
+    path = tmp_path / "typo.toml"
+    path.write_text(text + '\n[claims]\n"dE/dw55" = "0.1"\n')
+    code, out, _ = run(capsys, "check", path, "--format", "json")
+    assert code == 1 and json.loads(out)[0]["correct"] is None
+
+
+def test_diagram_of_a_batch(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "batch.png"
+    code, _, err = run(capsys, "explain", EXAMPLES / "batch_two_samples.toml", "--diagram", path)
+    assert code == 0 and path.read_bytes()[:4] == b"\x89PNG"

@@ -158,9 +158,9 @@ def error_formula(loss: str, y: str, t: str, K: int, delta: float, z: str, nets:
         second = (1 - v[t]) * _log(1 - v[y]) if v[t] != 1 else 0.0
         return -(first + second) / K
 
+    mean = O("-(") if K == 1 else O(f"-(1/{K})*(")  # the mean over the K outputs
     return (
-        scale
-        + [O("-("), S(t), O("*log("), S(y), O(") + (1 - "), S(t), O(")*log(1 - "), S(y), O("))")],
+        [mean, S(t), O("*log("), S(y), O(") + (1 - "), S(t), O(")*log(1 - "), S(y), O("))")],
         bce,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -28,7 +29,7 @@ class ClaimResult:
         return {
             "name": self.name,
             "claimed": self.claimed,
-            "correct": self.correct,
+            "correct": None if math.isnan(self.correct) else self.correct,
             "ok": self.ok,
             "kind": self.kind,
             "diagnosis": self.diagnosis,
