@@ -313,3 +313,64 @@ def test_the_golden_files_numbers_are_the_independent_ones(example, X, T, Ws, bs
 
 def document_rate(example):
     return {"softmax_cross_entropy": 0.1, "batch_two_samples": 0.5}[example]
+
+
+STARTERS = Path(cr.__file__).parent / "explain" / "starters"
+
+
+@pytest.mark.parametrize("kind", ["bce", "momentum", "adam"])
+@pytest.mark.parametrize("format,suffix", [("text", "txt"), ("markdown", "md"), ("json", "json")])
+def test_starters_match_their_golden_files(kind, format, suffix):
+    explanation = cr.explain(STARTERS / f"{kind}.toml")
+    assert explanation.render(format) == (GOLDEN / f"starter_{kind}_explain.{suffix}").read_text()
+
+
+def _golden_values(name):
+    import json
+
+    document = json.loads((GOLDEN / f"starter_{name}_explain.json").read_text())
+    return {q["symbol"]: q["value"] for q in document["quantities"]}
+
+
+def test_the_bce_starters_golden_numbers_are_the_independent_ones():
+    values = _golden_values("bce")
+    X, T = np.array([[0.5, -1.0]]), np.array([[1.0]])
+    Ws = [np.array([[0.4, -0.3], [0.2, 0.5]]), np.array([[0.6], [-0.7]])]
+    bs = [np.array([0.0, 0.0]), np.array([0.2])]
+    E, grads = handcalc.step(X, T, Ws, bs, ["tanh", "sigmoid"], "binary_cross_entropy")
+    assert values["E"] == pytest.approx(E, rel=1e-14)
+    names = BATCH_NAMES  # the same 2-2-1 layout
+    for name, value in by_name(grads, names).items():
+        assert values[f"dE/d{name}"] == pytest.approx(value, rel=1e-13, abs=1e-16), name
+    _, torch_grads = torch_gradients(X, T, Ws, bs, ["tanh", "sigmoid"], "binary_cross_entropy")
+    for name, value in by_name(torch_grads, names).items():
+        assert values[f"dE/d{name}"] == pytest.approx(value, rel=1e-12, abs=1e-16), name
+
+
+def _one_neuron_gradient(p):
+    """dE/dw and dE/db of y = sigmoid(w*1 + b), E = 1/2 (1 - y)^2, by hand."""
+    w, b = p
+    y = 1 / (1 + np.exp(-(w + b)))
+    delta = (y - 1.0) * y * (1 - y)
+    return np.array([delta * 1.0, delta])
+
+
+@pytest.mark.parametrize("kind", ["momentum", "adam"])
+def test_the_optimizer_starters_golden_numbers_are_the_independent_ones(kind):
+    values = _golden_values(kind)
+    start = np.array([0.5, 0.0])
+    if kind == "momentum":
+        history = handcalc.momentum_steps(start, _one_neuron_gradient, 0.5, 0.9, 2)
+        for step, (_, v) in enumerate(history, 1):
+            tag = "" if step == 1 else f"@{step}"
+            assert values[f"v_w{tag}"] == pytest.approx(v[0], rel=1e-13)
+            assert values[f"v_b{tag}"] == pytest.approx(v[1], rel=1e-13)
+    else:
+        history = handcalc.adam_steps(start, _one_neuron_gradient, 0.1, 0.9, 0.999, 1e-8, 2)
+        for step, (_, m, v, mhat, vhat) in enumerate(history, 1):
+            tag = "" if step == 1 else f"@{step}"
+            for symbol, array in (("m", m), ("v", v), ("mhat", mhat), ("vhat", vhat)):
+                assert values[f"{symbol}_w{tag}"] == pytest.approx(array[0], rel=1e-13)
+    assert values["w+"] == pytest.approx(history[0][0][0], rel=1e-13)
+    assert values["w@2"] == pytest.approx(history[1][0][0], rel=1e-13)
+    assert values["b@2"] == pytest.approx(history[1][0][1], rel=1e-12, abs=1e-15)

@@ -154,3 +154,20 @@ def test_a_batch_from_python_agrees_with_the_engine(hidden, output, loss):
     ours = [trace[f"dE/db{k}"].value for k in range(1, len(biases) + 1)]
     np.testing.assert_allclose(ours, biases, rtol=1e-11, atol=1e-14)
     assert trace["z1[3]"].value == pytest.approx(X[2] @ net.layers[0].W[:, 0] + net.layers[0].b[0])
+
+
+def test_a_batch_with_an_optimizer_and_activation_parameters_round_trips_through_toml():
+    net = cr.MLP([2, 2, 1], activation={"name": "elu", "alpha": 0.5}, loss={"name": "huber",
+                 "delta": 0.3}, dtype="float64", seed=2)  # fmt: skip
+    spec = spec_from_network(net, [[0.1, 0.2], [0.3, -0.4]], [[0.5], [-0.5]])
+    spec.optimizer.name, spec.optimizer.momentum, spec.optimizer.steps = "nesterov", 0.7, 2
+    spec.reduction = "sum"
+    again = parse_spec(spec_to_toml(spec))
+    assert again.layers[0].params == {"alpha": 0.5} and again.huber_delta == 0.3
+    assert again.n_samples == 2 and again.reduction == "sum"
+    assert (again.optimizer.name, again.optimizer.momentum, again.optimizer.steps) == (
+        "nesterov",
+        0.7,
+        2,
+    )
+    assert Trace(again).values() == Trace(spec).values()
