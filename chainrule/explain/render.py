@@ -56,7 +56,7 @@ _FUNCTIONS = {
     "identity": r"\mathrm{id}",
     "sign": r"\operatorname{sign}",
     "exp": r"\exp",
-    "sqrt": r"\sqrt",
+    "sqrt": r"\operatorname{sqrt}",
     "clip": r"\operatorname{clip}",
 }
 
