@@ -215,3 +215,16 @@ def test_the_examples_verdicts():
         "w5+": "inherited",
         "dE/dw1[1]": "derivative_at_net",
     }
+
+
+def test_the_softmax_shortcut_from_the_persons_rounded_output_is_accepted():
+    # y2 = 0.394703671 written as 0.395; the person's y2 - t2 = -0.605, not the exact -0.6053
+    results = cr.check(
+        spec_with("softmax_cross_entropy.toml", 'y2 = "0.395"\n"dE/dz4" = "-0.6050"\n')
+    )
+    assert [r.kind for r in results] == ["ok", "rounding"]
+    # and by the shortcut from a wrong y2, the delta is inherited from it
+    results = cr.check(
+        spec_with("softmax_cross_entropy.toml", 'y2 = "0.42"\n"dE/dz4" = "-0.58"\n')
+    )
+    assert [r.kind for r in results][1] == "inherited" and "your own y2" in results[1].diagnosis

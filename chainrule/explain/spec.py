@@ -54,6 +54,13 @@ class Neuron:
     values: list[float] = field(default_factory=list)  # an input's value in every sample
     target_values: list[float] = field(default_factory=list)  # the target in every sample
 
+    def __post_init__(self):
+        # a neuron made with one value (one sample) has that value for its only sample
+        if not self.values and self.value is not None:
+            self.values = [self.value]
+        if not self.target_values and self.target_value is not None:
+            self.target_values = [self.target_value]
+
 
 @dataclass
 class Layer:
