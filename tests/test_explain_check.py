@@ -224,7 +224,5 @@ def test_the_softmax_shortcut_from_the_persons_rounded_output_is_accepted():
     )
     assert [r.kind for r in results] == ["ok", "rounding"]
     # and by the shortcut from a wrong y2, the delta is inherited from it
-    results = cr.check(
-        spec_with("softmax_cross_entropy.toml", 'y2 = "0.42"\n"dE/dz4" = "-0.58"\n')
-    )
+    results = cr.check(spec_with("softmax_cross_entropy.toml", 'y2 = "0.42"\n"dE/dz4" = "-0.58"\n'))
     assert [r.kind for r in results][1] == "inherited" and "your own y2" in results[1].diagnosis

@@ -29,6 +29,7 @@ from .arithmetic import check_arithmetic, evaluate_expression
 from .formulas import O, S, joined
 from .holding import ClaimResult, fmt, holds, last_digit_unit, resembles
 from .mistakes import candidates
+from .render import formula_text, substitution_text
 from .spec import Claim
 from .trace import Trace
 
@@ -98,8 +99,6 @@ class _Checker:
         return fmt(value, self.digits)
 
     def _describe(self, symbol: str) -> str:
-        from .render import formula_text
-
         return formula_text(self.trace[symbol].formula)
 
     def _upstream_claims(self, symbol: str) -> dict[str, float]:
@@ -160,8 +159,6 @@ class _Checker:
         return self._arithmetic(symbol, claim, correct, head, theirs, own)
 
     def _arithmetic(self, symbol, claim, correct, head, theirs, own) -> ClaimResult:
-        from .render import formula_text, substitution_text
-
         quantity = self.trace[symbol]
         tokens = quantity.formula
         chains = quantity.meta.get("chains", ())

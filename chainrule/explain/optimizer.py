@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from .bridge import spec_network
 from .formulas import O, S
 
 _RATES = {"momentum": ("mu",), "nesterov": ("mu",), "adam": ("beta1", "beta2", "eps")}
@@ -34,8 +35,6 @@ class _EngineGradients:
     the engine (the sum over a shared parameter's uses; a sum reduction scales by n)."""
 
     def __init__(self, spec):
-        from .bridge import spec_network
-
         self.bridge = spec_network(spec)
         self.scale = spec.n_samples if spec.reduction == "sum" else 1.0
         self.cache: dict[tuple, tuple[float, np.ndarray]] = {}

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from . import formulas
 from .formulas import N, O, S, joined
+from .optimizer import add_updates
 from .spec import Neuron, Spec
 
 __all__ = ["N", "O", "Quantity", "S", "Trace"]
@@ -122,8 +123,6 @@ class Trace:
         self.add(symbol, "given", kind, compute=lambda values, v=value: v)
 
     def _build(self) -> None:
-        from .optimizer import add_updates
-
         spec = self.spec
         samples = range(1, spec.n_samples + 1)
         for s in samples:
