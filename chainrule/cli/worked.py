@@ -9,6 +9,8 @@ from pathlib import Path
 
 from .common import CommandError, non_negative_int, write_text
 
+STARTER_KINDS = ("basic", "softmax", "bce", "batch", "momentum", "adam")
+
 
 def _seed001_network():
     from ..layers import Dense
@@ -122,7 +124,7 @@ def _check(args) -> int:
         )
     else:
         for r in results:
-            print(f"{'ok   ' if r.ok else 'WRONG'} {r.name} = {r.claimed}: {r.diagnosis}")
+            print(f"{r.mark} {r.name} = {r.claimed}: {r.diagnosis}")
         wrong = sum(not r.ok for r in results)
         print(f"\n{len(results) - wrong} of {len(results)} numbers hold; {wrong} wrong.")
     return 0 if all(r.ok for r in results) else 1
@@ -132,7 +134,13 @@ def _init_example(args) -> int:
     target = Path(args.path)
     if target.exists() and not args.force:
         raise CommandError(f"{target} already exists; pass --force to overwrite it")
-    text = resources.files("chainrule.explain").joinpath("starter.toml").read_text("utf-8")
+    package = resources.files("chainrule.explain")
+    starter = (
+        package / "starter.toml"
+        if args.kind == "basic"
+        else package / "starters" / f"{args.kind}.toml"
+    )
+    text = starter.read_text("utf-8")
     write_text(text, str(target))
     print(f"wrote {target}; try: chainrule explain {target}", file=sys.stderr)
     return 0
@@ -161,7 +169,12 @@ def add_commands(commands) -> None:
         default=0,
         help="also train this many steps and tabulate the error",
     )
-    explain.add_argument("--format", choices=["text", "markdown", "latex", "json"], default="text")
+    explain.add_argument(
+        "--format",
+        choices=["text", "markdown", "latex", "json", "matrix"],
+        default="text",
+        help="matrix: the same pass as matrix products with their shapes",
+    )
     explain.add_argument(
         "--digits", type=non_negative_int, default=9, help="significant digits shown (default 9)"
     )
@@ -181,4 +194,11 @@ def add_commands(commands) -> None:
     init = commands.add_parser("init-example", help="write a starter spec file")
     init.add_argument("path", nargs="?", default="example.toml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.add_argument(
+        "--kind",
+        choices=STARTER_KINDS,
+        default="basic",
+        help="basic: a 2-2-1 sigmoid network; softmax: softmax with cross-entropy; bce: sigmoid "
+        "with binary cross-entropy; batch: three samples; momentum, adam: two optimizer steps",
+    )
     init.set_defaults(handler=_init_example)

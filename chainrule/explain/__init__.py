@@ -16,6 +16,7 @@ from pathlib import Path
 from ..network import Network
 from .bridge import StepTable, spec_from_network, spec_network, spec_to_toml, train_steps
 from .check import ClaimResult, check_claims
+from .matrix import render_matrix
 from .render import RENDERERS
 from .spec import Spec, SpecError, load_spec, parse_spec
 from .trace import Trace
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 
+FORMATS = {**RENDERERS, "matrix": render_matrix}
+
+
 @dataclass
 class Explanation:
     """A worked example computed in full: the trace, an optional step table, and the verdicts on
@@ -52,10 +56,11 @@ class Explanation:
         return self.trace.spec
 
     def render(self, format: str = "text") -> str:
-        """The explanation in ``format``: 'text', 'markdown', 'latex' or 'json'."""
-        if format not in RENDERERS:
-            raise ValueError(f"'format' must be one of {', '.join(RENDERERS)}, got {format!r}")
-        return RENDERERS[format](self.trace, self.digits, self.steps, self.results)
+        """The explanation in ``format``: 'text', 'markdown', 'latex', 'json', or 'matrix' (the
+        same pass as matrix products with their shapes)."""
+        if format not in FORMATS:
+            raise ValueError(f"'format' must be one of {', '.join(FORMATS)}, got {format!r}")
+        return FORMATS[format](self.trace, self.digits, self.steps, self.results)
 
     def __str__(self) -> str:
         return self.render("text")
@@ -69,7 +74,7 @@ def _as_spec(source, x, t, learning_rate) -> Spec:
         return source
     if isinstance(source, Network):
         if x is None or t is None:
-            raise ValueError("explaining a Network needs one sample: pass x=... and t=...")
+            raise ValueError("explaining a Network needs a sample: pass x=... and t=...")
         return spec_from_network(source, x, t, 0.5 if learning_rate is None else learning_rate)
     if isinstance(source, (str, Path)):
         return load_spec(source)
@@ -89,7 +94,8 @@ def explain(
         A spec file (see ``docs/spec-format.md``), a parsed spec, or a network of Dense layers
         (then ``x`` and ``t`` give the one sample; names follow :func:`spec_from_network`).
     x, t : array-like, optional
-        The sample for a network.
+        The sample for a network: one row of inputs and targets, or a batch of rows (its
+        error is the mean over the rows, as ``loss_and_gradients`` computes it).
     learning_rate : float, optional
         For a network (default 0.5); a spec carries its own.
     steps : int, default=0

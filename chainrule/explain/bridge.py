@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import optim
 from ..layers import Dense
 from ..network import Network
-from .spec import Layer, Neuron, Parameter, Spec
+from .settings import unsupported
+from .spec import Layer, Neuron, Parameter, Spec, SpecError
 
 
 @dataclass
@@ -34,10 +36,16 @@ def spec_network(spec: Spec) -> SpecNetwork:
         index.update({n.name: i for i, n in enumerate(layer.neurons)})
     layer_of = {n.name: n.layer for n in spec.neurons.values()}
     layers = [
-        Dense(widths[k], widths[k + 1], spec.layers[k].activation, weight_init="zeros")
+        Dense(
+            widths[k],
+            widths[k + 1],
+            {"name": spec.layers[k].activation, **spec.layers[k].params},
+            weight_init="zeros",
+        )
         for k in range(len(spec.layers))
     ]
-    network = Network(layers, spec.loss, dtype="float64")
+    loss = {"name": "huber", "delta": spec.huber_delta} if spec.loss == "huber" else spec.loss
+    network = Network(layers, loss, dtype="float64")
     offsets = np.cumsum([0] + [layer.n_params for layer in layers])
     names, positions, owners = list(spec.parameters), [], []
     for owner, parameter in enumerate(spec.parameters.values()):
@@ -50,8 +58,8 @@ def spec_network(spec: Spec) -> SpecNetwork:
             positions.append(flat)
             owners.append(owner)
             network.parameters[flat] = parameter.value
-    X = np.array([[n.value for n in spec.inputs]])
-    T = np.array([[n.target_value for n in spec.outputs]])
+    X = np.array([n.values for n in spec.inputs]).T
+    T = np.array([n.target_values for n in spec.outputs]).T
     trained = np.array([p.trained for p in spec.parameters.values()])
     return SpecNetwork(network, X, T, names, np.array(positions), np.array(owners), trained)
 
@@ -72,17 +80,32 @@ def _recorded_steps(total: int, rows: int = 20) -> set[int]:
     return {0, total, *marks.tolist()}
 
 
+def _engine_optimizer(spec: Spec):
+    """The engine's optimizer for the spec's update rule (the same convention the trace writes
+    out)."""
+    rule = spec.optimizer
+    if rule.name == "adam":
+        return optim.Adam(spec.learning_rate, rule.beta1, rule.beta2, rule.eps)
+    if rule.name in ("momentum", "nesterov"):
+        return optim.SGD(spec.learning_rate, rule.momentum, nesterov=rule.name == "nesterov")
+    return optim.SGD(spec.learning_rate)
+
+
 def train_steps(spec: Spec, steps: int) -> StepTable:
-    """Plain gradient descent on the spec's one sample for ``steps`` steps (shared parameters
-    move by the sum of their gradients; fixed ones never move)."""
+    """``steps`` steps of the spec's optimizer on its samples (shared parameters move by the
+    sum of their gradients; fixed ones never move; a sum reduction scales loss and gradient by
+    the number of samples)."""
     bridge = spec_network(spec)
     network, params = bridge.network, bridge.network.parameters
     values = np.array([p.value for p in spec.parameters.values()])
-    rate = spec.learning_rate * bridge.trained
+    trained = bridge.trained
+    moving = values[trained].copy()
+    optimizer = _engine_optimizer(spec)
+    scale = spec.n_samples if spec.reduction == "sum" else 1.0
     record = _recorded_steps(steps)
     rows = []
     for step in range(steps + 1):
-        error = network._forward_backward(bridge.X, bridge.T, None)
+        error = network._forward_backward(bridge.X, bridge.T, None) * scale
         if step in record:
             rows.append((step, error))
         if step == steps:
@@ -90,31 +113,57 @@ def train_steps(spec: Spec, steps: int) -> StepTable:
         gradient = np.bincount(
             bridge.owners, weights=network.gradients[bridge.positions], minlength=len(values)
         )
-        values -= rate * gradient
+        optimizer.step(moving, gradient[trained] * scale)
+        values[trained] = moving
         params[bridge.positions] = values[bridge.owners]
-    outputs = network.predict(bridge.X)[0]
-    return StepTable(steps, rows, {n.out: float(v) for n, v in zip(spec.outputs, outputs)})
+    outputs = network.predict(bridge.X)
+    named = {}
+    for s, row in enumerate(outputs, 1):
+        for neuron, value in zip(spec.outputs, row):
+            named[f"{neuron.out}[{s}]" if spec.n_samples > 1 else neuron.out] = float(value)
+    return StepTable(steps, rows, named)
 
 
 def spec_from_network(
     network: Network, x, t, learning_rate: float = 0.5, title: str = "A network from Python"
 ) -> Spec:
-    """Describe ``network`` and one sample ``(x, t)`` as a spec, with the default names:
+    """Describe ``network`` and a sample ``(x, t)`` as a spec (or a batch: ``x`` of shape
+    ``(n_samples, n_inputs)`` and ``t`` of shape ``(n_samples, n_outputs)``, whose error is the
+    mean over the samples, as the engine's), with the default names:
     inputs ``x1..``, hidden neurons ``h1..`` (``h<layer>_<j>`` with several hidden layers),
     outputs ``o1..``; net inputs ``z1..`` and outputs ``a1..`` (hidden) / ``y1..`` (output)
     numbered across the network; targets ``t1..``; weights ``w1..`` numbered row by row through
     each layer's ``W`` (from-neuron outer, to-neuron inner) and biases ``b1..`` per neuron."""
     layers = network.dense_layers
     if len(layers) != len(network.layers):
-        raise ValueError("explain takes networks of Dense layers only (no Dropout)")
-    x = np.asarray(x, dtype=np.float64).reshape(-1)
-    t = np.asarray(t, dtype=np.float64).reshape(-1)
-    if x.shape != (network.n_inputs,) or t.shape != (network.n_outputs,):
-        raise ValueError(
-            f"'x' must have {network.n_inputs} values and 't' {network.n_outputs}, "
-            f"got {x.size} and {t.size}"
+        raise SpecError(
+            "the network has Dropout layers, which a worked example cannot show. Fix: "
+            "explain a copy without them (dropout is random and off at prediction)"
         )
-    inputs = [Neuron(f"x{i + 1}", 0, None, f"x{i + 1}", value=float(v)) for i, v in enumerate(x)]
+    if network.alpha or network.l1:
+        raise SpecError(
+            f"the network has a weight penalty (alpha={network.alpha}, l1={network.l1}), which "
+            "a worked example does not show. Fix: explain it with alpha=0 and l1=0"
+        )
+    X = np.asarray(x, dtype=np.float64)
+    T = np.asarray(t, dtype=np.float64)
+    X = X.reshape(1, -1) if X.ndim < 2 else X
+    T = T.reshape(len(X), -1) if T.ndim < 2 else T
+    if X.ndim != 2 or X.shape[1] != network.n_inputs or T.shape != (len(X), network.n_outputs):
+        raise ValueError(
+            f"'x' must have {network.n_inputs} values (a row per sample) and 't' "
+            f"{network.n_outputs} per sample, got shapes {X.shape} and {T.shape}"
+        )
+    loss = network.loss_function
+    refusal = unsupported(loss.name, layers[-1].activation.name, T.tolist())
+    if refusal:
+        raise SpecError(
+            f"the network's output layer (layer {len(layers)}): {refusal[0]}. Fix: {refusal[1]}"
+        )
+    inputs = [
+        Neuron(f"x{i + 1}", 0, None, f"x{i + 1}", value=float(X[0, i]), values=X[:, i].tolist())
+        for i in range(X.shape[1])
+    ]
     spec_layers, z = [], 0
     for k, layer in enumerate(layers, 1):
         last = k == len(layers)
@@ -123,13 +172,28 @@ def spec_from_network(
             z += 1
             if last:
                 neurons.append(
-                    Neuron(f"o{j + 1}", k, f"z{z}", f"y{j + 1}", f"t{j + 1}", float(t[j]))
+                    Neuron(
+                        f"o{j + 1}",
+                        k,
+                        f"z{z}",
+                        f"y{j + 1}",
+                        f"t{j + 1}",
+                        float(T[0, j]),
+                        target_values=T[:, j].tolist(),
+                    )
                 )
             else:
                 name = f"h{j + 1}" if len(layers) == 2 else f"h{k}_{j + 1}"
                 neurons.append(Neuron(name, k, f"z{z}", f"a{z}"))
         hidden_name = "hidden" if len(layers) == 2 else f"hidden {k}"
-        spec_layers.append(Layer("output" if last else hidden_name, layer.activation.name, neurons))
+        spec_layers.append(
+            Layer(
+                "output" if last else hidden_name,
+                layer.activation.name,
+                neurons,
+                dict(layer.activation.params),
+            )
+        )
     parameters, previous = {}, inputs
     weight_number = bias_number = 0
     for layer, spec_layer in zip(layers, spec_layers):
@@ -152,7 +216,13 @@ def spec_from_network(
             )
         previous = spec_layer.neurons
     return Spec(
-        title, inputs, spec_layers, parameters, network.loss_function.name, float(learning_rate)
+        title,
+        inputs,
+        spec_layers,
+        parameters,
+        loss.name,
+        float(learning_rate),
+        huber_delta=float(loss.params.get("delta", 1.0)),
     )
 
 
@@ -165,8 +235,14 @@ def spec_to_toml(spec: Spec) -> str:
         f"learning_rate = {spec.learning_rate!r}",
     ]
     out += [f"fixed = {fixed!r}".replace("'", '"')] if fixed else []
+    out += [f"huber_delta = {spec.huber_delta!r}"] if spec.loss == "huber" else []
+    out += [f'reduction = "{spec.reduction}"'] if spec.n_samples > 1 else []
+
+    def samples(values):
+        return repr(values[0]) if len(values) == 1 else repr(list(values))
+
     out += ["", "[inputs]"]
-    out += [f"{n.name} = {n.value!r}" for n in spec.inputs]
+    out += [f"{n.name} = {samples(n.values)}" for n in spec.inputs]
     for layer in spec.layers:
         neurons = ", ".join(
             f'{{ name = "{n.name}", net = "{n.net}", out = "{n.out}"'
@@ -179,9 +255,10 @@ def spec_to_toml(spec: Spec) -> str:
             "[[layers]]",
             f'name = "{layer.name}"',
             f'activation = "{layer.activation}"',
+            *[f"{key} = {value!r}" for key, value in layer.params.items()],
             f"neurons = [{neurons}]",
         ]
-    out += ["", "[targets]"] + [f"{n.name} = {n.target_value!r}" for n in spec.outputs]
+    out += ["", "[targets]"] + [f"{n.name} = {samples(n.target_values)}" for n in spec.outputs]
     for kind, table in (("weight", "weights"), ("bias", "biases")):
         out += ["", f"[{table}]"]
         for p in spec.parameters.values():
@@ -199,4 +276,11 @@ def spec_to_toml(spec: Spec) -> str:
                 else f"from = {sources!r}, to = {targets!r}".replace("'", '"')
             )
             out.append(f"{p.name} = {{ {where}, value = {p.value!r} }}")
+    rule = spec.optimizer
+    if rule.name != "sgd" or rule.steps != 1:
+        out += ["", "[optimizer]", f'name = "{rule.name}"', f"steps = {rule.steps}"]
+        if rule.name in ("momentum", "nesterov"):
+            out.append(f"momentum = {rule.momentum!r}")
+        if rule.name == "adam":
+            out += [f"beta1 = {rule.beta1!r}", f"beta2 = {rule.beta2!r}", f"eps = {rule.eps!r}"]
     return "\n".join(out) + "\n"

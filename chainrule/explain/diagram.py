@@ -6,31 +6,115 @@ from __future__ import annotations
 from ..plots import pyplot, save_figure
 from .trace import Trace
 
+_FONT = 7  # points
+# points along an edge where its label may go, tried from the middle outwards
+_FRACTIONS = sorted((0.12 + 0.04 * k for k in range(20)), key=lambda f: abs(f - 0.5))
+
+
+def _overlaps(box, boxes) -> bool:
+    x0, y0, x1, y1 = box
+    return any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes)
+
+
+def _overlap_area(box, boxes) -> float:
+    x0, y0, x1, y1 = box
+    return sum(
+        max(0.0, min(x1, b[2]) - max(x0, b[0])) * max(0.0, min(y1, b[3]) - max(y0, b[1]))
+        for b in boxes
+    )
+
+
+def _label_box(x, y, lines: list[str], units_per_point: float):
+    """An estimate of a centred label's extent in data units (with the box's padding)."""
+    width = (max(map(len, lines)) * 0.62 + 1.6) * _FONT * units_per_point
+    height = (len(lines) * 1.25 + 0.6) * _FONT * units_per_point
+    return (x - width / 2, y - height / 2, x + width / 2, y + height / 2)
+
+
+def _label_edges(axes, pending, obstacles, gradients: bool, digits: int) -> list:
+    """Label each edge at the first point along it (of ``_FRACTIONS``) where its label overlaps
+    no other label, neuron or bias note, measured in the final layout's data units."""
+    axes.apply_aspect()  # the equal aspect is otherwise applied only when drawing
+    x0, x1 = axes.transData.transform([(0, 0), (1, 0)])[:, 0]
+    units_per_point = axes.figure.dpi / 72 / (x1 - x0)
+    placed = []
+    for item in obstacles:
+        if item[0] == "notes":
+            _, x, y, notes = item
+            box = _label_box(x, y, notes, units_per_point)
+            height = box[3] - box[1]
+            placed.append((box[0], y - height, box[2], y))
+        else:
+            placed.append(item)
+    labels = []
+    for parameter, (ax, ay, bx, by), colour in pending:
+        lines = [f"{parameter.name} = {parameter.value:.{digits}g}"]
+        if gradients:
+            grad = axes.figure.gradients[parameter.name]
+            lines.append(f"dE/d{parameter.name} = {grad:.{digits}g}")
+        candidates = [(ax + f * (bx - ax), ay + f * (by - ay)) for f in _FRACTIONS]
+        boxes = [_label_box(x, y, lines, units_per_point) for x, y in candidates]
+        free = [i for i, box in enumerate(boxes) if not _overlaps(box, placed)]
+        best = (
+            free[0]
+            if free
+            else min(range(len(boxes)), key=lambda i: _overlap_area(boxes[i], placed))
+        )
+        placed.append(boxes[best])
+        labels.append(
+            axes.text(
+                *candidates[best],
+                "\n".join(lines),
+                fontsize=_FONT,
+                ha="center",
+                va="center",
+                zorder=3,
+                color="0.1",
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colour, "lw": 0.6},
+            )
+        )
+    return labels
+
 
 def draw(trace: Trace, path=None, *, gradients: bool = True, digits: int = 4):
     """Draw the network of ``trace``; save it to ``path`` (.png or .svg) when given.
 
-    Neurons show their name, net input and output; each edge shows its weight's name and value
-    and, with ``gradients``, is coloured by dE/dw (red positive, blue negative; the weight
-    moves against its colour). Biases are written under their neuron. Returns the figure.
+    Neurons show their name, net input and output (the first sample's, in a batch); each edge
+    shows its weight's name and value and, with ``gradients``, dE/dw, and is coloured by dE/dw
+    (red positive, blue negative: the weight moves against its colour) with a width that
+    grows with |dE/dw|; a legend says so. Biases and their gradients are written under their
+    neuron. Each label goes to the first point along its edge where it overlaps no other
+    label and no neuron, so crossing edges stay readable. Returns the figure; its edge labels
+    are ``figure.edge_labels``.
     """
     plt = pyplot()
     spec, values = trace.spec, trace.values()
     columns = [spec.inputs] + [layer.neurons for layer in spec.layers]
     tallest = max(len(column) for column in columns)
-    dx, dy = 5.5, 2.2
-    # With many edges between two layers, labels shrink to one short line near the source.
-    dense = any(len(a) * len(b) > 8 for a, b in zip(columns, columns[1:]))
-    position, row = {}, {}
+    widest = max(len(a) * len(b) for a, b in zip(columns, columns[1:]))
+    # room for the labels of many edges between two layers
+    dx, dy = 5.5 + 1.0 * max(0, widest - 4) + 0.8 * (widest > 4), 2.4 + 0.25 * max(0, widest - 4)
+    position = {}
     for x, column in enumerate(columns):
         for j, neuron in enumerate(column):  # each column centred vertically
             position[neuron.name] = (x * dx, ((len(column) - 1) / 2 - j) * dy)
-            row[neuron.name] = (j, len(column))
     top = (tallest - 1) / 2 * dy
-    figure, axes = plt.subplots(figsize=(2.6 * len(columns) + 1, 1.25 * tallest + 1.6))
+    inches_per_unit = 2.8 / 5.5
+    figure, axes = plt.subplots(
+        figsize=(
+            inches_per_unit * (dx * (len(columns) - 1) + 2.4) + 0.6,
+            inches_per_unit * ((tallest - 1) * dy + 3.8) + 0.9,
+        )
+    )
     grads = {p: values.get(f"dE/d{p}", 0.0) for p in spec.parameters}
     scale = max((abs(g) for g in grads.values()), default=0.0) or 1.0
     colormap = plt.get_cmap("coolwarm")
+    figure.gradients = grads
+
+    def sample_value(symbol):
+        return values[symbol] if symbol in values else values[trace.tag(symbol, 1)]
+
+    pending = []  # (parameter, edge end points, colour): labelled once the layout is final
     for parameter in spec.parameters.values():
         for source, target in parameter.uses:
             if source is None:
@@ -41,62 +125,65 @@ def draw(trace: Trace, path=None, *, gradients: bool = True, digits: int = 4):
                 [x0, x1],
                 [y0, y1],
                 color=colour,
-                linewidth=1.2 + 2.5 * gradients * abs(grads[parameter.name]) / scale,
+                linewidth=1.0 + 3.0 * gradients * abs(grads[parameter.name]) / scale,
                 zorder=1,
             )
-            # Labels of crossing edges go to opposite ends: falling edges near their source,
-            # rising ones near their target, level ones in the middle.
-            j, _ = row[target]
-            if dense:
-                fraction = 0.22 + 0.14 * (j % 2)
-            else:
-                fraction = 0.5 if abs(y1 - y0) < 1e-9 else (0.28 if y1 < y0 else 0.72)
-            lx, ly = x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0)
-            label = f"{parameter.name} = {parameter.value:.{digits}g}"
-            if gradients and not dense:
-                label += f"\ndE/d{parameter.name} = {grads[parameter.name]:.{digits}g}"
-            axes.text(
-                lx,
-                ly,
-                label,
-                fontsize=6 if dense else 7,
-                ha="center",
-                va="center",
-                zorder=3,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
-            )
+            pending.append((parameter, (x0, y0, x1, y1), colour))
+    obstacles = [(x - 0.75, y - 0.75, x + 0.75, y + 0.75) for x, y in position.values()]
     for column in columns:
         for neuron in column:
             x, y = position[neuron.name]
             axes.add_patch(plt.Circle((x, y), 0.7, fc="#f5f5f5", ec="0.2", zorder=2))
             lines = [neuron.name]
             if neuron.layer == 0:
-                lines.append(f"{values[neuron.out]:.{digits}g}")
+                lines.append(f"{sample_value(neuron.out):.{digits}g}")
             else:
-                lines.append(f"{neuron.net} = {values[neuron.net]:.{digits}g}")
-                lines.append(f"{neuron.out} = {values[neuron.out]:.{digits}g}")
-            axes.text(x, y, "\n".join(lines), fontsize=7, ha="center", va="center", zorder=4)
-            notes = [
-                f"{p.name} = {p.value:.{digits}g}"
-                for p in spec.parameters.values()
-                for source, target in p.uses
-                if source is None and target == neuron.name
-            ]
+                lines.append(f"{neuron.net} = {sample_value(neuron.net):.{digits}g}")
+                lines.append(f"{neuron.out} = {sample_value(neuron.out):.{digits}g}")
+            axes.text(x, y, "\n".join(lines), fontsize=_FONT, ha="center", va="center", zorder=4)
+            notes = []
+            for p in spec.parameters.values():
+                if any(source is None and t == neuron.name for source, t in p.uses):
+                    note = f"{p.name} = {p.value:.{digits}g}"
+                    if gradients:
+                        note += f", dE/d{p.name} = {grads[p.name]:.{digits}g}"
+                    notes.append(note)
             if neuron.target is not None:
                 notes.append(f"{neuron.target} = {neuron.target_value:.{digits}g}")
             if notes:
                 axes.text(
-                    x, y - 0.78, "\n".join(notes), fontsize=7, ha="center", va="top", color="0.25"
+                    x,
+                    y - 0.8,
+                    "\n".join(notes),
+                    fontsize=_FONT,
+                    ha="center",
+                    va="top",
+                    color="0.25",
                 )
+                obstacles.append(("notes", x, y - 0.8, notes))
     names = ["input"] + [layer.name for layer in spec.layers]
     for x, name in enumerate(names):
         axes.text(x * dx, top + 1.0, name, ha="center", fontsize=9, weight="bold")
-    axes.set_title(f"{spec.title}\nE = {values['E']:.{digits + 2}g}", fontsize=10)
-    axes.set_xlim(-1, dx * (len(columns) - 1) + 1)
-    axes.set_ylim(-top - 1.6, top + 1.4)
+    if gradients:
+        from matplotlib.lines import Line2D
+
+        handles = [
+            Line2D([], [], color=colormap(1.0), lw=3, label="dE/dw > 0: the weight decreases"),
+            Line2D([], [], color=colormap(0.0), lw=3, label="dE/dw < 0: the weight increases"),
+            Line2D([], [], color="0.5", lw=1, label="line width grows with |dE/dw|"),
+        ]
+        axes.legend(
+            handles=handles, loc="lower center", ncol=3, fontsize=_FONT, frameon=False,
+            bbox_to_anchor=(0.5, -0.02),
+        )  # fmt: skip
+    batch = " (sample 1 shown)" if trace.batch else ""
+    axes.set_title(f"{spec.title}\nE = {values['E']:.{digits + 2}g}{batch}", fontsize=10)
+    axes.set_xlim(-1.2, dx * (len(columns) - 1) + 1.2)
+    axes.set_ylim(-top - 2.4, top + 1.4)
     axes.set_aspect("equal")
     axes.axis("off")
     figure.tight_layout()
+    figure.edge_labels = _label_edges(axes, pending, obstacles, gradients, digits)
     if path is not None:
         save_figure(figure, path)
     return figure

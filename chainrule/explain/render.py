@@ -13,9 +13,37 @@ SECTIONS = [
     ("update", "Updates"),
     ("forward+", "Forward pass with the updated parameters"),
     ("error+", "New error"),
+    ("steps", "Further optimizer steps"),
 ]
 
-_GREEK = {"eta": r"\eta", "ΔE": r"\Delta E", "delta": r"\delta"}
+_RULES = {
+    "sgd": "w+ = w - eta*dE/dw",
+    "momentum": "momentum (torch.optim.SGD): v = dE/dw at the first step, then v = mu*v + dE/dw; "
+    "w+ = w - eta*v",
+    "nesterov": "Nesterov momentum (torch.optim.SGD): v as for momentum; "
+    "w+ = w - eta*(dE/dw + mu*v)",
+    "adam": "Adam (torch.optim.Adam): m = beta1*m + (1 - beta1)*g, v = beta2*v + (1 - beta2)*g^2, "
+    "mhat = m/(1 - beta1^t), vhat = v/(1 - beta2^t), w+ = w - eta*mhat/(sqrt(vhat) + eps)",
+}
+
+
+def _rates(trace, values, digits) -> list[tuple[str, str]]:
+    """``(symbol, number)`` of the learning rate and the optimizer's other settings."""
+    names = ["eta"] + [s for s in ("mu", "beta1", "beta2", "eps") if s in trace]
+    return [(name, number_text(values[name], digits)) for name in names]
+
+
+_GREEK = {
+    "eta": r"\eta",
+    "ΔE": r"\Delta E",
+    "delta": r"\delta",
+    "mu": r"\mu",
+    "beta": r"\beta",
+    "beta1": r"\beta_{1}",
+    "beta2": r"\beta_{2}",
+    "eps": r"\epsilon",
+    "alpha": r"\alpha",
+}
 _FUNCTIONS = {
     "sigmoid": r"\sigma",
     "tanh": r"\tanh",
@@ -27,6 +55,9 @@ _FUNCTIONS = {
     "gelu": r"\mathrm{gelu}",
     "identity": r"\mathrm{id}",
     "sign": r"\operatorname{sign}",
+    "exp": r"\exp",
+    "sqrt": r"\operatorname{sqrt}",
+    "clip": r"\operatorname{clip}",
 }
 
 
@@ -40,7 +71,8 @@ def _join(pieces: list[tuple[str, str]]) -> str:
     number that is a function's whole argument keeps one pair of brackets: ``f(-0.5)``."""
     out = []
     for kind, text in pieces:
-        out.append(f" {text} " if kind == "o" and text in ("+", "-") else text)
+        lone = kind == "o" and text in ("+", "-") and bool(out)  # a leading minus stays tight
+        out.append(f" {text} " if lone else text)
     return re.sub(r"\(\((-[^()]+)\)\)", r"(\1)", "".join(out))
 
 
@@ -61,23 +93,46 @@ def substitution_text(tokens: list, values: dict, digits: int) -> str:
     )
 
 
+def _base_latex(base: str) -> str:
+    """A symbol's base as one LaTeX symbol: ``yhat`` -> ``\\hat{y}``, ``beta`` -> ``\\beta``,
+    ``out`` -> ``\\mathrm{out}`` (never the italic product o*u*t)."""
+    if base in _GREEK:
+        return _GREEK[base]
+    hat = re.fullmatch(r"([A-Za-z]+?)_?hat", base)
+    if hat:
+        return rf"\hat{{{_base_latex(hat.group(1))}}}"
+    if len(base) > 1:
+        return rf"\mathrm{{{base}}}"
+    return base
+
+
 def symbol_latex(symbol: str) -> str:
-    """``dE/dw5`` -> ``\\frac{\\partial E}{\\partial w_{5}}``, ``z1+`` -> ``z_{1}^{+}``."""
+    """``dE/dw5`` -> ``\\frac{\\partial E}{\\partial w_{5}}``, ``z1+`` -> ``z_{1}^{+}``,
+    ``yhat1`` -> ``\\hat{y}_{1}``; a sample ``z1[2]`` -> ``z_{1}^{(2)}``, a step ``w5@2`` ->
+    ``w_{5}^{(t=2)}``."""
     if symbol in _GREEK:
         return _GREEK[symbol]
-    if "/" in symbol and symbol.startswith("d"):
-        top, bottom = symbol.split("/", 1)
-        return rf"\frac{{\partial {symbol_latex(top[1:])}}}{{\partial {symbol_latex(bottom[1:])}}}"
-    plus = symbol.endswith("+")
-    core = symbol[:-1] if plus else symbol
-    if "_" in core:
+    marks = []
+    tagged = re.fullmatch(r"(.+?)(?:\[(\d+)\])?(?:@(\d+))?", symbol)
+    core, sample, step = tagged.groups()
+    if sample:
+        marks.append(f"({sample})")
+    if step:
+        marks.append(f"(t={step})")
+    if "/" in core and core.startswith("d"):
+        top, bottom = core.split("/", 1)
+        text = rf"\frac{{\partial {symbol_latex(top[1:])}}}{{\partial {symbol_latex(bottom[1:])}}}"
+        return text + (f"^{{{','.join(marks)}}}" if marks else "")
+    if core.endswith("+"):
+        core = core[:-1]
+        marks.insert(0, "+")
+    if "_" in core and not re.fullmatch(r"[A-Za-z]+_hat\d*", core):
         base, sub = core.split("_", 1)
     else:
-        match = re.fullmatch(r"([A-Za-z]+?)(\d+)", core)
+        match = re.fullmatch(r"([A-Za-z_]+?)(\d+)", core)
         base, sub = (match.group(1), match.group(2)) if match else (core, "")
-    base = _GREEK.get(base, base)
-    text = f"{base}_{{{sub}}}" if sub else base
-    return text + ("^{+}" if plus else "")
+    text = f"{_base_latex(base)}_{{{sub}}}" if sub else _base_latex(base)
+    return text + (f"^{{{','.join(marks)}}}" if marks else "")
 
 
 def _operator_latex(text: str) -> str:
@@ -119,6 +174,11 @@ def render_text(trace, digits: int = 9, steps=None, results=None) -> str:
         out += ["", heading, "-" * len(heading)]
         if section == "update":
             out.append(f"learning rate eta = {number_text(values['eta'], digits)}")
+            if trace.spec.optimizer.name != "sgd":
+                out.append(_RULES[trace.spec.optimizer.name])
+                out.append(
+                    ", ".join(f"{n} = {text}" for n, text in _rates(trace, values, digits)[1:])
+                )
         for q in quantities:
             parts = [
                 q.symbol,
@@ -127,6 +187,13 @@ def render_text(trace, digits: int = 9, steps=None, results=None) -> str:
                 number_text(q.value, digits),
             ]
             out.append(" = ".join(_distinct(parts)))
+            if q.simplified:
+                shortcut = [
+                    formula_text(q.simplified),
+                    substitution_text(q.simplified, values, digits),
+                    number_text(q.value, digits),
+                ]
+                out.append(f"    = {' = '.join(shortcut)}  ({q.meta['simplified_note']})")
             if q.note:
                 out.append(f"    ({q.note})")
     out += _steps_text(steps, digits) + _results_text(results)
@@ -150,8 +217,7 @@ def _results_text(results) -> list[str]:
         return []
     out = ["", "Your numbers", "------------"]
     for r in results:
-        mark = "ok   " if r.ok else "WRONG"
-        out.append(f"{mark} {r.name} = {r.claimed}: {r.diagnosis}")
+        out.append(f"{r.mark} {r.name} = {r.claimed}: {r.diagnosis}")
     return out
 
 
@@ -163,8 +229,16 @@ def render_markdown(trace, digits: int = 9, steps=None, results=None) -> str:
         out += ["", f"## {heading}", ""]
         if section == "update":
             out += [rf"Learning rate $\eta = {number_text(values['eta'], digits)}$.", ""]
+            if trace.spec.optimizer.name != "sgd":
+                settings = ", ".join(
+                    f"${symbol_latex(n)} = {text}$" for n, text in _rates(trace, values, digits)[1:]
+                )
+                out += [f"Update rule: {_RULES[trace.spec.optimizer.name]}; {settings}.", ""]
         for q in quantities:
             out += [f"$${_equation_latex(q, values, digits)}$$", ""]
+            if q.simplified:
+                out += [f"$${_shortcut_latex(q, values, digits)}$$", ""]
+                out += [f"*{q.meta['simplified_note']}*", ""]
             if q.note:
                 out += [f"*{q.note}*", ""]
     if steps:
@@ -204,13 +278,29 @@ def _equation_latex(q, values, digits) -> str:
     )
 
 
+def _shortcut_latex(q, values, digits) -> str:
+    """The textbook shortcut for the same quantity: ``= y_2 - t_2 = ... = value``."""
+    return " = ".join(
+        [
+            symbol_latex(q.symbol),
+            _latex_tokens(q.simplified, None, digits),
+            _latex_tokens(q.simplified, values, digits),
+            number_text(q.value, digits),
+        ]
+    )
+
+
 def render_latex(trace, digits: int = 9, steps=None, results=None) -> str:
     """A LaTeX fragment: one ``align*`` environment per section."""
     values = trace.values()
     out = [f"% {trace.spec.title}"]
     for _, heading, quantities in _sections(trace):
         out += [f"\\paragraph{{{heading}}}", r"\begin{align*}"]
-        rows = [_equation_latex(q, values, digits).replace(" = ", " &= ", 1) for q in quantities]
+        rows = []
+        for q in quantities:
+            rows.append(_equation_latex(q, values, digits).replace(" = ", " &= ", 1))
+            if q.simplified:
+                rows.append(_shortcut_latex(q, values, digits).replace(" = ", " &= ", 1))
         out.append(" \\\\\n".join(rows))
         out.append(r"\end{align*}")
     if steps:
@@ -234,6 +324,17 @@ def render_json(trace, digits: int = 9, steps=None, results=None) -> str:
                 "numbers": substitution_text(q.formula, values, digits) if q.formula else None,
                 "value": q.value,
                 "note": q.note or None,
+                **(
+                    {
+                        "simplified": {
+                            "formula": formula_text(q.simplified),
+                            "numbers": substitution_text(q.simplified, values, digits),
+                            "note": q.meta["simplified_note"],
+                        }
+                    }
+                    if q.simplified
+                    else {}
+                ),
             }
             for q in trace.quantities.values()
         ],

@@ -15,8 +15,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import activations, losses
+from .settings import (
+    REDUCTIONS,
+    Optimizer,
+    parse_choice,
+    parse_huber_delta,
+    parse_optimizer,
+    unsupported,
+)
 
-SUPPORTED_LOSSES = ("squared_error", "mse", "mae", "binary_cross_entropy")
+SUPPORTED_LOSSES = (
+    "squared_error",
+    "mse",
+    "mae",
+    "huber",
+    "binary_cross_entropy",
+    "cross_entropy",
+)
+# the activation hyperparameters a [[layers]] table may set
+ACTIVATION_PARAMETERS = {"leaky_relu": ("slope",), "elu": ("alpha",)}
 
 
 class SpecError(ValueError):
@@ -33,7 +50,16 @@ class Neuron:
     out: str
     target: str | None = None
     target_value: float | None = None
-    value: float | None = None  # an input's value
+    value: float | None = None  # an input's value (the first sample's in a batch)
+    values: list[float] = field(default_factory=list)  # an input's value in every sample
+    target_values: list[float] = field(default_factory=list)  # the target in every sample
+
+    def __post_init__(self):
+        # a neuron made with one value (one sample) has that value for its only sample
+        if not self.values and self.value is not None:
+            self.values = [self.value]
+        if not self.target_values and self.target_value is not None:
+            self.target_values = [self.target_value]
 
 
 @dataclass
@@ -41,6 +67,8 @@ class Layer:
     name: str
     activation: str
     neurons: list[Neuron]
+    params: dict = field(default_factory=dict)  # leaky_relu's slope, elu's alpha
+    line: int | None = None
 
 
 @dataclass
@@ -87,6 +115,13 @@ class Spec:
     claims: list[Claim] = field(default_factory=list)
     source: str = "<spec>"
     arithmetic: list[Arithmetic] = field(default_factory=list)
+    reduction: str = "mean"  # how a batch's per-sample losses combine: mean or sum
+    huber_delta: float = 1.0
+    optimizer: Optimizer = field(default_factory=Optimizer)
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.inputs[0].values) if self.inputs[0].values else 1
 
     @property
     def neurons(self) -> dict[str, Neuron]:
@@ -120,6 +155,11 @@ class _Lines:
             if pattern.match(line):
                 return number
         return None
+
+    def tables(self, name: str) -> list[int]:
+        """The line of every ``[[name]]`` table, in order."""
+        pattern = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]")
+        return [n for n, line in enumerate(self.lines, 1) if pattern.match(line)]
 
     def raw_value(self, line: int | None) -> str | None:
         if line is None:
@@ -165,15 +205,57 @@ def _neuron(entry, layer_index: int, reader: _Reader, line) -> Neuron:
     )
 
 
+def _sample_values(value, what: str, reader: _Reader, line) -> list[float]:
+    """One number, or a list with one number per sample of a batch."""
+    if isinstance(value, list):
+        if not value:
+            reader.fail(f"{what} is an empty list", "give one value per sample", line)
+        return [reader.number(v, f"{what} (sample {i})", line) for i, v in enumerate(value, 1)]
+    return [reader.number(value, what, line)]
+
+
+def _parse_activation(raw: dict, index: int, reader: _Reader, line) -> tuple[str, dict]:
+    name = raw.get("activation", "sigmoid")
+    try:
+        name = activations.get(name).name
+    except ValueError as error:
+        reader.fail(str(error), "use one of the known activation names", line)
+    allowed = ACTIVATION_PARAMETERS.get(name, ())
+    params = {}
+    for key in ("slope", "alpha"):
+        if key not in raw:
+            continue
+        if key not in allowed:
+            reader.fail(
+                f"layer {index} sets {key!r}, which {name} does not take",
+                "set slope only for leaky_relu and alpha only for elu",
+                line,
+            )
+        params[key] = reader.number(raw[key], f"layer {index}'s {key}", line)
+    try:
+        activations.get({"name": name, **params})
+    except ValueError as error:
+        reader.fail(str(error), "use a value in the allowed range", line)
+    return name, params
+
+
 def _parse_layers(data, reader) -> tuple[list[Neuron], list[Layer]]:
     inputs_line = reader.where.table("inputs")
     if not isinstance(data.get("inputs"), dict) or not data["inputs"]:
         reader.fail("the file has no [inputs] table", "add [inputs] with x1 = 0.05 ...", None)
     inputs = []
     for name, value in data["inputs"].items():
-        line = reader.where.of(name, "inputs")
+        line = reader.where.of(name, "inputs") or inputs_line
         inputs.append(Neuron(name, 0, None, name))
-        inputs[-1].value = reader.number(value, f"input {name!r}", line or inputs_line)
+        inputs[-1].values = _sample_values(value, f"input {name!r}", reader, line)
+        inputs[-1].value = inputs[-1].values[0]
+    counts = {len(n.values) for n in inputs}
+    if len(counts) > 1:
+        reader.fail(
+            f"the inputs give different numbers of samples ({', '.join(map(str, sorted(counts)))})",
+            "give every input one value per sample",
+            inputs_line,
+        )
     raw_layers = data.get("layers")
     if not isinstance(raw_layers, list) or not raw_layers:
         reader.fail(
@@ -181,24 +263,15 @@ def _parse_layers(data, reader) -> tuple[list[Neuron], list[Layer]]:
             'add [[layers]] tables with activation = "sigmoid" and neurons = [...]',
             None,
         )
+    lines = reader.where.tables("layers")
     layers = []
     for index, raw in enumerate(raw_layers, 1):
-        line = reader.where.table("layers")
-        activation = raw.get("activation", "sigmoid")
-        try:
-            activation = activations.get(activation).name
-        except ValueError as error:
-            reader.fail(str(error), "use one of the known activation names", line)
-        if activation == "softmax":
-            reader.fail(
-                "softmax is not supported in worked examples (its Jacobian is not diagonal)",
-                "use sigmoid outputs",
-                line,
-            )
+        line = lines[index - 1] if index <= len(lines) else reader.where.table("layers")
+        activation, params = _parse_activation(raw, index, reader, line)
         neurons = [_neuron(entry, index, reader, line) for entry in raw.get("neurons", [])]
         if not neurons:
             reader.fail(f"layer {index} has no neurons", 'add neurons = ["h1", "h2"]', line)
-        layers.append(Layer(raw.get("name", f"layer {index}"), activation, neurons))
+        layers.append(Layer(raw.get("name", f"layer {index}"), activation, neurons, params, line))
     return inputs, layers
 
 
@@ -216,7 +289,7 @@ def _check_unique(inputs, layers, reader):
     return seen
 
 
-def _parse_targets(data, layers, reader):
+def _parse_targets(data, inputs, layers, reader):
     targets = data.get("targets")
     line = reader.where.table("targets")
     if not isinstance(targets, dict):
@@ -234,9 +307,9 @@ def _parse_targets(data, layers, reader):
                 reader.where.of(name, "targets") or line,
             )
         neuron = outputs[name]
-        neuron.target_value = reader.number(
-            value, f"target {name!r}", reader.where.of(name, "targets")
-        )
+        where = reader.where.of(name, "targets") or line
+        neuron.target_values = _sample_values(value, f"target {name!r}", reader, where)
+        neuron.target_value = neuron.target_values[0]
         neuron.target = neuron.target or f"t_{name}"
     missing = [name for name, n in outputs.items() if n.target_value is None]
     if missing:
@@ -245,6 +318,15 @@ def _parse_targets(data, layers, reader):
             f"add {missing[0]} = <value> under [targets]",
             line,
         )
+    samples = len(inputs[0].values)
+    for neuron in outputs.values():
+        if len(neuron.target_values) != samples:
+            reader.fail(
+                f"target {neuron.name!r} has {len(neuron.target_values)} value(s) but the "
+                f"inputs give {samples} sample(s)",
+                "give every target one value per sample",
+                reader.where.of(neuron.name, "targets") or line,
+            )
 
 
 def _parse_parameters(data, inputs, layers, reader) -> dict[str, Parameter]:
@@ -414,6 +496,11 @@ def _parse_arithmetic(data, reader) -> list[Arithmetic]:
     return result
 
 
+def _target_rows(layers) -> list[list[float]]:
+    outputs = layers[-1].neurons
+    return [list(row) for row in zip(*(n.target_values for n in outputs))]
+
+
 def parse_spec(text: str, source: str = "<spec>") -> Spec:
     """Parse and check a spec from its TOML text.
 
@@ -435,7 +522,7 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
         )
     inputs, layers = _parse_layers(data, reader)
     _check_unique(inputs, layers, reader)
-    _parse_targets(data, layers, reader)
+    _parse_targets(data, inputs, layers, reader)
     parameters = _parse_parameters(data, inputs, layers, reader)
     names = _check_unique(inputs, layers, reader)
     for name in parameters:
@@ -446,12 +533,9 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
                 reader.where.of(name),
             )
     loss, rate = _parse_training(data, parameters, reader)
-    if loss == "binary_cross_entropy" and layers[-1].activation != "sigmoid":
-        reader.fail(
-            "binary_cross_entropy needs sigmoid outputs (values in (0, 1))",
-            'set activation = "sigmoid" on the last layer',
-            reader.where.of("loss"),
-        )
+    refusal = unsupported(loss, layers[-1].activation, _target_rows(layers))
+    if refusal:
+        reader.fail(*refusal, layers[-1].line)
     return Spec(
         data.get("title", Path(source).stem),
         inputs,
@@ -462,6 +546,9 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
         _parse_claims(data, reader),
         source,
         _parse_arithmetic(data, reader),
+        parse_choice(data, "reduction", REDUCTIONS, reader),
+        parse_huber_delta(data, loss, reader),
+        parse_optimizer(data, reader),
     )
 
 

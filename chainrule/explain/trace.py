@@ -1,14 +1,15 @@
-"""The trace of a worked example: every quantity, its formula, its parents and its value.
+"""The trace of a worked example: every named number of one step of backpropagation, in order,
+with the formula that gives it and the quantities it is computed from.
 
-A :class:`Trace` is a small graph of named quantities in the order a textbook computes them:
-given values, the forward pass (net input, activation per neuron), the errors, the backward pass
-(each output's error derivative, each activation derivative, each neuron's delta, each hidden
-neuron's sum over every path to the outputs, each parameter's chain-rule gradient), the updates,
-and the forward pass and error again with the updated parameters (symbols ending in ``+``).
+Sections: ``given`` (inputs, targets, parameters, rates), ``forward``, ``error``, ``backward``,
+``update``, ``forward+`` and ``error+`` (the pass with the updated parameters), and ``steps``
+(further optimizer steps). Each quantity's ``compute`` reads its parents' values, so
+:meth:`Trace.evaluate` reruns the whole example from any replaced numbers: the checker uses
+that to follow a person's own earlier numbers and to try candidate mistakes.
 
-Each quantity computes its value from its parents, so the whole trace can be evaluated again
-with some values replaced (:meth:`Trace.evaluate`): that is how claims are checked against the
-user's own earlier numbers and how mistakes are recognised. Everything is float64.
+In a batch (a spec with several samples) every per-sample quantity carries the sample's
+number, ``z1[2]``, ``dE/dw1[2]`` (the gradient of sample 2's error ``E[2]``), and
+``E`` and each ``dE/dw`` combine the samples by the spec's ``reduction`` (mean or sum).
 """
 
 from __future__ import annotations
@@ -17,24 +18,12 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from .. import activations
+from . import formulas
+from .formulas import N, O, S, joined
+from .optimizer import add_updates
 from .spec import Neuron, Spec
 
-# Formula tokens: ("s", symbol), ("n", number), ("o", operator or text).
-
-
-def S(symbol: str) -> tuple:
-    return ("s", symbol)
-
-
-def N(value: float) -> tuple:
-    return ("n", value)
-
-
-def O(text: str) -> tuple:  # noqa: E743 - a token constructor, named like its siblings
-    return ("o", text)
+__all__ = ["N", "O", "Quantity", "S", "Trace"]
 
 
 @dataclass
@@ -42,30 +31,17 @@ class Quantity:
     """One named number of the worked example."""
 
     symbol: str
-    section: str  # given, forward, error, backward, update, forward+, error+
+    section: str  # given, forward, error, backward, update, forward+, error+, steps
     kind: str  # input, target, parameter, rate, net, out, error, total, output_grad,
-    #            derivative, delta, path_sum, local, gradient, update, change
+    #            derivative, delta, path_sum, local, sample_gradient, gradient, update, change,
+    #            state (optimizer buffers), step_gradient
     formula: list = field(default_factory=list)  # tokens of the right-hand side
     parents: tuple[str, ...] = ()
     compute: Callable[[dict], float] | None = None
     note: str = ""
     meta: dict = field(default_factory=dict)
     value: float = math.nan
-
-
-def _activation_value(name: str, z: float) -> float:
-    return float(activations.get(name)(np.array([[z]]))[0, 0])
-
-
-def _activation_derivative(name: str, z: float, a: float) -> float:
-    return float(activations.get(name).derivative(np.array([z]), np.array([a]))[0])
-
-
-_DERIVATIVE_TOKENS = {
-    "sigmoid": lambda z, a: [S(a), O("*(1 - "), S(a), O(")")],
-    "tanh": lambda z, a: [O("1 - "), S(a), O("^2")],
-    "identity": lambda z, a: [N(1.0)],
-}
+    simplified: list = field(default_factory=list)  # a textbook shortcut giving the same value
 
 
 class Trace:
@@ -78,6 +54,11 @@ class Trace:
         values = self.evaluate()
         for symbol, quantity in self.quantities.items():
             quantity.value = values[symbol]
+        for quantity in self.quantities.values():
+            if quantity.kind == "derivative" and not quantity.note:
+                layer = self.spec.layers[self.spec.neurons[quantity.meta["neuron"]].layer - 1]
+                z = values[quantity.parents[0]]
+                quantity.note = formulas.derivative_note(layer.activation, layer.params, z)
 
     # -- evaluation -----------------------------------------------------------------------------
     def evaluate(self, overrides: dict[str, float] | None = None) -> dict[str, float]:
@@ -86,7 +67,15 @@ class Trace:
         overrides = overrides or {}
         values: dict[str, float] = {}
         for symbol, quantity in self.quantities.items():
-            values[symbol] = overrides[symbol] if symbol in overrides else quantity.compute(values)
+            if symbol in overrides:
+                values[symbol] = overrides[symbol]
+                continue
+            try:
+                values[symbol] = quantity.compute(values)
+            except (ValueError, ZeroDivisionError, OverflowError):
+                # a person's numbers (or a candidate mistake) outside a formula's domain,
+                # such as the log of a negative output: nothing follows from them
+                values[symbol] = math.nan
         return values
 
     def ancestors(self, symbol: str) -> set[str]:
@@ -112,8 +101,16 @@ class Trace:
     def section(self, name: str) -> list[Quantity]:
         return [q for q in self.quantities.values() if q.section == name]
 
+    @property
+    def batch(self) -> bool:
+        return self.spec.n_samples > 1
+
+    def tag(self, symbol: str, sample: int) -> str:
+        """``symbol`` for one sample: itself with one sample, ``z1[2]`` in a batch."""
+        return f"{symbol}[{sample}]" if self.batch else symbol
+
     # -- construction ---------------------------------------------------------------------------
-    def _add(
+    def add(
         self, symbol, section, kind, formula=(), parents=(), compute=None, note="", **meta
     ) -> None:
         if symbol in self.quantities:
@@ -122,25 +119,32 @@ class Trace:
             symbol, section, kind, list(formula), tuple(parents), compute, note, meta
         )
 
-    def _given(self, symbol, value, kind):
-        self._add(symbol, "given", kind, compute=lambda values, v=value: v)
+    def given(self, symbol, value, kind):
+        self.add(symbol, "given", kind, compute=lambda values, v=value: v)
 
     def _build(self) -> None:
         spec = self.spec
-        for neuron in spec.inputs:
-            self._given(neuron.out, neuron.value, "input")
-        for neuron in spec.outputs:
-            self._given(neuron.target, neuron.target_value, "target")
+        samples = range(1, spec.n_samples + 1)
+        for s in samples:
+            for neuron in spec.inputs:
+                self.given(self.tag(neuron.out, s), neuron.values[s - 1], "input")
+            for neuron in spec.outputs:
+                self.given(self.tag(neuron.target, s), neuron.target_values[s - 1], "target")
         for parameter in spec.parameters.values():
-            self._given(parameter.name, parameter.value, "parameter")
-        self._given("eta", spec.learning_rate, "rate")
-        self._forward("")
+            self.given(parameter.name, parameter.value, "parameter")
+        self.given("eta", spec.learning_rate, "rate")
+        for s in samples:
+            self._forward("", s)
         self._errors("")
-        self._backward()
-        self._updates()
-        self._forward("+")
+        for s in samples:
+            self._backward(s)
+        for parameter in spec.parameters.values():
+            self._gradient(parameter)
+        add_updates(self)
+        for s in samples:
+            self._forward("+", s)
         self._errors("+")
-        self._add(
+        self.add(
             "ΔE",
             "error+",
             "change",
@@ -149,15 +153,15 @@ class Trace:
             lambda v: v["E+"] - v["E"],
         )
 
-    def _symbol(self, neuron: Neuron, which: str, suffix: str) -> str:
+    def _symbol(self, neuron: Neuron, which: str, suffix: str, sample: int) -> str:
         if neuron.layer == 0:
-            return neuron.out
-        return (neuron.net if which == "net" else neuron.out) + suffix
+            return self.tag(neuron.out, sample)
+        return self.tag((neuron.net if which == "net" else neuron.out) + suffix, sample)
 
     def _parameter(self, name: str, suffix: str) -> str:
         return name + suffix if suffix and self.spec.parameters[name].trained else name
 
-    def _incoming(self, neuron: Neuron):
+    def incoming(self, neuron: Neuron):
         """``(parameter, source neuron or None)`` for every weight and bias into ``neuron``."""
         neurons = self.spec.neurons
         for parameter in self.spec.parameters.values():
@@ -165,7 +169,7 @@ class Trace:
                 if target == neuron.name:
                     yield parameter, None if source is None else neurons[source]
 
-    def _outgoing(self, neuron: Neuron):
+    def outgoing(self, neuron: Neuron):
         """``(parameter, target neuron)`` for every weight leaving ``neuron``."""
         neurons = self.spec.neurons
         for parameter in self.spec.parameters.values():
@@ -173,102 +177,154 @@ class Trace:
                 if source == neuron.name:
                     yield parameter, neurons[target]
 
-    def _forward(self, suffix: str) -> None:
-        section = "forward" + suffix
+    def _forward(self, suffix: str, sample: int) -> None:
+        """Each neuron's net input then output; a softmax layer's outputs come after all of its
+        net inputs, since each output depends on all of them."""
         for layer in self.spec.layers:
-            for neuron in layer.neurons:
-                weights, biases, tokens, parents = [], [], [], []
-                for parameter, source in self._incoming(neuron):
-                    p = self._parameter(parameter.name, suffix)
-                    if source is None:
-                        biases.append(p)
-                        tokens += [O("+")] * bool(tokens) + [N(1.0), O("*"), S(p)]
-                        parents.append(p)
-                    else:
-                        x = self._symbol(source, "out", suffix)
-                        weights.append((x, p))
-                        tokens += [O("+")] * bool(tokens) + [S(x), O("*"), S(p)]
-                        parents += [x, p]
-                net = self._symbol(neuron, "net", suffix)
-                self._add(
-                    net,
-                    section,
-                    "net",
-                    tokens or [N(0.0)],
-                    parents,
-                    lambda v, w=tuple(weights), b=tuple(biases): (
-                        sum(v[x] * v[p] for x, p in w) + sum(v[p] for p in b)
-                    ),
-                    neuron=neuron.name,
-                )
-                out = self._symbol(neuron, "out", suffix)
-                self._add(
-                    out,
-                    section,
-                    "out",
-                    [O(f"{layer.activation}("), S(net), O(")")],
-                    (net,),
-                    lambda v, z=net, f=layer.activation: _activation_value(f, v[z]),
-                    neuron=neuron.name,
-                    activation=layer.activation,
-                )
+            nets = [self._symbol(n, "net", suffix, sample) for n in layer.neurons]
+            if layer.activation == "softmax":
+                for neuron in layer.neurons:
+                    self._net(neuron, suffix, sample)
+                for neuron in layer.neurons:
+                    self._out(layer, neuron, nets, suffix, sample)
+            else:
+                for neuron in layer.neurons:
+                    self._net(neuron, suffix, sample)
+                    self._out(layer, neuron, nets, suffix, sample)
+
+    def _net(self, neuron: Neuron, suffix: str, sample: int) -> None:
+        weights, biases, tokens, parents = [], [], [], []
+        for parameter, source in self.incoming(neuron):
+            p = self._parameter(parameter.name, suffix)
+            if source is None:
+                biases.append(p)
+                tokens += [O("+")] * bool(tokens) + [N(1.0), O("*"), S(p)]
+                parents.append(p)
+            else:
+                x = self._symbol(source, "out", suffix, sample)
+                weights.append((x, p))
+                tokens += [O("+")] * bool(tokens) + [S(x), O("*"), S(p)]
+                parents += [x, p]
+        self.add(
+            self._symbol(neuron, "net", suffix, sample),
+            "forward" + suffix,
+            "net",
+            tokens or [N(0.0)],
+            parents,
+            lambda v, w=tuple(weights), b=tuple(biases): (
+                sum(v[x] * v[p] for x, p in w) + sum(v[p] for p in b)
+            ),
+            neuron=neuron.name,
+            sample=sample,
+        )
+
+    def _out(self, layer, neuron: Neuron, nets: list[str], suffix: str, sample: int) -> None:
+        net = self._symbol(neuron, "net", suffix, sample)
+        if layer.activation == "softmax":
+            tokens, parents = formulas.softmax_tokens(net, nets), tuple(nets)
+            compute = formulas.softmax_value(net, tuple(nets))
+        else:
+            tokens, parents = [O(f"{layer.activation}("), S(net), O(")")], (net,)
+
+            def compute(v, z=net, f=layer.activation, p=layer.params):
+                return formulas.activation_value(f, p, v[z])
+
+        self.add(
+            self._symbol(neuron, "out", suffix, sample),
+            "forward" + suffix,
+            "out",
+            tokens,
+            parents,
+            compute,
+            neuron=neuron.name,
+            activation=layer.activation,
+            sample=sample,
+        )
 
     def _errors(self, suffix: str) -> None:
         section = "error" + suffix
-        K = len(self.spec.outputs)
-        total, parents = [], []
-        for neuron in self.spec.outputs:
-            y, t = self._symbol(neuron, "out", suffix), neuron.target
-            symbol = f"E_{neuron.name}{suffix}"
-            tokens, compute = _error_formula(self.spec.loss, y, t, K)
-            self._add(symbol, section, "error", tokens, (y, t), compute, neuron=neuron.name)
-            total += [O("+")] * bool(total) + [S(symbol)]
-            parents.append(symbol)
-        self._add(
-            "E" + suffix,
+        spec = self.spec
+        K, n = len(spec.outputs), spec.n_samples
+        sample_totals = []
+        for s in range(1, n + 1):
+            total, parents = [], []
+            for neuron in spec.outputs:
+                y = self._symbol(neuron, "out", suffix, s)
+                t = self.tag(neuron.target, s)
+                symbol = self.tag(f"E_{neuron.name}{suffix}", s)
+                z = self._symbol(neuron, "net", suffix, s)
+                nets = tuple(self._symbol(n, "net", suffix, s) for n in spec.outputs)
+                tokens, compute = formulas.error_formula(
+                    spec.loss, y, t, K, spec.huber_delta, z, nets
+                )
+                note = ""
+                if not parents and not suffix and s == 1:
+                    note = formulas.LOSS_NOTES.get(spec.loss, "")
+                self.add(
+                    symbol, section, "error", tokens, (y, t, *nets), compute, note,
+                    neuron=neuron.name,
+                )  # fmt: skip
+                total += [O("+")] * bool(total) + [S(symbol)]
+                parents.append(symbol)
+            symbol = self.tag("E" + suffix, s)
+            kind = "sample_total" if self.batch else "total"
+            self.add(
+                symbol,
+                section,
+                kind,
+                total,
+                parents,
+                lambda v, p=tuple(parents): sum(v[x] for x in p),
+            )
+            sample_totals.append(symbol)
+        if self.batch:
+            self.add_combination("E" + suffix, section, "total", sample_totals)
+
+    def add_combination(self, symbol: str, section: str, kind: str, terms: list[str], **meta):
+        """``symbol`` = the mean (or sum, by the spec's reduction) of the per-sample ``terms``."""
+        n, mean = len(terms), self.spec.reduction == "mean"
+        tokens = [O(f"(1/{n})*(")] * mean + joined([[S(t)] for t in terms]) + [O(")")] * mean
+        self.add(
+            symbol,
             section,
-            "total",
-            total,
-            parents,
-            lambda v, p=tuple(parents): sum(v[s] for s in p),
+            kind,
+            tokens,
+            terms,
+            lambda v, p=tuple(terms), scale=1.0 / n if mean else 1.0: scale * sum(v[x] for x in p),
+            f"the {self.spec.reduction} over the {n} samples",
+            reduction=self.spec.reduction,
+            samples=n,
+            **meta,
         )
 
-    def _backward(self) -> None:
-        K = len(self.spec.outputs)
-        for layer_index in range(len(self.spec.layers) - 1, -1, -1):
+    def _backward(self, s: int) -> None:
+        last = len(self.spec.layers) - 1
+        for layer_index in range(last, -1, -1):
             layer = self.spec.layers[layer_index]
+            if layer.activation == "softmax":
+                for neuron in layer.neurons:
+                    self._output_side(neuron, s, layer_index == last)
+                self._softmax_deltas(layer, s, layer_index == last)
+                continue
             for neuron in layer.neurons:
-                y, z = neuron.out, neuron.net
-                grad = f"dE/d{y}"
-                if layer_index == len(self.spec.layers) - 1:
-                    tokens, compute = _output_gradient(self.spec.loss, y, neuron.target, K)
-                    self._add(
-                        grad,
-                        "backward",
-                        "output_grad",
-                        tokens,
-                        (y, neuron.target),
-                        compute,
-                        neuron=neuron.name,
-                    )
-                else:
-                    self._path_sum(neuron, grad)
-                local = f"d{y}/d{z}"
-                tokens = _DERIVATIVE_TOKENS.get(
-                    layer.activation,
-                    lambda z_, a_, f=layer.activation: [O(f"{f}'("), S(z_), O(")")],
-                )(z, y)
-                self._add(
+                self._output_side(neuron, s, layer_index == last)
+                y, z = self.tag(neuron.out, s), self.tag(neuron.net, s)
+                grad = self.tag(f"dE/d{neuron.out}", s)
+                local = self.tag(f"d{neuron.out}/d{neuron.net}", s)
+                self.add(
                     local,
                     "backward",
                     "derivative",
-                    tokens,
+                    formulas.derivative_tokens(layer.activation, layer.params, z, y),
                     (z, y),
-                    lambda v, z=z, y=y, f=layer.activation: _activation_derivative(f, v[z], v[y]),
+                    lambda v, z=z, y=y, f=layer.activation, p=layer.params: (
+                        formulas.activation_derivative(f, p, v[z], v[y])
+                    ),
                     neuron=neuron.name,
+                    activation=layer.activation,
                 )
-                self._add(
-                    f"dE/d{z}",
+                self.add(
+                    self.tag(f"dE/d{neuron.net}", s),
                     "backward",
                     "delta",
                     [S(grad), O("*"), S(local)],
@@ -276,21 +332,93 @@ class Trace:
                     lambda v, g=grad, d=local: v[g] * v[d],
                     neuron=neuron.name,
                 )
-        for parameter in self.spec.parameters.values():
-            self._gradient(parameter)
+                if layer_index == last:
+                    self._simplify(neuron, layer.activation, s)
 
-    def _path_sum(self, neuron: Neuron, symbol: str) -> None:
+    def _output_side(self, neuron: Neuron, s: int, is_output: bool) -> None:
+        """dE/d(out): from the loss for an output neuron, else the sum over every path."""
+        grad = self.tag(f"dE/d{neuron.out}", s)
+        if not is_output:
+            self._path_sum(neuron, grad, s)
+            return
+        spec = self.spec
+        y, t = self.tag(neuron.out, s), self.tag(neuron.target, s)
+        tokens, compute = formulas.output_gradient(
+            spec.loss, y, t, len(spec.outputs), spec.huber_delta
+        )
+        self.add(grad, "backward", "output_grad", tokens, (y, t), compute, neuron=neuron.name)
+
+    def _softmax_deltas(self, layer, s: int, is_output: bool) -> None:
+        """dE/dz_j = sum_i dE/dy_i * dy_i/dz_j, with the Jacobian dy_i/dz_j = y_i (d_ij - y_j)."""
+        outs = [self.tag(n.out, s) for n in layer.neurons]
+        for i, neuron_i in enumerate(layer.neurons):
+            for j, neuron_j in enumerate(layer.neurons):
+                tokens, compute = formulas.jacobian_entry(outs[i], outs[j])
+                self.add(
+                    self.tag(f"d{neuron_i.out}/d{neuron_j.net}", s),
+                    "backward",
+                    "jacobian",
+                    tokens,
+                    (outs[i], outs[j]) if i != j else (outs[i],),
+                    compute,
+                    "the softmax Jacobian: dy_i/dz_j = y_i (delta_ij - y_j)" if i == j == 0 else "",
+                    neuron=neuron_j.name,
+                    row=neuron_i.name,
+                    diagonal=i == j,
+                )
+        for j, neuron_j in enumerate(layer.neurons):
+            terms = [
+                (self.tag(f"dE/d{n.out}", s), self.tag(f"d{n.out}/d{neuron_j.net}", s))
+                for n in layer.neurons
+            ]
+            self.add(
+                self.tag(f"dE/d{neuron_j.net}", s),
+                "backward",
+                "delta",
+                joined([[S(g), O("*"), S(d)] for g, d in terms]),
+                [x for pair in terms for x in pair],
+                lambda v, t=tuple(terms): sum(v[g] * v[d] for g, d in t),
+                "every output depends on every net input of a softmax layer",
+                neuron=neuron_j.name,
+                terms=terms,
+                diagonal=terms[j],
+            )
+            if is_output:
+                self._simplify(neuron_j, "softmax", s)
+
+    def _simplify(self, neuron: Neuron, activation: str, s: int) -> None:
+        shortcut = formulas.simplified_delta(
+            self.spec.loss,
+            activation,
+            self.tag(neuron.out, s),
+            self.tag(neuron.target, s),
+            len(self.spec.outputs),
+        )
+        if shortcut:
+            quantity = self.quantities[self.tag(f"dE/d{neuron.net}", s)]
+            quantity.simplified = shortcut[0]
+            quantity.meta["simplified_note"], quantity.meta["shortcut"] = shortcut[1:]
+
+            def saturated(v, chain=quantity.compute, short=shortcut[2]):
+                # an output rounded to exactly 0 or 1 makes the chain 0 * inf; the
+                # shortcut (the engine's fused delta) is the limit
+                value = chain(v)
+                return value if math.isfinite(value) else short(v)
+
+            quantity.compute = saturated
+
+    def _path_sum(self, neuron: Neuron, symbol: str, s: int) -> None:
         """dE/da_h = sum over the next layer's neurons j of dE/dz_j * w_hj: every path."""
         terms = [
-            (f"dE/d{target.net}", parameter.name, target.name)
-            for parameter, target in self._outgoing(neuron)
+            (self.tag(f"dE/d{target.net}", s), parameter.name, target.name)
+            for parameter, target in self.outgoing(neuron)
         ]
         tokens, parents = [], []
         for delta, weight, _ in terms:
             tokens += [O("+")] * bool(tokens) + [S(delta), O("*"), S(weight)]
             parents += [delta, weight]
         paths = ", ".join(f"via {target} ({weight})" for _, weight, target in terms)
-        self._add(
+        self.add(
             symbol,
             "backward",
             "path_sum",
@@ -305,8 +433,23 @@ class Trace:
         )
 
     def _gradient(self, parameter) -> None:
-        """dE/dp = sum over the neurons p feeds of dE/da * da/dz * dz/dp, where dz/dp sums the
-        outputs p multiplies into that neuron (a weight shared within one neuron counts each)."""
+        """dE/dp = sum over the neurons p feeds of dE/dz * dz/dp (shown as dE/da * da/dz * dz/dp
+        for elementwise activations), where dz/dp sums the outputs p multiplies into that
+        neuron (a weight shared within one neuron counts each). In a batch, the per-sample
+        gradients are combined by the reduction."""
+        per_sample = [
+            self._sample_gradient(parameter, s) for s in range(1, self.spec.n_samples + 1)
+        ]
+        if self.batch:
+            self.add_combination(
+                f"dE/d{parameter.name}",
+                "backward",
+                "gradient",
+                per_sample,
+                parameter=parameter.name,
+            )
+
+    def _sample_gradient(self, parameter, s: int) -> str:
         neurons = self.spec.neurons
         sources: dict[str, list] = {}
         for source, target_name in parameter.uses:
@@ -314,15 +457,13 @@ class Trace:
         tokens, parents, chains = [], [], []
         for target_name, feeding in sources.items():
             target = neurons[target_name]
-            local = f"d{target.net}/d{parameter.name}"
-            inputs = [neurons[s].out for s in feeding if s is not None]
-            ones = sum(s is None for s in feeding)
-            formula = []
-            for x in inputs:
-                formula += [O("+")] * bool(formula) + [S(x)]
+            local = self.tag(f"d{target.net}/d{parameter.name}", s)
+            inputs = [self.tag(neurons[x].out, s) for x in feeding if x is not None]
+            ones = sum(x is None for x in feeding)
+            formula = joined([[S(x)] for x in inputs])
             if ones or not formula:
                 formula += [O("+")] * bool(formula) + [N(float(ones))]
-            self._add(
+            self.add(
                 local,
                 "backward",
                 "local",
@@ -331,73 +472,31 @@ class Trace:
                 lambda v, xs=tuple(inputs), c=float(ones): sum(v[x] for x in xs) + c,
                 parameter=parameter.name,
             )
-            chain = (f"dE/d{target.out}", f"d{target.out}/d{target.net}", local)
-            chains.append(chain)
-            tokens += [O("+")] * bool(tokens) + [
-                S(chain[0]),
-                O("*"),
-                S(chain[1]),
-                O("*"),
-                S(chain[2]),
-            ]
-            parents += list(chain)
-        self._add(
-            f"dE/d{parameter.name}",
+            delta = self.tag(f"dE/d{target.net}", s)
+            softmax = self.spec.layers[target.layer - 1].activation == "softmax"
+            if softmax:
+                shown = [S(delta), O("*"), S(local)]
+            else:
+                shown = [
+                    S(self.tag(f"dE/d{target.out}", s)),
+                    O("*"),
+                    S(self.tag(f"d{target.out}/d{target.net}", s)),
+                    O("*"),
+                    S(local),
+                ]
+            chains.append((delta, local))
+            tokens += [O("+")] * bool(tokens) + shown
+            parents += [delta, local]
+        symbol = self.tag(f"dE/d{parameter.name}", s)
+        self.add(
+            symbol,
             "backward",
-            "gradient",
+            "sample_gradient" if self.batch else "gradient",
             tokens,
             parents,
-            lambda v, c=tuple(chains): sum(v[a] * v[b] * v[d] for a, b, d in c),
+            lambda v, c=tuple(chains): sum(v[d] * v[x] for d, x in c),
             parameter=parameter.name,
             shared=len(chains) > 1,
+            chains=chains,
         )
-
-    def _updates(self) -> None:
-        for parameter in self.spec.parameters.values():
-            if not parameter.trained:
-                continue
-            name, grad = parameter.name, f"dE/d{parameter.name}"
-            self._add(
-                name + "+",
-                "update",
-                "update",
-                [S(name), O("-"), S("eta"), O("*"), S(grad)],
-                (name, "eta", grad),
-                lambda v, p=name, g=grad: v[p] - v["eta"] * v[g],
-                parameter=name,
-            )
-
-
-def _error_formula(loss: str, y: str, t: str, K: int):
-    scale = [] if K == 1 else [O(f"(1/{K})*")]
-    if loss == "squared_error":
-        return ([O("1/2*("), S(t), O("-"), S(y), O(")^2")], lambda v: 0.5 * (v[t] - v[y]) ** 2)
-    if loss == "mse":
-        return (scale + [O("("), S(t), O("-"), S(y), O(")^2")], lambda v: (v[t] - v[y]) ** 2 / K)
-    if loss == "mae":
-        return scale + [O("|"), S(t), O("-"), S(y), O("|")], lambda v: abs(v[t] - v[y]) / K
-    return (
-        scale
-        + [O("-("), S(t), O("*log("), S(y), O(") + (1 - "), S(t), O(")*log(1 - "), S(y), O("))")],
-        lambda v: -(v[t] * math.log(v[y]) + (1 - v[t]) * math.log(1 - v[y])) / K,
-    )
-
-
-def _output_gradient(loss: str, y: str, t: str, K: int):
-    scale = [] if K == 1 else [O(f"(1/{K})*")]
-    if loss == "squared_error":
-        return [S(y), O("-"), S(t)], lambda v: v[y] - v[t]
-    if loss == "mse":
-        return (
-            [O(f"({2}/{K})*(") if K > 1 else O("2*("), S(y), O("-"), S(t), O(")")],
-            lambda v: 2 * (v[y] - v[t]) / K,
-        )
-    if loss == "mae":
-        return (
-            scale + [O("sign("), S(y), O("-"), S(t), O(")")],
-            lambda v: math.copysign(1.0, v[y] - v[t]) * (v[y] != v[t]) / K,
-        )
-    return (
-        scale + [O("("), S(y), O("-"), S(t), O(")/("), S(y), O("*(1 - "), S(y), O("))")],
-        lambda v: (v[y] - v[t]) / (v[y] * (1 - v[y])) / K,
-    )
+        return symbol

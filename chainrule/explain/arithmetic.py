@@ -1,0 +1,76 @@
+"""Claimed results of plain arithmetic (``[arithmetic]`` in a spec): a safe evaluator of
+numbers, quantity names, ``+ - * / **`` and a few functions."""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+
+from .holding import ClaimResult, fmt, holds, last_digit_unit
+from .spec import SpecError
+
+_OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+_FUNCTIONS = {
+    "exp": math.exp,
+    "log": math.log,
+    "sqrt": math.sqrt,
+    "tanh": math.tanh,
+    "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z)),
+}
+
+
+def evaluate_expression(expression: str, values: dict[str, float]) -> float:
+    """Evaluate arithmetic on numbers and quantity names (``0.08 * w11 / (w11 + w12)``), with
+    ``exp``, ``log``, ``sqrt``, ``tanh`` and ``sigmoid``; nothing else is allowed."""
+
+    def walk(node):
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.Name) and node.id in values:
+            return values[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+            return _OPERATORS[type(node.op)](walk(node.left), walk(node.right))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _OPERATORS:
+            return _OPERATORS[type(node.op)](walk(node.operand))
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _FUNCTIONS
+            and len(node.args) == 1
+        ):
+            return _FUNCTIONS[node.func.id](walk(node.args[0]))
+        raise SpecError(
+            f"cannot evaluate {ast.unparse(node)!r} in {expression!r}: use numbers, "
+            "+ - * / **, quantity names and exp, log, sqrt, tanh, sigmoid"
+        )
+
+    try:
+        return walk(ast.parse(expression.replace("^", "**"), mode="eval"))
+    except SyntaxError as error:
+        raise SpecError(f"{expression!r} is not an arithmetic expression ({error.msg})") from None
+
+
+def check_arithmetic(item, values: dict[str, float], digits: int) -> ClaimResult:
+    claim = item.claim
+    value = evaluate_expression(item.expression, values)
+    if holds(claim.value, value, last_digit_unit(claim.text)):
+        return ClaimResult(item.name, claim.text, value, True, "ok", "correct")
+    return ClaimResult(
+        item.name,
+        claim.text,
+        value,
+        False,
+        "arithmetic",
+        f"you wrote {claim.text}, but {item.expression} = {fmt(value, digits)}: an arithmetic slip",
+    )

@@ -1,0 +1,112 @@
+"""The settings of a worked example beyond its network: the update rule (``[optimizer]``),
+the batch reduction, huber's delta, and which loss/output pairings can be explained."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+REDUCTIONS = ("mean", "sum")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+_OPTIMIZER_DEFAULTS = {
+    "sgd": {},
+    "momentum": {"momentum": 0.9},
+    "nesterov": {"momentum": 0.9},
+    "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+}
+
+
+@dataclass
+class Optimizer:
+    """The update rule of a worked example: ``sgd`` (``w+ = w - eta dE/dw``), ``momentum`` or
+    ``nesterov`` (torch.optim.SGD's convention) or ``adam`` (torch.optim.Adam's), for
+    ``steps`` steps."""
+
+    name: str = "sgd"
+    steps: int = 1
+    momentum: float = 0.0
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+
+
+def unsupported(loss: str, output_activation: str, targets) -> tuple[str, str] | None:
+    """Why a worked example with this loss, output activation and targets (one row per sample)
+    cannot be explained, and what to do instead; ``None`` when it can. Spec files and networks
+    from Python are refused with the same reason."""
+    pairs = {"binary_cross_entropy": "sigmoid", "cross_entropy": "softmax"}
+    needed = pairs.get(loss)
+    if needed and output_activation != needed:
+        other = "binary_cross_entropy" if needed == "softmax" else "cross_entropy"
+        return (
+            f"{loss} needs {needed} outputs, but the output layer's activation is "
+            f"{output_activation!r}",
+            f'set activation = "{needed}" on the output layer, or use squared_error '
+            f"({other} pairs with {pairs[other]})",
+        )
+    if loss == "cross_entropy":
+        for sample, row in enumerate(targets, 1):
+            if abs(sum(row) - 1.0) > 1e-9 or min(row) < 0:
+                return (
+                    f"cross_entropy targets must be probabilities summing to 1, but sample "
+                    f"{sample}'s sum to {sum(row):g}",
+                    "use one-hot targets (one output 1, the others 0)",
+                )
+    return None
+
+
+def parse_choice(data, key: str, choices, reader) -> str:
+    value = data.get(key, choices[0])
+    if value not in choices:
+        reader.fail(
+            f"{key!r} must be one of {', '.join(choices)}, got {value!r}",
+            f'write {key} = "{choices[0]}"',
+            reader.where.of(key),
+        )
+    return value
+
+
+def parse_huber_delta(data, loss: str, reader) -> float:
+    line = reader.where.of("huber_delta")
+    if "huber_delta" in data and loss != "huber":
+        reader.fail("'huber_delta' is set but the loss is not huber", "remove it", line)
+    delta = reader.number(data.get("huber_delta", 1.0), "huber_delta", line)
+    if delta <= 0:
+        reader.fail(f"'huber_delta' must be > 0, got {delta!r}", "use a positive number", line)
+    return delta
+
+
+def parse_optimizer(data, reader) -> Optimizer:
+    table = data.get("optimizer", {})
+    line = reader.where.table("optimizer")
+    if not isinstance(table, dict):
+        reader.fail("[optimizer] must be a table", 'write [optimizer] then name = "adam"', line)
+    name = parse_choice(table, "name", OPTIMIZERS, reader)
+    allowed = {"name", "steps", *_OPTIMIZER_DEFAULTS[name]}
+    for key in table:
+        if key not in allowed:
+            reader.fail(
+                f"[optimizer] {name} takes no {key!r}",
+                f"use only {', '.join(sorted(allowed))}",
+                reader.where.of(key, "optimizer") or line,
+            )
+    steps = table.get("steps", 1)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        reader.fail(
+            f"[optimizer] steps must be an integer >= 1, got {steps!r}",
+            "write steps = 2",
+            reader.where.of("steps", "optimizer") or line,
+        )
+    values = {}
+    for key, default in _OPTIMIZER_DEFAULTS[name].items():
+        where = reader.where.of(key, "optimizer") or line
+        values[key] = reader.number(table.get(key, default), f"[optimizer] {key}", where)
+        high = 1.0 if key != "eps" else math.inf
+        if not 0 <= values[key] < high or (key == "momentum" and values[key] == 0):
+            reader.fail(
+                f"[optimizer] {key} must be in {'(0, 1)' if key != 'eps' else '[0, inf)'}, "
+                f"got {values[key]!r}",
+                f"use {default}",
+                where,
+            )
+    return Optimizer(name, steps, **values)

@@ -1,0 +1,228 @@
+"""check reasons like a marker: one planted mistake per diagnosis kind (the planted numbers are
+computed here by hand, from seed 001's independent golden values or tests/golden/handcalc.py),
+rounded right claims upstream of a mistake, inherited errors from the person's own delta, and
+rounding carried forward."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from golden import handcalc, seed001
+
+import chainrule as cr
+from chainrule.explain import parse_spec
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+F, G, U = seed001.FORWARD, seed001.GRADIENTS, seed001.UPDATED
+
+
+def spec_with(example: str, claims: str, replace=()):
+    text = (EXAMPLES / example).read_text().split("\n[claims]\n")[0]
+    for old, new in replace:
+        assert old in text
+        text = text.replace(old, new)
+    return parse_spec(text + "\n[claims]\n" + claims)
+
+
+def kinds(example, claims, replace=()):
+    return {r.name: r.kind for r in cr.check(spec_with(example, claims, replace))}
+
+
+def d3():
+    return (F["y1"] - 0.01) * F["y1"] * (1 - F["y1"])
+
+
+def d4():
+    return (F["y2"] - 0.99) * F["y2"] * (1 - F["y2"])
+
+
+# -- rounded right claims never block a diagnosis -------------------------------------------
+
+
+def test_seed001_with_its_numbers_rounded_to_four_digits_keeps_every_diagnosis():
+    text = (EXAMPLES / "seed001.toml").read_text()
+    for name in ("a1", "a2", "y1", "y2"):  # right numbers, written to four digits
+        exact = F[name]
+        start = text.index(f'\n{name} = "') + len(f'\n{name} = "')
+        text = text[:start] + f"{exact:.4f}" + text[text.index('"', start) :]
+    results = {r.name: r for r in cr.check(parse_spec(text))}
+    assert all(results[n].ok for n in ("a1", "a2", "y1", "y2"))
+    for name in ("dE/dw1", "dE/dw2", "dE/dw3", "dE/dw4", "dE/db1", "dE/db2"):
+        assert results[name].kind == "dropped_path", (name, results[name].diagnosis)
+
+
+def test_a_rounded_activation_upstream_of_a_planted_dropped_path():
+    dropped = d3() * 0.40 * F["a1"] * (1 - F["a1"]) * 0.05
+    result = kinds("seed001.toml", f'a1 = "0.6065"\ny1 = "0.688"\n"dE/dw1" = "{dropped:.6g}"\n')
+    assert result == {"a1": "ok", "y1": "ok", "dE/dw1": "dropped_path"}
+
+
+# -- recomputed from the person's own numbers ------------------------------------------------
+
+
+def test_a_gradient_from_the_persons_own_wrong_delta_is_inherited():
+    wrong_delta = -d4() * 1.1  # a wrong dE/dz4
+    dw6 = wrong_delta * F["a1"]
+    results = cr.check(
+        spec_with("seed001.toml", f'"dE/dz4" = "{wrong_delta:.9g}"\n"dE/dw6" = "{dw6:.9g}"\n')
+    )
+    assert results[0].kind == "arithmetic" and results[1].kind == "inherited"
+    assert "your own dE/dz4" in results[1].diagnosis
+
+
+def test_values_carried_from_the_persons_rounding_are_accepted():
+    delta = f"{d3():.4f}"  # 0.1455
+    dw5 = float(delta) * F["a1"]  # 0.08824..., not the exact 0.08826...
+    results = cr.check(spec_with("seed001.toml", f'"dE/dz3" = "{delta}"\n"dE/dw5" = "{dw5:.5f}"\n'))
+    assert [r.kind for r in results] == ["ok", "rounding"]
+    assert "correct up to the rounding of your earlier values" in results[1].diagnosis
+    assert results[1].ok
+
+
+def test_the_arithmetic_slip_shows_the_persons_own_delta():
+    result = cr.check(spec_with("seed001.toml", f'"dE/dz3" = "{d3():.9f}"\n"dE/dw5" = "0.0777"\n'))[
+        1
+    ]
+    assert result.kind == "arithmetic"
+    assert f"dE/dw5 = dE/dz3*dz3/dw5 = {d3():.9f}*0.606470487" in result.diagnosis
+
+
+# -- one planted mistake per kind ------------------------------------------------------------
+
+
+def test_learning_rate_forgotten_in_the_starter_file():
+    results = {r.name: r for r in cr.check(Path(cr.__file__).parent / "explain" / "starter.toml")}
+    assert results["w5+"].kind == "rate_forgotten"
+    assert "leaves out the learning rate" in results["w5+"].diagnosis
+
+
+def test_learning_rate_forgotten_in_seed001():
+    assert kinds("seed001.toml", f'"w5+" = "{0.40 - G["w5"]:.9g}"\n') == {"w5+": "rate_forgotten"}
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [("dE/dz3", -d3()), ("z1", -0.4325), ("dE/da1", -(d3() * 0.40 + d4() * 0.45))],
+)
+def test_a_value_right_but_for_its_sign(name, value):
+    assert kinds("seed001.toml", f'"{name}" = "{value:.9g}"\n') == {name: "sign"}
+
+
+def test_sigmoid_derivative_taken_at_the_net_input():
+    z3 = F["z3"]
+    result = cr.check(spec_with("seed001.toml", f'"dy1/dz3" = "{z3 * (1 - z3):.9g}"\n'))[0]
+    assert result.kind == "derivative_at_net" and "net input z3" in result.diagnosis
+    # and downstream, in the gradient it feeds
+    dw5 = (F["y1"] - 0.01) * z3 * (1 - z3) * F["a1"]
+    assert kinds("seed001.toml", f'"dE/dw5" = "{dw5:.9g}"\n') == {"dE/dw5": "derivative_at_net"}
+
+
+def test_softmax_jacobian_kept_to_its_diagonal():
+    spec = spec_with("softmax_cross_entropy.toml", "", [('"cross_entropy"', '"squared_error"')])
+    X, T = np.array([[0.5, -0.3]]), np.array([0.0, 1.0, 0.0])
+    A1 = handcalc.act("sigmoid", X @ np.array([[0.1, -0.2], [0.4, 0.3]]) + [0.0, 0.1])
+    Z = A1 @ np.array([[0.5, -0.3, 0.2], [0.1, 0.6, -0.4]]) + [0.0, 0.2, -0.1]
+    Y = handcalc.act("softmax", Z)[0]
+    diagonal_only = (Y[1] - T[1]) * Y[1] * (1 - Y[1])
+    del spec
+    result = cr.check(
+        spec_with(
+            "softmax_cross_entropy.toml",
+            f'"dE/dz4" = "{diagonal_only:.9g}"\n',
+            [('"cross_entropy"', '"squared_error"')],
+        )
+    )[0]
+    assert result.kind == "softmax_diagonal" and "diagonal term" in result.diagnosis
+
+
+def test_batch_gradient_summed_where_the_spec_says_mean_and_the_reverse():
+    X = np.array([[1.0, 0.0], [0.5, -1.0]])
+    T = np.array([[1.0], [-0.5]])
+    Ws = [np.array([[0.5, -0.5], [0.3, 0.8]]), np.array([[0.7], [-0.2]])]
+    bs = [np.array([0.1, -0.1]), np.array([0.2])]
+    _, summed = handcalc.step(X, T, Ws, bs, ["tanh", "identity"], "squared_error", "sum")
+    _, mean = handcalc.step(X, T, Ws, bs, ["tanh", "identity"], "squared_error", "mean")
+    claim = f'"dE/dw6" = "{summed[1][0][1, 0]:.9g}"\n'
+    assert kinds("batch_two_samples.toml", claim) == {"dE/dw6": "batch_reduction"}
+    claim = f'"dE/dw6" = "{mean[1][0][1, 0]:.9g}"\n'
+    swap = [('reduction = "mean"', 'reduction = "sum"')]
+    assert kinds("batch_two_samples.toml", claim, swap) == {"dE/dw6": "batch_reduction"}
+
+
+def _momentum_batch(claims, rule):
+    return cr.check(spec_with("batch_two_samples.toml", claims + "\n[optimizer]\n" + rule))
+
+
+def _batch_gradient(p):
+    X = np.array([[1.0, 0.0], [0.5, -1.0]])
+    T = np.array([[1.0], [-0.5]])
+    Ws = [np.array([[p[0], p[1]], [p[2], p[3]]]), np.array([[p[4]], [p[5]]])]
+    bs = [np.array([p[6], p[7]]), np.array([p[8]])]
+    _, grads = handcalc.step(X, T, Ws, bs, ["tanh", "identity"], "squared_error")
+    (dW1, db1), (dW2, db2) = grads
+    return np.array([*dW1.ravel(), *dW2.ravel(), *db1, *db2])
+
+
+START = np.array([0.5, -0.5, 0.3, 0.8, 0.7, -0.2, 0.1, -0.1, 0.2])
+
+
+def test_momentum_applied_with_the_wrong_sign():
+    history = handcalc.momentum_steps(START, _batch_gradient, 0.5, 0.9, 1)
+    p1, v1 = history[0]
+    g2 = _batch_gradient(p1)
+    wrong_v = g2[4] - 0.9 * v1[4]  # w5 is index 4
+    results = _momentum_batch(
+        f'"v_w5@2" = "{wrong_v:.9g}"\n', 'name = "momentum"\nmomentum = 0.9\nsteps = 2\n'
+    )
+    assert results[0].kind == "momentum_sign"
+    right_v = 0.9 * v1[4] + g2[4]
+    results = _momentum_batch(
+        f'"v_w5@2" = "{right_v:.9g}"\n', 'name = "momentum"\nmomentum = 0.9\nsteps = 2\n'
+    )
+    assert results[0].ok
+
+
+def test_adam_without_bias_correction():
+    g = _batch_gradient(START)[4]
+    m, v = 0.1 * g, 0.001 * g * g
+    no_correction = 0.7 - 0.5 * m / (np.sqrt(v) + 1e-8)
+    rule = 'name = "adam"\n'
+    results = _momentum_batch(f'"w5+" = "{no_correction:.9g}"\n"mhat_w5" = "{m:.9g}"\n', rule)
+    assert [r.kind for r in results] == ["bias_correction", "bias_correction"]
+    corrected = 0.7 - 0.5 * (m / 0.1) / (np.sqrt(v / 0.001) + 1e-8)
+    assert _momentum_batch(f'"w5+" = "{corrected:.9g}"\n', rule)[0].ok
+
+
+def test_a_mistyped_name_does_not_stop_the_check():
+    results = cr.check(
+        spec_with("seed001.toml", f'"dE/dw55" = "0.1"\n"w5+" = "{0.40 - G["w5"]:.9g}"\n')
+    )
+    assert [r.kind for r in results] == ["unknown_name", "rate_forgotten"]
+    assert "did you mean 'dE/dw5'" in results[0].diagnosis
+
+
+def test_the_examples_verdicts():
+    softmax = {r.name: r.kind for r in cr.check(EXAMPLES / "softmax_cross_entropy.toml")}
+    assert {n: k for n, k in softmax.items() if k != "ok"} == {
+        "da1/dz1": "derivative_at_net",
+        "dE/dz1": "inherited",
+        "dE/dw1": "inherited",
+        "w5+": "rate_forgotten",
+    }
+    batch = {r.name: r.kind for r in cr.check(EXAMPLES / "batch_two_samples.toml")}
+    assert {n: k for n, k in batch.items() if k != "ok"} == {
+        "dE/dw5": "batch_reduction",
+        "w5+": "inherited",
+        "dE/dw1[1]": "derivative_at_net",
+    }
+
+
+def test_the_softmax_shortcut_from_the_persons_rounded_output_is_accepted():
+    # y2 = 0.394703671 written as 0.395; the person's y2 - t2 = -0.605, not the exact -0.6053
+    results = cr.check(
+        spec_with("softmax_cross_entropy.toml", 'y2 = "0.395"\n"dE/dz4" = "-0.6050"\n')
+    )
+    assert [r.kind for r in results] == ["ok", "rounding"]
+    # and by the shortcut from a wrong y2, the delta is inherited from it
+    results = cr.check(spec_with("softmax_cross_entropy.toml", 'y2 = "0.42"\n"dE/dz4" = "-0.58"\n'))
+    assert [r.kind for r in results][1] == "inherited" and "your own y2" in results[1].diagnosis

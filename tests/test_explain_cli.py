@@ -1,0 +1,100 @@
+"""The worked-example commands for the new cases, in-process: init-example --kind, check's
+report of a mistyped name, explain --format matrix."""
+
+from pathlib import Path
+
+import pytest
+
+from chainrule.cli import main
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+# the mistake each starter plants (see its [claims])
+STARTERS = {
+    "basic": "rate_forgotten",
+    "softmax": "sign",
+    "bce": "sign",
+    "batch": "batch_reduction",
+    "momentum": "momentum_sign",
+    "adam": "bias_correction",
+}
+
+
+def run(capsys, *argv):
+    code = main(list(map(str, argv)))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("kind", list(STARTERS))
+def test_init_example_kinds_explain_and_check(capsys, tmp_path, kind):
+    import json
+
+    path = tmp_path / f"{kind}.toml"
+    assert run(capsys, "init-example", path, "--kind", kind)[0] == 0
+    code, out, _ = run(capsys, "explain", path)
+    assert code == 0 and "Backward pass" in out
+    code, out, _ = run(capsys, "check", path, "--format", "json")
+    verdicts = json.loads(out)
+    wrong = [v for v in verdicts if not v["ok"]]
+    assert code == 1 and len(wrong) == 1, verdicts
+    from chainrule.explain import check
+
+    kinds = {r.kind for r in check(path) if not r.ok}
+    assert kinds == {STARTERS[kind]}
+
+
+def test_init_example_rejects_an_unknown_kind(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        main(["init-example", str(tmp_path / "x.toml"), "--kind", "rnn"])
+    assert exit_.value.code == 2 and "invalid choice: 'rnn'" in capsys.readouterr().err
+
+
+def test_check_reports_a_mistyped_name_and_checks_the_rest(capsys, tmp_path):
+    text = (EXAMPLES / "seed001.toml").read_text().split("\n[claims]\n")[0]
+    path = tmp_path / "typo.toml"
+    path.write_text(text + '\n[claims]\nz1 = "0.4325"\n"dE/dw55" = "0.1"\n')
+    code, out, _ = run(capsys, "check", path)
+    assert code == 1
+    assert "ok    z1 = 0.4325: correct" in out
+    assert "NAME? dE/dw55 = 0.1: the claim 'dE/dw55' (line" in out
+    assert "did you mean 'dE/dw5'" in out
+
+
+def test_explain_matrix_format(capsys):
+    code, out, _ = run(capsys, "explain", EXAMPLES / "batch_two_samples.toml", "--format", "matrix")
+    assert code == 0
+    assert "X (2, 2) = the inputs, one sample a row = [[1, 0], [0.5, -1]]" in out
+    assert "dE/dA1 (2, 2) = Delta2 @ W2^T = " in out
+    assert "W2 (2, 1) = weights = [[w5], [w6]] = [[0.7], [-0.2]]" in out
+
+
+def test_every_toml_block_in_the_spec_format_document_parses():
+    import re
+
+    from chainrule.explain import Trace, parse_spec
+
+    document = (Path(__file__).parent.parent / "docs" / "spec-format.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", document, re.S)
+    assert len(blocks) == 3
+    for block in blocks:
+        Trace(parse_spec(block))
+    assert (EXAMPLES / "softmax_cross_entropy.toml").read_text() in document
+    assert (EXAMPLES / "batch_two_samples.toml").read_text() in document
+
+
+def test_check_json_with_a_mistyped_name_is_valid_json(capsys, tmp_path):
+    import json
+
+    text = (EXAMPLES / "seed001.toml").read_text().split("\n[claims]\n")[0]
+    path = tmp_path / "typo.toml"
+    path.write_text(text + '\n[claims]\n"dE/dw55" = "0.1"\n')
+    code, out, _ = run(capsys, "check", path, "--format", "json")
+    assert code == 1 and json.loads(out)[0]["correct"] is None
+
+
+def test_diagram_of_a_batch(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "batch.png"
+    code, _, err = run(capsys, "explain", EXAMPLES / "batch_two_samples.toml", "--diagram", path)
+    assert code == 0 and path.read_bytes()[:4] == b"\x89PNG"
