@@ -8,7 +8,7 @@ from .gradcheck import GradcheckResult, gradcheck
 from .io import ModelFileError, load, save
 from .layers import Dense, Dropout
 from .network import MLP, Network
-from .train import TrainingDivergedWarning, TrainingInterruptedWarning
+from .train import TrainingDivergedWarning
 
 __version__ = "0.1.0"
 
@@ -24,7 +24,6 @@ __all__ = [
     "ModelFileError",
     "Network",
     "TrainingDivergedWarning",
-    "TrainingInterruptedWarning",
     "__version__",
     "activations",
     "check",
