@@ -8,6 +8,7 @@ needs is kept in the model file's metadata, so a saved model predicts from a CSV
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +18,7 @@ from ._scaling import mean_and_scale
 from ._validation import check_real
 from .data import DataError, Table, infer_task, numeric_matrix, sort_labels, target_column
 from .network import MLP, Network
-from .train import _split
+from .train import TrainingDivergedWarning, _split
 
 TASKS = ("classification", "regression")
 
@@ -51,7 +52,19 @@ class TabularModel:
                 f"{table.path}: the model needs the column(s) {', '.join(missing)}; "
                 f"the file has {', '.join(table.columns)}"
             )
-        return (numeric_matrix(table, self.features) - self.mean) / self.scale
+        with np.errstate(over="ignore", invalid="ignore"):
+            X = (numeric_matrix(table, self.features) - self.mean) / self.scale
+        limit = np.finfo(self.network.dtype).max
+        bad = ~(np.abs(X) <= limit)
+        if bad.any():
+            row, column = (int(i) for i in np.argwhere(bad)[0])
+            value = numeric_matrix(table, [self.features[column]])[row, 0]
+            raise DataError(
+                f"{table.path}: column {self.features[column]!r} holds {value:g} in row "
+                f"{row + 2}, far outside the training range (standardised it exceeds "
+                f"{self.network.dtype.name}); check the value"
+            )
+        return X
 
     def labels_to_indices(self, table: Table) -> np.ndarray:
         """The target column as class indices (classification) or scaled values."""
@@ -154,6 +167,48 @@ class TabularModel:
         return model
 
 
+class TrainingDivergedError(ValueError):
+    """Training diverged (the loss became NaN or infinite): a failed run, with no model."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`train_table`; ``run`` holds the model of the last finished step,
+    for a caller that was asked to keep it."""
+
+    def __init__(self, run: TrainingRun):
+        super().__init__(run.history.stop_reason)
+        self.run = run
+
+
+def plan(table: Table, target: str, task: str | None = None) -> tuple[str, list[str]]:
+    """The task (given, or inferred from the target column) and the feature columns, checked
+    before any training: the command line validates its outputs against them."""
+    values = target_column(table, target)
+    task = task or infer_task(values, table, target)
+    if task not in TASKS:
+        raise ValueError(f"'task' must be one of {', '.join(TASKS)}, got {task!r}")
+    features = [name for name in table.columns if name != target]
+    if not features:
+        raise DataError(f"{table.path}: there is no feature column besides the target {target!r}")
+    return task, features
+
+
+def _standardised(table: Table, columns: list[str], X: np.ndarray, rows) -> tuple:
+    """Mean and scale of ``X[rows]``, or a DataError naming the value too large for them."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, scale = mean_and_scale(X[rows])
+    bad = ~(np.isfinite(mean) & np.isfinite(scale))
+    if bad.any():
+        column = int(np.flatnonzero(bad)[0])
+        row = int(rows[np.argmax(np.abs(X[rows, column]))])
+        raise DataError(
+            f"{table.path}: column {columns[column]!r} holds {X[row, column]:g} in row "
+            f"{row + 2}, too large to standardise (its spread overflows float64); rescale "
+            "the column"
+        )
+    return mean, scale
+
+
 @dataclass
 class TrainingRun:
     """What :func:`train_table` returns: the model, its history and the row split."""
@@ -184,17 +239,22 @@ def train_table(
     callbacks=None,
 ) -> TrainingRun:
     """Train a network on a table: infer (or take) the task, encode the labels, hold out a
-    shuffled (stratified) validation fraction, standardise on the training rows, fit."""
+    shuffled (stratified) validation fraction, standardise on the training rows, fit.
+
+    Raises
+    ------
+    DataError
+        For a table that cannot be used as it is (see :mod:`chainrule.data`).
+    TrainingDivergedError
+        If the loss became NaN or infinite: no model is returned.
+    TrainingInterrupted
+        On Ctrl-C (a ``KeyboardInterrupt``), holding the model of the last finished step.
+    """
     from . import optim
 
     check_real(val, "val", low=0.0, high=1.0, high_open=True)
+    task, features = plan(table, target, task)
     values = target_column(table, target)
-    task = task or infer_task(values)
-    if task not in TASKS:
-        raise ValueError(f"'task' must be one of {', '.join(TASKS)}, got {task!r}")
-    features = [name for name in table.columns if name != target]
-    if not features:
-        raise DataError(f"{table.path}: there is no feature column besides the target {target!r}")
     X = numeric_matrix(table, features)
     classes: list[str] = []
     if task == "classification":
@@ -222,27 +282,16 @@ def train_table(
     if val:
         one_hot = np.eye(len(classes))[T] if classes else T[:, None]
         train_rows, validation_rows = _split(network, one_hot, val, np.random.default_rng(seed))
-    mean, scale = mean_and_scale(X[train_rows])
+    mean, scale = _standardised(table, features, X, train_rows)
     target_mean = target_scale = None
     if task == "regression":
-        target_mean, target_scale = (float(v[0]) for v in mean_and_scale(T[train_rows, None]))
+        target_mean, target_scale = (
+            float(v[0]) for v in _standardised(table, [target], T[:, None], train_rows)
+        )
         T = (T - target_mean) / target_scale
     Xs = (X - mean) / scale
     validation = None if validation_rows is None else (Xs[validation_rows], T[validation_rows])
     started = time.perf_counter()
-    history = network.fit(
-        Xs[train_rows],
-        T[train_rows],
-        optimizer=optim.LBFGS() if optimizer == "lbfgs" else optim.get(optimizer, lr=lr),
-        epochs=epochs,
-        batch_size=batch_size,
-        validation_data=validation,
-        early_stopping=early_stopping,
-        metrics=["accuracy"] if classes else ["r2"],
-        verbose=verbose,
-        seed=seed,
-        callbacks=callbacks,
-    )
     model = TabularModel(
         network,
         features,
@@ -254,6 +303,28 @@ def train_table(
         target_mean or 0.0,
         target_scale or 1.0,
     )
+    with warnings.catch_warnings():  # divergence is an error here, raised below
+        warnings.simplefilter("ignore", TrainingDivergedWarning)
+        try:
+            history = network.fit(
+                Xs[train_rows],
+                T[train_rows],
+                optimizer=optim.LBFGS() if optimizer == "lbfgs" else optim.get(optimizer, lr=lr),
+                epochs=epochs,
+                batch_size=batch_size,
+                validation_data=validation,
+                early_stopping=early_stopping,
+                metrics=["accuracy"] if classes else ["r2"],
+                verbose=verbose,
+                seed=seed,
+                callbacks=callbacks,
+            )
+        except KeyboardInterrupt:
+            seconds = time.perf_counter() - started
+            run = TrainingRun(model, network.history, train_rows, validation_rows, seconds)
+            raise TrainingInterrupted(run) from None
+    if history.stopped_by == "diverged":
+        raise TrainingDivergedError(history.stop_reason)
     return TrainingRun(model, history, train_rows, validation_rows, time.perf_counter() - started)
 
 

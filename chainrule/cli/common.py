@@ -29,10 +29,10 @@ def positive_int(text: str) -> int:
     return value
 
 
-def write_text(text: str, path: str | None) -> None:
+def write_text(text: str, path: str | None, what: str = "file") -> None:
     """Write to stdout, or to ``path`` atomically (a failed run leaves an old file intact)."""
     if path is None:
         sys.stdout.write(text)
         return
-    with atomic_open(path, "w", encoding="utf-8", newline="") as stream:
+    with atomic_open(path, "w", what=what, encoding="utf-8", newline="") as stream:
         stream.write(text)

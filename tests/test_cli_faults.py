@@ -1,0 +1,327 @@
+"""The train command under faults: Ctrl-C (a real SIGINT), kill -9, divergence, outputs that
+cannot be written, file modes, symbolic links, misleading CSV columns."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chainrule.cli import main
+from chainrule.tabular import TabularModel
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _write_csv(path, header, rows):
+    with path.open("w", newline="") as stream:
+        csv.writer(stream).writerows([header, *rows])
+    return path
+
+
+@pytest.fixture
+def regression(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-2, 2, (200, 2))
+    y = 3 * X[:, 0] - X[:, 1] ** 2 + 10
+    rows = [[f"{a:.6f}", f"{b:.6f}", f"{t:.6f}"] for (a, b), t in zip(X, y)]
+    return _write_csv(tmp_path / "reg.csv", ["u", "v", "y"], rows)
+
+
+@pytest.fixture
+def old_model(tmp_path, regression, capsys):
+    """An existing --out, trained once, with its bytes and mode."""
+    path = tmp_path / "model.npz"
+    assert (
+        run(
+            capsys, "train", regression, "--target", "y", "--epochs", "2", "--quiet", "--out", path
+        )[0]
+        == 0
+    )
+    os.chmod(path, 0o640)
+    return path, path.read_bytes()
+
+
+def _untouched(old_model):
+    path, before = old_model
+    assert path.read_bytes() == before and (path.stat().st_mode & 0o777) == 0o640
+    assert not [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def _spawn(*argv, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "chainrule.cli", *map(str, argv)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _long_training(regression, out, *extra):
+    return (
+        "train",
+        regression,
+        "--target",
+        "y",
+        "--epochs",
+        "1000",
+        "--batch-size",
+        "1",
+        "--val",
+        "0",
+        "--out",
+        out,
+        *extra,
+    )
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_ctrl_c_leaves_out_as_it_was_and_exits_130(tmp_path, regression, old_model, keep):
+    kept = tmp_path / "interrupted.npz"
+    extra = ("--save-interrupted", kept) if keep else ()
+    process = _spawn(*_long_training(regression, old_model[0], *extra), cwd=tmp_path)
+    first = process.stderr.readline()  # a progress line: training is under way
+    assert first.startswith("epoch "), first
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("chainrule: interrupted (Ctrl-C) in epoch ")
+    assert f"{old_model[0]} was left as it was" in lines[0] and "Warning" not in err
+    _untouched(old_model)
+    assert kept.exists() == keep
+    if keep:
+        assert f"written to {kept}" in lines[0]
+        history = TabularModel.load(kept).network.history
+        assert history.stopped_by == "interrupted" and 0 < len(history.epoch) < 1000
+
+
+def test_kill_9_during_training_leaves_out_as_it_was(tmp_path, regression, old_model):
+    for delay in (0.3, 0.9, 1.7):
+        process = _spawn(*_long_training(regression, old_model[0], "--quiet"), cwd=tmp_path)
+        time.sleep(delay)
+        process.kill()
+        process.wait(timeout=30)
+        assert process.returncode == -signal.SIGKILL
+        path, before = old_model
+        assert path.read_bytes() == before
+        TabularModel.load(path)
+
+
+KILLED_WRITER = """
+import sys, time
+from chainrule._atomic import atomic_open
+with atomic_open(sys.argv[1]) as stream:
+    stream.write(b"half a new model")
+    stream.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_kill_9_inside_a_write_keeps_the_file_and_the_next_write_sweeps_the_temporary(
+    tmp_path,
+):
+    from chainrule._atomic import atomic_open
+
+    target = tmp_path / "model.npz"
+    target.write_bytes(b"the old model")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(target)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline() == "writing\n"
+    process.kill()
+    process.wait(timeout=30)
+    assert target.read_bytes() == b"the old model"
+    leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(leftovers) == 1 and leftovers[0].name.startswith(f".model.npz.{process.pid}.")
+    with atomic_open(target) as stream:
+        stream.write(b"the new model")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+    assert target.read_bytes() == b"the new model"
+
+
+def test_a_diverged_run_is_one_line_exit_1_and_out_untouched(capsys, regression, old_model):
+    code, out, err = run(
+        capsys,
+        "train",
+        regression,
+        "--target",
+        "y",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e6",
+        "--epochs",
+        "50",
+        "--quiet",
+        "--out",
+        old_model[0],
+    )
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("chainrule: error: training diverged in epoch")
+    assert "left as it was" in err
+    _untouched(old_model)
+
+
+@pytest.mark.parametrize(
+    "options,message",
+    [
+        (
+            ["--plot", "nodir/curves.png"],
+            "cannot write --plot 'nodir/curves.png': the folder 'nodir'",
+        ),
+        (["--plot", "curves.xyz"], "--plot 'curves.xyz': unknown image format 'xyz'"),
+        (["--boundary", "b.png"], "--boundary needs a classifier on exactly two feature columns"),
+        (["--out", "nodir/m.npz"], "cannot write --out 'nodir/m.npz': the folder 'nodir' does"),
+        (["--out", "."], "cannot write --out '.': it is a folder"),
+        (["--plot", "same.png", "--boundary", "same.png"], "name the same file 'same.png'"),
+    ],
+)
+def test_outputs_are_checked_before_training(
+    capsys, monkeypatch, tmp_path, regression, old_model, options, message
+):
+    monkeypatch.chdir(tmp_path)
+    import chainrule.tabular
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking the outputs")
+
+    monkeypatch.setattr(chainrule.tabular, "train_table", no_training)
+    argv = ["train", regression, "--target", "y", "--quiet", "--out", old_model[0], *options]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1 and message in err and ".tmp" not in err
+    _untouched(old_model)
+
+
+def test_a_failure_after_training_writes_no_output(capsys, monkeypatch, regression, old_model):
+    from chainrule import plots
+
+    def broken(*args, **kwargs):
+        raise ValueError("the figure could not be drawn")
+
+    monkeypatch.setattr(plots, "curves", broken)
+    code, _, err = run(
+        capsys,
+        "train",
+        regression,
+        "--target",
+        "y",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        old_model[0],
+        "--plot",
+        old_model[0].parent / "c.png",
+    )
+    assert code == 2 and "could not be drawn" in err
+    _untouched(old_model)
+    assert not (old_model[0].parent / "c.png").exists()
+
+
+def test_modes_follow_the_umask_or_the_replaced_file(capsys, tmp_path, regression, old_model):
+    previous = os.umask(0o027)
+    try:
+        fresh = tmp_path / "fresh.npz"
+        assert (
+            run(
+                capsys,
+                "train",
+                regression,
+                "--target",
+                "y",
+                "--epochs",
+                "1",
+                "--quiet",
+                "--out",
+                fresh,
+                "--plot",
+                tmp_path / "c.svg",
+            )[0]
+            == 0
+        )
+        assert fresh.stat().st_mode & 0o777 == 0o640
+        assert (tmp_path / "c.svg").stat().st_mode & 0o777 == 0o640
+        os.umask(0o022)
+        predictions = tmp_path / "p.csv"
+        assert run(capsys, "predict", fresh, regression, "-o", predictions)[0] == 0
+        assert predictions.stat().st_mode & 0o777 == 0o644
+        os.chmod(predictions, 0o604)
+        assert run(capsys, "predict", fresh, regression, "-o", predictions)[0] == 0
+        assert predictions.stat().st_mode & 0o777 == 0o604
+    finally:
+        os.umask(previous)
+
+
+def test_out_through_a_symbolic_link_replaces_the_file_it_points_to(
+    capsys, tmp_path, regression, old_model
+):
+    link = tmp_path / "latest.npz"
+    link.symlink_to(old_model[0].name)
+    assert (
+        run(
+            capsys, "train", regression, "--target", "y", "--epochs", "1", "--quiet", "--out", link
+        )[0]
+        == 0
+    )
+    assert link.is_symlink() and old_model[0].read_bytes() != old_model[1]
+    assert old_model[0].stat().st_mode & 0o777 == 0o640
+    TabularModel.load(link)
+
+
+def test_a_typo_in_a_numeric_target_is_an_error_naming_row_and_value(capsys, tmp_path):
+    rows = [[f"{i * 0.37:.3f}", f"{i * 1.5 + 0.25}"] for i in range(200)]
+    rows[57][1] = "12.5x"
+    path = _write_csv(tmp_path / "typo.csv", ["x", "y"], rows)
+    out = tmp_path / "m.npz"
+    code, _, err = run(capsys, "train", path, "--target", "y", "--quiet", "--out", out)
+    assert code == 2 and err.count("\n") == 1
+    assert "'y' holds numbers except '12.5x' in row 59" in err and "--task classification" in err
+    assert not out.exists()
+    code, _, _ = run(
+        capsys,
+        "train",
+        path,
+        "--target",
+        "y",
+        "--task",
+        "classification",
+        "--quiet",
+        "--epochs",
+        "1",
+        "--val",
+        "0",
+        "--out",
+        out,
+    )
+    assert code == 0 and len(TabularModel.load(out).classes) == 200
+
+
+def test_a_huge_finite_value_names_file_column_and_row(capsys, tmp_path):
+    rows = [[f"{i}", f"{i * 0.5}", f"{i * 1.5 + 0.1}"] for i in range(40)]
+    rows[3][1] = repr(2.0**1023)
+    path = _write_csv(tmp_path / "huge.csv", ["a", "b", "y"], rows)
+    code, _, err = run(
+        capsys, "train", path, "--target", "y", "--quiet", "--out", tmp_path / "m.npz"
+    )
+    assert code == 2 and err.count("\n") == 1 and "Warning" not in err
+    assert f"{path}: column 'b' holds 8.98847e+307 in row 5" in err
