@@ -28,6 +28,7 @@ FORMAT_VERSION = 1
 _HEADER = "__header__"
 MAX_HEADER_BYTES = 64 * 2**20
 _MAX_NPY_PREAMBLE = 65536  # the .npy magic, version and header dict before the data
+_MAX_RATIO = 8  # float parameters never compress that well; a bomb does
 
 
 class ModelFileError(ValueError):
@@ -60,6 +61,13 @@ def _member_bytes(archive: zipfile.ZipFile, name: str, limit: int, where: str) -
         raise ModelFileError(
             f"{where} declares {info.file_size} bytes for {name!r}, more than the "
             f"{limit} its header allows"
+        )
+    if info.compress_type != zipfile.ZIP_STORED and info.file_size > _MAX_RATIO * max(
+        info.compress_size, 4096
+    ):
+        raise ModelFileError(
+            f"{where}: member {name!r} would expand {info.compress_size} bytes to "
+            f"{info.file_size}, more than {_MAX_RATIO} times; refused as a decompression bomb"
         )
     with archive.open(info) as member:
         data = member.read(limit + 1)
@@ -136,7 +144,9 @@ def read_archive(
     exact format version, then ``arrays_of(header)``, which validates the rest of the header
     and returns the arrays the format defines with their shapes. Each array member is refused
     before it is read if the archive declares more bytes than that shape needs; members the
-    format does not define are never read. Arrays must be finite floats.
+    format does not define are never read, and a compressed member may expand at most
+    eight times (chainrule writes members uncompressed). Arrays must be finite floats, so
+    memory stays within a small multiple of the file's size.
 
     Raises
     ------

@@ -7,13 +7,14 @@ needs is kept in the model file's metadata, so a saved model predicts from a CSV
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import io, metrics
+from . import _header, io, metrics
 from ._scaling import mean_and_scale
 from ._validation import check_real
 from .data import DataError, Table, infer_task, numeric_matrix, sort_labels, target_column
@@ -144,27 +145,89 @@ class TabularModel:
             For a file that is not a chainrule model, or one without table metadata.
         """
         network = io.load(path)
-        meta = network.metadata
-        try:
-            model = cls(
-                network,
-                list(meta["features"]),
-                meta["target"],
-                meta["task"],
-                np.array(meta["mean"], dtype=np.float64),
-                np.array(meta["scale"], dtype=np.float64),
-                list(meta["classes"]),
-                float(meta["target_mean"]),
-                float(meta["target_scale"]),
-            )
-        except (KeyError, TypeError, ValueError):
+        if not network.metadata:
             raise io.ModelFileError(
-                f"{path}: a chainrule network, but not one trained from a "
-                "table (no feature scaling or labels)"
-            ) from None
-        if model.mean.shape != (network.n_inputs,) or model.task not in TASKS:
-            raise io.ModelFileError(f"{path}: its table metadata does not fit its network")
-        return model
+                f"{path}: a chainrule network, but not one trained from a table (no feature "
+                "scaling or labels)"
+            )
+        try:
+            _check_metadata(network.metadata, network)
+        except _header.HeaderError as error:
+            raise io.ModelFileError(f"{path}: invalid table metadata: {error}") from None
+        meta = network.metadata
+        return cls(
+            network,
+            list(meta["features"]),
+            meta["target"],
+            meta["task"],
+            np.array(meta["mean"], dtype=np.float64),
+            np.array(meta["scale"], dtype=np.float64),
+            list(meta["classes"]),
+            float(meta["target_mean"]),
+            float(meta["target_scale"]),
+        )
+
+
+def _check_metadata(meta: dict, network: Network) -> None:
+    """The schema of a table model's metadata, against its network's inputs and outputs."""
+    keys = ("task", "features", "target", "classes", "mean", "scale", "target_mean")
+    _header.check_dict(meta, "metadata", (*keys, "target_scale"))
+    expect = _header.expect
+    expect(meta["task"] in TASKS, "metadata.task", meta["task"], "'classification' or 'regression'")
+    n_in, n_out = network.n_inputs, network.n_outputs
+    for key, length in (("features", n_in), ("mean", n_in), ("scale", n_in)):
+        values = meta[key]
+        expect(
+            isinstance(values, list) and len(values) == length,
+            f"metadata.{key}",
+            values,
+            f"a list of {length} entries, one per input of the network",
+        )
+    features = meta["features"]
+    expect(
+        all(isinstance(f, str) for f in features) and len(set(features)) == n_in,
+        "metadata.features",
+        features,
+        "distinct column names",
+    )
+    expect(
+        isinstance(meta["target"], str) and meta["target"] not in features,
+        "metadata.target",
+        meta["target"],
+        "a column name other than the features",
+    )
+    finite = [*meta["mean"], *meta["scale"], meta["target_mean"], meta["target_scale"]]
+    expect(
+        all(_header.is_number(v) and math.isfinite(v) for v in finite),
+        "metadata",
+        "mean/scale",
+        "finite numbers in mean, scale, target_mean and target_scale",
+    )
+    expect(
+        all(v > 0 for v in meta["scale"]) and meta["target_scale"] > 0,
+        "metadata.scale",
+        meta["scale"],
+        "positive scales (target_scale too)",
+    )
+    classes = meta["classes"]
+    if meta["task"] == "classification":
+        expect(
+            isinstance(classes, list)
+            and len(classes) == n_out
+            and n_out >= 2
+            and all(isinstance(c, str) for c in classes)
+            and len(set(classes)) == n_out,
+            "metadata.classes",
+            classes,
+            f"{n_out} distinct labels, one per output",
+        )
+    else:
+        expect(
+            classes == [] and n_out == 1,
+            "metadata.classes",
+            classes,
+            "an empty list, with one network output, for regression",
+        )
 
 
 class TrainingDivergedError(ValueError):
