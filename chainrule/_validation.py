@@ -53,7 +53,8 @@ def check_int(value, name: str, *, low=None) -> int:
 
 def check_plain_array(value, name: str) -> None:
     """Refuse masked arrays (their mask would be ignored) and complex numbers (their imaginary
-    part would be dropped), with a message naming ``name``."""
+    part would be dropped) with a TypeError, and text (even text of numbers) with a
+    ValueError, each naming ``name``."""
     if isinstance(value, np.ma.MaskedArray):
         raise TypeError(
             f"{name!r} is a masked array, whose mask would be ignored; pass "
@@ -66,7 +67,7 @@ def check_plain_array(value, name: str) -> None:
             f"{name!r} holds complex numbers; pass real values (the imaginary part would be lost)"
         )
     if kind in "USV":
-        raise TypeError(f"{name!r} must hold numbers, got an array of text or bytes")
+        raise ValueError(f"{name!r} must be a numeric array, got an array of text or bytes")
 
 
 def check_matrix(X, name: str, dtype, *, n_columns: int | None = None) -> np.ndarray:

@@ -239,7 +239,7 @@ class TrainingInterrupted(KeyboardInterrupt):
     for a caller that was asked to keep it."""
 
     def __init__(self, run: TrainingRun):
-        super().__init__(run.history.stop_reason)
+        super().__init__(getattr(run.history, "stop_reason", None) or "interrupted (Ctrl-C)")
         self.run = run
 
 

@@ -335,9 +335,25 @@ def fit(
         from .lbfgs import fit_lbfgs
 
         history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
-        return fit_lbfgs(
-            network, X, T, weights, optimizer, epochs, validation, metric_names, history, chain
-        )
+        with _DeferredInterrupt() as interrupt:
+            try:
+                return fit_lbfgs(
+                    network,
+                    X,
+                    T,
+                    weights,
+                    optimizer,
+                    epochs,
+                    validation,
+                    metric_names,
+                    history,
+                    chain,
+                    interrupt,
+                )
+            except KeyboardInterrupt:
+                done = len(history.epoch)
+                _interrupted(network, history, chain, f"after L-BFGS iteration {done}")
+                raise
 
     n = X.shape[0]
     batch_size = n if batch_size is None else min(batch_size, n)
@@ -446,7 +462,8 @@ def fit(
                     interrupt.pending = False
                     raise KeyboardInterrupt
         except KeyboardInterrupt:
-            _interrupted(network, history, chain, epoch, batch, begin["batches"])
+            where = f"in epoch {epoch + 1} after {batch + 1} of {begin['batches']} batches"
+            _interrupted(network, history, chain, where)
             raise
         finally:
             history.stop_reason = network.stop_reason
@@ -469,13 +486,11 @@ def _diverged(network, history, epoch: int, batch: int, loss: float, lr: float) 
     warnings.warn(network.stop_reason, TrainingDivergedWarning, stacklevel=4)
 
 
-def _interrupted(network, history, chain, epoch: int, batch: int, n_batches: int) -> None:
+def _interrupted(network, history, chain, where: str) -> None:
     """Record a Ctrl-C and end the callbacks, keeping the parameters of the last step."""
     history.stopped_by = "interrupted"
-    network.stop_reason = (
-        f"interrupted (Ctrl-C) in epoch {epoch + 1} after {batch + 1} of {n_batches} batches; "
-        "the parameters are those after that step"
-    )
+    network.stop_reason = f"interrupted (Ctrl-C) {where}; the parameters are those after that step"
+    network.history = history
     kept = network.parameters.copy()
     history.stop_reason = network.stop_reason
     for callback in chain:  # the progress display closes; EarlyStopping may restore its best

@@ -325,3 +325,39 @@ def test_a_huge_finite_value_names_file_column_and_row(capsys, tmp_path):
     )
     assert code == 2 and err.count("\n") == 1 and "Warning" not in err
     assert f"{path}: column 'b' holds 8.98847e+307 in row 5" in err
+
+
+def test_a_warning_during_training_is_one_plain_line(capsys, monkeypatch, regression, tmp_path):
+    import warnings
+
+    import chainrule.tabular
+
+    original = chainrule.tabular.train_table
+
+    def warning_table(*args, **kwargs):
+        warnings.warn("something odd\nover two lines", UserWarning, stacklevel=1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(chainrule.tabular, "train_table", warning_table)
+    code, _, err = run(
+        capsys,
+        "train",
+        regression,
+        "--target",
+        "y",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        tmp_path / "m.npz",
+    )
+    assert code == 0 and err == "chainrule: warning: something odd over two lines\n"
+
+
+def test_predict_and_evaluate_check_their_outputs_before_reading(
+    capsys, tmp_path, old_model, regression
+):
+    code, _, err = run(capsys, "predict", old_model[0], regression, "-o", tmp_path / "no/p.csv")
+    assert code == 2 and f"cannot write --output '{tmp_path / 'no/p.csv'}'" in err
+    code, _, err = run(capsys, "evaluate", old_model[0], regression, "--plot", "c.nope")
+    assert code == 2 and "unknown image format 'nope'" in err

@@ -96,8 +96,12 @@ def _adamw_fit(callbacks):
 def test_a_real_sigint_never_leaves_the_optimizer_half_stepped(delay):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    net, optimizer = _adamw_fit([])
+
+    def start_timer(batch, logs):  # once training runs, a SIGINT at a random moment
+        if batch == 0 and not timer.is_alive() and not timer.finished.is_set():
+            timer.start()
+
+    net, optimizer = _adamw_fit([cr.LambdaCallback(on_batch_end=start_timer)])
     timer.join()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
     steps = optimizer.steps
@@ -108,7 +112,7 @@ def test_a_real_sigint_never_leaves_the_optimizer_half_stepped(delay):
             raise KeyboardInterrupt
 
     replay_net, replay_optimizer = None, None
-    holder = cr.LambdaCallback(on_batch_end=stop_after)
+    holder = cr.LambdaCallback(on_batch_end=stop_after)  # fires after the step it counts
 
     class Grab(cr.Callback):
         def set_network(self, network):
@@ -174,7 +178,11 @@ def test_resuming_an_early_stopped_run_trains_no_more(tmp_path, restore):
             ValueError,
             r"'validation_data': 'X' must have 2 columns",
         ),
-        ({"sample_weight": ["a"] * 200}, TypeError, r"'sample_weight' must hold numbers"),
+        (
+            {"sample_weight": ["1"] * 200},
+            ValueError,
+            r"'sample_weight' must be a numeric array, got an array of text",
+        ),
         ({"metrics": "accuracy"}, TypeError, r"'metrics' must be a list of names.*'accuracy'"),
         ({"batch_size": 0}, ValueError, r"'batch_size' must be an integer >= 1, got 0"),
         ({"shuffle": "yes"}, TypeError, r"'shuffle' must be True or False, got 'yes'"),
@@ -212,3 +220,32 @@ def test_masked_and_complex_inputs_are_refused():
         net.fit(data.X, np.ma.masked_array(data.y), verbose=0)
     with pytest.raises(TypeError, match=r"'sample_weight' holds complex"):
         net.fit(data.X, data.y, sample_weight=np.ones(len(data.y)) * 1j, verbose=0)
+
+
+def test_a_real_sigint_during_lbfgs_keeps_the_last_iteration():
+    pytest.importorskip("scipy")
+    timers = []
+
+    class SignalSoon(Recorder):
+        def on_epoch_end(self, epoch, logs):
+            super().on_epoch_end(epoch, logs)
+            if epoch == 2:  # a SIGINT a moment later, wherever scipy then is
+                timers.append(threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGINT)))
+                timers[0].start()
+
+    recorder = SignalSoon()
+    data = datasets.moons()
+    net = cr.MLP([2, 256, 256, 2], loss="cross_entropy", seed=0, dtype="float64")
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(
+            data.X,
+            data.y,
+            optimizer=optim.LBFGS(tol=0),
+            epochs=100000,
+            verbose=0,
+            callbacks=[recorder],
+        )
+    timers[0].join()
+    assert net.history.stopped_by == "interrupted" and "L-BFGS iteration" in net.history.stop_reason
+    assert len(recorder.parameters) >= 3
+    assert np.array_equal(net.parameters, recorder.parameters[-1])

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from .common import CommandError, non_negative_int, positive_int, write_text
+from .common import CommandError, non_negative_int, plain_warnings, positive_int, write_text
 
 
 def _table(args):
@@ -104,22 +104,23 @@ def _train(args) -> int:
         )
     _check_outputs(args, table, target)
     try:
-        run = train_table(
-            table,
-            target,
-            task=args.task,
-            hidden=_hidden(args.hidden),
-            activation=args.activation,
-            loss=args.loss,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            val=args.val,
-            early_stopping=args.early_stopping,
-            seed=args.seed,
-            verbose=0 if args.quiet else 1,
-        )
+        with plain_warnings():
+            run = train_table(
+                table,
+                target,
+                task=args.task,
+                hidden=_hidden(args.hidden),
+                activation=args.activation,
+                loss=args.loss,
+                optimizer=args.optimizer,
+                lr=args.lr,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                val=args.val,
+                early_stopping=args.early_stopping,
+                seed=args.seed,
+                verbose=0 if args.quiet else 1,
+            )
     except TrainingDivergedError as error:
         print(f"chainrule: error: {error} {args.out} was left as it was.", file=sys.stderr)
         return 1
