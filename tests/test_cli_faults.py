@@ -9,19 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
+from test_cli_tabular import regression_csv, run  # noqa: F401 (a fixture)
 
-from chainrule.cli import main
 from chainrule.tabular import TabularModel
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _write_csv(path, header, rows):
@@ -30,25 +23,28 @@ def _write_csv(path, header, rows):
     return path
 
 
-@pytest.fixture
-def regression(tmp_path):
-    rng = np.random.default_rng(1)
-    X = rng.uniform(-2, 2, (200, 2))
-    y = 3 * X[:, 0] - X[:, 1] ** 2 + 10
-    rows = [[f"{a:.6f}", f"{b:.6f}", f"{t:.6f}"] for (a, b), t in zip(X, y)]
-    return _write_csv(tmp_path / "reg.csv", ["u", "v", "y"], rows)
+def _quick_train(capsys, data, out, *extra):
+    """One epoch of `train` on ``data`` (target column 'target') into ``out``."""
+    return run(
+        capsys,
+        "train",
+        data,
+        "--target",
+        "target",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        out,
+        *extra,
+    )
 
 
 @pytest.fixture
-def old_model(tmp_path, regression, capsys):
+def old_model(tmp_path, regression_csv, capsys):
     """An existing --out, trained once, with its bytes and mode."""
     path = tmp_path / "model.npz"
-    assert (
-        run(
-            capsys, "train", regression, "--target", "y", "--epochs", "2", "--quiet", "--out", path
-        )[0]
-        == 0
-    )
+    assert _quick_train(capsys, regression_csv, path)[0] == 0
     os.chmod(path, 0o640)
     return path, path.read_bytes()
 
@@ -71,12 +67,12 @@ def _spawn(*argv, cwd):
     )
 
 
-def _long_training(regression, out, *extra):
+def _long_training(regression_csv, out, *extra):
     return (
         "train",
-        regression,
+        regression_csv,
         "--target",
-        "y",
+        "target",
         "--epochs",
         "1000",
         "--batch-size",
@@ -90,10 +86,10 @@ def _long_training(regression, out, *extra):
 
 
 @pytest.mark.parametrize("keep", [False, True])
-def test_ctrl_c_leaves_out_as_it_was_and_exits_130(tmp_path, regression, old_model, keep):
+def test_ctrl_c_leaves_out_as_it_was_and_exits_130(tmp_path, regression_csv, old_model, keep):
     kept = tmp_path / "interrupted.npz"
     extra = ("--save-interrupted", kept) if keep else ()
-    process = _spawn(*_long_training(regression, old_model[0], *extra), cwd=tmp_path)
+    process = _spawn(*_long_training(regression_csv, old_model[0], *extra), cwd=tmp_path)
     first = process.stderr.readline()  # a progress line: training is under way
     assert first.startswith("epoch "), first
     process.send_signal(signal.SIGINT)
@@ -110,9 +106,9 @@ def test_ctrl_c_leaves_out_as_it_was_and_exits_130(tmp_path, regression, old_mod
         assert history.stopped_by == "interrupted" and 0 < len(history.epoch) < 1000
 
 
-def test_kill_9_during_training_leaves_out_as_it_was(tmp_path, regression, old_model):
+def test_kill_9_during_training_leaves_out_as_it_was(tmp_path, regression_csv, old_model):
     for delay in (0.3, 0.9, 1.7):
-        process = _spawn(*_long_training(regression, old_model[0], "--quiet"), cwd=tmp_path)
+        process = _spawn(*_long_training(regression_csv, old_model[0], "--quiet"), cwd=tmp_path)
         time.sleep(delay)
         process.kill()
         process.wait(timeout=30)
@@ -159,22 +155,17 @@ def test_kill_9_inside_a_write_keeps_the_file_and_the_next_write_sweeps_the_temp
     assert target.read_bytes() == b"the new model"
 
 
-def test_a_diverged_run_is_one_line_exit_1_and_out_untouched(capsys, regression, old_model):
-    code, out, err = run(
+def test_a_diverged_run_is_one_line_exit_1_and_out_untouched(capsys, regression_csv, old_model):
+    code, out, err = _quick_train(
         capsys,
-        "train",
-        regression,
-        "--target",
-        "y",
+        regression_csv,
+        old_model[0],
         "--optimizer",
         "sgd",
         "--lr",
         "1e6",
         "--epochs",
         "50",
-        "--quiet",
-        "--out",
-        old_model[0],
     )
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and err.startswith("chainrule: error: training diverged in epoch")
@@ -197,7 +188,7 @@ def test_a_diverged_run_is_one_line_exit_1_and_out_untouched(capsys, regression,
     ],
 )
 def test_outputs_are_checked_before_training(
-    capsys, monkeypatch, tmp_path, regression, old_model, options, message
+    capsys, monkeypatch, tmp_path, regression_csv, old_model, options, message
 ):
     monkeypatch.chdir(tmp_path)
     import chainrule.tabular
@@ -206,83 +197,60 @@ def test_outputs_are_checked_before_training(
         raise AssertionError("trained before checking the outputs")
 
     monkeypatch.setattr(chainrule.tabular, "train_table", no_training)
-    argv = ["train", regression, "--target", "y", "--quiet", "--out", old_model[0], *options]
+    argv = [
+        "train",
+        regression_csv,
+        "--target",
+        "target",
+        "--quiet",
+        "--out",
+        old_model[0],
+        *options,
+    ]
     code, out, err = run(capsys, *argv)
     assert code == 2 and err.count("\n") == 1 and message in err and ".tmp" not in err
     _untouched(old_model)
 
 
-def test_a_failure_after_training_writes_no_output(capsys, monkeypatch, regression, old_model):
+def test_a_failure_after_training_writes_no_output(capsys, monkeypatch, regression_csv, old_model):
     from chainrule import plots
 
     def broken(*args, **kwargs):
         raise ValueError("the figure could not be drawn")
 
     monkeypatch.setattr(plots, "curves", broken)
-    code, _, err = run(
-        capsys,
-        "train",
-        regression,
-        "--target",
-        "y",
-        "--epochs",
-        "2",
-        "--quiet",
-        "--out",
-        old_model[0],
-        "--plot",
-        old_model[0].parent / "c.png",
+    code, _, err = _quick_train(
+        capsys, regression_csv, old_model[0], "--plot", old_model[0].parent / "c.png"
     )
     assert code == 2 and "could not be drawn" in err
     _untouched(old_model)
     assert not (old_model[0].parent / "c.png").exists()
 
 
-def test_modes_follow_the_umask_or_the_replaced_file(capsys, tmp_path, regression, old_model):
+def test_modes_follow_the_umask_or_the_replaced_file(capsys, tmp_path, regression_csv, old_model):
     previous = os.umask(0o027)
     try:
         fresh = tmp_path / "fresh.npz"
-        assert (
-            run(
-                capsys,
-                "train",
-                regression,
-                "--target",
-                "y",
-                "--epochs",
-                "1",
-                "--quiet",
-                "--out",
-                fresh,
-                "--plot",
-                tmp_path / "c.svg",
-            )[0]
-            == 0
-        )
+        assert _quick_train(capsys, regression_csv, fresh, "--plot", tmp_path / "c.svg")[0] == 0
         assert fresh.stat().st_mode & 0o777 == 0o640
         assert (tmp_path / "c.svg").stat().st_mode & 0o777 == 0o640
         os.umask(0o022)
         predictions = tmp_path / "p.csv"
-        assert run(capsys, "predict", fresh, regression, "-o", predictions)[0] == 0
+        assert run(capsys, "predict", fresh, regression_csv, "-o", predictions)[0] == 0
         assert predictions.stat().st_mode & 0o777 == 0o644
         os.chmod(predictions, 0o604)
-        assert run(capsys, "predict", fresh, regression, "-o", predictions)[0] == 0
+        assert run(capsys, "predict", fresh, regression_csv, "-o", predictions)[0] == 0
         assert predictions.stat().st_mode & 0o777 == 0o604
     finally:
         os.umask(previous)
 
 
 def test_out_through_a_symbolic_link_replaces_the_file_it_points_to(
-    capsys, tmp_path, regression, old_model
+    capsys, tmp_path, regression_csv, old_model
 ):
     link = tmp_path / "latest.npz"
     link.symlink_to(old_model[0].name)
-    assert (
-        run(
-            capsys, "train", regression, "--target", "y", "--epochs", "1", "--quiet", "--out", link
-        )[0]
-        == 0
-    )
+    assert _quick_train(capsys, regression_csv, link)[0] == 0
     assert link.is_symlink() and old_model[0].read_bytes() != old_model[1]
     assert old_model[0].stat().st_mode & 0o777 == 0o640
     TabularModel.load(link)
@@ -327,7 +295,7 @@ def test_a_huge_finite_value_names_file_column_and_row(capsys, tmp_path):
     assert f"{path}: column 'b' holds 8.98847e+307 in row 5" in err
 
 
-def test_a_warning_during_training_is_one_plain_line(capsys, monkeypatch, regression, tmp_path):
+def test_a_warning_during_training_is_one_plain_line(capsys, monkeypatch, regression_csv, tmp_path):
     import warnings
 
     import chainrule.tabular
@@ -339,25 +307,14 @@ def test_a_warning_during_training_is_one_plain_line(capsys, monkeypatch, regres
         return original(*args, **kwargs)
 
     monkeypatch.setattr(chainrule.tabular, "train_table", warning_table)
-    code, _, err = run(
-        capsys,
-        "train",
-        regression,
-        "--target",
-        "y",
-        "--epochs",
-        "1",
-        "--quiet",
-        "--out",
-        tmp_path / "m.npz",
-    )
+    code, _, err = _quick_train(capsys, regression_csv, tmp_path / "m.npz")
     assert code == 0 and err == "chainrule: warning: something odd over two lines\n"
 
 
 def test_predict_and_evaluate_check_their_outputs_before_reading(
-    capsys, tmp_path, old_model, regression
+    capsys, tmp_path, old_model, regression_csv
 ):
-    code, _, err = run(capsys, "predict", old_model[0], regression, "-o", tmp_path / "no/p.csv")
+    code, _, err = run(capsys, "predict", old_model[0], regression_csv, "-o", tmp_path / "no/p.csv")
     assert code == 2 and f"cannot write --output '{tmp_path / 'no/p.csv'}'" in err
-    code, _, err = run(capsys, "evaluate", old_model[0], regression, "--plot", "c.nope")
+    code, _, err = run(capsys, "evaluate", old_model[0], regression_csv, "--plot", "c.nope")
     assert code == 2 and "unknown image format 'nope'" in err

@@ -219,11 +219,12 @@ def test_an_extra_member_is_never_read(valid, tmp_path):
     using no more memory than the file without it."""
     path = tmp_path / "extra.npz"
     path.write_bytes(valid[1])
-    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("bomb.npy", "w", force_zip64=True) as member:
-            chunk = bytes(2**24)
-            for _ in range(16):
-                member.write(chunk)
+    with (
+        zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("bomb.npy", "w", force_zip64=True) as member,
+    ):
+        for _ in range(16):
+            member.write(bytes(2**24))
     result, peak = _load_measured(path)
     assert isinstance(result, TabularModel)
     assert np.array_equal(result.network.parameters, valid[2].network.parameters)
