@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_cli_tabular import regression_csv, run  # noqa: F401 (a fixture)
+from test_cli_tabular import run
 
 from chainrule.tabular import TabularModel
 
