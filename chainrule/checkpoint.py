@@ -78,6 +78,12 @@ def _checkpoint_arrays(header: dict) -> dict[str, tuple]:
     stopped = header.get("stopped")
     if stopped is not None:
         _header.check_dict(stopped, "stopped", ("by", "reason"))
+        _header.expect(
+            all(isinstance(stopped[key], str) for key in ("by", "reason")),
+            "stopped",
+            stopped,
+            "two strings, 'by' and 'reason'",
+        )
     _header.check_dict(header["optimizer"], "optimizer", ("config", "steps", "lr", "state"))
     wanted = {"parameters": (n_params,)}
     for part in ("rng_state", "optimizer", "callbacks"):
@@ -86,8 +92,19 @@ def _checkpoint_arrays(header: dict) -> dict[str, tuple]:
         pending = [header[part]]
         while pending:
             item = pending.pop()
+            if isinstance(item, dict) and "__array__" in item and not _is_reference(item):
+                raise _header.HeaderError(
+                    f"{part}: an array reference must be {{'__array__': name, 'shape': [...]}}, "
+                    f"got {sorted(item)}"
+                )
             if _is_reference(item):
                 name, shape = item["__array__"], item["shape"]
+                _header.expect(
+                    isinstance(name, str) and name.startswith(f"{part}/"),
+                    f"{part}: an array name",
+                    name,
+                    f"a string starting with '{part}/'",
+                )
                 _header.expect(
                     isinstance(shape, list) and all(_header.is_int(n) and n >= 0 for n in shape),
                     f"{part}: the shape of {name!r}",

@@ -156,7 +156,8 @@ def read_archive(
     """
     where = repr(os.fspath(path))
     if not Path(path).is_file():
-        raise ModelFileError(f"model file {where} does not exist")
+        kind = expected_format.removeprefix("chainrule-")
+        raise ModelFileError(f"{kind} file {where} does not exist")
     try:
         with zipfile.ZipFile(path) as archive:
             header = _decode_header(_member_bytes(archive, _HEADER, MAX_HEADER_BYTES, where), where)

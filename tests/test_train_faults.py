@@ -249,3 +249,52 @@ def test_a_real_sigint_during_lbfgs_keeps_the_last_iteration():
     assert net.history.stopped_by == "interrupted" and "L-BFGS iteration" in net.history.stop_reason
     assert len(recorder.parameters) >= 3
     assert np.array_equal(net.parameters, recorder.parameters[-1])
+
+
+def _rewrite_checkpoint(path, change):
+    import io
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    header = json.loads(np.load(io.BytesIO(members["__header__.npy"])).tobytes())
+    change(header, members)
+    stream = io.BytesIO()
+    np.save(stream, np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))
+    members["__header__.npy"] = stream.getvalue()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def _reference(header):
+    return header["optimizer"]["state"]["m"]
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda h, m: h.update(epoch="3"), "epoch must be an integer >= 0"),
+        (lambda h, m: h.update(rng_state={"bit_generator": "PCG64"}), "unusable state"),
+        (lambda h, m: _reference(h).update(shape=[3]), r"has shape \(\d+,\), the header"),
+        (lambda h, m: _reference(h).update(__array__="parameters"), "an array name must be"),
+        (lambda h, m: _reference(h).pop("shape"), "an array reference must be"),
+        (lambda h, m: h.update(stopped={"by": 1, "reason": "x"}), "two strings"),
+        (lambda h, m: m.pop("optimizer/state/v.npy"), "no 'optimizer/state/v' array"),
+        (lambda h, m: h["optimizer"]["config"].update(name="SGD"), "optimizer SGD, not Adam"),
+    ],
+)
+def test_a_tampered_checkpoint_is_refused_and_changes_nothing(tmp_path, change, message):
+    data = datasets.moons()
+    path = tmp_path / "state.npz"
+    cr.MLP([2, 4, 2], loss="cross_entropy", seed=0).fit(
+        data.X, data.y, epochs=2, verbose=0, checkpoint=path
+    )
+    _rewrite_checkpoint(path, change)
+    net = cr.MLP([2, 4, 2], loss="cross_entropy", seed=0)
+    optimizer = optim.Adam()
+    before = net.parameters.copy()
+    with pytest.raises(cr.ModelFileError, match=message):
+        net.fit(data.X, data.y, epochs=4, verbose=0, optimizer=optimizer, resume_from=path)
+    assert np.array_equal(net.parameters, before) and optimizer.steps == 0
