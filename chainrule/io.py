@@ -12,7 +12,9 @@ import io as bytes_io
 import json
 import math
 import os
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +24,13 @@ from . import _header
 from ._atomic import atomic_open
 from ._validation import check_finite
 from .network import Network
+
+try:  # zipfile reads LZMA members when Python has lzma; their damage raises LZMAError
+    from lzma import LZMAError
+
+    _LZMA_ERRORS: tuple = (LZMAError,)
+except ImportError:
+    _LZMA_ERRORS = ()
 
 MODEL_FORMAT = "chainrule-model"
 FORMAT_VERSION = 1
@@ -175,7 +184,19 @@ def read_archive(
                     check_finite(arrays[name], name)
                 except ValueError as error:
                     raise ModelFileError(f"{where} holds unusable values: {error}") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
+    except ModelFileError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,  # bzip2's errors too
+        ValueError,
+        OverflowError,
+        struct.error,
+        zlib.error,
+        *_LZMA_ERRORS,
+    ) as error:
         raise ModelFileError(
             f"{where} is not a chainrule model file (not an .npz archive, or a damaged one: "
             f"{error})"

@@ -361,3 +361,16 @@ def test_mutated_header_fields_give_a_usable_model_or_a_model_file_error(valid, 
             assert "\n" not in str(error)
         assert _cli_info(path)[0] == 0
         assert math.isfinite(model.network.parameters.sum())
+
+
+@pytest.mark.parametrize("method", [8, 12, 14, 99])
+@pytest.mark.parametrize("member", [0, 1])
+def test_a_member_relabelled_as_compressed_is_a_model_file_error(valid, tmp_path, member, method):
+    """The central directory claims deflate, bzip2, LZMA or an unknown method for stored data."""
+    data = bytearray(valid[1])
+    starts = [m.start() for m in re.finditer(re.escape(b"PK\x01\x02"), bytes(data))]
+    data[starts[member] + 10 : starts[member] + 12] = method.to_bytes(2, "little")
+    path = tmp_path / "relabelled.npz"
+    path.write_bytes(bytes(data))
+    with pytest.raises(cr.ModelFileError):
+        TabularModel.load(path)
