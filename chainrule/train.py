@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import sys
-import threading
 import time
 import warnings
 
@@ -20,6 +18,7 @@ import numpy as np
 from . import metrics as metrics_module
 from . import optim, schedules
 from ._atomic import check_writable
+from ._interrupt import DeferredInterrupt
 from ._validation import check_int, check_plain_array, check_real
 from .callbacks import Callback, EarlyStopping, History
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -179,36 +178,6 @@ def _callbacks(
     return history, chain
 
 
-class _DeferredInterrupt:
-    """Ctrl-C acted on between training steps, never inside one.
-
-    While active (in the main thread, when SIGINT has Python's default handler), SIGINT only
-    sets :attr:`pending`; the loop raises ``KeyboardInterrupt`` itself once the current step,
-    the optimizer's update included, is complete. A signal still pending on exit is raised then.
-    """
-
-    def __init__(self):
-        self.pending = False
-        self._previous = None
-
-    def _handler(self, signum, frame) -> None:
-        self.pending = True
-
-    def __enter__(self):
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        ):
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def __exit__(self, kind, error, traceback) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        if self.pending and kind is None:
-            raise KeyboardInterrupt
-
-
 def _check_options(options: dict) -> None:
     """Validate every option of :func:`fit` before any work is done."""
     if options["batch_size"] is not None:
@@ -335,9 +304,9 @@ def fit(
         from .lbfgs import fit_lbfgs
 
         history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
-        with _DeferredInterrupt() as interrupt:
+        with DeferredInterrupt() as interrupt:
             try:
-                return fit_lbfgs(
+                fit_lbfgs(
                     network,
                     X,
                     T,
@@ -350,6 +319,8 @@ def fit(
                     chain,
                     interrupt,
                 )
+                history.stopped_by = _stopped_by(chain, network)
+                return history
             except KeyboardInterrupt:
                 done = len(history.epoch)
                 _interrupted(network, history, chain, f"after L-BFGS iteration {done}")
@@ -396,7 +367,7 @@ def fit(
     output = network.layers[-1]
     epoch, batch = first_epoch - 1, -1
     # A diverging loss overflows on its way to inf/NaN; the loop detects that and reports it.
-    with np.errstate(over="ignore", invalid="ignore"), _DeferredInterrupt() as interrupt:
+    with np.errstate(over="ignore", invalid="ignore"), DeferredInterrupt() as interrupt:
         try:
             for epoch in range(first_epoch, epochs):
                 started = time.perf_counter()
