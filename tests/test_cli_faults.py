@@ -74,7 +74,7 @@ def _long_training(regression_csv, out, *extra):
         "--target",
         "target",
         "--epochs",
-        "1000",
+        "300",
         "--batch-size",
         "1",
         "--val",
@@ -103,12 +103,15 @@ def test_ctrl_c_leaves_out_as_it_was_and_exits_130(tmp_path, regression_csv, old
     if keep:
         assert f"written to {kept}" in lines[0]
         history = TabularModel.load(kept).network.history
-        assert history.stopped_by == "interrupted" and 0 < len(history.epoch) < 1000
+        assert history.stopped_by == "interrupted" and 0 < len(history.epoch) < 300
 
 
 def test_kill_9_during_training_leaves_out_as_it_was(tmp_path, regression_csv, old_model):
     for delay in (0.3, 0.9, 1.7):
-        process = _spawn(*_long_training(regression_csv, old_model[0], "--quiet"), cwd=tmp_path)
+        process = _spawn(
+            *_long_training(regression_csv, old_model[0], "--quiet", "--epochs", "5000"),
+            cwd=tmp_path,
+        )
         time.sleep(delay)
         process.kill()
         process.wait(timeout=30)
