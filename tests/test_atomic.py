@@ -113,3 +113,42 @@ def test_unwritable_paths_name_what_the_user_gave(tmp_path, monkeypatch, path, e
     (tmp_path / "file").write_text("")
     with pytest.raises(error, match=message):
         _atomic.check_writable(path, "--out")
+
+
+CONCURRENT_WRITER = """
+import sys
+import chainrule as cr
+net = cr.MLP([3, 64, 2], seed=int(sys.argv[2]))
+for _ in range(40):
+    cr.save(net, sys.argv[1])
+"""
+
+
+def test_concurrent_writers_never_break_the_file_or_each_other(tmp_path):
+    """Three processes save to one path at once: every save succeeds (no writer deletes
+    another's temporary), the file is one of theirs, and nothing else is left."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    import chainrule as cr
+
+    root = Path(__file__).resolve().parents[1]
+    target = tmp_path / "model.npz"
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT_WRITER, str(target), str(seed)],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in range(3)
+    ]
+    for writer in writers:
+        assert writer.wait(timeout=120) == 0, writer.stderr.read()
+    loaded = cr.load(target).parameters
+    assert any(np.array_equal(loaded, cr.MLP([3, 64, 2], seed=s).parameters) for s in range(3))
+    assert _names(tmp_path) == ["model.npz"]

@@ -1,5 +1,6 @@
 """The fit loop under faults: Ctrl-C, divergence, early stopping and resume, bad arguments."""
 
+import json
 import os
 import re
 import signal
@@ -159,6 +160,10 @@ def _early_stopped(tmp_path, restore, resume=False, epochs=200):
 def test_resuming_an_early_stopped_run_trains_no_more(tmp_path, restore):
     net, history = _early_stopped(tmp_path, restore)
     assert history.stopped_by == "early_stopping" and len(history.epoch) < 200
+    with np.load(tmp_path / "state.npz", allow_pickle=False) as archive:
+        header = json.loads(archive["__header__"].tobytes())
+    assert header["epoch"] == history.epoch[-1]  # written at the stop, not at a multiple of 7
+    assert header["stopped"] == {"by": "early_stopping", "reason": history.stop_reason}
     resumed, again = _early_stopped(tmp_path, restore, resume=True)
     assert again.epoch == history.epoch and again.stopped_by == "early_stopping"
     assert again.stop_reason == history.stop_reason
