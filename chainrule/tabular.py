@@ -53,19 +53,8 @@ class TabularModel:
                 f"{table.path}: the model needs the column(s) {', '.join(missing)}; "
                 f"the file has {', '.join(table.columns)}"
             )
-        with np.errstate(over="ignore", invalid="ignore"):
-            X = (numeric_matrix(table, self.features) - self.mean) / self.scale
-        limit = np.finfo(self.network.dtype).max
-        bad = ~(np.abs(X) <= limit)
-        if bad.any():
-            row, column = (int(i) for i in np.argwhere(bad)[0])
-            value = numeric_matrix(table, [self.features[column]])[row, 0]
-            raise DataError(
-                f"{table.path}: column {self.features[column]!r} holds {value:g} in row "
-                f"{row + 2}, far outside the training range (standardised it exceeds "
-                f"{self.network.dtype.name}); check the value"
-            )
-        return X
+        raw = numeric_matrix(table, self.features)
+        return _standardise(table, self.features, raw, self.mean, self.scale, self.network.dtype)
 
     def labels_to_indices(self, table: Table) -> np.ndarray:
         """The target column as class indices (classification) or scaled values."""
@@ -256,7 +245,7 @@ def plan(table: Table, target: str, task: str | None = None) -> tuple[str, list[
     return task, features
 
 
-def _standardised(table: Table, columns: list[str], X: np.ndarray, rows) -> tuple:
+def _statistics(table: Table, columns: list[str], X: np.ndarray, rows) -> tuple:
     """Mean and scale of ``X[rows]``, or a DataError naming the value too large for them."""
     with np.errstate(over="ignore", invalid="ignore"):
         mean, scale = mean_and_scale(X[rows])
@@ -270,6 +259,26 @@ def _standardised(table: Table, columns: list[str], X: np.ndarray, rows) -> tupl
             "the column"
         )
     return mean, scale
+
+
+def _standardise(table: Table, columns: list[str], X: np.ndarray, mean, scale, dtype):
+    """``(X - mean) / scale``, or a DataError naming the first value that lands beyond the
+    range of the network's ``dtype`` (a value far outside the training rows' range)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        standardised = (X - mean) / scale
+    bad = ~(np.abs(standardised) <= np.finfo(dtype).max)
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        raise DataError(
+            f"{table.path}: column {columns[column]!r} holds {X[row, column]:g} in row "
+            f"{row + 2}, far outside the training rows' range (standardised it exceeds "
+            f"{np.dtype(dtype).name}); check the value or rescale the column"
+        )
+    return standardised
+
+
+# Regression metrics square the errors in float64: a target beyond this would overflow them.
+_LARGEST_TARGET = 1e100
 
 
 @dataclass
@@ -345,14 +354,22 @@ def train_table(
     if val:
         one_hot = np.eye(len(classes))[T] if classes else T[:, None]
         train_rows, validation_rows = _split(network, one_hot, val, np.random.default_rng(seed))
-    mean, scale = _standardised(table, features, X, train_rows)
+    mean, scale = _statistics(table, features, X, train_rows)
     target_mean = target_scale = None
     if task == "regression":
+        too_large = np.flatnonzero(~(np.abs(T) <= _LARGEST_TARGET))
+        if too_large.size:
+            raise DataError(
+                f"{table.path}: the target column {target!r} holds {T[too_large[0]]:g} in row "
+                f"{too_large[0] + 2}; regression errors are squared, which overflows beyond "
+                f"+-{_LARGEST_TARGET:g}: rescale the column"
+            )
         target_mean, target_scale = (
-            float(v[0]) for v in _standardised(table, [target], T[:, None], train_rows)
+            float(v[0]) for v in _statistics(table, [target], T[:, None], train_rows)
         )
-        T = (T - target_mean) / target_scale
-    Xs = (X - mean) / scale
+        T = _standardise(table, [target], T[:, None], target_mean, target_scale, network.dtype)
+        T = T[:, 0]
+    Xs = _standardise(table, features, X, mean, scale, network.dtype)
     validation = None if validation_rows is None else (Xs[validation_rows], T[validation_rows])
     started = time.perf_counter()
     model = TabularModel(

@@ -3,6 +3,7 @@ cannot be written, file modes, symbolic links, misleading CSV columns."""
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -321,3 +322,35 @@ def test_predict_and_evaluate_check_their_outputs_before_reading(
     assert code == 2 and f"cannot write --output '{tmp_path / 'no/p.csv'}'" in err
     code, _, err = run(capsys, "evaluate", old_model[0], regression_csv, "--plot", "c.nope")
     assert code == 2 and "unknown image format 'nope'" in err
+
+
+@pytest.mark.parametrize(
+    "value,val,message",
+    [
+        ("1.896149531604656e+154", "0", r"target column 'y' holds 1.89615e\+154 in row 3"),
+        # which row is held out decides which value lies outside the other's range
+        ("3.4028235677973366e+38", "0.5", r"column 'y' holds \S+ in row [23], far outside"),
+    ],
+)
+def test_targets_too_large_for_the_metrics_or_the_network_are_named(
+    capsys, tmp_path, value, val, message
+):
+    """Hypothesis found these: a RuntimeWarning (overflow) instead of one line."""
+    path = _write_csv(tmp_path / "t.csv", ["a", "b", "y"], [["0", "0", "1.5"], ["0", "0", value]])
+    code, _, err = run(
+        capsys,
+        "train",
+        path,
+        "--target",
+        "y",
+        "--epochs",
+        "1",
+        "--val",
+        val,
+        "--batch-size",
+        "1",
+        "--quiet",
+        "--out",
+        tmp_path / "m.npz",
+    )
+    assert code == 2 and err.count("\n") == 1 and re.search(message, err), err
