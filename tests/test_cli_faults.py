@@ -333,24 +333,11 @@ def test_predict_and_evaluate_check_their_outputs_before_reading(
     ],
 )
 def test_targets_too_large_for_the_metrics_or_the_network_are_named(
-    capsys, tmp_path, value, val, message
+    capsys, monkeypatch, tmp_path, value, val, message
 ):
     """Hypothesis found these: a RuntimeWarning (overflow) instead of one line."""
     path = _write_csv(tmp_path / "t.csv", ["a", "b", "y"], [["0", "0", "1.5"], ["0", "0", value]])
-    code, _, err = run(
-        capsys,
-        "train",
-        path,
-        "--target",
-        "y",
-        "--epochs",
-        "1",
-        "--val",
-        val,
-        "--batch-size",
-        "1",
-        "--quiet",
-        "--out",
-        tmp_path / "m.npz",
-    )
+    argv = f"train {path} --target y --epochs 1 --val {val} --batch-size 1 --quiet --out m.npz"
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *argv.split())
     assert code == 2 and err.count("\n") == 1 and re.search(message, err), err
