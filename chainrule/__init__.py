@@ -9,7 +9,7 @@ from .io import ModelFileError, load, save
 from .layers import Dense, Dropout
 from .network import MLP, Network
 from .onnx import from_sklearn, from_torch
-from .train import TrainingDivergedWarning, TrainingInterruptedWarning
+from .train import TrainingDivergedWarning
 
 __version__ = "0.1.0"
 
@@ -25,7 +25,6 @@ __all__ = [
     "ModelFileError",
     "Network",
     "TrainingDivergedWarning",
-    "TrainingInterruptedWarning",
     "__version__",
     "activations",
     "check",

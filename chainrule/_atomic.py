@@ -1,30 +1,181 @@
 """Atomic file writes: a temporary file beside the target, then ``os.replace``.
 
-A crash or an error half-way leaves an existing file as it was, and no temporary behind.
+A crash, an error or Ctrl-C half-way leaves an existing file as it was, and no temporary file
+behind: every error path deletes it. A process killed outright (``kill -9``) cannot clean up:
+it leaves a hidden ``.NAME.PID.*.tmp`` beside the target (never a damaged target), and the next
+successful write of the same target deletes those whose process has ended. After the rename
+the folder is synced too, so the new name survives a power cut.
+
+Permissions are those a plain ``open(path, 'w')`` gives: a new file gets ``0o666`` less the
+umask, a replaced file keeps its mode. A target that is a symbolic link is written through:
+the file it points to is replaced and the link stays.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
 
 
+def check_writable(path, what: str) -> Path:
+    """Return the file ``path`` will really be written to, after checking, before any work is
+    done, that it can be: its folder exists and is writable, and it is not a folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    what : str
+        How the user named the output (``'--out'``, ``'checkpoint'``), for the message.
+
+    Raises
+    ------
+    FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError
+        Naming ``what`` and ``path`` as the user gave it.
+    """
+    given = os.fspath(path)
+    target = Path(os.path.realpath(given))  # a symbolic link is written through
+    folder = target.parent
+    if not folder.exists():
+        raise FileNotFoundError(
+            f"cannot write {what} {given!r}: the folder {str(Path(given).parent)!r} does not exist"
+        )
+    if not folder.is_dir():
+        raise NotADirectoryError(
+            f"cannot write {what} {given!r}: {str(Path(given).parent)!r} is not a folder"
+        )
+    if target.is_dir():
+        raise IsADirectoryError(f"cannot write {what} {given!r}: it is a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"cannot write {what} {given!r}: no permission to write in {str(Path(given).parent)!r}"
+        )
+    if target.exists() and not os.access(target, os.W_OK):
+        raise PermissionError(f"cannot write {what} {given!r}: the file is read-only")
+    return target
+
+
+def _sync_folder(folder: Path) -> None:
+    """fsync a folder so that a rename in it is durable (a no-op where folders cannot be
+    opened, as on Windows)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def _process_ended(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, owned by someone else
+        return False
+    return False
+
+
+def _sweep_orphans(target: Path) -> None:
+    """Delete temporary files of ``target`` left by writers that were killed outright."""
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        pid = leftover.name[len(target.name) + 2 :].split(".")[0]
+        if pid.isdigit() and _process_ended(int(pid)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+class _Staged:
+    """One file being written: an open temporary beside ``target``."""
+
+    def __init__(self, path, mode: str, options: dict, what: str):
+        self.target = check_writable(path, what)
+        self.named: str | None = str(
+            self.target.parent / f".{self.target.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
+        )
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        # mode 0o666 less the umask, as open() gives
+        handle = os.open(self.named, flags | getattr(os, "O_BINARY", 0), 0o666)
+        try:
+            if self.target.exists():  # keep the replaced file's permissions
+                os.fchmod(handle, stat.S_IMODE(self.target.stat().st_mode))
+            self.stream = os.fdopen(handle, mode, **options)
+        except BaseException:
+            os.close(handle)
+            self.discard()
+            raise
+
+    def finish(self) -> None:
+        """Flush the temporary file to disk (it is not in place yet)."""
+        self.stream.flush()
+        os.fsync(self.stream.fileno())
+        self.stream.close()
+
+    def replace(self) -> None:
+        os.replace(self.named, self.target)
+        self.named = None
+        _sync_folder(self.target.parent)
+        _sweep_orphans(self.target)
+
+    def discard(self) -> None:
+        stream = getattr(self, "stream", None)
+        if stream is not None and not stream.closed:
+            stream.close()
+        if self.named is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.named)
+            self.named = None
+
+
+class StagedWrites:
+    """Several files written together: nothing is replaced until every one is complete.
+
+    Use through :func:`staged_writes`; :meth:`open` returns a stream to write one file into.
+    """
+
+    def __init__(self):
+        self._files: list[_Staged] = []
+
+    def open(self, path, mode: str = "wb", *, what: str = "file", **options):
+        """A writable stream whose content replaces ``path`` when the group succeeds."""
+        staged = _Staged(path, mode, options, what)
+        self._files.append(staged)
+        return staged.stream
+
+    def _commit(self) -> None:
+        for staged in self._files:
+            staged.finish()
+        for staged in self._files:
+            staged.replace()
+
+    def _discard(self) -> None:
+        for staged in self._files:
+            staged.discard()
+
+
 @contextlib.contextmanager
-def atomic_open(path, mode: str = "wb", **options):
+def staged_writes():
+    """A group of atomic writes: on leaving the block without an error, every file opened
+    with ``group.open(path)`` is synced and moved into place; on an error (Ctrl-C included)
+    none is, and every temporary file is deleted."""
+    group = StagedWrites()
+    try:
+        yield group
+        group._commit()
+    finally:
+        group._discard()
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode: str = "wb", *, what: str = "file", **options):
     """Open a temporary file beside ``path``; on leaving the block without an error, flush it
     to disk and move it over ``path``; on an error, delete it."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else "."
-    )
-    try:
-        with os.fdopen(handle, mode, **options) as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    with staged_writes() as group:
+        yield group.open(path, mode, what=what, **options)

@@ -51,6 +51,25 @@ def check_int(value, name: str, *, low=None) -> int:
     return int(value)
 
 
+def check_plain_array(value, name: str) -> None:
+    """Refuse masked arrays (their mask would be ignored) and complex numbers (their imaginary
+    part would be dropped) with a TypeError, and text (even text of numbers) with a
+    ValueError, each naming ``name``."""
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name!r} is a masked array, whose mask would be ignored; pass "
+            f"{name}.filled(value) or drop the masked rows"
+        )
+    kind = getattr(value, "dtype", None)
+    kind = kind.kind if isinstance(kind, np.dtype) else np.asarray(value).dtype.kind
+    if kind == "c":
+        raise TypeError(
+            f"{name!r} holds complex numbers; pass real values (the imaginary part would be lost)"
+        )
+    if kind in "USV":
+        raise ValueError(f"{name!r} must be a numeric array, got an array of text or bytes")
+
+
 def check_matrix(X, name: str, dtype, *, n_columns: int | None = None) -> np.ndarray:
     """Return ``X`` as a 2-D, finite array of ``dtype``; a 1-D array is refused, not reshaped.
 
@@ -59,7 +78,10 @@ def check_matrix(X, name: str, dtype, *, n_columns: int | None = None) -> np.nda
     ValueError
         If ``X`` is not numeric, not 2-D, empty, has the wrong number of columns, holds
         NaN or infinity, or holds a value too large for ``dtype``.
+    TypeError
+        If ``X`` is a masked array or holds complex numbers.
     """
+    check_plain_array(X, name)
     try:
         with np.errstate(over="ignore"):  # a value beyond dtype's range is reported below
             array = np.asarray(X, dtype=dtype)
@@ -113,7 +135,14 @@ def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray | No
     """Return sample weights as a 1-D array of length ``n_samples`` (or None), each >= 0."""
     if sample_weight is None:
         return None
-    weights = np.asarray(sample_weight, dtype=dtype)
+    check_plain_array(sample_weight, "sample_weight")
+    try:
+        weights = np.asarray(sample_weight, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"'sample_weight' must be an array of numbers >= 0, got "
+            f"{type(sample_weight).__name__}: {error}"
+        ) from None
     if weights.shape != (n_samples,):
         raise ValueError(
             f"'sample_weight' must have shape ({n_samples},), got shape {weights.shape}"

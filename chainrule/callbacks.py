@@ -43,13 +43,16 @@ class Callback:
 
 class History(Callback):
     """Per-epoch records: ``history.history['loss']``, ``['val_loss']``, ``['accuracy']``,
-    ``['lr']``, ``['seconds']``...; ``history.epoch`` lists the epoch numbers and
-    ``history.stop_reason`` says why training ended early (or is None)."""
+    ``['lr']``, ``['seconds']``...; ``history.epoch`` lists the epoch numbers,
+    ``history.stop_reason`` says why training ended early (or is None) and
+    ``history.stopped_by`` what ended it: ``'early_stopping'``, ``'callback'``,
+    ``'diverged'``, ``'interrupted'`` (Ctrl-C) or None."""
 
     def __init__(self):
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
         self.stop_reason: str | None = None
+        self.stopped_by: str | None = None
 
     def on_epoch_end(self, epoch, logs):
         self.epoch.append(epoch)
@@ -60,7 +63,12 @@ class History(Callback):
         return self.history[key]
 
     def to_dict(self) -> dict:
-        return {"history": self.history, "epoch": self.epoch, "stop_reason": self.stop_reason}
+        return {
+            "history": self.history,
+            "epoch": self.epoch,
+            "stop_reason": self.stop_reason,
+            "stopped_by": self.stopped_by,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> History:
@@ -68,17 +76,15 @@ class History(Callback):
         history.history = {k: [float(v) for v in values] for k, values in data["history"].items()}
         history.epoch = [int(e) for e in data["epoch"]]
         history.stop_reason = data.get("stop_reason")
+        history.stopped_by = data.get("stopped_by")
         return history
 
     state_dict = to_dict
 
     def load_state_dict(self, state):
         restored = History.from_dict(state)
-        self.history, self.epoch, self.stop_reason = (
-            restored.history,
-            restored.epoch,
-            restored.stop_reason,
-        )
+        self.history, self.epoch = restored.history, restored.epoch
+        self.stop_reason, self.stopped_by = restored.stop_reason, restored.stopped_by
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"

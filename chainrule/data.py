@@ -134,10 +134,27 @@ def target_column(table: Table, target: str) -> list[str]:
     return values
 
 
-def infer_task(values: list[str]) -> str:
+def infer_task(values: list[str], table: Table | None = None, target: str = "") -> str:
     """'classification' for text labels or at most 20 distinct whole numbers, else
-    'regression'."""
-    if not all(_is_number(v) for v in values):
+    'regression'.
+
+    Raises
+    ------
+    DataError
+        For a column of numbers with a few fields that are not (at least 90% numbers): most
+        likely typos in a regression target. The message names the row and the value; pass
+        the task explicitly (``--task classification``) to use such a column as labels.
+    """
+    strays = [(row, v) for row, v in enumerate(values, 2) if not _is_number(v)]
+    if strays and len(strays) <= 0.1 * len(values):
+        row, value = strays[0]
+        more = f" (and {len(strays) - 1} more)" if len(strays) > 1 else ""
+        where = f"{table.path}: the target column {target!r}" if table else "the target column"
+        raise DataError(
+            f"{where} holds numbers except {value!r} in row {row}{more}; fix the value, or "
+            "pass --task classification to use the column as class labels"
+        )
+    if strays:
         return "classification"
     numbers = np.array([float(v) for v in values])
     if np.all(numbers == np.round(numbers)) and len(np.unique(numbers)) <= 20:

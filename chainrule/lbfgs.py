@@ -21,8 +21,15 @@ def _scipy_minimize():
     return minimize
 
 
-def fit_lbfgs(network, X, T, weights, optimizer, epochs, validation, metric_names, history, chain):
-    """Minimise the full-batch loss with L-BFGS for at most ``epochs`` iterations."""
+def fit_lbfgs(
+    network, X, T, weights, optimizer, epochs, validation, metric_names, history, chain, interrupt
+):
+    """Minimise the full-batch loss with L-BFGS for at most ``epochs`` iterations.
+
+    A Ctrl-C (``interrupt.pending``, set by the caller's SIGINT handler) is acted on after an
+    iteration: the parameters of the last finished iteration are kept and KeyboardInterrupt
+    raised.
+    """
     from .train import _evaluate
 
     minimize = _scipy_minimize()
@@ -43,10 +50,11 @@ def fit_lbfgs(network, X, T, weights, optimizer, epochs, validation, metric_name
         callback.on_train_begin(
             {"epochs": epochs, "batches": 1, "initial_epoch": 0, "samples": X.shape[0]}
         )
-    state = {"epoch": 0, "started": time.perf_counter()}
+    state = {"epoch": 0, "started": time.perf_counter(), "last": network.parameters.copy()}
 
     def after_iteration(flat):
         network.parameters[...] = flat
+        state["last"][...] = network.parameters
         logs = _evaluate(network, X, T, weights, metric_names, "")
         if validation is not None:
             logs.update(_evaluate(network, *validation, metric_names, "val_"))
@@ -58,21 +66,32 @@ def fit_lbfgs(network, X, T, weights, optimizer, epochs, validation, metric_name
         state["started"] = time.perf_counter()
         if network.stop_training:
             raise StopIteration
+        if interrupt.pending:
+            raise KeyboardInterrupt
 
-    result = minimize(
-        loss_and_gradient,
-        network.parameters.astype(np.float64),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        callback=after_iteration,
-        options={
-            "maxiter": epochs,
-            "maxfun": optimizer.max_fun,
-            "gtol": optimizer.tol,
-            "maxcor": optimizer.memory,
-        },
-    )
+    def interruptible(flat):
+        if interrupt.pending:  # between two evaluations of the line search
+            raise KeyboardInterrupt
+        return loss_and_gradient(flat)
+
+    try:
+        result = minimize(
+            interruptible,
+            network.parameters.astype(np.float64),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            callback=after_iteration,
+            options={
+                "maxiter": epochs,
+                "maxfun": optimizer.max_fun,
+                "gtol": optimizer.tol,
+                "maxcor": optimizer.memory,
+            },
+        )
+    except KeyboardInterrupt:
+        network.parameters[...] = state["last"]
+        raise
     if not network.stop_training:
         network.parameters[...] = result.x
     history.stop_reason = network.stop_reason

@@ -292,9 +292,12 @@ class Network:
         checkpoint : str or os.PathLike, optional
             Write a checkpoint there every ``checkpoint_every`` epochs (atomically).
         checkpoint_every : int, default=1
+            A checkpoint is also written after the last epoch and when training stops early,
+            recording what stopped it.
         resume_from : str or os.PathLike, optional
             Continue from a checkpoint up to ``epochs`` in total: the result is identical, bit
-            for bit, to an uninterrupted run with the same seed.
+            for bit, to an uninterrupted run with the same seed. A checkpoint of a run that had
+            stopped early trains no more.
         seed : int, optional
             Seeds the validation split, shuffling and dropout (default: the network's seed).
 
@@ -302,8 +305,17 @@ class Network:
         -------
         History
             Also kept as ``network.history``. A loss that turns NaN or infinite stops training
-            with a :class:`~chainrule.train.TrainingDivergedWarning`, keeps the parameters from
-            the end of the last good epoch and sets ``history.stop_reason``.
+            with a :class:`~chainrule.train.TrainingDivergedWarning` and keeps parameters whose
+            loss was finite (those from the start of the epoch, or of the one before when the
+            first batch diverged); ``history.stop_reason`` says which, ``history.stopped_by``
+            is ``'diverged'``.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            On Ctrl-C, acted on between two steps (never inside an optimizer update), after
+            keeping the last finished step's parameters and recording the interruption in
+            ``network.history`` (``stopped_by == 'interrupted'``).
         """
         from .train import fit  # the loop sits above the network in the module order
 

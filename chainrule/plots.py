@@ -23,18 +23,39 @@ def pyplot():
     return plt
 
 
-def save_figure(figure, path) -> None:
-    """Save ``figure`` to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
+def check_format(path, what: str = "figure") -> str:
+    """The image format ``path``'s extension names (``png`` when it has none), or a ValueError
+    naming ``what``, the path and the formats matplotlib writes."""
+    pyplot()  # a missing matplotlib is reported as the extra to install
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    image_format = Path(path).suffix.lstrip(".").lower() or "png"
+    known = FigureCanvasBase.get_supported_filetypes()
+    if image_format not in known:
+        raise ValueError(
+            f"{what} {str(path)!r}: unknown image format {image_format!r}; use one of "
+            + ", ".join(sorted(known))
+        )
+    return image_format
+
+
+def save_figure(figure, path, name=None) -> None:
+    """Save ``figure`` to ``path`` through a temporary file and ``os.replace``; or, when
+    ``path`` is a binary stream, into it, in the format ``name``'s extension gives."""
     try:
+        image_format = check_format(name if name is not None else path)
+        if hasattr(path, "write"):
+            figure.savefig(path, format=image_format, dpi=120)
+            return
         with atomic_open(path) as stream:
-            figure.savefig(stream, format=path.suffix.lstrip(".") or "png", dpi=120)
+            figure.savefig(stream, format=image_format, dpi=120)
     finally:
         pyplot().close(figure)
 
 
-def curves(history, path) -> None:
-    """Loss (and each recorded metric) per epoch, training and validation side by side."""
+def curves(history, path, name=None) -> None:
+    """Loss (and each recorded metric) per epoch, training and validation side by side
+    (``path`` and ``name`` as in :func:`save_figure`)."""
     plt = pyplot()
     keys = [k for k in history.history if not k.startswith("val_") and k not in ("lr", "seconds")]
     figure, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.6), squeeze=False)
@@ -49,10 +70,10 @@ def curves(history, path) -> None:
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
-    save_figure(figure, path)
+    save_figure(figure, path, name)
 
 
-def decision_boundary(model, X: np.ndarray, labels: np.ndarray, path) -> None:
+def decision_boundary(model, X: np.ndarray, labels: np.ndarray, path, name=None) -> None:
     """For a classifier on two features: the predicted class over the plane, with the data."""
     plt = pyplot()
     if X.shape[1] != 2:
@@ -89,7 +110,7 @@ def decision_boundary(model, X: np.ndarray, labels: np.ndarray, path) -> None:
     axis.set_title("decision boundary")
     axis.legend(title=model.target)
     figure.tight_layout()
-    save_figure(figure, path)
+    save_figure(figure, path, name)
 
 
 def confusion_matrix(confusion, classes: list[str], path) -> None:

@@ -7,17 +7,19 @@ needs is kept in the model file's metadata, so a saved model predicts from a CSV
 
 from __future__ import annotations
 
+import math
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import io, metrics
+from . import _header, io, metrics
 from ._scaling import mean_and_scale
 from ._validation import check_real
 from .data import DataError, Table, infer_task, numeric_matrix, sort_labels, target_column
 from .network import MLP, Network
-from .train import _split
+from .train import TrainingDivergedWarning, _split
 
 TASKS = ("classification", "regression")
 
@@ -51,7 +53,8 @@ class TabularModel:
                 f"{table.path}: the model needs the column(s) {', '.join(missing)}; "
                 f"the file has {', '.join(table.columns)}"
             )
-        return (numeric_matrix(table, self.features) - self.mean) / self.scale
+        raw = numeric_matrix(table, self.features)
+        return _standardise(table, self.features, raw, self.mean, self.scale, self.network.dtype)
 
     def labels_to_indices(self, table: Table) -> np.ndarray:
         """The target column as class indices (classification) or scaled values."""
@@ -131,27 +134,151 @@ class TabularModel:
             For a file that is not a chainrule model, or one without table metadata.
         """
         network = io.load(path)
-        meta = network.metadata
-        try:
-            model = cls(
-                network,
-                list(meta["features"]),
-                meta["target"],
-                meta["task"],
-                np.array(meta["mean"], dtype=np.float64),
-                np.array(meta["scale"], dtype=np.float64),
-                list(meta["classes"]),
-                float(meta["target_mean"]),
-                float(meta["target_scale"]),
-            )
-        except (KeyError, TypeError, ValueError):
+        if not network.metadata:
             raise io.ModelFileError(
-                f"{path}: a chainrule network, but not one trained from a "
-                "table (no feature scaling or labels)"
-            ) from None
-        if model.mean.shape != (network.n_inputs,) or model.task not in TASKS:
-            raise io.ModelFileError(f"{path}: its table metadata does not fit its network")
-        return model
+                f"{path}: a chainrule network, but not one trained from a table (no feature "
+                "scaling or labels)"
+            )
+        try:
+            _check_metadata(network.metadata, network)
+        except _header.HeaderError as error:
+            raise io.ModelFileError(f"{path}: invalid table metadata: {error}") from None
+        meta = network.metadata
+        return cls(
+            network,
+            list(meta["features"]),
+            meta["target"],
+            meta["task"],
+            np.array(meta["mean"], dtype=np.float64),
+            np.array(meta["scale"], dtype=np.float64),
+            list(meta["classes"]),
+            float(meta["target_mean"]),
+            float(meta["target_scale"]),
+        )
+
+
+def _check_metadata(meta: dict, network: Network) -> None:
+    """The schema of a table model's metadata, against its network's inputs and outputs."""
+    keys = ("task", "features", "target", "classes", "mean", "scale", "target_mean")
+    _header.check_dict(meta, "metadata", (*keys, "target_scale"))
+    expect = _header.expect
+    expect(meta["task"] in TASKS, "metadata.task", meta["task"], "'classification' or 'regression'")
+    n_in, n_out = network.n_inputs, network.n_outputs
+    for key, length in (("features", n_in), ("mean", n_in), ("scale", n_in)):
+        values = meta[key]
+        expect(
+            isinstance(values, list) and len(values) == length,
+            f"metadata.{key}",
+            values,
+            f"a list of {length} entries, one per input of the network",
+        )
+    features = meta["features"]
+    expect(
+        all(isinstance(f, str) for f in features) and len(set(features)) == n_in,
+        "metadata.features",
+        features,
+        "distinct column names",
+    )
+    expect(
+        isinstance(meta["target"], str) and meta["target"] not in features,
+        "metadata.target",
+        meta["target"],
+        "a column name other than the features",
+    )
+    finite = [*meta["mean"], *meta["scale"], meta["target_mean"], meta["target_scale"]]
+    expect(
+        all(_header.is_number(v) and math.isfinite(v) for v in finite),
+        "metadata",
+        "mean/scale",
+        "finite numbers in mean, scale, target_mean and target_scale",
+    )
+    expect(
+        all(v > 0 for v in meta["scale"]) and meta["target_scale"] > 0,
+        "metadata.scale",
+        meta["scale"],
+        "positive scales (target_scale too)",
+    )
+    classes = meta["classes"]
+    if meta["task"] == "classification":
+        expect(
+            isinstance(classes, list)
+            and len(classes) == n_out
+            and n_out >= 2
+            and all(isinstance(c, str) for c in classes)
+            and len(set(classes)) == n_out,
+            "metadata.classes",
+            classes,
+            f"{n_out} distinct labels, one per output",
+        )
+    else:
+        expect(
+            classes == [] and n_out == 1,
+            "metadata.classes",
+            classes,
+            "an empty list, with one network output, for regression",
+        )
+
+
+class TrainingDivergedError(ValueError):
+    """Training diverged (the loss became NaN or infinite): a failed run, with no model."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`train_table`; ``run`` holds the model of the last finished step,
+    for a caller that was asked to keep it."""
+
+    def __init__(self, run: TrainingRun):
+        super().__init__(getattr(run.history, "stop_reason", None) or "interrupted (Ctrl-C)")
+        self.run = run
+
+
+def plan(table: Table, target: str, task: str | None = None) -> tuple[str, list[str]]:
+    """The task (given, or inferred from the target column) and the feature columns, checked
+    before any training: the command line validates its outputs against them."""
+    values = target_column(table, target)
+    task = task or infer_task(values, table, target)
+    if task not in TASKS:
+        raise ValueError(f"'task' must be one of {', '.join(TASKS)}, got {task!r}")
+    features = [name for name in table.columns if name != target]
+    if not features:
+        raise DataError(f"{table.path}: there is no feature column besides the target {target!r}")
+    return task, features
+
+
+def _statistics(table: Table, columns: list[str], X: np.ndarray, rows) -> tuple:
+    """Mean and scale of ``X[rows]``, or a DataError naming the value too large for them."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, scale = mean_and_scale(X[rows])
+    bad = ~(np.isfinite(mean) & np.isfinite(scale))
+    if bad.any():
+        column = int(np.flatnonzero(bad)[0])
+        row = int(rows[np.argmax(np.abs(X[rows, column]))])
+        raise DataError(
+            f"{table.path}: column {columns[column]!r} holds {X[row, column]:g} in row "
+            f"{row + 2}, too large to standardise (its spread overflows float64); rescale "
+            "the column"
+        )
+    return mean, scale
+
+
+def _standardise(table: Table, columns: list[str], X: np.ndarray, mean, scale, dtype):
+    """``(X - mean) / scale``, or a DataError naming the first value that lands beyond the
+    range of the network's ``dtype`` (a value far outside the training rows' range)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        standardised = (X - mean) / scale
+    bad = ~(np.abs(standardised) <= np.finfo(dtype).max)
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        raise DataError(
+            f"{table.path}: column {columns[column]!r} holds {X[row, column]:g} in row "
+            f"{row + 2}, far outside the training rows' range (standardised it exceeds "
+            f"{np.dtype(dtype).name}); check the value or rescale the column"
+        )
+    return standardised
+
+
+# Regression metrics square the errors in float64: a target beyond this would overflow them.
+_LARGEST_TARGET = 1e100
 
 
 @dataclass
@@ -184,17 +311,22 @@ def train_table(
     callbacks=None,
 ) -> TrainingRun:
     """Train a network on a table: infer (or take) the task, encode the labels, hold out a
-    shuffled (stratified) validation fraction, standardise on the training rows, fit."""
+    shuffled (stratified) validation fraction, standardise on the training rows, fit.
+
+    Raises
+    ------
+    DataError
+        For a table that cannot be used as it is (see :mod:`chainrule.data`).
+    TrainingDivergedError
+        If the loss became NaN or infinite: no model is returned.
+    TrainingInterrupted
+        On Ctrl-C (a ``KeyboardInterrupt``), holding the model of the last finished step.
+    """
     from . import optim
 
     check_real(val, "val", low=0.0, high=1.0, high_open=True)
+    task, features = plan(table, target, task)
     values = target_column(table, target)
-    task = task or infer_task(values)
-    if task not in TASKS:
-        raise ValueError(f"'task' must be one of {', '.join(TASKS)}, got {task!r}")
-    features = [name for name in table.columns if name != target]
-    if not features:
-        raise DataError(f"{table.path}: there is no feature column besides the target {target!r}")
     X = numeric_matrix(table, features)
     classes: list[str] = []
     if task == "classification":
@@ -222,27 +354,24 @@ def train_table(
     if val:
         one_hot = np.eye(len(classes))[T] if classes else T[:, None]
         train_rows, validation_rows = _split(network, one_hot, val, np.random.default_rng(seed))
-    mean, scale = mean_and_scale(X[train_rows])
+    mean, scale = _statistics(table, features, X, train_rows)
     target_mean = target_scale = None
     if task == "regression":
-        target_mean, target_scale = (float(v[0]) for v in mean_and_scale(T[train_rows, None]))
-        T = (T - target_mean) / target_scale
-    Xs = (X - mean) / scale
+        too_large = np.flatnonzero(~(np.abs(T) <= _LARGEST_TARGET))
+        if too_large.size:
+            raise DataError(
+                f"{table.path}: the target column {target!r} holds {T[too_large[0]]:g} in row "
+                f"{too_large[0] + 2}; regression errors are squared, which overflows beyond "
+                f"+-{_LARGEST_TARGET:g}: rescale the column"
+            )
+        target_mean, target_scale = (
+            float(v[0]) for v in _statistics(table, [target], T[:, None], train_rows)
+        )
+        T = _standardise(table, [target], T[:, None], target_mean, target_scale, network.dtype)
+        T = T[:, 0]
+    Xs = _standardise(table, features, X, mean, scale, network.dtype)
     validation = None if validation_rows is None else (Xs[validation_rows], T[validation_rows])
     started = time.perf_counter()
-    history = network.fit(
-        Xs[train_rows],
-        T[train_rows],
-        optimizer=optim.LBFGS() if optimizer == "lbfgs" else optim.get(optimizer, lr=lr),
-        epochs=epochs,
-        batch_size=batch_size,
-        validation_data=validation,
-        early_stopping=early_stopping,
-        metrics=["accuracy"] if classes else ["r2"],
-        verbose=verbose,
-        seed=seed,
-        callbacks=callbacks,
-    )
     model = TabularModel(
         network,
         features,
@@ -254,6 +383,28 @@ def train_table(
         target_mean or 0.0,
         target_scale or 1.0,
     )
+    with warnings.catch_warnings():  # divergence is an error here, raised below
+        warnings.simplefilter("ignore", TrainingDivergedWarning)
+        try:
+            history = network.fit(
+                Xs[train_rows],
+                T[train_rows],
+                optimizer=optim.LBFGS() if optimizer == "lbfgs" else optim.get(optimizer, lr=lr),
+                epochs=epochs,
+                batch_size=batch_size,
+                validation_data=validation,
+                early_stopping=early_stopping,
+                metrics=["accuracy"] if classes else ["r2"],
+                verbose=verbose,
+                seed=seed,
+                callbacks=callbacks,
+            )
+        except KeyboardInterrupt:
+            seconds = time.perf_counter() - started
+            run = TrainingRun(model, network.history, train_rows, validation_rows, seconds)
+            raise TrainingInterrupted(run) from None
+    if history.stopped_by == "diverged":
+        raise TrainingDivergedError(history.stop_reason)
     return TrainingRun(model, history, train_rows, validation_rows, time.perf_counter() - started)
 
 

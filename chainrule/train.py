@@ -8,6 +8,7 @@ from one seed, so the same seed and data give the same parameters, bit for bit.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 import warnings
@@ -16,7 +17,9 @@ import numpy as np
 
 from . import metrics as metrics_module
 from . import optim, schedules
-from ._validation import check_int, check_real
+from ._atomic import check_writable
+from ._interrupt import DeferredInterrupt
+from ._validation import check_int, check_plain_array, check_real
 from .callbacks import Callback, EarlyStopping, History
 from .checkpoint import load_checkpoint, save_checkpoint
 from .layers import Dropout
@@ -27,10 +30,6 @@ Array = np.ndarray
 
 class TrainingDivergedWarning(UserWarning):
     """The loss became NaN or infinite; training stopped and kept the last good parameters."""
-
-
-class TrainingInterruptedWarning(UserWarning):
-    """Training was interrupted (Ctrl-C); the parameters are those of the last finished step."""
 
 
 def _has_classes(network) -> bool:
@@ -179,6 +178,75 @@ def _callbacks(
     return history, chain
 
 
+def _check_options(options: dict) -> None:
+    """Validate every option of :func:`fit` before any work is done."""
+    if options["batch_size"] is not None:
+        check_int(options["batch_size"], "batch_size", low=1)
+    for name in ("shuffle",):
+        if not isinstance(options[name], (bool, np.bool_)):
+            raise TypeError(f"{name!r} must be True or False, got {options[name]!r}")
+    check_real(options["validation_split"], "validation_split", low=0.0, high=1.0, high_open=True)
+    validation_data = options["validation_data"]
+    if validation_data is not None and (
+        not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3)
+    ):
+        raise ValueError(
+            "'validation_data' must be a tuple (X_val, T_val) or (X_val, T_val, "
+            f"sample_weight_val), got {_short(validation_data)}"
+        )
+    metrics = options["metrics"]
+    if metrics is not None and (
+        not isinstance(metrics, (list, tuple)) or not all(isinstance(m, str) for m in metrics)
+    ):
+        raise TypeError(f"'metrics' must be a list of names like ['accuracy'], got {metrics!r}")
+    callbacks = options["callbacks"]
+    if callbacks is not None and (
+        not isinstance(callbacks, (list, tuple))
+        or not all(isinstance(c, Callback) for c in callbacks)
+    ):
+        raise TypeError(f"'callbacks' must be a list of Callback objects, got {callbacks!r}")
+    if not isinstance(options["early_stopping"], (bool, EarlyStopping)):
+        raise TypeError(
+            "'early_stopping' must be True, False or an EarlyStopping, got "
+            f"{options['early_stopping']!r}"
+        )
+    if options["verbose"] not in (0, 1, 2, None) or isinstance(options["verbose"], float):
+        raise ValueError(f"'verbose' must be 0, 1 or 2, got {options['verbose']!r}")
+    check_int(options["log_every"], "log_every", low=1)
+    check_int(options["checkpoint_every"], "checkpoint_every", low=1)
+    for name in ("checkpoint", "resume_from"):
+        value = options[name]
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise TypeError(f"{name!r} must be a file path, got {value!r}")
+    if options["checkpoint"] is not None:
+        check_writable(options["checkpoint"], "checkpoint")
+    if options["seed"] is not None:
+        check_int(options["seed"], "seed", low=0)
+
+
+def _short(value) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else f"a {type(value).__name__} of length {len(value)}"
+
+
+def _validation_arrays(network, validation_data):
+    """``validation_data`` checked against the network, each problem named as such."""
+    X_val, T_val, *rest = validation_data
+    try:
+        check_plain_array(T_val, "T")
+        return network._prepare(X_val, T_val, rest[0] if rest else None)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"'validation_data': {error}") from None
+
+
+def _stopped_by(chain, network) -> str | None:
+    """What ended training early: 'early_stopping', 'callback', or None."""
+    if not network.stop_training:
+        return None
+    stoppers = [c for c in chain if isinstance(c, EarlyStopping) and c.stopped_epoch is not None]
+    return "early_stopping" if stoppers else "callback"
+
+
 def fit(
     network,
     X,
@@ -205,6 +273,7 @@ def fit(
 ) -> History:
     """Train ``network`` on ``(X, T)``; see :meth:`chainrule.Network.fit` for the arguments."""
     epochs = check_int(epochs, "epochs", low=1)
+    _check_options(locals())
     optimizer = optim.get(optimizer)
     if isinstance(optimizer, optim.LBFGS) and (checkpoint or resume_from):
         raise ValueError(
@@ -213,23 +282,20 @@ def fit(
         )
     schedule = schedules.get(schedule)
     metric_names = [metrics_module.get(name).name for name in (metrics or [])]
+    check_plain_array(T, "T")
     X, T, weights = network._prepare(X, T, sample_weight)
     weights = _apply_class_weight(network, T, weights, class_weight)
+    validation = None
+    if validation_data is not None:
+        validation = _validation_arrays(network, validation_data)
     resumed = load_checkpoint(resume_from, network, optimizer) if resume_from else None
     seed_sequence = np.random.SeedSequence(
         resumed["entropy"] if resumed else (seed if seed is not None else network.seed)
     )
     split_rng, train_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(2))
 
-    validation = None
-    if validation_data is not None:
-        X_val, T_val, *rest = validation_data
-        validation = network._prepare(X_val, T_val, rest[0] if rest else None)
-    elif validation_split:
-        fraction = check_real(
-            validation_split, "validation_split", low=0.0, high=1.0, high_open=True
-        )
-        train_index, val_index = _split(network, T, fraction, split_rng)
+    if validation is None and validation_split:
+        train_index, val_index = _split(network, T, float(validation_split), split_rng)
         validation = (X[val_index], T[val_index], None if weights is None else weights[val_index])
         X, T = X[train_index], T[train_index]
         weights = None if weights is None else weights[train_index]
@@ -238,12 +304,30 @@ def fit(
         from .lbfgs import fit_lbfgs
 
         history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
-        return fit_lbfgs(
-            network, X, T, weights, optimizer, epochs, validation, metric_names, history, chain
-        )
+        with DeferredInterrupt() as interrupt:
+            try:
+                fit_lbfgs(
+                    network,
+                    X,
+                    T,
+                    weights,
+                    optimizer,
+                    epochs,
+                    validation,
+                    metric_names,
+                    history,
+                    chain,
+                    interrupt,
+                )
+                history.stopped_by = _stopped_by(chain, network)
+                return history
+            except KeyboardInterrupt:
+                done = len(history.epoch)
+                _interrupted(network, history, chain, f"after L-BFGS iteration {done}")
+                raise
 
     n = X.shape[0]
-    batch_size = n if batch_size is None else min(check_int(batch_size, "batch_size", low=1), n)
+    batch_size = n if batch_size is None else min(batch_size, n)
     batches = _Batches(X, T, weights, batch_size)
     history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
     lr0 = optimizer.lr
@@ -254,10 +338,15 @@ def fit(
         for callback in chain:
             if type(callback).__name__ in resumed["callbacks"]:
                 callback.load_state_dict(resumed["callbacks"][type(callback).__name__])
+        if resumed["stopped"]:  # the run this checkpoint ends had already stopped
+            first_epoch = epochs
     dropout_rng = train_rng if any(isinstance(layer, Dropout) for layer in network.layers) else None
     frozen = network.frozen
     frozen_values = None if frozen is None else network.parameters[frozen].copy()
     network.stop_training, network.stop_reason = False, None
+    if resumed and resumed["stopped"]:
+        network.stop_training, network.stop_reason = True, resumed["stopped"]["reason"]
+        history.stopped_by = resumed["stopped"]["by"]
     for callback in chain:
         callback.set_network(network)
     begin = {
@@ -271,15 +360,19 @@ def fit(
     # only the events a callback listens to are sent from inside the loop
     epoch_begin = _listeners(chain, "on_epoch_begin")
     batch_end = _listeners(chain, "on_batch_end")
-    last_good = network.parameters.copy()
     params, grads = network.parameters, network.gradients
+    # Parameters at the start of this epoch and of the one before; a loss that turns non-finite
+    # in the first batch of an epoch condemns the start of that epoch too.
+    epoch_start, previous_start = params.copy(), params.copy()
     output = network.layers[-1]
-    epoch = first_epoch - 1
+    epoch, batch = first_epoch - 1, -1
     # A diverging loss overflows on its way to inf/NaN; the loop detects that and reports it.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"), DeferredInterrupt() as interrupt:
         try:
             for epoch in range(first_epoch, epochs):
                 started = time.perf_counter()
+                previous_start[...], epoch_start[...] = epoch_start, params
+                batch = -1
                 optimizer.lr = schedule(
                     epoch, lr0, {"samples_seen": epoch * n, "history": history.history}
                 )
@@ -291,14 +384,8 @@ def fit(
                 for batch, (Xb, Tb, wb) in enumerate(batches(order)):
                     loss = network._forward_backward(Xb, Tb, wb, rng=dropout_rng)
                     if not math.isfinite(loss):
-                        params[...] = last_good
-                        network.stop_training = True
-                        network.stop_reason = (
-                            f"training diverged in epoch {epoch + 1}: the loss became {loss}; the "
-                            f"parameters are those from the end of epoch {epoch}. Try a smaller "
-                            f"learning rate than {optimizer.lr:g}."
-                        )
-                        warnings.warn(network.stop_reason, TrainingDivergedWarning, stacklevel=3)
+                        _diverged(network, history, epoch, batch, loss, optimizer.lr)
+                        params[...] = previous_start if batch == 0 else epoch_start
                         break
                     for metric in running:
                         metric.update(output._cache[2], Tb, wb)
@@ -309,7 +396,10 @@ def fit(
                     count += Xb.shape[0]
                     for on_batch_end in batch_end:
                         on_batch_end(batch, {"size": Xb.shape[0], "loss": loss})
-                if network.stop_training and count < n:
+                    if interrupt.pending:
+                        interrupt.pending = False
+                        raise KeyboardInterrupt
+                if history.stopped_by == "diverged":
                     break
                 logs = {"loss": total / count}
                 logs.update({metric.name: metric.result() for metric in running})
@@ -319,8 +409,13 @@ def fit(
                 logs["seconds"] = time.perf_counter() - started
                 for callback in chain:
                     callback.on_epoch_end(epoch, logs)
-                last_good[...] = params
-                if checkpoint and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
+                history.stopped_by = _stopped_by(chain, network)
+                stopped = history.stopped_by and {
+                    "by": history.stopped_by,
+                    "reason": network.stop_reason or "a callback stopped training",
+                }
+                last = epoch + 1 == epochs or stopped
+                if checkpoint and ((epoch + 1) % checkpoint_every == 0 or last):
                     save_checkpoint(
                         checkpoint,
                         network,
@@ -330,20 +425,45 @@ def fit(
                         train_rng,
                         seed_sequence.entropy,
                         chain,
+                        stopped,
                     )
                 if network.stop_training:
                     break
+                if interrupt.pending:
+                    interrupt.pending = False
+                    raise KeyboardInterrupt
         except KeyboardInterrupt:
-            network.stop_reason = f"interrupted during epoch {epoch + 1}"
-            warnings.warn(
-                f"training {network.stop_reason}; the parameters are those of the last "
-                "finished step",
-                TrainingInterruptedWarning,
-                stacklevel=3,
-            )
+            where = f"in epoch {epoch + 1} after {batch + 1} of {begin['batches']} batches"
+            _interrupted(network, history, chain, where)
+            raise
         finally:
             history.stop_reason = network.stop_reason
-            for callback in chain:
-                callback.on_train_end({})
-    network.history = history
+            network.history = history
+            if history.stopped_by != "interrupted":
+                for callback in chain:
+                    callback.on_train_end({})
     return history
+
+
+def _diverged(network, history, epoch: int, batch: int, loss: float, lr: float) -> None:
+    kept = epoch - 1 if batch == 0 else epoch
+    history.stopped_by = "diverged"
+    network.stop_training = True
+    network.stop_reason = (
+        f"training diverged in epoch {epoch + 1}: the loss became {loss}; the parameters are "
+        + (f"those from the end of epoch {kept}" if kept > 0 else "the initial ones")
+        + f". Try a smaller learning rate than {lr:g}."
+    )
+    warnings.warn(network.stop_reason, TrainingDivergedWarning, stacklevel=4)
+
+
+def _interrupted(network, history, chain, where: str) -> None:
+    """Record a Ctrl-C and end the callbacks, keeping the parameters of the last step."""
+    history.stopped_by = "interrupted"
+    network.stop_reason = f"interrupted (Ctrl-C) {where}; the parameters are those after that step"
+    network.history = history
+    kept = network.parameters.copy()
+    history.stop_reason = network.stop_reason
+    for callback in chain:  # the progress display closes; EarlyStopping may restore its best
+        callback.on_train_end({"interrupted": True})
+    network.parameters[...] = kept  # the last finished step's parameters, as documented

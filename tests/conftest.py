@@ -1,4 +1,6 @@
-"""Shared fixtures: the seed 001 network and random networks for gradient checks."""
+"""Shared fixtures: the seed 001 network, random networks for gradient checks, a regression CSV."""
+
+import csv
 
 import numpy as np
 import pytest
@@ -28,3 +30,17 @@ def randomize(network, rng, scale=0.5):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def regression_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, (300, 2))
+    y = 3 * X[:, 0] - X[:, 1] ** 2 + 10
+    path = tmp_path / "reg.csv"
+    rows = [["u", "v", "target"]] + [
+        [f"{a:.6f}", f"{b:.6f}", f"{t:.6f}"] for (a, b), t in zip(X, y)
+    ]
+    with path.open("w", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    return path

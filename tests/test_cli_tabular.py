@@ -27,20 +27,6 @@ def iris(tmp_path):
     return path
 
 
-@pytest.fixture
-def regression_csv(tmp_path):
-    rng = np.random.default_rng(0)
-    X = rng.uniform(-2, 2, (300, 2))
-    y = 3 * X[:, 0] - X[:, 1] ** 2 + 10
-    path = tmp_path / "reg.csv"
-    rows = [["u", "v", "target"]] + [
-        [f"{a:.6f}", f"{b:.6f}", f"{t:.6f}"] for (a, b), t in zip(X, y)
-    ]
-    with path.open("w", newline="") as stream:
-        csv.writer(stream).writerows(rows)
-    return path
-
-
 def test_train_evaluate_predict_info_gradcheck_on_iris(capsys, tmp_path, iris):
     model = tmp_path / "iris.npz"
     code, out, _ = run(

@@ -194,43 +194,6 @@ def test_early_stopping_can_monitor_a_metric():
     assert len(accuracy) < 50 and max(accuracy[-2:]) <= max(accuracy[:-2])
 
 
-def test_divergence_stops_with_a_message_and_keeps_the_last_good_parameters():
-    recorder = Recorder()
-    x = np.linspace(-1, 1, 64)[:, None]
-    net = cr.MLP([1, 1], loss="mse", seed=0, dtype="float64")
-    with pytest.warns(cr.TrainingDivergedWarning, match=r"epoch \d+.*smaller learning rate"):
-        history = net.fit(
-            x,
-            1e3 * x,
-            optimizer=optim.SGD(lr=5.0),
-            epochs=1000,
-            batch_size=8,
-            callbacks=[recorder],
-            verbose=0,
-        )
-    assert "diverged" in history.stop_reason and len(recorder.parameters) > 10
-    assert np.isfinite(net.parameters).all()
-    assert np.array_equal(net.parameters, recorder.parameters[-1])
-    assert f"epoch {len(recorder.parameters) + 1}:" in history.stop_reason
-
-
-def test_ctrl_c_stops_cleanly_with_parameters_intact():
-    def interrupt(batch, logs):
-        if batch == 3:
-            raise KeyboardInterrupt
-
-    net = cr.MLP([2, 8, 2], loss="cross_entropy", seed=0)
-    with pytest.warns(cr.TrainingInterruptedWarning):
-        history = net.fit(
-            datasets.moons().X,
-            datasets.moons().y,
-            epochs=5,
-            verbose=0,
-            callbacks=[cr.LambdaCallback(on_batch_end=interrupt)],
-        )
-    assert np.isfinite(net.parameters).all() and "interrupted" in history.stop_reason
-
-
 def test_a_callback_can_stop_training():
     def stop(epoch, logs):
         if epoch == 2:

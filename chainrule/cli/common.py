@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import warnings
 
 from .._atomic import atomic_open
 
 
 class CommandError(Exception):
     """A problem the user can fix; printed as ``chainrule: error: <message>`` with exit 2."""
+
+
+@contextlib.contextmanager
+def plain_warnings():
+    """Within the block, a warning is one line on stderr, ``chainrule: warning: <message>``,
+    not Python's format (file, line number, source line)."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"chainrule: warning: {str(message).replace(chr(10), ' ')}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 def non_negative_int(text: str) -> int:
@@ -29,10 +44,10 @@ def positive_int(text: str) -> int:
     return value
 
 
-def write_text(text: str, path: str | None) -> None:
+def write_text(text: str, path: str | None, what: str = "file") -> None:
     """Write to stdout, or to ``path`` atomically (a failed run leaves an old file intact)."""
     if path is None:
         sys.stdout.write(text)
         return
-    with atomic_open(path, "w", encoding="utf-8", newline="") as stream:
+    with atomic_open(path, "w", what=what, encoding="utf-8", newline="") as stream:
         stream.write(text)

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from .common import CommandError, non_negative_int, positive_int, write_text
+from .common import CommandError, non_negative_int, plain_warnings, positive_int, write_text
 
 
 def _table(args):
@@ -62,35 +62,78 @@ def _print_summary(run, train_metrics, validation_metrics) -> None:
     )
 
 
-def _train(args) -> int:
-    from ..tabular import subset, train_table
+def _check_outputs(args, table, target) -> None:
+    """Every output option, checked before training: folders, formats, what --boundary needs."""
+    from .._atomic import check_writable
+    from ..tabular import plan
 
+    outputs = {"--out": args.out, "--plot": args.plot, "--boundary": args.boundary}
+    outputs["--save-interrupted"] = args.save_interrupted
+    targets = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        real = check_writable(path, option)
+        if real in targets:
+            raise CommandError(f"{targets[real]} and {option} name the same file {path!r}")
+        targets[real] = option
     if args.plot or args.boundary:
-        from ..plots import pyplot
+        from ..plots import check_format
 
-        pyplot()  # a missing matplotlib is reported before training, not after
+        for option in ("--plot", "--boundary"):
+            if getattr(args, option[2:]):
+                check_format(getattr(args, option[2:]), option)
+    if args.boundary:
+        task, features = plan(table, target, args.task)
+        if task != "classification" or len(features) != 2:
+            raise CommandError(
+                f"--boundary needs a classifier on exactly two feature columns, got a {task} "
+                f"on {len(features)} ({', '.join(features)})"
+            )
+
+
+def _train(args) -> int:
+    from .._atomic import staged_writes
+    from ..tabular import TrainingDivergedError, TrainingInterrupted, subset, train_table
+
     table, target = _table(args)
     if target is None:
         raise CommandError(
             "--target COLUMN is required with a CSV file; the columns are "
             + ", ".join(table.columns)
         )
-    run = train_table(
-        table,
-        target,
-        task=args.task,
-        hidden=_hidden(args.hidden),
-        activation=args.activation,
-        loss=args.loss,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        val=args.val,
-        early_stopping=args.early_stopping,
-        seed=args.seed,
-        verbose=0 if args.quiet else 1,
-    )
+    _check_outputs(args, table, target)
+    try:
+        with plain_warnings():
+            run = train_table(
+                table,
+                target,
+                task=args.task,
+                hidden=_hidden(args.hidden),
+                activation=args.activation,
+                loss=args.loss,
+                optimizer=args.optimizer,
+                lr=args.lr,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                val=args.val,
+                early_stopping=args.early_stopping,
+                seed=args.seed,
+                verbose=0 if args.quiet else 1,
+            )
+    except TrainingDivergedError as error:
+        print(f"chainrule: error: {error} {args.out} was left as it was.", file=sys.stderr)
+        return 1
+    except TrainingInterrupted as interrupt:
+        kept = ""
+        if args.save_interrupted:
+            interrupt.run.model.save(args.save_interrupted)
+            kept = f"; the model of that step was written to {args.save_interrupted}"
+        print(
+            f"chainrule: {interrupt.run.history.stop_reason}; {args.out} was left as it was{kept}",
+            file=sys.stderr,
+        )
+        return 130
     model = run.model
     train_metrics = model.evaluate(subset(table, run.train_rows))
     validation_metrics = (
@@ -98,26 +141,28 @@ def _train(args) -> int:
         if run.validation_rows is not None
         else None
     )
-    model.save(args.out)
+    with staged_writes() as files:  # every output, or none
+        model.save(files.open(args.out, what="--out"))
+        if args.plot:
+            from .. import plots
+
+            plots.curves(run.history, files.open(args.plot, what="--plot"), args.plot)
+        if args.boundary:
+            from .. import plots
+            from ..data import numeric_matrix
+
+            plots.decision_boundary(
+                model,
+                numeric_matrix(table, model.features),
+                model.labels_to_indices(table),
+                files.open(args.boundary, what="--boundary"),
+                args.boundary,
+            )
     _print_summary(run, train_metrics, validation_metrics)
     print(f"model written to {args.out}")
     if args.plot:
-        from .. import plots
-
-        plots.curves(run.history, args.plot)
         print(f"curves written to {args.plot}")
     if args.boundary:
-        if model.task != "classification" or len(model.features) != 2:
-            raise CommandError("--boundary needs a classifier on exactly two feature columns")
-        from .. import plots
-        from ..data import numeric_matrix
-
-        plots.decision_boundary(
-            model,
-            numeric_matrix(table, model.features),
-            model.labels_to_indices(table),
-            args.boundary,
-        )
         print(f"decision boundary written to {args.boundary}")
     return 0
 
@@ -130,6 +175,12 @@ def _model_and_table(args):
 
 
 def _evaluate(args) -> int:
+    if args.plot:
+        from .. import plots
+        from .._atomic import check_writable
+
+        check_writable(args.plot, "--plot")
+        plots.check_format(args.plot, "--plot")
     model, table = _model_and_table(args)
     result = model.evaluate(table)
     if args.format == "json":
@@ -157,6 +208,10 @@ def _evaluate(args) -> int:
 
 
 def _predict(args) -> int:
+    if args.output:
+        from .._atomic import check_writable
+
+        check_writable(args.output, "--output")
     model, table = _model_and_table(args)
     predictions = model.predict(table)
     buffer = text_io.StringIO()
@@ -168,7 +223,7 @@ def _predict(args) -> int:
         writer.writerow(
             [*row, *(c[i] if c.dtype == object else repr(float(c[i])) for c in columns)]
         )
-    write_text(buffer.getvalue(), args.output)
+    write_text(buffer.getvalue(), args.output, what="--output")
     if args.output:
         print(f"{len(table.rows)} predictions written to {args.output}", file=sys.stderr)
     return 0
@@ -251,7 +306,14 @@ def _datasets(args) -> int:
 
 def add_commands(commands) -> None:
     """Register train, evaluate, predict, info, gradcheck and datasets."""
-    train = commands.add_parser("train", help="train a network on a CSV file")
+    train = commands.add_parser(
+        "train",
+        help="train a network on a CSV file",
+        description="Train a network on a CSV file. Every output is checked before training "
+        "and written only when the run succeeds (atomically: an existing file is replaced "
+        "whole or left as it was). A run that diverges exits 1, Ctrl-C exits 130; both leave "
+        "--out as it was.",
+    )
     train.add_argument("csv", nargs="?", help="a CSV file with a header row")
     train.add_argument("--target", help="the column to predict")
     train.add_argument("--data", help="a built-in dataset instead of a CSV (see: datasets)")
@@ -287,6 +349,12 @@ def add_commands(commands) -> None:
     train.add_argument("--plot", metavar="FILE", help="loss and metric curves (.png/.svg)")
     train.add_argument(
         "--boundary", metavar="FILE", help="decision boundary with the data, for two features"
+    )
+    train.add_argument(
+        "--save-interrupted",
+        metavar="FILE",
+        help="on Ctrl-C, write the model of the last finished step here (by default an "
+        "interrupted run writes nothing)",
     )
     train.add_argument("--quiet", action="store_true", help="no progress display")
     train.set_defaults(handler=_train)

@@ -1,0 +1,154 @@
+"""Atomic writes: permissions, symbolic links, folder sync, and no temporary file left on any
+error path."""
+
+import os
+import stat
+
+import pytest
+
+from chainrule import _atomic
+from chainrule._atomic import atomic_open, staged_writes
+
+
+def _names(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_a_new_file_gets_the_umask_and_a_replaced_file_keeps_its_mode(tmp_path):
+    previous = os.umask(0o077)
+    try:
+        with atomic_open(tmp_path / "new") as stream:
+            stream.write(b"x")
+        assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o600
+        os.umask(0o002)
+        with atomic_open(tmp_path / "other") as stream:
+            stream.write(b"x")
+        assert stat.S_IMODE((tmp_path / "other").stat().st_mode) == 0o664
+        os.chmod(tmp_path / "new", 0o644)
+        with atomic_open(tmp_path / "new") as stream:
+            stream.write(b"y")
+        assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o644
+    finally:
+        os.umask(previous)
+
+
+def test_a_symbolic_link_is_written_through(tmp_path):
+    (tmp_path / "real").write_bytes(b"old")
+    (tmp_path / "link").symlink_to("real")
+    with atomic_open(tmp_path / "link") as stream:
+        stream.write(b"new")
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "real").read_bytes() == b"new"
+    (tmp_path / "dangling").symlink_to("elsewhere")
+    with atomic_open(tmp_path / "dangling") as stream:
+        stream.write(b"made")
+    assert (tmp_path / "elsewhere").read_bytes() == b"made"
+
+
+def test_the_folder_is_synced_after_the_rename(tmp_path, monkeypatch):
+    synced = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(handle):
+        synced.append("folder" if stat.S_ISDIR(os.fstat(handle).st_mode) else "file")
+        real_fsync(handle)
+
+    def replace(*args):
+        synced.append("replace")
+        real_replace(*args)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    with atomic_open(tmp_path / "model.npz") as stream:
+        stream.write(b"x")
+    assert synced == ["file", "replace", "folder"]
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("failure", ["in the block", "ctrl-c", "fsync", "replace"])
+def test_every_error_path_removes_the_temporary(tmp_path, monkeypatch, failure):
+    target = tmp_path / "model.npz"
+    target.write_bytes(b"old")
+
+    def fail(*args):
+        raise OSError(f"{failure} failed")
+
+    if failure in ("fsync", "replace"):
+        monkeypatch.setattr(os, failure, fail)
+    error = KeyboardInterrupt if failure == "ctrl-c" else (Boom, OSError)
+    with pytest.raises(error), staged_writes() as group:
+        group.open(target).write(b"new")
+        group.open(tmp_path / "figure.png").write(b"png")
+        if failure == "in the block":
+            raise Boom
+        if failure == "ctrl-c":
+            raise KeyboardInterrupt
+    assert _names(tmp_path) == ["model.npz"] and target.read_bytes() == b"old"
+
+
+def test_a_group_replaces_nothing_until_every_file_is_complete(tmp_path):
+    (tmp_path / "a").write_bytes(b"old a")
+    with pytest.raises(OSError, match="cannot write file"), staged_writes() as group:
+        group.open(tmp_path / "a").write(b"new a")
+        group.open(tmp_path / "missing" / "b")
+    assert _names(tmp_path) == ["a"] and (tmp_path / "a").read_bytes() == b"old a"
+
+
+@pytest.mark.parametrize(
+    "path,error,message",
+    [
+        (
+            "nodir/model.npz",
+            FileNotFoundError,
+            "cannot write --out 'nodir/model.npz': the folder 'nodir'",
+        ),
+        (".", IsADirectoryError, "cannot write --out '.': it is a folder"),
+        ("file/model.npz", NotADirectoryError, "'file' is not a folder"),
+    ],
+)
+def test_unwritable_paths_name_what_the_user_gave(tmp_path, monkeypatch, path, error, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(error, match=message):
+        _atomic.check_writable(path, "--out")
+
+
+CONCURRENT_WRITER = """
+import sys
+import chainrule as cr
+net = cr.MLP([3, 64, 2], seed=int(sys.argv[2]))
+for _ in range(40):
+    cr.save(net, sys.argv[1])
+"""
+
+
+def test_concurrent_writers_never_break_the_file_or_each_other(tmp_path):
+    """Three processes save to one path at once: every save succeeds (no writer deletes
+    another's temporary), the file is one of theirs, and nothing else is left."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    import chainrule as cr
+
+    root = Path(__file__).resolve().parents[1]
+    target = tmp_path / "model.npz"
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT_WRITER, str(target), str(seed)],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in range(3)
+    ]
+    for writer in writers:
+        assert writer.wait(timeout=120) == 0, writer.stderr.read()
+    loaded = cr.load(target).parameters
+    assert any(np.array_equal(loaded, cr.MLP([3, 64, 2], seed=s).parameters) for s in range(3))
+    assert _names(tmp_path) == ["model.npz"]
