@@ -25,7 +25,8 @@ def _playground(args) -> int:
 def add_commands(commands) -> None:
     """Register ``playground``."""
     playground = commands.add_parser(
-        "playground", help="watch a network learn in the browser, with the chain rule of every weight"
+        "playground",
+        help="watch a network learn in the browser, with the chain rule of every weight",
     )
     playground.add_argument(
         "--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765; 0 picks one)"

@@ -75,8 +75,11 @@ def _focus(explanation, target: dict) -> tuple[str, set[str], str]:
         )
         focus = _quantity(trace, "gradient", "parameter", parameter.name)
         shown = {parameter.name, focus}
-        shown.update(q.symbol for q in trace.quantities.values() if q.kind == "update"
-                     and q.meta.get("parameter") == parameter.name)
+        shown.update(
+            q.symbol
+            for q in trace.quantities.values()
+            if q.kind == "update" and q.meta.get("parameter") == parameter.name
+        )
         where = f"from {source.name} " if source else ""
         title = f"{kind} {parameter.name} {where}into {to.name}"
     elif kind == "neuron":

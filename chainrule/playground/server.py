@@ -55,7 +55,9 @@ def _handler(method):
         except FieldError as error:
             return JSONResponse({"errors": error.fields}, status_code=400)
         except Exception as error:  # the page gets one line; the server keeps serving
-            log.error("playground: %s failed: %s: %s", request.url.path, type(error).__name__, error)
+            log.error(
+                "playground: %s failed: %s: %s", request.url.path, type(error).__name__, error
+            )
             message = f"internal error: {type(error).__name__}: {error}"
             return JSONResponse({"errors": {"server": message}}, status_code=500)
         return JSONResponse(result)
@@ -108,6 +110,7 @@ def create_app(playground: Playground | None = None) -> Starlette:
         WebSocketRoute("/ws", updates),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
