@@ -12,8 +12,8 @@ import json
 import math
 import re
 
-from ..explain import explain, parse_spec, spec_to_toml
 from ..explain import check as check_spec
+from ..explain import explain, parse_spec, spec_to_toml
 
 _LINE = re.compile(r"^(\S+) = ")
 

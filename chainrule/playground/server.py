@@ -81,7 +81,7 @@ async def _updates(playground: Playground, websocket: WebSocket) -> None:
             sent = message["history_from"] + len(message["history"].get("loss", []))
         try:
             incoming = await asyncio.wait_for(websocket.receive(), UPDATE_INTERVAL)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
         if incoming["type"] == "websocket.disconnect":
             return
