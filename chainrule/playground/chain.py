@@ -97,12 +97,17 @@ def _focus(explanation, target: dict) -> tuple[str, set[str], str]:
     return focus, shown, title
 
 
+def _computed(explanation) -> list[str]:
+    """The symbols a learner can check: everything computed, not the given values."""
+    return [q.symbol for q in explanation.trace.quantities.values() if q.section != "given"]
+
+
 def chain_rule(network, x, t, learning_rate: float, target: dict) -> dict:
     """The chain rule of ``target`` (``{"kind": "weight", "layer": k, "from": i, "to": j}``,
     ``{"kind": "bias", "layer": k, "to": j}`` or ``{"kind": "neuron", "layer": k, "index":
     j}``; layers counted from 1) for the sample ``(x, t)``: the rows ``chainrule explain``
     prints for it (forward values, the delta, every path summed, the gradient, the update),
-    every symbol of the trace (for the check box) and the spec file of this example."""
+    every computed symbol of the trace (for the check box) and the spec file of this example."""
     explanation = explain(network, x=x, t=t, learning_rate=learning_rate)
     focus, shown, title = _focus(explanation, target)
     rows = [row for row in explanation_rows(explanation) if row["symbol"] in shown]
@@ -110,7 +115,7 @@ def chain_rule(network, x, t, learning_rate: float, target: dict) -> dict:
         "title": title,
         "focus": focus,
         "rows": rows,
-        "symbols": list(explanation.trace.quantities),
+        "symbols": _computed(explanation),
         "spec": spec_to_toml(explanation.spec),
     }
 
@@ -138,7 +143,7 @@ def spec_steps(text: str, name: str = "spec.toml") -> dict:
     return {
         "title": spec.title,
         "rows": explanation_rows(explanation),
-        "symbols": list(explanation.trace.quantities),
+        "symbols": _computed(explanation),
         "claims": [r.to_dict() for r in explanation.results or []],
         "spec": spec_to_toml(spec),
     }
