@@ -188,7 +188,8 @@ function drawBoundary() {
 
 function drawLosses() {
   const train = app.history.loss || [], test = app.history.val_loss || [];
-  const last = (values) => values.length ? values[values.length - 1].toFixed(3) : "–";
+  const shown = (v) => v < 0.001 ? v.toExponential(2) : v.toFixed(3);
+  const last = (values) => values.length ? shown(values[values.length - 1]) : "–";
   $("train-loss").textContent = last(train);
   $("test-loss").textContent = last(test);
   const svg = $("curve"), width = svg.width.baseVal.value, height = svg.height.baseVal.value;
@@ -220,11 +221,13 @@ function add(parent, name, attributes) {
 
 function drawNetwork() {
   const svg = $("network"), frame = app.frame;
-  const width = svg.width.baseVal.value, height = svg.height.baseVal.value, node = 40;
+  const width = svg.width.baseVal.value, height = svg.height.baseVal.value;
   const sizes = [2].concat(frame.layers.map((layer) => layer.W[0].length));
-  const columns = sizes.length;
+  const columns = sizes.length, gap = 12;
+  // the widest layer fills the height at most: smaller maps for wider layers
+  const node = Math.min(40, Math.floor((height - gap) / Math.max(...sizes) - gap));
   const xOf = (k) => 30 + k * (width - 60 - node) / (columns - 1);
-  const yOf = (k, j) => (height - sizes[k] * (node + 14)) / 2 + j * (node + 14) + 7;
+  const yOf = (k, j) => (height - sizes[k] * (node + gap)) / 2 + j * (node + gap) + gap / 2;
   svg.replaceChildren();
   // edges first, under the nodes
   frame.layers.forEach((layer, k) => {
