@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
         ("hidden", "4, 0", r"each layer needs 1 to 8 neurons, got '0'"),
         ("hidden", "4, x", r"each layer needs 1 to 8 neurons, got 'x'"),
         ("hidden", "1 1 1 1 1 1 1", r"at most 6 hidden layers, got 7"),
+        ("hidden", 0, r"each layer needs 1 to 8 neurons, got '0'"),
+        ("hidden", [3, None], r"each layer needs 1 to 8 neurons, got 'None'"),
         ("batch_size", "2.5", r"batch size must be a whole number >= 1"),
         ("test_fraction", "0.95", r"test fraction must be a number >= 0 and <= 0.9"),
         ("noise", "-0.1", r"noise must be a number >= 0"),

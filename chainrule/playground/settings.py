@@ -81,7 +81,12 @@ class _Fields:
 
     def layers(self, name: str, default) -> tuple[int, ...]:
         value = self.raw.get(name, default)
-        parts = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+        if isinstance(value, str):
+            parts = value.replace(",", " ").split()
+        elif isinstance(value, (list, tuple)):
+            parts = list(value)
+        else:
+            parts = [value]
         if not parts:
             self.errors[name] = "give at least one hidden layer, e.g. 4, 2"
             return tuple(default)
