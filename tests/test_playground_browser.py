@@ -173,6 +173,19 @@ def test_the_page_loads_without_console_errors(page):
     assert len(page.find_all(".edge-hit")) == 2 * 4 + 4 * 2 + 2 * 1
     assert len(page.find_all("image.node")) == 2 + 4 + 2 + 1
     assert len(page.find_all("circle.bias")) == 4 + 2 + 1
+    # each edge: orange for a positive weight, blue for a negative one, wider when larger
+    weights = page.playground.session.snapshot().parameters
+    edges = page.js(
+        "return [...document.querySelectorAll('line.edge')].map(e => [+e.dataset.weight,"
+        " e.getAttribute('stroke'), +e.getAttribute('stroke-width')])"
+    )
+    network = _network(page)
+    expected = [w for layer in network.layers for w in layer.W.ravel()]
+    assert sorted(w for w, _, _ in edges) == pytest.approx(sorted(expected), rel=1e-12)
+    assert all((colour == "rgb(245,147,34)") == (w > 0) for w, colour, _ in edges)
+    by_size = sorted(edges, key=lambda e: abs(e[0]))
+    assert by_size[0][2] < by_size[-1][2]
+    assert weights.size == network.n_params
     page.shot("01-loaded")
     assert page.console() == []
 
@@ -195,6 +208,9 @@ def test_training_moves_the_loss_down_and_redraws_the_boundary(page):
     assert canvas.get_attribute("data-epoch") == str(page.epoch())
     assert page.js("return arguments[0].toDataURL()", canvas) != before
     page.shot("02-trained")
+    page.find("#show-python").click()
+    code = page.wait(lambda: page.find("#python").text)
+    assert f"epochs={page.epoch()}" in code and "net.fit(" in code
     assert page.errors() == []
 
 
@@ -236,6 +252,14 @@ def test_clicking_a_weight_shows_the_numbers_explain_prints(page, tmp_path, caps
     cli = capsys.readouterr().out.splitlines()
     assert all(line in cli for _, line, _ in rows)
     page.shot("03-chain-rule", show="#chain-panel")
+    # a neuron: its delta, summed over both paths to the next layer
+    page.find("image.node[data-layer='1'][data-index='2']").click()
+    page.wait(lambda: "neuron" in page.find("#chain-title").text)
+    symbols = page.js("return app.chain.rows.map(r => r.symbol)")
+    focus = page.js("return app.chain.focus")
+    assert explanation.trace[focus].kind == "delta" and focus in symbols
+    paths = [s for s in symbols if explanation.trace[s].kind == "path_sum"]
+    assert any(explanation.trace[s].note.count("via") == 2 for s in paths)
     assert page.errors() == []
 
 

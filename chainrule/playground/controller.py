@@ -50,17 +50,29 @@ class Playground:
     def __init__(self, settings: Settings | None = None, speed: str = "normal"):
         self._lock = threading.Lock()
         self.uploaded = None
-        self.run = 0
-        self.session = Session(settings or Settings(), speed=speed)
+        # the run number and its session change together, in one assignment
+        self._current = (0, Session(settings or Settings(), speed=speed))
+
+    @property
+    def run(self) -> int:
+        return self._current[0]
+
+    @property
+    def session(self) -> Session:
+        return self._current[1]
+
+    def position(self) -> tuple[int, int]:
+        """The run number and how far that run has moved (its version)."""
+        run, session = self._current
+        return run, session.version
 
     def close(self) -> None:
         self.session.close()
 
     # -- settings and data ----------------------------------------------------------------------
     def _restart(self, settings: Settings) -> None:
-        session = Session(settings, self.uploaded, speed=self.session.speed)
-        old, self.session = self.session, session
-        self.run += 1
+        run, old = self._current
+        self._current = (run + 1, Session(settings, self.uploaded, speed=old.speed))
         old.close()
 
     def apply_settings(self, fields: dict) -> dict:
@@ -118,10 +130,10 @@ class Playground:
     # -- what the page draws --------------------------------------------------------------------
     def state(self) -> dict:
         """Everything the page needs after a (re)load: settings, points, the current frame."""
-        session = self.session
+        run, session = self._current
         points = session.points
         return {
-            "run": self.run,
+            "run": run,
             "settings": session.settings.to_dict(),
             "speed": session.speed,
             "points": {
@@ -134,17 +146,20 @@ class Playground:
             },
             "csv_loaded": self.uploaded is not None,
             "domain": domain(points.X),
-            **self.update(None, 0),
+            **self._update(run, session, None, 0),
         }
 
     def status(self) -> dict:
-        snap = self.session.snapshot()
-        return {"run": self.run, "epoch": snap.epoch, "playing": snap.playing}
+        run, session = self._current
+        snap = session.snapshot()
+        return {"run": run, "epoch": snap.epoch, "playing": snap.playing}
 
     def update(self, run: int | None, sent: int) -> dict:
         """The frame now; the history from entry ``sent`` on when ``run`` is the current run,
         else all of it."""
-        session, current = self.session, self.run
+        return self._update(*self._current, run, sent)
+
+    def _update(self, current: int, session: Session, run: int | None, sent: int) -> dict:
         snap = session.snapshot()
         start = sent if run == current else 0
         network = session.network_at(snap.parameters)

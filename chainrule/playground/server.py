@@ -70,7 +70,7 @@ async def _updates(playground: Playground, websocket: WebSocket) -> None:
     await websocket.accept()
     run, sent, version = None, 0, None
     while True:
-        current = (playground.run, playground.session.version)
+        current = playground.position()
         if current != (run, version):
             message = await run_in_threadpool(playground.update, run, sent)
             try:
