@@ -334,7 +334,9 @@ def test_the_page_and_its_files_are_served(client):
     assert page.status_code == 200 and "chainrule playground" in page.text
     for name in ("app.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
-    assert "http" not in client.get("/static/app.js").text.replace("http://www.w3.org", "")
+    for name in ("app.js", "style.css", "index.html"):  # nothing from the internet
+        text = client.get(f"/static/{name}").text.replace("http://www.w3.org/2000/svg", "")
+        assert "http:" not in text and "https:" not in text and "//cdn" not in text
     state = client.get("/api/state").json()
     assert state["epoch"] == 0 and len(state["points"]["y"]) == 40
     assert len(state["frame"]["neurons"]) == 3  # two hidden layers and the output
@@ -368,6 +370,36 @@ def test_a_good_csv_and_good_settings_start_a_new_run(client):
     assert state["settings"]["dataset"] == "csv" and state["points"]["feature_names"] == ["u", "v"]
     answer = client.post("/api/settings", json={"hidden": "2", "lr": "0.5"})
     assert answer.json()["settings"]["hidden"] == [2] and answer.json()["run"] == state["run"] + 1
+
+
+def test_a_split_that_leaves_no_training_rows_is_a_message(client):
+    client.post("/api/settings", json={"test_fraction": "0.9"})
+    answer = client.post("/api/upload", json={"text": "a,b,c\n0,0,x\n1,1,y\n"})
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == {
+        "test_fraction": "test fraction 0.9 of 2 points leaves none for training"
+    }
+    assert client.get("/api/state").json()["csv_loaded"] is False  # nothing was applied
+
+
+def test_an_unexpected_failure_is_one_line_and_the_server_goes_on(monkeypatch):
+    pytest.importorskip("httpx2")
+    from starlette.testclient import TestClient
+
+    from chainrule.playground.controller import Playground
+    from chainrule.playground.server import create_app
+
+    playground = Playground(speed="fast")
+
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(playground, "python", broken)
+    with TestClient(create_app(playground)) as test_client:
+        answer = test_client.get("/api/python")
+        assert answer.status_code == 500
+        assert answer.json() == {"errors": {"server": "internal error: RuntimeError: boom"}}
+        assert test_client.get("/api/state").status_code == 200
 
 
 def test_explain_route_at_the_current_step(client):

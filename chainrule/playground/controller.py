@@ -70,9 +70,15 @@ class Playground:
         self.session.close()
 
     # -- settings and data ----------------------------------------------------------------------
-    def _restart(self, settings: Settings) -> None:
+    def _restart(self, settings: Settings, uploaded=None) -> None:
+        """Start a new run (paused at epoch 0) and end the old one."""
+        uploaded = uploaded or self.uploaded
         run, old = self._current
-        self._current = (run + 1, Session(settings, self.uploaded, speed=old.speed))
+        try:
+            session = Session(settings, uploaded, speed=old.speed)
+        except SettingsError as error:
+            raise FieldError(error.fields) from None
+        self._current, self.uploaded = (run + 1, session), uploaded
         old.close()
 
     def apply_settings(self, fields: dict) -> dict:
@@ -96,9 +102,8 @@ class Playground:
         except DataError as error:
             raise FieldError({"csv": str(error)}) from None
         with self._lock:
-            self.uploaded = points
             fields = self.session.settings.to_dict() | {"dataset": "csv"}
-            self._restart(parse_settings(fields))
+            self._restart(parse_settings(fields), points)
         return self.state()
 
     # -- training -------------------------------------------------------------------------------

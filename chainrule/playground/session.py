@@ -18,7 +18,7 @@ from .. import optim
 from ..callbacks import Callback
 from ..network import MLP, Network
 from .points import Points, make_points, split
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 MAX_EPOCHS = 1_000_000
 SPEEDS = {"slow": 5.0, "normal": 30.0, "fast": None}  # epochs per second; None: no pause
@@ -85,6 +85,13 @@ class Session:
         self.train_rows, self.test_rows = split(
             len(self.points.y), settings.test_fraction, settings.seed
         )
+        if self.train_rows.size == 0:
+            raise SettingsError(
+                {
+                    "test_fraction": f"test fraction {settings.test_fraction:g} of "
+                    f"{len(self.points.y)} points leaves none for training"
+                }
+            )
         self.network = build_network(settings)
         self.speed = speed
         self._condition = threading.Condition()
@@ -194,6 +201,8 @@ class Session:
             message = self.network.stop_reason
         except _Stopped:
             pass
+        except Exception as error:  # shown on the page; the server and the page go on
+            message = f"training stopped: {type(error).__name__}: {error}"
         with self._condition:
             self._state.finished = True
             self._state.message = message or self._state.message
