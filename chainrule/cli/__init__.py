@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import export, tabular, worked
+from . import export, playground, tabular, worked
 from .common import CommandError
 
 
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     worked.add_commands(commands)
     tabular.add_commands(commands)
     export.add_commands(commands)
+    playground.add_commands(commands)
     return parser
 
 
