@@ -226,3 +226,12 @@ def test_the_softmax_shortcut_from_the_persons_rounded_output_is_accepted():
     # and by the shortcut from a wrong y2, the delta is inherited from it
     results = cr.check(spec_with("softmax_cross_entropy.toml", 'y2 = "0.42"\n"dE/dz4" = "-0.58"\n'))
     assert [r.kind for r in results][1] == "inherited" and "your own y2" in results[1].diagnosis
+
+
+def test_a_given_value_claimed_wrongly_is_named_as_given_not_as_a_slip():
+    results = cr.check(spec_with("seed001.toml", 'x1 = "0.5"\nw1 = "0.15"\n'))
+    by_name = {r.name: r for r in results}
+    assert by_name["x1"].kind == "given" and not by_name["x1"].ok
+    assert "given in the spec as 0.05" in by_name["x1"].diagnosis
+    assert "=  =" not in by_name["x1"].diagnosis
+    assert by_name["w1"].ok

@@ -12,7 +12,9 @@ hold gets the most likely mistake:
    softmax diagonal, derivative at the net input, missing derivative, learning rate
    forgotten, bias correction, momentum sign, batch reduction, factor two, sign), tried first
    on the correct numbers and then on the person's own earlier ones;
-3. ``arithmetic``: none of these; the formula is shown with the person's own numbers.
+3. ``given``: an input, target or starting parameter claimed with another value than the
+   spec gives (there is nothing to compute);
+4. ``arithmetic``: none of these; the formula is shown with the person's own numbers.
 
 A mistake is recognised when the claim lies within its written precision, or one part in
 10^6, of the value that mistake would give. A mistake that would move a number the person got
@@ -161,6 +163,16 @@ class _Checker:
     def _arithmetic(self, symbol, claim, correct, head, theirs, own) -> ClaimResult:
         quantity = self.trace[symbol]
         tokens = quantity.formula
+        if not tokens:  # an input, target or starting parameter: given, not computed
+            return ClaimResult(
+                symbol,
+                claim.text,
+                correct,
+                False,
+                "given",
+                head + f"{symbol} is given in the spec as {self._fmt(correct)}, not computed: "
+                "copy it from there",
+            )
         chains = quantity.meta.get("chains", ())
         if any(delta in theirs for delta, _ in chains):  # the person wrote the delta itself
             tokens = joined([[S(delta), O("*"), S(local)] for delta, local in chains])
