@@ -88,7 +88,7 @@ class Schedule:
             return True
         self.learning_rate /= 5.0
         if verbose:
-            print(message + " Setting learning rate to %f" % self.learning_rate)
+            print(f"{message} Setting learning rate to {self.learning_rate:f}")
         return False
 
     def update(self, params: Array, grads: Array) -> None:
@@ -130,9 +130,7 @@ class Adam(Schedule):
         self.v *= self.beta_2
         self.v += (1 - self.beta_2) * grads**2
         self.learning_rate = (
-            self.learning_rate_init
-            * np.sqrt(1 - self.beta_2**self.t)
-            / (1 - self.beta_1**self.t)
+            self.learning_rate_init * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
         )
         params -= self.learning_rate * self.m / (np.sqrt(self.v) + self.epsilon)
 

@@ -39,7 +39,9 @@ import numpy as np
 try:
     import sklearn
 except ImportError:  # pragma: no cover - exercised only without scikit-learn
-    raise ImportError('chainrule.sklearn needs scikit-learn: pip install "chainrule[sklearn]"') from None
+    raise ImportError(
+        'chainrule.sklearn needs scikit-learn: pip install "chainrule[sklearn]"'
+    ) from None
 
 _FOUND = re.match(r"(\d+)\.(\d+)", sklearn.__version__)
 if _FOUND is None or tuple(map(int, _FOUND.groups())) < (1, 6):
@@ -505,7 +507,8 @@ class _BaseMLP(BaseEstimator):
             if self.batch_size > n_samples:
                 warnings.warn(
                     "Got `batch_size` less than 1 or larger than "
-                    "sample size. It is going to be clipped"
+                    "sample size. It is going to be clipped",
+                    stacklevel=2,
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
         rng = None
@@ -533,7 +536,7 @@ class _BaseMLP(BaseEstimator):
                 self.t_ += n_samples
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
                 self._update_no_improvement_count(network, validation)
                 self._optimizer.iteration_ends(self.t_)
                 if self._no_improvement_count > self.n_iter_no_change:
@@ -549,12 +552,13 @@ class _BaseMLP(BaseEstimator):
                     break
                 if self.n_iter_ == self.max_iter:
                     warnings.warn(
-                        "Stochastic Optimizer: Maximum iterations (%d) "
-                        "reached and the optimization hasn't converged yet." % self.max_iter,
+                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
                         ConvergenceWarning,
+                        stacklevel=2,
                     )
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.")
+            warnings.warn("Training interrupted by user.", stacklevel=2)
         if early_stopping:
             network.parameters[...] = self._best_parameters
 
@@ -585,7 +589,7 @@ class _BaseMLP(BaseEstimator):
             score = self._score(X_val, y_val, sample_weight=weight_val)
         self.validation_scores_.append(score)
         if self.verbose:
-            print("Validation score: %f" % score)
+            print(f"Validation score: {score:f}")
         if score < self.best_validation_score_ + self.tol:
             self._no_improvement_count += 1
         else:
@@ -604,7 +608,7 @@ class _BaseMLP(BaseEstimator):
         if self.solver not in _STOCHASTIC:
             raise AttributeError(
                 "partial_fit is only available for stochastic"
-                " optimizers. %s is not stochastic." % self.solver
+                f" optimizers. {self.solver} is not stochastic."
             )
         return True
 
