@@ -94,27 +94,45 @@ class Schedule:
     def update(self, params: Array, grads: Array) -> None:
         raise NotImplementedError
 
+    _scratch: tuple[str, ...] = ()  # buffers for temporaries: not pickled, made again on load
+
+    def __getstate__(self):
+        return {key: value for key, value in self.__dict__.items() if key not in self._scratch}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        size = next(v for v in state.values() if isinstance(v, np.ndarray))
+        for name in self._scratch:
+            setattr(self, name, np.empty_like(size))
+
 
 class SGD(Schedule):
-    """``v = momentum v - lr g``; ``p += v``, or ``p += momentum v - lr g`` with Nesterov."""
+    """``v = momentum v - lr g``; ``p += v``, or ``p += momentum v - lr g`` with Nesterov.
+    One scratch buffer, allocated once, holds the temporaries."""
 
     def __init__(self, size, dtype, learning_rate_init, schedule, momentum, nesterov, power_t):
         super().__init__(learning_rate_init, schedule, power_t)
         self.momentum, self.nesterov = momentum, nesterov
         self.velocity = np.zeros(size, dtype)
+        self._step = np.empty(size, dtype)
+
+    _scratch = ("_step",)
 
     def update(self, params, grads):
+        step = np.multiply(grads, self.learning_rate, out=self._step)
         self.velocity *= self.momentum
-        self.velocity -= self.learning_rate * grads
+        self.velocity -= step
         if self.nesterov:
-            params += self.momentum * self.velocity - self.learning_rate * grads
+            params += np.subtract(self.momentum * self.velocity, step, out=step)
         else:
             params += self.velocity
 
 
 class Adam(Schedule):
     """``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
-    ``p -= lr0 sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)``."""
+    ``p -= lr0 sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)``, in the order of
+    scikit-learn's operations (so with the same rounding), through two scratch buffers
+    allocated once."""
 
     def __init__(self, size, dtype, learning_rate_init, beta_1, beta_2, epsilon):
         super().__init__(learning_rate_init)
@@ -122,17 +140,28 @@ class Adam(Schedule):
         self.t = 0
         self.m = np.zeros(size, dtype)
         self.v = np.zeros(size, dtype)
+        self._numerator = np.empty(size, dtype)
+        self._denominator = np.empty(size, dtype)
 
     def update(self, params, grads):
         self.t += 1
+        scratch = np.multiply(grads, 1 - self.beta_1, out=self._numerator)
         self.m *= self.beta_1
-        self.m += (1 - self.beta_1) * grads
+        self.m += scratch
+        scratch = np.multiply(grads, grads, out=self._numerator)
+        scratch *= 1 - self.beta_2
         self.v *= self.beta_2
-        self.v += (1 - self.beta_2) * grads**2
+        self.v += scratch
         self.learning_rate = (
             self.learning_rate_init * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
         )
-        params -= self.learning_rate * self.m / (np.sqrt(self.v) + self.epsilon)
+        numerator = np.multiply(self.m, -self.learning_rate, out=self._numerator)
+        denominator = np.sqrt(self.v, out=self._denominator)
+        denominator += self.epsilon
+        numerator /= denominator
+        params += numerator
+
+    _scratch = ("_numerator", "_denominator")
 
 
 class ChainruleSolver(Schedule):

@@ -244,7 +244,8 @@ class _BaseMLP(BaseEstimator):
         layers: list = []
         for position, (n_in, n_out) in enumerate(shapes[0]):
             last = position == len(coefs) - 1
-            layers.append(Dense(n_in, n_out, output if last else hidden))
+            activation = output if last else hidden
+            layers.append(Dense(n_in, n_out, activation, weight_init="zeros"))  # set below
             if self.dropout and not last:
                 layers.append(Dropout(self.dropout))
         network = Network(layers, dtype=dtype.name)

@@ -106,7 +106,7 @@ class Dense:
         if buffers is None:
             if len(self._workspace) >= 4:  # a fit uses at most two sizes (full and last batch)
                 self._workspace.clear()
-            buffers = {"Z": np.empty((n, self.n_out), dtype), "dX": np.empty((n, self.n_in), dtype)}
+            buffers = {"Z": np.empty((n, self.n_out), dtype)}  # dX: made when first needed
             # an activation whose derivative reads only A is computed in place, over Z, unless
             # Z itself is wanted (the output layer's, for a loss computed from the logits)
             in_place = not (self.activation.needs_z or self.keep_net_input)
@@ -159,6 +159,8 @@ class Dense:
             self.db.fill(0.0)
         if not need_input_grad:
             return None
+        if "dX" not in buffers:
+            buffers["dX"] = np.empty((X.shape[0], self.n_in), self.W.dtype)
         return np.dot(delta, self.W.T, out=buffers["dX"])
 
     def __getstate__(self) -> dict:
