@@ -26,15 +26,23 @@ from scipy.special import xlogy
 Array = np.ndarray
 
 
+def _average(A: Array, weights: Array | None) -> Array:
+    """The (weighted) mean over samples of each column, as ``np.average(A, axis=0)``
+    computes it, without its argument handling (it runs once per batch)."""
+    if weights is None:
+        return A.mean(axis=0)
+    return np.multiply(A, weights[:, None]).sum(axis=0) / weights.sum()
+
+
 def squared_loss(T: Array, Y: Array, weights: Array | None) -> float:
     """``1/2`` of the weighted mean over samples of ``(y - t)^2``, averaged over outputs."""
-    return 0.5 * np.average((T - Y) ** 2, weights=weights, axis=0).mean()
+    return 0.5 * _average((T - Y) ** 2, weights).mean()
 
 
 def poisson_loss(T: Array, Y: Array, weights: Array | None) -> float:
     """Half the Poisson deviance ``t log(t / y) - t + y``: weighted mean over samples, summed
     over outputs."""
-    return np.average(xlogy(T, T / Y) - T + Y, weights=weights, axis=0).sum()
+    return _average(xlogy(T, T / Y) - T + Y, weights).sum()
 
 
 def log_loss(T: Array, Y: Array, weights: Array | None) -> float:
@@ -42,14 +50,14 @@ def log_loss(T: Array, Y: Array, weights: Array | None) -> float:
     samples."""
     eps = np.finfo(Y.dtype).eps
     Y = np.clip(Y, eps, 1 - eps)
-    return -np.average(xlogy(T, Y), weights=weights, axis=0).sum()
+    return -_average(xlogy(T, Y), weights).sum()
 
 
 def binary_log_loss(T: Array, Y: Array, weights: Array | None) -> float:
     """``-(t log y + (1 - t) log(1 - y))`` summed over labels, weighted mean over samples."""
     eps = np.finfo(Y.dtype).eps
     Y = np.clip(Y, eps, 1 - eps)
-    return -np.average(xlogy(T, Y) + xlogy(1 - T, 1 - Y), weights=weights, axis=0).sum()
+    return -_average(xlogy(T, Y) + xlogy(1 - T, 1 - Y), weights).sum()
 
 
 LOSSES = {

@@ -63,7 +63,6 @@ from sklearn.metrics import accuracy_score, r2_score  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import LabelBinarizer  # noqa: E402
 from sklearn.utils import (  # noqa: E402
-    _safe_indexing,
     check_random_state,
     column_or_1d,
     gen_batches,
@@ -282,6 +281,13 @@ class _BaseMLP(BaseEstimator):
                 A = layer.forward(A)
         return A
 
+    def predict(self, X):
+        """Predictions for ``X`` (n_samples, n_features), dense or sparse: class labels (a
+        label indicator matrix for multi-label targets), or values of shape (n_samples,) for
+        one output and (n_samples, n_outputs) for several."""
+        check_is_fitted(self)
+        return self._predict(X)
+
     def _score_with_function(self, X, y, sample_weight, score_function):
         y_pred = self._predict(X, check_input=False)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
@@ -496,9 +502,9 @@ class _BaseMLP(BaseEstimator):
                     "or the size of your dataset."
                 )
             held_weight = None if sample_weight is None else sample_weight[held]
-            validation = (_safe_indexing(X, held), self._validation_targets(y[held]))
+            validation = (X[held], self._validation_targets(y[held]))
             validation += (held_weight, T[held])
-            X, T = _safe_indexing(X, train), T[train]
+            X, T = X[train], T[train]
             sample_weight = None if sample_weight is None else sample_weight[train]
         n_samples = X.shape[0]
         sample_idx = np.arange(n_samples, dtype=int)
@@ -525,7 +531,7 @@ class _BaseMLP(BaseEstimator):
                     rows = sample_idx[batch_slice] if self.shuffle else batch_slice
                     batch_loss = self._backprop(
                         network,
-                        _safe_indexing(X, rows) if self.shuffle else X[rows],
+                        X[rows],
                         T[rows],
                         None if sample_weight is None else sample_weight[rows],
                         rng,
@@ -773,11 +779,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 self._label_binarizer.fit(classes)
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
-    def predict(self, X):
-        """Predicted labels (a label indicator matrix for multi-label targets)."""
-        check_is_fitted(self)
-        return self._predict(X)
-
     def _predict(self, X, check_input=True):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
         if self.n_outputs_ == 1:
@@ -953,11 +954,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``(X, y)``, keeping the optimizer's state."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
-
-    def predict(self, X):
-        """Predicted values, shape (n_samples,) for one output, else (n_samples, n_outputs)."""
-        check_is_fitted(self)
-        return self._predict(X)
 
     def _predict(self, X, check_input=True):
         y_pred = self._forward_pass_fast(X, check_input=check_input)

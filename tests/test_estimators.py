@@ -324,6 +324,11 @@ def _outcome(action):
         (MLPClassifier, {"solver": "lbfgs", "max_fun": 4}, lambda e, X, y: e.fit(X, y)),
         (MLPClassifier, {"batch_size": 500, "max_iter": 2}, lambda e, X, y: e.fit(X, y)),
         (MLPClassifier, {}, lambda e, X, y: e.fit(X[:, :0], y)),
+        (MLPClassifier, {"max_iter": 3}, lambda e, X, y: e.fit(X, np.zeros_like(y))),
+        (MLPRegressor, {"max_iter": 3}, lambda e, X, y: e.fit(X[:1], y[:1])),
+        (MLPRegressor, {}, lambda e, X, y: e.fit(X[:0], y[:0])),
+        (MLPRegressor, {}, lambda e, X, y: e.fit(X, y[:-1])),
+        (MLPRegressor, {}, lambda e, X, y: e.predict(X)),
         (MLPRegressor, {}, lambda e, X, y: e.fit(np.where(X > 1, np.nan, X), y)),
         (MLPRegressor, {}, lambda e, X, y: e.fit(X, np.where(y > 1, np.inf, y))),
         (MLPRegressor, {"hidden_layer_sizes": (3, 0)}, lambda e, X, y: e.fit(X, y)),
@@ -392,6 +397,9 @@ def test_pickles_hold_no_training_rows_and_are_scikit_learn_sized():
     assert X[-1].tobytes() not in blob and X[:, 0].copy().tobytes() not in blob
     assert len(blob) <= 1.5 * len(pickle.dumps(theirs))
     loaded = pickle.loads(blob)
+    np.testing.assert_array_equal(loaded.predict_proba(X), ours.predict_proba(X))
+    for est in (ours, loaded):  # the optimizer state travels too
+        est.partial_fit(X, y)
     np.testing.assert_array_equal(loaded.predict_proba(X), ours.predict_proba(X))
     loaded.coefs_[0][:] = 0.0  # still the model after loading
     np.testing.assert_array_equal(loaded.network_.dense_layers[0].W, 0.0)
