@@ -231,6 +231,11 @@ def softmax() -> Activation:
     )
 
 
+def exp() -> Activation:
+    """``f(z) = exp(z)``, ``f'(z) = f(z)`` (the output of a Poisson regression)."""
+    return Activation("exp", lambda Z, out: np.exp(Z, out=out), lambda Z, A: A, needs_z=False)
+
+
 def gelu() -> Activation:
     """``f(z) = z Phi(z)`` with ``Phi`` the normal CDF (exact, erf form, as PyTorch's default)."""
     return Activation("gelu", _gelu, _gelu_derivative)
@@ -247,6 +252,7 @@ _REGISTRY: dict[str, Callable[..., Activation]] = {
     "elu": elu,
     "softplus": softplus,
     "softmax": softmax,
+    "exp": exp,
     "gelu": gelu,
 }
 

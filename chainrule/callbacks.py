@@ -91,8 +91,9 @@ class History(Callback):
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience``
-    epochs; optionally put back the parameters of the best epoch.
+    """Stop once ``monitor`` has gone ``patience`` epochs in a row without improving by more
+    than ``min_delta`` (as Keras's ``EarlyStopping``: with patience 2, losses 3, 3.5, 3.2 stop
+    after the 3.2); optionally put back the parameters of the best epoch.
 
     Parameters
     ----------
@@ -155,12 +156,12 @@ class EarlyStopping(Callback):
                 self.best_parameters = self.network.parameters.copy()
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.network.stop_training = True
             self.network.stop_reason = (
                 f"early stopping: {self.monitor} did not improve for "
-                f"{self.patience + 1} epochs after epoch {self.best_epoch}"
+                f"{self.wait} epochs after epoch {self.best_epoch}"
             )
 
     def on_train_end(self, logs):

@@ -106,7 +106,7 @@ class Dense:
         if buffers is None:
             if len(self._workspace) >= 4:  # a fit uses at most two sizes (full and last batch)
                 self._workspace.clear()
-            buffers = {"Z": np.empty((n, self.n_out), dtype), "dX": np.empty((n, self.n_in), dtype)}
+            buffers = {"Z": np.empty((n, self.n_out), dtype)}  # dX: made when first needed
             # an activation whose derivative reads only A is computed in place, over Z, unless
             # Z itself is wanted (the output layer's, for a loss computed from the logits)
             in_place = not (self.activation.needs_z or self.keep_net_input)
@@ -126,7 +126,11 @@ class Dense:
             Z += self.b
             return self.activation.forward(Z, Z)
         buffers = self._buffers(X.shape[0], self.W.dtype)
-        Z = np.dot(X, self.W, out=buffers["Z"])
+        if isinstance(X, np.ndarray):
+            Z = np.dot(X, self.W, out=buffers["Z"])
+        else:  # a scipy sparse matrix: sparse @ dense, never densified
+            Z = buffers["Z"]
+            Z[...] = X @ self.W
         Z += self.b
         A = self.activation.forward(Z, buffers["A"])
         self._cache = (X, Z, A)
@@ -143,7 +147,9 @@ class Dense:
         X, Z, A = self._cache
         buffers = self._buffers(X.shape[0], self.W.dtype)
         delta = grad if preactivation else self.activation.backward(grad, Z, A, buffers["dZ"])
-        if self.train_weights:
+        if self.train_weights and not isinstance(X, np.ndarray):
+            self.dW[...] = X.T @ delta  # scipy sparse input
+        elif self.train_weights:
             np.dot(X.T, delta, out=self.dW)
         else:
             self.dW.fill(0.0)
@@ -153,7 +159,13 @@ class Dense:
             self.db.fill(0.0)
         if not need_input_grad:
             return None
+        if "dX" not in buffers:
+            buffers["dX"] = np.empty((X.shape[0], self.n_in), self.W.dtype)
         return np.dot(delta, self.W.T, out=buffers["dX"])
+
+    def __getstate__(self) -> dict:
+        # the last batch (cache) and the buffers are not part of the layer: never pickled
+        return {**self.__dict__, "_cache": None, "_workspace": {}}
 
     def config(self) -> dict:
         """The layer's architecture as JSON-ready data (parameters excluded)."""
@@ -205,6 +217,9 @@ class Dropout:
         if not need_input_grad:
             return None
         return grad if self._mask is None else grad * self._mask
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_mask": None}  # the last batch's mask is not pickled
 
     def config(self) -> dict:
         return {"type": "Dropout", "rate": self.rate}

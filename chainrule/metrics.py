@@ -91,23 +91,41 @@ class MeanAbsoluteError(_MeanOverOutputs):
 
 class R2(Metric):
     """The coefficient of determination ``1 - SS_res / SS_tot`` per output, averaged over the
-    outputs (scikit-learn's ``r2_score`` with ``'uniform_average'``)."""
+    outputs (scikit-learn's ``r2_score`` with ``'uniform_average'``).
+
+    ``SS_tot`` is accumulated without cancellation, however far the targets sit from zero:
+    each batch contributes its weighted mean and its sum of squared deviations from that mean,
+    merged into the running ones (Chan, Golub and LeVeque's pairwise update)::
+
+        delta = mean_b - mean,  W' = W + W_b
+        mean += delta * W_b / W',  M2 += M2_b + delta^2 * W W_b / W'
+    """
 
     name = "r2"
 
     def update(self, Y, T, weights=None):
         w = _weights(weights, Y.shape[0])[:, None]
         T = T.astype(np.float64)
-        self._add(
-            residual=(w * (Y - T) ** 2).sum(axis=0),
-            t=(w * T).sum(axis=0),
-            t2=(w * T * T).sum(axis=0),
-            count=float(w.sum()),
-        )
+        batch_weight = float(w.sum())
+        if batch_weight == 0:
+            return
+        batch_mean = (w * T).sum(axis=0) / batch_weight
+        batch_m2 = (w * (T - batch_mean) ** 2).sum(axis=0)
+        s = self._sums
+        residual = (w * (Y - T) ** 2).sum(axis=0)
+        if not s:
+            s.update(residual=residual, mean=batch_mean, m2=batch_m2, count=batch_weight)
+            return
+        total = s["count"] + batch_weight
+        delta = batch_mean - s["mean"]
+        s["mean"] = s["mean"] + delta * (batch_weight / total)
+        s["m2"] = s["m2"] + batch_m2 + delta**2 * (s["count"] * batch_weight / total)
+        s["residual"] = s["residual"] + residual
+        s["count"] = total
 
     def result(self):
         s = self._sums
-        total = s["t2"] - s["t"] ** 2 / s["count"]
+        total = s["m2"]
         with np.errstate(divide="ignore", invalid="ignore"):
             scores = np.where(
                 total > 0,

@@ -359,6 +359,11 @@ class Network:
             network.set_parameters(parameters)
         return network
 
+    def __reduce__(self):
+        # Pickled as its architecture and one parameter vector: the layers' W and b are views
+        # into it again after loading, and no batch cache or gradient buffer is written.
+        return _unpickle, (self.config(), self.parameters, self.seed, self.history)
+
     def copy(self, dtype=None) -> Network:
         """An independent network with the same architecture and parameters (cast to ``dtype``)."""
         return Network.from_config(self.config(), self.parameters, dtype=dtype)
@@ -386,6 +391,12 @@ class Network:
             f"Network(sizes={self.sizes}, loss={self.loss_function.name!r}, "
             f"dtype={self.dtype.name!r})"
         )
+
+
+def _unpickle(config: dict, parameters, seed, history) -> Network:
+    network = Network.from_config(config, parameters)
+    network.seed, network.history = seed, history
+    return network
 
 
 _FUSED_OUTPUT = {

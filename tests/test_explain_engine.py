@@ -47,7 +47,7 @@ def test_every_activation_and_loss_pairing_is_covered():
         ACTIVATIONS
     )
     assert set(LOSSES) == set(SUPPORTED_LOSSES)  # every loss the library has
-    assert len(CASES) == 4 * 9 * 9 + 9 + 9
+    assert len(CASES) == 4 * 10 * 10 + 10 + 10
 
 
 @pytest.mark.parametrize("hidden,output,loss", CASES)

@@ -69,19 +69,22 @@ def test_text_labels_are_onnx_strings(classifiers):
 @pytest.mark.parametrize("n_outputs", [1, 2])
 def test_regressor_values(dtype, n_outputs):
     y = X[:, 0] * 3 - X[:, 1] if n_outputs == 1 else X[:, :2] * [3, -2]
-    reg = fitted(MLPRegressor((16,), max_iter=30, random_state=0, scale_target=False), y)
+    reg = fitted(
+        MLPRegressor(hidden_layer_sizes=(16,), max_iter=30, random_state=0, scale_target=False), y
+    )
     model = to_onnx(reg, dtype=dtype)
     for n in (1, 1000):
         (values,) = run(model, X[:n].astype(dtype))
         assert_close(values, reg.predict(X[:n]).reshape(n, n_outputs), dtype)
 
 
-@pytest.mark.xfail(strict=True, reason="needs issue 11: target scaling folded into coefs_")
 def test_regressor_with_target_scaling():
     # Only the public fitted attributes are read (as skl2onnx's own converter does); this holds
     # once coefs_ and intercepts_ include the target's scale and mean.
     y = X[:, 0] * 300 + 50
-    reg = fitted(MLPRegressor((16,), max_iter=30, random_state=0, scale_target=True), y)
+    reg = fitted(
+        MLPRegressor(hidden_layer_sizes=(16,), max_iter=30, random_state=0, scale_target=True), y
+    )
     (values,) = run(to_onnx(reg, dtype=np.float64), X)
     assert_close(values[:, 0], reg.predict(X), np.float64)
 
@@ -147,7 +150,9 @@ def test_classifier_pipeline_with_skl2onnx_defaults(registered):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_regressor_pipeline(registered, dtype):
     y = X[:, :2] * [3, -2]
-    pipe = pipeline(MLPRegressor((16,), max_iter=30, random_state=0, scale_target=False), y)
+    pipe = pipeline(
+        MLPRegressor(hidden_layer_sizes=(16,), max_iter=30, random_state=0, scale_target=False), y
+    )
     data = (X * 50 + 10).astype(dtype)
     model = skl2onnx.to_onnx(pipe, data[:1])
     assert model.graph.output[0].name == "variable"

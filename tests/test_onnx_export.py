@@ -33,7 +33,7 @@ ACTIVATIONS = [
 
 
 def test_every_registered_activation_is_exported():
-    names = {a if isinstance(a, str) else a["name"] for a in ACTIVATIONS}
+    names = {a if isinstance(a, str) else a["name"] for a in ACTIVATIONS} | {"exp"}
     canonical = {cr.activations.get(name).name for name in cr.activations.NAMES}
     assert names == canonical
 
@@ -67,6 +67,16 @@ def test_onnxruntime_matches_predict(activation, dtype):
         X = inputs(n, dtype)
         (Y,) = run(model, X)
         assert_close(Y, net.predict(X), np.dtype(dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_an_exp_output_matches_predict(dtype):
+    # exp is the output of a Poisson regression (stacked in every layer it overflows)
+    net = cr.Network([cr.Dense(5, 16, "relu"), cr.Dense(16, 3, "exp")], dtype=dtype)
+    net.set_parameters(np.random.default_rng(0).normal(0, 0.3, net.n_params))
+    X = inputs(1000, dtype)
+    (Y,) = run(to_onnx(net, dtype=dtype), X)
+    assert_close(Y, net.predict(X), np.dtype(dtype))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 # onnx's name for each activation that it has with chainrule's definition and no parameters
-_NATIVE = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}
+_NATIVE = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "exp": "Exp"}
 
 # Cody's coefficients (netlib specfun CALERF): erf on |x| <= 0.46875, erfc on (0.46875, 4],
 # erfc beyond 4; numerator and denominator, lowest index first as in CALERF.
