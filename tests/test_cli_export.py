@@ -125,7 +125,7 @@ def test_a_plain_network_file_exports(tmp_path, capsys):
     [
         (None, ["missing.npz", "out.onnx"], "model file 'missing.npz' does not exist"),
         ("text", ["bad.npz", "out.onnx"], "is not a chainrule model file"),
-        ("model", ["m.npz", "no/such/folder/out.onnx"], "the folder 'no/such/folder' does not exist"),
+        ("model", ["m.npz", "no/such/folder/out.onnx"], "folder 'no/such/folder' does not exist"),
         ("model", ["m.npz", "out.onnx", "--opset", "7"], "'opset' must be between 13 and"),
     ],
 )

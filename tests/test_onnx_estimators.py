@@ -180,3 +180,24 @@ def test_skl2onnx_options_nocl_and_output_class_labels(registered, classifiers):
     np.testing.assert_array_equal(clf.classes_[indices], clf.predict(X))
     model = skl2onnx.to_onnx(clf, data[:1], options={"zipmap": False, "output_class_labels": True})
     assert run(model, data)[2].tolist() == ["bird", "cat", "dog"]
+
+
+def test_a_probability_of_exactly_one_half_is_labelled_as_predict_labels_it(classifiers):
+    """scikit-learn's LabelBinarizer (and so predict) gives the second class only above 0.5."""
+    clf = fitted(MLPClassifier((3,), max_iter=5, random_state=0), BINARY_LABELS)
+    for W in clf.coefs_:
+        W[...] = 0.0
+    clf.intercepts_[-1][...] = 0.0  # every output is sigmoid(0) = 0.5 exactly
+    assert np.all(clf.predict_proba(X[:5])[:, 1] == 0.5)
+    labels, _ = run(to_onnx(clf, dtype=np.float64), X[:5])
+    np.testing.assert_array_equal(labels, clf.predict(X[:5]))
+    np.testing.assert_array_equal(labels, -1)
+
+
+def test_a_poisson_regressor_exports_its_exponential_output():
+    reg = fitted(
+        MLPRegressor(loss="poisson", hidden_layer_sizes=(6,), max_iter=20, random_state=0),
+        np.exp(0.3 * X[:, 0]),
+    )
+    (Y,) = run(to_onnx(reg, dtype=np.float64), X)
+    assert_close(Y[:, 0], reg.predict(X), np.float64)

@@ -62,6 +62,20 @@ def test_from_sklearn_accepts_chainrules_estimators_and_float32():
     assert_close(net.predict(X), est.predict_proba(X), np.float32)
 
 
+def test_a_poisson_regressor_imports_with_a_named_loss_and_predicts_as_sklearn():
+    pytest.importorskip("sklearn")
+    from sklearn.neural_network import MLPRegressor
+
+    y = np.exp(0.3 * X[:, 0])
+    est = sklearn_fitted(
+        MLPRegressor(loss="poisson", hidden_layer_sizes=(6,), max_iter=30, random_state=0), y
+    )
+    with pytest.raises(ValueError, match="'poisson'.*pass 'loss'"):
+        cr.from_sklearn(est)
+    net = cr.from_sklearn(est, loss="squared_error")
+    np.testing.assert_allclose(net.predict(X)[:, 0], est.predict(X), rtol=1e-12)
+
+
 def test_the_imported_network_checks_and_trains():
     neural_network = pytest.importorskip("sklearn.neural_network")
     y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 1)

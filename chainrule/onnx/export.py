@@ -83,7 +83,8 @@ def _estimator(graph, estimator, X: str):
     """An MLPClassifier or MLPRegressor, from its public fitted attributes."""
     from .imports import from_sklearn
 
-    Y = network_nodes(graph, X, from_sklearn(estimator))
+    # The loss plays no part in inference; naming one lets a Poisson regressor through.
+    Y = network_nodes(graph, X, from_sklearn(estimator, loss="squared_error"))
     kind = estimator_kind(estimator)
     if kind == "regressor":
         graph.node("Identity", [Y], "variable")

@@ -40,9 +40,10 @@ def label_array(classes) -> np.ndarray:
 
 
 def _indicators(graph, Y: str, output: str | None = None) -> str:
-    """``Y >= 0.5`` as int64 (the estimators' decision rule for sigmoid outputs)."""
+    """``Y > 0.5`` as int64: the estimators' decision rule for sigmoid outputs (scikit-learn's
+    ``LabelBinarizer.inverse_transform``, so a probability of exactly 0.5 is the first class)."""
     onnx = graph.onnx
-    above = graph.node("GreaterOrEqual", [Y, graph.scalar(0.5)])
+    above = graph.node("Greater", [Y, graph.scalar(0.5)])
     return graph.node("Cast", [above], output, to=onnx.TensorProto.INT64)
 
 
@@ -54,8 +55,8 @@ def classifier(graph, Y: str, classes, kind: str, label: str, probabilities: str
     kind : {'multiclass', 'binary', 'multilabel'}
         'multiclass': ``Y`` holds one probability per class and the label is the first
         largest (as ``argmax``); 'binary': ``Y`` is the positive class's probability ``p``, the
-        probabilities are ``[1 - p, p]`` and the label is ``classes[p >= 0.5]``; 'multilabel':
-        one sigmoid per label, the label output is the indicator matrix ``Y >= 0.5``.
+        probabilities are ``[1 - p, p]`` and the label is ``classes[p > 0.5]``; 'multilabel':
+        one sigmoid per label, the label output is the indicator matrix ``Y > 0.5``.
     """
     if kind == "multilabel":
         graph.node("Identity", [Y], probabilities)

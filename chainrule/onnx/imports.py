@@ -38,7 +38,8 @@ def from_sklearn(estimator, *, dtype=None, loss=None) -> Network:
         Default: that of ``coefs_`` (float64 for scikit-learn's estimators).
     loss : str, optional
         Default: the loss the estimator trains with (``cross_entropy`` for a softmax output,
-        ``binary_cross_entropy`` for a logistic one, ``squared_error`` otherwise). The L2
+        ``binary_cross_entropy`` for a logistic one, ``squared_error`` for an identity one;
+        a Poisson regressor's exponential output has no default: name a loss). The L2
         penalty is not carried over (scikit-learn scales ``alpha`` by the batch size).
 
     Returns
@@ -53,6 +54,8 @@ def from_sklearn(estimator, *, dtype=None, loss=None) -> Network:
         If ``estimator`` is not a multilayer perceptron.
     sklearn.exceptions.NotFittedError
         If it is not fitted.
+    ValueError
+        If no ``loss`` is given for an output that has no default loss (Poisson's ``exp``).
     """
     validation = require("sklearn.utils.validation", "chainrule.from_sklearn")
     if not all(hasattr(type(estimator), name) for name in ("fit", "predict", "get_params")) or (
@@ -72,6 +75,12 @@ def from_sklearn(estimator, *, dtype=None, loss=None) -> Network:
         for position, (W, b) in enumerate(zip(coefs, intercepts))
     ]
     output_name = layers[-1].activation.name
+    if loss is None and output_name not in _LOSS_FOR_OUTPUT:
+        raise ValueError(
+            f"the estimator's loss ({getattr(estimator, 'loss', output_name)!r}, "
+            f"an {output_name!r} output) has no chainrule loss: pass 'loss' "
+            "(for example loss='squared_error') to import it"
+        )
     return Network(
         layers,
         loss or _LOSS_FOR_OUTPUT[output_name],
