@@ -108,6 +108,51 @@ def test_a_value_right_but_for_its_sign(name, value):
     assert kinds("seed001.toml", f'"{name}" = "{value:.9g}"\n') == {name: "sign"}
 
 
+SOFTMAX_2_2_2 = """
+loss = "cross_entropy"
+[inputs]
+x1 = 1.0
+x2 = 0.5
+[[layers]]
+name = "hidden"
+activation = "tanh"
+neurons = [{ name = "h1", net = "z1", out = "a1" }, { name = "h2", net = "z2", out = "a2" }]
+[[layers]]
+name = "output"
+activation = "softmax"
+neurons = [{ name = "o1", net = "z3", out = "y1", target = "t1" },
+           { name = "o2", net = "z4", out = "y2", target = "t2" }]
+[targets]
+o1 = 1
+o2 = 0
+[weights]
+w1 = { from = "x1", to = "h1", value = 0.2 }
+w2 = { from = "x1", to = "h2", value = -0.4 }
+w3 = { from = "x2", to = "h1", value = 0.6 }
+w4 = { from = "x2", to = "h2", value = 0.3 }
+w5 = { from = "h1", to = "o1", value = 0.8 }
+w6 = { from = "h1", to = "o2", value = -0.3 }
+w7 = { from = "h2", to = "o1", value = 0.5 }
+w8 = { from = "h2", to = "o2", value = 0.9 }
+[biases]
+b1 = { to = "h1", value = 0.0 }
+b2 = { to = "h2", value = 0.1 }
+b3 = { to = "o1", value = 0.2 }
+b4 = { to = "o2", value = -0.2 }
+[claims]
+"""
+
+
+def test_a_softmax_jacobian_entry_with_its_sign_flipped_names_the_entry_not_an_output():
+    # the off-diagonal entry dy1/dz4 = -y1*y2 written positive; y computed here by hand
+    a1, a2 = np.tanh(0.2 + 0.3), np.tanh(-0.4 + 0.15 + 0.1)
+    z = np.array([0.8 * a1 + 0.5 * a2 + 0.2, -0.3 * a1 + 0.9 * a2 - 0.2])
+    y = np.exp(z) / np.exp(z).sum()
+    result = cr.check(parse_spec(SOFTMAX_2_2_2 + f'"dy1/dz4" = "{y[0] * y[1]:.4f}"\n'))[0]
+    assert result.kind == "sign"
+    assert "Most likely dy1/dz4 has the right size but the wrong sign" in result.diagnosis
+
+
 def test_sigmoid_derivative_taken_at_the_net_input():
     z3 = F["z3"]
     result = cr.check(spec_with("seed001.toml", f'"dy1/dz3" = "{z3 * (1 - z3):.9g}"\n'))[0]

@@ -43,6 +43,9 @@ _COMPUTED_KINDS = {
     "corrected",
     "step_gradient",
 }
+# activations whose output is never negative: such an output "with the wrong sign" is no
+# mistake a person makes (it would only relabel a sign error further down the chain)
+_NONNEGATIVE = {"sigmoid", "softmax", "relu", "softplus"}
 
 
 def _with(quantity, values: dict, **changes) -> float:
@@ -180,7 +183,10 @@ def _mistakes_of(trace, quantity, values, describe):
             "w - eta * dE/dw)",
             {name: 2 * values[meta["old"]] - values[name]},
         )
-    if kind in _COMPUTED_KINDS and values[name] != 0 and math.isfinite(values[name]):
+    impossible = kind == "out" and meta.get("activation") in _NONNEGATIVE
+    if kind in _COMPUTED_KINDS and values[name] != 0 and math.isfinite(values[name]) and not (
+        impossible
+    ):
         yield (
             "sign",
             f"{name} has the right size but the wrong sign (check y - t against t - y, and the "
