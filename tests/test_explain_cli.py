@@ -126,3 +126,18 @@ def test_check_refuses_unusable_numbers_in_one_line(capsys, tmp_path, section, e
     code, out, err = run(capsys, "check", path)
     assert code == 2 and err.startswith("chainrule: error: ") and expected in err, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["explain", "check"])
+def test_zero_significant_digits_is_refused(capsys, command):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, str(EXAMPLES / "seed001.toml"), "--digits", "0"])
+    assert exit_.value.code == 2 and "expected a number >= 1, got 0" in capsys.readouterr().err
+
+
+def test_python_explain_and_check_refuse_zero_digits():
+    import chainrule as cr
+
+    for call in (cr.explain, cr.check):
+        with pytest.raises(ValueError, match="'digits' must be an integer >= 1"):
+            call(str(EXAMPLES / "seed001.toml"), digits=0)
