@@ -184,8 +184,11 @@ def _mistakes_of(trace, quantity, values, describe):
             {name: 2 * values[meta["old"]] - values[name]},
         )
     impossible = kind == "out" and meta.get("activation") in _NONNEGATIVE
-    if kind in _COMPUTED_KINDS and values[name] != 0 and math.isfinite(values[name]) and not (
-        impossible
+    if (
+        kind in _COMPUTED_KINDS
+        and values[name] != 0
+        and math.isfinite(values[name])
+        and not (impossible)
     ):
         yield (
             "sign",
