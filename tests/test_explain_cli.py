@@ -59,6 +59,7 @@ def test_check_reports_a_mistyped_name_and_checks_the_rest(capsys, tmp_path):
     assert "ok    z1 = 0.4325: correct" in out
     assert "NAME? dE/dw55 = 0.1: the claim 'dE/dw55' (line" in out
     assert "did you mean 'dE/dw5'" in out
+    assert "1 of 1 numbers hold; 0 wrong; 1 name unknown." in out  # the typo is not a number
 
 
 def test_explain_matrix_format(capsys):

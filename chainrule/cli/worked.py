@@ -125,8 +125,11 @@ def _check(args) -> int:
     else:
         for r in results:
             print(f"{r.mark} {r.name} = {r.claimed}: {r.diagnosis}")
-        wrong = sum(not r.ok for r in results)
-        print(f"\n{len(results) - wrong} of {len(results)} numbers hold; {wrong} wrong.")
+        unknown = sum(r.kind == "unknown_name" for r in results)
+        checked = len(results) - unknown
+        wrong = sum(not r.ok for r in results) - unknown
+        names = f"; {unknown} name{'s' * (unknown > 1)} unknown" if unknown else ""
+        print(f"\n{checked - wrong} of {checked} numbers hold; {wrong} wrong{names}.")
     return 0 if all(r.ok for r in results) else 1
 
 
