@@ -280,3 +280,35 @@ def test_a_given_value_claimed_wrongly_is_named_as_given_not_as_a_slip():
     assert "given in the spec as 0.05" in by_name["x1"].diagnosis
     assert "=  =" not in by_name["x1"].diagnosis
     assert by_name["w1"].ok
+
+
+INACTIVE_RELU = """
+loss = "squared_error"
+[inputs]
+x1 = 1.0
+[[layers]]
+name = "hidden"
+activation = "relu"
+neurons = [{ name = "h1", net = "z1", out = "a1" }]
+[[layers]]
+name = "output"
+activation = "identity"
+neurons = [{ name = "o1", net = "z2", out = "y", target = "t" }]
+[targets]
+o1 = 1.0
+[weights]
+w1 = { from = "x1", to = "h1", value = -0.5 }
+w2 = { from = "h1", to = "o1", value = 0.8 }
+[biases]
+b2 = { to = "o1", value = 0.1 }
+[claims]
+"""
+
+
+@pytest.mark.parametrize("claims", ['"da1/dz1" = "1"\n', '"dE/dw1" = "-0.72"\n'])
+def test_an_inactive_relu_unit_taken_as_active(claims):
+    # z1 = -0.5 so relu'(z1) = 0 and dE/dw1 = 0; taken as active, by hand:
+    # dE/dw1 = (y - t) * w2 * 1 * x1 = (0.1 - 1) * 0.8 * 1 * 1 = -0.72
+    result = cr.check(parse_spec(INACTIVE_RELU + claims))[0]
+    assert result.kind == "inactive_unit", result.diagnosis
+    assert "z1 = -0.5 <= 0" in result.diagnosis and "inactive" in result.diagnosis
