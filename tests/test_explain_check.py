@@ -3,6 +3,7 @@ computed here by hand, from seed 001's independent golden values or tests/golden
 rounded right claims upstream of a mistake, inherited errors from the person's own delta, and
 rounding carried forward."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -312,3 +313,10 @@ def test_an_inactive_relu_unit_taken_as_active(claims):
     result = cr.check(parse_spec(INACTIVE_RELU + claims))[0]
     assert result.kind == "inactive_unit", result.diagnosis
     assert "z1 = -0.5 <= 0" in result.diagnosis and "inactive" in result.diagnosis
+
+
+@pytest.mark.parametrize("format", ["text", "markdown", "latex", "matrix"])
+def test_a_zero_gradient_through_an_inactive_unit_is_written_0_not_minus_0(format):
+    # dE/dz1 = dE/da1 * relu'(z1) = (-0.72) * 0, which is -0.0 in floating point
+    rendered = cr.explain(parse_spec(INACTIVE_RELU)).render(format)
+    assert not re.search(r"(?<![\w.])-0(?![.\d])", rendered), rendered
