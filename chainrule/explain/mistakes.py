@@ -46,7 +46,7 @@ _COMPUTED_KINDS = {
 }
 # activations whose output is never negative: such an output "with the wrong sign" is no
 # mistake a person makes (it would only relabel a sign error further down the chain)
-_NONNEGATIVE = {"sigmoid", "softmax", "relu", "softplus"}
+_NONNEGATIVE = {"sigmoid", "softmax", "relu", "softplus", "exp"}
 
 
 def _with(quantity, values: dict, **changes) -> float:
