@@ -323,13 +323,13 @@ def test_a_zero_gradient_through_an_inactive_unit_is_written_0_not_minus_0(forma
 
 
 def test_an_exp_output_is_never_said_to_have_the_wrong_sign():
-    # y = exp(z), z = 0.5 * 1 = 0.5; E = 1/2 (t - y)^2 with t = 1: dE/dz = (y - 1) * y
+    # y = exp(z), z = 0.5 * 1 = 0.5; E = 1/2 (t - y)^2 with t = 0: dE/dy = y - t = y, so -y
+    # is dE/dy with its sign flipped, never y with its sign flipped (exp(z) > 0)
     spec = INACTIVE_RELU.split("[[layers]]")[0] + (
         '[[layers]]\nname = "output"\nactivation = "exp"\n'
         'neurons = [{ name = "o1", net = "z", out = "y", target = "t" }]\n'
-        '[targets]\no1 = 1.0\n[weights]\nw = { from = "x1", to = "o1", value = 0.5 }\n'
+        '[targets]\no1 = 0.0\n[weights]\nw = { from = "x1", to = "o1", value = 0.5 }\n'
         "[claims]\n"
     )
-    y = np.exp(0.5)
-    result = cr.check(parse_spec(spec + f'"dE/dz" = "{-(y - 1) * y:.6f}"\n'))[0]
-    assert result.kind == "sign" and "Most likely y has" not in result.diagnosis, result.diagnosis
+    result = cr.check(parse_spec(spec + f'"dE/dy" = "{-np.exp(0.5):.6f}"\n'))[0]
+    assert result.kind == "sign" and "Most likely dE/dy has" in result.diagnosis, result.diagnosis
