@@ -3,6 +3,7 @@ computed here by hand, from seed 001's independent golden values or tests/golden
 rounded right claims upstream of a mistake, inherited errors from the person's own delta, and
 rounding carried forward."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +107,51 @@ def test_learning_rate_forgotten_in_seed001():
 )
 def test_a_value_right_but_for_its_sign(name, value):
     assert kinds("seed001.toml", f'"{name}" = "{value:.9g}"\n') == {name: "sign"}
+
+
+SOFTMAX_2_2_2 = """
+loss = "cross_entropy"
+[inputs]
+x1 = 1.0
+x2 = 0.5
+[[layers]]
+name = "hidden"
+activation = "tanh"
+neurons = [{ name = "h1", net = "z1", out = "a1" }, { name = "h2", net = "z2", out = "a2" }]
+[[layers]]
+name = "output"
+activation = "softmax"
+neurons = [{ name = "o1", net = "z3", out = "y1", target = "t1" },
+           { name = "o2", net = "z4", out = "y2", target = "t2" }]
+[targets]
+o1 = 1
+o2 = 0
+[weights]
+w1 = { from = "x1", to = "h1", value = 0.2 }
+w2 = { from = "x1", to = "h2", value = -0.4 }
+w3 = { from = "x2", to = "h1", value = 0.6 }
+w4 = { from = "x2", to = "h2", value = 0.3 }
+w5 = { from = "h1", to = "o1", value = 0.8 }
+w6 = { from = "h1", to = "o2", value = -0.3 }
+w7 = { from = "h2", to = "o1", value = 0.5 }
+w8 = { from = "h2", to = "o2", value = 0.9 }
+[biases]
+b1 = { to = "h1", value = 0.0 }
+b2 = { to = "h2", value = 0.1 }
+b3 = { to = "o1", value = 0.2 }
+b4 = { to = "o2", value = -0.2 }
+[claims]
+"""
+
+
+def test_a_softmax_jacobian_entry_with_its_sign_flipped_names_the_entry_not_an_output():
+    # the off-diagonal entry dy1/dz4 = -y1*y2 written positive; y computed here by hand
+    a1, a2 = np.tanh(0.2 + 0.3), np.tanh(-0.4 + 0.15 + 0.1)
+    z = np.array([0.8 * a1 + 0.5 * a2 + 0.2, -0.3 * a1 + 0.9 * a2 - 0.2])
+    y = np.exp(z) / np.exp(z).sum()
+    result = cr.check(parse_spec(SOFTMAX_2_2_2 + f'"dy1/dz4" = "{y[0] * y[1]:.4f}"\n'))[0]
+    assert result.kind == "sign"
+    assert "Most likely dy1/dz4 has the right size but the wrong sign" in result.diagnosis
 
 
 def test_sigmoid_derivative_taken_at_the_net_input():
@@ -235,3 +281,55 @@ def test_a_given_value_claimed_wrongly_is_named_as_given_not_as_a_slip():
     assert "given in the spec as 0.05" in by_name["x1"].diagnosis
     assert "=  =" not in by_name["x1"].diagnosis
     assert by_name["w1"].ok
+
+
+INACTIVE_RELU = """
+loss = "squared_error"
+[inputs]
+x1 = 1.0
+[[layers]]
+name = "hidden"
+activation = "relu"
+neurons = [{ name = "h1", net = "z1", out = "a1" }]
+[[layers]]
+name = "output"
+activation = "identity"
+neurons = [{ name = "o1", net = "z2", out = "y", target = "t" }]
+[targets]
+o1 = 1.0
+[weights]
+w1 = { from = "x1", to = "h1", value = -0.5 }
+w2 = { from = "h1", to = "o1", value = 0.8 }
+[biases]
+b2 = { to = "o1", value = 0.1 }
+[claims]
+"""
+
+
+@pytest.mark.parametrize("claims", ['"da1/dz1" = "1"\n', '"dE/dw1" = "-0.72"\n'])
+def test_an_inactive_relu_unit_taken_as_active(claims):
+    # z1 = -0.5 so relu'(z1) = 0 and dE/dw1 = 0; taken as active, by hand:
+    # dE/dw1 = (y - t) * w2 * 1 * x1 = (0.1 - 1) * 0.8 * 1 * 1 = -0.72
+    result = cr.check(parse_spec(INACTIVE_RELU + claims))[0]
+    assert result.kind == "inactive_unit", result.diagnosis
+    assert "z1 = -0.5 <= 0" in result.diagnosis and "inactive" in result.diagnosis
+
+
+@pytest.mark.parametrize("format", ["text", "markdown", "latex", "matrix"])
+def test_a_zero_gradient_through_an_inactive_unit_is_written_0_not_minus_0(format):
+    # dE/dz1 = dE/da1 * relu'(z1) = (-0.72) * 0, which is -0.0 in floating point
+    rendered = cr.explain(parse_spec(INACTIVE_RELU)).render(format)
+    assert not re.search(r"(?<![\w.])-0(?![.\d])", rendered), rendered
+
+
+def test_an_exp_output_is_never_said_to_have_the_wrong_sign():
+    # y = exp(z), z = 0.5 * 1 = 0.5; E = 1/2 (t - y)^2 with t = 0: dE/dy = y - t = y, so -y
+    # is dE/dy with its sign flipped, never y with its sign flipped (exp(z) > 0)
+    spec = INACTIVE_RELU.split("[[layers]]")[0] + (
+        '[[layers]]\nname = "output"\nactivation = "exp"\n'
+        'neurons = [{ name = "o1", net = "z", out = "y", target = "t" }]\n'
+        '[targets]\no1 = 0.0\n[weights]\nw = { from = "x1", to = "o1", value = 0.5 }\n'
+        "[claims]\n"
+    )
+    result = cr.check(parse_spec(spec + f'"dE/dy" = "{-np.exp(0.5):.6f}"\n'))[0]
+    assert result.kind == "sign" and "Most likely dE/dy has" in result.diagnosis, result.diagnosis

@@ -59,6 +59,7 @@ def test_check_reports_a_mistyped_name_and_checks_the_rest(capsys, tmp_path):
     assert "ok    z1 = 0.4325: correct" in out
     assert "NAME? dE/dw55 = 0.1: the claim 'dE/dw55' (line" in out
     assert "did you mean 'dE/dw5'" in out
+    assert "1 of 1 numbers hold; 0 wrong; 1 name unknown." in out  # the typo is not a number
 
 
 def test_explain_matrix_format(capsys):
@@ -98,3 +99,46 @@ def test_diagram_of_a_batch(capsys, tmp_path):
     path = tmp_path / "batch.png"
     code, _, err = run(capsys, "explain", EXAMPLES / "batch_two_samples.toml", "--diagram", path)
     assert code == 0 and path.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    "section,expected",
+    [
+        ('[claims]\n"w5+" = "1e400"\n', "claim 'w5+' is not a finite number: '1e400'"),
+        ('[claims]\n"w5+" = "nan"\n', "claim 'w5+' is not a finite number: 'nan'"),
+        (
+            '[arithmetic]\n"share" = { expression = "0.08 / (w5 - 0.4)", claimed = "1" }\n',
+            "arithmetic 'share' (line",
+        ),
+        (
+            '[arithmetic]\n"big" = { expression = "exp(1000)", claimed = "1" }\n',
+            "cannot evaluate 'exp(1000)'",
+        ),
+        (
+            '[arithmetic]\n"root" = { expression = "sqrt(-w5)", claimed = "1" }\n',
+            "cannot evaluate 'sqrt(-w5)'",
+        ),
+    ],
+)
+def test_check_refuses_unusable_numbers_in_one_line(capsys, tmp_path, section, expected):
+    text = (EXAMPLES / "seed001.toml").read_text().split("\n[claims]\n")[0]
+    path = tmp_path / "bad.toml"
+    path.write_text(text + "\n" + section)
+    code, out, err = run(capsys, "check", path)
+    assert code == 2 and err.startswith("chainrule: error: ") and expected in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["explain", "check"])
+def test_zero_significant_digits_is_refused(capsys, command):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, str(EXAMPLES / "seed001.toml"), "--digits", "0"])
+    assert exit_.value.code == 2 and "expected a number >= 1, got 0" in capsys.readouterr().err
+
+
+def test_python_explain_and_check_refuse_zero_digits():
+    import chainrule as cr
+
+    for call in (cr.explain, cr.check):
+        with pytest.raises(ValueError, match="'digits' must be an integer >= 1"):
+            call(str(EXAMPLES / "seed001.toml"), digits=0)

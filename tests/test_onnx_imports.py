@@ -76,6 +76,22 @@ def test_a_poisson_regressor_imports_with_a_named_loss_and_predicts_as_sklearn()
     np.testing.assert_allclose(net.predict(X)[:, 0], est.predict(X), rtol=1e-12)
 
 
+def test_an_estimator_whose_predictions_its_weights_do_not_give_is_refused_not_copied_wrong():
+    # a step after the network (here a target scaling kept outside coefs_, as chainrule's
+    # MLPRegressor did before it folded it in) would be silently lost: every value off by ~300
+    neural_network = pytest.importorskip("sklearn.neural_network")
+    from chainrule.onnx import to_onnx
+
+    class Rescaled(neural_network.MLPRegressor):
+        def predict(self, X):
+            return super().predict(X) * 300 + 50
+
+    reg = sklearn_fitted(Rescaled(hidden_layer_sizes=(6,), max_iter=5, random_state=0), X[:, 0])
+    for convert in (cr.from_sklearn, to_onnx):
+        with pytest.raises(ValueError, match="not those of its coefs_ and intercepts_"):
+            convert(reg)
+
+
 def test_the_imported_network_checks_and_trains():
     neural_network = pytest.importorskip("sklearn.neural_network")
     y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 1)

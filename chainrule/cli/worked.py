@@ -7,7 +7,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from .common import CommandError, non_negative_int, write_text
+from .common import CommandError, non_negative_int, positive_int, write_text
 
 STARTER_KINDS = ("basic", "softmax", "bce", "batch", "momentum", "adam")
 
@@ -125,8 +125,11 @@ def _check(args) -> int:
     else:
         for r in results:
             print(f"{r.mark} {r.name} = {r.claimed}: {r.diagnosis}")
-        wrong = sum(not r.ok for r in results)
-        print(f"\n{len(results) - wrong} of {len(results)} numbers hold; {wrong} wrong.")
+        unknown = sum(r.kind == "unknown_name" for r in results)
+        checked = len(results) - unknown
+        wrong = sum(not r.ok for r in results) - unknown
+        names = f"; {unknown} name{'s' * (unknown > 1)} unknown" if unknown else ""
+        print(f"\n{checked - wrong} of {checked} numbers hold; {wrong} wrong{names}.")
     return 0 if all(r.ok for r in results) else 1
 
 
@@ -176,7 +179,7 @@ def add_commands(commands) -> None:
         help="matrix: the same pass as matrix products with their shapes",
     )
     explain.add_argument(
-        "--digits", type=non_negative_int, default=9, help="significant digits shown (default 9)"
+        "--digits", type=positive_int, default=9, help="significant digits shown (default 9)"
     )
     explain.add_argument("--diagram", metavar="FILE", help="draw the network to a .png or .svg")
     explain.add_argument(
@@ -188,7 +191,7 @@ def add_commands(commands) -> None:
     check = commands.add_parser("check", help="check the numbers claimed in a spec file")
     check.add_argument("spec")
     check.add_argument("--format", choices=["text", "json"], default="text")
-    check.add_argument("--digits", type=non_negative_int, default=9)
+    check.add_argument("--digits", type=positive_int, default=9)
     check.set_defaults(handler=_check)
 
     init = commands.add_parser("init-example", help="write a starter spec file")

@@ -110,11 +110,18 @@ def explain(
     spec = _as_spec(source, x, t, learning_rate)
     if not isinstance(steps, int) or steps < 0:
         raise ValueError(f"'steps' must be an integer >= 0, got {steps!r}")
+    _check_digits(digits)
     trace = Trace(spec)
     results = check_claims(trace, digits=digits) if spec.claims else None
     return Explanation(trace, train_steps(spec, steps) if steps else None, results, digits)
 
 
+def _check_digits(digits) -> None:
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(f"'digits' must be an integer >= 1 (significant digits), got {digits!r}")
+
+
 def check(source, *, digits: int = 9) -> list[ClaimResult]:
     """Check the claims in a spec file (or Spec); see :mod:`chainrule.explain.check`."""
+    _check_digits(digits)
     return check_claims(Trace(_as_spec(source, None, None, None)), digits=digits)

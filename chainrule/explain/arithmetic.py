@@ -56,14 +56,27 @@ def evaluate_expression(expression: str, values: dict[str, float]) -> float:
         )
 
     try:
-        return walk(ast.parse(expression.replace("^", "**"), mode="eval"))
+        tree = ast.parse(expression.replace("^", "**"), mode="eval")
     except SyntaxError as error:
         raise SpecError(f"{expression!r} is not an arithmetic expression ({error.msg})") from None
+    try:
+        value = walk(tree)
+    except (ArithmeticError, ValueError) as error:  # 1/0, exp(1000), log(0), sqrt(-1)
+        if isinstance(error, SpecError):
+            raise
+        raise SpecError(f"cannot evaluate {expression!r}: {error}") from None
+    if not math.isfinite(value):
+        raise SpecError(f"cannot evaluate {expression!r}: the result is {value}")
+    return value
 
 
 def check_arithmetic(item, values: dict[str, float], digits: int) -> ClaimResult:
     claim = item.claim
-    value = evaluate_expression(item.expression, values)
+    try:
+        value = evaluate_expression(item.expression, values)
+    except SpecError as error:
+        where = f" (line {claim.line})" if claim.line else ""
+        raise SpecError(f"arithmetic {item.name!r}{where}: {error}") from None
     if holds(claim.value, value, last_digit_unit(claim.text)):
         return ClaimResult(item.name, claim.text, value, True, "ok", "correct")
     return ClaimResult(

@@ -9,7 +9,7 @@ hold gets the most likely mistake:
 1. ``inherited``: right given the person's own earlier wrong numbers (a gradient that
    follows from their wrong delta, an update from their wrong gradient);
 2. one of the mistakes of :mod:`~chainrule.explain.mistakes` (dropped path, updated weight,
-   softmax diagonal, derivative at the net input, missing derivative, learning rate
+   softmax diagonal, derivative at the net input, inactive unit, missing derivative, learning rate
    forgotten, bias correction, momentum sign, batch reduction, factor two, sign), tried first
    on the correct numbers and then on the person's own earlier ones;
 3. ``given``: an input, target or starting parameter claimed with another value than the

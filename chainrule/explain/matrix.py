@@ -154,9 +154,9 @@ def _shape(value: np.ndarray) -> str:
 
 def _numbers(value: np.ndarray, digits: int) -> str:
     if value.ndim == 0:
-        return f"{float(value):.{digits}g}"
+        return f"{float(value) + 0.0:.{digits}g}"  # + 0.0: a zero is 0, never -0
     if value.ndim == 1:
-        return "[" + ", ".join(f"{v:.{digits}g}" for v in value) + "]"
+        return "[" + ", ".join(f"{v + 0.0:.{digits}g}" for v in value) + "]"
     return "[" + ", ".join(_numbers(row, digits) for row in value) + "]"
 
 

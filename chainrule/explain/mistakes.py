@@ -9,6 +9,7 @@ mistake would get. :mod:`~chainrule.explain.check` tries them in the order given
 - ``softmax_diagonal``: a softmax delta that keeps only the Jacobian's diagonal term;
 - ``derivative_at_net``: an activation derivative evaluated at the net input, ``z(1 - z)``
   instead of ``a(1 - a)``;
+- ``inactive_unit``: relu'(z) (or leaky_relu's) taken as 1 where z <= 0;
 - ``missing_derivative``: an activation derivative left out of the chain;
 - ``rate_forgotten``: an update without the learning rate (``w - dE/dw``);
 - ``bias_correction``: Adam's bias correction left out (``m`` used for ``mhat``);
@@ -43,6 +44,9 @@ _COMPUTED_KINDS = {
     "corrected",
     "step_gradient",
 }
+# activations whose output is never negative: such an output "with the wrong sign" is no
+# mistake a person makes (it would only relabel a sign error further down the chain)
+_NONNEGATIVE = {"sigmoid", "softmax", "relu", "softplus", "exp"}
 
 
 def _with(quantity, values: dict, **changes) -> float:
@@ -54,8 +58,17 @@ def candidates(trace, symbol: str, values: dict, describe):
     """Every candidate mistake upstream of ``symbol`` (itself included), computed from
     ``values``; ``describe(name)`` gives a quantity's formula in words."""
     upstream = trace.ancestors(symbol) | {symbol}
-    for name in [s for s in trace.quantities if s in upstream]:
-        yield from _mistakes_of(trace, trace[name], values, describe)
+    names = [s for s in trace.quantities if s in upstream]
+    # a sign flipped somewhere upstream can mimic many mistakes (a relu unit taken as active
+    # is also "z with the wrong sign"): the named mistakes are tried first
+    signs = []
+    for name in names:
+        for candidate in _mistakes_of(trace, trace[name], values, describe):
+            if candidate[0] == "sign":
+                signs.append(candidate)
+            else:
+                yield candidate
+    yield from signs
 
 
 def _mistakes_of(trace, quantity, values, describe):
@@ -102,6 +115,20 @@ def _mistakes_of(trace, quantity, values, describe):
             f"{z_name} instead of the activation {a}",
             {name: at_net},
         )
+    if kind == "derivative" and meta.get("activation") in ("relu", "leaky_relu"):
+        z_name = quantity.parents[0]
+        if values[z_name] <= 0:
+            yield (
+                "inactive_unit",
+                f"{name} takes the unit as active, but {z_name} = {values[z_name]:.6g} <= 0: "
+                f"{meta['activation']}'(z) = 1 only for z > 0, so the unit "
+                + (
+                    "is inactive and passes no gradient back"
+                    if meta["activation"] == "relu"
+                    else "passes back only the slope"
+                ),
+                {name: 1.0},
+            )
     if kind == "derivative" and values[name] != 1.0:
         yield (
             "missing_derivative",
@@ -180,7 +207,13 @@ def _mistakes_of(trace, quantity, values, describe):
             "w - eta * dE/dw)",
             {name: 2 * values[meta["old"]] - values[name]},
         )
-    if kind in _COMPUTED_KINDS and values[name] != 0 and math.isfinite(values[name]):
+    impossible = kind == "out" and meta.get("activation") in _NONNEGATIVE
+    if (
+        kind in _COMPUTED_KINDS
+        and values[name] != 0
+        and math.isfinite(values[name])
+        and not (impossible)
+    ):
         yield (
             "sign",
             f"{name} has the right size but the wrong sign (check y - t against t - y, and the "

@@ -62,7 +62,7 @@ _FUNCTIONS = {
 
 
 def number_text(value: float, digits: int) -> str:
-    text = f"{value:.{digits}g}"
+    text = f"{value + 0.0:.{digits}g}"  # + 0.0: a zero is 0, never -0
     return f"({text})" if value < 0 else text
 
 

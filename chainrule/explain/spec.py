@@ -443,6 +443,15 @@ def _parse_training(data, parameters, reader) -> tuple[str, float]:
     return loss, rate
 
 
+def _claimed_number(text: str) -> float | None:
+    """The number a claim writes, or None when it writes none (or nan, inf, 1e400)."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _parse_claims(data, reader) -> list[Claim]:
     claims = []
     table = data.get("claims", {})
@@ -456,11 +465,10 @@ def _parse_claims(data, reader) -> list[Claim]:
         line = reader.where.of(name, "claims")
         text = str(value) if not isinstance(value, str) else value
         raw = reader.where.raw_value(line) if not isinstance(value, str) else value
-        try:
-            number = float(text.replace(" ", ""))
-        except ValueError:
+        number = _claimed_number(text.replace(" ", ""))
+        if number is None:
             reader.fail(
-                f"claim {name!r} is not a number: {value!r}",
+                f"claim {name!r} is not a finite number: {value!r}",
                 'write the number, e.g. "dE/dw1" = "0.000694690157"',
                 line,
             )
@@ -484,11 +492,10 @@ def _parse_arithmetic(data, reader) -> list[Arithmetic]:
                 line,
             )
         text = str(entry["claimed"]).replace(" ", "")
-        try:
-            value = float(text)
-        except ValueError:
+        value = _claimed_number(text)
+        if value is None:
             reader.fail(
-                f"arithmetic {name!r} claims {entry['claimed']!r}, not a number",
+                f"arithmetic {name!r} claims {entry['claimed']!r}, not a finite number",
                 "write the claimed value as a number",
                 line,
             )

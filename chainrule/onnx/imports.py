@@ -55,7 +55,9 @@ def from_sklearn(estimator, *, dtype=None, loss=None) -> Network:
     sklearn.exceptions.NotFittedError
         If it is not fitted.
     ValueError
-        If no ``loss`` is given for an output that has no default loss (Poisson's ``exp``).
+        If no ``loss`` is given for an output that has no default loss (Poisson's ``exp``),
+        or if its predictions are not those of ``coefs_`` and ``intercepts_`` (checked on a
+        probe batch): a step outside them, such as a target scaling, would be lost.
     """
     validation = require("sklearn.utils.validation", "chainrule.from_sklearn")
     if not all(hasattr(type(estimator), name) for name in ("fit", "predict", "get_params")) or (
@@ -81,11 +83,34 @@ def from_sklearn(estimator, *, dtype=None, loss=None) -> Network:
             f"an {output_name!r} output) has no chainrule loss: pass 'loss' "
             "(for example loss='squared_error') to import it"
         )
-    return Network(
+    network = Network(
         layers,
         loss or _LOSS_FOR_OUTPUT[output_name],
         dtype=dtype or _float_dtype(coefs[0].dtype),
     )
+    _check_same_predictions(estimator, network)
+    return network
+
+
+def _check_same_predictions(estimator, network: Network) -> None:
+    """Refuse an estimator whose predictions are not those of its ``coefs_`` and
+    ``intercepts_`` (a target scaling kept outside them would be silently lost), judged on a
+    fixed probe batch to float32 rounding."""
+    probe = np.random.default_rng(0).normal(size=(8, network.n_inputs))
+    classifier = hasattr(estimator, "classes_")
+    expected = estimator.predict_proba(probe) if classifier else estimator.predict(probe)
+    expected = np.asarray(expected, dtype=np.float64).reshape(len(probe), -1)
+    got = np.asarray(network.predict(probe), dtype=np.float64)
+    if classifier and expected.shape[1] == 2 and got.shape[1] == 1:
+        expected = expected[:, 1:]  # a binary classifier's one logistic output
+    difference = np.abs(got - expected).max()
+    if difference > 1e-4 * (1.0 + np.abs(expected).max()):
+        raise ValueError(
+            f"{type(estimator).__name__}'s predictions are not those of its "
+            f"coefs_ and intercepts_ (they differ by up to {difference:.3g} on a probe batch), "
+            "so they cannot be carried over: a step outside them (a target scaling, a "
+            "post-processing in predict) would be lost"
+        )
 
 
 def _torch_activation(module, nn):
