@@ -1,6 +1,8 @@
 """explain's Python path against the engine: every activation and loss pairing, a batch, the
 update rules over several steps (and torch.optim), and the networks it refuses."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -137,6 +139,25 @@ def test_saturated_outputs_agree_with_the_engine(output, loss):
     weights, biases = engine_gradients_in_spec_order(net, grads)
     np.testing.assert_allclose([trace[f"dE/dw{k}"].value for k in range(1, 5)], weights)
     np.testing.assert_allclose([trace[f"dE/db{k}"].value for k in range(1, 3)], biases)
+
+
+@pytest.mark.parametrize("t", [0.0, 1.0])
+def test_a_saturated_sigmoid_shows_finite_factors_whose_product_is_the_delta(t):
+    """sigmoid(50) rounds to 1: the chain's dE/dy and dy/dz are worked from 1 - y =
+    1/(1 + e^50) (by hand below), never nan, and their product is y - t."""
+    net = cr.MLP([1, 1], output_activation="sigmoid", loss="binary_cross_entropy", dtype="float64")
+    net.set_parameters([10.0, 0.0])
+    trace = Trace(spec_from_network(net, np.array([5.0]), np.array([t])))
+    complement = 1.0 / (1.0 + math.exp(50.0))  # 1 - sigmoid(50)
+    y = 1.0 / (1.0 + math.exp(-50.0))
+    hand_gradient = -t / y + (1 - t) / complement  # dE/dy of -(t log y + (1-t) log(1-y))
+    hand_derivative = y * complement
+    assert trace["dE/dy1"].value == pytest.approx(hand_gradient, rel=1e-12)
+    assert trace["dy1/dz1"].value == pytest.approx(hand_derivative, rel=1e-12)
+    assert trace["dE/dz1"].value == pytest.approx(hand_gradient * hand_derivative, rel=1e-12)
+    assert "1 - a is taken as sigmoid(-z)" in trace["dy1/dz1"].note
+    _, grads = net.loss_and_gradients(np.array([[5.0]]), np.array([[t]]))
+    assert trace["dE/dw1"].value == pytest.approx(grads[0][0][0, 0], rel=1e-12, abs=1e-20)
 
 
 @pytest.mark.parametrize("hidden,output,loss", CASES[::17])

@@ -42,7 +42,17 @@ def activation_value(name: str, params: dict, z: float) -> float:
     return float(activations.get({"name": name, **params})(np.array([[z]]))[0, 0])
 
 
+def one_minus_sigmoid(a: float, z: float) -> float:
+    """``1 - a`` for ``a = sigmoid(z)``; where ``a`` has rounded to exactly 1 (z above about
+    36.7 in float64), ``sigmoid(-z) = 1/(1 + exp(z))``, which keeps the digits ``1 - a`` lost."""
+    if a != 1.0:
+        return 1.0 - a
+    return 1.0 / (1.0 + math.exp(z)) if z < 709.0 else 0.0
+
+
 def activation_derivative(name: str, params: dict, z: float, a: float) -> float:
+    if name == "sigmoid" and a == 1.0:  # a*(1 - a) with the 1 - a that rounding lost
+        return one_minus_sigmoid(a, z)
     function = activations.get({"name": name, **params})
     return float(function.derivative(np.array([z]), np.array([a]))[0])
 
@@ -69,6 +79,11 @@ def derivative_note(name: str, params: dict, z_value: float) -> str:
     if name == "elu":
         alpha = params.get("alpha", 1.0)
         return f"elu'(z) = 1 for z > 0, else elu(z) + {alpha:g} (also at z = 0)"
+    if name == "sigmoid" and z_value > 36.7 and activation_value(name, params, z_value) == 1.0:
+        return (
+            f"a rounds to 1 in float64: 1 - a is taken as sigmoid(-z) = 1/(1 + exp(z)) = "
+            f"{one_minus_sigmoid(1.0, z_value):.9g}"
+        )
     if name == "softplus":
         return "softplus'(z) = sigmoid(z)"
     if name == "gelu":
@@ -165,8 +180,11 @@ def error_formula(loss: str, y: str, t: str, K: int, delta: float, z: str, nets:
     )
 
 
-def output_gradient(loss: str, y: str, t: str, K: int, delta: float):
-    """``dE/dy`` of one output of a sample: tokens and compute."""
+def output_gradient(loss: str, y: str, t: str, K: int, delta: float, z: str, activation: str):
+    """``dE/dy`` of one output of a sample: tokens and compute. For binary cross-entropy over
+    a sigmoid output rounded to exactly 1, ``1 - y`` comes from the net input ``z`` (see
+    :func:`one_minus_sigmoid`), so that ``dE/dy`` and ``dy/dz`` stay finite and their product
+    is the engine's ``y - t``."""
     scale = [] if K == 1 else [O(f"(1/{K})*")]
     if loss == "squared_error":
         return [S(y), O("-"), S(t)], lambda v: v[y] - v[t]
@@ -187,9 +205,16 @@ def output_gradient(loss: str, y: str, t: str, K: int, delta: float):
         )
     if loss == "cross_entropy":
         return [O("-"), S(t), O("/"), S(y)], lambda v: -v[t] / v[y] if v[t] else 0.0
+
+    def bce_gradient(v):
+        if activation != "sigmoid" or v[y] != 1.0:
+            return (v[y] - v[t]) / (v[y] * (1 - v[y])) / K
+        complement = one_minus_sigmoid(v[y], v[z])  # y - t = (1 - t) - (1 - y)
+        return ((1 - v[t]) - complement) / (v[y] * complement) / K
+
     return (
         scale + [O("("), S(y), O("-"), S(t), O(")/("), S(y), O("*(1 - "), S(y), O("))")],
-        lambda v: (v[y] - v[t]) / (v[y] * (1 - v[y])) / K,
+        bce_gradient,
     )
 
 

@@ -343,8 +343,10 @@ class Trace:
             return
         spec = self.spec
         y, t = self.tag(neuron.out, s), self.tag(neuron.target, s)
+        z = self.tag(neuron.net, s)
+        activation = spec.layers[spec.neurons[neuron.name].layer - 1].activation
         tokens, compute = formulas.output_gradient(
-            spec.loss, y, t, len(spec.outputs), spec.huber_delta
+            spec.loss, y, t, len(spec.outputs), spec.huber_delta, z, activation
         )
         self.add(grad, "backward", "output_grad", tokens, (y, t), compute, neuron=neuron.name)
 
