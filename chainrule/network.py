@@ -300,6 +300,11 @@ class Network:
             stopped early trains no more.
         seed : int, optional
             Seeds the validation split, shuffling and dropout (default: the network's seed).
+        distributed : chainrule.distributed.MPIGroup, optional
+            Train data-parallel with the other processes of an MPI job: ``X``, ``T`` and
+            ``sample_weight`` are this process's block of the rows (see
+            :mod:`chainrule.distributed`), ``batch_size`` the global batch; every process ends
+            with the parameters one process would reach on all the rows.
 
         Returns
         -------

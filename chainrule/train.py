@@ -19,6 +19,7 @@ from . import metrics as metrics_module
 from . import optim, schedules
 from ._atomic import check_writable
 from ._interrupt import DeferredInterrupt
+from ._replicas import ONE_PROCESS, BatchRows
 from ._validation import check_int, check_plain_array, check_real
 from .callbacks import Callback, EarlyStopping, History
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -50,12 +51,16 @@ def _class_of(network, T: Array) -> Array:
     )
 
 
-def _apply_class_weight(network, T: Array, weights: Array | None, class_weight) -> Array | None:
-    """Multiply each sample's weight by its class's weight (see :func:`class_weight_table`)."""
+def _apply_class_weight(
+    network, T: Array, weights: Array | None, class_weight, group=ONE_PROCESS
+) -> Array | None:
+    """Multiply each sample's weight by its class's weight (see :func:`class_weight_table`;
+    'balanced' counts the classes over every process's rows)."""
     if class_weight is None:
         return weights
     classes = _class_of(network, T)
-    per_sample = class_weight_table(classes, max(T.shape[1], 2), class_weight)[classes]
+    table = class_weight_table(group.gather(classes), max(T.shape[1], 2), class_weight)
+    per_sample = table[classes]
     per_sample = per_sample.astype(T.dtype)
     return per_sample if weights is None else weights * per_sample
 
@@ -80,11 +85,12 @@ def class_weight_table(classes: Array, n_classes: int, class_weight) -> Array:
     return table
 
 
-def _split(network, T: Array, fraction: float, rng: np.random.Generator):
-    """Shuffled (for classification, stratified) train and validation indices."""
-    n = T.shape[0]
+def _split(network, T: Array, fraction: float, rng: np.random.Generator, group=ONE_PROCESS):
+    """Shuffled (for classification, stratified) train and validation indices, into the rows
+    of every process (see :mod:`chainrule._replicas`)."""
+    n = group.layout(T.shape[0])[0]
     if _has_classes(network):
-        classes = _class_of(network, T)
+        classes = group.gather(_class_of(network, T))
         validation = []
         for label in np.unique(classes):
             members = rng.permutation(np.flatnonzero(classes == label))
@@ -101,51 +107,74 @@ def _split(network, T: Array, fraction: float, rng: np.random.Generator):
     return train, validation
 
 
-def _evaluate(network, X: Array, T: Array, weights, metric_names, prefix: str) -> dict:
-    Y, loss = network._outputs_and_loss(X, T, weights)
-    logs = {f"{prefix}loss": loss}
-    for name in metric_names:
-        metric = metrics_module.get(name)
-        metric.update(Y, T, weights)
-        logs[f"{prefix}{metric.name}"] = metric.result()
-    return logs
+def _evaluate(
+    network, X: Array, T: Array, weights, metric_names, prefix: str, rows=None, group=ONE_PROCESS
+) -> dict:
+    """Loss and metrics over every process's samples, on blocks of at most ``_BLOCK`` rows of
+    ``X`` (``rows``, when given, selects them: a memory-mapped ``X`` is never copied whole)."""
+    metrics = [metrics_module.get(name) for name in metric_names]
+    total, n = 0.0, T.shape[0]
+    for start in range(0, max(n, 1), _BLOCK):
+        index = slice(start, start + _BLOCK)
+        Xb = X[index] if rows is None else X[rows[index]]
+        Tb, wb = T[index], None if weights is None else weights[index]
+        Y, loss = network._outputs_and_loss(Xb, Tb, wb)
+        total += loss * Tb.shape[0] if n > _BLOCK else loss
+        for metric in metrics:
+            metric.update(Y, Tb, wb)
+    group.merge(metrics)
+    loss = group.weighted_mean(total / n if n > _BLOCK else total, n)
+    return {f"{prefix}loss": loss, **{f"{prefix}{m.name}": m.result() for m in metrics}}
+
+
+_BLOCK = 65536
 
 
 class _Batches:
-    """Gathers shuffled batches into buffers allocated once (one per batch size)."""
+    """Gathers shuffled batches into buffers allocated once (views of one for smaller batches).
 
-    def __init__(self, X, T, weights, batch_size):
+    ``rows`` (optional) maps training samples to rows of ``X``, so that a held-out part of a
+    memory-mapped ``X`` is never copied. With several processes the samples are numbered over
+    all of them (``n``) and this process holds ``first`` to ``first + len(T)``.
+    """
+
+    def __init__(self, X, T, weights, batch_size, rows=None, first=0, n=None):
         self.X, self.T, self.weights, self.batch_size = X, T, weights, batch_size
-        self.n = X.shape[0]
-        self._buffers = {}
-
-    def _buffer(self, size):
-        if size not in self._buffers:
-            X, T, w = self.X, self.T, self.weights
-            self._buffers[size] = (
-                np.empty((size, X.shape[1]), X.dtype),
-                np.empty((size, T.shape[1]), T.dtype),
-                None if w is None else np.empty(size, w.dtype),
-            )
-        return self._buffers[size]
+        self.rows, self.first = rows, first
+        self.n = T.shape[0] if n is None else n
+        self.shared = self.n != T.shape[0]
+        w = weights
+        self._buffer = (
+            np.empty((batch_size, X.shape[1]), X.dtype),
+            np.empty((batch_size, T.shape[1]), T.dtype),
+            None if w is None else np.empty(batch_size, w.dtype),
+        )
 
     def __call__(self, order: Array | None):
-        """Yield the batches in ``order`` (None: the data as it is, in one batch if it fits)."""
-        if order is None and self.batch_size >= self.n:
-            yield self.X, self.T, self.weights
+        """Yield ``(X, T, weights, batch size over all processes, positions of this process's
+        samples in the batch or None for all)`` in ``order`` (None: the data as it is, in one
+        batch if it fits)."""
+        if order is None and self.batch_size >= self.n and self.rows is None and not self.shared:
+            yield self.X, self.T, self.weights, self.n, None
             return
         if order is None:
             order = np.arange(self.n)
         for start in range(0, self.n, self.batch_size):
             index = order[start : start + self.batch_size]
-            Xb, Tb, wb = self._buffer(index.size)
+            size, positions = index.size, None
+            if self.shared:
+                index = index - self.first
+                positions = np.flatnonzero((index >= 0) & (index < self.T.shape[0]))
+                index = index[positions]
+            Xb, Tb, wb = (None if b is None else b[: index.size] for b in self._buffer)
             # the indices come from a permutation of range(n): 'clip' skips NumPy's bounds
             # checks, a third of the gather's time
-            np.take(self.X, index, axis=0, out=Xb, mode="clip")
+            rows = index if self.rows is None else self.rows[index]
+            np.take(self.X, rows, axis=0, out=Xb, mode="clip")
             np.take(self.T, index, axis=0, out=Tb, mode="clip")
             if wb is not None:
                 np.take(self.weights, index, out=wb, mode="clip")
-            yield Xb, Tb, wb
+            yield Xb, Tb, wb, size, positions
 
 
 def _listeners(chain: list[Callback], event: str) -> list:
@@ -270,38 +299,50 @@ def fit(
     checkpoint_every: int = 1,
     resume_from=None,
     seed: int | None = None,
+    distributed=None,
 ) -> History:
     """Train ``network`` on ``(X, T)``; see :meth:`chainrule.Network.fit` for the arguments."""
     epochs = check_int(epochs, "epochs", low=1)
     _check_options(locals())
     optimizer = optim.get(optimizer)
-    if isinstance(optimizer, optim.LBFGS) and (checkpoint or resume_from):
+    group = ONE_PROCESS if distributed is None else distributed
+    if isinstance(optimizer, optim.LBFGS) and (checkpoint or resume_from or group.size > 1):
         raise ValueError(
-            "'checkpoint' and 'resume_from' work with the stochastic optimizers; "
-            "L-BFGS runs in one call to scipy and has no state to save"
+            "'checkpoint', 'resume_from' and 'distributed' work with the stochastic "
+            "optimizers; L-BFGS runs in one call to scipy, in one process, with no state to save"
         )
     schedule = schedules.get(schedule)
     metric_names = [metrics_module.get(name).name for name in (metrics or [])]
     check_plain_array(T, "T")
     X, T, weights = network._prepare(X, T, sample_weight)
-    weights = _apply_class_weight(network, T, weights, class_weight)
-    validation = None
+    weights = _apply_class_weight(network, T, weights, class_weight, group)
+    validation = val_rows = None
     if validation_data is not None:
         validation = _validation_arrays(network, validation_data)
     resumed = load_checkpoint(resume_from, network, optimizer) if resume_from else None
+    group.broadcast(network.parameters)
+    n, first = group.layout(T.shape[0])
+    rows = None
     seed_sequence = np.random.SeedSequence(
         resumed["entropy"] if resumed else (seed if seed is not None else network.seed)
     )
     split_rng, train_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(2))
 
     if validation is None and validation_split:
-        train_index, val_index = _split(network, T, float(validation_split), split_rng)
-        validation = (X[val_index], T[val_index], None if weights is None else weights[val_index])
-        X, T = X[train_index], T[train_index]
-        weights = None if weights is None else weights[train_index]
+        train_index, val_index = _split(network, T, float(validation_split), split_rng, group)
+        # this process's rows of each part; its training rows stay contiguous among all's
+        mine = [first, first + T.shape[0]]
+        rows = train_index[slice(*np.searchsorted(train_index, mine))] - first
+        val_rows = val_index[slice(*np.searchsorted(val_index, mine))] - first
+        first, n = int(np.searchsorted(train_index, first)), train_index.size
+        validation = (X, T[val_rows], None if weights is None else weights[val_rows])
+        T, weights = T[rows], None if weights is None else weights[rows]
 
     if isinstance(optimizer, optim.LBFGS):
         from .lbfgs import fit_lbfgs
+
+        if rows is not None:
+            X, validation = X[rows], (X[val_rows], *validation[1:])
 
         history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
         with DeferredInterrupt() as interrupt:
@@ -326,9 +367,10 @@ def fit(
                 _interrupted(network, history, chain, f"after L-BFGS iteration {done}")
                 raise
 
-    n = X.shape[0]
     batch_size = n if batch_size is None else min(batch_size, n)
-    batches = _Batches(X, T, weights, batch_size)
+    batches = _Batches(X, T, weights, batch_size, rows, first, n)
+    if group.rank != 0:  # one process shows the progress and writes the checkpoints
+        verbose, checkpoint = 0, None
     history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
     lr0 = optimizer.lr
     first_epoch = 0
@@ -381,8 +423,12 @@ def fit(
                 running = [metrics_module.get(name) for name in metric_names]
                 total, count = 0.0, 0
                 order = train_rng.permutation(n) if shuffle else None
-                for batch, (Xb, Tb, wb) in enumerate(batches(order)):
-                    loss = network._forward_backward(Xb, Tb, wb, rng=dropout_rng)
+                for batch, (Xb, Tb, wb, size, positions) in enumerate(batches(order)):
+                    rng = dropout_rng
+                    if positions is not None and rng is not None:
+                        rng = BatchRows(rng, positions, size)
+                    loss = network._forward_backward(Xb, Tb, wb, rng=rng)
+                    loss = group.reduce_step(grads, loss, Xb.shape[0], size)
                     if not math.isfinite(loss):
                         _diverged(network, history, epoch, batch, loss, optimizer.lr)
                         params[...] = previous_start if batch == 0 else epoch_start
@@ -392,19 +438,22 @@ def fit(
                     optimizer.step(params, grads)
                     if frozen is not None:
                         params[frozen] = frozen_values
-                    total += loss * Xb.shape[0]
-                    count += Xb.shape[0]
+                    total += loss * size
+                    count += size
                     for on_batch_end in batch_end:
-                        on_batch_end(batch, {"size": Xb.shape[0], "loss": loss})
+                        on_batch_end(batch, {"size": size, "loss": loss})
                     if interrupt.pending:
                         interrupt.pending = False
                         raise KeyboardInterrupt
                 if history.stopped_by == "diverged":
                     break
                 logs = {"loss": total / count}
+                group.merge(running)
                 logs.update({metric.name: metric.result() for metric in running})
                 if validation is not None:
-                    logs.update(_evaluate(network, *validation, metric_names, "val_"))
+                    logs.update(
+                        _evaluate(network, *validation, metric_names, "val_", val_rows, group)
+                    )
                 logs["lr"] = optimizer.lr
                 logs["seconds"] = time.perf_counter() - started
                 for callback in chain:
