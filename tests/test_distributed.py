@@ -84,7 +84,7 @@ def test_resumed_under_mpi_equals_one_uninterrupted_process(two_ranks):
     "how, message",
     [
         ("raise", "rank 1 of 2 failed (RuntimeError: rank 1 lost its data); ending all ranks"),
-        ("kill", "exited on\nsignal 9"),
+        ("kill", "exited on signal 9 (Killed)"),
         ("nan", "rank 1 of 2 failed (ValueError: 'X' must hold only finite values"),
     ],
 )
