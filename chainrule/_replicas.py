@@ -20,6 +20,11 @@ class OneProcess:
     rank = 0
     size = 1
 
+    def block(self, n_rows: int) -> range:
+        """This process's contiguous block of ``n_rows`` rows: process ``p`` of ``K`` gets
+        ``[p n / K, (p + 1) n / K)`` (rounded down); in rank order the blocks are the rows."""
+        return range(n_rows * self.rank // self.size, n_rows * (self.rank + 1) // self.size)
+
     def layout(self, n_local: int) -> tuple[int, int]:
         """``(rows over all processes, index of this process's first row)``."""
         return n_local, 0
@@ -30,6 +35,10 @@ class OneProcess:
 
     def sum(self, values: Array) -> Array:
         """The elementwise sum over the processes of a float64 vector."""
+        return values
+
+    def max(self, values: Array) -> Array:
+        """The elementwise maximum over the processes of a float64 vector."""
         return values
 
     def broadcast(self, parameters: Array) -> None:
