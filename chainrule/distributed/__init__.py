@@ -17,14 +17,14 @@ the same seed and global batch size, to float rounding. Ranks may hold different
 rows; every rank must hold at least one.
 """
 
-from .data import load_rows, mean_and_scale, shard
-from .mpi import MPIGroup, abort_on_uncaught_exception, launched_by_mpirun
+from .data import load_rows, shard
+from .mpi import MPIGroup, abort_on_uncaught_exception, launched_by_mpirun, mpi
 
 __all__ = [
     "MPIGroup",
     "abort_on_uncaught_exception",
     "launched_by_mpirun",
     "load_rows",
-    "mean_and_scale",
+    "mpi",
     "shard",
 ]

@@ -63,8 +63,9 @@ def abort_on_uncaught_exception(comm) -> None:
 
 def abort(comm, reason: str, code: int) -> None:
     """Print why, on one line, and end every process of the job with exit code ``code``."""
+    reason = reason.replace("\n", " ")
     print(
-        f"chainrule: rank {comm.Get_rank()} of {comm.Get_size()} failed ({reason}); "
+        f"chainrule: error: rank {comm.Get_rank()} of {comm.Get_size()}: {reason}; "
         "ending all ranks",
         file=sys.stderr,
         flush=True,
@@ -84,8 +85,8 @@ class MPIGroup(OneProcess):
     ----------
     comm : mpi4py communicator, optional
     abort_on_error : bool, default=True
-        Install :func:`abort_on_uncaught_exception`, so that one failing process ends the job
-        instead of leaving the others waiting.
+        With more than one process, install :func:`abort_on_uncaught_exception`, so that one
+        failing process ends the job instead of leaving the others waiting.
     """
 
     def __init__(self, comm=None, *, abort_on_error: bool = True):
@@ -93,7 +94,7 @@ class MPIGroup(OneProcess):
         self.comm = self.MPI.COMM_WORLD if comm is None else comm
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
         self._step_buffer: Array | None = None
-        if abort_on_error:
+        if abort_on_error and self.size > 1:
             abort_on_uncaught_exception(self.comm)
 
     def layout(self, n_local):
