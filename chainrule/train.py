@@ -103,31 +103,35 @@ def _split(network, T: Array, fraction: float, rng: np.random.Generator, group=O
             f"'validation_split'={fraction} leaves no samples for "
             f"{'validation' if validation.size == 0 else 'training'} with {n} rows"
         )
-    train = np.setdiff1d(np.arange(n), validation, assume_unique=True)
-    return train, validation
+    train = np.ones(n, dtype=bool)
+    train[validation] = False
+    return np.flatnonzero(train), validation
 
 
 def _evaluate(
     network, X: Array, T: Array, weights, metric_names, prefix: str, rows=None, group=ONE_PROCESS
 ) -> dict:
-    """Loss and metrics over every process's samples, on blocks of at most ``_BLOCK`` rows of
-    ``X`` (``rows``, when given, selects them: a memory-mapped ``X`` is never copied whole)."""
+    """Loss and metrics over every process's samples, on blocks of ``X`` of at most
+    ``_BLOCK_VALUES`` numbers (``rows``, when given, selects them: a memory-mapped ``X`` is
+    never copied whole). The loss is the blocks' mean weighted by their sizes."""
     metrics = [metrics_module.get(name) for name in metric_names]
-    total, n = 0.0, T.shape[0]
-    for start in range(0, max(n, 1), _BLOCK):
-        index = slice(start, start + _BLOCK)
+    n = T.shape[0]
+    block = max(1, _BLOCK_VALUES // max(1, X.shape[1]))
+    total = 0.0
+    for start in range(0, max(n, 1), block):
+        index = slice(start, start + block)
         Xb = X[index] if rows is None else X[rows[index]]
         Tb, wb = T[index], None if weights is None else weights[index]
         Y, loss = network._outputs_and_loss(Xb, Tb, wb)
-        total += loss * Tb.shape[0] if n > _BLOCK else loss
+        total += loss * Tb.shape[0] if n > block else loss
         for metric in metrics:
             metric.update(Y, Tb, wb)
     group.merge(metrics)
-    loss = group.weighted_mean(total / n if n > _BLOCK else total, n)
+    loss = group.weighted_mean(total / n if n > block else total, n)
     return {f"{prefix}loss": loss, **{f"{prefix}{m.name}": m.result() for m in metrics}}
 
 
-_BLOCK = 65536
+_BLOCK_VALUES = 2**22  # 16 MiB of float32 per validation block
 
 
 class _Batches:

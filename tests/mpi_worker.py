@@ -1,7 +1,8 @@
 """Run under ``mpirun -n K``: every case of distributed_cases on this rank's rows.
 
-Rank 0 writes ``<folder>/<case>.npz`` (parameters, history, whether every rank ended with
-bit-identical parameters); a checkpoint run and its resumption go to ``<case>_resumed.npz``.
+Each rank maps the same .npy file of X and reads its rows. Rank 0 writes
+``<folder>/<case>.npz`` (parameters, history, whether every rank ended with bit-identical
+parameters); a checkpoint run and its resumption go to ``<case>_resumed.npz``.
 """
 
 import sys
@@ -13,7 +14,12 @@ from distributed_cases import CASES, RESUMED
 from chainrule import distributed
 
 
-def local(network, X, y, options, group):
+def local(name, X, y, options, group, folder):
+    """This rank's rows; X is read from a memory-mapped .npy file that every rank maps."""
+    path = folder / f"{name}_X.npy"
+    if group.rank == 0:
+        np.save(path, X)
+    group.comm.Barrier()
     rows = distributed.shard(len(y), group)
     options = dict(options, verbose=0, distributed=group)
     if options.get("sample_weight") is not None:
@@ -22,12 +28,12 @@ def local(network, X, y, options, group):
         X_val, y_val = options["validation_data"]
         part = distributed.shard(len(y_val), group)
         options["validation_data"] = (X_val[part], y_val[part])
-    return X[rows], y[rows], options
+    return distributed.load_rows(path, group), y[rows], options
 
 
 def run(name, group, folder, **extra):
     network, X, y, options = CASES[name]()
-    X, y, options = local(network, X, y, options, group)
+    X, y, options = local(name, X, y, options, group, folder)
     history = network.fit(X, y, **{**options, **extra})
     everyone = group.comm.gather(network.parameters.copy())
     if group.rank == 0:
