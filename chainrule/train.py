@@ -181,6 +181,58 @@ class _Batches:
             yield Xb, Tb, wb, size, positions
 
 
+class _Stream:
+    """Batches from an iterable of ``(X, T)`` or ``(X, T, sample_weight)`` tuples, each checked
+    and converted as it comes: data that is never in memory at once. The iterable gives the
+    batches and their order (``batch_size`` and ``shuffle`` do not apply); it is iterated
+    once per epoch, so for several epochs it must start over (a list, or an object whose
+    ``__iter__`` does), not be a one-pass iterator."""
+
+    def __init__(self, network, batches, epochs: int, class_weight):
+        try:
+            one_pass = iter(batches) is batches
+        except TypeError:
+            raise TypeError(
+                f"'X' must be an array, or an iterable of (X, T) batches when T is None; "
+                f"got {type(batches).__name__}"
+            ) from None
+        if one_pass and epochs > 1:
+            raise ValueError(
+                f"'X' is an iterator, which can be read once, but epochs={epochs}; pass an "
+                "iterable that starts over on each pass (a list, or an object with __iter__)"
+            )
+        self.network, self.batches, self.class_weight = network, batches, class_weight
+        self.n_batches = len(batches) if hasattr(batches, "__len__") else None
+
+    def refuse(self, validation_split, sample_weight, optimizer, group) -> None:
+        """What needs all the rows at once is refused with a batch stream."""
+        given = {
+            "validation_split": validation_split,
+            "sample_weight": sample_weight is not None,
+            "class_weight='balanced'": self.class_weight == "balanced",
+            "optimizer=LBFGS()": isinstance(optimizer, optim.LBFGS),
+            "distributed": group.size > 1,
+        }
+        refused = [name for name, value in given.items() if value]
+        if refused:
+            raise ValueError(
+                f"{', '.join(refused)} cannot be used with a stream of batches (T=None); give "
+                "arrays (a memory-mapped X works), or weights as the batches' third element "
+                "and validation_data"
+            )
+
+    def __call__(self, order):
+        for number, batch in enumerate(self.batches):
+            if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
+                raise ValueError(
+                    f"batch {number} of 'X' must be a tuple (X, T) or (X, T, sample_weight), "
+                    f"got {type(batch).__name__}"
+                )
+            Xb, Tb, wb = self.network._prepare(*batch[:2], batch[2] if len(batch) == 3 else None)
+            wb = _apply_class_weight(self.network, Tb, wb, self.class_weight)
+            yield Xb, Tb, wb, Xb.shape[0], None
+
+
 def _listeners(chain: list[Callback], event: str) -> list:
     """The bound ``event`` methods of the callbacks that override it."""
     return [
@@ -317,15 +369,21 @@ def fit(
         )
     schedule = schedules.get(schedule)
     metric_names = [metrics_module.get(name).name for name in (metrics or [])]
-    check_plain_array(T, "T")
-    X, T, weights = network._prepare(X, T, sample_weight)
-    weights = _apply_class_weight(network, T, weights, class_weight, group)
+    stream = None
+    if T is None:  # X is an iterable of batches
+        stream = _Stream(network, X, epochs, class_weight)
+        stream.refuse(validation_split, sample_weight, optimizer, group)
+        n = first = 0  # rows per epoch: known after the first
+    else:
+        check_plain_array(T, "T")
+        X, T, weights = network._prepare(X, T, sample_weight)
+        weights = _apply_class_weight(network, T, weights, class_weight, group)
+        n, first = group.layout(T.shape[0])
     validation = val_rows = None
     if validation_data is not None:
         validation = _validation_arrays(network, validation_data)
     resumed = load_checkpoint(resume_from, network, optimizer) if resume_from else None
     group.broadcast(network.parameters)
-    n, first = group.layout(T.shape[0])
     rows = None
     seed_sequence = np.random.SeedSequence(
         resumed["entropy"] if resumed else (seed if seed is not None else network.seed)
@@ -371,8 +429,9 @@ def fit(
                 _interrupted(network, history, chain, f"after L-BFGS iteration {done}")
                 raise
 
-    batch_size = n if batch_size is None else min(batch_size, n)
-    batches = _Batches(X, T, weights, batch_size, rows, first, n)
+    if stream is None:
+        batch_size = n if batch_size is None else min(batch_size, n)
+    batches = stream or _Batches(X, T, weights, batch_size, rows, first, n)
     if group.rank != 0:  # one process shows the progress and writes the checkpoints
         verbose, checkpoint = 0, None
     history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
@@ -397,9 +456,9 @@ def fit(
         callback.set_network(network)
     begin = {
         "epochs": epochs,
-        "batches": math.ceil(n / batch_size),
+        "batches": stream.n_batches if stream else math.ceil(n / batch_size),
         "initial_epoch": first_epoch,
-        "samples": n,
+        "samples": n or None,
     }
     for callback in chain:
         callback.on_train_begin(begin)
@@ -426,7 +485,7 @@ def fit(
                     on_epoch_begin(epoch, {"lr": optimizer.lr})
                 running = [metrics_module.get(name) for name in metric_names]
                 total, count = 0.0, 0
-                order = train_rng.permutation(n) if shuffle else None
+                order = train_rng.permutation(n) if shuffle and not stream else None
                 for batch, (Xb, Tb, wb, size, positions) in enumerate(batches(order)):
                     rng = dropout_rng
                     if positions is not None and rng is not None:
@@ -451,6 +510,7 @@ def fit(
                         raise KeyboardInterrupt
                 if history.stopped_by == "diverged":
                     break
+                n = n or count
                 logs = {"loss": total / count}
                 group.merge(running)
                 logs.update({metric.name: metric.result() for metric in running})

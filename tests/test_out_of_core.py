@@ -50,3 +50,60 @@ def test_an_epoch_over_a_map_copies_nothing_and_equals_the_in_memory_run(mapped,
     expected = reference.fit(X, y, **options())
     np.testing.assert_array_equal(net.parameters, reference.parameters)
     assert history.history["val_loss"] == expected.history["val_loss"]
+
+
+def batches_of(X, y, size, weights=None):
+    return [
+        (X[i : i + size], y[i : i + size], *([] if weights is None else [weights[i : i + size]]))
+        for i in range(0, len(y), size)
+    ]
+
+
+def test_a_stream_of_batches_equals_the_same_batches_from_arrays():
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(90, 5)), rng.integers(0, 3, 90)
+    weights = rng.uniform(0.5, 2.0, 90)
+    common = dict(
+        epochs=3, verbose=0, seed=1, metrics=["accuracy"], validation_data=(X[:20], y[:20])
+    )
+    arrays = cr.MLP([5, 8, 3], loss="cross_entropy", dropout=0.2, seed=0, dtype="float64")
+    expected = arrays.fit(
+        X,
+        y,
+        batch_size=16,
+        shuffle=False,
+        sample_weight=weights,
+        optimizer=optim.SGD(lr=0.1, momentum=0.9),
+        **common,
+    )
+    streamed = cr.MLP([5, 8, 3], loss="cross_entropy", dropout=0.2, seed=0, dtype="float64")
+    history = streamed.fit(
+        batches_of(X, y, 16, weights), optimizer=optim.SGD(lr=0.1, momentum=0.9), **common
+    )
+    np.testing.assert_array_equal(streamed.parameters, arrays.parameters)
+    assert history.history["val_accuracy"] == expected.history["val_accuracy"]
+    assert history.history["loss"] == expected.history["loss"]
+
+
+def test_a_stream_shows_progress_without_knowing_its_length(capsys):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 2)), rng.normal(size=40)
+    net = cr.MLP([2, 4, 1], seed=0)
+    net.fit(iter(batches_of(X, y, 8)), epochs=1, verbose=2)
+    assert "epoch 1/1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "batches, options, message",
+    [
+        (iter([]), {"epochs": 2}, "'X' is an iterator, which can be read once, but epochs=2"),
+        ([], {"validation_split": 0.2}, "validation_split cannot be used with a stream"),
+        ([], {"class_weight": "balanced"}, "class_weight='balanced' cannot be used"),
+        ([np.zeros((2, 2))], {}, "batch 0 of 'X' must be a tuple (X, T) or (X, T, sample_weight)"),
+    ],
+)
+def test_a_stream_refuses_what_needs_all_rows(batches, options, message):
+    net = cr.MLP([2, 4, 1], seed=0)
+    with pytest.raises(ValueError) as error:
+        net.fit(batches, verbose=0, **options)
+    assert message in str(error.value)
