@@ -281,7 +281,7 @@ def main(argv=None) -> None:
         "part",
         nargs="?",
         default="report",
-        choices=["report", "epoch", "allreduce", "mmap", "load"],
+        choices=["report", "epoch", "allreduce", "mmap"],
     )
     parser.add_argument("value", nargs="?")
     parser.add_argument("--distributed", action="store_true")
