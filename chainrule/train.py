@@ -147,12 +147,17 @@ class _Batches:
         self.rows, self.first = rows, first
         self.n = T.shape[0] if n is None else n
         self.shared = self.n != T.shape[0]
-        w = weights
-        self._buffer = (
-            np.empty((batch_size, X.shape[1]), X.dtype),
-            np.empty((batch_size, T.shape[1]), T.dtype),
-            None if w is None else np.empty(batch_size, w.dtype),
-        )
+        self._buffer = None
+
+    def _buffers(self, size: int):
+        if self._buffer is None:
+            X, T, w, capacity = self.X, self.T, self.weights, self.batch_size
+            self._buffer = (
+                np.empty((capacity, X.shape[1]), X.dtype),
+                np.empty((capacity, T.shape[1]), T.dtype),
+                None if w is None else np.empty(capacity, w.dtype),
+            )
+        return (None if b is None else b[:size] for b in self._buffer)
 
     def __call__(self, order: Array | None):
         """Yield ``(X, T, weights, batch size over all processes, positions of this process's
@@ -170,7 +175,7 @@ class _Batches:
                 index = index - self.first
                 positions = np.flatnonzero((index >= 0) & (index < self.T.shape[0]))
                 index = index[positions]
-            Xb, Tb, wb = (None if b is None else b[: index.size] for b in self._buffer)
+            Xb, Tb, wb = self._buffers(index.size)
             # the indices come from a permutation of range(n): 'clip' skips NumPy's bounds
             # checks, a third of the gather's time
             rows = index if self.rows is None else self.rows[index]
