@@ -133,19 +133,12 @@ class MPIGroup(OneProcess):
         return float(total / count)
 
     def merge(self, metrics):
-        parts = [
-            (m, key, np.asarray(m._sums[key], np.float64))
-            for m in metrics
-            for key in sorted(m._sums)
-        ]
-        if not parts:
-            return
-        flat = self.sum(np.concatenate([value.ravel() for *_, value in parts]))
-        offset = 0
-        for metric, key, value in parts:
-            piece = flat[offset : offset + value.size].reshape(value.shape)
-            metric._sums[key] = float(piece) if value.ndim == 0 else piece
-            offset += value.size
+        # every rank folds every rank's state in rank order, so all end with the same numbers
+        states = self.comm.allgather([metric.state() for metric in metrics])
+        for position, metric in enumerate(metrics):
+            metric.reset()
+            for rank_states in states:
+                metric.merge(rank_states[position])
 
     def abort(self, reason: str, code: int = 1) -> None:
         """End every process of the job (see :func:`abort`)."""
