@@ -85,8 +85,11 @@ def read_csv(path) -> Table:
     return Table(str(path), header, body)
 
 
-def numeric_matrix(table: Table, columns: list[str]) -> np.ndarray:
+def numeric_matrix(table: Table, columns: list[str], rows=None) -> np.ndarray:
     """The given columns as a float64 matrix; every field must be a finite number.
+
+    ``rows`` (a range or list of row indices) converts only those rows; messages still count
+    the file's rows.
 
     Raises
     ------
@@ -94,8 +97,10 @@ def numeric_matrix(table: Table, columns: list[str]) -> np.ndarray:
         Naming the column and row of the first missing value, NaN, infinity or text.
     """
     index = [table.columns.index(name) for name in columns]
-    X = np.empty((len(table.rows), len(columns)))
-    for r, row in enumerate(table.rows):
+    rows = range(len(table.rows)) if rows is None else rows
+    X = np.empty((len(rows), len(columns)))
+    for out, r in enumerate(rows):
+        row = table.rows[r]
         for c, i in enumerate(index):
             field = row[i]
             if field.lower() in MISSING:
@@ -115,7 +120,7 @@ def numeric_matrix(table: Table, columns: list[str]) -> np.ndarray:
                     f"{table.path}: column {columns[c]!r} holds {field!r} in row "
                     f"{r + 2}; only finite numbers can be used"
                 )
-            X[r, c] = value
+            X[out, c] = value
     return X
 
 

@@ -33,6 +33,15 @@ class Metric:
     def update(self, Y: Array, T: Array, weights: Array | None = None) -> None:
         raise NotImplementedError
 
+    def state(self) -> dict:
+        """What the metric has accumulated (for :meth:`merge` into another instance)."""
+        return dict(self._sums)
+
+    def merge(self, state: dict) -> None:
+        """Fold in another instance's :meth:`state`, as if this one had seen its samples too
+        (data-parallel training merges the processes' metrics this way)."""
+        self._add(**state)
+
     def result(self) -> float:
         raise NotImplementedError
 
@@ -111,16 +120,23 @@ class R2(Metric):
             return
         batch_mean = (w * T).sum(axis=0) / batch_weight
         batch_m2 = (w * (T - batch_mean) ** 2).sum(axis=0)
-        s = self._sums
         residual = (w * (Y - T) ** 2).sum(axis=0)
-        if not s:
-            s.update(residual=residual, mean=batch_mean, m2=batch_m2, count=batch_weight)
+        self.merge(
+            {"residual": residual, "mean": batch_mean, "m2": batch_m2, "count": batch_weight}
+        )
+
+    def merge(self, state):
+        if not state:
             return
-        total = s["count"] + batch_weight
-        delta = batch_mean - s["mean"]
-        s["mean"] = s["mean"] + delta * (batch_weight / total)
-        s["m2"] = s["m2"] + batch_m2 + delta**2 * (s["count"] * batch_weight / total)
-        s["residual"] = s["residual"] + residual
+        s = self._sums
+        if not s:
+            s.update(state)
+            return
+        total = s["count"] + state["count"]
+        delta = state["mean"] - s["mean"]
+        s["mean"] = s["mean"] + delta * (state["count"] / total)
+        s["m2"] = s["m2"] + state["m2"] + delta**2 * (s["count"] * state["count"] / total)
+        s["residual"] = s["residual"] + state["residual"]
         s["count"] = total
 
     def result(self):

@@ -255,12 +255,18 @@ class Network:
             value += self._penalty()
         return value
 
-    def fit(self, X, T, **options):
+    def fit(self, X, T=None, **options):
         """Train the network; return a :class:`History` of per-epoch records.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_inputs)
+        X : array-like of shape (n_samples, n_inputs), or an iterable of batches
+            May be memory-mapped (``np.load(path, mmap_mode='r')``): batches are gathered from
+            the map and nothing copies it whole. With ``T=None``, an iterable of ``(X, T)`` or
+            ``(X, T, sample_weight)`` batches, read once per epoch in its own order (so
+            ``batch_size`` and ``shuffle`` do not apply; ``validation_split``,
+            ``sample_weight``, ``class_weight='balanced'``, L-BFGS and ``distributed`` need
+            arrays).
         T : array-like of shape (n_samples, n_outputs)
             As in :meth:`loss` (class labels allowed with ``cross_entropy``).
         optimizer : str or optimizer, default='adam'
@@ -300,6 +306,11 @@ class Network:
             stopped early trains no more.
         seed : int, optional
             Seeds the validation split, shuffling and dropout (default: the network's seed).
+        distributed : chainrule.distributed.MPIGroup, optional
+            Train data-parallel with the other processes of an MPI job: ``X``, ``T`` and
+            ``sample_weight`` are this process's block of the rows (see
+            :mod:`chainrule.distributed`), ``batch_size`` the global batch; every process ends
+            with the parameters one process would reach on all the rows.
 
         Returns
         -------

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _header, io, metrics
+from ._replicas import ONE_PROCESS
 from ._scaling import mean_and_scale
 from ._validation import check_real
 from .data import DataError, Table, infer_task, numeric_matrix, sort_labels, target_column
@@ -245,23 +246,28 @@ def plan(table: Table, target: str, task: str | None = None) -> tuple[str, list[
     return task, features
 
 
-def _statistics(table: Table, columns: list[str], X: np.ndarray, rows) -> tuple:
-    """Mean and scale of ``X[rows]``, or a DataError naming the value too large for them."""
+def _statistics(
+    table: Table, columns: list[str], X: np.ndarray, rows, group=ONE_PROCESS, first: int = 0
+) -> tuple:
+    """Mean and scale of ``X[rows]`` (over every process's, with a ``group``; this process's
+    ``X`` starts at the table's row ``first``), or a DataError naming the value too large."""
     with np.errstate(over="ignore", invalid="ignore"):
-        mean, scale = mean_and_scale(X[rows])
+        mean, scale = mean_and_scale(X[rows], group=group)
     bad = ~(np.isfinite(mean) & np.isfinite(scale))
     if bad.any():
         column = int(np.flatnonzero(bad)[0])
         row = int(rows[np.argmax(np.abs(X[rows, column]))])
         raise DataError(
             f"{table.path}: column {columns[column]!r} holds {X[row, column]:g} in row "
-            f"{row + 2}, too large to standardise (its spread overflows float64); rescale "
+            f"{first + row + 2}, too large to standardise (its spread overflows float64); rescale "
             "the column"
         )
     return mean, scale
 
 
-def _standardise(table: Table, columns: list[str], X: np.ndarray, mean, scale, dtype):
+def _standardise(
+    table: Table, columns: list[str], X: np.ndarray, mean, scale, dtype, first: int = 0
+):
     """``(X - mean) / scale``, or a DataError naming the first value that lands beyond the
     range of the network's ``dtype`` (a value far outside the training rows' range)."""
     with np.errstate(over="ignore", invalid="ignore"):
@@ -271,7 +277,7 @@ def _standardise(table: Table, columns: list[str], X: np.ndarray, mean, scale, d
         row, column = (int(i) for i in np.argwhere(bad)[0])
         raise DataError(
             f"{table.path}: column {columns[column]!r} holds {X[row, column]:g} in row "
-            f"{row + 2}, far outside the training rows' range (standardised it exceeds "
+            f"{first + row + 2}, far outside the training rows' range (standardised it exceeds "
             f"{np.dtype(dtype).name}); check the value or rescale the column"
         )
     return standardised
@@ -309,6 +315,7 @@ def train_table(
     seed: int = 0,
     verbose: int = 1,
     callbacks=None,
+    distributed=None,
 ) -> TrainingRun:
     """Train a network on a table: infer (or take) the task, encode the labels, hold out a
     shuffled (stratified) validation fraction, standardise on the training rows, fit.
@@ -321,13 +328,19 @@ def train_table(
         If the loss became NaN or infinite: no model is returned.
     TrainingInterrupted
         On Ctrl-C (a ``KeyboardInterrupt``), holding the model of the last finished step.
+
+    With ``distributed`` (a :class:`chainrule.distributed.MPIGroup`) each process converts and
+    trains on its own block of the rows, the feature statistics are combined over all of them,
+    and the model equals the one-process model to float rounding.
     """
     from . import optim
 
     check_real(val, "val", low=0.0, high=1.0, high_open=True)
     task, features = plan(table, target, task)
     values = target_column(table, target)
-    X = numeric_matrix(table, features)
+    group = ONE_PROCESS if distributed is None else distributed
+    mine = group.block(len(values))
+    X = numeric_matrix(table, features, mine)  # this process's rows (all with one process)
     classes: list[str] = []
     if task == "classification":
         classes = sort_labels(values)
@@ -354,7 +367,8 @@ def train_table(
     if val:
         one_hot = np.eye(len(classes))[T] if classes else T[:, None]
         train_rows, validation_rows = _split(network, one_hot, val, np.random.default_rng(seed))
-    mean, scale = _statistics(table, features, X, train_rows)
+    train_mine = train_rows[(train_rows >= mine.start) & (train_rows < mine.stop)]
+    mean, scale = _statistics(table, features, X, train_mine - mine.start, group, mine.start)
     target_mean = target_scale = None
     if task == "regression":
         too_large = np.flatnonzero(~(np.abs(T) <= _LARGEST_TARGET))
@@ -369,8 +383,11 @@ def train_table(
         )
         T = _standardise(table, [target], T[:, None], target_mean, target_scale, network.dtype)
         T = T[:, 0]
-    Xs = _standardise(table, features, X, mean, scale, network.dtype)
-    validation = None if validation_rows is None else (Xs[validation_rows], T[validation_rows])
+    Xs = _standardise(table, features, X, mean, scale, network.dtype, mine.start)
+    validation = None
+    if validation_rows is not None:
+        val_mine = validation_rows[(validation_rows >= mine.start) & (validation_rows < mine.stop)]
+        validation = (Xs[val_mine - mine.start], T[val_mine])
     started = time.perf_counter()
     model = TabularModel(
         network,
@@ -387,8 +404,8 @@ def train_table(
         warnings.simplefilter("ignore", TrainingDivergedWarning)
         try:
             history = network.fit(
-                Xs[train_rows],
-                T[train_rows],
+                Xs[train_mine - mine.start],
+                T[train_mine],
                 optimizer=optim.LBFGS() if optimizer == "lbfgs" else optim.get(optimizer, lr=lr),
                 epochs=epochs,
                 batch_size=batch_size,
@@ -398,6 +415,7 @@ def train_table(
                 verbose=verbose,
                 seed=seed,
                 callbacks=callbacks,
+                distributed=distributed,
             )
         except KeyboardInterrupt:
             seconds = time.perf_counter() - started

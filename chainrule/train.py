@@ -19,6 +19,7 @@ from . import metrics as metrics_module
 from . import optim, schedules
 from ._atomic import check_writable
 from ._interrupt import DeferredInterrupt
+from ._replicas import ONE_PROCESS, BatchRows
 from ._validation import check_int, check_plain_array, check_real
 from .callbacks import Callback, EarlyStopping, History
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -50,12 +51,16 @@ def _class_of(network, T: Array) -> Array:
     )
 
 
-def _apply_class_weight(network, T: Array, weights: Array | None, class_weight) -> Array | None:
-    """Multiply each sample's weight by its class's weight (see :func:`class_weight_table`)."""
+def _apply_class_weight(
+    network, T: Array, weights: Array | None, class_weight, group=ONE_PROCESS
+) -> Array | None:
+    """Multiply each sample's weight by its class's weight (see :func:`class_weight_table`;
+    'balanced' counts the classes over every process's rows)."""
     if class_weight is None:
         return weights
     classes = _class_of(network, T)
-    per_sample = class_weight_table(classes, max(T.shape[1], 2), class_weight)[classes]
+    table = class_weight_table(group.gather(classes), max(T.shape[1], 2), class_weight)
+    per_sample = table[classes]
     per_sample = per_sample.astype(T.dtype)
     return per_sample if weights is None else weights * per_sample
 
@@ -80,11 +85,12 @@ def class_weight_table(classes: Array, n_classes: int, class_weight) -> Array:
     return table
 
 
-def _split(network, T: Array, fraction: float, rng: np.random.Generator):
-    """Shuffled (for classification, stratified) train and validation indices."""
-    n = T.shape[0]
+def _split(network, T: Array, fraction: float, rng: np.random.Generator, group=ONE_PROCESS):
+    """Shuffled (for classification, stratified) train and validation indices, into the rows
+    of every process (see :mod:`chainrule._replicas`)."""
+    n = group.layout(T.shape[0])[0]
     if _has_classes(network):
-        classes = _class_of(network, T)
+        classes = group.gather(_class_of(network, T))
         validation = []
         for label in np.unique(classes):
             members = rng.permutation(np.flatnonzero(classes == label))
@@ -97,55 +103,139 @@ def _split(network, T: Array, fraction: float, rng: np.random.Generator):
             f"'validation_split'={fraction} leaves no samples for "
             f"{'validation' if validation.size == 0 else 'training'} with {n} rows"
         )
-    train = np.setdiff1d(np.arange(n), validation, assume_unique=True)
-    return train, validation
+    train = np.ones(n, dtype=bool)
+    train[validation] = False
+    return np.flatnonzero(train), validation
 
 
-def _evaluate(network, X: Array, T: Array, weights, metric_names, prefix: str) -> dict:
-    Y, loss = network._outputs_and_loss(X, T, weights)
-    logs = {f"{prefix}loss": loss}
-    for name in metric_names:
-        metric = metrics_module.get(name)
-        metric.update(Y, T, weights)
-        logs[f"{prefix}{metric.name}"] = metric.result()
-    return logs
+def _evaluate(
+    network, X: Array, T: Array, weights, metric_names, prefix: str, rows=None, group=ONE_PROCESS
+) -> dict:
+    """Loss and metrics over every process's samples, on blocks of ``X`` of at most
+    ``_BLOCK_VALUES`` numbers (``rows``, when given, selects them: a memory-mapped ``X`` is
+    never copied whole). The loss is the blocks' mean weighted by their sizes."""
+    metrics = [metrics_module.get(name) for name in metric_names]
+    n = T.shape[0]
+    block = max(1, _BLOCK_VALUES // max(1, X.shape[1]))
+    total = 0.0
+    for start in range(0, max(n, 1), block):
+        index = slice(start, start + block)
+        Xb = X[index] if rows is None else X[rows[index]]
+        Tb, wb = T[index], None if weights is None else weights[index]
+        Y, loss = network._outputs_and_loss(Xb, Tb, wb)
+        total += loss * Tb.shape[0] if n > block else loss
+        for metric in metrics:
+            metric.update(Y, Tb, wb)
+    group.merge(metrics)
+    loss = group.weighted_mean(total / n if n > block else total, n)
+    return {f"{prefix}loss": loss, **{f"{prefix}{m.name}": m.result() for m in metrics}}
+
+
+_BLOCK_VALUES = 2**22  # 16 MiB of float32 per validation block
 
 
 class _Batches:
-    """Gathers shuffled batches into buffers allocated once (one per batch size)."""
+    """Gathers shuffled batches into buffers allocated once (views of one for smaller batches).
 
-    def __init__(self, X, T, weights, batch_size):
+    ``rows`` (optional) maps training samples to rows of ``X``, so that a held-out part of a
+    memory-mapped ``X`` is never copied. With several processes the samples are numbered over
+    all of them (``n``) and this process holds ``first`` to ``first + len(T)``.
+    """
+
+    def __init__(self, X, T, weights, batch_size, rows=None, first=0, n=None):
         self.X, self.T, self.weights, self.batch_size = X, T, weights, batch_size
-        self.n = X.shape[0]
-        self._buffers = {}
+        self.rows, self.first = rows, first
+        self.n = T.shape[0] if n is None else n
+        self.shared = self.n != T.shape[0]
+        self._buffer = None
 
-    def _buffer(self, size):
-        if size not in self._buffers:
-            X, T, w = self.X, self.T, self.weights
-            self._buffers[size] = (
-                np.empty((size, X.shape[1]), X.dtype),
-                np.empty((size, T.shape[1]), T.dtype),
-                None if w is None else np.empty(size, w.dtype),
+    def _buffers(self, size: int):
+        if self._buffer is None:
+            X, T, w, capacity = self.X, self.T, self.weights, self.batch_size
+            self._buffer = (
+                np.empty((capacity, X.shape[1]), X.dtype),
+                np.empty((capacity, T.shape[1]), T.dtype),
+                None if w is None else np.empty(capacity, w.dtype),
             )
-        return self._buffers[size]
+        return (None if b is None else b[:size] for b in self._buffer)
 
     def __call__(self, order: Array | None):
-        """Yield the batches in ``order`` (None: the data as it is, in one batch if it fits)."""
-        if order is None and self.batch_size >= self.n:
-            yield self.X, self.T, self.weights
+        """Yield ``(X, T, weights, batch size over all processes, positions of this process's
+        samples in the batch or None for all)`` in ``order`` (None: the data as it is, in one
+        batch if it fits)."""
+        if order is None and self.batch_size >= self.n and self.rows is None and not self.shared:
+            yield self.X, self.T, self.weights, self.n, None
             return
         if order is None:
             order = np.arange(self.n)
         for start in range(0, self.n, self.batch_size):
             index = order[start : start + self.batch_size]
-            Xb, Tb, wb = self._buffer(index.size)
+            size, positions = index.size, None
+            if self.shared:
+                index = index - self.first
+                positions = np.flatnonzero((index >= 0) & (index < self.T.shape[0]))
+                index = index[positions]
+            Xb, Tb, wb = self._buffers(index.size)
             # the indices come from a permutation of range(n): 'clip' skips NumPy's bounds
             # checks, a third of the gather's time
-            np.take(self.X, index, axis=0, out=Xb, mode="clip")
+            rows = index if self.rows is None else self.rows[index]
+            np.take(self.X, rows, axis=0, out=Xb, mode="clip")
             np.take(self.T, index, axis=0, out=Tb, mode="clip")
             if wb is not None:
                 np.take(self.weights, index, out=wb, mode="clip")
-            yield Xb, Tb, wb
+            yield Xb, Tb, wb, size, positions
+
+
+class _Stream:
+    """Batches from an iterable of ``(X, T)`` or ``(X, T, sample_weight)`` tuples, each checked
+    and converted as it comes: data that is never in memory at once. The iterable gives the
+    batches and their order (``batch_size`` and ``shuffle`` do not apply); it is iterated
+    once per epoch, so for several epochs it must start over (a list, or an object whose
+    ``__iter__`` does), not be a one-pass iterator."""
+
+    def __init__(self, network, batches, epochs: int, class_weight):
+        try:
+            one_pass = iter(batches) is batches
+        except TypeError:
+            raise TypeError(
+                f"'X' must be an array, or an iterable of (X, T) batches when T is None; "
+                f"got {type(batches).__name__}"
+            ) from None
+        if one_pass and epochs > 1:
+            raise ValueError(
+                f"'X' is an iterator, which can be read once, but epochs={epochs}; pass an "
+                "iterable that starts over on each pass (a list, or an object with __iter__)"
+            )
+        self.network, self.batches, self.class_weight = network, batches, class_weight
+        self.n_batches = len(batches) if hasattr(batches, "__len__") else None
+
+    def refuse(self, validation_split, sample_weight, optimizer, group) -> None:
+        """What needs all the rows at once is refused with a batch stream."""
+        given = {
+            "validation_split": validation_split,
+            "sample_weight": sample_weight is not None,
+            "class_weight='balanced'": self.class_weight == "balanced",
+            "optimizer=LBFGS()": isinstance(optimizer, optim.LBFGS),
+            "distributed": group.size > 1,
+        }
+        refused = [name for name, value in given.items() if value]
+        if refused:
+            raise ValueError(
+                f"{', '.join(refused)} cannot be used with a stream of batches (T=None); give "
+                "arrays (a memory-mapped X works), or weights as the batches' third element "
+                "and validation_data"
+            )
+
+    def __call__(self, order):
+        for number, batch in enumerate(self.batches):
+            if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
+                raise ValueError(
+                    f"batch {number} of 'X' must be a tuple (X, T) or (X, T, sample_weight), "
+                    f"got {type(batch).__name__}"
+                )
+            Xb, Tb, wb = self.network._prepare(*batch[:2], batch[2] if len(batch) == 3 else None)
+            wb = _apply_class_weight(self.network, Tb, wb, self.class_weight)
+            yield Xb, Tb, wb, Xb.shape[0], None
 
 
 def _listeners(chain: list[Callback], event: str) -> list:
@@ -270,38 +360,56 @@ def fit(
     checkpoint_every: int = 1,
     resume_from=None,
     seed: int | None = None,
+    distributed=None,
 ) -> History:
     """Train ``network`` on ``(X, T)``; see :meth:`chainrule.Network.fit` for the arguments."""
     epochs = check_int(epochs, "epochs", low=1)
     _check_options(locals())
     optimizer = optim.get(optimizer)
-    if isinstance(optimizer, optim.LBFGS) and (checkpoint or resume_from):
+    group = ONE_PROCESS if distributed is None else distributed
+    if isinstance(optimizer, optim.LBFGS) and (checkpoint or resume_from or group.size > 1):
         raise ValueError(
-            "'checkpoint' and 'resume_from' work with the stochastic optimizers; "
-            "L-BFGS runs in one call to scipy and has no state to save"
+            "'checkpoint', 'resume_from' and 'distributed' work with the stochastic "
+            "optimizers; L-BFGS runs in one call to scipy, in one process, with no state to save"
         )
     schedule = schedules.get(schedule)
     metric_names = [metrics_module.get(name).name for name in (metrics or [])]
-    check_plain_array(T, "T")
-    X, T, weights = network._prepare(X, T, sample_weight)
-    weights = _apply_class_weight(network, T, weights, class_weight)
-    validation = None
+    stream = None
+    if T is None:  # X is an iterable of batches
+        stream = _Stream(network, X, epochs, class_weight)
+        stream.refuse(validation_split, sample_weight, optimizer, group)
+        n = first = 0  # rows per epoch: known after the first
+    else:
+        check_plain_array(T, "T")
+        X, T, weights = network._prepare(X, T, sample_weight)
+        weights = _apply_class_weight(network, T, weights, class_weight, group)
+        n, first = group.layout(T.shape[0])
+    validation = val_rows = None
     if validation_data is not None:
         validation = _validation_arrays(network, validation_data)
     resumed = load_checkpoint(resume_from, network, optimizer) if resume_from else None
+    group.broadcast(network.parameters)
+    rows = None
     seed_sequence = np.random.SeedSequence(
         resumed["entropy"] if resumed else (seed if seed is not None else network.seed)
     )
     split_rng, train_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(2))
 
     if validation is None and validation_split:
-        train_index, val_index = _split(network, T, float(validation_split), split_rng)
-        validation = (X[val_index], T[val_index], None if weights is None else weights[val_index])
-        X, T = X[train_index], T[train_index]
-        weights = None if weights is None else weights[train_index]
+        train_index, val_index = _split(network, T, float(validation_split), split_rng, group)
+        # this process's rows of each part; its training rows stay contiguous among all's
+        mine = [first, first + T.shape[0]]
+        rows = train_index[slice(*np.searchsorted(train_index, mine))] - first
+        val_rows = val_index[slice(*np.searchsorted(val_index, mine))] - first
+        first, n = int(np.searchsorted(train_index, first)), train_index.size
+        validation = (X, T[val_rows], None if weights is None else weights[val_rows])
+        T, weights = T[rows], None if weights is None else weights[rows]
 
     if isinstance(optimizer, optim.LBFGS):
         from .lbfgs import fit_lbfgs
+
+        if rows is not None:
+            X, validation = X[rows], (X[val_rows], *validation[1:])
 
         history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
         with DeferredInterrupt() as interrupt:
@@ -326,9 +434,11 @@ def fit(
                 _interrupted(network, history, chain, f"after L-BFGS iteration {done}")
                 raise
 
-    n = X.shape[0]
-    batch_size = n if batch_size is None else min(batch_size, n)
-    batches = _Batches(X, T, weights, batch_size)
+    if stream is None:
+        batch_size = n if batch_size is None else min(batch_size, n)
+    batches = stream or _Batches(X, T, weights, batch_size, rows, first, n)
+    if group.rank != 0:  # one process shows the progress and writes the checkpoints
+        verbose, checkpoint = 0, None
     history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
     lr0 = optimizer.lr
     first_epoch = 0
@@ -351,9 +461,9 @@ def fit(
         callback.set_network(network)
     begin = {
         "epochs": epochs,
-        "batches": math.ceil(n / batch_size),
+        "batches": stream.n_batches if stream else math.ceil(n / batch_size),
         "initial_epoch": first_epoch,
-        "samples": n,
+        "samples": n or None,
     }
     for callback in chain:
         callback.on_train_begin(begin)
@@ -380,9 +490,13 @@ def fit(
                     on_epoch_begin(epoch, {"lr": optimizer.lr})
                 running = [metrics_module.get(name) for name in metric_names]
                 total, count = 0.0, 0
-                order = train_rng.permutation(n) if shuffle else None
-                for batch, (Xb, Tb, wb) in enumerate(batches(order)):
-                    loss = network._forward_backward(Xb, Tb, wb, rng=dropout_rng)
+                order = train_rng.permutation(n) if shuffle and not stream else None
+                for batch, (Xb, Tb, wb, size, positions) in enumerate(batches(order)):
+                    rng = dropout_rng
+                    if positions is not None and rng is not None:
+                        rng = BatchRows(rng, positions, size)
+                    loss = network._forward_backward(Xb, Tb, wb, rng=rng)
+                    loss = group.reduce_step(grads, loss, Xb.shape[0], size)
                     if not math.isfinite(loss):
                         _diverged(network, history, epoch, batch, loss, optimizer.lr)
                         params[...] = previous_start if batch == 0 else epoch_start
@@ -392,19 +506,23 @@ def fit(
                     optimizer.step(params, grads)
                     if frozen is not None:
                         params[frozen] = frozen_values
-                    total += loss * Xb.shape[0]
-                    count += Xb.shape[0]
+                    total += loss * size
+                    count += size
                     for on_batch_end in batch_end:
-                        on_batch_end(batch, {"size": Xb.shape[0], "loss": loss})
+                        on_batch_end(batch, {"size": size, "loss": loss})
                     if interrupt.pending:
                         interrupt.pending = False
                         raise KeyboardInterrupt
                 if history.stopped_by == "diverged":
                     break
+                n = n or count
                 logs = {"loss": total / count}
+                group.merge(running)
                 logs.update({metric.name: metric.result() for metric in running})
                 if validation is not None:
-                    logs.update(_evaluate(network, *validation, metric_names, "val_"))
+                    logs.update(
+                        _evaluate(network, *validation, metric_names, "val_", val_rows, group)
+                    )
                 logs["lr"] = optimizer.lr
                 logs["seconds"] = time.perf_counter() - started
                 for callback in chain:

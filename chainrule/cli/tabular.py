@@ -96,6 +96,10 @@ def _train(args) -> int:
     from .._atomic import staged_writes
     from ..tabular import TrainingDivergedError, TrainingInterrupted, subset, train_table
 
+    if args.distributed is True:
+        from .distributed import on_ranks
+
+        return on_ranks(_train, args)  # back here with args.distributed the MPI group
     table, target = _table(args)
     if target is None:
         raise CommandError(
@@ -120,6 +124,7 @@ def _train(args) -> int:
                 early_stopping=args.early_stopping,
                 seed=args.seed,
                 verbose=0 if args.quiet else 1,
+                distributed=args.distributed or None,
             )
     except TrainingDivergedError as error:
         print(f"chainrule: error: {error} {args.out} was left as it was.", file=sys.stderr)
@@ -134,6 +139,8 @@ def _train(args) -> int:
             file=sys.stderr,
         )
         return 130
+    if args.distributed and args.distributed.rank != 0:
+        return 0  # rank 0 evaluates, writes and prints
     model = run.model
     train_metrics = model.evaluate(subset(table, run.train_rows))
     validation_metrics = (
@@ -357,6 +364,11 @@ def add_commands(commands) -> None:
         "interrupted run writes nothing)",
     )
     train.add_argument("--quiet", action="store_true", help="no progress display")
+    train.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel on the ranks of an MPI job: mpirun -n K chainrule train ...",
+    )
     train.set_defaults(handler=_train)
 
     evaluate = commands.add_parser("evaluate", help="metrics of a model on a labelled CSV")

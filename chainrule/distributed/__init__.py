@@ -1,0 +1,30 @@
+"""Data-parallel training on MPI (mpi4py + Open MPI: ``pip install "chainrule[distributed]"``).
+
+Start one process per rank with ``mpirun -n K python train.py``; in ``train.py`` each process
+passes ``fit`` **its own block of the rows** (the local shard) and an :class:`MPIGroup`::
+
+    import chainrule as cr
+    from chainrule import distributed
+
+    group = distributed.MPIGroup()
+    X = distributed.load_rows("X.npy", group)          # this rank's rows, memory-mapped
+    T = distributed.load_rows("T.npy", group)
+    net = cr.MLP([784, 128, 10], loss="cross_entropy", seed=0)
+    net.fit(X, T, batch_size=256, seed=0, distributed=group)   # batch_size: the global batch
+
+Every rank ends with the same parameters: those one process would reach on all the rows with
+the same seed and global batch size, to float rounding. Ranks may hold different numbers of
+rows; every rank must hold at least one.
+"""
+
+from .data import load_rows, shard
+from .mpi import MPIGroup, abort_on_uncaught_exception, launched_by_mpirun, mpi
+
+__all__ = [
+    "MPIGroup",
+    "abort_on_uncaught_exception",
+    "launched_by_mpirun",
+    "load_rows",
+    "mpi",
+    "shard",
+]
