@@ -2,6 +2,7 @@
 
 from . import activations, initializers, losses, metrics, optim, schedules
 from ._kernels import use_numba, using_numba
+from ._version import __version__
 from .callbacks import Callback, EarlyStopping, History, LambdaCallback
 from .explain import check, explain
 from .gradcheck import GradcheckResult, gradcheck
@@ -10,8 +11,6 @@ from .layers import Dense, Dropout
 from .network import MLP, Network
 from .onnx import from_sklearn, from_torch
 from .train import TrainingDivergedWarning
-
-__version__ = "0.1.0"
 
 __all__ = [
     "MLP",

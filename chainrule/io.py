@@ -23,6 +23,8 @@ import numpy as np
 from . import _header
 from ._atomic import atomic_open
 from ._validation import check_finite
+from ._version import __version__
+from .callbacks import History
 from .network import Network
 
 try:  # zipfile reads LZMA members when Python has lzma; their damage raises LZMAError
@@ -47,8 +49,6 @@ class ModelFileError(ValueError):
 def write_archive(path, header: dict, arrays: dict[str, np.ndarray]) -> None:
     """Write ``arrays`` and the JSON ``header`` atomically to ``path`` (a file name, written
     through a temporary file and ``os.replace``, or a binary stream)."""
-    from . import __version__
-
     header = {**header, "format_version": FORMAT_VERSION, "chainrule_version": __version__}
     encoded = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
     if hasattr(path, "write"):
@@ -255,8 +255,6 @@ def load(path) -> Network:
         not fit the schema, or holds NaN or infinite parameters. Nothing is allocated from
         the header's declared sizes before they are checked against the archive.
     """
-    from .callbacks import History
-
     header, arrays = read_archive(path, MODEL_FORMAT, _model_arrays)
     try:
         network = Network.from_config(header["config"], arrays["parameters"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._version import __version__
 from ._requirements import require
 
 #: The first opset whose Softmax normalises along one axis only (``axis=-1``).
@@ -131,8 +132,6 @@ class Graph(GraphWriter):
             initializer=self.initializers,
         )
         opsets = [helper.make_opsetid("", self.opset)]
-        from .. import __version__
-
         model = helper.make_model(
             graph,
             opset_imports=opsets,
