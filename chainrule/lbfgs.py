@@ -10,6 +10,8 @@ import time
 
 import numpy as np
 
+from .evaluation import evaluate
+
 
 def _scipy_minimize():
     try:
@@ -30,8 +32,6 @@ def fit_lbfgs(
     iteration: the parameters of the last finished iteration are kept and KeyboardInterrupt
     raised.
     """
-    from .train import _evaluate
-
     minimize = _scipy_minimize()
     frozen = network.frozen
     bounds = None
@@ -55,9 +55,9 @@ def fit_lbfgs(
     def after_iteration(flat):
         network.parameters[...] = flat
         state["last"][...] = network.parameters
-        logs = _evaluate(network, X, T, weights, metric_names, "")
+        logs = evaluate(network, X, T, weights, metric_names, "")
         if validation is not None:
-            logs.update(_evaluate(network, *validation, metric_names, "val_"))
+            logs.update(evaluate(network, *validation, metric_names, "val_"))
         logs["lr"] = optimizer.lr
         logs["seconds"] = time.perf_counter() - state["started"]
         for callback in chain:

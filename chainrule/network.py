@@ -18,6 +18,12 @@ from .layers import Dense, Dropout
 Array = np.ndarray
 
 
+#: The loop behind :meth:`Network.fit`. It lives in :mod:`chainrule.train`, above the network in
+#: the module order, and installs itself here when it is imported (``import chainrule`` imports
+#: it), so that the network never imports the loop.
+training_loop = None
+
+
 class Network:
     """A feedforward network: a sequence of layers, a loss, and one flat parameter buffer.
 
@@ -328,9 +334,7 @@ class Network:
             keeping the last finished step's parameters and recording the interruption in
             ``network.history`` (``stopped_by == 'interrupted'``).
         """
-        from .train import fit  # the loop sits above the network in the module order
-
-        return fit(self, X, T, **options)
+        return training_loop(self, X, T, **options)
 
     # -- parameters ----------------------------------------------------------------------------
     def set_parameters(self, values) -> None:

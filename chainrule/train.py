@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from . import metrics as metrics_module
+from . import network as network_module
 from . import optim, schedules
 from ._atomic import check_writable
 from ._interrupt import DeferredInterrupt
@@ -23,7 +24,9 @@ from ._replicas import ONE_PROCESS, BatchRows
 from ._validation import check_int, check_plain_array, check_real
 from .callbacks import Callback, EarlyStopping, History
 from .checkpoint import load_checkpoint, save_checkpoint
+from .evaluation import evaluate
 from .layers import Dropout
+from .lbfgs import fit_lbfgs
 from .progress import EpochLogger, ProgressBar
 
 Array = np.ndarray
@@ -106,32 +109,6 @@ def _split(network, T: Array, fraction: float, rng: np.random.Generator, group=O
     train = np.ones(n, dtype=bool)
     train[validation] = False
     return np.flatnonzero(train), validation
-
-
-def _evaluate(
-    network, X: Array, T: Array, weights, metric_names, prefix: str, rows=None, group=ONE_PROCESS
-) -> dict:
-    """Loss and metrics over every process's samples, on blocks of ``X`` of at most
-    ``_BLOCK_VALUES`` numbers (``rows``, when given, selects them: a memory-mapped ``X`` is
-    never copied whole). The loss is the blocks' mean weighted by their sizes."""
-    metrics = [metrics_module.get(name) for name in metric_names]
-    n = T.shape[0]
-    block = max(1, _BLOCK_VALUES // max(1, X.shape[1]))
-    total = 0.0
-    for start in range(0, max(n, 1), block):
-        index = slice(start, start + block)
-        Xb = X[index] if rows is None else X[rows[index]]
-        Tb, wb = T[index], None if weights is None else weights[index]
-        Y, loss = network._outputs_and_loss(Xb, Tb, wb)
-        total += loss * Tb.shape[0] if n > block else loss
-        for metric in metrics:
-            metric.update(Y, Tb, wb)
-    group.merge(metrics)
-    loss = group.weighted_mean(total / n if n > block else total, n)
-    return {f"{prefix}loss": loss, **{f"{prefix}{m.name}": m.result() for m in metrics}}
-
-
-_BLOCK_VALUES = 2**22  # 16 MiB of float32 per validation block
 
 
 class _Batches:
@@ -406,8 +383,6 @@ def fit(
         T, weights = T[rows], None if weights is None else weights[rows]
 
     if isinstance(optimizer, optim.LBFGS):
-        from .lbfgs import fit_lbfgs
-
         if rows is not None:
             X, validation = X[rows], (X[val_rows], *validation[1:])
 
@@ -521,7 +496,7 @@ def fit(
                 logs.update({metric.name: metric.result() for metric in running})
                 if validation is not None:
                     logs.update(
-                        _evaluate(network, *validation, metric_names, "val_", val_rows, group)
+                        evaluate(network, *validation, metric_names, "val_", val_rows, group)
                     )
                 logs["lr"] = optimizer.lr
                 logs["seconds"] = time.perf_counter() - started
@@ -585,3 +560,6 @@ def _interrupted(network, history, chain, where: str) -> None:
     for callback in chain:  # the progress display closes; EarlyStopping may restore its best
         callback.on_train_end({"interrupted": True})
     network.parameters[...] = kept  # the last finished step's parameters, as documented
+
+
+network_module.training_loop = fit

@@ -36,9 +36,9 @@ def options():
 
 
 def test_an_epoch_over_a_map_copies_nothing_and_equals_the_in_memory_run(mapped, monkeypatch):
-    from chainrule import train
+    from chainrule import evaluation
 
-    monkeypatch.setattr(train, "_BLOCK_VALUES", 2**16)  # validation blocks of 160 rows
+    monkeypatch.setattr(evaluation, "BLOCK_VALUES", 2**16)  # validation blocks of 160 rows
     X_map, y, X = mapped
     net = cr.MLP([400, 16, 1], loss="binary_cross_entropy", seed=0)
     tracemalloc.start()
