@@ -283,6 +283,69 @@ def _standardise(
     return standardised
 
 
+LOSSES = {
+    "classification": ("cross_entropy", "categorical_cross_entropy"),
+    "regression": (
+        "mse",
+        "mean_squared_error",
+        "squared_error",
+        "mae",
+        "mean_absolute_error",
+        "huber",
+    ),
+}
+
+
+def task_loss(loss: str | None, task: str, target: str, n_classes: int) -> str:
+    """The loss for the task: the default (cross_entropy for classes, mse for values), the one
+    asked for when it fits the task, binary cross-entropy on two classes as the softmax
+    cross-entropy over two outputs (the same loss: softmax of two net inputs is the sigmoid of
+    their difference), anything else a DataError in the command line's words."""
+    if loss is None:
+        return LOSSES[task][0]
+    if loss in LOSSES[task]:
+        return loss
+    if task == "classification" and loss in ("binary_cross_entropy", "bce") and n_classes == 2:
+        warnings.warn(
+            f"--loss {loss} on the two classes of {target!r}: trained as cross_entropy over "
+            "two softmax outputs, which is the same loss",
+            UserWarning,
+            stacklevel=2,
+        )
+        return "cross_entropy"
+    if loss in ("binary_cross_entropy", "bce") and task == "classification":
+        detail = f"binary cross-entropy needs two classes, {target!r} has {n_classes}"
+    elif task == "classification":
+        detail = f"{target!r} holds {n_classes} classes, and {loss} is a regression loss"
+    else:
+        detail = f"{target!r} holds values (regression), and {loss} is a loss for classes"
+    fits = (
+        "cross_entropy (or --task regression)" if task == "classification" else "mse, mae or huber"
+    )
+    raise DataError(f"--loss {loss} does not fit: {detail}; use --loss {fits}")
+
+
+def _held_out(labels, val: float, rows: int) -> int:
+    """How many rows a validation fraction holds out (per class, as the stratified split)."""
+    if labels is None:
+        return int(round(val * rows))
+    return int(sum(round(val * count) for count in np.unique(labels, return_counts=True)[1]))
+
+
+def whole_batch(batch_size: int, rows: int) -> int:
+    """The batch size, clipped to the training rows (as scikit-learn clips to n_samples) with a
+    note when it is larger."""
+    if batch_size <= rows:
+        return batch_size
+    warnings.warn(
+        f"--batch-size {batch_size} is larger than the {rows} training rows: each step uses "
+        "all of them (one batch)",
+        UserWarning,
+        stacklevel=2,
+    )
+    return rows
+
+
 # Regression metrics square the errors in float64: a target beyond this would overflow them.
 _LARGEST_TARGET = 1e100
 
@@ -351,24 +414,30 @@ def train_table(
             )
         index = {label: i for i, label in enumerate(classes)}
         T = np.array([index[v] for v in values])
-        loss = loss or "cross_entropy"
     else:
         T = numeric_matrix(table, [target])[:, 0]
-        loss = loss or "mse"
+    loss = task_loss(loss, task, target, len(classes))
     rows = len(T)
-    if batch_size > rows:
-        raise DataError(
-            f"{table.path}: the data has {rows} rows, fewer than the batch size "
-            f"{batch_size}; pass a smaller --batch-size"
-        )
     sizes = [len(features), *hidden, len(classes) if classes else 1]
     network = MLP(sizes, activation=activation, loss=loss, seed=seed)
     train_rows, validation_rows = np.arange(rows), None
-    if val:
+    if val and _held_out(T if classes else None, val, rows) == 0:
+        warnings.warn(
+            f"--val {val} of {rows} rows holds out no row: training without validation",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif val:
         one_hot = np.eye(len(classes))[T] if classes else T[:, None]
-        train_rows, validation_rows = _split(network, one_hot, val, np.random.default_rng(seed))
-    train_mine = train_rows[(train_rows >= mine.start) & (train_rows < mine.stop)]
-    mean, scale = _statistics(table, features, X, train_mine - mine.start, group, mine.start)
+        try:
+            train_rows, validation_rows = _split(network, one_hot, val, np.random.default_rng(seed))
+        except ValueError:
+            raise DataError(
+                f"{table.path}: --val {val} leaves no rows for training out of {rows}; pass a "
+                "smaller fraction (or --val 0 for none)"
+            ) from None
+    batch_size = whole_batch(batch_size, len(train_rows))
+    mean, scale = _statistics(table, features, X, train_rows)
     target_mean = target_scale = None
     if task == "regression":
         too_large = np.flatnonzero(~(np.abs(T) <= _LARGEST_TARGET))

@@ -10,7 +10,14 @@ import sys
 
 import numpy as np
 
-from .common import CommandError, non_negative_int, plain_warnings, positive_int, write_text
+from .common import (
+    CommandError,
+    fraction,
+    non_negative_int,
+    plain_warnings,
+    positive_int,
+    write_text,
+)
 
 
 def _table(args):
@@ -103,8 +110,8 @@ def _train(args) -> int:
     table, target = _table(args)
     if target is None:
         raise CommandError(
-            "--target COLUMN is required with a CSV file; the columns are "
-            + ", ".join(table.columns)
+            f"pass --target COLUMN to name the column to predict, e.g. --target "
+            f"{table.columns[-1]}; the columns are {', '.join(table.columns)}"
         )
     _check_outputs(args, table, target)
     try:
@@ -342,7 +349,7 @@ def add_commands(commands) -> None:
     train.add_argument("--batch-size", type=positive_int, default=32)
     train.add_argument(
         "--val",
-        type=float,
+        type=fraction,
         default=0.1,
         help="fraction held out for validation (default 0.1; 0 for none)",
     )
