@@ -22,15 +22,36 @@ class DataError(ValueError):
 
 @dataclass
 class Table:
-    """A CSV file's header and its rows of text fields."""
+    """A table's header and its columns, one array each: float64 or int64 for a column of
+    numbers (NaN where a cell is missing), an object array of text otherwise (None where
+    missing). Rows are counted as in a spreadsheet in every message: the header is row 1."""
 
     path: str
     columns: list[str]
-    rows: list[list[str]]
+    data: dict[str, np.ndarray]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.data[self.columns[0]])
 
     def column(self, name: str) -> list[str]:
-        index = self.columns.index(name)
-        return [row[index] for row in self.rows]
+        """A column as text (a missing cell as ``""``), as a CSV file would hold it."""
+        return [_text(v) for v in self.data[name]]
+
+    def take(self, rows) -> Table:
+        """The table restricted to the given row indices."""
+        return Table(self.path, self.columns, {k: v[rows] for k, v in self.data.items()})
+
+    def is_numeric(self, name: str) -> bool:
+        return self.data[name].dtype != object
+
+
+def _text(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return str(value)
 
 
 def _is_number(text: str) -> bool:
@@ -41,8 +62,53 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _missing_values() -> list[str]:
+    """The missing-value spellings in lower, upper and title case, for pyarrow's exact match."""
+    return sorted({v for m in MISSING for v in (m, m.upper(), m.title())})
+
+
+def _header(path: Path) -> tuple[list[str], str, int]:
+    """The header's column names, the delimiter (',' unless the header holds more ';' or tabs
+    than commas) and the number of blank lines before it; checked as documented in
+    :func:`read_csv`."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as stream:
+            skipped, line = 0, ""
+            for line in stream:
+                if line.strip(" \t\r\n,;"):
+                    break
+                skipped += 1
+            else:
+                line = ""
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
+    if not line:
+        raise DataError(f"{path}: the file is empty")
+    delimiter = max(",;\t", key=line.count) if line.count(",") == 0 else ","
+    try:
+        header = [name.strip() for name in next(csv.reader([line], delimiter=delimiter))]
+    except csv.Error as error:
+        raise DataError(f"{path}: not a readable CSV file ({error})") from None
+    if all(_is_number(name) for name in header):
+        raise DataError(
+            f"{path}: the first row holds numbers, not column names; add a header "
+            "row naming the columns"
+        )
+    if any(not name for name in header):
+        raise DataError(f"{path}: column {header.index('') + 1} of the header has no name")
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise DataError(f"{path}: the column name {duplicated[0]!r} appears twice in the header")
+    return header, delimiter, skipped
+
+
 def read_csv(path) -> Table:
-    """Read a CSV file with a header row.
+    """Read a CSV file with a header row (or a Parquet file, by its suffix ``.parquet``/``.pq``).
+
+    The delimiter is a comma, or a semicolon or tab when the header holds no comma. With
+    pyarrow installed (the ``tables`` extra) the file is parsed by pyarrow's multithreaded
+    columnar reader; without it, or for a file pyarrow refuses, by Python's ``csv`` module,
+    which names the row at fault.
 
     Raises
     ------
@@ -54,26 +120,80 @@ def read_csv(path) -> Table:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return _read_parquet(path)
+    header, delimiter, skipped = _header(path)
+    try:
+        import pyarrow.csv as arrow_csv
+    except ImportError:
+        return _read_with_csv_module(path, header, delimiter)
+    import pyarrow as pa
+
+    try:
+        arrow = arrow_csv.read_csv(
+            path,
+            read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=skipped + 1),
+            parse_options=arrow_csv.ParseOptions(delimiter=delimiter),
+            convert_options=arrow_csv.ConvertOptions(
+                null_values=_missing_values(),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError):  # a bad row: let the csv module name it
+        return _read_with_csv_module(path, header, delimiter)
+    return _from_arrow(str(path), header, arrow)
+
+
+def _read_parquet(path: Path) -> Table:
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError:
+        raise DataError(
+            f"{path}: reading Parquet needs pyarrow: pip install 'chainrule[tables]'"
+        ) from None
+    import pyarrow as pa
+
+    try:
+        arrow = parquet.read_table(path)
+    except (pa.ArrowException, OSError) as error:
+        raise DataError(f"{path}: not a readable Parquet file ({error})") from None
+    return _from_arrow(str(path), [str(name) for name in arrow.column_names], arrow)
+
+
+def _from_arrow(path: str, header: list[str], arrow) -> Table:
+    """Columns of an Arrow table as numpy arrays: numbers as float64 (int64 when whole and
+    complete), anything else as text."""
+    import pyarrow as pa
+
+    if arrow.num_rows == 0:
+        raise DataError(f"{path}: the file has a header but no data rows")
+    data = {}
+    for name, column in zip(header, arrow.columns):
+        kind = column.type
+        if pa.types.is_integer(kind) and column.null_count == 0:
+            data[name] = column.to_numpy().astype(np.int64, copy=False)
+        elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
+            data[name] = column.to_numpy().astype(np.float64, copy=False)
+        else:
+            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+                column = column.cast(pa.string())
+            data[name] = np.array(column.to_pylist(), dtype=object)
+    return Table(path, header, data)
+
+
+def _read_with_csv_module(path: Path, header: list[str], delimiter: str) -> Table:
     try:
         with path.open(newline="", encoding="utf-8-sig") as stream:
-            rows = [row for row in csv.reader(stream) if any(field.strip() for field in row)]
+            rows = [
+                row
+                for row in csv.reader(stream, delimiter=delimiter)
+                if any(field.strip() for field in row)
+            ]
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
     except csv.Error as error:
         raise DataError(f"{path}: not a readable CSV file ({error})") from None
-    if not rows:
-        raise DataError(f"{path}: the file is empty")
-    header = [name.strip() for name in rows[0]]
-    if all(_is_number(name) for name in header):
-        raise DataError(
-            f"{path}: the first row holds numbers, not column names; add a header "
-            "row naming the columns"
-        )
-    if any(not name for name in header):
-        raise DataError(f"{path}: column {header.index('') + 1} of the header has no name")
-    duplicated = sorted({name for name in header if header.count(name) > 1})
-    if duplicated:
-        raise DataError(f"{path}: the column name {duplicated[0]!r} appears twice in the header")
     body = [[field.strip() for field in row] for row in rows[1:]]
     for number, row in enumerate(body, 2):
         if len(row) != len(header):
@@ -82,7 +202,25 @@ def read_csv(path) -> Table:
             )
     if not body:
         raise DataError(f"{path}: the file has a header but no data rows")
-    return Table(str(path), header, body)
+    return Table(
+        str(path), header, {name: _typed(column) for name, column in zip(header, zip(*body))}
+    )
+
+
+def _typed(fields) -> np.ndarray:
+    """A column of text fields as the pyarrow reader would type it: numbers when every
+    non-missing field is one (NaN for the missing), else text (None for the missing)."""
+    present = [f for f in fields if f.lower() not in MISSING]
+    if all(_is_number(f) for f in present):
+        values = np.array([float(f) if f.lower() not in MISSING else np.nan for f in fields])
+        if (
+            len(present) == len(fields)
+            and np.all(values == np.round(values))
+            and all("." not in f and "e" not in f.lower() for f in present)
+        ):
+            return values.astype(np.int64)
+        return values
+    return np.array([f if f.lower() not in MISSING else None for f in fields], dtype=object)
 
 
 def numeric_matrix(table: Table, columns: list[str], rows=None) -> np.ndarray:
@@ -96,32 +234,39 @@ def numeric_matrix(table: Table, columns: list[str], rows=None) -> np.ndarray:
     DataError
         Naming the column and row of the first missing value, NaN, infinity or text.
     """
-    index = [table.columns.index(name) for name in columns]
-    rows = range(len(table.rows)) if rows is None else rows
-    X = np.empty((len(rows), len(columns)))
-    for out, r in enumerate(rows):
-        row = table.rows[r]
-        for c, i in enumerate(index):
-            field = row[i]
-            if field.lower() in MISSING:
-                raise DataError(
-                    f"{table.path}: column {columns[c]!r} has a missing value in row "
-                    f"{r + 2}; fill it in or drop the row"
-                )
-            try:
-                value = float(field)
-            except ValueError:
-                raise DataError(
-                    f"{table.path}: column {columns[c]!r} is not numeric: row {r + 2}"
-                    f" holds {field!r}"
-                ) from None
-            if not math.isfinite(value):
-                raise DataError(
-                    f"{table.path}: column {columns[c]!r} holds {field!r} in row "
-                    f"{r + 2}; only finite numbers can be used"
-                )
-            X[out, c] = value
+    X = np.empty((table.n_rows, len(columns)))
+    for c, name in enumerate(columns):
+        X[:, c] = _numeric_column(table, name)
     return X
+
+
+def _numeric_column(table: Table, name: str) -> np.ndarray:
+    values = table.data[name]
+    if values.dtype == object:
+        for r, field in enumerate(values):
+            if field is not None and not _is_number(field):
+                raise DataError(
+                    f"{table.path}: column {name!r} is not numeric: row {r + 2} holds {field!r}"
+                )
+        values = np.array([np.nan if v is None else float(v) for v in values])
+    values = values.astype(np.float64, copy=False)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        r = int(np.argmax(bad))
+        if np.isnan(values[r]):
+            raise DataError(
+                f"{table.path}: column {name!r} has a missing value in row {r + 2}; fill it in "
+                "or drop the row"
+            )
+        raise DataError(
+            f"{table.path}: column {name!r} holds {_text_of_infinity(values[r])!r} in row "
+            f"{r + 2}; only finite numbers can be used"
+        )
+    return values
+
+
+def _text_of_infinity(value: float) -> str:
+    return "inf" if value > 0 else "-inf"
 
 
 def target_column(table: Table, target: str) -> list[str]:
@@ -132,7 +277,7 @@ def target_column(table: Table, target: str) -> list[str]:
         )
     values = table.column(target)
     for number, value in enumerate(values, 2):
-        if value.lower() in MISSING:
+        if not value:
             raise DataError(
                 f"{table.path}: the target column {target!r} has a missing value in row {number}"
             )
@@ -178,8 +323,8 @@ def sort_labels(labels) -> list[str]:
 def dataset_table(dataset) -> Table:
     """A built-in :class:`~chainrule.datasets.Dataset` as a table, its labels as class names."""
     columns = [*dataset.feature_names, dataset.target_name]
-    rows = [
-        [repr(float(v)) for v in x] + [dataset.class_names[int(y)]]
-        for x, y in zip(dataset.X, dataset.y)
-    ]
-    return Table(f"<{dataset.name}>", columns, rows)
+    data = {
+        name: np.asarray(dataset.X[:, i], dtype=np.float64) for i, name in enumerate(columns[:-1])
+    }
+    data[dataset.target_name] = np.array(dataset.class_names, dtype=object)[dataset.y.astype(int)]
+    return Table(f"<{dataset.name}>", columns, data)

@@ -496,5 +496,5 @@ def train_table(
 
 
 def subset(table: Table, rows) -> Table:
-    """The table restricted to the given row indices."""
-    return Table(table.path, table.columns, [table.rows[i] for i in rows])
+    """The table restricted to the given row indices (:meth:`Table.take`)."""
+    return table.take(rows)

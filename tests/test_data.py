@@ -95,7 +95,7 @@ def test_task_inference_and_label_order():
 
 def test_builtin_dataset_as_table():
     table = dataset_table(datasets.iris())
-    assert table.columns[-1] == "species" and len(table.rows) == 150
+    assert table.columns[-1] == "species" and table.n_rows == 150
     assert set(table.column("species")) == {"setosa", "versicolor", "virginica"}
 
 
@@ -130,7 +130,7 @@ def test_fuzzed_csv_is_read_or_refused_with_a_data_error(tmp_path, header, rows)
     except DataError as error:
         assert "column" in str(error) or "row" in str(error)
         return
-    assert np.isfinite(X).all() and X.shape == (len(table.rows), len(table.columns))
+    assert np.isfinite(X).all() and X.shape == (table.n_rows, len(table.columns))
 
 
 NUMBER = st.floats(-1e6, 1e6, allow_nan=False).map(repr)

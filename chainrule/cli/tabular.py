@@ -101,7 +101,7 @@ def _check_outputs(args, table, target) -> None:
 
 def _train(args) -> int:
     from .._atomic import staged_writes
-    from ..tabular import TrainingDivergedError, TrainingInterrupted, subset, train_table
+    from ..tabular import TrainingDivergedError, TrainingInterrupted, train_table
 
     if args.distributed is True:
         from .distributed import on_ranks
@@ -149,11 +149,9 @@ def _train(args) -> int:
     if args.distributed and args.distributed.rank != 0:
         return 0  # rank 0 evaluates, writes and prints
     model = run.model
-    train_metrics = model.evaluate(subset(table, run.train_rows))
+    train_metrics = model.evaluate(table.take(run.train_rows))
     validation_metrics = (
-        model.evaluate(subset(table, run.validation_rows))
-        if run.validation_rows is not None
-        else None
+        model.evaluate(table.take(run.validation_rows)) if run.validation_rows is not None else None
     )
     with staged_writes() as files:  # every output, or none
         model.save(files.open(args.out, what="--out"))
@@ -232,15 +230,24 @@ def _predict(args) -> int:
     writer = csv.writer(buffer, lineterminator="\n")
     names = list(predictions)
     writer.writerow([*table.columns, *names])
-    columns = [predictions[name] for name in names]
-    for i, row in enumerate(table.rows):
-        writer.writerow(
-            [*row, *(c[i] if c.dtype == object else repr(float(c[i])) for c in columns)]
+    writer.writerows(
+        zip(
+            *(table.column(name) for name in table.columns),
+            *(_prediction_text(predictions[name]) for name in names),
         )
+    )
     write_text(buffer.getvalue(), args.output, what="--output")
     if args.output:
-        print(f"{len(table.rows)} predictions written to {args.output}", file=sys.stderr)
+        print(f"{table.n_rows} predictions written to {args.output}", file=sys.stderr)
     return 0
+
+
+def _prediction_text(values: np.ndarray) -> list[str]:
+    """Predictions as CSV fields: labels as they are; values and probabilities to the
+    network's float32 precision (7 significant digits), not the noise of float64 digits."""
+    if values.dtype == object:
+        return list(values)
+    return [f"{v:.7g}" for v in values.tolist()]
 
 
 def _info(args) -> int:
