@@ -236,11 +236,13 @@ def numeric_matrix(table: Table, columns: list[str], rows=None) -> np.ndarray:
     """
     X = np.empty((table.n_rows, len(columns)))
     for c, name in enumerate(columns):
-        X[:, c] = _numeric_column(table, name)
+        X[:, c] = numeric_column(table, name)
     return X
 
 
-def _numeric_column(table: Table, name: str) -> np.ndarray:
+def numeric_column(table: Table, name: str, *, allow_missing: bool = False) -> np.ndarray:
+    """One column as float64, as :func:`numeric_matrix`; with ``allow_missing`` a missing cell
+    is NaN instead of an error."""
     values = table.data[name]
     if values.dtype == object:
         for r, field in enumerate(values):
@@ -250,7 +252,7 @@ def _numeric_column(table: Table, name: str) -> np.ndarray:
                 )
         values = np.array([np.nan if v is None else float(v) for v in values])
     values = values.astype(np.float64, copy=False)
-    bad = ~np.isfinite(values)
+    bad = np.isinf(values) if allow_missing else ~np.isfinite(values)
     if bad.any():
         r = int(np.argmax(bad))
         if np.isnan(values[r]):

@@ -19,6 +19,7 @@ from ._replicas import ONE_PROCESS
 from ._scaling import mean_and_scale
 from ._validation import check_real
 from .data import DataError, Table, infer_task, numeric_matrix, sort_labels, target_column
+from .encoding import KINDS, Column, choose_columns, encode, fit_columns
 from .network import MLP, Network
 from .train import TrainingDivergedWarning, _split
 
@@ -38,23 +39,24 @@ class TabularModel:
     classes: list[str] = field(default_factory=list)
     target_mean: float = 0.0
     target_scale: float = 1.0
+    columns: list[Column] | None = None  # None: every feature a numeric column, no fill
+
+    def __post_init__(self):
+        if self.columns is None:
+            self.columns = [Column(name) for name in self.features]
 
     # -- inputs ---------------------------------------------------------------------------------
-    def inputs(self, table: Table) -> np.ndarray:
-        """The table's feature columns, standardised as in training.
+    def inputs(self, table: Table, *, strict: bool = False) -> np.ndarray:
+        """The table's feature columns, transformed as in training (the stored fill values and
+        categories, see :func:`chainrule.encoding.encode`) and standardised.
 
         Raises
         ------
         DataError
-            If a feature column is missing or not numeric.
+            If a feature column is missing or not numeric, a cell is missing without a stored
+            fill value, or (with ``strict``) a category was not seen in training.
         """
-        missing = [name for name in self.features if name not in table.columns]
-        if missing:
-            raise DataError(
-                f"{table.path}: the model needs the column(s) {', '.join(missing)}; "
-                f"the file has {', '.join(table.columns)}"
-            )
-        raw = numeric_matrix(table, self.features)
+        raw = encode(table, self.columns, strict=strict)
         return _standardise(table, self.features, raw, self.mean, self.scale, self.network.dtype)
 
     def labels_to_indices(self, table: Table) -> np.ndarray:
@@ -74,19 +76,19 @@ class TabularModel:
         return np.array([index[v] for v in values])
 
     # -- outputs --------------------------------------------------------------------------------
-    def predict(self, table: Table) -> dict[str, np.ndarray]:
+    def predict(self, table: Table, *, strict: bool = False) -> dict[str, np.ndarray]:
         """``{'prediction': labels or values}`` plus ``p_<class>`` probabilities."""
-        Y = self.network.predict(self.inputs(table)).astype(np.float64)
+        Y = self.network.predict(self.inputs(table, strict=strict)).astype(np.float64)
         if self.task == "regression":
             return {"prediction": Y[:, 0] * self.target_scale + self.target_mean}
         result = {"prediction": np.array(self.classes, dtype=object)[Y.argmax(axis=1)]}
         result.update({f"p_{label}": Y[:, i] for i, label in enumerate(self.classes)})
         return result
 
-    def evaluate(self, table: Table) -> dict:
+    def evaluate(self, table: Table, *, strict: bool = False) -> dict:
         """Loss and metrics on a table that has the target column; a confusion matrix (rows:
         true class, columns: predicted) for classification."""
-        X, T = self.inputs(table), self.labels_to_indices(table)
+        X, T = self.inputs(table, strict=strict), self.labels_to_indices(table)
         Y = self.network.predict(X).astype(np.float64)
         result = {"rows": len(T), "loss": self.network.loss(X, T)}
         if self.task == "classification":
@@ -119,6 +121,7 @@ class TabularModel:
             "scale": self.scale.tolist(),
             "target_mean": self.target_mean,
             "target_scale": self.target_scale,
+            "columns": [column.to_dict() for column in self.columns],
         }
 
     def save(self, path) -> None:
@@ -155,13 +158,14 @@ class TabularModel:
             list(meta["classes"]),
             float(meta["target_mean"]),
             float(meta["target_scale"]),
+            [Column(**column) for column in meta["columns"]] if "columns" in meta else None,
         )
 
 
 def _check_metadata(meta: dict, network: Network) -> None:
     """The schema of a table model's metadata, against its network's inputs and outputs."""
     keys = ("task", "features", "target", "classes", "mean", "scale", "target_mean")
-    _header.check_dict(meta, "metadata", (*keys, "target_scale"))
+    _header.check_dict(meta, "metadata", (*keys, "target_scale"), ("columns",))
     expect = _header.expect
     expect(meta["task"] in TASKS, "metadata.task", meta["task"], "'classification' or 'regression'")
     n_in, n_out = network.n_inputs, network.n_outputs
@@ -199,6 +203,10 @@ def _check_metadata(meta: dict, network: Network) -> None:
         meta["scale"],
         "positive scales (target_scale too)",
     )
+    if "columns" in meta:
+        _header.check_columns(meta["columns"], "metadata.columns", KINDS)
+        inputs = [name for column in meta["columns"] for name in Column(**column).inputs]
+        expect(inputs == features, "metadata.columns", "...", "columns giving the features")
     classes = meta["classes"]
     if meta["task"] == "classification":
         expect(
@@ -233,17 +241,20 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.run = run
 
 
-def plan(table: Table, target: str, task: str | None = None) -> tuple[str, list[str]]:
-    """The task (given, or inferred from the target column) and the feature columns, checked
-    before any training: the command line validates its outputs against them."""
+def plan(
+    table: Table, target: str, task: str | None = None, *, features=None, drop=()
+) -> tuple[str, list[str]]:
+    """The task (given, or inferred from the target column) and the feature columns (see
+    :func:`chainrule.encoding.choose_columns`; its notes are warnings), checked before any
+    training: the command line validates its outputs against them."""
     values = target_column(table, target)
     task = task or infer_task(values, table, target)
     if task not in TASKS:
         raise ValueError(f"'task' must be one of {', '.join(TASKS)}, got {task!r}")
-    features = [name for name in table.columns if name != target]
-    if not features:
-        raise DataError(f"{table.path}: there is no feature column besides the target {target!r}")
-    return task, features
+    names, notes = choose_columns(table, target, features, drop)
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=2)
+    return task, names
 
 
 def _statistics(
@@ -378,10 +389,20 @@ def train_table(
     seed: int = 0,
     verbose: int = 1,
     callbacks=None,
-    distributed=None,
+    features=None,
+    drop=(),
+    categorical=(),
+    impute: str = "none",
 ) -> TrainingRun:
     """Train a network on a table: infer (or take) the task, encode the labels, hold out a
-    shuffled (stratified) validation fraction, standardise on the training rows, fit.
+    shuffled (stratified) validation fraction, fit the column transformations (one-hot
+    categories, fill values: see :mod:`chainrule.encoding`) and the standardisation on the
+    training rows, fit the network.
+
+    ``features`` names the feature columns (default: all but the target, those in ``drop`` and
+    identifier-like columns); ``categorical`` names columns to one-hot besides the text ones;
+    ``impute`` is ``'none'`` (a missing cell is an error), ``'median'``, ``'mean'`` or
+    ``'most_frequent'``.
 
     Raises
     ------
@@ -399,11 +420,8 @@ def train_table(
     from . import optim
 
     check_real(val, "val", low=0.0, high=1.0, high_open=True)
-    task, features = plan(table, target, task)
+    task, names = plan(table, target, task, features=features, drop=drop)
     values = target_column(table, target)
-    group = ONE_PROCESS if distributed is None else distributed
-    mine = group.block(len(values))
-    X = numeric_matrix(table, features, mine)  # this process's rows (all with one process)
     classes: list[str] = []
     if task == "classification":
         classes = sort_labels(values)
@@ -418,8 +436,8 @@ def train_table(
         T = numeric_matrix(table, [target])[:, 0]
     loss = task_loss(loss, task, target, len(classes))
     rows = len(T)
-    sizes = [len(features), *hidden, len(classes) if classes else 1]
-    network = MLP(sizes, activation=activation, loss=loss, seed=seed)
+    n_outputs = len(classes) if classes else 1
+    splitter = MLP([1, n_outputs], loss=loss)  # the split needs only the loss and outputs
     train_rows, validation_rows = np.arange(rows), None
     if val and _held_out(T if classes else None, val, rows) == 0:
         warnings.warn(
@@ -430,13 +448,19 @@ def train_table(
     elif val:
         one_hot = np.eye(len(classes))[T] if classes else T[:, None]
         try:
-            train_rows, validation_rows = _split(network, one_hot, val, np.random.default_rng(seed))
+            train_rows, validation_rows = _split(
+                splitter, one_hot, val, np.random.default_rng(seed)
+            )
         except ValueError:
             raise DataError(
                 f"{table.path}: --val {val} leaves no rows for training out of {rows}; pass a "
                 "smaller fraction (or --val 0 for none)"
             ) from None
     batch_size = whole_batch(batch_size, len(train_rows))
+    columns = fit_columns(table, names, train_rows, categorical=categorical, impute=impute)
+    features = [name for column in columns for name in column.inputs]
+    X = encode(table, columns)
+    network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
     mean, scale = _statistics(table, features, X, train_rows)
     target_mean = target_scale = None
     if task == "regression":
@@ -468,6 +492,7 @@ def train_table(
         classes,
         target_mean or 0.0,
         target_scale or 1.0,
+        columns,
     )
     with warnings.catch_warnings():  # divergence is an error here, raised below
         warnings.simplefilter("ignore", TrainingDivergedWarning)

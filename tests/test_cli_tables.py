@@ -107,3 +107,173 @@ def test_val_errors_name_the_flag(capsys, tmp_path):
     )
     assert code == 2 and "--val 0.9 leaves no rows for training out of 2" in err
     assert "validation_split" not in err
+
+
+def people_csv(path, rows=60, seed=0, colours=("red", "green", "blue"), gaps=True):
+    """An ID column, a text category, a numeric column with empty cells, a class target."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    lines = ["person,colour,age,height,label"]
+    for i in range(rows):
+        colour = colours[i % len(colours)]
+        age = "" if gaps and i % 7 == 3 else f"{rng.uniform(20, 60):.1f}"
+        height = f"{rng.normal(170, 10):.1f}"
+        label = "yes" if colour == "red" or (age and float(age) > 45) else "no"
+        lines.append(f"P{1000 + i},{colour},{age},{height},{label}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_categories_gaps_an_id_and_unseen_categories_end_to_end(tmp_path):
+    train = people_csv(tmp_path / "people.csv")
+    model = tmp_path / "m.npz"
+    refused = cli("train", train, "--target", "label", "--quiet", "--out", model)
+    assert refused.returncode == 2 and not model.exists()
+    assert (
+        "column 'age' has a missing value in row 5; fill it in, drop the row, or pass "
+        "--impute median, mean or most_frequent" in refused.stderr
+    )
+
+    trained = cli(
+        "train",
+        train,
+        "--target",
+        "label",
+        "--impute",
+        "median",
+        "--epochs",
+        "30",
+        "--quiet",
+        "--out",
+        model,
+    )
+    assert trained.returncode == 0, trained.stderr
+    assert "column 'person' looks like an identifier (every value distinct): not used" in (
+        trained.stderr
+    )
+    info = cli("info", model, "--format", "json")
+    summary = __import__("json").loads(info.stdout)
+    assert summary["features"] == ["colour=blue", "colour=green", "colour=red", "age", "height"]
+    colour, age = summary["columns"][0], summary["columns"][1]
+    assert colour["kind"] == "categorical" and colour["categories"] == ["blue", "green", "red"]
+    import numpy as np
+
+    ages = [
+        float(line.split(",")[2])
+        for line in train.read_text().splitlines()[1:]
+        if line.split(",")[2]
+    ]
+    # the median of the training rows only (the validation rows are held out first)
+    assert min(ages) <= age["fill"] <= max(ages) and age["kind"] == "numeric"
+    text = cli("info", model).stdout
+    assert "column 'colour': one-hot over blue, green, red" in text
+
+    new = people_csv(tmp_path / "new.csv", rows=8, seed=1, colours=("red", "purple"))
+    predicted = cli("predict", model, new, "--id", "person", "-o", tmp_path / "p.csv")
+    assert predicted.returncode == 0, predicted.stderr
+    assert (
+        "column 'colour' holds 'purple' in row 3, a category not seen in training"
+        in (predicted.stderr)
+        and "encoded as all zeros" in predicted.stderr
+    )
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert lines[0] == "person,prediction,p_no,p_yes" and lines[1].startswith("P1000,")
+    assert len(lines) == 9
+    probabilities = [float(p) for p in lines[1].split(",")[2:]]
+    assert abs(sum(probabilities) - 1) < 1e-5 and all(len(p) <= 12 for p in lines[1].split(","))
+
+    strict = cli("predict", model, new, "--strict")
+    assert strict.returncode == 2 and strict.stderr.count("\n") == 1
+    assert (
+        "holds 'purple' in row 3, a category not seen in training (it knows blue, green, "
+        "red)" in strict.stderr
+    )
+
+    evaluated = cli("evaluate", model, train, "--format", "json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert __import__("json").loads(evaluated.stdout)["rows"] == 60
+    assert np.isfinite(__import__("json").loads(evaluated.stdout)["loss"])
+
+
+def test_feature_choice_and_typos_stay_errors(capsys, tmp_path):
+    train = people_csv(tmp_path / "people.csv", gaps=False)
+    out = tmp_path / "m.npz"
+    code, _, err = run(
+        capsys,
+        "train",
+        train,
+        "--target",
+        "label",
+        "--features",
+        "height,age",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        out,
+    )
+    assert code == 0 and "identifier" not in err
+    _, text, _ = run(capsys, "info", out, "--format", "json")
+    assert __import__("json").loads(text)["features"] == ["height", "age"]
+    code, _, err = run(
+        capsys,
+        "train",
+        train,
+        "--target",
+        "label",
+        "--drop",
+        "colour,nope",
+        "--quiet",
+        "--out",
+        out,
+    )
+    assert code == 2 and "--drop names 'nope', which is not a column" in err
+    code, _, err = run(
+        capsys,
+        "train",
+        train,
+        "--target",
+        "label",
+        "--drop",
+        "colour",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        out,
+    )
+    _, text, _ = run(capsys, "info", out, "--format", "json")
+    assert code == 0 and __import__("json").loads(text)["features"] == ["age", "height"]
+    typo = train.read_text().replace(",25.", ",2x5.", 1)
+    if typo == train.read_text():  # make sure there is a typo to find
+        lines = train.read_text().splitlines()
+        parts = lines[4].split(",")
+        parts[2] = "4o"
+        lines[4] = ",".join(parts)
+        typo = "\n".join(lines) + "\n"
+    (tmp_path / "typo.csv").write_text(typo)
+    code, _, err = run(
+        capsys, "train", tmp_path / "typo.csv", "--target", "label", "--quiet", "--out", out
+    )
+    assert code == 2 and "column 'age' is not numeric: row" in err
+
+
+def test_semicolon_file_is_read(capsys, tmp_path):
+    lines = ["a;b;y"] + [f"{i};{i % 3};{i % 2}" for i in range(30)]
+    (tmp_path / "semi.csv").write_text("\n".join(lines) + "\n")
+    code, _, err = run(
+        capsys,
+        "train",
+        tmp_path / "semi.csv",
+        "--target",
+        "y",
+        "--features",
+        "a,b",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        tmp_path / "m.npz",
+    )
+    assert code == 0, err

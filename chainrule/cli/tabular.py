@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 
+from ..encoding import IMPUTE
 from .common import (
     CommandError,
     fraction,
@@ -32,6 +33,13 @@ def _table(args):
             "give a CSV file, or --data NAME for a built-in dataset (chainrule datasets lists them)"
         )
     return read_csv(args.csv), args.target
+
+
+def _names(text: str | None) -> list[str] | None:
+    """Column names given as ``a,b,c``."""
+    if text is None:
+        return None
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -91,7 +99,14 @@ def _check_outputs(args, table, target) -> None:
             if getattr(args, option[2:]):
                 check_format(getattr(args, option[2:]), option)
     if args.boundary:
-        task, features = plan(table, target, args.task)
+        with plain_warnings():
+            task, features = plan(
+                table,
+                target,
+                args.task,
+                features=_names(args.features),
+                drop=_names(args.drop) or (),
+            )
         if task != "classification" or len(features) != 2:
             raise CommandError(
                 f"--boundary needs a classifier on exactly two feature columns, got a {task} "
@@ -131,7 +146,10 @@ def _train(args) -> int:
                 early_stopping=args.early_stopping,
                 seed=args.seed,
                 verbose=0 if args.quiet else 1,
-                distributed=args.distributed or None,
+                features=_names(args.features),
+                drop=_names(args.drop) or (),
+                categorical=_names(args.categorical) or (),
+                impute=args.impute,
             )
     except TrainingDivergedError as error:
         print(f"chainrule: error: {error} {args.out} was left as it was.", file=sys.stderr)
@@ -161,11 +179,11 @@ def _train(args) -> int:
             plots.curves(run.history, files.open(args.plot, what="--plot"), args.plot)
         if args.boundary:
             from .. import plots
-            from ..data import numeric_matrix
+            from ..encoding import encode
 
             plots.decision_boundary(
                 model,
-                numeric_matrix(table, model.features),
+                encode(table, model.columns),
                 model.labels_to_indices(table),
                 files.open(args.boundary, what="--boundary"),
                 args.boundary,
@@ -194,7 +212,8 @@ def _evaluate(args) -> int:
         check_writable(args.plot, "--plot")
         plots.check_format(args.plot, "--plot")
     model, table = _model_and_table(args)
-    result = model.evaluate(table)
+    with plain_warnings():
+        result = model.evaluate(table, strict=args.strict)
     if args.format == "json":
         print(json.dumps({"classes": model.classes or None, **result}, indent=2))
     else:
@@ -225,14 +244,21 @@ def _predict(args) -> int:
 
         check_writable(args.output, "--output")
     model, table = _model_and_table(args)
-    predictions = model.predict(table)
+    if args.id is not None and args.id not in table.columns:
+        raise CommandError(
+            f"--id {args.id!r} is not a column of {args.csv}; the columns are "
+            f"{', '.join(table.columns)}"
+        )
+    with plain_warnings():
+        predictions = model.predict(table, strict=args.strict)
+    kept = [args.id] if args.id is not None else table.columns
     buffer = text_io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     names = list(predictions)
-    writer.writerow([*table.columns, *names])
+    writer.writerow([*kept, *names])
     writer.writerows(
         zip(
-            *(table.column(name) for name in table.columns),
+            *(table.column(name) for name in kept),
             *(_prediction_text(predictions[name]) for name in names),
         )
     )
@@ -259,6 +285,7 @@ def _info(args) -> int:
         "task": model.task,
         "target": model.target,
         "features": model.features,
+        "columns": [column.to_dict() for column in model.columns],
         "classes": model.classes or None,
         "sizes": network.sizes,
         "activations": [layer.activation.name for layer in network.dense_layers],
@@ -286,6 +313,15 @@ def _info(args) -> int:
         f"task: {model.task} of {model.target!r} from {len(model.features)} features "
         f"({', '.join(model.features)})"
     )
+    for column in model.columns:
+        if column.kind == "categorical" or column.fill is not None:
+            kind = (
+                f"one-hot over {', '.join(column.categories)}"
+                if column.kind == "categorical"
+                else "numeric"
+            )
+            fill = "" if column.fill is None else f"; missing cells filled with {column.fill!r}"
+            print(f"  column {column.name!r}: {kind}{fill}")
     if model.classes:
         print(f"classes: {', '.join(model.classes)}")
     if history is not None:
@@ -325,6 +361,12 @@ def _datasets(args) -> int:
     return 0
 
 
+STRICT = (
+    "refuse a category not seen in training (default: encode it as all zeros, with a warning "
+    "naming the value and column)"
+)
+
+
 def add_commands(commands) -> None:
     """Register train, evaluate, predict, info, gradcheck and datasets."""
     train = commands.add_parser(
@@ -342,6 +384,26 @@ def add_commands(commands) -> None:
         "--task",
         choices=["classification", "regression"],
         help="default: inferred from the target column",
+    )
+    train.add_argument(
+        "--features",
+        metavar="A,B,...",
+        help="the feature columns (default: every column but the target, --drop and "
+        "identifier-like columns: all values distinct integers or text)",
+    )
+    train.add_argument("--drop", metavar="A,B,...", help="columns not to use as features")
+    train.add_argument(
+        "--categorical",
+        metavar="A,B,...",
+        help="columns to one-hot encode besides the text ones (e.g. integer codes)",
+    )
+    train.add_argument(
+        "--impute",
+        choices=IMPUTE,
+        default="none",
+        help="fill missing cells with the training rows' median, mean or most frequent value "
+        "(categories: most frequent), stored in the model (default none: a missing cell is an "
+        "error)",
     )
     train.add_argument("--hidden", default="64,32", help="hidden layer widths (default 64,32)")
     train.add_argument("--activation", default="relu")
@@ -389,6 +451,7 @@ def add_commands(commands) -> None:
     evaluate.add_argument("model")
     evaluate.add_argument("csv")
     evaluate.add_argument("--format", choices=["text", "json"], default="text")
+    evaluate.add_argument("--strict", action="store_true", help=STRICT)
     evaluate.add_argument("--plot", metavar="FILE", help="draw the confusion matrix")
     evaluate.set_defaults(handler=_evaluate)
 
@@ -396,6 +459,13 @@ def add_commands(commands) -> None:
     predict.add_argument("model")
     predict.add_argument("csv")
     predict.add_argument("-o", "--output", metavar="FILE", help="write a CSV (default: stdout)")
+    predict.add_argument("--strict", action="store_true", help=STRICT)
+    predict.add_argument(
+        "--id",
+        metavar="COLUMN",
+        help="write only this column (e.g. an identifier) and the predictions (default: every "
+        "input column, then the predictions)",
+    )
     predict.set_defaults(handler=_predict)
 
     info = commands.add_parser("info", help="architecture and training history of a model")
