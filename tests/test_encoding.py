@@ -1,0 +1,67 @@
+"""Stored column transformations: applied to the training rows they give exactly the inputs the
+network was trained on (a property test), and they survive the model file."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chainrule.data import Table
+from chainrule.network import Network
+from chainrule.tabular import TabularModel, train_table
+
+CATEGORY = st.sampled_from(["a", "b", "c", None])
+NUMBER = st.one_of(st.floats(-1e3, 1e3, allow_nan=False), st.just(float("nan")))
+ROW = st.tuples(CATEGORY, NUMBER, st.integers(0, 2))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(ROW, min_size=6, max_size=30),
+    impute=st.sampled_from(["median", "mean", "most_frequent"]),
+    val=st.sampled_from([0.0, 0.3]),
+)
+def test_stored_transformations_reproduce_the_training_inputs(
+    tmp_path, monkeypatch, rows, impute, val
+):
+    colours = np.array([r[0] for r in rows], dtype=object)
+    numbers = np.array([r[1] for r in rows])
+    labels = np.array([str(r[2] % 2) if i > 1 else str(i) for i, r in enumerate(rows)], object)
+    if all(c is None for c in colours) or np.isnan(numbers).all():
+        return
+    table = Table("<rows>", ["colour", "x", "y"], {"colour": colours, "x": numbers, "y": labels})
+    seen = {}
+    fit = Network.fit
+
+    def recording_fit(self, X, T, **options):
+        seen["X"] = np.array(X)
+        return fit(self, X, T, **options)
+
+    monkeypatch.setattr(Network, "fit", recording_fit)
+    try:
+        run = train_table(
+            table, "y", impute=impute, val=val, epochs=1, verbose=0, hidden=(3,), batch_size=4
+        )
+    except ValueError as error:  # a fill or category absent from the training rows
+        assert "no values in training rows" in str(error) or "--val" in str(error)
+        return
+    path = tmp_path / "m.npz"
+    run.model.save(path)
+    model = TabularModel.load(path)
+    again = model.inputs(table.take(run.train_rows))
+    np.testing.assert_array_equal(again, seen["X"])
+    assert model.columns == run.model.columns
+
+
+def test_fill_values_are_the_training_rows_statistics():
+    x = np.array([1.0, np.nan, 3.0, 10.0, np.nan, 2.0])
+    colour = np.array(["b", "a", None, "b", "a", "b"], dtype=object)
+    y = np.array(["0", "1", "0", "1", "0", "1"], dtype=object)
+    table = Table("<t>", ["x", "colour", "y"], {"x": x, "colour": colour, "y": y})
+    for impute, expected in (("median", 2.5), ("mean", 4.0), ("most_frequent", 1.0)):
+        run = train_table(table, "y", impute=impute, val=0, epochs=1, verbose=0, hidden=(2,))
+        numeric, category = run.model.columns
+        assert numeric.fill == pytest.approx(expected)  # np.nanmedian etc. by hand: 1,3,10,2
+        assert category.fill == "b" and category.categories == ["a", "b"]
