@@ -31,28 +31,35 @@ def make_csv(path: Path, rows: int) -> None:
     )
 
 
+# Peak resident memory from /proc (VmHWM: reset at exec, unlike ru_maxrss, which a child
+# inherits from its parent's fork), in a fresh process per reader, imports done first.
 MEMORY = """
-import resource, sys, time
+import sys
 sys.path.insert(0, {root!r})
+{imports}
 import numpy as np
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+before = peak()
 {read}
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print((after - before) * 1024)
+print(peak() - before)
 """
 READERS = {
     "chainrule": "import chainrule.data as d\ntable = d.read_csv({path!r})",
     "pandas": "import pandas as pd\nframe = pd.read_csv({path!r})",
 }
 # imports first, so that the measured peak is the reading alone
-IMPORTS = {"chainrule": "import chainrule.data, pyarrow.csv", "pandas": "import pandas"}
+IMPORTS = {
+    "chainrule": "import chainrule.data, pyarrow.csv, pandas",
+    "pandas": "import pandas, pyarrow",
+}
 
 
 def peak_memory(name: str, path: Path) -> int:
-    code = (
-        IMPORTS[name]
-        + "\n"
-        + MEMORY.format(root=str(ROOT), read=READERS[name].format(path=str(path)))
+    code = MEMORY.format(
+        root=str(ROOT), imports=IMPORTS[name], read=READERS[name].format(path=str(path))
     )
     return int(
         subprocess.run(
