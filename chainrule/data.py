@@ -7,7 +7,6 @@ row (counted as in a spreadsheet: the header is row 1), so the command line can 
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +35,12 @@ class Table:
 
     def column(self, name: str) -> list[str]:
         """A column as text (a missing cell as ``""``), as a CSV file would hold it."""
-        return [_text(v) for v in self.data[name]]
+        values = self.data[name]
+        if values.dtype.kind == "i":
+            return values.astype(str).tolist()
+        if values.dtype.kind == "f":
+            return [repr(v) if v == v else "" for v in values.tolist()]
+        return ["" if v is None else v for v in values]
 
     def take(self, rows) -> Table:
         """The table restricted to the given row indices."""
@@ -44,14 +48,6 @@ class Table:
 
     def is_numeric(self, name: str) -> bool:
         return self.data[name].dtype != object
-
-
-def _text(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, (float, np.floating)):
-        return repr(float(value))
-    return str(value)
 
 
 def _is_number(text: str) -> bool:
@@ -271,19 +267,21 @@ def _text_of_infinity(value: float) -> str:
     return "inf" if value > 0 else "-inf"
 
 
-def target_column(table: Table, target: str) -> list[str]:
-    """The target column's fields, checked for presence and missing values."""
+def target_column(table: Table, target: str):
+    """The target column's fields, checked for presence and missing values: a float64 or
+    int64 array for a column of numbers, else a list of text fields."""
     if target not in table.columns:
         raise DataError(
             f"{table.path}: no column named {target!r}; the columns are {', '.join(table.columns)}"
         )
-    values = table.column(target)
-    for number, value in enumerate(values, 2):
-        if not value:
-            raise DataError(
-                f"{table.path}: the target column {target!r} has a missing value in row {number}"
-            )
-    return values
+    values = table.data[target]
+    missing = np.isnan(values) if values.dtype.kind == "f" else values == None  # noqa: E711
+    if np.any(missing):
+        raise DataError(
+            f"{table.path}: the target column {target!r} has a missing value in row "
+            f"{int(np.argmax(missing)) + 2}"
+        )
+    return values if values.dtype != object else list(values)
 
 
 def infer_task(values: list[str], table: Table | None = None, target: str = "") -> str:
@@ -297,6 +295,8 @@ def infer_task(values: list[str], table: Table | None = None, target: str = "") 
         likely typos in a regression target. The message names the row and the value; pass
         the task explicitly (``--task classification``) to use such a column as labels.
     """
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return _task_of_numbers(values.astype(np.float64))
     strays = [(row, v) for row, v in enumerate(values, 2) if not _is_number(v)]
     if strays and len(strays) <= 0.1 * len(values):
         row, value = strays[0]
@@ -308,7 +308,10 @@ def infer_task(values: list[str], table: Table | None = None, target: str = "") 
         )
     if strays:
         return "classification"
-    numbers = np.array([float(v) for v in values])
+    return _task_of_numbers(np.array([float(v) for v in values]))
+
+
+def _task_of_numbers(numbers: np.ndarray) -> str:
     if np.all(numbers == np.round(numbers)) and len(np.unique(numbers)) <= 20:
         return "classification"
     return "regression"

@@ -40,6 +40,7 @@ class TabularModel:
     target_mean: float = 0.0
     target_scale: float = 1.0
     columns: list[Column] | None = None  # None: every feature a numeric column, no fill
+    kept_epoch: int | None = None  # the best validation epoch whose parameters were kept
 
     def __post_init__(self):
         if self.columns is None:
@@ -61,12 +62,13 @@ class TabularModel:
 
     def labels_to_indices(self, table: Table) -> np.ndarray:
         """The target column as class indices (classification) or scaled values."""
-        values = target_column(table, self.target)
+        target_column(table, self.target)
         if self.task == "regression":
             return (
                 numeric_matrix(table, [self.target])[:, 0] - self.target_mean
             ) / self.target_scale
         index = {label: i for i, label in enumerate(self.classes)}
+        values = table.column(self.target)
         for number, value in enumerate(values, 2):
             if value not in index:
                 raise DataError(
@@ -122,6 +124,7 @@ class TabularModel:
             "target_mean": self.target_mean,
             "target_scale": self.target_scale,
             "columns": [column.to_dict() for column in self.columns],
+            **({"kept_epoch": self.kept_epoch} if self.kept_epoch else {}),
         }
 
     def save(self, path) -> None:
@@ -159,13 +162,14 @@ class TabularModel:
             float(meta["target_mean"]),
             float(meta["target_scale"]),
             [Column(**column) for column in meta["columns"]] if "columns" in meta else None,
+            meta.get("kept_epoch"),
         )
 
 
 def _check_metadata(meta: dict, network: Network) -> None:
     """The schema of a table model's metadata, against its network's inputs and outputs."""
     keys = ("task", "features", "target", "classes", "mean", "scale", "target_mean")
-    _header.check_dict(meta, "metadata", (*keys, "target_scale"), ("columns",))
+    _header.check_dict(meta, "metadata", (*keys, "target_scale"), ("columns", "kept_epoch"))
     expect = _header.expect
     expect(meta["task"] in TASKS, "metadata.task", meta["task"], "'classification' or 'regression'")
     n_in, n_out = network.n_inputs, network.n_outputs
@@ -203,6 +207,9 @@ def _check_metadata(meta: dict, network: Network) -> None:
         meta["scale"],
         "positive scales (target_scale too)",
     )
+    if "kept_epoch" in meta:
+        kept = meta["kept_epoch"]
+        expect(_header.is_int(kept) and kept >= 1, "metadata.kept_epoch", kept, "an epoch >= 1")
     if "columns" in meta:
         _header.check_columns(meta["columns"], "metadata.columns", KINDS)
         inputs = [name for column in meta["columns"] for name in Column(**column).inputs]
@@ -343,6 +350,26 @@ def _held_out(labels, val: float, rows: int) -> int:
     return int(sum(round(val * count) for count in np.unique(labels, return_counts=True)[1]))
 
 
+KEEP = ("best", "last")
+
+
+def _stopping(early_stopping: bool, keep: str, validation, epochs: int):
+    """What to pass as ``early_stopping``: with validation rows and ``keep='best'``, an
+    :class:`~chainrule.callbacks.EarlyStopping` that never stops early (patience beyond the
+    epochs) but puts back the best validation epoch's parameters."""
+    if early_stopping or keep == "last" or validation is None:
+        return early_stopping
+    from .callbacks import EarlyStopping
+
+    return EarlyStopping(patience=epochs)
+
+
+def kept_epoch(history) -> int | None:
+    """The epoch (from 1) whose parameters a best-keeping run kept, or None."""
+    losses = getattr(history, "history", {}).get("val_loss")
+    return int(np.argmin(losses)) + 1 if losses else None
+
+
 def whole_batch(batch_size: int, rows: int) -> int:
     """The batch size, clipped to the training rows (as scikit-learn clips to n_samples) with a
     note when it is larger."""
@@ -393,6 +420,7 @@ def train_table(
     drop=(),
     categorical=(),
     impute: str = "none",
+    keep: str = "best",
 ) -> TrainingRun:
     """Train a network on a table: infer (or take) the task, encode the labels, hold out a
     shuffled (stratified) validation fraction, fit the column transformations (one-hot
@@ -402,7 +430,8 @@ def train_table(
     ``features`` names the feature columns (default: all but the target, those in ``drop`` and
     identifier-like columns); ``categorical`` names columns to one-hot besides the text ones;
     ``impute`` is ``'none'`` (a missing cell is an error), ``'median'``, ``'mean'`` or
-    ``'most_frequent'``.
+    ``'most_frequent'``. ``keep='best'`` (with validation rows) keeps the parameters of the
+    epoch with the lowest validation loss, ``'last'`` those of the last epoch.
 
     Raises
     ------
@@ -420,10 +449,13 @@ def train_table(
     from . import optim
 
     check_real(val, "val", low=0.0, high=1.0, high_open=True)
+    if keep not in KEEP:
+        raise ValueError(f"'keep' must be one of {', '.join(KEEP)}, got {keep!r}")
     task, names = plan(table, target, task, features=features, drop=drop)
-    values = target_column(table, target)
+    target_column(table, target)
     classes: list[str] = []
     if task == "classification":
+        values = table.column(target)
         classes = sort_labels(values)
         if len(classes) < 2:
             raise DataError(
@@ -504,7 +536,7 @@ def train_table(
                 epochs=epochs,
                 batch_size=batch_size,
                 validation_data=validation,
-                early_stopping=early_stopping,
+                early_stopping=_stopping(early_stopping, keep, validation, epochs),
                 metrics=["accuracy"] if classes else ["r2"],
                 verbose=verbose,
                 seed=seed,
@@ -517,6 +549,8 @@ def train_table(
             raise TrainingInterrupted(run) from None
     if history.stopped_by == "diverged":
         raise TrainingDivergedError(history.stop_reason)
+    if keep == "best" or early_stopping:
+        model.kept_epoch = kept_epoch(history)
     return TrainingRun(model, history, train_rows, validation_rows, time.perf_counter() - started)
 
 

@@ -277,3 +277,50 @@ def test_semicolon_file_is_read(capsys, tmp_path):
         tmp_path / "m.npz",
     )
     assert code == 0, err
+
+
+def test_the_best_validation_epoch_is_kept_by_default(capsys, tmp_path):
+    import json
+
+    best, last = tmp_path / "best.npz", tmp_path / "last.npz"
+    common = ["--data", "moons", "--epochs", "12", "--lr", "0.05", "--quiet", "--seed", "3"]
+    code, out, _ = run(capsys, "train", *common, "--out", best)
+    assert code == 0
+    _, text, _ = run(capsys, "info", best, "--format", "json")
+    summary = json.loads(text)
+    from chainrule.tabular import TabularModel
+
+    model = TabularModel.load(best)
+    history = model.network.history.history["val_loss"]
+    kept = int(min(range(len(history)), key=history.__getitem__)) + 1
+    assert summary["kept_epoch"] == kept == model.kept_epoch
+    assert f"kept the parameters of epoch {kept}, the lowest validation loss" in out
+    code, _, _ = run(capsys, "train", *common, "--keep", "last", "--out", last)
+    assert code == 0 and TabularModel.load(last).kept_epoch is None
+    _, text, _ = run(capsys, "info", last)
+    assert "parameters kept: the last epoch" in text
+
+
+def test_early_stopping_and_info_count_epochs_the_same_way(capsys, tmp_path):
+    out = tmp_path / "m.npz"
+    code, text, _ = run(
+        capsys,
+        "train",
+        "--data",
+        "iris",
+        "--epochs",
+        "200",
+        "--lr",
+        "0.3",
+        "--early-stopping",
+        "--quiet",
+        "--out",
+        out,
+    )
+    assert code == 0
+    _, info, _ = run(capsys, "info", out)
+    import re
+
+    stopped = re.search(r"after epoch (\d+)", text)
+    best = re.search(r"best validation loss at epoch (\d+)", info)
+    assert stopped and best and stopped.group(1) == best.group(1)

@@ -168,8 +168,9 @@ def test_bad_arguments(capsys, tmp_path, iris):
         run(capsys, "train", iris, "--target", "species", "--val", "1.5")
     assert "argument --val: expected a fraction in [0, 1), got 1.5" in capsys.readouterr().err
     assert "no column named 'kind'" in run(capsys, "train", iris, "--target", "kind")[2]
-    assert "pass --target COLUMN to name the column to predict, e.g. --target species" in (
-        run(capsys, "train", iris)[2]
+    assert (
+        "pass --target COLUMN to name the column to predict, e.g. --target species"
+        in (run(capsys, "train", iris)[2])
     )
     assert "no such file" in run(capsys, "train", tmp_path / "x.csv", "--target", "y")[2]
 

@@ -75,6 +75,11 @@ def _print_summary(run, train_metrics, validation_metrics) -> None:
         f"{len(history.epoch)} epochs in {run.seconds:.2f} s"
         + (f"; {history.stop_reason}" if history.stop_reason else "")
     )
+    if run.model.kept_epoch:
+        print(
+            f"kept the parameters of epoch {run.model.kept_epoch}, the lowest validation loss "
+            "(--keep last keeps the last epoch's)"
+        )
 
 
 def _check_outputs(args, table, target) -> None:
@@ -150,6 +155,7 @@ def _train(args) -> int:
                 drop=_names(args.drop) or (),
                 categorical=_names(args.categorical) or (),
                 impute=args.impute,
+                keep=args.keep,
             )
     except TrainingDivergedError as error:
         print(f"chainrule: error: {error} {args.out} was left as it was.", file=sys.stderr)
@@ -301,6 +307,7 @@ def _info(args) -> int:
             best = int(np.argmin(history.history["val_loss"]))
             summary["best_epoch"] = best + 1
         summary["stop_reason"] = history.stop_reason
+        summary["kept_epoch"] = model.kept_epoch or len(history.epoch)
     if args.format == "json":
         print(json.dumps(summary, indent=2))
         return 0
@@ -329,6 +336,8 @@ def _info(args) -> int:
         print(f"trained {summary['epochs']} epochs; last epoch: {final}")
         if "best_epoch" in summary:
             print(f"best validation loss at epoch {summary['best_epoch']}")
+        kept = f"epoch {model.kept_epoch} (the best)" if model.kept_epoch else "the last epoch"
+        print(f"parameters kept: {kept}")
         if history.stop_reason:
             print(f"stopped: {history.stop_reason}")
     return 0
@@ -426,6 +435,13 @@ def add_commands(commands) -> None:
         "--early-stopping",
         action="store_true",
         help="stop when the validation loss stops improving; keep the best",
+    )
+    train.add_argument(
+        "--keep",
+        choices=["best", "last"],
+        default="best",
+        help="with validation rows, keep the epoch of the lowest validation loss (default) or "
+        "the last epoch",
     )
     train.add_argument("--seed", type=non_negative_int, default=0)
     train.add_argument("--out", default="model.npz", help="model file (default model.npz)")
