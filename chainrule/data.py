@@ -141,6 +141,46 @@ def read_csv(path) -> Table:
     return _from_arrow(str(path), header, arrow)
 
 
+def as_table(data, name: str = "<DataFrame>") -> Table:
+    """A :class:`Table` from a Table, a CSV or Parquet path (:func:`read_csv`) or a pandas
+    DataFrame (:func:`from_frame`)."""
+    if isinstance(data, Table):
+        return data
+    if isinstance(data, (str, Path)):
+        return read_csv(data)
+    if hasattr(data, "columns") and hasattr(data, "dtypes"):
+        return from_frame(data, name)
+    raise TypeError(
+        f"expected a pandas DataFrame, a file path or a Table, got {type(data).__name__}"
+    )
+
+
+def from_frame(frame, name: str = "<DataFrame>") -> Table:
+    """A pandas DataFrame as a table: number columns as float64 (int64 when complete integers),
+    every other column as text, NaN/None/NA as missing. Row numbers in messages count the
+    header as row 1, as for a CSV file."""
+    columns = [str(c) for c in frame.columns]
+    if len(set(columns)) != len(columns):
+        raise DataError(f"{name}: the DataFrame has duplicated column names")
+    if len(frame) == 0:
+        raise DataError(f"{name}: the DataFrame has no rows")
+    data = {}
+    for label, column in zip(columns, frame.columns):
+        series = frame[column]
+        kind = series.dtype.kind
+        if kind in "iu":
+            data[label] = series.to_numpy().astype(np.int64)
+        elif kind == "f" or (kind in "iuf" and series.isna().any()):
+            data[label] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            missing = series.isna().to_numpy()
+            data[label] = np.array(
+                [None if gap else str(v) for v, gap in zip(series.tolist(), missing)],
+                dtype=object,
+            )
+    return Table(name, columns, data)
+
+
 def _read_parquet(path: Path) -> Table:
     try:
         import pyarrow.parquet as parquet

@@ -18,7 +18,7 @@ from . import _header, io, metrics
 from ._replicas import ONE_PROCESS
 from ._scaling import mean_and_scale
 from ._validation import check_real
-from .data import DataError, Table, infer_task, numeric_matrix, sort_labels, target_column
+from .data import DataError, Table, as_table, infer_task, numeric_matrix, sort_labels, target_column
 from .encoding import KINDS, Column, choose_columns, encode, fit_columns
 from .network import MLP, Network
 from .train import TrainingDivergedWarning, _split
@@ -45,6 +45,15 @@ class TabularModel:
     def __post_init__(self):
         if self.columns is None:
             self.columns = [Column(name) for name in self.features]
+
+    # -- Python API ------------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, data, target: str, **options) -> TabularModel:
+        """Train on a pandas DataFrame, a CSV or Parquet path, or a :class:`Table`: the same
+        training, stored transformations and options as :func:`train_table` (and the command
+        line). ``verbose`` defaults to 0 here."""
+        options.setdefault("verbose", 0)
+        return train_table(as_table(data), target, **options).model
 
     # -- inputs ---------------------------------------------------------------------------------
     def inputs(self, table: Table, *, strict: bool = False) -> np.ndarray:
@@ -78,18 +87,24 @@ class TabularModel:
         return np.array([index[v] for v in values])
 
     # -- outputs --------------------------------------------------------------------------------
-    def predict(self, table: Table, *, strict: bool = False) -> dict[str, np.ndarray]:
-        """``{'prediction': labels or values}`` plus ``p_<class>`` probabilities."""
-        Y = self.network.predict(self.inputs(table, strict=strict)).astype(np.float64)
+    def predict(self, table, *, strict: bool = False):
+        """``{'prediction': labels or values}`` plus ``p_<class>`` probabilities, for a
+        :class:`Table` or a path; for a pandas DataFrame, a DataFrame of those columns with its
+        index. The stored transformations are applied (see :meth:`inputs`)."""
+        Y = self.network.predict(self.inputs(as_table(table), strict=strict)).astype(np.float64)
         if self.task == "regression":
-            return {"prediction": Y[:, 0] * self.target_scale + self.target_mean}
-        result = {"prediction": np.array(self.classes, dtype=object)[Y.argmax(axis=1)]}
-        result.update({f"p_{label}": Y[:, i] for i, label in enumerate(self.classes)})
+            result = {"prediction": Y[:, 0] * self.target_scale + self.target_mean}
+        else:
+            result = {"prediction": np.array(self.classes, dtype=object)[Y.argmax(axis=1)]}
+            result.update({f"p_{label}": Y[:, i] for i, label in enumerate(self.classes)})
+        if hasattr(table, "dtypes") and hasattr(table, "index"):
+            return type(table)(result, index=table.index)
         return result
 
     def evaluate(self, table: Table, *, strict: bool = False) -> dict:
         """Loss and metrics on a table that has the target column; a confusion matrix (rows:
         true class, columns: predicted) for classification."""
+        table = as_table(table)
         X, T = self.inputs(table, strict=strict), self.labels_to_indices(table)
         Y = self.network.predict(X).astype(np.float64)
         result = {"rows": len(T), "loss": self.network.loss(X, T)}

@@ -65,3 +65,29 @@ def test_fill_values_are_the_training_rows_statistics():
         numeric, category = run.model.columns
         assert numeric.fill == pytest.approx(expected)  # np.nanmedian etc. by hand: 1,3,10,2
         assert category.fill == "b" and category.categories == ["a", "b"]
+
+
+def test_dataframe_and_csv_give_the_same_model(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "green", "blue"], 80),
+            "x": rng.normal(size=80).round(3),
+            "y": rng.choice(["no", "yes"], 80),
+        }
+    )
+    frame.loc[[4, 9], "x"] = np.nan
+    frame.loc[7, "colour"] = None
+    path = tmp_path / "frame.csv"
+    frame.to_csv(path, index=False)
+    options = dict(target="y", impute="median", epochs=3, hidden=(4,))
+    from_frame = TabularModel.fit(frame, **options)
+    from_file = TabularModel.fit(path, **options)
+    assert from_frame.columns == from_file.columns
+    predicted = from_frame.predict(frame.drop(columns="y"))
+    assert list(predicted.columns) == ["prediction", "p_no", "p_yes"]
+    assert (predicted.index == frame.index).all()
+    np.testing.assert_allclose(
+        predicted["p_yes"].to_numpy(), from_file.predict(path)["p_yes"], rtol=1e-6
+    )
