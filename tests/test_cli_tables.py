@@ -324,3 +324,21 @@ def test_early_stopping_and_info_count_epochs_the_same_way(capsys, tmp_path):
     stopped = re.search(r"after epoch (\d+)", text)
     best = re.search(r"best validation loss at epoch (\d+)", info)
     assert stopped and best and stopped.group(1) == best.group(1)
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "info", "gradcheck"])
+def test_help_shows_defaults_choices_and_an_example(capsys, command):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"examples: chainrule {command}" in text
+    if command == "train":
+        for shown in (
+            "(default: 0.1)",
+            "(default: 32)",
+            "(default: 0)",
+            "{best,last}",
+            "{none,median,mean,most_frequent}",
+            "(default: relu)",
+        ):
+            assert shown in text

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io as text_io
 import json
@@ -10,7 +11,9 @@ import sys
 
 import numpy as np
 
+from ..activations import NAMES as ACTIVATIONS
 from ..encoding import IMPUTE
+from ..losses import NAMES as LOSSES
 from .common import (
     CommandError,
     fraction,
@@ -370,6 +373,36 @@ def _datasets(args) -> int:
     return 0
 
 
+EXAMPLES = {
+    "train": [
+        "chainrule train --data xor",
+        "chainrule train people.csv --target label --impute median --drop person --out m.npz",
+        "chainrule train houses.csv --target price --features rooms,area,town --epochs 200",
+    ],
+    "evaluate": ["chainrule evaluate m.npz test.csv --plot figure.png"],
+    "predict": ["chainrule predict m.npz new.csv --id person -o predictions.csv"],
+    "info": ["chainrule info m.npz --format json"],
+    "gradcheck": ["chainrule gradcheck m.npz train.csv --rows 8"],
+    "datasets": ["chainrule datasets"],
+}
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help with each option's default (where it has one) and the examples kept as written."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        shown = action.default is not None and action.default is not False
+        if shown and action.default != argparse.SUPPRESS and action.option_strings:
+            text += f" (default: {action.default})"
+        return text
+
+
+def _help(command: str) -> dict:
+    examples = "\n".join(f"  {line}" for line in EXAMPLES[command])
+    return {"formatter_class": HelpFormatter, "epilog": f"examples:\n{examples}"}
+
+
 STRICT = (
     "refuse a category not seen in training (default: encode it as all zeros, with a warning "
     "naming the value and column)"
@@ -385,6 +418,7 @@ def add_commands(commands) -> None:
         "and written only when the run succeeds (atomically: an existing file is replaced "
         "whole or left as it was). A run that diverges exits 1, Ctrl-C exits 130; both leave "
         "--out as it was.",
+        **_help("train"),
     )
     train.add_argument("csv", nargs="?", help="a CSV file with a header row")
     train.add_argument("--target", help="the column to predict")
@@ -411,25 +445,38 @@ def add_commands(commands) -> None:
         choices=IMPUTE,
         default="none",
         help="fill missing cells with the training rows' median, mean or most frequent value "
-        "(categories: most frequent), stored in the model (default none: a missing cell is an "
-        "error)",
+        "(categories: most frequent), stored in the model; none: a missing cell is an "
+        "error naming the row and column)",
     )
-    train.add_argument("--hidden", default="64,32", help="hidden layer widths (default 64,32)")
-    train.add_argument("--activation", default="relu")
-    train.add_argument("--loss", help="default: cross_entropy (classes) or mse (values)")
+    train.add_argument("--hidden", default="64,32", help="hidden layer widths")
+    train.add_argument(
+        "--activation", default="relu", choices=ACTIVATIONS, help="hidden layers' activation"
+    )
+    train.add_argument(
+        "--loss",
+        choices=LOSSES,
+        help="default: cross_entropy (classes) or mse (values); binary_cross_entropy on two "
+        "classes is trained as cross_entropy over two outputs (the same loss)",
+    )
     train.add_argument(
         "--optimizer",
         default="adam",
         choices=["adam", "adamw", "sgd", "rmsprop", "adagrad", "lbfgs"],
+        help="how the weights are updated",
     )
-    train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--epochs", type=positive_int, default=100)
-    train.add_argument("--batch-size", type=positive_int, default=32)
+    train.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    train.add_argument("--epochs", type=positive_int, default=100, help="passes over the data")
+    train.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=32,
+        help="rows per step (clipped to the training rows, with a note)",
+    )
     train.add_argument(
         "--val",
         type=fraction,
         default=0.1,
-        help="fraction held out for validation (default 0.1; 0 for none)",
+        help="fraction held out for validation, stratified by class (0 for none)",
     )
     train.add_argument(
         "--early-stopping",
@@ -440,11 +487,13 @@ def add_commands(commands) -> None:
         "--keep",
         choices=["best", "last"],
         default="best",
-        help="with validation rows, keep the epoch of the lowest validation loss (default) or "
-        "the last epoch",
+        help="with validation rows, keep the parameters of the epoch with the lowest validation "
+        "loss, or of the last epoch",
     )
-    train.add_argument("--seed", type=non_negative_int, default=0)
-    train.add_argument("--out", default="model.npz", help="model file (default model.npz)")
+    train.add_argument(
+        "--seed", type=non_negative_int, default=0, help="initial weights, split and shuffling"
+    )
+    train.add_argument("--out", default="model.npz", help="model file")
     train.add_argument("--plot", metavar="FILE", help="loss and metric curves (.png/.svg)")
     train.add_argument(
         "--boundary", metavar="FILE", help="decision boundary with the data, for two features"
@@ -463,17 +512,21 @@ def add_commands(commands) -> None:
     )
     train.set_defaults(handler=_train)
 
-    evaluate = commands.add_parser("evaluate", help="metrics of a model on a labelled CSV")
-    evaluate.add_argument("model")
-    evaluate.add_argument("csv")
-    evaluate.add_argument("--format", choices=["text", "json"], default="text")
+    evaluate = commands.add_parser(
+        "evaluate", help="metrics of a model on a labelled CSV", **_help("evaluate")
+    )
+    evaluate.add_argument("model", help="a model file written by train")
+    evaluate.add_argument("csv", help="a CSV or Parquet file with the model's columns and target")
+    evaluate.add_argument("--format", choices=["text", "json"], default="text", help="output")
     evaluate.add_argument("--strict", action="store_true", help=STRICT)
     evaluate.add_argument("--plot", metavar="FILE", help="draw the confusion matrix")
     evaluate.set_defaults(handler=_evaluate)
 
-    predict = commands.add_parser("predict", help="predictions for each row of a CSV")
-    predict.add_argument("model")
-    predict.add_argument("csv")
+    predict = commands.add_parser(
+        "predict", help="predictions for each row of a CSV", **_help("predict")
+    )
+    predict.add_argument("model", help="a model file written by train")
+    predict.add_argument("csv", help="a CSV or Parquet file with the model's feature columns")
     predict.add_argument("-o", "--output", metavar="FILE", help="write a CSV (default: stdout)")
     predict.add_argument("--strict", action="store_true", help=STRICT)
     predict.add_argument(
@@ -484,19 +537,27 @@ def add_commands(commands) -> None:
     )
     predict.set_defaults(handler=_predict)
 
-    info = commands.add_parser("info", help="architecture and training history of a model")
-    info.add_argument("model")
-    info.add_argument("--format", choices=["text", "json"], default="text")
+    info = commands.add_parser(
+        "info", help="architecture and training history of a model", **_help("info")
+    )
+    info.add_argument("model", help="a model file written by train")
+    info.add_argument("--format", choices=["text", "json"], default="text", help="output")
     info.set_defaults(handler=_info)
 
     gradcheck = commands.add_parser(
-        "gradcheck", help="backpropagation against finite differences on a model and data"
+        "gradcheck",
+        help="backpropagation against finite differences on a model and data",
+        **_help("gradcheck"),
     )
-    gradcheck.add_argument("model")
-    gradcheck.add_argument("csv")
-    gradcheck.add_argument("--rows", type=positive_int, default=16)
-    gradcheck.add_argument("--tolerance", type=float, default=1e-6)
+    gradcheck.add_argument("model", help="a model file written by train")
+    gradcheck.add_argument("csv", help="a CSV file with the model's columns and target")
+    gradcheck.add_argument("--rows", type=positive_int, default=16, help="rows to check on")
+    gradcheck.add_argument(
+        "--tolerance", type=float, default=1e-6, help="largest relative error that passes"
+    )
     gradcheck.set_defaults(handler=_gradcheck)
 
-    datasets = commands.add_parser("datasets", help="list the built-in datasets")
+    datasets = commands.add_parser(
+        "datasets", help="list the built-in datasets", **_help("datasets")
+    )
     datasets.set_defaults(handler=_datasets)
