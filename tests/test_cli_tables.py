@@ -342,3 +342,28 @@ def test_help_shows_defaults_choices_and_an_example(capsys, command):
             "(default: relu)",
         ):
             assert shown in text
+
+
+def test_regression_output_is_labelled_and_plotted(capsys, tmp_path, regression_csv):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "m.npz"
+    code, text, _ = run(
+        capsys,
+        "train",
+        regression_csv,
+        "--target",
+        "target",
+        "--epochs",
+        "3",
+        "--quiet",
+        "--out",
+        out,
+    )
+    assert code == 0 and "loss (standardised)" in text
+    assert "mse, rmse and mae in the units of 'target'" in text
+    figure = tmp_path / "pva.png"
+    code, text, err = run(capsys, "evaluate", out, regression_csv, "--plot", figure)
+    assert code == 0 and "predicted against actual values written to" in err
+    assert figure.read_bytes()[:4] == b"\x89PNG"
+    assert "loss: " in text and "(on the standardised target)" in text
+    assert "(in units of 'target')" in text

@@ -62,8 +62,10 @@ def _print_summary(run, train_metrics, validation_metrics) -> None:
     keys = [k for k in ("loss", "accuracy", "mse", "rmse", "mae", "r2") if k in train_metrics]
     table = Table(title=f"chainrule: {run.model.task} of {run.model.target!r}")
     table.add_column("")
+    regression = run.model.task == "regression"
     for key in keys:
-        table.add_column(key, justify="right")
+        label = "loss (standardised)" if key == "loss" and regression else key
+        table.add_column(label, justify="right")
     table.add_row(
         f"training ({train_metrics['rows']} rows)", *[f"{train_metrics[k]:.4g}" for k in keys]
     )
@@ -72,6 +74,8 @@ def _print_summary(run, train_metrics, validation_metrics) -> None:
             f"validation ({validation_metrics['rows']} rows)",
             *[f"{validation_metrics[k]:.4g}" for k in keys],
         )
+    if regression:
+        table.caption = f"mse, rmse and mae in the units of {run.model.target!r}"
     Console(file=sys.stdout, width=100).print(table)
     history = run.history
     print(
@@ -226,24 +230,32 @@ def _evaluate(args) -> int:
     if args.format == "json":
         print(json.dumps({"classes": model.classes or None, **result}, indent=2))
     else:
+        units = f" (in units of {model.target!r})"
+        notes = {"mse": units, "rmse": units, "mae": units}
+        if model.task == "regression":
+            notes["loss"] = " (on the standardised target)"
         for key in ("rows", "loss", "accuracy", "mse", "rmse", "mae", "r2"):
             if key in result:
-                print(
-                    f"{key:>9}: {result[key]:.6g}" if key != "rows" else f"{key:>9}: {result[key]}"
-                )
+                value = f"{result[key]:.6g}" if key != "rows" else str(result[key])
+                print(f"{key:>9}: {value}{notes.get(key, '')}")
         if "confusion" in result:
             width = max(len(c) for c in model.classes) + 2
             print("\nconfusion matrix (rows: true class, columns: predicted)")
             print(" " * width + "".join(f"{c:>{width}}" for c in model.classes))
             for label, row in zip(model.classes, result["confusion"]):
                 print(f"{label:>{width}}" + "".join(f"{v:>{width}}" for v in row))
-    if args.plot:
-        if "confusion" not in result:
-            raise CommandError("--plot draws a confusion matrix, which needs a classifier")
+    if args.plot and "confusion" in result:
         from .. import plots
 
         plots.confusion_matrix(result["confusion"], model.classes, args.plot)
         print(f"confusion matrix written to {args.plot}", file=sys.stderr)
+    elif args.plot:
+        from .. import plots
+
+        actual = table.data[model.target].astype(np.float64)
+        predicted = model.predict(table)["prediction"]
+        plots.predicted_vs_actual(actual, predicted, model.target, args.plot)
+        print(f"predicted against actual values written to {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -519,7 +531,11 @@ def add_commands(commands) -> None:
     evaluate.add_argument("csv", help="a CSV or Parquet file with the model's columns and target")
     evaluate.add_argument("--format", choices=["text", "json"], default="text", help="output")
     evaluate.add_argument("--strict", action="store_true", help=STRICT)
-    evaluate.add_argument("--plot", metavar="FILE", help="draw the confusion matrix")
+    evaluate.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="draw the confusion matrix (classes) or predicted against actual values (regression)",
+    )
     evaluate.set_defaults(handler=_evaluate)
 
     predict = commands.add_parser(
