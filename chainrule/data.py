@@ -50,7 +50,7 @@ class Table:
         return self.data[name].dtype != object
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -85,7 +85,7 @@ def _header(path: Path) -> tuple[list[str], str, int]:
         header = [name.strip() for name in next(csv.reader([line], delimiter=delimiter))]
     except csv.Error as error:
         raise DataError(f"{path}: not a readable CSV file ({error})") from None
-    if all(_is_number(name) for name in header):
+    if all(is_number(name) for name in header):
         raise DataError(
             f"{path}: the first row holds numbers, not column names; add a header "
             "row naming the columns"
@@ -247,7 +247,7 @@ def _typed(fields) -> np.ndarray:
     """A column of text fields as the pyarrow reader would type it: numbers when every
     non-missing field is one (NaN for the missing), else text (None for the missing)."""
     present = [f for f in fields if f.lower() not in MISSING]
-    if all(_is_number(f) for f in present):
+    if all(is_number(f) for f in present):
         values = np.array([float(f) if f.lower() not in MISSING else np.nan for f in fields])
         if (
             len(present) == len(fields)
@@ -282,7 +282,7 @@ def numeric_column(table: Table, name: str, *, allow_missing: bool = False) -> n
     values = table.data[name]
     if values.dtype == object:
         for r, field in enumerate(values):
-            if field is not None and not _is_number(field):
+            if field is not None and not is_number(field):
                 raise DataError(
                     f"{table.path}: column {name!r} is not numeric: row {r + 2} holds {field!r}"
                 )
@@ -337,7 +337,7 @@ def infer_task(values: list[str], table: Table | None = None, target: str = "") 
     """
     if isinstance(values, np.ndarray) and values.dtype != object:
         return _task_of_numbers(values.astype(np.float64))
-    strays = [(row, v) for row, v in enumerate(values, 2) if not _is_number(v)]
+    strays = [(row, v) for row, v in enumerate(values, 2) if not is_number(v)]
     if strays and len(strays) <= 0.1 * len(values):
         row, value = strays[0]
         more = f" (and {len(strays) - 1} more)" if len(strays) > 1 else ""
@@ -360,7 +360,7 @@ def _task_of_numbers(numbers: np.ndarray) -> str:
 def sort_labels(labels) -> list[str]:
     """Class labels in a natural order: numerically when all are numbers, else as text."""
     unique = set(labels)
-    if all(_is_number(v) for v in unique):
+    if all(is_number(v) for v in unique):
         return sorted(unique, key=float)
     return sorted(unique)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .data import DataError, Table, numeric_column, sort_labels
+from .data import DataError, Table, is_number, numeric_column, sort_labels
 
 IMPUTE = ("none", "median", "mean", "most_frequent")
 KINDS = ("numeric", "categorical")
@@ -69,16 +69,8 @@ def is_text(table: Table, name: str) -> bool:
     if values.dtype != object:
         return False
     present = [v for v in values if v is not None]
-    numbers = sum(1 for v in present if _is_number(v))
+    numbers = sum(1 for v in present if is_number(v))
     return numbers < 0.5 * len(present)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def looks_like_id(table: Table, name: str) -> bool:
