@@ -46,6 +46,11 @@ class Table:
         """The table restricted to the given row indices."""
         return Table(self.path, self.columns, {k: v[rows] for k, v in self.data.items()})
 
+    @classmethod
+    def from_rows(cls, path: str, columns: list[str], rows: list[list[str]]) -> Table:
+        """A table from rows of text fields, each column typed as :func:`read_csv` types it."""
+        return cls(path, columns, {name: _typed(col) for name, col in zip(columns, zip(*rows))})
+
     def is_numeric(self, name: str) -> bool:
         return self.data[name].dtype != object
 
@@ -238,9 +243,7 @@ def _read_with_csv_module(path: Path, header: list[str], delimiter: str) -> Tabl
             )
     if not body:
         raise DataError(f"{path}: the file has a header but no data rows")
-    return Table(
-        str(path), header, {name: _typed(column) for name, column in zip(header, zip(*body))}
-    )
+    return Table.from_rows(str(path), header, body)
 
 
 def _typed(fields) -> np.ndarray:
@@ -251,6 +254,7 @@ def _typed(fields) -> np.ndarray:
         values = np.array([float(f) if f.lower() not in MISSING else np.nan for f in fields])
         if (
             len(present) == len(fields)
+            and np.all(np.abs(values) < 2**53)  # finite, and exactly an int64
             and np.all(values == np.round(values))
             and all("." not in f and "e" not in f.lower() for f in present)
         ):

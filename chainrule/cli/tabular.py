@@ -280,7 +280,7 @@ def _predict(args) -> int:
     writer.writerows(
         zip(
             *(table.column(name) for name in kept),
-            *(_prediction_text(predictions[name]) for name in names),
+            *(_prediction_text(predictions[name], name.startswith("p_")) for name in names),
         )
     )
     write_text(buffer.getvalue(), args.output, what="--output")
@@ -289,12 +289,15 @@ def _predict(args) -> int:
     return 0
 
 
-def _prediction_text(values: np.ndarray) -> list[str]:
-    """Predictions as CSV fields: labels as they are; values and probabilities to the
-    network's float32 precision (7 significant digits), not the noise of float64 digits."""
+def _prediction_text(values: np.ndarray, probability: bool) -> list[str]:
+    """Predictions as CSV fields: labels as they are; probabilities to 6 significant digits
+    (the network's float32 outputs hold about 7, not the 17 of their float64 repr); values in
+    the target's units exactly (their mean may be far larger than their spread)."""
     if values.dtype == object:
         return list(values)
-    return [f"{v:.7g}" for v in values.tolist()]
+    if probability:
+        return [f"{v:.6g}" for v in values.tolist()]
+    return [repr(v) for v in values.tolist()]
 
 
 def _info(args) -> int:
