@@ -249,18 +249,22 @@ def _read_with_csv_module(path: Path, header: list[str], delimiter: str) -> Tabl
 def _typed(fields) -> np.ndarray:
     """A column of text fields as the pyarrow reader would type it: numbers when every
     non-missing field is one (NaN for the missing), else text (None for the missing)."""
-    present = [f for f in fields if f.lower() not in MISSING]
-    if all(is_number(f) for f in present):
-        values = np.array([float(f) if f.lower() not in MISSING else np.nan for f in fields])
-        if (
-            len(present) == len(fields)
-            and np.all(np.abs(values) < 2**53)  # finite, and exactly an int64
-            and np.all(values == np.round(values))
-            and all("." not in f and "e" not in f.lower() for f in present)
-        ):
-            return values.astype(np.int64)
+    missing = [f.lower() in MISSING for f in fields]
+    present = [f for f, gap in zip(fields, missing) if not gap]
+    try:
+        numbers = np.array(present, dtype=np.float64)  # parsed as float() parses
+    except ValueError:
+        return np.array([None if gap else f for f, gap in zip(fields, missing)], dtype=object)
+    if any(missing):
+        values = np.full(len(fields), np.nan)
+        values[~np.array(missing)] = numbers
         return values
-    return np.array([f if f.lower() not in MISSING else None for f in fields], dtype=object)
+    whole = (
+        np.all(np.abs(numbers) < 2**53)  # finite, and exactly an int64
+        and np.all(numbers == np.round(numbers))
+        and not any("." in f or "e" in f or "E" in f for f in present)
+    )
+    return numbers.astype(np.int64) if whole else numbers
 
 
 def numeric_matrix(table: Table, columns: list[str], rows=None) -> np.ndarray:
