@@ -367,3 +367,12 @@ def test_regression_output_is_labelled_and_plotted(capsys, tmp_path, regression_
     assert figure.read_bytes()[:4] == b"\x89PNG"
     assert "loss: " in text and "(on the standardised target)" in text
     assert "(in units of 'target')" in text
+
+
+def test_demo_states_the_whole_architecture_and_learning_rates(capsys):
+    code, out, _ = run(capsys, "demo", "--steps", "1", "--epochs", "2", "--quiet")
+    assert code == 0 and "2-2-2 sigmoid network" in out and "learning rate 0.5" in out
+    assert (
+        "2-64-64-2 network (ReLU hidden layers, softmax output, cross-entropy loss; Adam, "
+        "learning rate 0.01, batches of 32)" in out
+    )
