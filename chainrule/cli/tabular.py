@@ -8,6 +8,7 @@ import csv
 import io as text_io
 import json
 import sys
+import warnings
 
 import numpy as np
 
@@ -111,7 +112,8 @@ def _check_outputs(args, table, target) -> None:
             if getattr(args, option[2:]):
                 check_format(getattr(args, option[2:]), option)
     if args.boundary:
-        with plain_warnings():
+        with warnings.catch_warnings():  # its notes come once, from training
+            warnings.simplefilter("ignore", UserWarning)
             task, features = plan(
                 table,
                 target,
