@@ -91,3 +91,22 @@ def test_dataframe_and_csv_give_the_same_model(tmp_path):
     np.testing.assert_allclose(
         predicted["p_yes"].to_numpy(), from_file.predict(path)["p_yes"], rtol=1e-6
     )
+
+
+def test_a_model_file_from_before_stored_transformations_still_loads(tmp_path):
+    from chainrule import io
+
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    table = Table("<t>", ["x", "y"], {"x": x, "y": np.array(list("ababab"), dtype=object)})
+    model = train_table(table, "y", val=0, epochs=1, verbose=0, hidden=(2,), batch_size=2).model
+    old = {k: v for k, v in model.metadata().items() if k not in ("columns", "kept_epoch")}
+    io.save(model.network, tmp_path / "old.npz", metadata=old)  # as issue 13's files were
+    loaded = TabularModel.load(tmp_path / "old.npz")
+    assert [(c.name, c.kind, c.fill) for c in loaded.columns] == [("x", "numeric", None)]
+    np.testing.assert_array_equal(loaded.inputs(table), model.inputs(table))
+    bad = dict(
+        model.metadata(), columns=[{"name": "x", "kind": "text", "categories": [], "fill": None}]
+    )
+    io.save(model.network, tmp_path / "bad.npz", metadata=bad)
+    with pytest.raises(io.ModelFileError, match=r"metadata.columns\[0\].kind must be one of"):
+        TabularModel.load(tmp_path / "bad.npz")
