@@ -267,11 +267,9 @@ def _typed(fields) -> np.ndarray:
     return numbers.astype(np.int64) if whole else numbers
 
 
-def numeric_matrix(table: Table, columns: list[str], rows=None) -> np.ndarray:
-    """The given columns as a float64 matrix; every field must be a finite number.
-
-    ``rows`` (a range or list of row indices) converts only those rows; messages still count
-    the file's rows.
+def numeric_matrix(table: Table, columns: list[str]) -> np.ndarray:
+    """The given columns as a float64 matrix; every field must be a finite number (a data-
+    parallel run takes its block of rows from the result: see :func:`chainrule.tabular.train_table`).
 
     Raises
     ------

@@ -436,6 +436,7 @@ def train_table(
     categorical=(),
     impute: str = "none",
     keep: str = "best",
+    distributed=None,
 ) -> TrainingRun:
     """Train a network on a table: infer (or take) the task, encode the labels, hold out a
     shuffled (stratified) validation fraction, fit the column transformations (one-hot
@@ -457,9 +458,10 @@ def train_table(
     TrainingInterrupted
         On Ctrl-C (a ``KeyboardInterrupt``), holding the model of the last finished step.
 
-    With ``distributed`` (a :class:`chainrule.distributed.MPIGroup`) each process converts and
-    trains on its own block of the rows, the feature statistics are combined over all of them,
-    and the model equals the one-process model to float rounding.
+    With ``distributed`` (a :class:`chainrule.distributed.MPIGroup`) each process encodes the
+    rows (the column transformations are fitted on all training rows, identically on every
+    process) and trains on its own block of them; the feature statistics are combined over
+    all of them, and the model equals the one-process model to float rounding.
     """
     from . import optim
 
@@ -506,9 +508,14 @@ def train_table(
     batch_size = whole_batch(batch_size, len(train_rows))
     columns = fit_columns(table, names, train_rows, categorical=categorical, impute=impute)
     features = [name for column in columns for name in column.inputs]
-    X = encode(table, columns)
+    group = ONE_PROCESS if distributed is None else distributed
+    mine = group.block(rows)
+    # every process encodes every row (vectorised; an error is then the same on all ranks,
+    # naming the file's row) and keeps its own block
+    X = encode(table, columns)[mine.start : mine.stop]
     network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
-    mean, scale = _statistics(table, features, X, train_rows)
+    train_mine = train_rows[(train_rows >= mine.start) & (train_rows < mine.stop)]
+    mean, scale = _statistics(table, features, X, train_mine - mine.start, group, mine.start)
     target_mean = target_scale = None
     if task == "regression":
         too_large = np.flatnonzero(~(np.abs(T) <= _LARGEST_TARGET))

@@ -165,6 +165,7 @@ def _train(args) -> int:
                 categorical=_names(args.categorical) or (),
                 impute=args.impute,
                 keep=args.keep,
+                distributed=args.distributed or None,
             )
     except TrainingDivergedError as error:
         print(f"chainrule: error: {error} {args.out} was left as it was.", file=sys.stderr)
