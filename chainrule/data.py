@@ -28,6 +28,7 @@ class Table:
     path: str
     columns: list[str]
     data: dict[str, np.ndarray]
+    first: int = 0  # the file's rows before this table's first (a block of a larger table)
 
     @property
     def n_rows(self) -> int:
@@ -43,8 +44,10 @@ class Table:
         return ["" if v is None else v for v in values]
 
     def take(self, rows) -> Table:
-        """The table restricted to the given row indices."""
-        return Table(self.path, self.columns, {k: v[rows] for k, v in self.data.items()})
+        """The table restricted to the given row indices; a ``range`` of rows (a block) keeps
+        the file's row numbers in messages."""
+        first = self.first + rows.start if isinstance(rows, range) and rows.step == 1 else 0
+        return Table(self.path, self.columns, {k: v[rows] for k, v in self.data.items()}, first)
 
     @classmethod
     def from_rows(cls, path: str, columns: list[str], rows: list[list[str]]) -> Table:
@@ -268,8 +271,7 @@ def _typed(fields) -> np.ndarray:
 
 
 def numeric_matrix(table: Table, columns: list[str]) -> np.ndarray:
-    """The given columns as a float64 matrix; every field must be a finite number (a data-
-    parallel run takes its block of rows from the result: see :func:`chainrule.tabular.train_table`).
+    """The given columns as a float64 matrix; every field must be a finite number.
 
     Raises
     ------
@@ -289,14 +291,15 @@ def numeric_column(table: Table, name: str, *, allow_missing: bool = False) -> n
     if values.dtype == object:
         for r, field in enumerate(values):
             if field is not None and not is_number(field):
+                row = table.first + r + 2
                 raise DataError(
-                    f"{table.path}: column {name!r} is not numeric: row {r + 2} holds {field!r}"
+                    f"{table.path}: column {name!r} is not numeric: row {row} holds {field!r}"
                 )
         values = np.array([np.nan if v is None else float(v) for v in values])
     values = values.astype(np.float64, copy=False)
     bad = np.isinf(values) if allow_missing else ~np.isfinite(values)
     if bad.any():
-        r = int(np.argmax(bad))
+        r = table.first + int(np.argmax(bad))
         if np.isnan(values[r]):
             raise DataError(
                 f"{table.path}: column {name!r} has a missing value in row {r + 2}; fill it in "

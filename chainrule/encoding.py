@@ -212,7 +212,7 @@ def _encode_numeric(table: Table, column: Column) -> np.ndarray:
         if column.fill is None:
             raise DataError(
                 f"{table.path}: column {column.name!r} has a missing value in row "
-                f"{int(np.argmax(gaps)) + 2}; {_missing_hint()}"
+                f"{table.first + int(np.argmax(gaps)) + 2}; {_missing_hint()}"
             )
         values = np.where(gaps, column.fill, values)
     return values
@@ -227,13 +227,14 @@ def _encode_categorical(table: Table, column: Column, strict: bool) -> np.ndarra
         if label is None:
             if column.fill is None:
                 raise DataError(
-                    f"{table.path}: column {column.name!r} has a missing value in row {r + 2}; "
+                    f"{table.path}: column {column.name!r} has a missing value in row "
+                    f"{table.first + r + 2}; "
                     f"{_missing_hint()}"
                 )
             label = column.fill
         i = index.get(label)
         if i is None:
-            unseen.setdefault(label, r + 2)
+            unseen.setdefault(label, table.first + r + 2)
             continue
         block[r, i] = 1.0
     if unseen:

@@ -510,9 +510,7 @@ def train_table(
     features = [name for column in columns for name in column.inputs]
     group = ONE_PROCESS if distributed is None else distributed
     mine = group.block(rows)
-    # every process encodes every row (vectorised; an error is then the same on all ranks,
-    # naming the file's row) and keeps its own block
-    X = encode(table, columns)[mine.start : mine.stop]
+    X = encode(table.take(mine), columns)  # this process's rows (all with one process)
     network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
     train_mine = train_rows[(train_rows >= mine.start) & (train_rows < mine.stop)]
     mean, scale = _statistics(table, features, X, train_mine - mine.start, group, mine.start)
