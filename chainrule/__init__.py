@@ -10,6 +10,7 @@ from .io import ModelFileError, load, save
 from .layers import Dense, Dropout
 from .network import MLP, Network
 from .onnx import from_sklearn, from_torch
+from .tabular import TabularModel
 from .train import TrainingDivergedWarning
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "LambdaCallback",
     "ModelFileError",
     "Network",
+    "TabularModel",
     "TrainingDivergedWarning",
     "__version__",
     "activations",

@@ -166,3 +166,35 @@ def check_history(history, where: str = "history") -> None:
     for key in ("stop_reason", "stopped_by"):
         value = history.get(key)
         expect(value is None or isinstance(value, str), f"{where}.{key}", value, "a string or null")
+
+
+def check_columns(columns, where: str, kinds) -> None:
+    """A table model's stored column transformations: ``[{name, kind, categories, fill}]``,
+    a name, a kind from ``kinds``, distinct text categories (none for a numeric column) and a
+    fill value that is null, a finite number (numeric) or one of the categories."""
+    expect(isinstance(columns, list), where, columns, "a list")
+    for i, column in enumerate(columns):
+        at = f"{where}[{i}]"
+        check_dict(column, at, ("name", "kind", "categories", "fill"))
+        expect(isinstance(column["name"], str), f"{at}.name", column["name"], "a column name")
+        expect(column["kind"] in kinds, f"{at}.kind", column["kind"], f"one of {', '.join(kinds)}")
+        categories, fill = column["categories"], column["fill"]
+        if column["kind"] == "numeric":
+            expect(categories == [], f"{at}.categories", categories, "[] for a numeric column")
+            expect(
+                fill is None or (is_number(fill) and math.isfinite(fill)),
+                f"{at}.fill",
+                fill,
+                "null or a finite number",
+            )
+        else:
+            expect(
+                isinstance(categories, list)
+                and categories
+                and all(isinstance(c, str) for c in categories)
+                and len(set(categories)) == len(categories),
+                f"{at}.categories",
+                categories,
+                "distinct text labels",
+            )
+            expect(fill is None or fill in categories, f"{at}.fill", fill, "null or a category")

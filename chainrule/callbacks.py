@@ -93,7 +93,8 @@ class History(Callback):
 class EarlyStopping(Callback):
     """Stop once ``monitor`` has gone ``patience`` epochs in a row without improving by more
     than ``min_delta`` (as Keras's ``EarlyStopping``: with patience 2, losses 3, 3.5, 3.2 stop
-    after the 3.2); optionally put back the parameters of the best epoch.
+    after the 3.2); optionally put back the parameters of the best epoch. Messages count
+    epochs from 1, as the progress display and ``chainrule info`` do.
 
     Parameters
     ----------
@@ -161,7 +162,7 @@ class EarlyStopping(Callback):
             self.network.stop_training = True
             self.network.stop_reason = (
                 f"early stopping: {self.monitor} did not improve for "
-                f"{self.wait} epochs after epoch {self.best_epoch}"
+                f"{self.wait} epochs after epoch {self.best_epoch + 1}"
             )
 
     def on_train_end(self, logs):

@@ -7,7 +7,6 @@ row (counted as in a spreadsheet: the header is row 1), so the command line can 
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,18 +21,44 @@ class DataError(ValueError):
 
 @dataclass
 class Table:
-    """A CSV file's header and its rows of text fields."""
+    """A table's header and its columns, one array each: float64 or int64 for a column of
+    numbers (NaN where a cell is missing), an object array of text otherwise (None where
+    missing). Rows are counted as in a spreadsheet in every message: the header is row 1."""
 
     path: str
     columns: list[str]
-    rows: list[list[str]]
+    data: dict[str, np.ndarray]
+    first: int = 0  # the file's rows before this table's first (a block of a larger table)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.data[self.columns[0]])
 
     def column(self, name: str) -> list[str]:
-        index = self.columns.index(name)
-        return [row[index] for row in self.rows]
+        """A column as text (a missing cell as ``""``), as a CSV file would hold it."""
+        values = self.data[name]
+        if values.dtype.kind == "i":
+            return values.astype(str).tolist()
+        if values.dtype.kind == "f":
+            return [repr(v) if v == v else "" for v in values.tolist()]
+        return ["" if v is None else v for v in values]
+
+    def take(self, rows) -> Table:
+        """The table restricted to the given row indices; a ``range`` of rows (a block) keeps
+        the file's row numbers in messages."""
+        first = self.first + rows.start if isinstance(rows, range) and rows.step == 1 else 0
+        return Table(self.path, self.columns, {k: v[rows] for k, v in self.data.items()}, first)
+
+    @classmethod
+    def from_rows(cls, path: str, columns: list[str], rows: list[list[str]]) -> Table:
+        """A table from rows of text fields, each column typed as :func:`read_csv` types it."""
+        return cls(path, columns, {name: _typed(col) for name, col in zip(columns, zip(*rows))})
+
+    def is_numeric(self, name: str) -> bool:
+        return self.data[name].dtype != object
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -41,8 +66,53 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _missing_values() -> list[str]:
+    """The missing-value spellings in lower, upper and title case, for pyarrow's exact match."""
+    return sorted({v for m in MISSING for v in (m, m.upper(), m.title())})
+
+
+def _header(path: Path) -> tuple[list[str], str, int]:
+    """The header's column names, the delimiter (',' unless the header holds more ';' or tabs
+    than commas) and the number of blank lines before it; checked as documented in
+    :func:`read_csv`."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as stream:
+            skipped, line = 0, ""
+            for line in stream:
+                if line.strip(" \t\r\n,;"):
+                    break
+                skipped += 1
+            else:
+                line = ""
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
+    if not line:
+        raise DataError(f"{path}: the file is empty")
+    delimiter = max(",;\t", key=line.count) if line.count(",") == 0 else ","
+    try:
+        header = [name.strip() for name in next(csv.reader([line], delimiter=delimiter))]
+    except csv.Error as error:
+        raise DataError(f"{path}: not a readable CSV file ({error})") from None
+    if all(is_number(name) for name in header):
+        raise DataError(
+            f"{path}: the first row holds numbers, not column names; add a header "
+            "row naming the columns"
+        )
+    if any(not name for name in header):
+        raise DataError(f"{path}: column {header.index('') + 1} of the header has no name")
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise DataError(f"{path}: the column name {duplicated[0]!r} appears twice in the header")
+    return header, delimiter, skipped
+
+
 def read_csv(path) -> Table:
-    """Read a CSV file with a header row.
+    """Read a CSV file with a header row (or a Parquet file, by its suffix ``.parquet``/``.pq``).
+
+    The delimiter is a comma, or a semicolon or tab when the header holds no comma. With
+    pyarrow installed (the ``tables`` extra) the file is parsed by pyarrow's multithreaded
+    columnar reader; without it, or for a file pyarrow refuses, by Python's ``csv`` module,
+    which names the row at fault.
 
     Raises
     ------
@@ -54,26 +124,120 @@ def read_csv(path) -> Table:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return _read_parquet(path)
+    header, delimiter, skipped = _header(path)
+    try:
+        import pyarrow.csv as arrow_csv
+    except ImportError:
+        return _read_with_csv_module(path, header, delimiter)
+    import pyarrow as pa
+
+    try:
+        arrow = arrow_csv.read_csv(
+            path,
+            read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=skipped + 1),
+            parse_options=arrow_csv.ParseOptions(delimiter=delimiter),
+            convert_options=arrow_csv.ConvertOptions(
+                null_values=_missing_values(),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError):  # a bad row: let the csv module name it
+        return _read_with_csv_module(path, header, delimiter)
+    return _from_arrow(str(path), header, arrow)
+
+
+def as_table(data, name: str = "<DataFrame>") -> Table:
+    """A :class:`Table` from a Table, a CSV or Parquet path (:func:`read_csv`) or a pandas
+    DataFrame (:func:`from_frame`)."""
+    if isinstance(data, Table):
+        return data
+    if isinstance(data, (str, Path)):
+        return read_csv(data)
+    if hasattr(data, "columns") and hasattr(data, "dtypes"):
+        return from_frame(data, name)
+    raise TypeError(
+        f"expected a pandas DataFrame, a file path or a Table, got {type(data).__name__}"
+    )
+
+
+def from_frame(frame, name: str = "<DataFrame>") -> Table:
+    """A pandas DataFrame as a table: number columns as float64 (int64 when complete integers),
+    every other column as text, NaN/None/NA as missing. Row numbers in messages count the
+    header as row 1, as for a CSV file."""
+    columns = [str(c) for c in frame.columns]
+    if len(set(columns)) != len(columns):
+        raise DataError(f"{name}: the DataFrame has duplicated column names")
+    if len(frame) == 0:
+        raise DataError(f"{name}: the DataFrame has no rows")
+    data = {}
+    for label, column in zip(columns, frame.columns):
+        series = frame[column]
+        kind = series.dtype.kind
+        if kind in "iu":
+            data[label] = series.to_numpy().astype(np.int64)
+        elif kind == "f" or (kind in "iuf" and series.isna().any()):
+            data[label] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            missing = series.isna().to_numpy()
+            data[label] = np.array(
+                [None if gap else str(v) for v, gap in zip(series.tolist(), missing)],
+                dtype=object,
+            )
+    return Table(name, columns, data)
+
+
+def _read_parquet(path: Path) -> Table:
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError:
+        raise DataError(
+            f"{path}: reading Parquet needs pyarrow: pip install 'chainrule[tables]'"
+        ) from None
+    import pyarrow as pa
+
+    try:
+        arrow = parquet.read_table(path)
+    except (pa.ArrowException, OSError) as error:
+        raise DataError(f"{path}: not a readable Parquet file ({error})") from None
+    return _from_arrow(str(path), [str(name) for name in arrow.column_names], arrow)
+
+
+def _from_arrow(path: str, header: list[str], arrow) -> Table:
+    """Columns of an Arrow table as numpy arrays: numbers as float64 (int64 when whole and
+    complete), anything else as text."""
+    import pyarrow as pa
+
+    if arrow.num_rows == 0:
+        raise DataError(f"{path}: the file has a header but no data rows")
+    data = {}
+    for name, column in zip(header, arrow.columns):
+        kind = column.type
+        if pa.types.is_integer(kind) and column.null_count == 0:
+            data[name] = column.to_numpy().astype(np.int64, copy=False)
+        elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
+            data[name] = column.to_numpy().astype(np.float64, copy=False)
+        else:
+            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+                column = column.cast(pa.string())
+            data[name] = np.array(column.to_pylist(), dtype=object)
+    return Table(path, header, data)
+
+
+def _read_with_csv_module(path: Path, header: list[str], delimiter: str) -> Table:
     try:
         with path.open(newline="", encoding="utf-8-sig") as stream:
-            rows = [row for row in csv.reader(stream) if any(field.strip() for field in row)]
+            rows = [
+                row
+                for row in csv.reader(stream, delimiter=delimiter)
+                if any(field.strip() for field in row)
+            ]
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
     except csv.Error as error:
         raise DataError(f"{path}: not a readable CSV file ({error})") from None
-    if not rows:
-        raise DataError(f"{path}: the file is empty")
-    header = [name.strip() for name in rows[0]]
-    if all(_is_number(name) for name in header):
-        raise DataError(
-            f"{path}: the first row holds numbers, not column names; add a header "
-            "row naming the columns"
-        )
-    if any(not name for name in header):
-        raise DataError(f"{path}: column {header.index('') + 1} of the header has no name")
-    duplicated = sorted({name for name in header if header.count(name) > 1})
-    if duplicated:
-        raise DataError(f"{path}: the column name {duplicated[0]!r} appears twice in the header")
     body = [[field.strip() for field in row] for row in rows[1:]]
     for number, row in enumerate(body, 2):
         if len(row) != len(header):
@@ -82,61 +246,91 @@ def read_csv(path) -> Table:
             )
     if not body:
         raise DataError(f"{path}: the file has a header but no data rows")
-    return Table(str(path), header, body)
+    return Table.from_rows(str(path), header, body)
 
 
-def numeric_matrix(table: Table, columns: list[str], rows=None) -> np.ndarray:
+def _typed(fields) -> np.ndarray:
+    """A column of text fields as the pyarrow reader would type it: numbers when every
+    non-missing field is one (NaN for the missing), else text (None for the missing)."""
+    missing = [f.lower() in MISSING for f in fields]
+    present = [f for f, gap in zip(fields, missing) if not gap]
+    try:
+        numbers = np.array(present, dtype=np.float64)  # parsed as float() parses
+    except ValueError:
+        return np.array([None if gap else f for f, gap in zip(fields, missing)], dtype=object)
+    if any(missing):
+        values = np.full(len(fields), np.nan)
+        values[~np.array(missing)] = numbers
+        return values
+    whole = (
+        np.all(np.abs(numbers) < 2**53)  # finite, and exactly an int64
+        and np.all(numbers == np.round(numbers))
+        and not any("." in f or "e" in f or "E" in f for f in present)
+    )
+    return numbers.astype(np.int64) if whole else numbers
+
+
+def numeric_matrix(table: Table, columns: list[str]) -> np.ndarray:
     """The given columns as a float64 matrix; every field must be a finite number.
-
-    ``rows`` (a range or list of row indices) converts only those rows; messages still count
-    the file's rows.
 
     Raises
     ------
     DataError
         Naming the column and row of the first missing value, NaN, infinity or text.
     """
-    index = [table.columns.index(name) for name in columns]
-    rows = range(len(table.rows)) if rows is None else rows
-    X = np.empty((len(rows), len(columns)))
-    for out, r in enumerate(rows):
-        row = table.rows[r]
-        for c, i in enumerate(index):
-            field = row[i]
-            if field.lower() in MISSING:
-                raise DataError(
-                    f"{table.path}: column {columns[c]!r} has a missing value in row "
-                    f"{r + 2}; fill it in or drop the row"
-                )
-            try:
-                value = float(field)
-            except ValueError:
-                raise DataError(
-                    f"{table.path}: column {columns[c]!r} is not numeric: row {r + 2}"
-                    f" holds {field!r}"
-                ) from None
-            if not math.isfinite(value):
-                raise DataError(
-                    f"{table.path}: column {columns[c]!r} holds {field!r} in row "
-                    f"{r + 2}; only finite numbers can be used"
-                )
-            X[out, c] = value
+    X = np.empty((table.n_rows, len(columns)))
+    for c, name in enumerate(columns):
+        X[:, c] = numeric_column(table, name)
     return X
 
 
-def target_column(table: Table, target: str) -> list[str]:
-    """The target column's fields, checked for presence and missing values."""
+def numeric_column(table: Table, name: str, *, allow_missing: bool = False) -> np.ndarray:
+    """One column as float64, as :func:`numeric_matrix`; with ``allow_missing`` a missing cell
+    is NaN instead of an error."""
+    values = table.data[name]
+    if values.dtype == object:
+        for r, field in enumerate(values):
+            if field is not None and not is_number(field):
+                row = table.first + r + 2
+                raise DataError(
+                    f"{table.path}: column {name!r} is not numeric: row {row} holds {field!r}"
+                )
+        values = np.array([np.nan if v is None else float(v) for v in values])
+    values = values.astype(np.float64, copy=False)
+    bad = np.isinf(values) if allow_missing else ~np.isfinite(values)
+    if bad.any():
+        r = table.first + int(np.argmax(bad))
+        if np.isnan(values[r]):
+            raise DataError(
+                f"{table.path}: column {name!r} has a missing value in row {r + 2}; fill it in "
+                "or drop the row"
+            )
+        raise DataError(
+            f"{table.path}: column {name!r} holds {_text_of_infinity(values[r])!r} in row "
+            f"{r + 2}; only finite numbers can be used"
+        )
+    return values
+
+
+def _text_of_infinity(value: float) -> str:
+    return "inf" if value > 0 else "-inf"
+
+
+def target_column(table: Table, target: str):
+    """The target column's fields, checked for presence and missing values: a float64 or
+    int64 array for a column of numbers, else a list of text fields."""
     if target not in table.columns:
         raise DataError(
             f"{table.path}: no column named {target!r}; the columns are {', '.join(table.columns)}"
         )
-    values = table.column(target)
-    for number, value in enumerate(values, 2):
-        if value.lower() in MISSING:
-            raise DataError(
-                f"{table.path}: the target column {target!r} has a missing value in row {number}"
-            )
-    return values
+    values = table.data[target]
+    missing = np.isnan(values) if values.dtype.kind == "f" else values == None  # noqa: E711
+    if np.any(missing):
+        raise DataError(
+            f"{table.path}: the target column {target!r} has a missing value in row "
+            f"{int(np.argmax(missing)) + 2}"
+        )
+    return values if values.dtype != object else list(values)
 
 
 def infer_task(values: list[str], table: Table | None = None, target: str = "") -> str:
@@ -150,7 +344,9 @@ def infer_task(values: list[str], table: Table | None = None, target: str = "") 
         likely typos in a regression target. The message names the row and the value; pass
         the task explicitly (``--task classification``) to use such a column as labels.
     """
-    strays = [(row, v) for row, v in enumerate(values, 2) if not _is_number(v)]
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return _task_of_numbers(values.astype(np.float64))
+    strays = [(row, v) for row, v in enumerate(values, 2) if not is_number(v)]
     if strays and len(strays) <= 0.1 * len(values):
         row, value = strays[0]
         more = f" (and {len(strays) - 1} more)" if len(strays) > 1 else ""
@@ -161,7 +357,10 @@ def infer_task(values: list[str], table: Table | None = None, target: str = "") 
         )
     if strays:
         return "classification"
-    numbers = np.array([float(v) for v in values])
+    return _task_of_numbers(np.array([float(v) for v in values]))
+
+
+def _task_of_numbers(numbers: np.ndarray) -> str:
     if np.all(numbers == np.round(numbers)) and len(np.unique(numbers)) <= 20:
         return "classification"
     return "regression"
@@ -170,7 +369,7 @@ def infer_task(values: list[str], table: Table | None = None, target: str = "") 
 def sort_labels(labels) -> list[str]:
     """Class labels in a natural order: numerically when all are numbers, else as text."""
     unique = set(labels)
-    if all(_is_number(v) for v in unique):
+    if all(is_number(v) for v in unique):
         return sorted(unique, key=float)
     return sorted(unique)
 
@@ -178,8 +377,8 @@ def sort_labels(labels) -> list[str]:
 def dataset_table(dataset) -> Table:
     """A built-in :class:`~chainrule.datasets.Dataset` as a table, its labels as class names."""
     columns = [*dataset.feature_names, dataset.target_name]
-    rows = [
-        [repr(float(v)) for v in x] + [dataset.class_names[int(y)]]
-        for x, y in zip(dataset.X, dataset.y)
-    ]
-    return Table(f"<{dataset.name}>", columns, rows)
+    data = {
+        name: np.asarray(dataset.X[:, i], dtype=np.float64) for i, name in enumerate(columns[:-1])
+    }
+    data[dataset.target_name] = np.array(dataset.class_names, dtype=object)[dataset.y.astype(int)]
+    return Table(f"<{dataset.name}>", columns, data)

@@ -135,3 +135,19 @@ def confusion_matrix(confusion, classes: list[str], path) -> None:
     axis.set_title("confusion matrix")
     figure.tight_layout()
     save_figure(figure, path)
+
+
+def predicted_vs_actual(actual, predicted, target: str, path) -> None:
+    """Predicted against actual values of a regression target, with the line y = x."""
+    plt = pyplot()
+    actual, predicted = np.asarray(actual), np.asarray(predicted)
+    figure, axis = plt.subplots(figsize=(5, 5))
+    axis.scatter(actual, predicted, s=8, alpha=0.6)
+    low, high = min(actual.min(), predicted.min()), max(actual.max(), predicted.max())
+    axis.plot([low, high], [low, high], color="black", linewidth=1, label="predicted = actual")
+    axis.set_xlabel(f"actual {target}")
+    axis.set_ylabel(f"predicted {target}")
+    axis.set_title("predicted against actual")
+    axis.legend(loc="upper left")
+    figure.tight_layout()
+    save_figure(figure, path)

@@ -18,7 +18,8 @@ from . import _header, io, metrics
 from ._replicas import ONE_PROCESS
 from ._scaling import mean_and_scale
 from ._validation import check_real
-from .data import DataError, Table, infer_task, numeric_matrix, sort_labels, target_column
+from .data import DataError, Table, as_table, infer_task, numeric_matrix, sort_labels, target_column
+from .encoding import KINDS, Column, choose_columns, encode, fit_columns
 from .network import MLP, Network
 from .train import TrainingDivergedWarning, _split
 
@@ -38,33 +39,45 @@ class TabularModel:
     classes: list[str] = field(default_factory=list)
     target_mean: float = 0.0
     target_scale: float = 1.0
+    columns: list[Column] | None = None  # None: every feature a numeric column, no fill
+    kept_epoch: int | None = None  # the best validation epoch whose parameters were kept
+
+    def __post_init__(self):
+        if self.columns is None:
+            self.columns = [Column(name) for name in self.features]
+
+    # -- Python API ------------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, data, target: str, **options) -> TabularModel:
+        """Train on a pandas DataFrame, a CSV or Parquet path, or a :class:`Table`: the same
+        training, stored transformations and options as :func:`train_table` (and the command
+        line). ``verbose`` defaults to 0 here."""
+        options.setdefault("verbose", 0)
+        return train_table(as_table(data), target, **options).model
 
     # -- inputs ---------------------------------------------------------------------------------
-    def inputs(self, table: Table) -> np.ndarray:
-        """The table's feature columns, standardised as in training.
+    def inputs(self, table: Table, *, strict: bool = False) -> np.ndarray:
+        """The table's feature columns, transformed as in training (the stored fill values and
+        categories, see :func:`chainrule.encoding.encode`) and standardised.
 
         Raises
         ------
         DataError
-            If a feature column is missing or not numeric.
+            If a feature column is missing or not numeric, a cell is missing without a stored
+            fill value, or (with ``strict``) a category was not seen in training.
         """
-        missing = [name for name in self.features if name not in table.columns]
-        if missing:
-            raise DataError(
-                f"{table.path}: the model needs the column(s) {', '.join(missing)}; "
-                f"the file has {', '.join(table.columns)}"
-            )
-        raw = numeric_matrix(table, self.features)
+        raw = encode(table, self.columns, strict=strict)
         return _standardise(table, self.features, raw, self.mean, self.scale, self.network.dtype)
 
     def labels_to_indices(self, table: Table) -> np.ndarray:
         """The target column as class indices (classification) or scaled values."""
-        values = target_column(table, self.target)
+        target_column(table, self.target)
         if self.task == "regression":
             return (
                 numeric_matrix(table, [self.target])[:, 0] - self.target_mean
             ) / self.target_scale
         index = {label: i for i, label in enumerate(self.classes)}
+        values = table.column(self.target)
         for number, value in enumerate(values, 2):
             if value not in index:
                 raise DataError(
@@ -74,19 +87,25 @@ class TabularModel:
         return np.array([index[v] for v in values])
 
     # -- outputs --------------------------------------------------------------------------------
-    def predict(self, table: Table) -> dict[str, np.ndarray]:
-        """``{'prediction': labels or values}`` plus ``p_<class>`` probabilities."""
-        Y = self.network.predict(self.inputs(table)).astype(np.float64)
+    def predict(self, table, *, strict: bool = False):
+        """``{'prediction': labels or values}`` plus ``p_<class>`` probabilities, for a
+        :class:`Table` or a path; for a pandas DataFrame, a DataFrame of those columns with its
+        index. The stored transformations are applied (see :meth:`inputs`)."""
+        Y = self.network.predict(self.inputs(as_table(table), strict=strict)).astype(np.float64)
         if self.task == "regression":
-            return {"prediction": Y[:, 0] * self.target_scale + self.target_mean}
-        result = {"prediction": np.array(self.classes, dtype=object)[Y.argmax(axis=1)]}
-        result.update({f"p_{label}": Y[:, i] for i, label in enumerate(self.classes)})
+            result = {"prediction": Y[:, 0] * self.target_scale + self.target_mean}
+        else:
+            result = {"prediction": np.array(self.classes, dtype=object)[Y.argmax(axis=1)]}
+            result.update({f"p_{label}": Y[:, i] for i, label in enumerate(self.classes)})
+        if hasattr(table, "dtypes") and hasattr(table, "index"):
+            return type(table)(result, index=table.index)
         return result
 
-    def evaluate(self, table: Table) -> dict:
+    def evaluate(self, table: Table, *, strict: bool = False) -> dict:
         """Loss and metrics on a table that has the target column; a confusion matrix (rows:
         true class, columns: predicted) for classification."""
-        X, T = self.inputs(table), self.labels_to_indices(table)
+        table = as_table(table)
+        X, T = self.inputs(table, strict=strict), self.labels_to_indices(table)
         Y = self.network.predict(X).astype(np.float64)
         result = {"rows": len(T), "loss": self.network.loss(X, T)}
         if self.task == "classification":
@@ -119,6 +138,8 @@ class TabularModel:
             "scale": self.scale.tolist(),
             "target_mean": self.target_mean,
             "target_scale": self.target_scale,
+            "columns": [column.to_dict() for column in self.columns],
+            **({"kept_epoch": self.kept_epoch} if self.kept_epoch else {}),
         }
 
     def save(self, path) -> None:
@@ -155,13 +176,15 @@ class TabularModel:
             list(meta["classes"]),
             float(meta["target_mean"]),
             float(meta["target_scale"]),
+            [Column(**column) for column in meta["columns"]] if "columns" in meta else None,
+            meta.get("kept_epoch"),
         )
 
 
 def _check_metadata(meta: dict, network: Network) -> None:
     """The schema of a table model's metadata, against its network's inputs and outputs."""
     keys = ("task", "features", "target", "classes", "mean", "scale", "target_mean")
-    _header.check_dict(meta, "metadata", (*keys, "target_scale"))
+    _header.check_dict(meta, "metadata", (*keys, "target_scale"), ("columns", "kept_epoch"))
     expect = _header.expect
     expect(meta["task"] in TASKS, "metadata.task", meta["task"], "'classification' or 'regression'")
     n_in, n_out = network.n_inputs, network.n_outputs
@@ -199,6 +222,13 @@ def _check_metadata(meta: dict, network: Network) -> None:
         meta["scale"],
         "positive scales (target_scale too)",
     )
+    if "kept_epoch" in meta:
+        kept = meta["kept_epoch"]
+        expect(_header.is_int(kept) and kept >= 1, "metadata.kept_epoch", kept, "an epoch >= 1")
+    if "columns" in meta:
+        _header.check_columns(meta["columns"], "metadata.columns", KINDS)
+        inputs = [name for column in meta["columns"] for name in Column(**column).inputs]
+        expect(inputs == features, "metadata.columns", "...", "columns giving the features")
     classes = meta["classes"]
     if meta["task"] == "classification":
         expect(
@@ -233,17 +263,20 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.run = run
 
 
-def plan(table: Table, target: str, task: str | None = None) -> tuple[str, list[str]]:
-    """The task (given, or inferred from the target column) and the feature columns, checked
-    before any training: the command line validates its outputs against them."""
+def plan(
+    table: Table, target: str, task: str | None = None, *, features=None, drop=()
+) -> tuple[str, list[str]]:
+    """The task (given, or inferred from the target column) and the feature columns (see
+    :func:`chainrule.encoding.choose_columns`; its notes are warnings), checked before any
+    training: the command line validates its outputs against them."""
     values = target_column(table, target)
     task = task or infer_task(values, table, target)
     if task not in TASKS:
         raise ValueError(f"'task' must be one of {', '.join(TASKS)}, got {task!r}")
-    features = [name for name in table.columns if name != target]
-    if not features:
-        raise DataError(f"{table.path}: there is no feature column besides the target {target!r}")
-    return task, features
+    names, notes = choose_columns(table, target, features, drop)
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=2)
+    return task, names
 
 
 def _statistics(
@@ -283,6 +316,89 @@ def _standardise(
     return standardised
 
 
+LOSSES = {
+    "classification": ("cross_entropy", "categorical_cross_entropy"),
+    "regression": (
+        "mse",
+        "mean_squared_error",
+        "squared_error",
+        "mae",
+        "mean_absolute_error",
+        "huber",
+    ),
+}
+
+
+def task_loss(loss: str | None, task: str, target: str, n_classes: int) -> str:
+    """The loss for the task: the default (cross_entropy for classes, mse for values), the one
+    asked for when it fits the task, binary cross-entropy on two classes as the softmax
+    cross-entropy over two outputs (the same loss: softmax of two net inputs is the sigmoid of
+    their difference), anything else a DataError in the command line's words."""
+    if loss is None:
+        return LOSSES[task][0]
+    if loss in LOSSES[task]:
+        return loss
+    if task == "classification" and loss in ("binary_cross_entropy", "bce") and n_classes == 2:
+        warnings.warn(
+            f"--loss {loss} on the two classes of {target!r}: trained as cross_entropy over "
+            "two softmax outputs, which is the same loss",
+            UserWarning,
+            stacklevel=2,
+        )
+        return "cross_entropy"
+    if loss in ("binary_cross_entropy", "bce") and task == "classification":
+        detail = f"binary cross-entropy needs two classes, {target!r} has {n_classes}"
+    elif task == "classification":
+        detail = f"{target!r} holds {n_classes} classes, and {loss} is a regression loss"
+    else:
+        detail = f"{target!r} holds values (regression), and {loss} is a loss for classes"
+    fits = (
+        "cross_entropy (or --task regression)" if task == "classification" else "mse, mae or huber"
+    )
+    raise DataError(f"--loss {loss} does not fit: {detail}; use --loss {fits}")
+
+
+def _held_out(labels, val: float, rows: int) -> int:
+    """How many rows a validation fraction holds out (per class, as the stratified split)."""
+    if labels is None:
+        return int(round(val * rows))
+    return int(sum(round(val * count) for count in np.unique(labels, return_counts=True)[1]))
+
+
+KEEP = ("best", "last")
+
+
+def _stopping(early_stopping: bool, keep: str, validation, epochs: int):
+    """What to pass as ``early_stopping``: with validation rows and ``keep='best'``, an
+    :class:`~chainrule.callbacks.EarlyStopping` that never stops early (patience beyond the
+    epochs) but puts back the best validation epoch's parameters."""
+    if early_stopping or keep == "last" or validation is None:
+        return early_stopping
+    from .callbacks import EarlyStopping
+
+    return EarlyStopping(patience=epochs)
+
+
+def kept_epoch(history) -> int | None:
+    """The epoch (from 1) whose parameters a best-keeping run kept, or None."""
+    losses = getattr(history, "history", {}).get("val_loss")
+    return int(np.argmin(losses)) + 1 if losses else None
+
+
+def whole_batch(batch_size: int, rows: int) -> int:
+    """The batch size, clipped to the training rows (as scikit-learn clips to n_samples) with a
+    note when it is larger."""
+    if batch_size <= rows:
+        return batch_size
+    warnings.warn(
+        f"--batch-size {batch_size} is larger than the {rows} training rows: each step uses "
+        "all of them (one batch)",
+        UserWarning,
+        stacklevel=2,
+    )
+    return rows
+
+
 # Regression metrics square the errors in float64: a target beyond this would overflow them.
 _LARGEST_TARGET = 1e100
 
@@ -315,10 +431,23 @@ def train_table(
     seed: int = 0,
     verbose: int = 1,
     callbacks=None,
+    features=None,
+    drop=(),
+    categorical=(),
+    impute: str = "none",
+    keep: str = "best",
     distributed=None,
 ) -> TrainingRun:
     """Train a network on a table: infer (or take) the task, encode the labels, hold out a
-    shuffled (stratified) validation fraction, standardise on the training rows, fit.
+    shuffled (stratified) validation fraction, fit the column transformations (one-hot
+    categories, fill values: see :mod:`chainrule.encoding`) and the standardisation on the
+    training rows, fit the network.
+
+    ``features`` names the feature columns (default: all but the target, those in ``drop`` and
+    identifier-like columns); ``categorical`` names columns to one-hot besides the text ones;
+    ``impute`` is ``'none'`` (a missing cell is an error), ``'median'``, ``'mean'`` or
+    ``'most_frequent'``. ``keep='best'`` (with validation rows) keeps the parameters of the
+    epoch with the lowest validation loss, ``'last'`` those of the last epoch.
 
     Raises
     ------
@@ -329,20 +458,21 @@ def train_table(
     TrainingInterrupted
         On Ctrl-C (a ``KeyboardInterrupt``), holding the model of the last finished step.
 
-    With ``distributed`` (a :class:`chainrule.distributed.MPIGroup`) each process converts and
-    trains on its own block of the rows, the feature statistics are combined over all of them,
-    and the model equals the one-process model to float rounding.
+    With ``distributed`` (a :class:`chainrule.distributed.MPIGroup`) each process encodes the
+    rows (the column transformations are fitted on all training rows, identically on every
+    process) and trains on its own block of them; the feature statistics are combined over
+    all of them, and the model equals the one-process model to float rounding.
     """
     from . import optim
 
     check_real(val, "val", low=0.0, high=1.0, high_open=True)
-    task, features = plan(table, target, task)
-    values = target_column(table, target)
-    group = ONE_PROCESS if distributed is None else distributed
-    mine = group.block(len(values))
-    X = numeric_matrix(table, features, mine)  # this process's rows (all with one process)
+    if keep not in KEEP:
+        raise ValueError(f"'keep' must be one of {', '.join(KEEP)}, got {keep!r}")
+    task, names = plan(table, target, task, features=features, drop=drop)
+    target_column(table, target)
     classes: list[str] = []
     if task == "classification":
+        values = table.column(target)
         classes = sort_labels(values)
         if len(classes) < 2:
             raise DataError(
@@ -351,22 +481,37 @@ def train_table(
             )
         index = {label: i for i, label in enumerate(classes)}
         T = np.array([index[v] for v in values])
-        loss = loss or "cross_entropy"
     else:
         T = numeric_matrix(table, [target])[:, 0]
-        loss = loss or "mse"
+    loss = task_loss(loss, task, target, len(classes))
     rows = len(T)
-    if batch_size > rows:
-        raise DataError(
-            f"{table.path}: the data has {rows} rows, fewer than the batch size "
-            f"{batch_size}; pass a smaller --batch-size"
-        )
-    sizes = [len(features), *hidden, len(classes) if classes else 1]
-    network = MLP(sizes, activation=activation, loss=loss, seed=seed)
+    n_outputs = len(classes) if classes else 1
+    splitter = MLP([1, n_outputs], loss=loss)  # the split needs only the loss and outputs
     train_rows, validation_rows = np.arange(rows), None
-    if val:
+    if val and _held_out(T if classes else None, val, rows) == 0:
+        warnings.warn(
+            f"--val {val} of {rows} rows holds out no row: training without validation",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif val:
         one_hot = np.eye(len(classes))[T] if classes else T[:, None]
-        train_rows, validation_rows = _split(network, one_hot, val, np.random.default_rng(seed))
+        try:
+            train_rows, validation_rows = _split(
+                splitter, one_hot, val, np.random.default_rng(seed)
+            )
+        except ValueError:
+            raise DataError(
+                f"{table.path}: --val {val} leaves no rows for training out of {rows}; pass a "
+                "smaller fraction (or --val 0 for none)"
+            ) from None
+    batch_size = whole_batch(batch_size, len(train_rows))
+    columns = fit_columns(table, names, train_rows, categorical=categorical, impute=impute)
+    features = [name for column in columns for name in column.inputs]
+    group = ONE_PROCESS if distributed is None else distributed
+    mine = group.block(rows)
+    X = encode(table.take(mine), columns)  # this process's rows (all with one process)
+    network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
     train_mine = train_rows[(train_rows >= mine.start) & (train_rows < mine.stop)]
     mean, scale = _statistics(table, features, X, train_mine - mine.start, group, mine.start)
     target_mean = target_scale = None
@@ -399,6 +544,7 @@ def train_table(
         classes,
         target_mean or 0.0,
         target_scale or 1.0,
+        columns,
     )
     with warnings.catch_warnings():  # divergence is an error here, raised below
         warnings.simplefilter("ignore", TrainingDivergedWarning)
@@ -410,7 +556,7 @@ def train_table(
                 epochs=epochs,
                 batch_size=batch_size,
                 validation_data=validation,
-                early_stopping=early_stopping,
+                early_stopping=_stopping(early_stopping, keep, validation, epochs),
                 metrics=["accuracy"] if classes else ["r2"],
                 verbose=verbose,
                 seed=seed,
@@ -423,9 +569,11 @@ def train_table(
             raise TrainingInterrupted(run) from None
     if history.stopped_by == "diverged":
         raise TrainingDivergedError(history.stop_reason)
+    if keep == "best" or early_stopping:
+        model.kept_epoch = kept_epoch(history)
     return TrainingRun(model, history, train_rows, validation_rows, time.perf_counter() - started)
 
 
 def subset(table: Table, rows) -> Table:
-    """The table restricted to the given row indices."""
-    return Table(table.path, table.columns, [table.rows[i] for i in rows])
+    """The table restricted to the given row indices (:meth:`Table.take`)."""
+    return table.take(rows)

@@ -292,8 +292,11 @@ def test_a_huge_finite_value_names_file_column_and_row(capsys, tmp_path):
     rows = [[f"{i}", f"{i * 0.5}", f"{i * 1.5 + 0.1}"] for i in range(40)]
     rows[3][1] = repr(2.0**1023)
     path = _write_csv(tmp_path / "huge.csv", ["a", "b", "y"], rows)
+    # --features: column a (0..39, distinct integers) would be left out as an identifier
     code, _, err = run(
-        capsys, "train", path, "--target", "y", "--quiet", "--out", tmp_path / "m.npz"
+        capsys,
+        *("train", path, "--target", "y", "--features", "a,b"),
+        *("--quiet", "--out", tmp_path / "m.npz"),
     )
     assert code == 2 and err.count("\n") == 1 and "Warning" not in err
     assert f"{path}: column 'b' holds 8.98847e+307 in row 5" in err

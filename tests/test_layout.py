@@ -16,7 +16,7 @@ LAYERS = [
     {"optim", "schedules", "callbacks", "progress", "metrics", "evaluation", "checkpoint"}
     | {"lbfgs", "train", "io"},
     # tables
-    {"plots", "data", "datasets", "tabular"},
+    {"plots", "data", "encoding", "datasets", "tabular"},
     {"explain"},
     {"estimators", "sklearn", "_sklearn_solvers"},
     {"onnx"},

@@ -44,6 +44,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def fraction(text: str) -> float:
+    """A number in [0, 1), such as a validation fraction."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction such as 0.1, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text}")
+    return value
+
+
 def write_text(text: str, path: str | None, what: str = "file") -> None:
     """Write to stdout, or to ``path`` atomically (a failed run leaves an old file intact)."""
     if path is None:

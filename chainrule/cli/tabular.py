@@ -3,14 +3,26 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io as text_io
 import json
 import sys
+import warnings
 
 import numpy as np
 
-from .common import CommandError, non_negative_int, plain_warnings, positive_int, write_text
+from ..activations import NAMES as ACTIVATIONS
+from ..encoding import IMPUTE
+from ..losses import NAMES as LOSSES
+from .common import (
+    CommandError,
+    fraction,
+    non_negative_int,
+    plain_warnings,
+    positive_int,
+    write_text,
+)
 
 
 def _table(args):
@@ -25,6 +37,13 @@ def _table(args):
             "give a CSV file, or --data NAME for a built-in dataset (chainrule datasets lists them)"
         )
     return read_csv(args.csv), args.target
+
+
+def _names(text: str | None) -> list[str] | None:
+    """Column names given as ``a,b,c``."""
+    if text is None:
+        return None
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -44,8 +63,10 @@ def _print_summary(run, train_metrics, validation_metrics) -> None:
     keys = [k for k in ("loss", "accuracy", "mse", "rmse", "mae", "r2") if k in train_metrics]
     table = Table(title=f"chainrule: {run.model.task} of {run.model.target!r}")
     table.add_column("")
+    regression = run.model.task == "regression"
     for key in keys:
-        table.add_column(key, justify="right")
+        label = "loss (standardised)" if key == "loss" and regression else key
+        table.add_column(label, justify="right")
     table.add_row(
         f"training ({train_metrics['rows']} rows)", *[f"{train_metrics[k]:.4g}" for k in keys]
     )
@@ -54,12 +75,19 @@ def _print_summary(run, train_metrics, validation_metrics) -> None:
             f"validation ({validation_metrics['rows']} rows)",
             *[f"{validation_metrics[k]:.4g}" for k in keys],
         )
+    if regression:
+        table.caption = f"mse, rmse and mae in the units of {run.model.target!r}"
     Console(file=sys.stdout, width=100).print(table)
     history = run.history
     print(
         f"{len(history.epoch)} epochs in {run.seconds:.2f} s"
         + (f"; {history.stop_reason}" if history.stop_reason else "")
     )
+    if run.model.kept_epoch:
+        print(
+            f"kept the parameters of epoch {run.model.kept_epoch}, the lowest validation loss "
+            "(--keep last keeps the last epoch's)"
+        )
 
 
 def _check_outputs(args, table, target) -> None:
@@ -84,7 +112,15 @@ def _check_outputs(args, table, target) -> None:
             if getattr(args, option[2:]):
                 check_format(getattr(args, option[2:]), option)
     if args.boundary:
-        task, features = plan(table, target, args.task)
+        with warnings.catch_warnings():  # its notes come once, from training
+            warnings.simplefilter("ignore", UserWarning)
+            task, features = plan(
+                table,
+                target,
+                args.task,
+                features=_names(args.features),
+                drop=_names(args.drop) or (),
+            )
         if task != "classification" or len(features) != 2:
             raise CommandError(
                 f"--boundary needs a classifier on exactly two feature columns, got a {task} "
@@ -94,7 +130,7 @@ def _check_outputs(args, table, target) -> None:
 
 def _train(args) -> int:
     from .._atomic import staged_writes
-    from ..tabular import TrainingDivergedError, TrainingInterrupted, subset, train_table
+    from ..tabular import TrainingDivergedError, TrainingInterrupted, train_table
 
     if args.distributed is True:
         from .distributed import on_ranks
@@ -103,8 +139,8 @@ def _train(args) -> int:
     table, target = _table(args)
     if target is None:
         raise CommandError(
-            "--target COLUMN is required with a CSV file; the columns are "
-            + ", ".join(table.columns)
+            f"pass --target COLUMN to name the column to predict, e.g. --target "
+            f"{table.columns[-1]}; the columns are {', '.join(table.columns)}"
         )
     _check_outputs(args, table, target)
     try:
@@ -124,6 +160,11 @@ def _train(args) -> int:
                 early_stopping=args.early_stopping,
                 seed=args.seed,
                 verbose=0 if args.quiet else 1,
+                features=_names(args.features),
+                drop=_names(args.drop) or (),
+                categorical=_names(args.categorical) or (),
+                impute=args.impute,
+                keep=args.keep,
                 distributed=args.distributed or None,
             )
     except TrainingDivergedError as error:
@@ -142,11 +183,9 @@ def _train(args) -> int:
     if args.distributed and args.distributed.rank != 0:
         return 0  # rank 0 evaluates, writes and prints
     model = run.model
-    train_metrics = model.evaluate(subset(table, run.train_rows))
+    train_metrics = model.evaluate(table.take(run.train_rows))
     validation_metrics = (
-        model.evaluate(subset(table, run.validation_rows))
-        if run.validation_rows is not None
-        else None
+        model.evaluate(table.take(run.validation_rows)) if run.validation_rows is not None else None
     )
     with staged_writes() as files:  # every output, or none
         model.save(files.open(args.out, what="--out"))
@@ -156,11 +195,11 @@ def _train(args) -> int:
             plots.curves(run.history, files.open(args.plot, what="--plot"), args.plot)
         if args.boundary:
             from .. import plots
-            from ..data import numeric_matrix
+            from ..encoding import encode
 
             plots.decision_boundary(
                 model,
-                numeric_matrix(table, model.features),
+                encode(table, model.columns),
                 model.labels_to_indices(table),
                 files.open(args.boundary, what="--boundary"),
                 args.boundary,
@@ -189,28 +228,37 @@ def _evaluate(args) -> int:
         check_writable(args.plot, "--plot")
         plots.check_format(args.plot, "--plot")
     model, table = _model_and_table(args)
-    result = model.evaluate(table)
+    with plain_warnings():
+        result = model.evaluate(table, strict=args.strict)
     if args.format == "json":
         print(json.dumps({"classes": model.classes or None, **result}, indent=2))
     else:
+        units = f" (in units of {model.target!r})"
+        notes = {"mse": units, "rmse": units, "mae": units}
+        if model.task == "regression":
+            notes["loss"] = " (on the standardised target)"
         for key in ("rows", "loss", "accuracy", "mse", "rmse", "mae", "r2"):
             if key in result:
-                print(
-                    f"{key:>9}: {result[key]:.6g}" if key != "rows" else f"{key:>9}: {result[key]}"
-                )
+                value = f"{result[key]:.6g}" if key != "rows" else str(result[key])
+                print(f"{key:>9}: {value}{notes.get(key, '')}")
         if "confusion" in result:
             width = max(len(c) for c in model.classes) + 2
             print("\nconfusion matrix (rows: true class, columns: predicted)")
             print(" " * width + "".join(f"{c:>{width}}" for c in model.classes))
             for label, row in zip(model.classes, result["confusion"]):
                 print(f"{label:>{width}}" + "".join(f"{v:>{width}}" for v in row))
-    if args.plot:
-        if "confusion" not in result:
-            raise CommandError("--plot draws a confusion matrix, which needs a classifier")
+    if args.plot and "confusion" in result:
         from .. import plots
 
         plots.confusion_matrix(result["confusion"], model.classes, args.plot)
         print(f"confusion matrix written to {args.plot}", file=sys.stderr)
+    elif args.plot:
+        from .. import plots
+
+        actual = table.data[model.target].astype(np.float64)
+        predicted = model.predict(table)["prediction"]
+        plots.predicted_vs_actual(actual, predicted, model.target, args.plot)
+        print(f"predicted against actual values written to {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -220,20 +268,39 @@ def _predict(args) -> int:
 
         check_writable(args.output, "--output")
     model, table = _model_and_table(args)
-    predictions = model.predict(table)
+    if args.id is not None and args.id not in table.columns:
+        raise CommandError(
+            f"--id {args.id!r} is not a column of {args.csv}; the columns are "
+            f"{', '.join(table.columns)}"
+        )
+    with plain_warnings():
+        predictions = model.predict(table, strict=args.strict)
+    kept = [args.id] if args.id is not None else table.columns
     buffer = text_io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     names = list(predictions)
-    writer.writerow([*table.columns, *names])
-    columns = [predictions[name] for name in names]
-    for i, row in enumerate(table.rows):
-        writer.writerow(
-            [*row, *(c[i] if c.dtype == object else repr(float(c[i])) for c in columns)]
+    writer.writerow([*kept, *names])
+    writer.writerows(
+        zip(
+            *(table.column(name) for name in kept),
+            *(_prediction_text(predictions[name], name.startswith("p_")) for name in names),
         )
+    )
     write_text(buffer.getvalue(), args.output, what="--output")
     if args.output:
-        print(f"{len(table.rows)} predictions written to {args.output}", file=sys.stderr)
+        print(f"{table.n_rows} predictions written to {args.output}", file=sys.stderr)
     return 0
+
+
+def _prediction_text(values: np.ndarray, probability: bool) -> list[str]:
+    """Predictions as CSV fields: labels as they are; probabilities to 6 significant digits
+    (the network's float32 outputs hold about 7, not the 17 of their float64 repr); values in
+    the target's units exactly (their mean may be far larger than their spread)."""
+    if values.dtype == object:
+        return list(values)
+    if probability:
+        return [f"{v:.6g}" for v in values.tolist()]
+    return [repr(v) for v in values.tolist()]
 
 
 def _info(args) -> int:
@@ -245,6 +312,7 @@ def _info(args) -> int:
         "task": model.task,
         "target": model.target,
         "features": model.features,
+        "columns": [column.to_dict() for column in model.columns],
         "classes": model.classes or None,
         "sizes": network.sizes,
         "activations": [layer.activation.name for layer in network.dense_layers],
@@ -260,6 +328,7 @@ def _info(args) -> int:
             best = int(np.argmin(history.history["val_loss"]))
             summary["best_epoch"] = best + 1
         summary["stop_reason"] = history.stop_reason
+        summary["kept_epoch"] = model.kept_epoch or len(history.epoch)
     if args.format == "json":
         print(json.dumps(summary, indent=2))
         return 0
@@ -272,6 +341,15 @@ def _info(args) -> int:
         f"task: {model.task} of {model.target!r} from {len(model.features)} features "
         f"({', '.join(model.features)})"
     )
+    for column in model.columns:
+        if column.kind == "categorical" or column.fill is not None:
+            kind = (
+                f"one-hot over {', '.join(column.categories)}"
+                if column.kind == "categorical"
+                else "numeric"
+            )
+            fill = "" if column.fill is None else f"; missing cells filled with {column.fill!r}"
+            print(f"  column {column.name!r}: {kind}{fill}")
     if model.classes:
         print(f"classes: {', '.join(model.classes)}")
     if history is not None:
@@ -279,6 +357,8 @@ def _info(args) -> int:
         print(f"trained {summary['epochs']} epochs; last epoch: {final}")
         if "best_epoch" in summary:
             print(f"best validation loss at epoch {summary['best_epoch']}")
+        kept = f"epoch {model.kept_epoch} (the best)" if model.kept_epoch else "the last epoch"
+        print(f"parameters kept: {kept}")
         if history.stop_reason:
             print(f"stopped: {history.stop_reason}")
     return 0
@@ -311,6 +391,42 @@ def _datasets(args) -> int:
     return 0
 
 
+EXAMPLES = {
+    "train": [
+        "chainrule train --data xor",
+        "chainrule train people.csv --target label --impute median --drop person --out m.npz",
+        "chainrule train houses.csv --target price --features rooms,area,town --epochs 200",
+    ],
+    "evaluate": ["chainrule evaluate m.npz test.csv --plot figure.png"],
+    "predict": ["chainrule predict m.npz new.csv --id person -o predictions.csv"],
+    "info": ["chainrule info m.npz --format json"],
+    "gradcheck": ["chainrule gradcheck m.npz train.csv --rows 8"],
+    "datasets": ["chainrule datasets"],
+}
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help with each option's default (where it has one) and the examples kept as written."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        shown = action.default is not None and action.default is not False
+        if shown and action.default != argparse.SUPPRESS and action.option_strings:
+            text += f" (default: {action.default})"
+        return text
+
+
+def _help(command: str) -> dict:
+    examples = "\n".join(f"  {line}" for line in EXAMPLES[command])
+    return {"formatter_class": HelpFormatter, "epilog": f"examples:\n{examples}"}
+
+
+STRICT = (
+    "refuse a category not seen in training (default: encode it as all zeros, with a warning "
+    "naming the value and column)"
+)
+
+
 def add_commands(commands) -> None:
     """Register train, evaluate, predict, info, gradcheck and datasets."""
     train = commands.add_parser(
@@ -320,6 +436,7 @@ def add_commands(commands) -> None:
         "and written only when the run succeeds (atomically: an existing file is replaced "
         "whole or left as it was). A run that diverges exits 1, Ctrl-C exits 130; both leave "
         "--out as it was.",
+        **_help("train"),
     )
     train.add_argument("csv", nargs="?", help="a CSV file with a header row")
     train.add_argument("--target", help="the column to predict")
@@ -329,30 +446,72 @@ def add_commands(commands) -> None:
         choices=["classification", "regression"],
         help="default: inferred from the target column",
     )
-    train.add_argument("--hidden", default="64,32", help="hidden layer widths (default 64,32)")
-    train.add_argument("--activation", default="relu")
-    train.add_argument("--loss", help="default: cross_entropy (classes) or mse (values)")
+    train.add_argument(
+        "--features",
+        metavar="A,B,...",
+        help="the feature columns (default: every column but the target, --drop and "
+        "identifier-like columns: all values distinct integers or text)",
+    )
+    train.add_argument("--drop", metavar="A,B,...", help="columns not to use as features")
+    train.add_argument(
+        "--categorical",
+        metavar="A,B,...",
+        help="columns to one-hot encode besides the text ones (e.g. integer codes)",
+    )
+    train.add_argument(
+        "--impute",
+        choices=IMPUTE,
+        default="none",
+        help="fill missing cells with the training rows' median, mean or most frequent value "
+        "(categories: most frequent), stored in the model; none: a missing cell is an "
+        "error naming the row and column)",
+    )
+    train.add_argument("--hidden", default="64,32", help="hidden layer widths")
+    train.add_argument(
+        "--activation", default="relu", choices=ACTIVATIONS, help="hidden layers' activation"
+    )
+    train.add_argument(
+        "--loss",
+        choices=LOSSES,
+        help="default: cross_entropy (classes) or mse (values); binary_cross_entropy on two "
+        "classes is trained as cross_entropy over two outputs (the same loss)",
+    )
     train.add_argument(
         "--optimizer",
         default="adam",
         choices=["adam", "adamw", "sgd", "rmsprop", "adagrad", "lbfgs"],
+        help="how the weights are updated",
     )
-    train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--epochs", type=positive_int, default=100)
-    train.add_argument("--batch-size", type=positive_int, default=32)
+    train.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    train.add_argument("--epochs", type=positive_int, default=100, help="passes over the data")
+    train.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=32,
+        help="rows per step (clipped to the training rows, with a note)",
+    )
     train.add_argument(
         "--val",
-        type=float,
+        type=fraction,
         default=0.1,
-        help="fraction held out for validation (default 0.1; 0 for none)",
+        help="fraction held out for validation, stratified by class (0 for none)",
     )
     train.add_argument(
         "--early-stopping",
         action="store_true",
         help="stop when the validation loss stops improving; keep the best",
     )
-    train.add_argument("--seed", type=non_negative_int, default=0)
-    train.add_argument("--out", default="model.npz", help="model file (default model.npz)")
+    train.add_argument(
+        "--keep",
+        choices=["best", "last"],
+        default="best",
+        help="with validation rows, keep the parameters of the epoch with the lowest validation "
+        "loss, or of the last epoch",
+    )
+    train.add_argument(
+        "--seed", type=non_negative_int, default=0, help="initial weights, split and shuffling"
+    )
+    train.add_argument("--out", default="model.npz", help="model file")
     train.add_argument("--plot", metavar="FILE", help="loss and metric curves (.png/.svg)")
     train.add_argument(
         "--boundary", metavar="FILE", help="decision boundary with the data, for two features"
@@ -371,32 +530,56 @@ def add_commands(commands) -> None:
     )
     train.set_defaults(handler=_train)
 
-    evaluate = commands.add_parser("evaluate", help="metrics of a model on a labelled CSV")
-    evaluate.add_argument("model")
-    evaluate.add_argument("csv")
-    evaluate.add_argument("--format", choices=["text", "json"], default="text")
-    evaluate.add_argument("--plot", metavar="FILE", help="draw the confusion matrix")
+    evaluate = commands.add_parser(
+        "evaluate", help="metrics of a model on a labelled CSV", **_help("evaluate")
+    )
+    evaluate.add_argument("model", help="a model file written by train")
+    evaluate.add_argument("csv", help="a CSV or Parquet file with the model's columns and target")
+    evaluate.add_argument("--format", choices=["text", "json"], default="text", help="output")
+    evaluate.add_argument("--strict", action="store_true", help=STRICT)
+    evaluate.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="draw the confusion matrix (classes) or predicted against actual values (regression)",
+    )
     evaluate.set_defaults(handler=_evaluate)
 
-    predict = commands.add_parser("predict", help="predictions for each row of a CSV")
-    predict.add_argument("model")
-    predict.add_argument("csv")
+    predict = commands.add_parser(
+        "predict", help="predictions for each row of a CSV", **_help("predict")
+    )
+    predict.add_argument("model", help="a model file written by train")
+    predict.add_argument("csv", help="a CSV or Parquet file with the model's feature columns")
     predict.add_argument("-o", "--output", metavar="FILE", help="write a CSV (default: stdout)")
+    predict.add_argument("--strict", action="store_true", help=STRICT)
+    predict.add_argument(
+        "--id",
+        metavar="COLUMN",
+        help="write only this column (e.g. an identifier) and the predictions (default: every "
+        "input column, then the predictions)",
+    )
     predict.set_defaults(handler=_predict)
 
-    info = commands.add_parser("info", help="architecture and training history of a model")
-    info.add_argument("model")
-    info.add_argument("--format", choices=["text", "json"], default="text")
+    info = commands.add_parser(
+        "info", help="architecture and training history of a model", **_help("info")
+    )
+    info.add_argument("model", help="a model file written by train")
+    info.add_argument("--format", choices=["text", "json"], default="text", help="output")
     info.set_defaults(handler=_info)
 
     gradcheck = commands.add_parser(
-        "gradcheck", help="backpropagation against finite differences on a model and data"
+        "gradcheck",
+        help="backpropagation against finite differences on a model and data",
+        **_help("gradcheck"),
     )
-    gradcheck.add_argument("model")
-    gradcheck.add_argument("csv")
-    gradcheck.add_argument("--rows", type=positive_int, default=16)
-    gradcheck.add_argument("--tolerance", type=float, default=1e-6)
+    gradcheck.add_argument("model", help="a model file written by train")
+    gradcheck.add_argument("csv", help="a CSV file with the model's columns and target")
+    gradcheck.add_argument("--rows", type=positive_int, default=16, help="rows to check on")
+    gradcheck.add_argument(
+        "--tolerance", type=float, default=1e-6, help="largest relative error that passes"
+    )
     gradcheck.set_defaults(handler=_gradcheck)
 
-    datasets = commands.add_parser("datasets", help="list the built-in datasets")
+    datasets = commands.add_parser(
+        "datasets", help="list the built-in datasets", **_help("datasets")
+    )
     datasets.set_defaults(handler=_datasets)

@@ -66,13 +66,20 @@ def _demo(args) -> int:
     print("   (chainrule explain FILE shows every step; chainrule check FILE checks yours)")
 
     dataset = load(args.data)
-    print(f"\n2. Training a 2-64-64 ReLU network on the built-in {dataset.description}:")
+    hidden, lr = (64, 64), 0.01
+    sizes = "-".join(
+        str(n) for n in (len(dataset.feature_names), *hidden, len(dataset.class_names))
+    )
+    print(
+        f"\n2. Training a {sizes} network (ReLU hidden layers, softmax output, cross-entropy "
+        f"loss; Adam, learning rate {lr}, batches of 32) on the built-in {dataset.description}:"
+    )
     table = dataset_table(dataset)
     run = train_table(
         table,
         dataset.target_name,
-        hidden=(64, 64),
-        lr=0.01,
+        hidden=hidden,
+        lr=lr,
         epochs=args.epochs,
         val=0.25,
         verbose=0 if args.quiet else 1,

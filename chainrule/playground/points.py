@@ -76,9 +76,10 @@ def read_points(text: str, name: str = "upload.csv") -> Points:
     for number, row in enumerate(body, 2):
         if len(row) != 3:
             raise DataError(f"{name}: row {number} has {len(row)} fields, the header has 3")
-    table = Table(name, header, body)
+    table = Table.from_rows(name, header, body)
     X = numeric_matrix(table, header[:2])
-    labels = target_column(table, header[2])
+    target_column(table, header[2])  # present, nothing missing
+    labels = table.column(header[2])
     classes = sort_labels(set(labels))
     if len(classes) != 2:
         raise DataError(

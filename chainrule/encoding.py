@@ -1,0 +1,250 @@
+"""From a table's columns to a network's inputs: which columns, one-hot categories, filled gaps.
+
+A :class:`Column` is one stored transformation, fitted on the training rows and kept in the
+model file, so that evaluate and predict turn a new table into inputs exactly as training did:
+
+- a numeric column is one input; a missing cell takes the column's ``fill`` (the training rows'
+  median, mean or most frequent value, with ``--impute``) or is refused, naming row and column;
+- a categorical column (text, or named with ``--categorical``) is one input per category seen in
+  training, 1 for the row's category and 0 for the others (one-hot). A category never seen in
+  training is all zeros, with a warning naming the value and the column (as scikit-learn's
+  ``OneHotEncoder(handle_unknown='ignore')``), or an error with ``strict``. A missing cell takes
+  the most frequent category with ``--impute`` (any strategy), or is refused.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .data import DataError, Table, is_number, numeric_column, sort_labels
+
+IMPUTE = ("none", "median", "mean", "most_frequent")
+KINDS = ("numeric", "categorical")
+
+# A column with this many rows or more whose values are all distinct integers or strings is
+# taken as an identifier, not a feature, unless named.
+ID_MIN_ROWS = 20
+
+
+class UnseenCategoryWarning(UserWarning):
+    """A category at predict time that the model never saw in training."""
+
+
+@dataclass
+class Column:
+    """One feature column and how it becomes network inputs."""
+
+    name: str
+    kind: str = "numeric"
+    categories: list[str] = field(default_factory=list)
+    fill: float | str | None = None
+
+    @property
+    def inputs(self) -> list[str]:
+        """The names of the network inputs it gives: its own, or ``name=category`` each."""
+        if self.kind == "numeric":
+            return [self.name]
+        return [f"{self.name}={c}" for c in self.categories]
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "categories": self.categories,
+            "fill": self.fill,
+        }
+
+
+def _missing_hint() -> str:
+    return "fill it in, drop the row, or pass --impute median, mean or most_frequent"
+
+
+def is_text(table: Table, name: str) -> bool:
+    """A column of text that is not numbers with a few typos: fewer than half its present
+    values read as numbers. Numbers with typos stay numeric (and their typos are errors)."""
+    values = table.data[name]
+    if values.dtype != object:
+        return False
+    present = [v for v in values if v is not None]
+    numbers = sum(1 for v in present if is_number(v))
+    return numbers < 0.5 * len(present)
+
+
+def looks_like_id(table: Table, name: str) -> bool:
+    """All values distinct integers or distinct strings, on at least :data:`ID_MIN_ROWS` rows."""
+    values = table.data[name]
+    if table.n_rows < ID_MIN_ROWS or values.dtype.kind not in "iO":
+        return False
+    if values.dtype == object and any(v is None for v in values):
+        return False
+    return len(set(values.tolist())) == len(values)
+
+
+def choose_columns(
+    table: Table, target: str, features=None, drop=()
+) -> tuple[list[str], list[str]]:
+    """The feature columns and notes for the user.
+
+    ``features`` (names, in order) are used as given; otherwise every column but the target,
+    those in ``drop`` and those that look like identifiers (:func:`looks_like_id`, one note
+    each).
+
+    Raises
+    ------
+    DataError
+        For a named column the table lacks, the target named as a feature, or no feature left.
+    """
+    for option, names in (("--features", features or ()), ("--drop", drop)):
+        unknown = [n for n in names if n not in table.columns]
+        if unknown:
+            raise DataError(
+                f"{table.path}: {option} names {unknown[0]!r}, which is not a column; the "
+                f"columns are {', '.join(table.columns)}"
+            )
+    notes = []
+    if features:
+        if target in features:
+            raise DataError(f"--features names the target {target!r}; it cannot be a feature")
+        chosen = list(dict.fromkeys(features))
+    else:
+        chosen = []
+        for name in table.columns:
+            if name == target or name in drop:
+                continue
+            if looks_like_id(table, name):
+                notes.append(
+                    f"column {name!r} looks like an identifier (every value distinct): not used "
+                    f"as a feature; name it in --features to use it"
+                )
+                continue
+            chosen.append(name)
+    if not chosen:
+        raise DataError(f"{table.path}: there is no feature column besides the target {target!r}")
+    return chosen, notes
+
+
+def fit_columns(
+    table: Table, names: list[str], rows, *, categorical=(), impute: str = "none"
+) -> list[Column]:
+    """Each column's kind, categories and fill value, fitted on ``table``'s ``rows``."""
+    if impute not in IMPUTE:
+        raise ValueError(f"'impute' must be one of {', '.join(IMPUTE)}, got {impute!r}")
+    columns = []
+    for name in names:
+        values = table.data[name][rows]
+        if name in categorical or is_text(table, name):
+            text = [_category(v) for v in values]
+            present = [v for v in text if v is not None]
+            if not present:
+                raise DataError(f"{table.path}: column {name!r} has no values in training rows")
+            fill = _most_frequent(present) if impute != "none" else None
+            columns.append(Column(name, "categorical", sort_labels(present), fill))
+            continue
+        fill = None
+        if impute != "none":
+            numbers = _numbers(table, name)[rows]
+            numbers = numbers[~np.isnan(numbers)]
+            if numbers.size == 0:
+                raise DataError(f"{table.path}: column {name!r} has no values in training rows")
+            fill = float(
+                np.median(numbers)
+                if impute == "median"
+                else np.mean(numbers)
+                if impute == "mean"
+                else _most_frequent(numbers.tolist())
+            )
+        columns.append(Column(name, "numeric", [], fill))
+    return columns
+
+
+def _category(value) -> str | None:
+    """A cell as a category label: text as it is, a number as its text (``3``, ``2.5``)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _most_frequent(values: list):
+    """The most frequent value; the smallest of those tied (as scikit-learn's SimpleImputer)."""
+    unique, counts = np.unique(np.array(values), return_counts=True)
+    return unique[np.argmax(counts)].item()
+
+
+def _numbers(table: Table, name: str) -> np.ndarray:
+    """A numeric column with NaN where missing (text and infinities are still errors)."""
+    return numeric_column(table, name, allow_missing=True)
+
+
+def encode(table: Table, columns: list[Column], *, strict: bool = False) -> np.ndarray:
+    """The table's rows as network inputs (before standardisation), one block per column.
+
+    Raises
+    ------
+    DataError
+        For a missing column, a missing cell in a column without a fill value (naming row,
+        column and ``--impute``), a value that is not a number in a numeric column, or with
+        ``strict`` a category unseen in training.
+    """
+    absent = [c.name for c in columns if c.name not in table.columns]
+    if absent:
+        raise DataError(
+            f"{table.path}: the model needs the column(s) {', '.join(absent)}; "
+            f"the file has {', '.join(table.columns)}"
+        )
+    blocks = []
+    for column in columns:
+        if column.kind == "numeric":
+            blocks.append(_encode_numeric(table, column)[:, None])
+        else:
+            blocks.append(_encode_categorical(table, column, strict))
+    return np.hstack(blocks) if blocks else np.empty((table.n_rows, 0))
+
+
+def _encode_numeric(table: Table, column: Column) -> np.ndarray:
+    values = _numbers(table, column.name)
+    gaps = np.isnan(values)
+    if gaps.any():
+        if column.fill is None:
+            raise DataError(
+                f"{table.path}: column {column.name!r} has a missing value in row "
+                f"{table.first + int(np.argmax(gaps)) + 2}; {_missing_hint()}"
+            )
+        values = np.where(gaps, column.fill, values)
+    return values
+
+
+def _encode_categorical(table: Table, column: Column, strict: bool) -> np.ndarray:
+    labels = [_category(v) for v in table.data[column.name]]
+    index = {c: i for i, c in enumerate(column.categories)}
+    block = np.zeros((len(labels), len(column.categories)))
+    unseen: dict[str, int] = {}
+    for r, label in enumerate(labels):
+        if label is None:
+            if column.fill is None:
+                raise DataError(
+                    f"{table.path}: column {column.name!r} has a missing value in row "
+                    f"{table.first + r + 2}; "
+                    f"{_missing_hint()}"
+                )
+            label = column.fill
+        i = index.get(label)
+        if i is None:
+            unseen.setdefault(label, table.first + r + 2)
+            continue
+        block[r, i] = 1.0
+    if unseen:
+        value, row = next(iter(unseen.items()))
+        more = f" (and {len(unseen) - 1} more unseen values)" if len(unseen) > 1 else ""
+        message = (
+            f"{table.path}: column {column.name!r} holds {value!r} in row {row}{more}, a "
+            f"category not seen in training (it knows {', '.join(column.categories)})"
+        )
+        if strict:
+            raise DataError(message)
+        warnings.warn(message + "; encoded as all zeros", UnseenCategoryWarning, stacklevel=3)
+    return block

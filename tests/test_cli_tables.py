@@ -1,0 +1,378 @@
+"""Real tables through the command line: first tries that once failed, column choice,
+categories, missing values, stored transformations (issue 15)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chainrule.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def cli(*argv, cwd=None):
+    """The command line in its own process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "chainrule.cli", *map(str, argv)],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_xor_as_typed_trains_with_notes(tmp_path):
+    result = cli("train", "--data", "xor", "--epochs", "3", "--out", tmp_path / "x.npz")
+    assert result.returncode == 0, result.stderr
+    assert "--batch-size 32 is larger than the 4 training rows" in result.stderr
+    assert "--val 0.1 of 4 rows holds out no row: training without validation" in result.stderr
+    assert (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize(
+    "data,loss,message",
+    [
+        (
+            "iris",
+            "mse",
+            "--loss mse does not fit: 'species' holds 3 classes, and mse is a "
+            "regression loss; use --loss cross_entropy (or --task regression)",
+        ),
+        ("iris", "bce", "binary cross-entropy needs two classes, 'species' has 3"),
+    ],
+)
+def test_a_loss_that_does_not_fit_the_task_is_refused_in_cli_words(capsys, data, loss, message):
+    code, _, err = run(capsys, "train", "--data", data, "--loss", loss, "--quiet")
+    assert code == 2 and message in err and "'T'" not in err
+
+
+def test_cross_entropy_on_values_is_refused(capsys, tmp_path, regression_csv):
+    code, _, err = run(
+        capsys,
+        "train",
+        regression_csv,
+        "--target",
+        "target",
+        "--loss",
+        "cross_entropy",
+        "--quiet",
+        "--out",
+        tmp_path / "m.npz",
+    )
+    assert code == 2
+    assert "'target' holds values (regression), and cross_entropy is a loss for classes" in err
+
+
+def test_binary_cross_entropy_on_two_classes_is_the_softmax_cross_entropy(capsys, tmp_path):
+    out = tmp_path / "m.npz"
+    code, _, err = run(
+        capsys,
+        "train",
+        "--data",
+        "moons",
+        "--loss",
+        "binary_cross_entropy",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        out,
+    )
+    assert code == 0 and "trained as cross_entropy over two softmax outputs" in err
+    code, text, _ = run(capsys, "info", out)
+    assert code == 0
+
+
+def test_val_errors_name_the_flag(capsys, tmp_path):
+    (tmp_path / "two.csv").write_text("a,y\n1,0\n2,1\n")
+    code, _, err = run(
+        capsys,
+        "train",
+        tmp_path / "two.csv",
+        "--target",
+        "y",
+        "--val",
+        "0.9",
+        "--quiet",
+        "--out",
+        tmp_path / "m.npz",
+    )
+    assert code == 2 and "--val 0.9 leaves no rows for training out of 2" in err
+    assert "validation_split" not in err
+
+
+def people_csv(path, rows=60, seed=0, colours=("red", "green", "blue"), gaps=True):
+    """An ID column, a text category, a numeric column with empty cells, a class target."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    lines = ["person,colour,age,height,label"]
+    for i in range(rows):
+        colour = colours[i % len(colours)]
+        age = "" if gaps and i % 7 == 3 else f"{rng.uniform(20, 60):.1f}"
+        height = f"{rng.normal(170, 10):.1f}"
+        label = "yes" if colour == "red" or (age and float(age) > 45) else "no"
+        lines.append(f"P{1000 + i},{colour},{age},{height},{label}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_categories_gaps_an_id_and_unseen_categories_end_to_end(tmp_path):
+    train = people_csv(tmp_path / "people.csv")
+    model = tmp_path / "m.npz"
+    refused = cli("train", train, "--target", "label", "--quiet", "--out", model)
+    assert refused.returncode == 2 and not model.exists()
+    assert (
+        "column 'age' has a missing value in row 5; fill it in, drop the row, or pass "
+        "--impute median, mean or most_frequent" in refused.stderr
+    )
+
+    trained = cli(
+        "train",
+        train,
+        "--target",
+        "label",
+        "--impute",
+        "median",
+        "--epochs",
+        "30",
+        "--quiet",
+        "--out",
+        model,
+    )
+    assert trained.returncode == 0, trained.stderr
+    assert "column 'person' looks like an identifier (every value distinct): not used" in (
+        trained.stderr
+    )
+    info = cli("info", model, "--format", "json")
+    summary = __import__("json").loads(info.stdout)
+    assert summary["features"] == ["colour=blue", "colour=green", "colour=red", "age", "height"]
+    colour, age = summary["columns"][0], summary["columns"][1]
+    assert colour["kind"] == "categorical" and colour["categories"] == ["blue", "green", "red"]
+    import numpy as np
+
+    ages = [
+        float(line.split(",")[2])
+        for line in train.read_text().splitlines()[1:]
+        if line.split(",")[2]
+    ]
+    # the median of the training rows only (the validation rows are held out first)
+    assert min(ages) <= age["fill"] <= max(ages) and age["kind"] == "numeric"
+    text = cli("info", model).stdout
+    assert "column 'colour': one-hot over blue, green, red" in text
+
+    new = people_csv(tmp_path / "new.csv", rows=8, seed=1, colours=("red", "purple"))
+    predicted = cli("predict", model, new, "--id", "person", "-o", tmp_path / "p.csv")
+    assert predicted.returncode == 0, predicted.stderr
+    assert (
+        "column 'colour' holds 'purple' in row 3, a category not seen in training"
+        in (predicted.stderr)
+        and "encoded as all zeros" in predicted.stderr
+    )
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert lines[0] == "person,prediction,p_no,p_yes" and lines[1].startswith("P1000,")
+    assert len(lines) == 9
+    probabilities = [float(p) for p in lines[1].split(",")[2:]]
+    assert abs(sum(probabilities) - 1) < 1e-5 and all(len(p) <= 12 for p in lines[1].split(","))
+
+    strict = cli("predict", model, new, "--strict")
+    assert strict.returncode == 2 and strict.stderr.count("\n") == 1
+    assert (
+        "holds 'purple' in row 3, a category not seen in training (it knows blue, green, "
+        "red)" in strict.stderr
+    )
+
+    evaluated = cli("evaluate", model, train, "--format", "json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert __import__("json").loads(evaluated.stdout)["rows"] == 60
+    assert np.isfinite(__import__("json").loads(evaluated.stdout)["loss"])
+
+
+def test_feature_choice_and_typos_stay_errors(capsys, tmp_path):
+    train = people_csv(tmp_path / "people.csv", gaps=False)
+    out = tmp_path / "m.npz"
+    code, _, err = run(
+        capsys,
+        "train",
+        train,
+        "--target",
+        "label",
+        "--features",
+        "height,age",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        out,
+    )
+    assert code == 0 and "identifier" not in err
+    _, text, _ = run(capsys, "info", out, "--format", "json")
+    assert __import__("json").loads(text)["features"] == ["height", "age"]
+    code, _, err = run(
+        capsys,
+        "train",
+        train,
+        "--target",
+        "label",
+        "--drop",
+        "colour,nope",
+        "--quiet",
+        "--out",
+        out,
+    )
+    assert code == 2 and "--drop names 'nope', which is not a column" in err
+    code, _, err = run(
+        capsys,
+        "train",
+        train,
+        "--target",
+        "label",
+        "--drop",
+        "colour",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        out,
+    )
+    _, text, _ = run(capsys, "info", out, "--format", "json")
+    assert code == 0 and __import__("json").loads(text)["features"] == ["age", "height"]
+    typo = train.read_text().replace(",25.", ",2x5.", 1)
+    if typo == train.read_text():  # make sure there is a typo to find
+        lines = train.read_text().splitlines()
+        parts = lines[4].split(",")
+        parts[2] = "4o"
+        lines[4] = ",".join(parts)
+        typo = "\n".join(lines) + "\n"
+    (tmp_path / "typo.csv").write_text(typo)
+    code, _, err = run(
+        capsys, "train", tmp_path / "typo.csv", "--target", "label", "--quiet", "--out", out
+    )
+    assert code == 2 and "column 'age' is not numeric: row" in err
+
+
+def test_semicolon_file_is_read(capsys, tmp_path):
+    lines = ["a;b;y"] + [f"{i};{i % 3};{i % 2}" for i in range(30)]
+    (tmp_path / "semi.csv").write_text("\n".join(lines) + "\n")
+    code, _, err = run(
+        capsys,
+        "train",
+        tmp_path / "semi.csv",
+        "--target",
+        "y",
+        "--features",
+        "a,b",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        tmp_path / "m.npz",
+    )
+    assert code == 0, err
+
+
+def test_the_best_validation_epoch_is_kept_by_default(capsys, tmp_path):
+    import json
+
+    best, last = tmp_path / "best.npz", tmp_path / "last.npz"
+    common = ["--data", "moons", "--epochs", "12", "--lr", "0.05", "--quiet", "--seed", "3"]
+    code, out, _ = run(capsys, "train", *common, "--out", best)
+    assert code == 0
+    _, text, _ = run(capsys, "info", best, "--format", "json")
+    summary = json.loads(text)
+    from chainrule.tabular import TabularModel
+
+    model = TabularModel.load(best)
+    history = model.network.history.history["val_loss"]
+    kept = int(min(range(len(history)), key=history.__getitem__)) + 1
+    assert summary["kept_epoch"] == kept == model.kept_epoch
+    assert f"kept the parameters of epoch {kept}, the lowest validation loss" in out
+    code, _, _ = run(capsys, "train", *common, "--keep", "last", "--out", last)
+    assert code == 0 and TabularModel.load(last).kept_epoch is None
+    _, text, _ = run(capsys, "info", last)
+    assert "parameters kept: the last epoch" in text
+
+
+def test_early_stopping_and_info_count_epochs_the_same_way(capsys, tmp_path):
+    out = tmp_path / "m.npz"
+    code, text, _ = run(
+        capsys,
+        "train",
+        "--data",
+        "iris",
+        "--epochs",
+        "200",
+        "--lr",
+        "0.3",
+        "--early-stopping",
+        "--quiet",
+        "--out",
+        out,
+    )
+    assert code == 0
+    _, info, _ = run(capsys, "info", out)
+    import re
+
+    stopped = re.search(r"after epoch (\d+)", text)
+    best = re.search(r"best validation loss at epoch (\d+)", info)
+    assert stopped and best and stopped.group(1) == best.group(1)
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "info", "gradcheck"])
+def test_help_shows_defaults_choices_and_an_example(capsys, command):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"examples: chainrule {command}" in text
+    if command == "train":
+        for shown in (
+            "(default: 0.1)",
+            "(default: 32)",
+            "(default: 0)",
+            "{best,last}",
+            "{none,median,mean,most_frequent}",
+            "(default: relu)",
+        ):
+            assert shown in text
+
+
+def test_regression_output_is_labelled_and_plotted(capsys, tmp_path, regression_csv):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "m.npz"
+    code, text, _ = run(
+        capsys,
+        "train",
+        regression_csv,
+        "--target",
+        "target",
+        "--epochs",
+        "3",
+        "--quiet",
+        "--out",
+        out,
+    )
+    assert code == 0 and "loss (standardised)" in text
+    assert "mse, rmse and mae in the units of 'target'" in text
+    figure = tmp_path / "pva.png"
+    code, text, err = run(capsys, "evaluate", out, regression_csv, "--plot", figure)
+    assert code == 0 and "predicted against actual values written to" in err
+    assert figure.read_bytes()[:4] == b"\x89PNG"
+    assert "loss: " in text and "(on the standardised target)" in text
+    assert "(in units of 'target')" in text
+
+
+def test_demo_states_the_whole_architecture_and_learning_rates(capsys):
+    code, out, _ = run(capsys, "demo", "--steps", "1", "--epochs", "2", "--quiet")
+    assert code == 0 and "2-2-2 sigmoid network" in out and "learning rate 0.5" in out
+    assert (
+        "2-64-64-2 network (ReLU hidden layers, softmax output, cross-entropy loss; Adam, "
+        "learning rate 0.01, batches of 32)" in out
+    )

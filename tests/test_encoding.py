@@ -1,0 +1,112 @@
+"""Stored column transformations: applied to the training rows they give exactly the inputs the
+network was trained on (a property test), and they survive the model file."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chainrule.data import Table
+from chainrule.network import Network
+from chainrule.tabular import TabularModel, train_table
+
+CATEGORY = st.sampled_from(["a", "b", "c", None])
+NUMBER = st.one_of(st.integers(-4000, 4000).map(lambda i: i / 4), st.just(float("nan")))
+ROW = st.tuples(CATEGORY, NUMBER, st.integers(0, 2))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(ROW, min_size=6, max_size=30),
+    impute=st.sampled_from(["median", "mean", "most_frequent"]),
+    val=st.sampled_from([0.0, 0.3]),
+)
+def test_stored_transformations_reproduce_the_training_inputs(
+    tmp_path, monkeypatch, rows, impute, val
+):
+    colours = np.array([r[0] for r in rows], dtype=object)
+    numbers = np.array([r[1] for r in rows])
+    labels = np.array([str(r[2] % 2) if i > 1 else str(i) for i, r in enumerate(rows)], object)
+    if all(c is None for c in colours) or np.isnan(numbers).all():
+        return
+    table = Table("<rows>", ["colour", "x", "y"], {"colour": colours, "x": numbers, "y": labels})
+    seen = {}
+    fit = Network.fit
+
+    def recording_fit(self, X, T, **options):
+        seen["X"] = np.array(X)
+        return fit(self, X, T, **options)
+
+    monkeypatch.setattr(Network, "fit", recording_fit)
+    try:
+        run = train_table(
+            table, "y", impute=impute, val=val, epochs=1, verbose=0, hidden=(3,), batch_size=4
+        )
+    except ValueError as error:  # a fill or category absent from the training rows
+        assert "no values in training rows" in str(error) or "--val" in str(error)
+        return
+    path = tmp_path / "m.npz"
+    run.model.save(path)
+    model = TabularModel.load(path)
+    again = model.inputs(table.take(run.train_rows))
+    np.testing.assert_array_equal(again, seen["X"])
+    assert model.columns == run.model.columns
+
+
+def test_fill_values_are_the_training_rows_statistics():
+    x = np.array([1.0, np.nan, 3.0, 10.0, np.nan, 2.0])
+    colour = np.array(["b", "a", None, "b", "a", "b"], dtype=object)
+    y = np.array(["0", "1", "0", "1", "0", "1"], dtype=object)
+    table = Table("<t>", ["x", "colour", "y"], {"x": x, "colour": colour, "y": y})
+    for impute, expected in (("median", 2.5), ("mean", 4.0), ("most_frequent", 1.0)):
+        run = train_table(table, "y", impute=impute, val=0, epochs=1, verbose=0, hidden=(2,))
+        numeric, category = run.model.columns
+        assert numeric.fill == pytest.approx(expected)  # np.nanmedian etc. by hand: 1,3,10,2
+        assert category.fill == "b" and category.categories == ["a", "b"]
+
+
+def test_dataframe_and_csv_give_the_same_model(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "green", "blue"], 80),
+            "x": rng.normal(size=80).round(3),
+            "y": rng.choice(["no", "yes"], 80),
+        }
+    )
+    frame.loc[[4, 9], "x"] = np.nan
+    frame.loc[7, "colour"] = None
+    path = tmp_path / "frame.csv"
+    frame.to_csv(path, index=False)
+    options = dict(target="y", impute="median", epochs=3, hidden=(4,))
+    from_frame = TabularModel.fit(frame, **options)
+    from_file = TabularModel.fit(path, **options)
+    assert from_frame.columns == from_file.columns
+    predicted = from_frame.predict(frame.drop(columns="y"))
+    assert list(predicted.columns) == ["prediction", "p_no", "p_yes"]
+    assert (predicted.index == frame.index).all()
+    np.testing.assert_allclose(
+        predicted["p_yes"].to_numpy(), from_file.predict(path)["p_yes"], rtol=1e-6
+    )
+
+
+def test_a_model_file_from_before_stored_transformations_still_loads(tmp_path):
+    from chainrule import io
+
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    table = Table("<t>", ["x", "y"], {"x": x, "y": np.array(list("ababab"), dtype=object)})
+    model = train_table(table, "y", val=0, epochs=1, verbose=0, hidden=(2,), batch_size=2).model
+    old = {k: v for k, v in model.metadata().items() if k not in ("columns", "kept_epoch")}
+    io.save(model.network, tmp_path / "old.npz", metadata=old)  # as issue 13's files were
+    loaded = TabularModel.load(tmp_path / "old.npz")
+    assert [(c.name, c.kind, c.fill) for c in loaded.columns] == [("x", "numeric", None)]
+    np.testing.assert_array_equal(loaded.inputs(table), model.inputs(table))
+    bad = dict(
+        model.metadata(), columns=[{"name": "x", "kind": "text", "categories": [], "fill": None}]
+    )
+    io.save(model.network, tmp_path / "bad.npz", metadata=bad)
+    with pytest.raises(io.ModelFileError, match=r"metadata.columns\[0\].kind must be one of"):
+        TabularModel.load(tmp_path / "bad.npz")
