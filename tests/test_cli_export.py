@@ -161,3 +161,30 @@ def test_subprocess(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("wrote m.onnx: network 2 -> 1")
     onnx.checker.check_model(onnx.load(tmp_path / "m.onnx"), full_check=True)
+
+
+def test_an_imputed_table_model_fills_missing_values_as_predict_does():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(0, 3, (120, 3)), columns=["a", "b", "c"])
+    frame["y"] = frame["a"] - 2 * frame["b"] + rng.normal(0, 0.1, 120)
+    frame.loc[::7, "a"] = np.nan
+    frame.loc[::5, "c"] = np.nan
+    model = TabularModel.fit(frame, target="y", impute="median", epochs=3, seed=0)
+    fills = {column.name: column.fill for column in model.columns}
+    assert all(isinstance(fills[name], float) for name in "abc")  # medians of training rows
+    X = frame[["a", "b", "c"]].to_numpy()
+    assert np.isnan(X).sum() == 18 + 24
+    (Y,) = run(cr.onnx.to_onnx(model), X.astype(np.float32))  # the model's own float32
+    predicted = model.predict(frame[["a", "b", "c"]])["prediction"].to_numpy()
+    assert_close(Y[:, 0], predicted, np.float32)
+
+
+def test_a_table_model_with_categorical_columns_is_refused_by_name():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {"size": np.arange(40.0) % 7, "colour": ["red", "blue"] * 20, "y": np.arange(40.0)}
+    )
+    model = TabularModel.fit(frame, target="y", epochs=1, seed=0)
+    with pytest.raises(ValueError, match=r"categorical columns \(colour\) cannot be exported"):
+        cr.onnx.to_onnx(model)

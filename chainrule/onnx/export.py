@@ -50,7 +50,19 @@ def _check_opset(opset, onnx) -> int:
 
 
 def _tabular(graph, model, X: str):
-    """A table model: standardise, the network, then labels and probabilities or values."""
+    """A table model: fill missing values (NaN) with the stored fill values, standardise, the
+    network, then labels and probabilities or values. Categorical columns are refused: their
+    one-hot encoding needs text inputs, which this export does not take yet."""
+    categorical = [column.name for column in model.columns if column.kind != "numeric"]
+    if categorical:
+        raise ValueError(
+            f"a table model with categorical columns ({', '.join(categorical)}) cannot be "
+            "exported to ONNX yet: train it without them (--drop) or encode them as numbers"
+        )
+    fills = [column.fill for column in model.columns]
+    if any(fill is not None for fill in fills):
+        fill = graph.constant(graph.cast([np.nan if f is None else f for f in fills]), "fill")
+        X = graph.node("Where", [graph.node("IsNaN", [X]), fill, X])
     mean = graph.constant(graph.cast(model.mean), "mean")
     scale = graph.constant(graph.cast(model.scale), "scale")
     standardised = graph.node("Div", [graph.node("Sub", [X, mean]), scale])
