@@ -20,6 +20,11 @@ def format_logs(logs: dict, keys=None) -> str:
     return "  ".join(f"{key} {logs[key]:.4g}" for key in shown if key in logs)
 
 
+def _duration(seconds: float) -> str:
+    """``'2.31 ms'``, ``'1.25 s'``: three significant digits in a unit that fits."""
+    return f"{seconds * 1000:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
+
+
 class EpochLogger(Callback):
     """One line per epoch (or every ``every`` epochs, and the last): epoch, metrics, time."""
 
@@ -37,7 +42,7 @@ class EpochLogger(Callback):
         stream = self.stream or sys.stderr
         print(
             f"epoch {epoch + 1}/{self.epochs}  {format_logs(logs)}  "
-            f"lr {logs.get('lr', 0):.3g}  {logs.get('seconds', 0):.2f}s",
+            f"lr {logs.get('lr', 0):.3g}  time {_duration(logs.get('seconds', 0))}",
             file=stream,
         )
 

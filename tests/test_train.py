@@ -396,3 +396,20 @@ def test_lbfgs_is_scipys_l_bfgs_b_on_the_same_objective():
     ).x
     net.fit(x, np.sin(x), optimizer=optim.LBFGS(), epochs=50, verbose=0)
     np.testing.assert_array_equal(net.parameters, expected)
+
+
+def test_epoch_lines_label_every_column_and_time_in_a_unit_that_fits():
+    import io
+
+    from chainrule.progress import EpochLogger
+
+    stream = io.StringIO()
+    net = cr.MLP([2, 3, 1], loss="squared_error", seed=0)
+    X = np.zeros((4, 2), dtype=np.float32)
+    net.fit(X, X[:, :1], epochs=2, verbose=0, callbacks=[EpochLogger(stream=stream)])
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        fields = line.split("  ")
+        assert fields[0].startswith("epoch ") and all(" " in field for field in fields), line
+        assert fields[-1].startswith("time ") and fields[-1].endswith((" ms", " s"))
