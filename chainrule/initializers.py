@@ -13,6 +13,8 @@ he_uniform          ``U(-l, l)``, ``l = sqrt(6 / fan_in)``
 he_normal           ``N(0, s^2)``, ``s = sqrt(2 / fan_in)``
 lecun_uniform       ``U(-l, l)``, ``l = sqrt(3 / fan_in)``
 lecun_normal        ``N(0, s^2)``, ``s = sqrt(1 / fan_in)``
+pytorch_linear      ``U(-l, l)``, ``l = 1 / sqrt(fan_in)``: ``torch.nn.Linear``'s default for
+                    weights (``kaiming_uniform_(a=sqrt(5))``) and for biases
 zeros, ones         constants (``zeros`` is the default for biases)
 ==================  =====================================================
 
@@ -45,6 +47,7 @@ _REGISTRY = {
     "he_normal": _normal(lambda i, o: np.sqrt(2.0 / i)),
     "lecun_uniform": _uniform(lambda i, o: np.sqrt(3.0 / i)),
     "lecun_normal": _normal(lambda i, o: np.sqrt(1.0 / i)),
+    "pytorch_linear": _uniform(lambda i, o: 1.0 / np.sqrt(i)),
     "zeros": lambda rng, shape, fan_in, fan_out: np.zeros(shape),
     "ones": lambda rng, shape, fan_in, fan_out: np.ones(shape),
 }

@@ -153,6 +153,21 @@ def test_uniform_initializers_respect_their_limits(name, limit):
     assert np.abs(W).max() > 0.95 * limit  # 20000 draws fill the interval
 
 
+def test_pytorch_linear_init_has_torch_linears_limits_for_weights_and_biases():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    theirs = torch.nn.Linear(200, 100)  # kaiming_uniform_(a=sqrt(5)) and its bias rule
+    net = cr.MLP([200, 100], weight_init="pytorch_linear", bias_init="pytorch_linear", seed=0)
+    ours = net.layers[0]
+    for mine, reference in ((ours.W, theirs.weight), (ours.b, theirs.bias)):
+        reference = reference.detach().numpy()
+        limit = 1 / np.sqrt(200)
+        assert np.abs(reference).max() <= limit and np.abs(mine).max() <= limit
+        # both fill the same interval (100 bias draws get within 5% of its ends)
+        assert np.abs(mine).max() > 0.95 * limit and np.abs(reference).max() > 0.95 * limit
+    assert ours.W.std() == pytest.approx(theirs.weight.std().item(), rel=0.03)
+
+
 @pytest.mark.parametrize(
     "name,std",
     [
