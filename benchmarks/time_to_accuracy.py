@@ -306,9 +306,7 @@ def table(case: Case, results: dict) -> list[str]:
             of_medians = statistics.median(getattr(a, value) for a in ours) / statistics.median(
                 getattr(b, value) for b in runs
             )
-            rows.append(
-                f"| chainrule / {name}, {what} | {_spread(per_round)} | {of_medians:.2f} |"
-            )
+            rows.append(f"| chainrule / {name}, {what} | {_spread(per_round)} | {of_medians:.2f} |")
     return rows
 
 

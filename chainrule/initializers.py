@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+
 def _uniform(limit):
     return lambda rng, shape, fan_in, fan_out: rng.uniform(
         -limit(fan_in, fan_out), limit(fan_in, fan_out), shape
