@@ -16,6 +16,11 @@ Cases (see benchmarks/RESULTS.md):
 4. scikit-learn's digits to convergence with the default estimators.
 5. Peak memory (RSS) while training case 1, against the dataset's size.
 6. The live progress display's cost on a fit of many small batches.
+7. Time to a validation target on four cases (benchmarks/time_to_accuracy.py): the small
+   tabular network, the MNIST-shaped one, digits and a regression set, for each library.
+
+--quick: 2 rounds instead of 7, case 1 without scikit-learn, case 7 with one seed instead of
+three (under 3 minutes on an idle 2-core machine).
 """
 
 from __future__ import annotations
@@ -36,14 +41,17 @@ import chainrule as cr
 N, FEATURES, CLASSES, SIZES = 60000, 784, 10, [784, 256, 128, 10]
 
 
-def mnist_shaped(seed: int = 0):
-    """60000 x 784 float32 rows around 10 class centres: learnable, MNIST's shape."""
+def mnist_shaped(seed: int = 0, n: int = N, centres_seed: int | None = None):
+    """``n`` x 784 float32 rows around 10 class centres: learnable, MNIST's shape. The centres
+    come from ``centres_seed`` where given (held-out rows around the same centres), else from
+    the same stream as the rows."""
     rng = np.random.default_rng(seed)
-    centres = rng.normal(0, 1, (CLASSES, FEATURES)).astype(np.float32)
-    labels = rng.integers(0, CLASSES, N)
-    X = rng.standard_normal((N, FEATURES), dtype=np.float32)  # float32 from the start, and
+    centres_rng = rng if centres_seed is None else np.random.default_rng(centres_seed)
+    centres = centres_rng.normal(0, 1, (CLASSES, FEATURES)).astype(np.float32)
+    labels = rng.integers(0, CLASSES, n)
+    X = rng.standard_normal((n, FEATURES), dtype=np.float32)  # float32 from the start, and
     X *= 3.0  # no full-size temporary
-    for start in range(0, N, 5000):
+    for start in range(0, n, 5000):
         X[start : start + 5000] += centres[labels[start : start + 5000]]
     return X, labels
 
@@ -480,18 +488,21 @@ def environment() -> list[str]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", type=int, choices=[1, 2, 3, 4, 5, 6])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--case", type=int, choices=[1, 2, 3, 4, 5, 6, 7])
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repeats and seeds, no scikit-learn in case 1"
+    )
     parser.add_argument(
         "--no-sklearn", action="store_true", help="skip scikit-learn in case 1 (it takes minutes)"
     )
     args = parser.parse_args(argv)
-    repeats = 3 if args.quick else 7
-    chosen = [args.case] if args.case else [1, 3, 4, 5, 6]
+    repeats = 2 if args.quick else 7
+    chosen = [args.case] if args.case else [1, 3, 4, 5, 6, 7]
+    started = time.perf_counter()
     print("\n".join(environment()))
     if 1 in chosen or 2 in chosen:
         print("\n### Cases 1 and 2: one epoch, MNIST-shaped, 784-256-128-10\n")
-        print("\n".join(case1_and_2(repeats, not args.no_sklearn)))
+        print("\n".join(case1_and_2(repeats, not (args.no_sklearn or args.quick))))
     if 3 in chosen:
         print("\n### Case 3: 2-2-2 sigmoid network, one sample, 10000 steps\n")
         print("\n".join(case3(repeats)))
@@ -504,6 +515,12 @@ def main(argv=None) -> None:
     if 6 in chosen:
         print("\n### Case 6: the progress display's cost (37 500 batches of 16)\n")
         print("\n".join(case6(repeats)))
+    if 7 in chosen:
+        import time_to_accuracy
+
+        print("\n### Case 7: time to a validation target\n")
+        time_to_accuracy.main(["--quick"] if args.quick else [])
+    print(f"\n(whole run: {time.perf_counter() - started:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,17 @@ def _describe(network, index: int) -> str:
     raise IndexError(index)
 
 
+def _inside_the_kinks(net, X, step: float) -> float:
+    """``step``, or a quarter of the smallest ``|Z|`` of a ReLU-family layer on ``X`` if smaller
+    (not below 1e-9, where rounding in the loss differences would dominate)."""
+    A, margin = X, np.inf
+    for layer in net.layers:
+        if getattr(layer, "activation", None) is not None and layer.activation.name in _KINKED:
+            margin = min(margin, float(np.abs(A @ layer.W + layer.b).min()))
+        A = layer.forward(A)
+    return float(np.clip(margin / 4.0, 1e-9, step))
+
+
 def gradcheck(
     network, X, T, sample_weight=None, *, step: float | None = None, floor: float | None = None
 ) -> GradcheckResult:
@@ -68,7 +79,9 @@ def gradcheck(
         As in :meth:`Network.loss`.
     step : float, optional
         The difference step ``h``. By default 1e-3, or 1e-6 where an activation or the loss
-        has a kink (ReLU, leaky ReLU, MAE, Huber), so that the stencil rarely straddles one.
+        has a kink (ReLU, leaky ReLU, MAE, Huber), so that the stencil rarely straddles one;
+        smaller still (down to 1e-9) where a ReLU's net input on these rows lies within
+        ``4 h`` of its kink, so that the stencil ``p +- 2h`` does not cross it.
     floor : float, optional
         The smallest denominator of the relative error. By default
         ``1e-8 * max(1, |E|) / step``: float64 rounding in the differences of ``E`` leaves an
@@ -81,6 +94,7 @@ def gradcheck(
         ``float(result)`` is the worst relative error.
     """
     net = network.copy(dtype="float64")
+    chosen_step = step is None
     if step is None:
         kinked = {
             layer.activation.name for layer in net.dense_layers
@@ -88,6 +102,8 @@ def gradcheck(
         step = 1e-6 if kinked else 1e-3
     step = check_real(step, "step", low=0.0, low_open=True)
     X, T, weights = net._prepare(X, T, sample_weight)
+    if chosen_step:
+        step = _inside_the_kinks(net, X, step)
     value = net._forward_backward(X, T, weights)
     if floor is None:
         floor = 1e-8 * max(1.0, abs(value)) / step

@@ -13,17 +13,21 @@ he_uniform          ``U(-l, l)``, ``l = sqrt(6 / fan_in)``
 he_normal           ``N(0, s^2)``, ``s = sqrt(2 / fan_in)``
 lecun_uniform       ``U(-l, l)``, ``l = sqrt(3 / fan_in)``
 lecun_normal        ``N(0, s^2)``, ``s = sqrt(1 / fan_in)``
+pytorch_linear      ``U(-l, l)``, ``l = 1 / sqrt(fan_in)``: ``torch.nn.Linear``'s default for
+                    weights (``kaiming_uniform_(a=sqrt(5))``) and for biases
 zeros, ones         constants (``zeros`` is the default for biases)
 ==================  =====================================================
 
-``'auto'`` picks ``he_normal`` for the ReLU family and ``glorot_uniform`` otherwise.
+``'auto'`` (the default) picks ``glorot_uniform`` for every activation, as Keras's ``Dense`` and
+close to scikit-learn's MLP; it was ``he_normal`` for the ReLU family until measured: over the
+time-to-accuracy cases of benchmarks/time_to_accuracy.py (a tabular 20-64-64-7 network, digits,
+Friedman #1, the MNIST-shaped network) ReLU networks started with ``glorot_uniform`` reached the
+validation target in as many epochs or fewer (benchmarks/RESULTS.md, "Defaults").
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-_RELU_FAMILY = {"relu", "leaky_relu", "elu", "gelu", "softplus"}
 
 
 def _uniform(limit):
@@ -45,6 +49,7 @@ _REGISTRY = {
     "he_normal": _normal(lambda i, o: np.sqrt(2.0 / i)),
     "lecun_uniform": _uniform(lambda i, o: np.sqrt(3.0 / i)),
     "lecun_normal": _normal(lambda i, o: np.sqrt(1.0 / i)),
+    "pytorch_linear": _uniform(lambda i, o: 1.0 / np.sqrt(i)),
     "zeros": lambda rng, shape, fan_in, fan_out: np.zeros(shape),
     "ones": lambda rng, shape, fan_in, fan_out: np.ones(shape),
 }
@@ -65,7 +70,6 @@ def initialize(
     shape: tuple[int, ...],
     fan_in: int,
     fan_out: int,
-    activation: str = "identity",
 ) -> np.ndarray:
     """Draw an array of ``shape`` with the initializer ``name`` (float64; the caller casts).
 
@@ -78,9 +82,7 @@ def initialize(
     shape : tuple of int
     fan_in, fan_out : int
         The layer's number of inputs and outputs.
-    activation : str
-        The layer's activation name, read by ``'auto'``.
     """
     if name == "auto":
-        name = "he_normal" if activation in _RELU_FAMILY else "glorot_uniform"
+        name = "glorot_uniform"
     return np.asarray(_REGISTRY[name](rng, shape, fan_in, fan_out), dtype=np.float64)

@@ -88,7 +88,7 @@ class Dense:
         self.b = params[split:]
         self.dW = grads[:split].reshape(self.n_in, self.n_out)
         self.db = grads[split:]
-        fans = (self.n_in, self.n_out, self.activation.name)
+        fans = (self.n_in, self.n_out)
         self.W[...] = (
             self._initial_W
             if self._initial_W is not None

@@ -80,3 +80,18 @@ def test_gradcheck_leaves_the_network_untouched(rng):
     before = net.parameters.copy()
     cr.gradcheck(net, rng.normal(size=(4, 2)), rng.normal(size=(4, 1)))
     assert np.array_equal(before, net.parameters) and net.parameters.dtype == np.float32
+
+
+def test_the_default_step_does_not_straddle_a_relu_kink_next_to_the_data():
+    # the first hidden ReLU's net input on this row is 1.5e-6: the usual 1e-6 stencil
+    # (p +- 2e-6 on its bias) crosses the kink and reports a wrong "mismatch"
+    net = cr.Network(
+        [
+            cr.Dense(1, 2, "relu", W=[[1.0, -1.0]], b=[-0.5 + 1.5e-6, 0.7]),
+            cr.Dense(2, 1, W=[[1.0], [1.0]], b=[0.0]),
+        ],
+        "mse",
+    )
+    X, T = np.array([[0.5]]), np.array([[0.3]])
+    assert float(cr.gradcheck(net, X, T, step=1e-6)) > 1e-3  # the straddle is real
+    assert float(cr.gradcheck(net, X, T)) < 1e-6
