@@ -333,3 +333,19 @@ def test_an_exp_output_is_never_said_to_have_the_wrong_sign():
     )
     result = cr.check(parse_spec(spec + f'"dE/dy" = "{-np.exp(0.5):.6f}"\n'))[0]
     assert result.kind == "sign" and "Most likely dE/dy has" in result.diagnosis, result.diagnosis
+
+
+def test_a_doubled_cross_entropy_is_not_blamed_on_a_lost_half():
+    """E = -log y2 (worked by hand): doubled, it is a factor two, but cross-entropy has no
+    1/2 (t - y)^2 to lose, so the hint must not mention one."""
+    import math
+
+    sigmoid = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    a1, a2 = sigmoid(0.5 * 0.1 - 0.3 * 0.4), sigmoid(0.5 * -0.2 - 0.3 * 0.3 + 0.1)
+    z = [0.5 * a1 + 0.1 * a2, -0.3 * a1 + 0.6 * a2 + 0.2, 0.2 * a1 - 0.4 * a2 - 0.1]
+    E = -(z[1] - math.log(sum(math.exp(v) for v in z)))
+    (result,) = cr.check(spec_with("softmax_cross_entropy.toml", f'E = "{2 * E:.9f}"\n'))
+    assert result.kind == "factor_two" and not result.ok
+    assert "(t - y)^2" not in result.diagnosis and "1/2" not in result.diagnosis
+    (right,) = cr.check(spec_with("softmax_cross_entropy.toml", f'E = "{E:.9f}"\n'))
+    assert right.ok

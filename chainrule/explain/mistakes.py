@@ -182,16 +182,21 @@ def _mistakes_of(trace, quantity, values, describe):
             {name: values[name] * (n if mean else 1 / n)},
         )
     if kind in ("gradient", "sample_gradient", "total", "sample_total", "error", "output_grad"):
+        squared = trace.spec.loss == "squared_error"  # the only loss with a 1/2 to lose
         for factor, words in ((2.0, "twice"), (0.5, "half")):
             if kind in ("total", "sample_total", "error"):
                 hint = (
-                    "the 1/2 in E = 1/2 (t - y)^2 is missing"
+                    ("the 1/2 in E = 1/2 (t - y)^2 is missing" if squared else "an extra factor 2")
                     if factor == 2
                     else "an extra 1/2 crept in"
                 )
             else:
                 hint = (
-                    "an extra factor 2 (did (t - y)^2 lose its 1/2?)"
+                    (
+                        "an extra factor 2 (did (t - y)^2 lose its 1/2?)"
+                        if squared
+                        else "an extra factor 2"
+                    )
                     if factor == 2
                     else "a factor 2 is missing"
                 )
