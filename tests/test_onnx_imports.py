@@ -193,6 +193,10 @@ def test_from_torch_picks_the_loss_of_its_output():
         (lambda nn: [nn.Linear(2, 3), nn.Softplus(beta=2)], "layer 1 Softplus.*only beta=1"),
         (lambda nn: [nn.Linear(2, 3), nn.Softmax(dim=0)], "layer 1 Softmax.*only dim=1"),
         (lambda nn: [nn.Dropout(0.1)], "the model has no Linear layer"),
+        (
+            lambda nn: [nn.Linear(2, 3), nn.ReLU(), nn.Dropout(0.1)],
+            "from_torch: a Dropout after the last Linear layer is not supported",
+        ),
     ],
 )
 def test_from_torch_refuses_unsupported_layers_by_name(layers, match):

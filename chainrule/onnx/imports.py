@@ -240,5 +240,10 @@ def from_torch(model, *, dtype=None, loss=None) -> Network:
     close()
     if not any(isinstance(layer, Dense) for layer in layers):
         raise ValueError("from_torch: the model has no Linear layer")
+    if isinstance(layers[-1], Dropout):
+        raise ValueError(
+            "from_torch: a Dropout after the last Linear layer is not supported (a chainrule "
+            "network ends with a Dense layer); remove it, it is the identity at inference"
+        )
     output = layers[-1].activation.name if isinstance(layers[-1], Dense) else "identity"
     return Network(layers, loss or _LOSS_FOR_OUTPUT.get(output, "squared_error"), dtype=dtype)
