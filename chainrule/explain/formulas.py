@@ -44,10 +44,9 @@ def activation_value(name: str, params: dict, z: float) -> float:
 
 def one_minus_sigmoid(a: float, z: float) -> float:
     """``1 - a`` for ``a = sigmoid(z)``; where ``a`` has rounded to exactly 1 (z above about
-    36.7 in float64), ``sigmoid(-z) = 1/(1 + exp(z))``, which keeps the digits ``1 - a`` lost."""
-    if a != 1.0:
-        return 1.0 - a
-    return 1.0 / (1.0 + math.exp(z)) if z < 709.0 else 0.0
+    36.7 in float64), ``sigmoid(-z)``, which keeps the digits ``1 - a`` lost (the registry's
+    sigmoid, stable for any z)."""
+    return 1.0 - a if a != 1.0 else activation_value("sigmoid", {}, -z)
 
 
 def activation_derivative(name: str, params: dict, z: float, a: float) -> float:
