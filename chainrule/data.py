@@ -66,7 +66,7 @@ def is_number(text: str) -> bool:
     return True
 
 
-def _missing_values() -> list[str]:
+def missing_spellings() -> list[str]:
     """The missing-value spellings in lower, upper and title case, for pyarrow's exact match."""
     return sorted({v for m in MISSING for v in (m, m.upper(), m.title())})
 
@@ -139,7 +139,7 @@ def read_csv(path) -> Table:
             read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=skipped + 1),
             parse_options=arrow_csv.ParseOptions(delimiter=delimiter),
             convert_options=arrow_csv.ConvertOptions(
-                null_values=_missing_values(),
+                null_values=missing_spellings(),
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
             ),

@@ -178,13 +178,3 @@ def test_an_imputed_table_model_fills_missing_values_as_predict_does():
     (Y,) = run(cr.onnx.to_onnx(model), X.astype(np.float32))  # the model's own float32
     predicted = model.predict(frame[["a", "b", "c"]])["prediction"].to_numpy()
     assert_close(Y[:, 0], predicted, np.float32)
-
-
-def test_a_table_model_with_categorical_columns_is_refused_by_name():
-    pd = pytest.importorskip("pandas")
-    frame = pd.DataFrame(
-        {"size": np.arange(40.0) % 7, "colour": ["red", "blue"] * 20, "y": np.arange(40.0)}
-    )
-    model = TabularModel.fit(frame, target="y", epochs=1, seed=0)
-    with pytest.raises(ValueError, match=r"categorical columns \(colour\) cannot be exported"):
-        cr.onnx.to_onnx(model)

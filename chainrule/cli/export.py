@@ -19,13 +19,14 @@ def _export(args) -> int:
 
     network = io.load(args.model)
     model = TabularModel.load(args.model) if network.metadata.get("task") else network
-    to_onnx(model, args.output, opset=args.opset, dtype=args.dtype)
+    exported = to_onnx(model, args.output, opset=args.opset, dtype=args.dtype)
+    inputs = " and ".join(value.name for value in exported.graph.input)
     if model is network:
         what = f"network {network.n_inputs} -> {network.n_outputs}"
     else:
         what = f"{model.task} of {model.target!r} from {len(model.features)} features"
     opset = DEFAULT_OPSET if args.opset is None else args.opset
-    print(f"wrote {args.output}: {what}, input X, opset {opset}, {args.dtype}")
+    print(f"wrote {args.output}: {what}, input {inputs}, opset {opset}, {args.dtype}")
     return 0
 
 

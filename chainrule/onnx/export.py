@@ -10,7 +10,7 @@ import numpy as np
 from .._atomic import atomic_open
 from .._validation import as_dtype
 from ..network import Network
-from . import heads, ops
+from . import columns, heads, ops
 from ._requirements import require
 from .graph import MIN_OPSET, Graph
 
@@ -50,31 +50,34 @@ def _check_opset(opset, onnx) -> int:
 
 
 def _tabular(graph, model, X: str):
-    """A table model: fill missing values (NaN) with the stored fill values, standardise, the
-    network, then labels and probabilities or values. Categorical columns are refused: their
-    one-hot encoding needs text inputs, which this export does not take yet."""
-    categorical = [column.name for column in model.columns if column.kind != "numeric"]
-    if categorical:
-        raise ValueError(
-            f"a table model with categorical columns ({', '.join(categorical)}) cannot be "
-            "exported to ONNX yet: train it without them (--drop) or encode them as numbers"
-        )
-    fills = [column.fill for column in model.columns]
-    if any(fill is not None for fill in fills):
-        fill = graph.constant(graph.cast([np.nan if f is None else f for f in fills]), "fill")
-        X = graph.node("Where", [graph.node("IsNaN", [X]), fill, X])
+    """A table model: its column transformations (:mod:`chainrule.onnx.columns`: fill values,
+    one-hot categories), the standardisation, the network, then labels and probabilities or
+    values. Returns the inputs besides ``X``, the outputs and the metadata."""
+    numeric, categorical = columns.numeric_and_categorical(model)
+    categories = graph.reserve("categories")
+    raw = columns.features(graph, model, X, categories)
     mean = graph.constant(graph.cast(model.mean), "mean")
     scale = graph.constant(graph.cast(model.scale), "scale")
-    standardised = graph.node("Div", [graph.node("Sub", [X, mean]), scale])
+    standardised = graph.node("Div", [graph.node("Sub", [raw, mean]), scale])
     Y = network_nodes(graph, standardised, model.network)
-    metadata = {"features": json.dumps(model.features), "target": model.target}
+    metadata = {
+        "features": json.dumps(model.features),
+        "target": model.target,
+        "numeric_columns": json.dumps([column.name for column in numeric]),
+    }
+    inputs = [("X", graph.element_type(), [None, len(numeric)])] if numeric else []
+    if categorical:
+        inputs.append(("categories", graph.onnx.TensorProto.STRING, [None, len(categorical)]))
+        metadata["categorical_columns"] = json.dumps(
+            {column.name: column.categories for column in categorical}
+        )
     if model.task == "regression":
         heads.rescaled(graph, Y, [model.target_scale], [model.target_mean], "variable")
-        return [("variable", graph.element_type(), [None, 1])], metadata
+        return inputs, [("variable", graph.element_type(), [None, 1])], metadata
     labels = heads.label_array(model.classes)
     heads.classifier(graph, Y, labels, "multiclass", "output_label", "output_probability")
     metadata["classes"] = json.dumps(model.classes)
-    return _classifier_outputs(graph, labels, len(model.classes)), metadata
+    return inputs, _classifier_outputs(graph, labels, len(model.classes)), metadata
 
 
 def _classifier_outputs(graph, labels: np.ndarray, n_columns: int, *, multilabel=False):
@@ -130,8 +133,10 @@ def to_onnx(model, path=None, *, opset: int | None = None, dtype="float32"):
     -------
     onnx.ModelProto
         Checked with ``onnx.checker.check_model(full_check=True)``. One input ``X`` of shape
-        (batch, n_features), batch dynamic. Outputs: ``Y`` (batch, n_outputs) for a network;
-        for classifiers ``output_label`` (batch,) of int64 or strings, and
+        (batch, n_features), batch dynamic; a table model with categorical columns takes
+        ``X`` for its numeric columns and ``categories`` (batch, n_categorical) of strings for
+        the others (see :mod:`chainrule.onnx.columns`). Outputs: ``Y`` (batch, n_outputs) for
+        a network; for classifiers ``output_label`` (batch,) of int64 or strings, and
         ``output_probability`` (batch, n_classes), as skl2onnx names them; for regressors
         ``variable`` (batch, n_outputs). The model's metadata records the feature names and
         class labels where there are any.
@@ -159,24 +164,24 @@ def to_onnx(model, path=None, *, opset: int | None = None, dtype="float32"):
     if isinstance(model, Network):
         graph.node("Identity", [network_nodes(graph, X, model)], "Y")
         outputs, metadata = [("Y", graph.element_type(), [None, model.n_outputs])], {}
-        n_inputs = model.n_inputs
+        inputs = [("X", graph.element_type(), [None, model.n_inputs])]
     elif _is_tabular(model):
-        outputs, metadata = _tabular(graph, model, X)
+        inputs, outputs, metadata = _tabular(graph, model, X)
         kind = f"TabularModel ({model.task})"
-        n_inputs = model.network.n_inputs
     elif hasattr(model, "get_params") and hasattr(type(model), "predict"):
         outputs, metadata = _estimator(graph, model, X)
-        n_inputs = model.coefs_[0].shape[0]
+        inputs = [("X", graph.element_type(), [None, model.coefs_[0].shape[0]])]
     else:
         raise TypeError(
             "'model' must be a chainrule Network, TabularModel, MLPClassifier or "
             f"MLPRegressor, got {type(model).__name__}"
         )
     metadata = {"model": kind, **metadata}
+    described = ", ".join(f"{name} of shape (batch, {shape[1]})" for name, _, shape in inputs)
     result = graph.model(
-        [("X", graph.element_type(), [None, n_inputs])],
+        inputs,
         outputs,
-        doc=f"chainrule {kind}: input X of shape (batch, {n_inputs}), {dtype.name}",
+        doc=f"chainrule {kind}: input {described}, {dtype.name}",
         metadata=metadata,
     )
     if path is not None:

@@ -16,6 +16,11 @@ from ._requirements import require
 #: The first opset whose Softmax normalises along one axis only (``axis=-1``).
 MIN_OPSET = 13
 
+#: The domain of ONNX's traditional machine-learning operators (LabelEncoder), and the opset
+#: of it that the exported models use (onnxruntime >= 1.2 runs it).
+ML_DOMAIN = "ai.onnx.ml"
+ML_OPSET = 2
+
 
 class GraphWriter:
     """What the layer code writes through: named constants and nodes in one floating dtype.
@@ -132,6 +137,8 @@ class Graph(GraphWriter):
             initializer=self.initializers,
         )
         opsets = [helper.make_opsetid("", self.opset)]
+        if any(node.domain == ML_DOMAIN for node in self.nodes):
+            opsets.append(helper.make_opsetid(ML_DOMAIN, ML_OPSET))
         model = helper.make_model(
             graph,
             opset_imports=opsets,

@@ -1,0 +1,92 @@
+"""A table model's column transformations as ONNX nodes: filled gaps and one-hot categories.
+
+The exported table model takes the table's columns as they are, in two inputs:
+
+* ``X`` (batch, n_numeric), floats: the numeric feature columns, in the model's column order
+  (a missing cell as NaN, filled with the stored fill value where the model has one);
+* ``categories`` (batch, n_categorical), strings: the categorical columns' cells as text, in
+  the model's column order (a number category as chainrule writes it: ``3``, ``2.5``).
+
+Each categorical column becomes one input per category seen in training, 1 for the row's
+category and 0 for the others, as :func:`chainrule.encoding.encode` does:
+
+    index = position of the cell among the categories (LabelEncoder; -1 when unseen)
+    one_hot[:, k] = (index == k)        k = 0 .. n_categories - 1
+
+so a category never seen in training is all zeros (chainrule's predict also warns, or refuses
+with ``strict``; a graph cannot). A missing cell (``""`` or a missing-value spelling such as
+``NA``, ``nan``, ``None``) takes the column's stored fill category; without one it is all zeros
+too, where predict would refuse the row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data import missing_spellings
+from .graph import ML_DOMAIN
+
+UNSEEN = -1
+
+
+def numeric_and_categorical(model) -> tuple[list, list]:
+    """The model's numeric and categorical columns, each in the model's column order."""
+    numeric = [column for column in model.columns if column.kind == "numeric"]
+    categorical = [column for column in model.columns if column.kind != "numeric"]
+    return numeric, categorical
+
+
+def _index_of(column) -> tuple[list[str], list[int]]:
+    """LabelEncoder's keys and values: each category to its position, and every missing
+    spelling that is not itself a category to the fill category's position (or unseen)."""
+    keys = list(column.categories)
+    values = list(range(len(keys)))
+    filled = UNSEEN if column.fill is None else column.categories.index(column.fill)
+    for spelling in ["", *missing_spellings()]:
+        if spelling not in keys:
+            keys.append(spelling)
+            values.append(filled)
+    return keys, values
+
+
+def _one_hot(graph, cells: str, column) -> str:
+    """(batch, 1) strings to (batch, n_categories) indicators in the graph's dtype."""
+    keys, values = _index_of(column)
+    index = graph.node(
+        "LabelEncoder",
+        [cells],
+        domain=ML_DOMAIN,
+        keys_strings=keys,
+        values_int64s=values,
+        default_int64=UNSEEN,
+    )
+    positions = graph.constant(np.arange(len(column.categories), dtype=np.int64), "positions")
+    equal = graph.node("Equal", [index, positions])  # (batch, 1) against (K,): (batch, K)
+    return graph.node("Cast", [equal], to=graph.element_type())
+
+
+def _column(graph, source: str, position: int) -> str:
+    """Column ``position`` of a (batch, n) input, as (batch, 1)."""
+    index = graph.constant(np.array([position], dtype=np.int64), "column")
+    return graph.node("Gather", [source, index], axis=1)
+
+
+def features(graph, model, X: str, categories: str) -> str:
+    """The (batch, n_features) network inputs before standardisation, from ``X`` (numeric
+    columns, NaN filled with the stored fill values) and ``categories`` (one-hot)."""
+    numeric, categorical = numeric_and_categorical(model)
+    fills = [column.fill for column in numeric]
+    if any(fill is not None for fill in fills):
+        fill = graph.constant(graph.cast([np.nan if f is None else f for f in fills]), "fill")
+        X = graph.node("Where", [graph.node("IsNaN", [X]), fill, X])
+    if not categorical:
+        return X
+    numeric_position = {column.name: i for i, column in enumerate(numeric)}
+    categorical_position = {column.name: i for i, column in enumerate(categorical)}
+    blocks = [
+        _column(graph, X, numeric_position[column.name])
+        if column.kind == "numeric"
+        else _one_hot(graph, _column(graph, categories, categorical_position[column.name]), column)
+        for column in model.columns
+    ]
+    return graph.node("Concat", blocks, axis=1)
