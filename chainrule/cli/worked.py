@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from importlib import resources
@@ -10,6 +11,16 @@ from pathlib import Path
 from .common import CommandError, non_negative_int, positive_int, write_text
 
 STARTER_KINDS = ("basic", "softmax", "bce", "batch", "momentum", "adam")
+
+
+def _step_count(text: str) -> int:
+    """A number of training steps, refused above explain's limit before any work starts."""
+    from ..explain import MAX_STEPS
+
+    value = non_negative_int(text)
+    if value > MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_STEPS} steps, got {value}")
+    return value
 
 
 def _seed001_network():
@@ -161,7 +172,7 @@ def add_commands(commands) -> None:
     demo = commands.add_parser("demo", help="the seed 001 worked example, then a training run")
     demo.add_argument(
         "--steps",
-        type=non_negative_int,
+        type=_step_count,
         default=1000,
         help="gradient-descent steps on the worked example (default 1000)",
     )
@@ -175,9 +186,9 @@ def add_commands(commands) -> None:
     explain.add_argument("spec", help="a worked-example spec file (TOML)")
     explain.add_argument(
         "--steps",
-        type=non_negative_int,
+        type=_step_count,
         default=0,
-        help="also train this many steps and tabulate the error",
+        help="also train this many steps (at most 1000000) and tabulate the error",
     )
     explain.add_argument(
         "--format",
