@@ -168,3 +168,31 @@ def test_explain_in_python_names_the_step_limit():
     with pytest.raises(ValueError, match=limit):
         cr.explain(EXAMPLES / "seed001.toml", steps=MAX_STEPS + 1)
     assert cr.explain(EXAMPLES / "seed001.toml", steps=3).steps.total == 3
+
+
+def test_diagram_formats_are_the_ones_its_help_names(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(SystemExit):
+        run(capsys, "explain", "--help")
+    assert ".png (also without a suffix), .svg, .pdf, .jpg" in " ".join(
+        capsys.readouterr().out.split()
+    )
+    for name, magic in (("net.pdf", b"%PDF"), ("net.jpg", b"\xff\xd8"), ("net", b"\x89PNG")):
+        assert (
+            run(capsys, "explain", EXAMPLES / "seed001.toml", "--diagram", tmp_path / name)[0] == 0
+        )
+        assert (tmp_path / name).read_bytes().startswith(magic), name
+    # an unknown suffix is refused in one line, before anything is written
+    output = tmp_path / "seed001.txt"
+    code, out, err = run(
+        capsys,
+        "explain",
+        EXAMPLES / "seed001.toml",
+        "--diagram",
+        tmp_path / "net.xyz",
+        "-o",
+        output,
+    )
+    assert code == 2 and out == "" and not output.exists()
+    assert err.startswith("chainrule: error: --diagram ") and err.count("\n") == 1
+    assert "unknown image format 'xyz'; use one of" in err and "svg" in err

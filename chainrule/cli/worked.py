@@ -110,9 +110,10 @@ def _explain(args) -> int:
     from ..explain import explain
 
     if args.diagram:
-        from ..plots import pyplot
+        from ..plots import check_format
 
-        pyplot()  # a missing matplotlib is reported before any output
+        # a missing matplotlib or an unknown image format is reported before any output
+        check_format(args.diagram, "--diagram")
     explanation = explain(args.spec, steps=args.steps, digits=args.digits)
     write_text(explanation.render(args.format), args.output)
     if args.diagram:
@@ -199,7 +200,12 @@ def add_commands(commands) -> None:
     explain.add_argument(
         "--digits", type=positive_int, default=9, help="significant digits shown (default 9)"
     )
-    explain.add_argument("--diagram", metavar="FILE", help="draw the network to a .png or .svg")
+    explain.add_argument(
+        "--diagram",
+        metavar="FILE",
+        help="draw the network to FILE, in the format its suffix names: .png (also without a "
+        "suffix), .svg, .pdf, .jpg or any other image format matplotlib writes",
+    )
     explain.add_argument(
         "--no-gradients", action="store_true", help="do not colour the diagram's edges by gradient"
     )
