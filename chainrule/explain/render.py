@@ -168,7 +168,7 @@ def _sections(trace):
 
 def render_text(trace, digits: int = 9, steps=None, results=None) -> str:
     """Plain text, one quantity a line: ``symbol = formula = numbers = value``."""
-    values = trace.values()
+    values = trace.shown_values()
     out = [trace.spec.title, "=" * len(trace.spec.title)]
     for section, heading, quantities in _sections(trace):
         out += ["", heading, "-" * len(heading)]
@@ -184,14 +184,14 @@ def render_text(trace, digits: int = 9, steps=None, results=None) -> str:
                 q.symbol,
                 formula_text(q.formula),
                 substitution_text(q.formula, values, digits),
-                number_text(q.value, digits),
+                number_text(values[q.symbol], digits),
             ]
             out.append(" = ".join(_distinct(parts)))
             if q.simplified:
                 shortcut = [
                     formula_text(q.simplified),
                     substitution_text(q.simplified, values, digits),
-                    number_text(q.value, digits),
+                    number_text(values[q.symbol], digits),
                 ]
                 out.append(f"    = {' = '.join(shortcut)}  ({q.meta['simplified_note']})")
             if q.note:
@@ -223,7 +223,7 @@ def _results_text(results) -> list[str]:
 
 def render_markdown(trace, digits: int = 9, steps=None, results=None) -> str:
     """Markdown with ``$$ ... $$`` LaTeX math (renders on GitHub and in Jupyter)."""
-    values = trace.values()
+    values = trace.shown_values()
     out = [f"# {trace.spec.title}"]
     for section, heading, quantities in _sections(trace):
         out += ["", f"## {heading}", ""]
@@ -272,7 +272,7 @@ def _equation_latex(q, values, digits) -> str:
                 symbol_latex(q.symbol),
                 _latex_tokens(q.formula, None, digits),
                 _latex_tokens(q.formula, values, digits),
-                number_text(q.value, digits),
+                number_text(values[q.symbol], digits),
             ]
         )
     )
@@ -285,14 +285,14 @@ def _shortcut_latex(q, values, digits) -> str:
             symbol_latex(q.symbol),
             _latex_tokens(q.simplified, None, digits),
             _latex_tokens(q.simplified, values, digits),
-            number_text(q.value, digits),
+            number_text(values[q.symbol], digits),
         ]
     )
 
 
 def render_latex(trace, digits: int = 9, steps=None, results=None) -> str:
     """A LaTeX fragment: one ``align*`` environment per section."""
-    values = trace.values()
+    values = trace.shown_values()
     out = [f"% {trace.spec.title}"]
     for _, heading, quantities in _sections(trace):
         out += [f"\\paragraph{{{heading}}}", r"\begin{align*}"]
@@ -312,7 +312,7 @@ def render_latex(trace, digits: int = 9, steps=None, results=None) -> str:
 
 def render_json(trace, digits: int = 9, steps=None, results=None) -> str:
     """Every quantity with its formula, numbers and value; the step table; claim results."""
-    values = trace.values()
+    values = trace.shown_values()
     document = {
         "title": trace.spec.title,
         "quantities": [
@@ -322,7 +322,7 @@ def render_json(trace, digits: int = 9, steps=None, results=None) -> str:
                 "kind": q.kind,
                 "formula": formula_text(q.formula) if q.formula else None,
                 "numbers": substitution_text(q.formula, values, digits) if q.formula else None,
-                "value": q.value,
+                "value": values[q.symbol],
                 "note": q.note or None,
                 **(
                     {

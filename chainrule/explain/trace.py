@@ -17,8 +17,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from . import formulas
+from . import formulas, rounding
 from .formulas import N, O, S, joined
 from .optimizer import add_updates
 from .spec import Neuron, Spec
@@ -97,6 +98,17 @@ class Trace:
 
     def values(self) -> dict[str, float]:
         return {symbol: q.value for symbol, q in self.quantities.items()}
+
+    @cached_property
+    def rounding_tolerances(self) -> dict[str, float]:
+        """Per quantity, the largest value that is zero within rounding (see
+        :mod:`~chainrule.explain.rounding`)."""
+        return rounding.rounding_tolerances(self)
+
+    def shown_values(self) -> dict[str, float]:
+        """The values as shown: a cancellation's rounding noise (``5.55e-17`` from
+        ``0.1*3 - 0.3``) is 0 (see :mod:`~chainrule.explain.rounding`)."""
+        return rounding.shown_values(self)
 
     def section(self, name: str) -> list[Quantity]:
         return [q for q in self.quantities.values() if q.section == name]
