@@ -1,6 +1,8 @@
-"""Zero within rounding: a cancellation's float noise is shown as 0 (chainrule.explain.rounding)."""
+"""Zero within rounding: a cancellation's float noise is shown as 0 and a claim written "0"
+means an exact zero (chainrule.explain.rounding, holding.last_digit_unit)."""
 
 import json
+import re
 
 import pytest
 
@@ -71,3 +73,69 @@ def test_a_tolerance_is_far_below_a_genuine_value_and_above_the_noise():
     assert abs(cancelling["z1"].value) < cancelling.rounding_tolerances["z1"] < 1e-14
     assert tiny.rounding_tolerances["z1"] < 1e-30  # 1e-20 is 10^10 times its tolerance
     assert cancelling.rounding_tolerances["x1"] == 0.0  # a given number is exact as written
+
+
+INACTIVE_RELU = """
+loss = "squared_error"
+[inputs]
+x1 = 1.0
+[[layers]]
+name = "hidden"
+activation = "relu"
+neurons = [{ name = "h1", net = "z1", out = "a1" }]
+[[layers]]
+name = "output"
+activation = "identity"
+neurons = [{ name = "o1", net = "z2", out = "y", target = "t" }]
+[targets]
+o1 = 1.0
+[weights]
+w1 = { from = "x1", to = "h1", value = -0.5 }
+w2 = { from = "h1", to = "o1", value = 0.8 }
+[biases]
+b2 = { to = "o1", value = 0.1 }
+[claims]
+"""
+
+
+def verdicts(spec_text: str, claims: dict) -> dict:
+    lines = "".join(f'"{name}" = "{text}"\n' for name, text in claims.items())
+    return {r.name: r for r in cr.check(parse_spec(spec_text + lines))}
+
+
+def test_a_claim_written_0_holds_for_an_exact_zero():
+    # z1 = 1 * -0.5 < 0: a1 = 0, relu'(z1) = 0, so dE/dz1 = dE/dw1 = 0 exactly
+    results = verdicts(INACTIVE_RELU, {"a1": "0", "da1/dz1": "0", "dE/dz1": "-0", "dE/dw1": "0"})
+    assert all(r.ok and r.kind == "ok" for r in results.values()), results
+
+
+def test_a_claim_written_0_is_wrong_for_a_value_that_is_not_zero():
+    # by hand: y = 0.8*0 + 0.1 = 0.1 and dE/dy = y - t = 0.1 - 1 = -0.9; at a unit of 1 the
+    # first would pass as "0"
+    results = verdicts(INACTIVE_RELU, {"y": "0", "dE/dy": "0", "z1": "0"})
+    assert not any(r.ok for r in results.values()), results
+    assert "you wrote 0, the correct value is 0.1" in results["y"].diagnosis
+    assert results["z1"].correct == -0.5
+
+
+def test_a_zero_written_with_decimals_is_judged_at_its_last_digit():
+    # y = 0.04 with b2 = 0.04: "0.0" holds (0.04 rounds to 0.0), "0.00" does not, "0" does not
+    spec = INACTIVE_RELU.replace("value = 0.1", "value = 0.04")
+    assert verdicts(spec, {"y": "0.0"})["y"].ok
+    assert not verdicts(spec, {"y": "0.00"})["y"].ok
+    assert not verdicts(spec, {"y": "0"})["y"].ok
+
+
+def test_a_claim_written_0_holds_for_a_cancellation_and_not_for_a_tiny_value():
+    cancelling = verdicts(CANCELLING + "[claims]\n", {"z1": "0", "dE/dw1": "0", "E": "0"})
+    assert all(r.ok for r in cancelling.values()), cancelling
+    tiny = verdicts(TINY + "[claims]\n", {"z1": "0"})["z1"]
+    assert not tiny.ok and re.search(r"the correct value is 1e-20\b", tiny.diagnosis)
+
+
+@pytest.mark.parametrize("text,unit", [("0", 0.0), ("-0", 0.0), ("0.0", 0.1), ("0e-3", 1e-3),
+                                       ("0.00", 0.01), ("12", 1.0), ("6.9e-4", 1e-5)])  # fmt: skip
+def test_the_written_precision_of_a_claim(text, unit):
+    from chainrule.explain.holding import last_digit_unit
+
+    assert last_digit_unit(text) == pytest.approx(unit, rel=1e-12, abs=0)
