@@ -139,3 +139,15 @@ def test_the_written_precision_of_a_claim(text, unit):
     from chainrule.explain.holding import last_digit_unit
 
     assert last_digit_unit(text) == pytest.approx(unit, rel=1e-12, abs=0)
+
+
+def test_an_arithmetic_claim_of_0_holds_for_a_cancellation_only():
+    arithmetic = (
+        "[arithmetic]\n"
+        '"cancels" = { expression = "0.1 * 3 - 0.3", claimed = "0" }\n'  # 5.55e-17 in float64
+        '"small" = { expression = "1e-10 * 1e-10", claimed = "0" }\n'
+        '"rounded" = { expression = "0.3 - 0.26", claimed = "0" }\n'  # 0.04, at a unit of 1: "0"
+        '"decimals" = { expression = "0.3 - 0.26", claimed = "0.0" }\n'
+    )
+    results = {r.name: r.ok for r in cr.check(parse_spec(CANCELLING + arithmetic))}
+    assert results == {"cancels": True, "small": False, "rounded": False, "decimals": True}

@@ -33,7 +33,8 @@ STEP = 1e-8
 FACTOR = 16
 """Rounding errors allowed, in units of eps times the sensitivity."""
 
-_DRAWS = 2
+DRAWS = 2
+"""How many random directions the given numbers are moved in."""
 
 
 def rounding_tolerances(trace) -> dict[str, float]:
@@ -42,7 +43,7 @@ def rounding_tolerances(trace) -> dict[str, float]:
     leaves a formula's domain, and then nothing is called zero)."""
     values = trace.values()
     givens = [q.symbol for q in trace.quantities.values() if q.section == "given"]
-    draws = np.random.default_rng(0).uniform(-1.0, 1.0, size=(_DRAWS, len(givens)))
+    draws = np.random.default_rng(0).uniform(-1.0, 1.0, size=(DRAWS, len(givens)))
     sensitivity = dict.fromkeys(values, 0.0)
     for draw in draws.tolist():
         up, down = (
