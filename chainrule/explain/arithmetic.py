@@ -93,24 +93,16 @@ def rounding_tolerance(expression: str, values: dict[str, float]) -> float:
     :mod:`~chainrule.explain.rounding` with its numbers and names as the given numbers
     (``0.1*3 - 0.3`` is 5.55e-17 in float64, below its tolerance of about 1e-15)."""
     tree = _parse(expression)
-    n = sum(isinstance(node, (ast.Constant, ast.Name)) for node in ast.walk(tree))
-    draws = np.random.default_rng(0).uniform(-1.0, 1.0, size=(rounding.DRAWS, n)).tolist()
-    sensitivity = 0.0
-    for draw in draws:
+    leaves = sum(isinstance(node, (ast.Constant, ast.Name)) for node in ast.walk(tree))
+
+    def evaluate(moved):
         try:
-            up, down = (
-                _walk(
-                    tree,
-                    expression,
-                    values,
-                    lambda i, v, d=draw, s=sign: v * (1 + s * d[i] * rounding.STEP),
-                )
-                for sign in (1.0, -1.0)
-            )
-        except (ArithmeticError, ValueError):
-            return 0.0
-        sensitivity = max(sensitivity, abs(up - down) / (2 * rounding.STEP))
-    return rounding.FACTOR * float(np.finfo(np.float64).eps) * sensitivity
+            value = _walk(tree, expression, values, lambda i, v: v * moved["scale"][i])
+        except (ArithmeticError, ValueError):  # moved out of a function's domain
+            value = math.nan
+        return {"value": value}
+
+    return float(rounding.tolerances(evaluate, {"scale": np.ones(leaves)})["value"])
 
 
 def check_arithmetic(item, values: dict[str, float], digits: int) -> ClaimResult:

@@ -23,8 +23,6 @@ is. A value that is exactly 0 stays 0.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 STEP = 1e-8
@@ -36,36 +34,52 @@ FACTOR = 16
 DRAWS = 2
 """How many random directions the given numbers are moved in."""
 
+_EPS = float(np.finfo(np.float64).eps)
 
-def rounding_tolerances(trace) -> dict[str, float]:
-    """For every quantity of ``trace``: ``16 * eps * S``, the largest value that is zero within
-    rounding (0 for a given number, which is exact as written; nan where a moved given number
-    leaves a formula's domain, and then nothing is called zero)."""
-    values = trace.values()
-    givens = [q.symbol for q in trace.quantities.values() if q.section == "given"]
-    draws = np.random.default_rng(0).uniform(-1.0, 1.0, size=(DRAWS, len(givens)))
-    sensitivity = dict.fromkeys(values, 0.0)
-    for draw in draws.tolist():
+
+def tolerances(evaluate, givens: dict) -> dict:
+    """``16 * eps * S`` for every result of ``evaluate``: S is the largest central difference
+    ``|v(+) - v(-)| / 2h`` over the draws, with each given number (a float or an array, moved
+    element by element) multiplied by ``1 +- u*h``. ``evaluate`` maps a dict like ``givens`` to
+    a dict of floats or arrays. A result that leaves a formula's domain when moved gets 0: then
+    only an exact zero is zero."""
+    rng = np.random.default_rng(0)
+    sensitivity: dict = {}
+    for _ in range(DRAWS):
+        draw = {g: rng.uniform(-1.0, 1.0, size=np.shape(v)) for g, v in givens.items()}
         up, down = (
-            trace.evaluate({g: values[g] * (1.0 + sign * u * STEP) for g, u in zip(givens, draw)})
+            evaluate({g: _moved(v, sign * draw[g]) for g, v in givens.items()})
             for sign in (1.0, -1.0)
         )
-        for symbol in values:
-            change = abs(up[symbol] - down[symbol]) / (2 * STEP)
-            sensitivity[symbol] = (
-                math.nan if math.isnan(change) else max(sensitivity[symbol], change)
-            )
-    eps = float(np.finfo(np.float64).eps)
-    return {
-        symbol: 0.0 if symbol in givens else FACTOR * eps * s for symbol, s in sensitivity.items()
-    }
+        for key, value in up.items():
+            change = np.abs(np.asarray(value) - np.asarray(down[key])) / (2 * STEP)
+            sensitivity[key] = np.maximum(sensitivity.get(key, 0.0), change)  # nan stays nan
+    return {key: FACTOR * _EPS * np.nan_to_num(s, nan=0.0) for key, s in sensitivity.items()}
+
+
+def _moved(value, u):
+    moved = np.asarray(value) * (1.0 + u * STEP)
+    return float(moved) if moved.ndim == 0 else moved
+
+
+def rounding_tolerances(trace) -> dict[str, float]:
+    """For every quantity of ``trace``, the largest value that is zero within rounding, its
+    given numbers (inputs, targets, parameters, rates) moved."""
+    values = trace.values()
+    givens = {q.symbol: values[q.symbol] for q in trace.quantities.values() if q.section == "given"}
+    return {s: float(t) for s, t in tolerances(trace.evaluate, givens).items()}
+
+
+def zeroed(value, tolerance):
+    """``value`` (a float or an array) with each entry that is zero within ``tolerance`` set to
+    0."""
+    if np.ndim(value) == 0:
+        return 0.0 if abs(value) <= tolerance else value
+    return np.where(np.abs(value) <= tolerance, 0.0, value)
 
 
 def shown_values(trace) -> dict[str, float]:
     """The values of ``trace`` as a worked example shows them: each zero within rounding (see
     the module docstring) is 0, every other value is unchanged."""
     tolerance = trace.rounding_tolerances
-    return {
-        symbol: 0.0 if abs(value) <= tolerance[symbol] else value
-        for symbol, value in trace.values().items()
-    }
+    return {symbol: zeroed(value, tolerance[symbol]) for symbol, value in trace.values().items()}
