@@ -115,7 +115,7 @@ def _explain(args) -> int:
         # a missing matplotlib or an unknown image format is reported before any output
         check_format(args.diagram, "--diagram")
     explanation = explain(args.spec, steps=args.steps, digits=args.digits)
-    write_text(explanation.render(args.format), args.output)
+    write_text(explanation.render(args.format, form=args.form), args.output)
     if args.diagram:
         from ..explain.diagram import draw
 
@@ -195,7 +195,14 @@ def add_commands(commands) -> None:
         "--format",
         choices=["text", "markdown", "latex", "json", "matrix"],
         default="text",
-        help="matrix: the same pass as matrix products with their shapes",
+        help="matrix: short for --form matrix --format text",
+    )
+    explain.add_argument(
+        "--form",
+        choices=["values", "matrix"],
+        default="values",
+        help="values: one number at a time (default); matrix: the same pass as matrix products "
+        "with their shapes, in any --format",
     )
     explain.add_argument(
         "--digits", type=positive_int, default=9, help="significant digits shown (default 9)"
