@@ -151,3 +151,16 @@ def test_an_arithmetic_claim_of_0_holds_for_a_cancellation_only():
     )
     results = {r.name: r.ok for r in cr.check(parse_spec(CANCELLING + arithmetic))}
     assert results == {"cancels": True, "small": False, "rounded": False, "decimals": True}
+
+
+def test_a_relu_input_shown_as_0_but_positive_in_float64_is_explained():
+    # z1 = 0.1*3 - 0.3 = 5.55e-17 > 0 in float64: relu'(z1) = 1 (the engine's and PyTorch's
+    # value), while z1 reads 0; the note says why relu'(0) reads 1 here
+    text = cr.explain(parse_spec(one_weight(0.1, 3.0, -0.3, "relu"))).render("text")
+    assert "dy1/dz1 = relu'(z1) = relu'(0) = 1\n" in text
+    assert (
+        "z1 is 0 within rounding but 5.55111512e-17 in float64, and relu' takes it as positive"
+        in text
+    )
+    exact = cr.explain(parse_spec(one_weight(0.5, 2.0, -1.0, "relu"))).render("text")  # exact 0
+    assert "dy1/dz1 = relu'(z1) = relu'(0) = 0\n" in exact and "within rounding" not in exact

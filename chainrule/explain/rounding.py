@@ -19,6 +19,12 @@ noise by its curvature). The rule:
 and a claim written ``0`` (an exact zero) holds for it. A value that is small but no
 cancellation keeps its digits: 1e-20 = 1e-10 * 1e-10 has S of 2e-20 or less and is shown as it
 is. A value that is exactly 0 stays 0.
+
+The same rule zeroes the entries of the matrix form (:func:`~chainrule.explain.matrix.
+matrix_tolerances`, the spec's numbers moved) and judges an ``[arithmetic]`` claim written 0
+(the expression's numbers and names moved). A net input shown as 0 that is not 0 in float64
+still decides a relu, leaky_relu or elu derivative by its sign, as the engine computes it;
+the explanation says so beside that derivative.
 """
 
 from __future__ import annotations

@@ -26,6 +26,9 @@ from .spec import Neuron, Spec
 
 __all__ = ["N", "O", "Quantity", "S", "Trace"]
 
+KINKED = ("relu", "leaky_relu", "elu")
+"""Activations whose derivative jumps at z = 0."""
+
 
 @dataclass
 class Quantity:
@@ -60,6 +63,21 @@ class Trace:
                 layer = self.spec.layers[self.spec.neurons[quantity.meta["neuron"]].layer - 1]
                 z = values[quantity.parents[0]]
                 quantity.note = formulas.derivative_note(layer.activation, layer.params, z)
+                if layer.activation in KINKED:
+                    quantity.note += self._kink_note(quantity.parents[0], layer.activation)
+
+    def _kink_note(self, z: str, activation: str) -> str:
+        """Where a net input shown as 0 (zero within rounding) is not 0 in float64, its sign
+        still decides a derivative that jumps at 0: say so, since ``f'(0)`` then reads wrong."""
+        value = self[z].value
+        # |z| < 1e-6 first: measuring the rounding reruns the example, and noise is far smaller
+        if value == 0 or abs(value) >= 1e-6 or abs(value) > self.rounding_tolerances[z]:
+            return ""
+        side = "positive" if value > 0 else "negative"
+        return (
+            f"; {z} is 0 within rounding but {value:.9g} in float64, and {activation}' takes "
+            f"it as {side}, as the engine and PyTorch compute it"
+        )
 
     # -- evaluation -----------------------------------------------------------------------------
     def evaluate(self, overrides: dict[str, float] | None = None) -> dict[str, float]:
