@@ -5,6 +5,7 @@ import json
 import re
 
 import pytest
+from test_explain_check import INACTIVE_RELU  # a relu unit at z1 = -0.5, y = 0.1, t = 1
 
 import chainrule as cr
 from chainrule.explain import Trace, parse_spec
@@ -73,29 +74,6 @@ def test_a_tolerance_is_far_below_a_genuine_value_and_above_the_noise():
     assert abs(cancelling["z1"].value) < cancelling.rounding_tolerances["z1"] < 1e-14
     assert tiny.rounding_tolerances["z1"] < 1e-30  # 1e-20 is 10^10 times its tolerance
     assert cancelling.rounding_tolerances["x1"] < 1e-14 * 0.1  # a given number is never 0
-
-
-INACTIVE_RELU = """
-loss = "squared_error"
-[inputs]
-x1 = 1.0
-[[layers]]
-name = "hidden"
-activation = "relu"
-neurons = [{ name = "h1", net = "z1", out = "a1" }]
-[[layers]]
-name = "output"
-activation = "identity"
-neurons = [{ name = "o1", net = "z2", out = "y", target = "t" }]
-[targets]
-o1 = 1.0
-[weights]
-w1 = { from = "x1", to = "h1", value = -0.5 }
-w2 = { from = "h1", to = "o1", value = 0.8 }
-[biases]
-b2 = { to = "o1", value = 0.1 }
-[claims]
-"""
 
 
 def verdicts(spec_text: str, claims: dict) -> dict:
