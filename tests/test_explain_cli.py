@@ -142,3 +142,57 @@ def test_python_explain_and_check_refuse_zero_digits():
     for call in (cr.explain, cr.check):
         with pytest.raises(ValueError, match="'digits' must be an integer >= 1"):
             call(str(EXAMPLES / "seed001.toml"), digits=0)
+
+
+@pytest.mark.parametrize("command", ["explain", "demo"])
+def test_a_huge_step_count_is_refused_before_any_work(capsys, monkeypatch, command):
+    import importlib
+
+    def never(*args):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(importlib.import_module("chainrule.explain"), "train_steps", never)
+    argv = [command] + ([EXAMPLES / "seed001.toml"] if command == "explain" else [])
+    with pytest.raises(SystemExit) as exit_:
+        run(capsys, *argv, "--steps", 10**12)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert "argument --steps: expected at most 1000000 steps, got 1000000000000" in err
+
+
+def test_explain_in_python_names_the_step_limit():
+    import chainrule as cr
+    from chainrule.explain import MAX_STEPS
+
+    limit = r"'steps' must be an integer from 0 to 1000000, got 1000001"
+    with pytest.raises(ValueError, match=limit):
+        cr.explain(EXAMPLES / "seed001.toml", steps=MAX_STEPS + 1)
+    assert cr.explain(EXAMPLES / "seed001.toml", steps=3).steps.total == 3
+
+
+def test_diagram_formats_are_the_ones_its_help_names(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(SystemExit):
+        run(capsys, "explain", "--help")
+    assert ".png (also without a suffix), .svg, .pdf, .jpg" in " ".join(
+        capsys.readouterr().out.split()
+    )
+    for name, magic in (("net.pdf", b"%PDF"), ("net.jpg", b"\xff\xd8"), ("net", b"\x89PNG")):
+        assert (
+            run(capsys, "explain", EXAMPLES / "seed001.toml", "--diagram", tmp_path / name)[0] == 0
+        )
+        assert (tmp_path / name).read_bytes().startswith(magic), name
+    # an unknown suffix is refused in one line, before anything is written
+    output = tmp_path / "seed001.txt"
+    code, out, err = run(
+        capsys,
+        "explain",
+        EXAMPLES / "seed001.toml",
+        "--diagram",
+        tmp_path / "net.xyz",
+        "-o",
+        output,
+    )
+    assert code == 2 and out == "" and not output.exists()
+    assert err.startswith("chainrule: error: --diagram ") and err.count("\n") == 1
+    assert "unknown image format 'xyz'; use one of" in err and "svg" in err

@@ -485,3 +485,55 @@ def test_the_command_serves_the_page(tmp_path):
         process.terminate()
         _, err = process.communicate(timeout=10)
     assert "Traceback" not in err
+
+
+def _uploaded_csv(tmp_path, name: str) -> str:
+    """Two blobs of points labelled by words, with the spacing and a blank row a person's
+    spreadsheet export may have."""
+    rng = np.random.default_rng(3)
+    lines = ["width, height, kind"]
+    for i in range(40):
+        label = "tall" if i % 2 else "wide"
+        x, y = rng.normal([1.0, -1.0] if i % 2 else [-1.0, 1.0], 0.5)
+        lines.append(f"{x:.6f}, {y:.17g} ,{label}")
+        if i == 20:
+            lines.append("")
+    text = "\n".join(lines) + "\n"
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    return text
+
+
+def test_the_python_box_of_an_uploaded_csv_is_a_program_that_reads_that_file(tmp_path, monkeypatch):
+    from chainrule.playground.points import read_points
+
+    name = "my points.csv"
+    points = read_points(_uploaded_csv(tmp_path, name), name)
+    settings = parse_settings(
+        {"dataset": "csv", "hidden": "3", "lr": "0.1", "test_fraction": "0.25"}
+    )
+    epochs = 4
+    session = Session(settings, points, speed="fast")
+    try:
+        for _ in range(epochs):
+            session.step()
+        assert session.wait(epochs)
+        code = python_code(settings, epochs, session.points)
+        assert "..." not in code and "with open('my points.csv'" in code
+        assert "classes = ['tall', 'wide']" in code  # label 0, label 1: the page's order
+        monkeypatch.chdir(tmp_path)  # the program reads the file where the person keeps it
+        namespace = {}
+        exec(code, namespace)
+        np.testing.assert_array_equal(namespace["X"], points.X)
+        np.testing.assert_array_equal(namespace["y"], points.y)
+        assert namespace["history"]["loss"] == session.snapshot().history["loss"]  # bit for bit
+        assert namespace["history"]["val_loss"] == session.snapshot().history["val_loss"]
+    finally:
+        session.close()
+
+
+def test_the_python_route_of_an_uploaded_csv_names_its_file(client, tmp_path):
+    text = _uploaded_csv(tmp_path, "blobs.csv")
+    assert client.post("/api/upload", json={"name": "blobs.csv", "text": text}).status_code == 200
+    code = client.get("/api/python").json()["code"]
+    assert "with open('blobs.csv'" in code and "X, y = ..." not in code
+    compile(code, "python box", "exec")

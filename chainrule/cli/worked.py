@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from importlib import resources
@@ -10,6 +11,16 @@ from pathlib import Path
 from .common import CommandError, non_negative_int, positive_int, write_text
 
 STARTER_KINDS = ("basic", "softmax", "bce", "batch", "momentum", "adam")
+
+
+def _step_count(text: str) -> int:
+    """A number of training steps, refused above explain's limit before any work starts."""
+    from ..explain import MAX_STEPS
+
+    value = non_negative_int(text)
+    if value > MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_STEPS} steps, got {value}")
+    return value
 
 
 def _seed001_network():
@@ -99,11 +110,12 @@ def _explain(args) -> int:
     from ..explain import explain
 
     if args.diagram:
-        from ..plots import pyplot
+        from ..plots import check_format
 
-        pyplot()  # a missing matplotlib is reported before any output
+        # a missing matplotlib or an unknown image format is reported before any output
+        check_format(args.diagram, "--diagram")
     explanation = explain(args.spec, steps=args.steps, digits=args.digits)
-    write_text(explanation.render(args.format), args.output)
+    write_text(explanation.render(args.format, form=args.form), args.output)
     if args.diagram:
         from ..explain.diagram import draw
 
@@ -161,7 +173,7 @@ def add_commands(commands) -> None:
     demo = commands.add_parser("demo", help="the seed 001 worked example, then a training run")
     demo.add_argument(
         "--steps",
-        type=non_negative_int,
+        type=_step_count,
         default=1000,
         help="gradient-descent steps on the worked example (default 1000)",
     )
@@ -175,20 +187,32 @@ def add_commands(commands) -> None:
     explain.add_argument("spec", help="a worked-example spec file (TOML)")
     explain.add_argument(
         "--steps",
-        type=non_negative_int,
+        type=_step_count,
         default=0,
-        help="also train this many steps and tabulate the error",
+        help="also train this many steps (at most 1000000) and tabulate the error",
     )
     explain.add_argument(
         "--format",
         choices=["text", "markdown", "latex", "json", "matrix"],
         default="text",
-        help="matrix: the same pass as matrix products with their shapes",
+        help="matrix: short for --form matrix --format text",
+    )
+    explain.add_argument(
+        "--form",
+        choices=["values", "matrix"],
+        default="values",
+        help="values: one number at a time (default); matrix: the same pass as matrix products "
+        "with their shapes, in any --format",
     )
     explain.add_argument(
         "--digits", type=positive_int, default=9, help="significant digits shown (default 9)"
     )
-    explain.add_argument("--diagram", metavar="FILE", help="draw the network to a .png or .svg")
+    explain.add_argument(
+        "--diagram",
+        metavar="FILE",
+        help="draw the network to FILE, in the format its suffix names: .png (also without a "
+        "suffix), .svg, .pdf, .jpg or any other image format matplotlib writes",
+    )
     explain.add_argument(
         "--no-gradients", action="store_true", help="do not colour the diagram's edges by gradient"
     )

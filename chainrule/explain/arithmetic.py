@@ -4,9 +4,13 @@ numbers, quantity names, ``+ - * / **`` and a few functions."""
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 import operator
 
+import numpy as np
+
+from . import rounding
 from .holding import ClaimResult, fmt, holds, last_digit_unit
 from .spec import SpecError
 
@@ -28,17 +32,28 @@ _FUNCTIONS = {
 }
 
 
-def evaluate_expression(expression: str, values: dict[str, float]) -> float:
-    """Evaluate arithmetic on numbers and quantity names (``0.08 * w11 / (w11 + w12)``), with
-    ``exp``, ``log``, ``sqrt``, ``tanh`` and ``sigmoid``; nothing else is allowed."""
+def _parse(expression: str) -> ast.Expression:
+    try:
+        return ast.parse(expression.replace("^", "**"), mode="eval")
+    except SyntaxError as error:
+        raise SpecError(f"{expression!r} is not an arithmetic expression ({error.msg})") from None
+
+
+def _walk(tree: ast.Expression, expression: str, values: dict, move=None) -> float:
+    """The value of ``tree``; ``move`` (when given) maps each number and name in turn to the
+    value to use for it."""
+    leaves = itertools.count()
+
+    def leaf(value: float) -> float:
+        return value if move is None else move(next(leaves), value)
 
     def walk(node):
         if isinstance(node, ast.Expression):
             return walk(node.body)
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-            return float(node.value)
+            return leaf(float(node.value))
         if isinstance(node, ast.Name) and node.id in values:
-            return values[node.id]
+            return leaf(values[node.id])
         if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
             return _OPERATORS[type(node.op)](walk(node.left), walk(node.right))
         if isinstance(node, ast.UnaryOp) and type(node.op) in _OPERATORS:
@@ -55,12 +70,15 @@ def evaluate_expression(expression: str, values: dict[str, float]) -> float:
             "+ - * / **, quantity names and exp, log, sqrt, tanh, sigmoid"
         )
 
+    return walk(tree)
+
+
+def evaluate_expression(expression: str, values: dict[str, float]) -> float:
+    """Evaluate arithmetic on numbers and quantity names (``0.08 * w11 / (w11 + w12)``), with
+    ``exp``, ``log``, ``sqrt``, ``tanh`` and ``sigmoid``; nothing else is allowed."""
+    tree = _parse(expression)
     try:
-        tree = ast.parse(expression.replace("^", "**"), mode="eval")
-    except SyntaxError as error:
-        raise SpecError(f"{expression!r} is not an arithmetic expression ({error.msg})") from None
-    try:
-        value = walk(tree)
+        value = _walk(tree, expression, values)
     except (ArithmeticError, ValueError) as error:  # 1/0, exp(1000), log(0), sqrt(-1)
         if isinstance(error, SpecError):
             raise
@@ -70,6 +88,23 @@ def evaluate_expression(expression: str, values: dict[str, float]) -> float:
     return value
 
 
+def rounding_tolerance(expression: str, values: dict[str, float]) -> float:
+    """The largest value of ``expression`` that is zero within rounding, by the rule of
+    :mod:`~chainrule.explain.rounding` with its numbers and names as the given numbers
+    (``0.1*3 - 0.3`` is 5.55e-17 in float64, below its tolerance of about 1e-15)."""
+    tree = _parse(expression)
+    leaves = sum(isinstance(node, (ast.Constant, ast.Name)) for node in ast.walk(tree))
+
+    def evaluate(moved):
+        try:
+            value = _walk(tree, expression, values, lambda i, v: v * moved["scale"][i])
+        except (ArithmeticError, ValueError):  # moved out of a function's domain
+            value = math.nan
+        return {"value": value}
+
+    return float(rounding.tolerances(evaluate, {"scale": np.ones(leaves)})["value"])
+
+
 def check_arithmetic(item, values: dict[str, float], digits: int) -> ClaimResult:
     claim = item.claim
     try:
@@ -77,7 +112,8 @@ def check_arithmetic(item, values: dict[str, float], digits: int) -> ClaimResult
     except SpecError as error:
         where = f" (line {claim.line})" if claim.line else ""
         raise SpecError(f"arithmetic {item.name!r}{where}: {error}") from None
-    if holds(claim.value, value, last_digit_unit(claim.text)):
+    unit = last_digit_unit(claim.text) or rounding_tolerance(item.expression, values)
+    if holds(claim.value, value, unit):
         return ClaimResult(item.name, claim.text, value, True, "ok", "correct")
     return ClaimResult(
         item.name,

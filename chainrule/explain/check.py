@@ -16,6 +16,11 @@ hold gets the most likely mistake:
    spec gives (there is nothing to compute);
 4. ``arithmetic``: none of these; the formula is shown with the person's own numbers.
 
+A claim written as a bare ``0`` means an exact zero (see
+:func:`~chainrule.explain.holding.last_digit_unit`): it holds when the value is zero within
+rounding (:mod:`~chainrule.explain.rounding`; ``0.1*3 - 0.3`` is 5.55e-17 in float64), and its
+precision is that rounding. Messages show such a value as 0.
+
 A mistake is recognised when the claim lies within its written precision, or one part in
 10^6, of the value that mistake would give. A mistake that would move a number the person got
 right by more than that number's written precision did not happen, and is not suggested. A
@@ -43,6 +48,7 @@ class _Checker:
         self.trace = trace
         self.digits = digits
         self.correct = trace.values()
+        self.shown = trace.shown_values()
 
     def check(self, claims: list[Claim]) -> list[ClaimResult]:
         by_symbol, unknown = {}, {}
@@ -57,10 +63,10 @@ class _Checker:
         self.mine = {s: by_symbol[s].value for s in order}
         for symbol in order:
             claim = by_symbol[symbol]
-            unit = last_digit_unit(claim.text)
+            unit = last_digit_unit(claim.text) or self.trace.rounding_tolerances[symbol]
             self.units[symbol] = unit
-            correct = self.correct[symbol]
-            if holds(claim.value, correct, unit):
+            correct = self.shown[symbol]
+            if holds(claim.value, self.correct[symbol], unit):
                 results[symbol] = ClaimResult(symbol, claim.text, correct, True, "ok", "correct")
                 self.held[symbol] = claim.value
                 continue
@@ -176,7 +182,7 @@ class _Checker:
         chains = quantity.meta.get("chains", ())
         if any(delta in theirs for delta, _ in chains):  # the person wrote the delta itself
             tokens = joined([[S(delta), O("*"), S(local)] for delta, local in chains])
-        yours = " (from your own earlier numbers)" if own[symbol] != correct else ""
+        yours = " (from your own earlier numbers)" if own[symbol] != self.correct[symbol] else ""
         return ClaimResult(
             symbol,
             claim.text,

@@ -77,7 +77,9 @@ def _label_edges(axes, pending, obstacles, gradients: bool, digits: int) -> list
 
 
 def draw(trace: Trace, path=None, *, gradients: bool = True, digits: int = 4):
-    """Draw the network of ``trace``; save it to ``path`` (.png or .svg) when given.
+    """Draw the network of ``trace``; save it to ``path`` when given, in the image format its
+    suffix names (any that matplotlib writes, see :func:`~chainrule.plots.check_format`; png
+    without a suffix).
 
     Neurons show their name, net input and output (the first sample's, in a batch); each edge
     shows its weight's name and value and, with ``gradients``, dE/dw, and is coloured by dE/dw

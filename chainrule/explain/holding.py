@@ -38,11 +38,21 @@ class ClaimResult:
 
 def last_digit_unit(text: str) -> float:
     """The value of one unit in the last written digit: ``'0.4325'`` -> 1e-4,
-    ``'6.9e-4'`` -> 1e-5, ``'12'`` -> 1."""
+    ``'6.9e-4'`` -> 1e-5, ``'12'`` -> 1, ``'0.00'`` -> 0.01.
+
+    A bare ``'0'`` (or ``'-0'``; no decimal point, no exponent) claims an exact zero, such as
+    the derivative of an inactive ReLU unit or a gradient that vanishes: its unit is 0, and the
+    checker accepts only a value that is zero within rounding (see
+    :mod:`~chainrule.explain.rounding`). Nobody rounds 0.4 to ``0`` in a worked example; a
+    rounded small number is written with its decimals (``'0.0'`` holds for anything below 0.05).
+    """
     try:
-        exponent = Decimal(text.strip()).as_tuple().exponent
+        number = Decimal(text.strip())
     except InvalidOperation:
         raise SpecError(f"claim {text!r} is not a number") from None
+    exponent = number.as_tuple().exponent
+    if number.is_zero() and exponent == 0 and not any(c in text for c in ".eE"):
+        return 0.0
     return 10.0 ** int(exponent)
 
 

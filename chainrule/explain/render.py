@@ -135,7 +135,7 @@ def symbol_latex(symbol: str) -> str:
     return text + (f"^{{{','.join(marks)}}}" if marks else "")
 
 
-def _operator_latex(text: str) -> str:
+def operator_latex(text: str) -> str:
     for name, latex in sorted(_FUNCTIONS.items(), key=lambda item: -len(item[0])):
         text = re.sub(rf"\b{name}\b", lambda m, latex=latex: latex, text)
     text = text.replace("1/2*", r"\tfrac{1}{2}").replace("*", r" \cdot ")
@@ -154,7 +154,7 @@ def _latex_tokens(tokens: list, values: dict | None, digits: int) -> str:
         elif kind == "n":
             pieces.append(("n", number_text(value, digits)))
         else:
-            pieces.append(("o", _operator_latex(value)))
+            pieces.append(("o", operator_latex(value)))
     return _join(pieces)
 
 
@@ -168,7 +168,7 @@ def _sections(trace):
 
 def render_text(trace, digits: int = 9, steps=None, results=None) -> str:
     """Plain text, one quantity a line: ``symbol = formula = numbers = value``."""
-    values = trace.values()
+    values = trace.shown_values()
     out = [trace.spec.title, "=" * len(trace.spec.title)]
     for section, heading, quantities in _sections(trace):
         out += ["", heading, "-" * len(heading)]
@@ -184,23 +184,23 @@ def render_text(trace, digits: int = 9, steps=None, results=None) -> str:
                 q.symbol,
                 formula_text(q.formula),
                 substitution_text(q.formula, values, digits),
-                number_text(q.value, digits),
+                number_text(values[q.symbol], digits),
             ]
             out.append(" = ".join(_distinct(parts)))
             if q.simplified:
                 shortcut = [
                     formula_text(q.simplified),
                     substitution_text(q.simplified, values, digits),
-                    number_text(q.value, digits),
+                    number_text(values[q.symbol], digits),
                 ]
                 out.append(f"    = {' = '.join(shortcut)}  ({q.meta['simplified_note']})")
             if q.note:
                 out.append(f"    ({q.note})")
-    out += _steps_text(steps, digits) + _results_text(results)
+    out += steps_text(steps, digits) + results_text(results)
     return "\n".join(out) + "\n"
 
 
-def _steps_text(steps, digits) -> list[str]:
+def steps_text(steps, digits) -> list[str]:
     if not steps:
         return []
     out = ["", f"Training for {steps.total} steps", "-" * 24, f"{'step':>8}  {'E':>16}"]
@@ -212,7 +212,7 @@ def _steps_text(steps, digits) -> list[str]:
     return out
 
 
-def _results_text(results) -> list[str]:
+def results_text(results) -> list[str]:
     if not results:
         return []
     out = ["", "Your numbers", "------------"]
@@ -223,7 +223,7 @@ def _results_text(results) -> list[str]:
 
 def render_markdown(trace, digits: int = 9, steps=None, results=None) -> str:
     """Markdown with ``$$ ... $$`` LaTeX math (renders on GitHub and in Jupyter)."""
-    values = trace.values()
+    values = trace.shown_values()
     out = [f"# {trace.spec.title}"]
     for section, heading, quantities in _sections(trace):
         out += ["", f"## {heading}", ""]
@@ -241,23 +241,29 @@ def render_markdown(trace, digits: int = 9, steps=None, results=None) -> str:
                 out += [f"*{q.meta['simplified_note']}*", ""]
             if q.note:
                 out += [f"*{q.note}*", ""]
-    if steps:
-        out += ["", f"## Training for {steps.total} steps", "", "| step | E |", "|---:|---:|"]
-        out += [f"| {step} | {error:.{digits}g} |" for step, error in steps.rows]
-    if results:
-        out += [
-            "",
-            "## Your numbers",
-            "",
-            "| | quantity | yours | correct | diagnosis |",
-            "|---|---|---:|---:|---|",
-        ]
-        out += [
-            f"| {'✓' if r.ok else '✗'} | `{r.name}` | {r.claimed} | "
-            f"{r.correct:.{digits}g} | {r.diagnosis} |"
-            for r in results
-        ]
+    out += steps_markdown(steps, digits) + results_markdown(results, digits)
     return "\n".join(out) + "\n"
+
+
+def steps_markdown(steps, digits) -> list[str]:
+    """The step table as Markdown lines (none without steps)."""
+    if not steps:
+        return []
+    out = ["", f"## Training for {steps.total} steps", "", "| step | E |", "|---:|---:|"]
+    return out + [f"| {step} | {error:.{digits}g} |" for step, error in steps.rows]
+
+
+def results_markdown(results, digits) -> list[str]:
+    """The verdicts on the claims as a Markdown table (none without claims)."""
+    if not results:
+        return []
+    out = ["", "## Your numbers", "", "| | quantity | yours | correct | diagnosis |"]
+    out.append("|---|---|---:|---:|---|")
+    return out + [
+        f"| {'✓' if r.ok else '✗'} | `{r.name}` | {r.claimed} | "
+        f"{r.correct:.{digits}g} | {r.diagnosis} |"
+        for r in results
+    ]
 
 
 def _distinct(parts: list[str]) -> list[str]:
@@ -272,7 +278,7 @@ def _equation_latex(q, values, digits) -> str:
                 symbol_latex(q.symbol),
                 _latex_tokens(q.formula, None, digits),
                 _latex_tokens(q.formula, values, digits),
-                number_text(q.value, digits),
+                number_text(values[q.symbol], digits),
             ]
         )
     )
@@ -285,14 +291,14 @@ def _shortcut_latex(q, values, digits) -> str:
             symbol_latex(q.symbol),
             _latex_tokens(q.simplified, None, digits),
             _latex_tokens(q.simplified, values, digits),
-            number_text(q.value, digits),
+            number_text(values[q.symbol], digits),
         ]
     )
 
 
 def render_latex(trace, digits: int = 9, steps=None, results=None) -> str:
     """A LaTeX fragment: one ``align*`` environment per section."""
-    values = trace.values()
+    values = trace.shown_values()
     out = [f"% {trace.spec.title}"]
     for _, heading, quantities in _sections(trace):
         out += [f"\\paragraph{{{heading}}}", r"\begin{align*}"]
@@ -303,16 +309,21 @@ def render_latex(trace, digits: int = 9, steps=None, results=None) -> str:
                 rows.append(_shortcut_latex(q, values, digits).replace(" = ", " &= ", 1))
         out.append(" \\\\\n".join(rows))
         out.append(r"\end{align*}")
-    if steps:
-        out += [r"\paragraph{Training}", r"\begin{tabular}{rr}", r"step & $E$ \\ \hline"]
-        out += [f"{step} & {error:.{digits}g} \\\\" for step, error in steps.rows]
-        out.append(r"\end{tabular}")
-    return "\n".join(out) + "\n"
+    return "\n".join(out + steps_latex(steps, digits)) + "\n"
+
+
+def steps_latex(steps, digits) -> list[str]:
+    """The step table as a LaTeX tabular (none without steps)."""
+    if not steps:
+        return []
+    out = [r"\paragraph{Training}", r"\begin{tabular}{rr}", r"step & $E$ \\ \hline"]
+    out += [f"{step} & {error:.{digits}g} \\\\" for step, error in steps.rows]
+    return out + [r"\end{tabular}"]
 
 
 def render_json(trace, digits: int = 9, steps=None, results=None) -> str:
     """Every quantity with its formula, numbers and value; the step table; claim results."""
-    values = trace.values()
+    values = trace.shown_values()
     document = {
         "title": trace.spec.title,
         "quantities": [
@@ -322,7 +333,7 @@ def render_json(trace, digits: int = 9, steps=None, results=None) -> str:
                 "kind": q.kind,
                 "formula": formula_text(q.formula) if q.formula else None,
                 "numbers": substitution_text(q.formula, values, digits) if q.formula else None,
-                "value": q.value,
+                "value": values[q.symbol],
                 "note": q.note or None,
                 **(
                     {
@@ -339,6 +350,12 @@ def render_json(trace, digits: int = 9, steps=None, results=None) -> str:
             for q in trace.quantities.values()
         ],
     }
+    return json_text(document, steps, results)
+
+
+def json_text(document: dict, steps=None, results=None) -> str:
+    """``document`` with the step table (``steps``) and the claims' verdicts (``claims``)
+    added, as indented JSON."""
     if steps:
         document["steps"] = {
             "total": steps.total,

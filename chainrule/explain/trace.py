@@ -17,13 +17,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from . import formulas
+from . import formulas, rounding
 from .formulas import N, O, S, joined
 from .optimizer import add_updates
 from .spec import Neuron, Spec
 
 __all__ = ["N", "O", "Quantity", "S", "Trace"]
+
+KINKED = ("relu", "leaky_relu", "elu")
+"""Activations whose derivative jumps at z = 0."""
 
 
 @dataclass
@@ -59,6 +63,21 @@ class Trace:
                 layer = self.spec.layers[self.spec.neurons[quantity.meta["neuron"]].layer - 1]
                 z = values[quantity.parents[0]]
                 quantity.note = formulas.derivative_note(layer.activation, layer.params, z)
+                if layer.activation in KINKED:
+                    quantity.note += self._kink_note(quantity.parents[0], layer.activation)
+
+    def _kink_note(self, z: str, activation: str) -> str:
+        """Where a net input shown as 0 (zero within rounding) is not 0 in float64, its sign
+        still decides a derivative that jumps at 0: say so, since ``f'(0)`` then reads wrong."""
+        value = self[z].value
+        # |z| < 1e-6 first: measuring the rounding reruns the example, and noise is far smaller
+        if value == 0 or abs(value) >= 1e-6 or abs(value) > self.rounding_tolerances[z]:
+            return ""
+        side = "positive" if value > 0 else "negative"
+        return (
+            f"; {z} is 0 within rounding but {value:.9g} in float64, and {activation}' takes "
+            f"it as {side}, as the engine and PyTorch compute it"
+        )
 
     # -- evaluation -----------------------------------------------------------------------------
     def evaluate(self, overrides: dict[str, float] | None = None) -> dict[str, float]:
@@ -97,6 +116,17 @@ class Trace:
 
     def values(self) -> dict[str, float]:
         return {symbol: q.value for symbol, q in self.quantities.items()}
+
+    @cached_property
+    def rounding_tolerances(self) -> dict[str, float]:
+        """Per quantity, the largest value that is zero within rounding (see
+        :mod:`~chainrule.explain.rounding`)."""
+        return rounding.rounding_tolerances(self)
+
+    def shown_values(self) -> dict[str, float]:
+        """The values as shown: a cancellation's rounding noise (``5.55e-17`` from
+        ``0.1*3 - 0.3``) is 0 (see :mod:`~chainrule.explain.rounding`)."""
+        return rounding.shown_values(self)
 
     def section(self, name: str) -> list[Quantity]:
         return [q for q in self.quantities.values() if q.section == name]

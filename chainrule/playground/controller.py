@@ -181,7 +181,7 @@ class Playground:
 
     def python(self) -> dict:
         session = self.session
-        return {"code": python_code(session.settings, session.snapshot().epoch)}
+        return {"code": python_code(session.settings, session.snapshot().epoch, session.points)}
 
     # -- the chain rule -------------------------------------------------------------------------
     def explain(self, body: dict) -> dict:

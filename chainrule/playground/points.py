@@ -20,12 +20,14 @@ from .settings import Settings
 
 @dataclass(frozen=True)
 class Points:
-    """Features ``X`` of shape (n, 2) and labels ``y`` (0 or 1), with the class names."""
+    """Features ``X`` of shape (n, 2) and labels ``y`` (0 or 1), with the class names and, for
+    an uploaded CSV, the name of its file (``""`` for a built-in dataset)."""
 
     X: np.ndarray
     y: np.ndarray
     class_names: list[str]
     feature_names: list[str]
+    source: str = ""
 
 
 def make_points(settings: Settings, uploaded: Points | None = None) -> Points:
@@ -87,4 +89,4 @@ def read_points(text: str, name: str = "upload.csv") -> Points:
             f"got {len(classes)}: {', '.join(classes[:5])}"
         )
     y = np.array([classes.index(label) for label in labels])
-    return Points(X, y, classes, header[:2])
+    return Points(X, y, classes, header[:2], name)

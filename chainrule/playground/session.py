@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 import numpy as np
 
@@ -255,9 +256,12 @@ class _Controller(Callback):
         self.session._after_epoch(epoch, logs)
 
 
-def python_code(settings: Settings, epochs: int) -> str:
+def python_code(settings: Settings, epochs: int, points: Points | None = None) -> str:
     """A plain chainrule program that trains the same network on the same points, with the
-    same split and seed, for ``epochs`` epochs (its ``history`` is the page's curve)."""
+    same split and seed, for ``epochs`` epochs (its ``history`` is the page's curve). For an
+    uploaded CSV (``points``, as :func:`~chainrule.playground.points.read_points` read it) the
+    program reads the file by the name it was uploaded with, as the page did: the first two
+    columns as numbers, the third as labels in the page's class order."""
     s = settings
     if s.dataset == "xor":
         data = [
@@ -268,16 +272,21 @@ def python_code(settings: Settings, epochs: int) -> str:
             "y = corners.y[pick]",
         ]
     elif s.dataset == "csv":
-        data = ["X, y = ...  # your CSV's two feature columns and its labels as 0/1"]
+        if points is None:
+            raise ValueError("the Python code of a CSV run needs its points: pass points=...")
+        data = _csv_lines(points)
     else:
         data = [f"data = datasets.{s.dataset}(n_samples=samples, noise=noise, seed=seed)"]
         data += ["X, y = data.X, data.y"]
     lines = [
+        *(["import csv"] if s.dataset == "csv" else []),
         "import numpy as np",
         "import chainrule as cr",
-        "from chainrule import datasets",
+        *([] if s.dataset == "csv" else ["from chainrule import datasets"]),
         "",
-        f"seed, samples, noise = {s.seed}, {s.samples}, {s.noise!r}",
+        f"seed = {s.seed}"
+        if s.dataset == "csv"
+        else f"seed, samples, noise = {s.seed}, {s.samples}, {s.noise!r}",
         *data,
         "order = np.random.default_rng(seed + 1).permutation(len(y))",
         f"n_test = int(round({s.test_fraction!r} * len(y)))",
@@ -293,3 +302,17 @@ def python_code(settings: Settings, epochs: int) -> str:
         '                  metrics=["accuracy"], verbose=0, seed=seed)',
     ]
     return "\n".join(lines) + "\n"
+
+
+def _csv_lines(points: Points) -> list[str]:
+    """Read the uploaded CSV as the page did: blank rows skipped, fields stripped, a header."""
+    path = PurePath(points.source or "upload.csv").name  # the browser sends the bare name
+    return [
+        f'with open({path!r}, newline="", encoding="utf-8") as file:  # the CSV you uploaded',
+        "    rows = [[f.strip() for f in row] for row in csv.reader(file)]",
+        "rows = [row for row in rows if any(row)]  # blank rows skipped",
+        f"header, rows = rows[0], rows[1:]  # {', '.join(points.feature_names)}, then the label",
+        "X = np.array([[float(row[0]), float(row[1])] for row in rows])",
+        f"classes = {list(points.class_names)!r}  # label 0 and label 1, in the page's order",
+        "y = np.array([classes.index(row[2]) for row in rows])",
+    ]
