@@ -9,6 +9,8 @@ the CLI's own function, with its defaults but for the setting under test).
     python benchmarks/defaults.py --sweep batch      # batch 16-256, Adam() (fit's default)
     python benchmarks/defaults.py --sweep lr         # Adam lr 3e-4 to 1e-2 at batch 32
     python benchmarks/defaults.py --sweep adam       # betas / eps at batch 32, lr 1e-3
+    python benchmarks/defaults.py --sweep lr --final # no stop: best and last score at the cap
+    python benchmarks/defaults.py --sweep lr --hidden 64,64,64,64  # a deeper network
     python benchmarks/defaults.py --sweep cli        # train_table's defaults on tables
     python benchmarks/defaults.py --sweep cli --seeds 10 --case diabetes
 
@@ -47,6 +49,7 @@ import time_to_accuracy as tta  # noqa: E402
 
 SEEDS = 3
 SWEEP_EPOCHS = {"tabular": 10, "mnist": 3, "digits": 200, "friedman": 100}
+FINAL_EPOCHS = {"tabular": 6, "mnist": 2, "digits": 150, "friedman": 60}  # with --final
 BATCHES = [16, 32, 64, 128, 256]
 LRS = [3e-4, 1e-3, 3e-3, 1e-2]
 ADAM = {  # beta1, beta2, eps
@@ -98,9 +101,7 @@ def sweep_table(case, data, seeds, sweep) -> list[str]:
     ]
     for name, runs in results.items():
         fastest = min(s for r in runs for s in r.epoch_seconds)
-        quiet = statistics.median(
-            r.epochs * fastest if r.reached else math.inf for r in runs
-        )
+        quiet = statistics.median(r.epochs * fastest if r.reached else math.inf for r in runs)
         quiet_text = "—" if quiet == math.inf else f"{quiet:.2f}"
         rows.append(
             f"| {name} | {', '.join(_epochs(r, cap) for r in runs)} | "
@@ -108,6 +109,30 @@ def sweep_table(case, data, seeds, sweep) -> list[str]:
             f"{tta._spread([r.seconds for r in runs])} | "
             f"{statistics.median(max(r.scores) for r in runs):.4f} | "
             f"{sum(r.reached for r in runs)}/{len(runs)} |"
+        )
+    return rows
+
+
+def final_table(case, data, seeds, sweep) -> list[str]:
+    """Every setting trained for ``case.max_epochs`` epochs without stopping at the target:
+    does a setting that is fast to the target settle lower, or swing?"""
+    results = tta.rounds(case, data, seeds, contenders(sweep), stop=False)
+    rows = [
+        "| setting | best score, median (range) | epoch of best, median | last score, median "
+        "(range) | epochs to target, median |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, runs in results.items():
+        to_target = [
+            next((i + 1 for i, v in enumerate(r.scores) if v >= case.target), math.inf)
+            for r in runs
+        ]
+        middle = statistics.median(to_target)
+        rows.append(
+            f"| {name} | {tta._spread([max(r.scores) for r in runs], 4)} | "
+            f"{statistics.median(int(np.argmax(r.scores)) + 1 for r in runs):g} | "
+            f"{tta._spread([r.scores[-1] for r in runs], 4)} | "
+            f"{f'{middle:g}' if middle != math.inf else f'>{case.max_epochs}'} |"
         )
     return rows
 
@@ -258,6 +283,12 @@ def main(argv=None) -> None:
     parser.add_argument("--sweep", choices=["batch", "lr", "adam", "cli"], action="append")
     parser.add_argument("--case", action="append", help="a case of the sweeps (default: all)")
     parser.add_argument("--seeds", type=int, default=SEEDS)
+    parser.add_argument("--final", action="store_true", help="train to the cap, no stop")
+    parser.add_argument(
+        "--hidden",
+        metavar="A,B,...",
+        help="hidden widths replacing the cases' own, e.g. 64,64,64,64",
+    )
     args = parser.parse_args(argv)
     seeds = range(args.seeds)
     for sweep in args.sweep or ["batch", "lr", "adam", "cli"]:
@@ -274,16 +305,18 @@ def main(argv=None) -> None:
             continue
         for name in args.case or list(tta.CASES):
             started = time.perf_counter()
-            case = dataclasses.replace(
-                tta.CASES[name], target=tta.TARGETS[name], max_epochs=SWEEP_EPOCHS[name]
-            )
+            cap = (FINAL_EPOCHS if args.final else SWEEP_EPOCHS)[name]
+            case = dataclasses.replace(tta.CASES[name], target=tta.TARGETS[name], max_epochs=cap)
+            if args.hidden:
+                hidden = [int(width) for width in args.hidden.split(",")]
+                case.sizes = [case.sizes[0], *hidden, case.sizes[-1]]
             data = case.data()
-            print(f"#### {name}\n")
+            print(f"#### {name}, {'-'.join(map(str, case.sizes))}\n")
             print(
                 f"Target: validation {'accuracy' if case.classification else 'R²'} >= "
                 f"{case.target}, at most {case.max_epochs} epochs; seeds {len(seeds)}.\n"
             )
-            print("\n".join(sweep_table(case, data, seeds, sweep)))
+            print("\n".join((final_table if args.final else sweep_table)(case, data, seeds, sweep)))
             print(f"\n({time.perf_counter() - started:.0f} s)\n", flush=True)
 
 
