@@ -125,6 +125,7 @@ class Result:
     epochs: int
     scores: list[float]  # validation score after each epoch
     reached: bool
+    epoch_seconds: list[float]  # each epoch's training time, evaluation excluded
 
     @property
     def per_epoch(self) -> float:
@@ -137,31 +138,38 @@ class _Clock:
     def __init__(self, case, X_val, y_val, target, stop):
         self.case, self.X_val, self.y_val, self.target, self.stop = case, X_val, y_val, target, stop
         self.scores: list[float] = []
-        self.started = time.perf_counter()
+        self.started = self.resumed = time.perf_counter()
         self.excluded = 0.0
+        self.epoch_seconds: list[float] = []
 
     def epoch_done(self, predict) -> bool:
         """Score the epoch; True when training should stop."""
         paused = time.perf_counter()
+        self.epoch_seconds.append(paused - self.resumed)
         self.scores.append(score(self.case, predict(self.X_val), self.y_val))
-        self.excluded += time.perf_counter() - paused
+        self.resumed = time.perf_counter()
+        self.excluded += self.resumed - paused
         return self.stop and self.scores[-1] >= self.target
 
     def result(self) -> Result:
         seconds = time.perf_counter() - self.started - self.excluded
         reached = bool(self.scores) and max(self.scores) >= self.target
-        return Result(seconds, len(self.scores), self.scores, reached)
+        return Result(seconds, len(self.scores), self.scores, reached, self.epoch_seconds)
 
 
-def run_chainrule(case, data, seed, target, stop=True, weight_init="auto", bias_init="zeros"):
+def run_chainrule(
+    case, data, seed, target, stop=True, weight_init="auto", bias_init="zeros", optimizer=None
+):
+    """``optimizer`` (an instance) replaces the case's own."""
     X, y, X_val, y_val = data
     loss = "cross_entropy" if case.classification else "mse"
     net = cr.MLP(case.sizes, loss=loss, seed=seed, weight_init=weight_init, bias_init=bias_init)
-    optimizer = (
-        cr.optim.Adam(lr=case.lr)
-        if case.optimizer == "adam"
-        else cr.optim.SGD(lr=case.lr, momentum=0.9)
-    )
+    if optimizer is None:
+        optimizer = (
+            cr.optim.Adam(lr=case.lr)
+            if case.optimizer == "adam"
+            else cr.optim.SGD(lr=case.lr, momentum=0.9)
+        )
     T = y if case.classification else y.reshape(-1, 1)
 
     class Stop(cr.callbacks.Callback):
