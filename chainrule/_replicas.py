@@ -29,6 +29,10 @@ class OneProcess:
         """``(rows over all processes, index of this process's first row)``."""
         return n_local, 0
 
+    def collect(self, value) -> list:
+        """Every process's ``value`` (any picklable object), in rank order."""
+        return [value]
+
     def gather(self, values: Array) -> Array:
         """The concatenation, in rank order, of every process's ``values`` (1-D)."""
         return values

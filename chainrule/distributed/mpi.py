@@ -101,6 +101,9 @@ class MPIGroup(OneProcess):
         counts = self.comm.allgather(int(n_local))
         return sum(counts), sum(counts[: self.rank])
 
+    def collect(self, value):
+        return self.comm.allgather(value)
+
     def gather(self, values):
         return np.concatenate(self.comm.allgather(np.ascontiguousarray(values)))
 
