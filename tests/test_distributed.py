@@ -154,7 +154,7 @@ def test_bad_data_on_one_rank_is_one_line_and_ends_the_job(tmp_path):
     assert errors == [
         f"chainrule: error: rank 1 of 2: {path}: column 'sepal_length' is not numeric: "
         "row 141 holds 'oops'; ending all ranks"
-    ]
+    ], job.stderr
     assert "Traceback" not in job.stderr
 
 

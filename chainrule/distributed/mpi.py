@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -70,6 +71,7 @@ def abort(comm, reason: str, code: int) -> None:
         file=sys.stderr,
         flush=True,
     )
+    time.sleep(0.25)  # for mpirun to forward the line before it ends the processes
     comm.Abort(code)
 
 
