@@ -131,6 +131,82 @@ def test_the_readme_train_command_on_two_ranks_equals_one_process(tmp_path):
     )
 
 
+def mixed_csv(path, rows=60):
+    """Rows for the CLI: an identifier, a column of distinct codes within each half that
+    repeat across them (not an identifier), a text category with gaps, a number column with
+    gaps, an integer column with one fraction in the last row (integers in rank 0's part,
+    float in rank 1's), a class and a value to predict."""
+    rng = np.random.default_rng(3)
+    lines = ["id,code,color,x1,x2,y,v"]
+    for i in range(rows):
+        code = i if i < rows - 2 else i - (rows - 2)
+        color = ["red", "green", "blue", ""][rng.integers(4)] if i % 7 else ""
+        x1 = "" if i % 9 == 4 else f"{rng.normal():.4f}"
+        x2 = "7.5" if i == rows - 1 else str(int(rng.integers(0, 20)))
+        label = "yes" if (color == "red") ^ (x1 != "" and float(x1) > 0) else "no"
+        value = f"{2 * float(x2) + rng.normal():.3f}"
+        lines.append(f"{i},{code},{color},{x1},{x2},{label},{value}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "target, drop, impute", [("y", "v", "median"), ("v", "y", "most_frequent")]
+)
+def test_cli_ranks_reading_their_parts_equal_one_process(tmp_path, target, drop, impute):
+    """Each rank reads only its part of the file; task, classes, split, identifier detection,
+    categories, fill values and statistics combined over the ranks give the one-process model."""
+    path = mixed_csv(tmp_path / "mixed.csv")
+    common = ["train", str(path), "--target", target, "--drop", drop, "--impute", impute]
+    common += ["--epochs", "4", "--hidden", "8", "--batch-size", "8", "--seed", "3", "--quiet"]
+    out = tmp_path / "two.npz"
+    job = mpirun(2, "-m", "chainrule.cli", *common, "--distributed", "--out", str(out))
+    assert job.returncode == 0, job.stderr
+    assert job.stdout.count(f"model written to {out}") == 1
+    assert job.stderr.count("looks like an identifier") == 1  # rank 0 tells
+    assert main([*common, "--out", str(tmp_path / "one.npz")]) == 0
+    two, one = (TabularModel.load(tmp_path / f"{name}.npz") for name in ("two", "one"))
+    assert two.task == one.task == ("classification" if target == "y" else "regression")
+    assert [c.to_dict() for c in two.columns] == [c.to_dict() for c in one.columns]
+    assert [c.name for c in one.columns] == ["code", "color", "x1", "x2"]  # id dropped
+    assert two.classes == one.classes
+    assert (two.target_mean, two.target_scale) == pytest.approx((one.target_mean, one.target_scale))
+    np.testing.assert_allclose(two.mean, one.mean, rtol=1e-14)
+    np.testing.assert_allclose(two.scale, one.scale, rtol=1e-14)
+    assert relative(two.network.parameters, one.network.parameters) < 1e-5  # float32
+    tables = [line for line in job.stdout.splitlines() if "rows)" in line]
+    assert "training (54 rows)" in tables[0] and "validation (6 rows)" in tables[1]
+
+
+def test_a_bad_row_in_one_ranks_part_is_one_line_with_the_files_row_number(tmp_path):
+    lines = (ROOT / "chainrule" / "datasets" / "iris.csv").read_text().splitlines()
+    lines[140] += ",7"  # file row 141: rank 1's part
+    path = tmp_path / "fields.csv"
+    path.write_text("\n".join(lines) + "\n")
+    started = time.perf_counter()
+    job = mpirun(
+        2,
+        "-m",
+        "chainrule.cli",
+        "train",
+        str(path),
+        "--target",
+        "species",
+        "--distributed",
+        "--out",
+        str(tmp_path / "m.npz"),
+        timeout=60,
+    )
+    assert time.perf_counter() - started < 30
+    assert job.returncode == 2
+    errors = [line for line in job.stderr.splitlines() if "chainrule: error:" in line]
+    assert errors == [
+        f"chainrule: error: rank 1 of 2: {path}: row 141 has 6 fields, the header has 5; "
+        "ending all ranks"
+    ], job.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
 def test_bad_data_on_one_rank_is_one_line_and_ends_the_job(tmp_path):
     lines = (ROOT / "chainrule" / "datasets" / "iris.csv").read_text().splitlines()
     lines[140] = "oops," + lines[140].split(",", 1)[1]  # file row 141: rank 1's share
