@@ -234,6 +234,65 @@ def test_bad_data_on_one_rank_is_one_line_and_ends_the_job(tmp_path):
     assert "Traceback" not in job.stderr
 
 
+def test_a_diverged_run_under_mpirun_is_told_once(tmp_path):
+    iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
+    out = tmp_path / "m.npz"
+    job = mpirun(
+        2,
+        "-m",
+        "chainrule.cli",
+        "train",
+        iris,
+        "--target",
+        "species",
+        "--distributed",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e6",
+        "--epochs",
+        "50",
+        "--quiet",
+        "--out",
+        str(out),
+    )
+    assert job.returncode == 1
+    errors = [line for line in job.stderr.splitlines() if "chainrule: error:" in line]
+    assert len(errors) == 1 and errors[0].startswith("chainrule: error: training diverged")
+    assert not out.exists()
+
+
+def test_ctrl_c_to_mpirun_ends_every_rank_at_once_and_leaves_out(tmp_path):
+    """Ctrl-C reaches mpirun alone (each rank has its own process group); mpirun passes it on
+    as SIGCONT, SIGTERM and SIGKILL a moment later, and exits with 1. Measured: the job ends
+    within a second, silently, and --out keeps the old model."""
+    import signal
+
+    out = tmp_path / "m.npz"
+    out.write_bytes(b"the old model")
+    iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
+    command = [MPIRUN, "-n", "2", *MPI_OPTIONS, sys.executable, "-m", "chainrule.cli", "train"]
+    command += [iris, "--target", "species", "--distributed", "--epochs", "100000"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    job = subprocess.Popen(
+        [*command, "--quiet", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(8)  # both ranks are training
+    assert job.poll() is None
+    job.send_signal(signal.SIGINT)
+    sent = time.perf_counter()
+    _, err = job.communicate(timeout=30)
+    assert time.perf_counter() - sent < 10
+    assert job.returncode == 1  # Open MPI's code for a job it ended
+    assert "Traceback" not in err
+    assert out.read_bytes() == b"the old model"
+
+
 def test_distributed_without_mpirun_is_one_line_and_exit_2(capsys, monkeypatch):
     from chainrule.distributed.mpi import LAUNCHER_VARIABLES
 
