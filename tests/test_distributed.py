@@ -293,6 +293,50 @@ def test_ctrl_c_to_mpirun_ends_every_rank_at_once_and_leaves_out(tmp_path):
     assert out.read_bytes() == b"the old model"
 
 
+def rank_pids(launcher_pid):
+    """{rank: pid} of the processes mpirun started (its children, by their environment)."""
+    ranks = {}
+    for child in Path(f"/proc/{launcher_pid}/task/{launcher_pid}/children").read_text().split():
+        environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        for entry in environ:
+            if entry.startswith(b"OMPI_COMM_WORLD_RANK="):
+                ranks[int(entry.split(b"=")[1])] = int(child)
+    return ranks
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_ctrl_c_on_one_rank_stops_every_rank_after_the_same_step(tmp_path):
+    """SIGINT on rank 1 alone (as a launcher that signals the ranks would deliver it): the
+    request travels in the next step's Allreduce, every rank stops after that step, rank 0
+    tells it once, keeps the model of that step (--save-interrupted), and the job exits 130."""
+    import signal
+
+    out, kept = tmp_path / "m.npz", tmp_path / "kept.npz"
+    out.write_bytes(b"the old model")
+    iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
+    command = [MPIRUN, "-n", "2", *MPI_OPTIONS, sys.executable, "-m", "chainrule.cli", "train"]
+    command += [iris, "--target", "species", "--distributed", "--epochs", "100000", "--quiet"]
+    job = subprocess.Popen(
+        [*command, "--out", str(out), "--save-interrupted", str(kept)],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(8)  # both ranks are training
+    assert job.poll() is None
+    os.kill(rank_pids(job.pid)[1], signal.SIGINT)
+    sent = time.perf_counter()
+    _, err = job.communicate(timeout=30)
+    assert time.perf_counter() - sent < 10
+    assert job.returncode == 130, err
+    told = [line for line in err.splitlines() if line.startswith("chainrule: interrupted")]
+    assert len(told) == 1 and f"{out} was left as it was" in told[0], err
+    assert out.read_bytes() == b"the old model"
+    assert TabularModel.load(kept).network.history.stopped_by == "interrupted"
+
+
 def test_distributed_without_mpirun_is_one_line_and_exit_2(capsys, monkeypatch):
     from chainrule.distributed.mpi import LAUNCHER_VARIABLES
 
