@@ -7,7 +7,8 @@
    one process with 2 BLAS threads, then on 2 MPI ranks with 1 BLAS thread each, at global
    batch 32 and 512, alternating for ``--rounds`` rounds (medians), with the time each rank
    spends in the step's Allreduce (which includes waiting for the other rank).
-2. The Allreduce of the flat gradient buffer (235146 float32 + the loss) alone, 2 ranks.
+2. The Allreduce of the flat gradient buffer (235146 float32 + the loss and the Ctrl-C flag)
+   alone, 2 ranks.
 3. Epochs over a memory-mapped float32 .npy of ``--gib`` GiB (written, then deleted) at batch
    512: two while RssAnon is sampled every 10 ms (the first reads the file, the second finds
    it in the page cache), then alternating twice with the same epoch on the array loaded
@@ -101,7 +102,7 @@ def allreduce_alone(repeats: int = 300) -> None:
 
     comm = MPI.COMM_WORLD
     n_params = cr.MLP(bench.SIZES, loss="cross_entropy").n_params
-    buffer = np.ones(n_params + 1, np.float32)
+    buffer = np.ones(n_params + 2, np.float32)  # the step's: gradients, loss, Ctrl-C flag
     times = []
     for i in range(repeats + 20):
         comm.Barrier()

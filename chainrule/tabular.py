@@ -51,7 +51,9 @@ class TabularModel:
     def fit(cls, data, target: str, **options) -> TabularModel:
         """Train on a pandas DataFrame, a CSV or Parquet path, or a :class:`Table`: the same
         training, stored transformations and options as :func:`train_table` (and the command
-        line). ``verbose`` defaults to 0 here."""
+        line). ``verbose`` defaults to 0 here. With ``distributed`` (an MPI group), ``data``
+        is this process's block of the rows, e.g.
+        ``chainrule.distributed.read_rows(path, group)``."""
         options.setdefault("verbose", 0)
         return train_table(as_table(data), target, **options).model
 

@@ -556,7 +556,8 @@ def add_commands(commands) -> None:
     train.add_argument(
         "--distributed",
         action="store_true",
-        help="data-parallel on the ranks of an MPI job: mpirun -n K chainrule train ...",
+        help="data-parallel on the ranks of an MPI job, each reading its part of the file: "
+        "mpirun -n K chainrule train ...",
     )
     train.set_defaults(handler=_train)
 
