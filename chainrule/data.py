@@ -190,13 +190,19 @@ def from_frame(frame, name: str = "<DataFrame>") -> Table:
     return Table(name, columns, data)
 
 
-def _read_parquet(path: Path) -> Table:
+def _parquet_module(path: Path):
+    """``pyarrow.parquet``, or a DataError naming the extra that brings it."""
     try:
         import pyarrow.parquet as parquet
     except ImportError:
         raise DataError(
             f"{path}: reading Parquet needs pyarrow: pip install 'chainrule[tables]'"
         ) from None
+    return parquet
+
+
+def _read_parquet(path: Path) -> Table:
+    parquet = _parquet_module(path)
     import pyarrow as pa
 
     try:
@@ -576,12 +582,7 @@ def _type_name(column: np.ndarray) -> str:
 
 
 def _parquet_block(path: Path, part: int, parts: int, first: int) -> Block:
-    try:
-        import pyarrow.parquet as parquet
-    except ImportError:
-        raise DataError(
-            f"{path}: reading Parquet needs pyarrow: pip install 'chainrule[tables]'"
-        ) from None
+    parquet = _parquet_module(path)
     import pyarrow as pa
 
     try:
