@@ -520,7 +520,7 @@ def _arrow_block(path: str, header, delimiter, data: bytes, first: int, text) ->
             read_options=arrow_csv.ReadOptions(column_names=header),
             parse_options=arrow_csv.ParseOptions(delimiter=delimiter),
             convert_options=arrow_csv.ConvertOptions(
-                null_values=_missing_values(),
+                null_values=missing_spellings(),
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 column_types={name: pa.string() for name in text},
