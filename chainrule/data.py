@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -485,9 +486,12 @@ def read_csv_block(
         length = size - body
         start = _line_start(stream, body + length * part // parts, body, size)
         stop = _line_start(stream, body + length * (part + 1) // parts, body, size)
-        stream.seek(start)
-        data = stream.read(stop - start)
-    if parts > 1 and data.count(b'"') % 2:
+        # the part's bytes, mapped (file-backed pages, not a copy) where the OS can map them
+        data = memoryview(mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) if size else b"")
+        data = data[start:stop]
+    step = 1 << 24  # quotes counted 16 MiB at a time
+    quotes = sum(data[i : i + step].tobytes().count(b'"') for i in range(0, len(data), step))
+    if parts > 1 and quotes % 2:
         raise DataError(
             f"{path}: bytes {start} to {stop} (part {part + 1} of {parts}) hold an odd number "
             "of quote characters: a quoted field holding a line break crosses the cut between "
@@ -501,14 +505,14 @@ def read_csv_block(
             engine = "pyarrow"
         except ImportError:
             engine = "csv"
-    if engine == "pyarrow" and data.strip():
+    if engine == "pyarrow" and (len(data) > 4096 or data.tobytes().strip()):
         block = _arrow_block(str(path), header, delimiter, data, first, text)
         if block is not None:
             return block
     return _csv_module_block(str(path), header, delimiter, data, first, text)
 
 
-def _arrow_block(path: str, header, delimiter, data: bytes, first: int, text) -> Block | None:
+def _arrow_block(path: str, header, delimiter, data, first: int, text) -> Block | None:
     """The part parsed by pyarrow, or None where pyarrow refuses it (the csv module names the
     bad row, as :func:`read_csv` falls back)."""
     import pyarrow as pa
@@ -516,7 +520,7 @@ def _arrow_block(path: str, header, delimiter, data: bytes, first: int, text) ->
 
     try:
         arrow = arrow_csv.read_csv(
-            pa.BufferReader(data),
+            pa.BufferReader(pa.py_buffer(data)),
             read_options=arrow_csv.ReadOptions(column_names=header),
             parse_options=arrow_csv.ParseOptions(delimiter=delimiter),
             convert_options=arrow_csv.ConvertOptions(
@@ -544,9 +548,9 @@ def _no_rows(path: str, header, first: int) -> Table:
     return Table(path, header, {name: np.empty(0) for name in header}, first)
 
 
-def _csv_module_block(path: str, header, delimiter, data: bytes, first: int, text) -> Block:
+def _csv_module_block(path: str, header, delimiter, data, first: int, text) -> Block:
     try:
-        lines = io.StringIO(data.decode("utf-8"), newline="")
+        lines = io.StringIO(data.tobytes().decode("utf-8"), newline="")
         rows = [
             [field.strip() for field in row]
             for row in csv.reader(lines, delimiter=delimiter)
