@@ -110,28 +110,26 @@ class TabularModel:
         group = ONE_PROCESS if group is None else group
         table = as_table(table)
         X, T = self.inputs(table, strict=strict), self.labels_to_indices(table)
-        n = len(T)
-        Y = self.network.predict(X).astype(np.float64)
+        n = len(T)  # with a group, a process may hold none of these rows
+        Y = self.network.predict(X).astype(np.float64) if n else np.empty((0, len(self.classes)))
         loss = group.weighted_mean(self.network.loss(X, T) if n else 0.0, n)
         rows = int(group.sum([n])[0])
         result = {"rows": rows, "loss": loss}
         if self.task == "classification":
-            predicted = Y.argmax(axis=1)
             k = len(self.classes)
             confusion = np.zeros((k, k), dtype=int)
-            np.add.at(confusion, (T, predicted), 1)
+            np.add.at(confusion, (T.astype(int), Y.argmax(axis=1)), 1)
             confusion = group.sum(confusion.ravel()).astype(int).reshape(k, k)
             accuracy = float(np.trace(confusion) / rows)
             result.update(accuracy=accuracy, confusion=confusion.tolist())
             return result
-        values = Y[:, 0] * self.target_scale + self.target_mean
+        values = Y[:, 0] * self.target_scale + self.target_mean if n else np.empty(0)
         truth = T * self.target_scale + self.target_mean
         r2 = metrics.R2()
         r2.update(values[:, None], truth[:, None])
         group.merge([r2])
-        squared, absolute = group.sum(
-            [np.sum((values - truth) ** 2), np.sum(np.abs(values - truth))]
-        )
+        errors = values - truth
+        squared, absolute = group.sum([np.sum(errors**2), np.sum(np.abs(errors))])
         result.update(mse=float(squared / rows), mae=float(absolute / rows), r2=r2.result())
         result["rmse"] = float(np.sqrt(result["mse"]))
         return result

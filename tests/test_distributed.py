@@ -5,6 +5,7 @@ when either is missing. Each ``mpirun`` costs about a second to start, so one jo
 case of tests/distributed_cases.py.
 """
 
+import json
 import os
 import shlex
 import shutil
@@ -205,6 +206,15 @@ def test_bad_data_in_one_ranks_part_is_one_line_with_the_files_row_number(tmp_pa
     )
     assert "Traceback" not in job.stderr
     assert not out.exists()
+
+
+def test_evaluate_over_the_ranks_with_a_rank_holding_no_rows_equals_one_process():
+    job = mpirun(2, str(ROOT / "tests" / "mpi_evaluate.py"))
+    assert job.returncode == 0, job.stderr
+    same = json.loads(job.stdout.strip().splitlines()[-1])
+    assert set(same["c"]) == {"rows", "loss", "accuracy", "confusion"}
+    assert set(same["v"]) == {"rows", "loss", "mse", "mae", "r2", "rmse"}
+    assert all(all(keys.values()) for keys in same.values()), same
 
 
 def test_a_diverged_run_under_mpirun_is_told_once(tmp_path):
