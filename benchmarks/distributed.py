@@ -2,18 +2,26 @@
 
     python benchmarks/distributed.py              # everything, prints Markdown (a few minutes)
     python benchmarks/distributed.py --gib 1      # a smaller memory-mapped file
+    python benchmarks/distributed.py reading      # part 4 alone
 
 1. One epoch of the MNIST-shaped case (60000 x 784, 784-256-128-10 ReLU, SGD momentum 0.9) in
    one process with 2 BLAS threads, then on 2 MPI ranks with 1 BLAS thread each, at global
    batch 32 and 512, alternating for ``--rounds`` rounds (medians), with the time each rank
    spends in the step's Allreduce (which includes waiting for the other rank).
-2. The Allreduce of the flat gradient buffer (235146 float32 + the loss) alone, 2 ranks.
+2. The Allreduce of the flat gradient buffer (235146 float32 + the loss and the Ctrl-C flag)
+   alone, 2 ranks.
 3. Epochs over a memory-mapped float32 .npy of ``--gib`` GiB (written, then deleted) at batch
    512: two while RssAnon is sampled every 10 ms (the first reads the file, the second finds
    it in the page cache), then alternating twice with the same epoch on the array loaded
    into memory, in one fresh interpreter.
 
-Parts 1 and 2 need mpirun and mpi4py (the ``distributed`` extra).
+4. Reading a 200 000 x 21 CSV (benchmarks/tables.py's file; ``--rows``): one process reads it whole
+   (``read_csv``), then each of 2 ranks reads its part (``distributed.read_rows``), in fresh
+   interpreters, alternating for ``--rounds`` rounds: seconds, and the growth over the reading
+   of peak resident memory (VmHWM, file-backed pages included) and of RssAnon (sampled every
+   10 ms), per process.
+
+Parts 1, 2 and 4 need mpirun and mpi4py (the ``distributed`` extra).
 """
 
 from __future__ import annotations
@@ -101,7 +109,7 @@ def allreduce_alone(repeats: int = 300) -> None:
 
     comm = MPI.COMM_WORLD
     n_params = cr.MLP(bench.SIZES, loss="cross_entropy").n_params
-    buffer = np.ones(n_params + 1, np.float32)
+    buffer = np.ones(n_params + 2, np.float32)  # the step's: gradients, loss, Ctrl-C flag
     times = []
     for i in range(repeats + 20):
         comm.Barrier()
@@ -194,6 +202,76 @@ def out_of_core_epochs(path: str, batch_size: int) -> None:
     )
 
 
+# -- 4: run inside each process --------------------------------------------------------------------
+def peak_resident() -> int:
+    """VmHWM, the process's peak resident memory in bytes (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def read(path: str, distributed: bool) -> None:
+    """Read the CSV whole, or this rank's part of it; print seconds, rows and peak growth."""
+    import pyarrow.csv  # noqa: F401  (imports before the baseline)
+
+    from chainrule.data import read_csv
+
+    group = None
+    if distributed:
+        from chainrule.distributed import MPIGroup, read_rows
+
+        group = MPIGroup()
+        group.comm.Barrier()
+    before, anonymous = peak_resident(), RssAnonPeak.now()
+    sampler = RssAnonPeak()
+    sampler.start()
+    started = time.perf_counter()
+    table = read_rows(path, group) if group else read_csv(path)
+    seconds = time.perf_counter() - started
+    sampler.running = False
+    sampler.join()
+    result = {
+        "seconds": seconds,
+        "rows": table.n_rows,
+        "peak": peak_resident() - before,
+        "anonymous": sampler.peak - anonymous,
+    }
+    if group is not None:
+        every = group.comm.gather(result)
+        if group.rank != 0:
+            return
+        result = {"ranks": every}
+    print(json.dumps(result))
+
+
+def report_reading(rounds: int, rows: int = 200_000) -> None:
+    import tables
+
+    folder = Path(tempfile.mkdtemp(dir=ROOT / "benchmarks"))
+    try:
+        path = folder / "t.csv"
+        tables.make_csv(path, rows)
+        size = path.stat().st_size
+        whole, parts = [], []
+        for _ in range(rounds):
+            whole.append(python("read", str(path)))
+            parts.append(python("read", str(path), "--distributed", mpi=2)["ranks"])
+    finally:
+        shutil.rmtree(folder)
+    mib = 2**20
+    print(f"\nReading a {rows} x 21 CSV ({size / mib:.1f} MiB), {rounds} alternating rounds:\n")
+    print("| | rows | seconds | peak resident growth MiB | peak RssAnon growth MiB |")
+    print("|---|---:|---:|---:|---:|")
+    rows = [("1 process, whole file", whole)]
+    rows += [(f"rank {rank} of 2, its part", [p[rank] for p in parts]) for rank in range(2)]
+    for label, runs in rows:
+        seconds = " / ".join(format(r["seconds"], ".2f") for r in runs)
+        peaks = " / ".join(format(r["peak"] / mib, ".0f") for r in runs)
+        anonymous = " / ".join(format(r["anonymous"] / mib, ".0f") for r in runs)
+        print(f"| {label} | {runs[0]['rows']} | {seconds} | {peaks} | {anonymous} |")
+
+
 # -- the driver ----------------------------------------------------------------------------------
 def python(*arguments, env=None, mpi=0):
     command = [sys.executable, __file__, *arguments]
@@ -273,6 +351,7 @@ def report(gib: float, rounds: int, batch_sizes=(32, 512)) -> None:
         f"{' / '.join(f'{t:.2f}' for t in result['memory'])} |"
     )
     print(f"\nmapped (cached) / in memory, medians: {cached / memory:.2f}")
+    report_reading(rounds)
     print(f"\nload average after: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
@@ -282,13 +361,14 @@ def main(argv=None) -> None:
         "part",
         nargs="?",
         default="report",
-        choices=["report", "epoch", "allreduce", "mmap"],
+        choices=["report", "epoch", "allreduce", "mmap", "read", "reading"],
     )
     parser.add_argument("value", nargs="?")
     parser.add_argument("--distributed", action="store_true")
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--gib", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rows", type=int, default=200_000, help="of the CSV (part 4)")
     args = parser.parse_args(argv)
     if args.part == "epoch":
         epoch(int(args.value), args.distributed)
@@ -296,6 +376,10 @@ def main(argv=None) -> None:
         allreduce_alone()
     elif args.part == "mmap":
         out_of_core_epochs(args.value, args.batch)
+    elif args.part == "read":
+        read(args.value, args.distributed)
+    elif args.part == "reading":
+        report_reading(args.rounds, args.rows)
     else:
         report(args.gib, args.rounds)
 

@@ -12,14 +12,22 @@ class DeferredInterrupt:
     While active (in the main thread, when SIGINT has Python's default handler), SIGINT only
     sets :attr:`pending`; the loop raises ``KeyboardInterrupt`` itself once the current step,
     the optimizer's update included, is complete. A signal still pending on exit is raised then.
+
+    With ``agreed`` (the processes of a data-parallel group), SIGINT sets :attr:`requested`
+    instead, and the group sets :attr:`pending` on every process at once when any process has
+    requested it (a flag carried in the step's Allreduce), so all stop after the same step.
     """
 
-    def __init__(self):
-        self.pending = False
+    def __init__(self, agreed: bool = False):
+        self.pending = self.requested = False
+        self.agreed = agreed
         self._previous = None
 
     def _handler(self, signum, frame) -> None:
-        self.pending = True
+        if self.agreed:
+            self.requested = True
+        else:
+            self.pending = True
 
     def __enter__(self):
         if (

@@ -29,6 +29,10 @@ class OneProcess:
         """``(rows over all processes, index of this process's first row)``."""
         return n_local, 0
 
+    def collect(self, value) -> list:
+        """Every process's ``value`` (any picklable object), in rank order."""
+        return [value]
+
     def gather(self, values: Array) -> Array:
         """The concatenation, in rank order, of every process's ``values`` (1-D)."""
         return values
@@ -44,11 +48,18 @@ class OneProcess:
     def broadcast(self, parameters: Array) -> None:
         """Overwrite ``parameters`` with process 0's."""
 
-    def reduce_step(self, gradients: Array, loss: float, rows: int, batch: int) -> float:
+    def reduce_step(
+        self, gradients: Array, loss: float, rows: int, batch: int, interrupt=None
+    ) -> float:
         """Turn this process's mean gradient and loss over its ``rows`` of a global batch of
         ``batch`` rows into the batch's: ``g = sum_p (rows_p / batch) g_p``, in place; return
-        the batch's loss, ``sum_p rows_p loss_p / batch``."""
+        the batch's loss, ``sum_p rows_p loss_p / batch``. An ``interrupt`` (a
+        :class:`~chainrule._interrupt.DeferredInterrupt`) becomes ``pending`` on every process
+        when one has ``requested`` it."""
         return loss
+
+    def agree(self, interrupt) -> None:
+        """Make ``interrupt`` pending on every process when one has requested it."""
 
     def weighted_mean(self, value: float, rows: int) -> float:
         """``sum_p rows_p value_p / sum_p rows_p`` (a process with no rows counts 0)."""

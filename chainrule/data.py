@@ -7,6 +7,8 @@ row (counted as in a spreadsheet: the header is row 1), so the command line can 
 from __future__ import annotations
 
 import csv
+import io
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,13 +191,19 @@ def from_frame(frame, name: str = "<DataFrame>") -> Table:
     return Table(name, columns, data)
 
 
-def _read_parquet(path: Path) -> Table:
+def _parquet_module(path: Path):
+    """``pyarrow.parquet``, or a DataError naming the extra that brings it."""
     try:
         import pyarrow.parquet as parquet
     except ImportError:
         raise DataError(
             f"{path}: reading Parquet needs pyarrow: pip install 'chainrule[tables]'"
         ) from None
+    return parquet
+
+
+def _read_parquet(path: Path) -> Table:
+    parquet = _parquet_module(path)
     import pyarrow as pa
 
     try:
@@ -299,15 +307,16 @@ def numeric_column(table: Table, name: str, *, allow_missing: bool = False) -> n
     values = values.astype(np.float64, copy=False)
     bad = np.isinf(values) if allow_missing else ~np.isfinite(values)
     if bad.any():
-        r = table.first + int(np.argmax(bad))
+        r = int(np.argmax(bad))
+        row = table.first + r + 2
         if np.isnan(values[r]):
             raise DataError(
-                f"{table.path}: column {name!r} has a missing value in row {r + 2}; fill it in "
+                f"{table.path}: column {name!r} has a missing value in row {row}; fill it in "
                 "or drop the row"
             )
         raise DataError(
             f"{table.path}: column {name!r} holds {_text_of_infinity(values[r])!r} in row "
-            f"{r + 2}; only finite numbers can be used"
+            f"{row}; only finite numbers can be used"
         )
     return values
 
@@ -328,7 +337,7 @@ def target_column(table: Table, target: str):
     if np.any(missing):
         raise DataError(
             f"{table.path}: the target column {target!r} has a missing value in row "
-            f"{int(np.argmax(missing)) + 2}"
+            f"{table.first + int(np.argmax(missing)) + 2}"
         )
     return values if values.dtype != object else list(values)
 
@@ -382,3 +391,216 @@ def dataset_table(dataset) -> Table:
     }
     data[dataset.target_name] = np.array(dataset.class_names, dtype=object)[dataset.y.astype(int)]
     return Table(f"<{dataset.name}>", columns, data)
+
+
+# -- one part of a file, for the ranks of a data-parallel job ----------------------------------
+
+
+class FieldCountError(DataError):
+    """A row with the wrong number of fields; ``index`` counts the data rows before it in the
+    block read, ``first`` the file's data rows before the block."""
+
+    def __init__(self, path, index: int, found: int, expected: int, first: int = 0):
+        super().__init__(
+            f"{path}: row {first + index + 2} has {found} fields, the header has {expected}"
+        )
+        self.path, self.index, self.found, self.expected = path, index, found, expected
+
+
+@dataclass
+class Block:
+    """One part of a file's rows as read on its own: the table (``first`` its first data row's
+    position in the file when given, else 0), each column's type as the reader inferred it from
+    this part alone (``'null'`` where no value is present, ``'int64'``, ``'double'``,
+    ``'string'``, or another Arrow type) and the reader used (``'pyarrow'`` or ``'csv'``)."""
+
+    table: Table
+    types: list[str]
+    engine: str
+
+
+def _line_start(stream, offset: int, body: int, size: int) -> int:
+    """The first line start at or after byte ``offset`` (``body``: the first byte after the
+    header; ``size``: the file's length): a boundary that falls inside a line moves to the
+    start of the next one, as Dask's ``read_csv`` moves its block boundaries."""
+    if offset <= body:
+        return body
+    if offset >= size:
+        return size
+    stream.seek(offset - 1)
+    position = offset - 1
+    while chunk := stream.read(1 << 16):
+        found = chunk.find(b"\n")
+        if found >= 0:
+            return position + found + 1
+        position += len(chunk)
+    return size
+
+
+def _body_offset(stream, skipped: int) -> int:
+    """The byte offset of the first line after the header (a BOM and ``skipped`` blank lines
+    before the header are passed over)."""
+    stream.seek(0)
+    offset = 3 if stream.read(3) == b"\xef\xbb\xbf" else 0
+    stream.seek(offset)
+    for _ in range(skipped + 1):
+        offset += len(stream.readline())
+    return offset
+
+
+def read_csv_block(
+    path, part: int = 0, parts: int = 1, *, first: int = 0, engine: str | None = None, text=()
+) -> Block:
+    """Part ``part`` (from 0) of ``parts`` of a CSV or Parquet file's rows, read on its own.
+
+    A CSV file's body (the bytes after the header line) is cut at bytes ``[p S / K,
+    (p + 1) S / K)`` (``S`` its length, ``K = parts``), each cut moved to the start of the next
+    line, and the part is parsed with the header's column names by the reader and typing of
+    :func:`read_csv` (``engine``: ``'pyarrow'`` when installed, else ``'csv'``; columns in
+    ``text`` are read as text). In order, the parts hold every row once; with blank lines
+    skipped, a part may hold none. A Parquet file is cut into the row blocks
+    ``[p n / K, (p + 1) n / K)``, reading only the row groups that hold them.
+
+    Each part's column types come from its own rows (:class:`Block` names them): the caller
+    reconciles them as one read of the whole file would (see
+    :func:`chainrule.distributed.read_rows`). A quoted field holding a line break must not
+    cross a cut: a part with an odd number of quote characters is refused.
+
+    Raises
+    ------
+    DataError
+        As :func:`read_csv`; a row with the wrong number of fields is a
+        :class:`FieldCountError` numbered from ``first``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    if not 0 <= part < parts:
+        raise ValueError(f"'part' must be in [0, {parts}), got {part}")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return _parquet_block(path, part, parts, first)
+    header, delimiter, skipped = _header(path)
+    with path.open("rb") as stream:
+        body = _body_offset(stream, skipped)
+        size = stream.seek(0, 2)
+        length = size - body
+        start = _line_start(stream, body + length * part // parts, body, size)
+        stop = _line_start(stream, body + length * (part + 1) // parts, body, size)
+        # the part's bytes, mapped (file-backed pages, not a copy) where the OS can map them
+        data = memoryview(mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) if size else b"")
+        data = data[start:stop]
+    step = 1 << 24  # quotes counted 16 MiB at a time
+    quotes = sum(data[i : i + step].tobytes().count(b'"') for i in range(0, len(data), step))
+    if parts > 1 and quotes % 2:
+        raise DataError(
+            f"{path}: bytes {start} to {stop} (part {part + 1} of {parts}) hold an odd number "
+            "of quote characters: a quoted field holding a line break crosses the cut between "
+            "two parts, which reading in parts cannot handle; remove the line breaks inside "
+            "quoted fields or read the file in one process"
+        )
+    if engine is None:
+        try:
+            import pyarrow.csv  # noqa: F401
+
+            engine = "pyarrow"
+        except ImportError:
+            engine = "csv"
+    if engine == "pyarrow" and (len(data) > 4096 or data.tobytes().strip()):
+        block = _arrow_block(str(path), header, delimiter, data, first, text)
+        if block is not None:
+            return block
+    return _csv_module_block(str(path), header, delimiter, data, first, text)
+
+
+def _arrow_block(path: str, header, delimiter, data, first: int, text) -> Block | None:
+    """The part parsed by pyarrow, or None where pyarrow refuses it (the csv module names the
+    bad row, as :func:`read_csv` falls back)."""
+    import pyarrow as pa
+    import pyarrow.csv as arrow_csv
+
+    try:
+        arrow = arrow_csv.read_csv(
+            pa.BufferReader(pa.py_buffer(data)),
+            read_options=arrow_csv.ReadOptions(column_names=header),
+            parse_options=arrow_csv.ParseOptions(delimiter=delimiter),
+            convert_options=arrow_csv.ConvertOptions(
+                null_values=missing_spellings(),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                column_types={name: pa.string() for name in text},
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    return _arrow_rows(path, header, arrow, first, "pyarrow")
+
+
+def _arrow_rows(path: str, header, arrow, first: int, engine: str) -> Block:
+    types = [str(column.type) for column in arrow.columns]
+    if arrow.num_rows == 0:
+        return Block(_no_rows(path, header, first), types, engine)
+    table = _from_arrow(path, header, arrow)
+    table.first = first
+    return Block(table, types, engine)
+
+
+def _no_rows(path: str, header, first: int) -> Table:
+    return Table(path, header, {name: np.empty(0) for name in header}, first)
+
+
+def _csv_module_block(path: str, header, delimiter, data, first: int, text) -> Block:
+    try:
+        lines = io.StringIO(data.tobytes().decode("utf-8"), newline="")
+        rows = [
+            [field.strip() for field in row]
+            for row in csv.reader(lines, delimiter=delimiter)
+            if any(field.strip() for field in row)
+        ]
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
+    except csv.Error as error:
+        raise DataError(f"{path}: not a readable CSV file ({error})") from None
+    for index, row in enumerate(rows):
+        if len(row) != len(header):
+            raise FieldCountError(path, index, len(row), len(header), first)
+    if not rows:
+        return Block(_no_rows(path, header, first), ["null"] * len(header), "csv")
+    columns, types = {}, []
+    for name, fields in zip(header, zip(*rows)):
+        if name in text:
+            column = np.array([None if f.lower() in MISSING else f for f in fields], dtype=object)
+        else:
+            column = _typed(fields)
+        columns[name] = column
+        types.append(_type_name(column))
+    return Block(Table(path, header, columns, first), types, "csv")
+
+
+def _type_name(column: np.ndarray) -> str:
+    """The Arrow name of the type the csv module's typing gave a column."""
+    if column.dtype == object:
+        return "string"
+    if column.dtype.kind == "i":
+        return "int64"
+    return "null" if np.isnan(column).all() else "double"
+
+
+def _parquet_block(path: Path, part: int, parts: int, first: int) -> Block:
+    parquet = _parquet_module(path)
+    import pyarrow as pa
+
+    try:
+        file = parquet.ParquetFile(path)
+        sizes = [file.metadata.row_group(g).num_rows for g in range(file.num_row_groups)]
+        n = sum(sizes)
+        start, stop = n * part // parts, n * (part + 1) // parts
+        ends = np.cumsum(sizes)
+        groups = [g for g in range(len(sizes)) if ends[g] > start and ends[g] - sizes[g] < stop]
+        arrow = file.read_row_groups(groups) if groups else file.schema_arrow.empty_table()
+    except (pa.ArrowException, OSError) as error:
+        raise DataError(f"{path}: not a readable Parquet file ({error})") from None
+    skip = start - (int(ends[groups[0]] - sizes[groups[0]]) if groups else 0)
+    arrow = arrow.slice(skip, stop - start)
+    return _arrow_rows(
+        str(path), [str(name) for name in arrow.column_names], arrow, first, "pyarrow"
+    )

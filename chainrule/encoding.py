@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._replicas import ONE_PROCESS
 from .data import DataError, Table, is_number, numeric_column, sort_labels
 
 IMPUTE = ("none", "median", "mean", "most_frequent")
@@ -62,29 +63,36 @@ def _missing_hint() -> str:
     return "fill it in, drop the row, or pass --impute median, mean or most_frequent"
 
 
-def is_text(table: Table, name: str) -> bool:
+def is_text(table: Table, name: str, group=ONE_PROCESS) -> bool:
     """A column of text that is not numbers with a few typos: fewer than half its present
-    values read as numbers. Numbers with typos stay numeric (and their typos are errors)."""
+    values read as numbers. Numbers with typos stay numeric (and their typos are errors).
+    With a ``group``, ``table`` is this process's block and the counts are summed over all."""
     values = table.data[name]
     if values.dtype != object:
         return False
     present = [v for v in values if v is not None]
-    numbers = sum(1 for v in present if is_number(v))
-    return numbers < 0.5 * len(present)
+    numbers, count = group.sum([sum(1 for v in present if is_number(v)), len(present)])
+    return numbers < 0.5 * count
 
 
-def looks_like_id(table: Table, name: str) -> bool:
-    """All values distinct integers or distinct strings, on at least :data:`ID_MIN_ROWS` rows."""
+def looks_like_id(table: Table, name: str, group=ONE_PROCESS) -> bool:
+    """All values distinct integers or distinct strings, on at least :data:`ID_MIN_ROWS` rows.
+    With a ``group`` (``table`` this process's block), over every process's rows: a column
+    distinct within each block is gathered to check that the blocks share no value."""
     values = table.data[name]
-    if table.n_rows < ID_MIN_ROWS or values.dtype.kind not in "iO":
+    if values.dtype.kind not in "iO":
         return False
-    if values.dtype == object and any(v is None for v in values):
+    gaps = values.dtype == object and any(v is None for v in values)
+    rows, gaps, repeats = group.sum([len(values), gaps, len(set(values.tolist())) < len(values)])
+    if rows < ID_MIN_ROWS or gaps or repeats:
         return False
-    return len(set(values.tolist())) == len(values)
+    if group.size == 1:
+        return True
+    return len(set(group.gather(values).tolist())) == rows
 
 
 def choose_columns(
-    table: Table, target: str, features=None, drop=()
+    table: Table, target: str, features=None, drop=(), group=ONE_PROCESS
 ) -> tuple[list[str], list[str]]:
     """The feature columns and notes for the user.
 
@@ -114,7 +122,7 @@ def choose_columns(
         for name in table.columns:
             if name == target or name in drop:
                 continue
-            if looks_like_id(table, name):
+            if looks_like_id(table, name, group):
                 notes.append(
                     f"column {name!r} looks like an identifier (every value distinct): not used "
                     f"as a feature; name it in --features to use it"
@@ -127,35 +135,50 @@ def choose_columns(
 
 
 def fit_columns(
-    table: Table, names: list[str], rows, *, categorical=(), impute: str = "none"
+    table: Table,
+    names: list[str],
+    rows,
+    *,
+    categorical=(),
+    impute: str = "none",
+    group=ONE_PROCESS,
 ) -> list[Column]:
-    """Each column's kind, categories and fill value, fitted on ``table``'s ``rows``."""
+    """Each column's kind, categories and fill value, fitted on ``table``'s ``rows``.
+
+    With a ``group``, ``table`` is this process's block and ``rows`` its training rows; the
+    fit is over every process's, with the same result as one process on all rows: the
+    categories are the union of the blocks', a most frequent value comes from counts summed
+    over the blocks, a mean from sums, and a median from the column's training values
+    gathered from every block (the one statistic that needs them all).
+    """
     if impute not in IMPUTE:
         raise ValueError(f"'impute' must be one of {', '.join(IMPUTE)}, got {impute!r}")
     columns = []
     for name in names:
         values = table.data[name][rows]
-        if name in categorical or is_text(table, name):
+        if name in categorical or is_text(table, name, group):
             text = [_category(v) for v in values]
-            present = [v for v in text if v is not None]
-            if not present:
+            counts = _counts(np.array([v for v in text if v is not None], dtype=str), group)
+            if not counts:
                 raise DataError(f"{table.path}: column {name!r} has no values in training rows")
-            fill = _most_frequent(present) if impute != "none" else None
-            columns.append(Column(name, "categorical", sort_labels(present), fill))
+            fill = _most_frequent(counts) if impute != "none" else None
+            columns.append(Column(name, "categorical", sort_labels(counts), fill))
             continue
         fill = None
         if impute != "none":
             numbers = _numbers(table, name)[rows]
             numbers = numbers[~np.isnan(numbers)]
-            if numbers.size == 0:
+            if impute == "median":
+                numbers = group.gather(numbers)
+            if group.sum([numbers.size])[0] == 0:
                 raise DataError(f"{table.path}: column {name!r} has no values in training rows")
-            fill = float(
-                np.median(numbers)
-                if impute == "median"
-                else np.mean(numbers)
-                if impute == "mean"
-                else _most_frequent(numbers.tolist())
-            )
+            if impute == "median":
+                fill = float(np.median(numbers))
+            elif impute == "mean":
+                total, count = group.sum([np.sum(numbers), numbers.size])
+                fill = float(total / count)
+            else:
+                fill = float(_most_frequent(_counts(numbers, group)))
         columns.append(Column(name, "numeric", [], fill))
     return columns
 
@@ -169,10 +192,20 @@ def _category(value) -> str | None:
     return str(value)
 
 
-def _most_frequent(values: list):
+def _counts(values: np.ndarray, group=ONE_PROCESS) -> dict:
+    """How often each value occurs in ``values``, summed over the processes of ``group``."""
+    unique, counts = np.unique(values, return_counts=True)
+    total: dict = {}
+    for block in group.collect(dict(zip(unique.tolist(), counts.tolist()))):
+        for value, count in block.items():
+            total[value] = total.get(value, 0) + count
+    return total
+
+
+def _most_frequent(counts: dict):
     """The most frequent value; the smallest of those tied (as scikit-learn's SimpleImputer)."""
-    unique, counts = np.unique(np.array(values), return_counts=True)
-    return unique[np.argmax(counts)].item()
+    largest = max(counts.values())
+    return min(value for value, count in counts.items() if count == largest)
 
 
 def _numbers(table: Table, name: str) -> np.ndarray:

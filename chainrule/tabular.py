@@ -51,7 +51,9 @@ class TabularModel:
     def fit(cls, data, target: str, **options) -> TabularModel:
         """Train on a pandas DataFrame, a CSV or Parquet path, or a :class:`Table`: the same
         training, stored transformations and options as :func:`train_table` (and the command
-        line). ``verbose`` defaults to 0 here."""
+        line). ``verbose`` defaults to 0 here. With ``distributed`` (an MPI group), ``data``
+        is this process's block of the rows, e.g.
+        ``chainrule.distributed.read_rows(path, group)``."""
         options.setdefault("verbose", 0)
         return train_table(as_table(data), target, **options).model
 
@@ -101,29 +103,34 @@ class TabularModel:
             return type(table)(result, index=table.index)
         return result
 
-    def evaluate(self, table: Table, *, strict: bool = False) -> dict:
+    def evaluate(self, table: Table, *, strict: bool = False, group=None) -> dict:
         """Loss and metrics on a table that has the target column; a confusion matrix (rows:
-        true class, columns: predicted) for classification."""
+        true class, columns: predicted) for classification. With a ``group``, ``table`` is
+        this process's block and the results are over every process's rows (sums combined)."""
+        group = ONE_PROCESS if group is None else group
         table = as_table(table)
         X, T = self.inputs(table, strict=strict), self.labels_to_indices(table)
-        Y = self.network.predict(X).astype(np.float64)
-        result = {"rows": len(T), "loss": self.network.loss(X, T)}
+        n = len(T)  # with a group, a process may hold none of these rows
+        Y = self.network.predict(X).astype(np.float64) if n else np.empty((0, len(self.classes)))
+        loss = group.weighted_mean(self.network.loss(X, T) if n else 0.0, n)
+        rows = int(group.sum([n])[0])
+        result = {"rows": rows, "loss": loss}
         if self.task == "classification":
-            predicted = Y.argmax(axis=1)
             k = len(self.classes)
             confusion = np.zeros((k, k), dtype=int)
-            np.add.at(confusion, (T, predicted), 1)
-            result.update(accuracy=float(np.mean(predicted == T)), confusion=confusion.tolist())
+            np.add.at(confusion, (T.astype(int), Y.argmax(axis=1)), 1)
+            confusion = group.sum(confusion.ravel()).astype(int).reshape(k, k)
+            accuracy = float(np.trace(confusion) / rows)
+            result.update(accuracy=accuracy, confusion=confusion.tolist())
             return result
-        values = Y[:, 0] * self.target_scale + self.target_mean
+        values = Y[:, 0] * self.target_scale + self.target_mean if n else np.empty(0)
         truth = T * self.target_scale + self.target_mean
         r2 = metrics.R2()
         r2.update(values[:, None], truth[:, None])
-        result.update(
-            mse=float(np.mean((values - truth) ** 2)),
-            mae=float(np.mean(np.abs(values - truth))),
-            r2=r2.result(),
-        )
+        group.merge([r2])
+        errors = values - truth
+        squared, absolute = group.sum([np.sum(errors**2), np.sum(np.abs(errors))])
+        result.update(mse=float(squared / rows), mae=float(absolute / rows), r2=r2.result())
         result["rmse"] = float(np.sqrt(result["mse"]))
         return result
 
@@ -264,19 +271,30 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 def plan(
-    table: Table, target: str, task: str | None = None, *, features=None, drop=()
+    table: Table, target: str, task: str | None = None, *, features=None, drop=(), group=None
 ) -> tuple[str, list[str]]:
     """The task (given, or inferred from the target column) and the feature columns (see
     :func:`chainrule.encoding.choose_columns`; its notes are warnings), checked before any
-    training: the command line validates its outputs against them."""
-    values = target_column(table, target)
-    task = task or infer_task(values, table, target)
+    training: the command line validates its outputs against them. With a ``group``,
+    ``table`` is this process's block of the rows (see :func:`train_table`)."""
+    group = ONE_PROCESS if group is None else group
+    whole = whole_target(table, target, group)
+    task = task or infer_task(target_column(whole, target), whole, target)
     if task not in TASKS:
         raise ValueError(f"'task' must be one of {', '.join(TASKS)}, got {task!r}")
-    names, notes = choose_columns(table, target, features, drop)
+    names, notes = choose_columns(table, target, features, drop, group)
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
     return task, names
+
+
+def whole_target(table: Table, target: str, group=ONE_PROCESS) -> Table:
+    """A table of the target column alone, over every process's rows (gathered: one value per
+    row), checked for presence and gaps (:func:`~chainrule.data.target_column`)."""
+    target_column(table, target)  # a gap is named by the process whose block holds it
+    if group.size == 1:
+        return Table(table.path, [target], {target: table.data[target]}, table.first)
+    return Table(table.path, [target], {target: group.gather(table.data[target])})
 
 
 def _statistics(
@@ -458,21 +476,26 @@ def train_table(
     TrainingInterrupted
         On Ctrl-C (a ``KeyboardInterrupt``), holding the model of the last finished step.
 
-    With ``distributed`` (a :class:`chainrule.distributed.MPIGroup`) each process encodes the
-    rows (the column transformations are fitted on all training rows, identically on every
-    process) and trains on its own block of them; the feature statistics are combined over
-    all of them, and the model equals the one-process model to float rounding.
+    With ``distributed`` (a :class:`chainrule.distributed.MPIGroup`) ``table`` is this
+    process's block of the rows (process 0 the first ones, as
+    :func:`chainrule.distributed.read_rows` reads them). Everything fitted on the whole table
+    is combined from the blocks, so every process fits the same: the target column is gathered
+    (one value per row) for the task, the classes and the stratified validation split; the
+    column transformations (:func:`chainrule.encoding.fit_columns`), identifier detection and
+    feature statistics are combined from per-block counts and sums. Each process trains on its
+    own rows, and the model equals the one-process model on the whole table to float rounding.
     """
     from . import optim
 
     check_real(val, "val", low=0.0, high=1.0, high_open=True)
     if keep not in KEEP:
         raise ValueError(f"'keep' must be one of {', '.join(KEEP)}, got {keep!r}")
-    task, names = plan(table, target, task, features=features, drop=drop)
-    target_column(table, target)
+    group = ONE_PROCESS if distributed is None else distributed
+    task, names = plan(table, target, task, features=features, drop=drop, group=group)
+    whole = whole_target(table, target, group)
     classes: list[str] = []
     if task == "classification":
-        values = table.column(target)
+        values = whole.column(target)
         classes = sort_labels(values)
         if len(classes) < 2:
             raise DataError(
@@ -482,7 +505,7 @@ def train_table(
         index = {label: i for i, label in enumerate(classes)}
         T = np.array([index[v] for v in values])
     else:
-        T = numeric_matrix(table, [target])[:, 0]
+        T = numeric_matrix(whole, [target])[:, 0]
     loss = task_loss(loss, task, target, len(classes))
     rows = len(T)
     n_outputs = len(classes) if classes else 1
@@ -506,14 +529,21 @@ def train_table(
                 "smaller fraction (or --val 0 for none)"
             ) from None
     batch_size = whole_batch(batch_size, len(train_rows))
-    columns = fit_columns(table, names, train_rows, categorical=categorical, impute=impute)
-    features = [name for column in columns for name in column.inputs]
-    group = ONE_PROCESS if distributed is None else distributed
-    mine = group.block(rows)
-    X = encode(table.take(mine), columns)  # this process's rows (all with one process)
-    network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
+    _, start = group.layout(table.n_rows)
+    mine = range(start, start + table.n_rows)  # this process's rows (all with one process)
     train_mine = train_rows[(train_rows >= mine.start) & (train_rows < mine.stop)]
-    mean, scale = _statistics(table, features, X, train_mine - mine.start, group, mine.start)
+    columns = fit_columns(
+        table,
+        names,
+        train_mine - mine.start,
+        categorical=categorical,
+        impute=impute,
+        group=group,
+    )
+    features = [name for column in columns for name in column.inputs]
+    X = encode(table, columns)
+    network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
+    mean, scale = _statistics(table, features, X, train_mine - mine.start, group, table.first)
     target_mean = target_scale = None
     if task == "regression":
         too_large = np.flatnonzero(~(np.abs(T) <= _LARGEST_TARGET))
@@ -528,7 +558,7 @@ def train_table(
         )
         T = _standardise(table, [target], T[:, None], target_mean, target_scale, network.dtype)
         T = T[:, 0]
-    Xs = _standardise(table, features, X, mean, scale, network.dtype, mine.start)
+    Xs = _standardise(table, features, X, mean, scale, network.dtype, table.first)
     validation = None
     if validation_rows is not None:
         val_mine = validation_rows[(validation_rows >= mine.start) & (validation_rows < mine.stop)]

@@ -452,7 +452,8 @@ def fit(
     output = network.layers[-1]
     epoch, batch = first_epoch - 1, -1
     # A diverging loss overflows on its way to inf/NaN; the loop detects that and reports it.
-    with np.errstate(over="ignore", invalid="ignore"), DeferredInterrupt() as interrupt:
+    agreed = DeferredInterrupt(agreed=group.size > 1)  # every process stops after one step
+    with np.errstate(over="ignore", invalid="ignore"), agreed as interrupt:
         try:
             for epoch in range(first_epoch, epochs):
                 started = time.perf_counter()
@@ -471,7 +472,7 @@ def fit(
                     if positions is not None and rng is not None:
                         rng = BatchRows(rng, positions, size)
                     loss = network._forward_backward(Xb, Tb, wb, rng=rng)
-                    loss = group.reduce_step(grads, loss, Xb.shape[0], size)
+                    loss = group.reduce_step(grads, loss, Xb.shape[0], size, interrupt)
                     if not math.isfinite(loss):
                         _diverged(network, history, epoch, batch, loss, optimizer.lr)
                         params[...] = previous_start if batch == 0 else epoch_start
@@ -522,6 +523,7 @@ def fit(
                     )
                 if network.stop_training:
                     break
+                group.agree(interrupt)
                 if interrupt.pending:
                     interrupt.pending = False
                     raise KeyboardInterrupt

@@ -5,6 +5,7 @@ when either is missing. Each ``mpirun`` costs about a second to start, so one jo
 case of tests/distributed_cases.py.
 """
 
+import json
 import os
 import shlex
 import shutil
@@ -131,31 +132,192 @@ def test_the_readme_train_command_on_two_ranks_equals_one_process(tmp_path):
     )
 
 
-def test_bad_data_on_one_rank_is_one_line_and_ends_the_job(tmp_path):
+def mixed_csv(path, rows=60):
+    """Rows for the CLI: an identifier, a column of distinct codes within each half that
+    repeat across them (not an identifier), a text category with gaps, a number column with
+    gaps, an integer column with one fraction in the last row (integers in rank 0's part,
+    float in rank 1's), a class and a value to predict."""
+    rng = np.random.default_rng(3)
+    lines = ["id,code,color,x1,x2,y,v"]
+    for i in range(rows):
+        code = i if i < rows - 2 else i - (rows - 2)
+        color = ["red", "green", "blue", ""][rng.integers(4)] if i % 7 else ""
+        x1 = "" if i % 9 == 4 else f"{rng.normal():.4f}"
+        x2 = "7.5" if i == rows - 1 else str(int(rng.integers(0, 20)))
+        label = "yes" if (color == "red") ^ (x1 != "" and float(x1) > 0) else "no"
+        value = f"{2 * float(x2) + rng.normal():.3f}"
+        lines.append(f"{i},{code},{color},{x1},{x2},{label},{value}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "target, drop, impute", [("y", "v", "median"), ("v", "y", "most_frequent")]
+)
+def test_cli_ranks_reading_their_parts_equal_one_process(tmp_path, target, drop, impute):
+    """Each rank reads only its part of the file; task, classes, split, identifier detection,
+    categories, fill values and statistics combined over the ranks give the one-process model."""
+    path = mixed_csv(tmp_path / "mixed.csv")
+    common = ["train", str(path), "--target", target, "--drop", drop, "--impute", impute]
+    common += ["--epochs", "4", "--hidden", "8", "--batch-size", "8", "--seed", "3", "--quiet"]
+    out = tmp_path / "two.npz"
+    job = mpirun(2, "-m", "chainrule.cli", *common, "--distributed", "--out", str(out))
+    assert job.returncode == 0, job.stderr
+    assert job.stdout.count(f"model written to {out}") == 1
+    assert job.stderr.count("looks like an identifier") == 1  # rank 0 tells
+    assert main([*common, "--out", str(tmp_path / "one.npz")]) == 0
+    two, one = (TabularModel.load(tmp_path / f"{name}.npz") for name in ("two", "one"))
+    assert two.task == one.task == ("classification" if target == "y" else "regression")
+    assert [c.to_dict() for c in two.columns] == [c.to_dict() for c in one.columns]
+    assert [c.name for c in one.columns] == ["code", "color", "x1", "x2"]  # id dropped
+    assert two.classes == one.classes
+    assert (two.target_mean, two.target_scale) == pytest.approx((one.target_mean, one.target_scale))
+    np.testing.assert_allclose(two.mean, one.mean, rtol=1e-14)
+    np.testing.assert_allclose(two.scale, one.scale, rtol=1e-14)
+    assert relative(two.network.parameters, one.network.parameters) < 1e-5  # float32
+    tables = [line for line in job.stdout.splitlines() if "rows)" in line]
+    assert "training (54 rows)" in tables[0] and "validation (6 rows)" in tables[1]
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda line: line + ",7", "row 141 has 6 fields, the header has 5"),  # read in parts
+        (
+            lambda line: "oops," + line.split(",", 1)[1],  # converted by its rank
+            "column 'sepal_length' is not numeric: row 141 holds 'oops'",
+        ),
+    ],
+)
+def test_bad_data_in_one_ranks_part_is_one_line_with_the_files_row_number(tmp_path, edit, message):
     lines = (ROOT / "chainrule" / "datasets" / "iris.csv").read_text().splitlines()
-    lines[140] = "oops," + lines[140].split(",", 1)[1]  # file row 141: rank 1's share
+    lines[140] = edit(lines[140])  # file row 141: rank 1's part
     path = tmp_path / "bad.csv"
     path.write_text("\n".join(lines) + "\n")
+    started = time.perf_counter()
+    out = tmp_path / "m.npz"
+    command = ["train", str(path), "--target", "species", "--distributed", "--out", str(out)]
+    job = mpirun(2, "-m", "chainrule.cli", *command, timeout=60)
+    assert time.perf_counter() - started < 30
+    assert job.returncode == 2
+    errors = [line for line in job.stderr.splitlines() if "chainrule: error:" in line]
+    assert errors == [f"chainrule: error: rank 1 of 2: {path}: {message}; ending all ranks"], (
+        job.stderr
+    )
+    assert "Traceback" not in job.stderr
+    assert not out.exists()
+
+
+def test_evaluate_over_the_ranks_with_a_rank_holding_no_rows_equals_one_process():
+    job = mpirun(2, str(ROOT / "tests" / "mpi_evaluate.py"))
+    assert job.returncode == 0, job.stderr
+    same = json.loads(job.stdout.strip().splitlines()[-1])
+    assert set(same["c"]) == {"rows", "loss", "accuracy", "confusion"}
+    assert set(same["v"]) == {"rows", "loss", "mse", "mae", "r2", "rmse"}
+    assert all(all(keys.values()) for keys in same.values()), same
+
+
+def test_a_diverged_run_under_mpirun_is_told_once(tmp_path):
+    iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
+    out = tmp_path / "m.npz"
     job = mpirun(
         2,
         "-m",
         "chainrule.cli",
         "train",
-        str(path),
+        iris,
         "--target",
         "species",
         "--distributed",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e6",
+        "--epochs",
+        "50",
         "--quiet",
         "--out",
-        str(tmp_path / "m.npz"),
+        str(out),
     )
-    assert job.returncode == 2
-    errors = [line for line in job.stderr.splitlines() if line.startswith("chainrule: error:")]
-    assert errors == [
-        f"chainrule: error: rank 1 of 2: {path}: column 'sepal_length' is not numeric: "
-        "row 141 holds 'oops'; ending all ranks"
-    ]
-    assert "Traceback" not in job.stderr
+    assert job.returncode == 1
+    errors = [line for line in job.stderr.splitlines() if "chainrule: error:" in line]
+    assert len(errors) == 1 and errors[0].startswith("chainrule: error: training diverged")
+    assert not out.exists()
+
+
+def test_ctrl_c_to_mpirun_ends_every_rank_at_once_and_leaves_out(tmp_path):
+    """Ctrl-C reaches mpirun alone (each rank has its own process group); mpirun passes it on
+    as SIGCONT, SIGTERM and SIGKILL a moment later, and exits with 1. Measured: the job ends
+    within a second, silently, and --out keeps the old model."""
+    import signal
+
+    out = tmp_path / "m.npz"
+    out.write_bytes(b"the old model")
+    iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
+    command = [MPIRUN, "-n", "2", *MPI_OPTIONS, sys.executable, "-m", "chainrule.cli", "train"]
+    command += [iris, "--target", "species", "--distributed", "--epochs", "100000"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    job = subprocess.Popen(
+        [*command, "--quiet", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(8)  # both ranks are training
+    assert job.poll() is None
+    job.send_signal(signal.SIGINT)
+    sent = time.perf_counter()
+    _, err = job.communicate(timeout=30)
+    assert time.perf_counter() - sent < 10
+    assert job.returncode == 1  # Open MPI's code for a job it ended
+    assert "Traceback" not in err
+    assert out.read_bytes() == b"the old model"
+
+
+def rank_pids(launcher_pid):
+    """{rank: pid} of the processes mpirun started (its children, by their environment)."""
+    ranks = {}
+    for child in Path(f"/proc/{launcher_pid}/task/{launcher_pid}/children").read_text().split():
+        environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        for entry in environ:
+            if entry.startswith(b"OMPI_COMM_WORLD_RANK="):
+                ranks[int(entry.split(b"=")[1])] = int(child)
+    return ranks
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_ctrl_c_on_one_rank_stops_every_rank_after_the_same_step(tmp_path):
+    """SIGINT on rank 1 alone (as a launcher that signals the ranks would deliver it): the
+    request travels in the next step's Allreduce, every rank stops after that step, rank 0
+    tells it once, keeps the model of that step (--save-interrupted), and the job exits 130."""
+    import signal
+
+    out, kept = tmp_path / "m.npz", tmp_path / "kept.npz"
+    out.write_bytes(b"the old model")
+    iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
+    command = [MPIRUN, "-n", "2", *MPI_OPTIONS, sys.executable, "-m", "chainrule.cli", "train"]
+    command += [iris, "--target", "species", "--distributed", "--epochs", "100000", "--quiet"]
+    job = subprocess.Popen(
+        [*command, "--out", str(out), "--save-interrupted", str(kept)],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(8)  # both ranks are training
+    assert job.poll() is None
+    os.kill(rank_pids(job.pid)[1], signal.SIGINT)
+    sent = time.perf_counter()
+    _, err = job.communicate(timeout=30)
+    assert time.perf_counter() - sent < 10
+    assert job.returncode == 130, err
+    told = [line for line in err.splitlines() if line.startswith("chainrule: interrupted")]
+    assert len(told) == 1 and f"{out} was left as it was" in told[0], err
+    assert out.read_bytes() == b"the old model"
+    assert TabularModel.load(kept).network.history.stopped_by == "interrupted"
 
 
 def test_distributed_without_mpirun_is_one_line_and_exit_2(capsys, monkeypatch):

@@ -26,16 +26,23 @@ from .common import (
 
 
 def _table(args):
+    """The table and target; with ``--distributed``, this rank's block of the rows."""
     from ..data import dataset_table, read_csv
     from ..datasets import load
 
+    group = getattr(args, "distributed", None)
     if getattr(args, "data", None):
         dataset = load(args.data)
-        return dataset_table(dataset), dataset.target_name
+        table = dataset_table(dataset)
+        return (table.take(group.block(table.n_rows)) if group else table), dataset.target_name
     if not args.csv:
         raise CommandError(
             "give a CSV file, or --data NAME for a built-in dataset (chainrule datasets lists them)"
         )
+    if group:
+        from ..distributed import read_rows
+
+        return read_rows(args.csv, group), args.target
     return read_csv(args.csv), args.target
 
 
@@ -120,6 +127,7 @@ def _check_outputs(args, table, target) -> None:
                 args.task,
                 features=_names(args.features),
                 drop=_names(args.drop) or (),
+                group=args.distributed or None,
             )
         if task != "classification" or len(features) != 2:
             raise CommandError(
@@ -142,9 +150,12 @@ def _train(args) -> int:
             f"pass --target COLUMN to name the column to predict, e.g. --target "
             f"{table.columns[-1]}; the columns are {', '.join(table.columns)}"
         )
+    group = args.distributed or None
     _check_outputs(args, table, target)
     try:
         with plain_warnings():
+            if group and group.rank != 0:  # rank 0 tells
+                warnings.simplefilter("ignore")
             run = train_table(
                 table,
                 target,
@@ -165,28 +176,41 @@ def _train(args) -> int:
                 categorical=_names(args.categorical) or (),
                 impute=args.impute,
                 keep=args.keep,
-                distributed=args.distributed or None,
+                distributed=group,
             )
     except TrainingDivergedError as error:
-        print(f"chainrule: error: {error} {args.out} was left as it was.", file=sys.stderr)
+        if not group or group.rank == 0:
+            print(f"chainrule: error: {error} {args.out} was left as it was.", file=sys.stderr)
         return 1
     except TrainingInterrupted as interrupt:
         kept = ""
-        if args.save_interrupted:
+        if args.save_interrupted and (not group or group.rank == 0):
             interrupt.run.model.save(args.save_interrupted)
             kept = f"; the model of that step was written to {args.save_interrupted}"
-        print(
-            f"chainrule: {interrupt.run.history.stop_reason}; {args.out} was left as it was{kept}",
-            file=sys.stderr,
-        )
+        if not group or group.rank == 0:
+            print(
+                f"chainrule: {interrupt.run.history.stop_reason}; {args.out} was left as it "
+                f"was{kept}",
+                file=sys.stderr,
+            )
         return 130
-    if args.distributed and args.distributed.rank != 0:
-        return 0  # rank 0 evaluates, writes and prints
     model = run.model
-    train_metrics = model.evaluate(table.take(run.train_rows))
+    train_metrics = _evaluate_rows(model, table, run.train_rows, group)
     validation_metrics = (
-        model.evaluate(table.take(run.validation_rows)) if run.validation_rows is not None else None
+        _evaluate_rows(model, table, run.validation_rows, group)
+        if run.validation_rows is not None
+        else None
     )
+    boundary = None
+    if args.boundary:
+        from ..encoding import encode
+
+        X, T = encode(table, model.columns), model.labels_to_indices(table)
+        if group:
+            X, T = np.vstack(group.collect(X)), group.gather(T)
+        boundary = X, T
+    if group and group.rank != 0:
+        return 0  # rank 0 writes and prints
     with staged_writes() as files:  # every output, or none
         model.save(files.open(args.out, what="--out"))
         if args.plot:
@@ -195,12 +219,10 @@ def _train(args) -> int:
             plots.curves(run.history, files.open(args.plot, what="--plot"), args.plot)
         if args.boundary:
             from .. import plots
-            from ..encoding import encode
 
             plots.decision_boundary(
                 model,
-                encode(table, model.columns),
-                model.labels_to_indices(table),
+                *boundary,
                 files.open(args.boundary, what="--boundary"),
                 args.boundary,
             )
@@ -211,6 +233,14 @@ def _train(args) -> int:
     if args.boundary:
         print(f"decision boundary written to {args.boundary}")
     return 0
+
+
+def _evaluate_rows(model, table, rows, group):
+    """The model's metrics on the table's ``rows`` (indices over the whole table); with a
+    ``group``, ``table`` is this rank's block and the metrics are over every rank's rows."""
+    if group:
+        rows = rows[(rows >= table.first) & (rows < table.first + table.n_rows)] - table.first
+    return model.evaluate(table.take(rows), group=group)
 
 
 def _model_and_table(args):
@@ -526,7 +556,8 @@ def add_commands(commands) -> None:
     train.add_argument(
         "--distributed",
         action="store_true",
-        help="data-parallel on the ranks of an MPI job: mpirun -n K chainrule train ...",
+        help="data-parallel on the ranks of an MPI job, each reading its part of the file: "
+        "mpirun -n K chainrule train ...",
     )
     train.set_defaults(handler=_train)
 

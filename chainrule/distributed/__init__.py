@@ -17,14 +17,16 @@ the same seed and global batch size, to float rounding. Ranks may hold different
 rows; every rank must hold at least one.
 """
 
-from .data import load_rows, shard
+from .data import ElsewhereError, load_rows, read_rows, shard
 from .mpi import MPIGroup, abort_on_uncaught_exception, launched_by_mpirun, mpi
 
 __all__ = [
     "MPIGroup",
+    "ElsewhereError",
     "abort_on_uncaught_exception",
     "launched_by_mpirun",
     "load_rows",
     "mpi",
+    "read_rows",
     "shard",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -70,6 +71,7 @@ def abort(comm, reason: str, code: int) -> None:
         file=sys.stderr,
         flush=True,
     )
+    time.sleep(0.25)  # for mpirun to forward the line before it ends the processes
     comm.Abort(code)
 
 
@@ -101,6 +103,9 @@ class MPIGroup(OneProcess):
         counts = self.comm.allgather(int(n_local))
         return sum(counts), sum(counts[: self.rank])
 
+    def collect(self, value):
+        return self.comm.allgather(value)
+
     def gather(self, values):
         return np.concatenate(self.comm.allgather(np.ascontiguousarray(values)))
 
@@ -118,15 +123,23 @@ class MPIGroup(OneProcess):
     def broadcast(self, parameters):
         self.comm.Bcast(parameters, root=0)
 
-    def reduce_step(self, gradients, loss, rows, batch):
+    def reduce_step(self, gradients, loss, rows, batch, interrupt=None):
+        # [gradient, loss, Ctrl-C requested]: one collective a step
         buffer = self._step_buffer
-        if buffer is None or buffer.size != gradients.size + 1 or buffer.dtype != gradients.dtype:
-            buffer = self._step_buffer = np.empty(gradients.size + 1, gradients.dtype)
-        np.multiply(gradients, gradients.dtype.type(rows / batch), out=buffer[:-1])
-        buffer[-1] = loss * rows if rows else 0.0  # no rows: a NaN loss of nothing, weight 0
+        if buffer is None or buffer.size != gradients.size + 2 or buffer.dtype != gradients.dtype:
+            buffer = self._step_buffer = np.empty(gradients.size + 2, gradients.dtype)
+        np.multiply(gradients, gradients.dtype.type(rows / batch), out=buffer[:-2])
+        buffer[-2] = loss * rows if rows else 0.0  # no rows: a NaN loss of nothing, weight 0
+        buffer[-1] = bool(interrupt and interrupt.requested)
         self.comm.Allreduce(self.MPI.IN_PLACE, buffer, op=self.MPI.SUM)
-        gradients[...] = buffer[:-1]
-        return float(buffer[-1]) / batch
+        gradients[...] = buffer[:-2]
+        if buffer[-1]:
+            interrupt.pending = True
+        return float(buffer[-2]) / batch
+
+    def agree(self, interrupt):
+        if self.max([interrupt.requested])[0]:
+            interrupt.pending = True
 
     def weighted_mean(self, value, rows):
         total, count = self.sum([value * rows if rows else 0.0, rows])
