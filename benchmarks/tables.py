@@ -98,7 +98,7 @@ def main() -> None:
             time.sleep(0.5)
         started = time.perf_counter()
         header, delimiter, _ = data._header(path)
-        data._read_with_csv_module(path, header, delimiter)
+        data._read_with_csv_module(path, str(path), header, delimiter)
         fallback = time.perf_counter() - started
         parsed = sum(column.nbytes for column in table.data.values())
         memory = {name: peak_memory(name, path) for name in READERS}

@@ -7,6 +7,7 @@ row (counted as in a spreadsheet: the header is row 1), so the command line can 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,8 +112,11 @@ def read_csv(path) -> Table:
 
     The delimiter is a comma, or a semicolon or tab when the header holds no comma. With
     pyarrow installed (the ``tables`` extra) the file is parsed by pyarrow's multithreaded
-    columnar reader; without it, or for a file pyarrow refuses, by Python's ``csv`` module,
-    which names the row at fault.
+    CSV reader a few megabytes at a time, straight into one numpy array per column (memory
+    stays near the parsed data); without it, or for a file pyarrow refuses, by Python's
+    ``csv`` module, which names the row at fault. A column is int64 when every field is a
+    whole number, float64 (NaN where missing) when every present field is a number, else
+    text as written (None where missing); missing means empty or one of ``MISSING``.
 
     Raises
     ------
@@ -127,26 +131,30 @@ def read_csv(path) -> Table:
     if path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(path)
     header, delimiter, skipped = _header(path)
+    return _parse_csv(path, str(path), header, delimiter, skipped + 1)
+
+
+def _parse_csv(source, name: str, header, delimiter: str, skip_rows: int, **chunking) -> Table:
+    """A table from CSV text: ``source`` is a path or bytes (such as a byte range of a file with
+    its header line in front), whose first ``skip_rows`` lines (blank lines, the header) come
+    before the data; ``name`` is the file named in messages. Typed as :func:`read_csv` says:
+    by pyarrow a chunk at a time (:mod:`chainrule._arrow_csv`), or by the csv module without
+    pyarrow or where pyarrow refuses the text. ``chunking`` sets the chunk sizes (tests)."""
     try:
-        import pyarrow.csv as arrow_csv
+        import pyarrow.csv  # noqa: F401
     except ImportError:
-        return _read_with_csv_module(path, header, delimiter)
-    import pyarrow as pa
+        return _read_with_csv_module(source, name, header, delimiter)
+    from . import _arrow_csv
 
     try:
-        arrow = arrow_csv.read_csv(
-            path,
-            read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=skipped + 1),
-            parse_options=arrow_csv.ParseOptions(delimiter=delimiter),
-            convert_options=arrow_csv.ConvertOptions(
-                null_values=missing_spellings(),
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
+        data = _arrow_csv.read_columns(
+            source, header, delimiter, skip_rows, missing_spellings(), **chunking
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError):  # a bad row: let the csv module name it
-        return _read_with_csv_module(path, header, delimiter)
-    return _from_arrow(str(path), header, arrow)
+    except _arrow_csv.Unparsed:  # a bad row: let the csv module name it
+        return _read_with_csv_module(source, name, header, delimiter)
+    if not data:
+        raise DataError(f"{name}: the file has a header but no data rows")
+    return Table(name, header, data)
 
 
 def as_table(data, name: str = "<DataFrame>") -> Table:
@@ -226,9 +234,17 @@ def _from_arrow(path: str, header: list[str], arrow) -> Table:
     return Table(path, header, data)
 
 
-def _read_with_csv_module(path: Path, header: list[str], delimiter: str) -> Table:
+def _text_stream(source):
+    """A path or bytes opened as UTF-8 text for the csv module (a BOM skipped)."""
+    if isinstance(source, (str, Path)):
+        return open(source, newline="", encoding="utf-8-sig")  # noqa: SIM115 (a context)
+    return io.TextIOWrapper(io.BytesIO(source), encoding="utf-8-sig", newline="")
+
+
+def _read_with_csv_module(source, path: str, header: list[str], delimiter: str) -> Table:
+    """The table parsed by Python's csv module: slow, but it names the row at fault."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as stream:
+        with _text_stream(source) as stream:
             rows = [
                 row
                 for row in csv.reader(stream, delimiter=delimiter)
