@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -73,33 +74,33 @@ def _read(source, header, delimiter, skip_rows, null_values, text, chunk_bytes, 
     import pyarrow as pa
     import pyarrow.csv as arrow_csv
 
-    read_options = dict(column_names=header, block_size=block_bytes)
-    parse_options = arrow_csv.ParseOptions(delimiter=delimiter)
-    pool = pa.system_memory_pool()  # freed chunks go back to malloc, not into a retained arena
     columns = _Columns(header, text)
+
+    def parse(chunk, block_size: int):
+        return arrow_csv.read_csv(
+            pa.py_buffer(chunk),
+            read_options=arrow_csv.ReadOptions(column_names=header, block_size=block_size),
+            parse_options=arrow_csv.ParseOptions(delimiter=delimiter),
+            convert_options=arrow_csv.ConvertOptions(
+                null_values=null_values,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                column_types={name: pa.string() for name in columns.text},
+            ),
+            memory_pool=pa.system_memory_pool(),  # freed memory back to malloc, not kept
+        )
+
     with _binary(source) as (stream, size):
-        for number, chunk in enumerate(_line_chunks(stream, chunk_bytes)):
-            while True:
-                convert_options = arrow_csv.ConvertOptions(
-                    null_values=null_values,
-                    strings_can_be_null=True,
-                    quoted_strings_can_be_null=True,
-                    column_types={name: pa.string() for name in columns.text},
-                )
+        for chunk in _line_chunks(stream, chunk_bytes, skip_rows):
+            arrow = None  # parsed again while a column is newly found to be text
+            while arrow is None or not columns.add(arrow, _estimate(len(arrow), len(chunk), size)):
                 try:
-                    arrow = arrow_csv.read_csv(
-                        pa.py_buffer(chunk),
-                        read_options=arrow_csv.ReadOptions(
-                            skip_rows=skip_rows if number == 0 else 0, **read_options
-                        ),
-                        parse_options=parse_options,
-                        convert_options=convert_options,
-                        memory_pool=pool,
-                    )
-                except pa.ArrowInvalid as error:
-                    raise Unparsed(str(error)) from None
-                if columns.add(arrow, estimate=_estimate(arrow.num_rows, len(chunk), size)):
-                    break  # else a column newly read as text: parse this chunk again
+                    arrow = parse(chunk, block_bytes)
+                except pa.ArrowInvalid:  # a row longer than a block? the chunk as one block
+                    try:
+                        arrow = parse(chunk, len(chunk) + 1)
+                    except pa.ArrowInvalid as error:
+                        raise Unparsed(str(error)) from None
     return columns.trimmed()
 
 
@@ -129,29 +130,43 @@ class _binary:
             self.opened.close()
 
 
-def _line_chunks(stream, size: int):
-    """The stream's bytes as consecutive views of at most about ``size`` bytes (more for a
-    longer line), each ending at a line end, the last at the stream's end. A view is valid
-    until the next one is taken: one buffer is reused throughout."""
+_LINE_END = re.compile(rb"\r\n?|\n")
+
+
+def _line_chunks(stream, size: int, skip_lines: int):
+    """The stream's bytes after its first ``skip_lines`` lines, as consecutive views of about
+    ``size`` bytes (more for a longer line), each ending at a line end (``\\n``, ``\\r\\n`` or
+    ``\\r``, as the csv module counts lines), the last at the stream's end. A view is valid until
+    the next one is taken: one buffer is reused throughout."""
     data = bytearray(size)
     view = memoryview(data)
-    kept = 0  # bytes after the last line end, moved to the front for the next chunk
-    while True:
-        read = stream.readinto(view[kept:])
-        end = kept + read
-        if not read:
-            if kept:
-                yield view[:kept]
+    kept = 0  # bytes not yet given out, moved to the front before the next read
+    at_end = False
+    while not at_end:
+        end = kept + stream.readinto(view[kept:])
+        at_end = end == kept
+        start = 0
+        while skip_lines:
+            line_end = _LINE_END.search(data, start, end)
+            if line_end is None or (
+                not at_end and line_end.end() == end and data[end - 1 : end] == b"\r"
+            ):
+                break  # no line end yet, or a \r that a \n may follow
+            start, skip_lines = line_end.end(), skip_lines - 1
+        if at_end:
+            if end > start and not skip_lines:
+                yield view[start:end]
             return
-        cut = max(data.rfind(b"\n", 0, end), data.rfind(b"\r", 0, end)) + 1
-        if cut == 0:  # no line end yet: a longer buffer
-            data = data + bytes(len(data))
-            view = memoryview(data)
-            kept = end
-            continue
-        yield view[:cut]
+        cut = max(data.rfind(b"\n", start, end), data.rfind(b"\r", start, end)) + 1
+        if skip_lines or not cut:
+            cut = start  # no line end after the skipped lines yet: keep the rest for later
+        else:
+            yield view[start:cut]
         data[: end - cut] = data[cut:end]
         kept = end - cut
+        if kept == len(data):  # a line longer than the buffer: a longer buffer
+            data = data + bytes(len(data))
+            view = memoryview(data)
 
 
 class _Columns:
