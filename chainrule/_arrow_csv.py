@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-CHUNK_BYTES = 2 << 20  # text parsed per read_csv call: bounds the memory beyond the columns
+CHUNK_BYTES = 4 << 20  # text parsed per read_csv call: bounds the memory beyond the columns
 BLOCK_BYTES = 512 << 10  # pyarrow's block within a chunk: the unit its threads share
 
 

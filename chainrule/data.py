@@ -114,9 +114,10 @@ def read_csv(path) -> Table:
     pyarrow installed (the ``tables`` extra) the file is parsed by pyarrow's multithreaded
     CSV reader a few megabytes at a time, straight into one numpy array per column (memory
     stays near the parsed data); without it, or for a file pyarrow refuses, by Python's
-    ``csv`` module, which names the row at fault. A column is int64 when every field is a
-    whole number, float64 (NaN where missing) when every present field is a number, else
-    text as written (None where missing); missing means empty or one of ``MISSING``.
+    ``csv`` module, which names the row at fault. A column is int64 when every field is an
+    integer (written without a point or exponent), float64 (NaN where missing) when every
+    present field is a number, else text as written (None where missing); a missing field is
+    empty or one of ``MISSING`` (in lower, upper or title case).
 
     Raises
     ------
