@@ -7,7 +7,7 @@ is cut at line ends into chunks of about :data:`CHUNK_BYTES`; each chunk is pars
 into numpy columns allocated once for the whole file, so memory stays near the parsed data.
 
 Each chunk's column types are inferred anew, and combined as the whole-file reader combines
-them: int64 while every value is a whole number and none is missing, float64 (NaN for the
+them: int64 while every value is an integer and none is missing, float64 (NaN for the
 missing) once a fraction or a missing value appears, text once any value is not a number. Text
 keeps every field as written, so a column that turns out to be text after numbers were read is
 read again from the start as text (numbers cannot be turned back into their spelling); a column
@@ -17,6 +17,7 @@ text too, as written (pyarrow would respell ``True``, ``1`` or ``2020-01-01``).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -74,8 +75,6 @@ def _read(source, header, delimiter, skip_rows, null_values, text, chunk_bytes, 
     import pyarrow as pa
     import pyarrow.csv as arrow_csv
 
-    columns = _Columns(header, text)
-
     def parse(chunk, block_size: int):
         return arrow_csv.read_csv(
             pa.py_buffer(chunk),
@@ -90,10 +89,11 @@ def _read(source, header, delimiter, skip_rows, null_values, text, chunk_bytes, 
             memory_pool=pa.system_memory_pool(),  # freed memory back to malloc, not kept
         )
 
-    with _binary(source) as (stream, size):
+    with _opened(source) as (stream, size):
+        columns = _Columns(header, text, size)
         for chunk in _line_chunks(stream, chunk_bytes, skip_rows):
             arrow = None  # parsed again while a column is newly found to be text
-            while arrow is None or not columns.add(arrow, _estimate(len(arrow), len(chunk), size)):
+            while arrow is None or not columns.add(arrow, len(chunk)):
                 try:
                     arrow = parse(chunk, block_bytes)
                 except pa.ArrowInvalid:  # a row longer than a block? the chunk as one block
@@ -104,30 +104,16 @@ def _read(source, header, delimiter, skip_rows, null_values, text, chunk_bytes, 
     return columns.trimmed()
 
 
-def _estimate(rows: int, chunk_bytes: int, size: int) -> int:
-    """The file's rows, estimated from its first chunk (the columns grow if it is short)."""
-    return int(1.05 * rows * size / chunk_bytes) + 1024
-
-
-class _binary:
-    """A path or bytes opened for reading, with its size in bytes."""
-
-    def __init__(self, source):
-        self.source = source
-        self.opened = None
-
-    def __enter__(self):
-        source = self.source
-        if isinstance(source, (str, Path)):
-            self.opened = open(source, "rb")  # noqa: SIM115 (closed in __exit__)
-            return self.opened, os.fstat(self.opened.fileno()).st_size
-        if isinstance(source, (bytes, bytearray, memoryview)):
-            return io.BytesIO(source), memoryview(source).nbytes
+@contextlib.contextmanager
+def _opened(source):
+    """A path or bytes as a binary stream, with its size in bytes."""
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as stream:
+            yield stream, os.fstat(stream.fileno()).st_size
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        yield io.BytesIO(source), memoryview(source).nbytes
+    else:
         raise TypeError(f"expected a path or bytes, got {type(source).__name__}")
-
-    def __exit__(self, *exc):
-        if self.opened is not None:
-            self.opened.close()
 
 
 _LINE_END = re.compile(rb"\r\n?|\n")
@@ -157,7 +143,7 @@ def _line_chunks(stream, size: int, skip_lines: int):
             if end > start and not skip_lines:
                 yield view[start:end]
             return
-        cut = max(data.rfind(b"\n", start, end), data.rfind(b"\r", start, end)) + 1
+        cut = (data.rfind(b"\n", start, end) + 1) or (data.rfind(b"\r", start, end) + 1)
         if skip_lines or not cut:
             cut = start  # no line end after the skipped lines yet: keep the rest for later
         else:
@@ -172,15 +158,17 @@ def _line_chunks(stream, size: int, skip_lines: int):
 class _Columns:
     """Numpy columns filled chunk after chunk, their types widened as the chunks require."""
 
-    def __init__(self, header: list[str], text: set[str]):
+    def __init__(self, header: list[str], text: set[str], size: int):
         self.header = header
+        self.size = size  # of the text, in bytes
         self.text = set(text)  # columns parsed as text
         self.arrays: dict[str, np.ndarray] = {}
         self.present: dict[str, bool] = dict.fromkeys(header, False)  # any value so far
         self.rows = 0
 
-    def add(self, arrow, estimate: int) -> bool:
-        """Append a chunk's Arrow table; False when a column must be parsed as text first.
+    def add(self, arrow, chunk_bytes: int) -> bool:
+        """Append the Arrow table of a chunk of ``chunk_bytes`` bytes; False when a column must be
+        parsed as text first.
 
         Raises
         ------
@@ -200,7 +188,8 @@ class _Columns:
         if any(kinds[name] == "other" for name in newly_text):
             return False  # booleans, dates...: parse the chunk again to have them as written
         if not self.arrays:
-            self._allocate(arrow, kinds, max(estimate, arrow.num_rows))
+            # rows estimated from the first chunk, 5% more; the columns grow if that is short
+            self._allocate(arrow, kinds, int(1.05 * len(arrow) * self.size / chunk_bytes) + 1024)
         stop = self.rows + arrow.num_rows
         capacity = len(self.arrays[self.header[0]])
         if stop > capacity:
