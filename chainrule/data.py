@@ -144,7 +144,7 @@ def _parse_csv(source, name: str, header, delimiter: str, skip_rows: int, **chun
     try:
         import pyarrow.csv  # noqa: F401
     except ImportError:
-        return _read_with_csv_module(source, name, header, delimiter)
+        return _read_with_csv_module(source, name, header, delimiter, skip_rows)
     from . import _arrow_csv
 
     try:
@@ -152,7 +152,7 @@ def _parse_csv(source, name: str, header, delimiter: str, skip_rows: int, **chun
             source, header, delimiter, skip_rows, missing_spellings(), **chunking
         )
     except _arrow_csv.Unparsed:  # a bad row: let the csv module name it
-        return _read_with_csv_module(source, name, header, delimiter)
+        return _read_with_csv_module(source, name, header, delimiter, skip_rows)
     if not data:
         raise DataError(f"{name}: the file has a header but no data rows")
     return Table(name, header, data)
@@ -242,10 +242,15 @@ def _text_stream(source):
     return io.TextIOWrapper(io.BytesIO(source), encoding="utf-8-sig", newline="")
 
 
-def _read_with_csv_module(source, path: str, header: list[str], delimiter: str) -> Table:
-    """The table parsed by Python's csv module: slow, but it names the row at fault."""
+def _read_with_csv_module(
+    source, path: str, header: list[str], delimiter: str, skip_rows: int
+) -> Table:
+    """The table parsed by Python's csv module, after ``skip_rows`` lines (as
+    :func:`_parse_csv`): slow, but it names the row at fault."""
     try:
         with _text_stream(source) as stream:
+            for _ in range(skip_rows):
+                stream.readline()
             rows = [
                 row
                 for row in csv.reader(stream, delimiter=delimiter)
@@ -255,7 +260,7 @@ def _read_with_csv_module(source, path: str, header: list[str], delimiter: str) 
         raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
     except csv.Error as error:
         raise DataError(f"{path}: not a readable CSV file ({error})") from None
-    body = [[field.strip() for field in row] for row in rows[1:]]
+    body = [[field.strip() for field in row] for row in rows]
     for number, row in enumerate(body, 2):
         if len(row) != len(header):
             raise DataError(

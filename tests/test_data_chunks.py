@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainrule import data
+from chainrule import _arrow_csv, data
 from chainrule.data import DataError, read_csv
 
 pa_csv = pytest.importorskip("pyarrow.csv")
@@ -118,7 +118,7 @@ def test_booleans_and_dates_are_text_as_written_as_the_csv_module_reads_them(tmp
     table = read_csv(path)
     assert table.data["p"].tolist() == ["True", "0", "FALSE"]
     assert table.data["q"].tolist() == ["2020-01-01", "12:00:00", "x"]
-    slow = data._read_with_csv_module(path, str(path), ["p", "q"], ",")
+    slow = data._read_with_csv_module(path, str(path), ["p", "q"], ",", 1)
     assert_same(table, slow)
 
 
@@ -173,6 +173,20 @@ def test_bytes_are_parsed_as_the_file_holding_them(tmp_path):
     assert_same(from_bytes, read_csv(path))
     with pytest.raises(TypeError, match="expected a path or bytes, got int"):
         data._parse_csv(3, "x", ["a"], ",", 1)
+
+
+def test_a_block_of_bytes_without_a_header_line_as_pyarrow_and_the_csv_module_read_it():
+    block = b"P1,1.5\nP2,NA\n\nP3,2\n"
+    columns = _arrow_csv.read_columns(  # pyarrow, never the fallback
+        block, ["id", "x"], ",", 0, data._missing_values(), chunk_bytes=8, block_bytes=8
+    )
+    fast = data.Table("block", ["id", "x"], columns)
+    slow = data._read_with_csv_module(block, "block", ["id", "x"], ",", 0)
+    assert fast.data["id"].tolist() == ["P1", "P2", "P3"]
+    np.testing.assert_array_equal(fast.data["x"], [1.5, np.nan, 2.0])
+    assert_same(fast, slow)
+    with pytest.raises(DataError, match="block: row 3 has 1 fields, the header has 2"):
+        data._parse_csv(b"P1,1\nP2\n", "block", ["id", "x"], ",", 0)
 
 
 NUMBER = st.one_of(
