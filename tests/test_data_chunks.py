@@ -4,6 +4,7 @@ than the first chunk suggested. Chunks of a few dozen bytes make every file many
 
 import csv
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -226,3 +227,25 @@ def test_chunk_by_chunk_equals_the_whole_file_reader(tmp_path, text, chunk_bytes
     path = tmp_path / "fuzz.csv"
     path.write_text(text, newline="")
     assert_same(parse(path, chunk_bytes=chunk_bytes, block_bytes=64), whole_file(path))
+
+
+def test_reading_a_csv_does_not_import_pandas(tmp_path):
+    """pyarrow's Array.to_numpy imports pandas (seconds, tens of megabytes): not used."""
+    import subprocess
+    import sys
+
+    path = write_rows(tmp_path, [["1", "x"], ["NA", "y"], ["2.5", ""]])
+    code = (
+        "import sys\nfrom chainrule.data import read_csv\n"
+        f"table = read_csv({str(path)!r})\n"
+        "print(table.data['a'].tolist(), table.data['b'].tolist(), 'pandas' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(data.__file__).parents[1],
+    )
+    assert done.stdout.split("] ")[-1].strip() == "False"
+    assert done.stdout.startswith("[1.0, nan, 2.5] ['x', 'y', None]")
