@@ -51,7 +51,7 @@ def whole_file(path):
         read_options=pa_csv.ReadOptions(column_names=header, skip_rows=skipped + 1),
         parse_options=pa_csv.ParseOptions(delimiter=delimiter),
         convert_options=pa_csv.ConvertOptions(
-            null_values=data._missing_values(),
+            null_values=data.missing_spellings(),
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
         ),
@@ -179,7 +179,7 @@ def test_bytes_are_parsed_as_the_file_holding_them(tmp_path):
 def test_a_block_of_bytes_without_a_header_line_as_pyarrow_and_the_csv_module_read_it():
     block = b"P1,1.5\nP2,NA\n\nP3,2\n"
     columns = _arrow_csv.read_columns(  # pyarrow, never the fallback
-        block, ["id", "x"], ",", 0, data._missing_values(), chunk_bytes=8, block_bytes=8
+        block, ["id", "x"], ",", 0, data.missing_spellings(), chunk_bytes=8, block_bytes=8
     )
     fast = data.Table("block", ["id", "x"], columns)
     slow = data._read_with_csv_module(block, "block", ["id", "x"], ",", 0)
