@@ -136,11 +136,12 @@ def read_csv(path) -> Table:
 
 
 def _parse_csv(source, name: str, header, delimiter: str, skip_rows: int, **chunking) -> Table:
-    """A table from CSV text: ``source`` is a path or bytes (such as a byte range of a file with
-    its header line in front), whose first ``skip_rows`` lines (blank lines, the header) come
-    before the data; ``name`` is the file named in messages. Typed as :func:`read_csv` says:
-    by pyarrow a chunk at a time (:mod:`chainrule._arrow_csv`), or by the csv module without
-    pyarrow or where pyarrow refuses the text. ``chunking`` sets the chunk sizes (tests)."""
+    """A table from CSV text: ``source`` is a path or bytes (such as one process's byte range of
+    a file, with ``skip_rows`` 0), whose first ``skip_rows`` lines (blank lines, the header) come
+    before the data; ``name`` is the file named in messages, ``header`` names the fields.
+    Typed as :func:`read_csv` says: by pyarrow a chunk at a time (:mod:`chainrule._arrow_csv`),
+    or by the csv module without pyarrow or where pyarrow refuses the text. ``chunking`` sets
+    the chunk sizes (tests)."""
     try:
         import pyarrow.csv  # noqa: F401
     except ImportError:
