@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from ..activations import NAMES as ACTIVATIONS
-from ..encoding import IMPUTE
+from ..encoding import IMPUTE, UnseenCategoryWarning
 from ..losses import NAMES as LOSSES
 from .common import (
     CommandError,
@@ -183,10 +183,14 @@ def _train(args) -> int:
     if args.distributed and args.distributed.rank != 0:
         return 0  # rank 0 evaluates, writes and prints
     model = run.model
-    train_metrics = model.evaluate(table.take(run.train_rows))
-    validation_metrics = (
-        model.evaluate(table.take(run.validation_rows)) if run.validation_rows is not None else None
-    )
+    with warnings.catch_warnings():  # a category unseen in training: said once, in training
+        warnings.simplefilter("ignore", UnseenCategoryWarning)
+        train_metrics = model.evaluate(table.take(run.train_rows))
+        validation_metrics = (
+            model.evaluate(table.take(run.validation_rows))
+            if run.validation_rows is not None
+            else None
+        )
     with staged_writes() as files:  # every output, or none
         model.save(files.open(args.out, what="--out"))
         if args.plot:
