@@ -97,8 +97,8 @@ def main() -> None:
             ratios.append(ours / theirs)
             time.sleep(0.5)
         started = time.perf_counter()
-        header, delimiter, _ = data._header(path)
-        data._read_with_csv_module(path, header, delimiter)
+        header, delimiter, skipped = data._header(path)
+        data._read_with_csv_module(path, str(path), header, delimiter, skipped + 1)
         fallback = time.perf_counter() - started
         parsed = sum(column.nbytes for column in table.data.values())
         memory = {name: peak_memory(name, path) for name in READERS}

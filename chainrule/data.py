@@ -113,8 +113,12 @@ def read_csv(path) -> Table:
 
     The delimiter is a comma, or a semicolon or tab when the header holds no comma. With
     pyarrow installed (the ``tables`` extra) the file is parsed by pyarrow's multithreaded
-    columnar reader; without it, or for a file pyarrow refuses, by Python's ``csv`` module,
-    which names the row at fault.
+    CSV reader a few megabytes at a time, straight into one numpy array per column (memory
+    stays near the parsed data); without it, or for a file pyarrow refuses, by Python's
+    ``csv`` module, which names the row at fault. A column is int64 when every field is an
+    integer (written without a point or exponent), float64 (NaN where missing) when every
+    present field is a number, else text as written (None where missing); a missing field is
+    empty or one of ``MISSING`` (in lower, upper or title case).
 
     Raises
     ------
@@ -129,26 +133,31 @@ def read_csv(path) -> Table:
     if path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(path)
     header, delimiter, skipped = _header(path)
+    return _parse_csv(path, str(path), header, delimiter, skipped + 1)
+
+
+def _parse_csv(source, name: str, header, delimiter: str, skip_rows: int, **chunking) -> Table:
+    """A table from CSV text: ``source`` is a path or bytes (such as one process's byte range of
+    a file, with ``skip_rows`` 0), whose first ``skip_rows`` lines (blank lines, the header) come
+    before the data; ``name`` is the file named in messages, ``header`` names the fields.
+    Typed as :func:`read_csv` says: by pyarrow a chunk at a time (:mod:`chainrule._arrow_csv`),
+    or by the csv module without pyarrow or where pyarrow refuses the text. ``chunking`` sets
+    the chunk sizes (tests)."""
     try:
-        import pyarrow.csv as arrow_csv
+        import pyarrow.csv  # noqa: F401
     except ImportError:
-        return _read_with_csv_module(path, header, delimiter)
-    import pyarrow as pa
+        return _read_with_csv_module(source, name, header, delimiter, skip_rows)
+    from . import _arrow_csv
 
     try:
-        arrow = arrow_csv.read_csv(
-            path,
-            read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=skipped + 1),
-            parse_options=arrow_csv.ParseOptions(delimiter=delimiter),
-            convert_options=arrow_csv.ConvertOptions(
-                null_values=missing_spellings(),
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
+        data = _arrow_csv.read_columns(
+            source, header, delimiter, skip_rows, missing_spellings(), **chunking
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError):  # a bad row: let the csv module name it
-        return _read_with_csv_module(path, header, delimiter)
-    return _from_arrow(str(path), header, arrow)
+    except _arrow_csv.Unparsed:  # a bad row: let the csv module name it
+        return _read_with_csv_module(source, name, header, delimiter, skip_rows)
+    if not data:
+        raise DataError(f"{name}: the file has a header but no data rows")
+    return Table(name, header, data)
 
 
 def as_table(data, name: str = "<DataFrame>") -> Table:
@@ -234,9 +243,22 @@ def _from_arrow(path: str, header: list[str], arrow) -> Table:
     return Table(path, header, data)
 
 
-def _read_with_csv_module(path: Path, header: list[str], delimiter: str) -> Table:
+def _text_stream(source):
+    """A path or bytes opened as UTF-8 text for the csv module (a BOM skipped)."""
+    if isinstance(source, (str, Path)):
+        return open(source, newline="", encoding="utf-8-sig")  # noqa: SIM115 (a context)
+    return io.TextIOWrapper(io.BytesIO(source), encoding="utf-8-sig", newline="")
+
+
+def _read_with_csv_module(
+    source, path: str, header: list[str], delimiter: str, skip_rows: int
+) -> Table:
+    """The table parsed by Python's csv module, after ``skip_rows`` lines (as
+    :func:`_parse_csv`): slow, but it names the row at fault."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as stream:
+        with _text_stream(source) as stream:
+            for _ in range(skip_rows):
+                stream.readline()
             rows = [
                 row
                 for row in csv.reader(stream, delimiter=delimiter)
@@ -246,7 +268,7 @@ def _read_with_csv_module(path: Path, header: list[str], delimiter: str) -> Tabl
         raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
     except csv.Error as error:
         raise DataError(f"{path}: not a readable CSV file ({error})") from None
-    body = [[field.strip() for field in row] for row in rows[1:]]
+    body = [[field.strip() for field in row] for row in rows]
     for number, row in enumerate(body, 2):
         if len(row) != len(header):
             raise DataError(
@@ -513,26 +535,21 @@ def read_csv_block(
 
 
 def _arrow_block(path: str, header, delimiter, data, first: int, text) -> Block | None:
-    """The part parsed by pyarrow, or None where pyarrow refuses it (the csv module names the
-    bad row, as :func:`read_csv` falls back)."""
-    import pyarrow as pa
-    import pyarrow.csv as arrow_csv
+    """The part parsed by pyarrow a chunk at a time and typed as :func:`read_csv` types a whole
+    file (:mod:`chainrule._arrow_csv`), or None where pyarrow refuses it (the csv module names
+    the bad row, as :func:`read_csv` falls back)."""
+    from . import _arrow_csv
 
     try:
-        arrow = arrow_csv.read_csv(
-            pa.BufferReader(pa.py_buffer(data)),
-            read_options=arrow_csv.ReadOptions(column_names=header),
-            parse_options=arrow_csv.ParseOptions(delimiter=delimiter),
-            convert_options=arrow_csv.ConvertOptions(
-                null_values=missing_spellings(),
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                column_types={name: pa.string() for name in text},
-            ),
+        columns = _arrow_csv.read_columns(
+            data, header, delimiter, 0, missing_spellings(), text=set(text)
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError):
+    except _arrow_csv.Unparsed:
         return None
-    return _arrow_rows(path, header, arrow, first, "pyarrow")
+    if not columns:
+        return Block(_no_rows(path, header, first), ["null"] * len(header), "pyarrow")
+    table = Table(path, header, columns, first)
+    return Block(table, [_type_name(table.data[name]) for name in header], "pyarrow")
 
 
 def _arrow_rows(path: str, header, arrow, first: int, engine: str) -> Block:

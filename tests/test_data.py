@@ -165,6 +165,14 @@ ROW = st.tuples(FEATURE, FEATURE, LABEL).map(list)
 )
 @example(rows=[["0.0", "0.0", "0"], ["0.0", "2.6815615859885194e+154", "1"]], batch=1, val="0")
 @example(rows=[["0.0", "0.0", "0.5"], ["0.0", "1e300", "1.5"]], batch=1, val="0")
+# a category seen only in the validation rows: its warning once escaped in Python's format,
+# and a category holding U+0085, a line break to str.splitlines, once split the warning line
+@example(rows=[["0.0", "0.0", "0.5"], [":", "0.0", "0"], [":", "0.0", "0"]], batch=1, val="0.5")
+@example(
+    rows=[["0.0", "0.0", "1"], [":", "0.0", "0"], [":", "0.0", "1"], ["\x85", "0.0", "0"]],
+    batch=1,
+    val="0.5",
+)
 def test_fuzzed_csv_through_the_train_command_is_trained_or_refused(tmp_path, rows, batch, val):
     """Whatever the file holds, `chainrule train` ends with 0 or with one error line and 2."""
     import contextlib

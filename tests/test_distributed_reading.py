@@ -164,3 +164,25 @@ def test_too_few_rows_for_the_ranks(tmp_path):
     path.write_text("a,b\n1,2\n")
     results = parts(path, 2)
     assert all(isinstance(r, DataError) and "too few" in str(r) for r in results)
+
+
+def test_booleans_and_dates_are_text_as_written_in_every_part(tmp_path):
+    """pyarrow alone would respell 'True', '1' or a date; the parts keep them as the whole-file
+    read does (text as written), whichever part holds which spelling."""
+    pytest.importorskip("pyarrow")
+    rows = ["flag,day,y"] + [
+        f"{flag},{day},{i}"
+        for i, (flag, day) in enumerate(
+            zip(
+                ["True", "false", "TRUE", "0", "1", "False"] * 3,
+                [f"2020-01-0{d}" for d in range(1, 10)] * 2,
+            )
+        )
+    ]
+    path = tmp_path / "flags.csv"
+    path.write_text("\n".join(rows) + "\n")
+    whole = read_csv(path)
+    assert whole.data["flag"].tolist()[:4] == ["True", "false", "TRUE", "0"]
+    assert whole.data["day"].tolist()[0] == "2020-01-01"
+    for size in (1, 2, 3):
+        assert_same_table(parts(path, size), whole)

@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).parent.parent / "chainrule"
 LAYERS = [
     # private helpers
     {"_arrays", "_registry", "_validation", "_scaling", "_atomic", "_kernels", "_version"}
-    | {"_header", "_interrupt", "_replicas"},
+    | {"_header", "_interrupt", "_replicas", "_arrow_csv"},
     # the core: where backpropagation happens
     {"activations", "losses", "initializers", "layers", "network", "gradcheck"},
     # training, and model files

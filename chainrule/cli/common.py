@@ -20,7 +20,8 @@ def plain_warnings():
     not Python's format (file, line number, source line)."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        print(f"chainrule: warning: {str(message).replace(chr(10), ' ')}", file=sys.stderr)
+        one_line = " ".join(str(message).splitlines())  # \r, \x85, \u2028... too
+        print(f"chainrule: warning: {one_line}", file=sys.stderr)
 
     with warnings.catch_warnings():
         warnings.showwarning = show

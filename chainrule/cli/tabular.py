@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from ..activations import NAMES as ACTIVATIONS
-from ..encoding import IMPUTE
+from ..encoding import IMPUTE, UnseenCategoryWarning
 from ..losses import NAMES as LOSSES
 from .common import (
     CommandError,
@@ -195,12 +195,14 @@ def _train(args) -> int:
             )
         return 130
     model = run.model
-    train_metrics = _evaluate_rows(model, table, run.train_rows, group)
-    validation_metrics = (
-        _evaluate_rows(model, table, run.validation_rows, group)
-        if run.validation_rows is not None
-        else None
-    )
+    with warnings.catch_warnings():  # a category unseen in training: said once, in training
+        warnings.simplefilter("ignore", UnseenCategoryWarning)
+        train_metrics = _evaluate_rows(model, table, run.train_rows, group)
+        validation_metrics = (
+            _evaluate_rows(model, table, run.validation_rows, group)
+            if run.validation_rows is not None
+            else None
+        )
     boundary = None
     if args.boundary:
         from ..encoding import encode

@@ -9,7 +9,7 @@ neuron j, 0 where the spec has no connection) and ``b_k`` of shape ``(n_out,)``:
     Delta_L = dE/dZ_L                  (the loss's gradient through f, or Y - T when fused)
     dW_k = A_{k-1}^T @ Delta_k         db_k = the column sums of Delta_k
     dE/dA_{k-1} = Delta_k @ W_k^T      Delta_{k-1} = dE/dA_{k-1} * f'(Z_{k-1})
-    W_k+ = W_k - eta dW_k              (plain gradient descent; the per-value form writes out others)
+    W_k+ = W_k - eta dW_k              (plain gradient descent; the per-value form: the others)
 
 A mean reduction divides dE/dY by the number of samples n. A parameter shared by several
 entries gets the sum of their gradients. The numbers come from the engine's activations and
