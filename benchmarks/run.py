@@ -33,10 +33,14 @@ import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
-import chainrule as cr
+# the checkout's chainrule, not a copy installed earlier: `python benchmarks/run.py` puts only
+# benchmarks/ on the path, and an installed chainrule would then be the one measured
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import chainrule as cr  # noqa: E402
 
 N, FEATURES, CLASSES, SIZES = 60000, 784, 10, [784, 256, 128, 10]
 

@@ -44,6 +44,9 @@ class Activation:
     vjp : callable ``(grad, A, out) -> dE/dZ``, optional
         A backward pass of its own: softmax's full Jacobian; ReLU's, sigmoid's and tanh's,
         fused and written into ``out`` without temporaries.
+    forward_log_norm : callable ``(Z, out) -> (A, log_norm)``, optional
+        Softmax's forward that also returns each row's ``log sum_k exp(z_k)``, which it
+        computes on the way: the cross-entropy's value reads it rather than recomputing it.
     """
 
     name: str
@@ -52,6 +55,7 @@ class Activation:
     params: dict = field(default_factory=dict)
     needs_z: bool = True
     vjp: Callable[[Array, Array, Array | None], Array] | None = None
+    forward_log_norm: Callable[[Array, Array | None], tuple[Array, Array]] | None = None
 
     def __call__(self, Z: Array) -> Array:
         return self.forward(Z, None)
@@ -116,11 +120,22 @@ def _tanh_backward(grad, A, out):
     return out
 
 
-def _softmax(Z, out):
-    out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
+def softmax_and_log_norm(Z: Array, out: Array | None) -> tuple[Array, Array]:
+    """``A = softmax(Z)`` (into ``out`` when given) and the log-normaliser of each row,
+    ``log sum_k exp(z_k) = m + log sum_k exp(z_k - m)`` with ``m`` the row's maximum, of shape
+    ``(n, 1)``: the cross-entropy's value is computed from it, with no second pass over ``Z``."""
+    shift = Z.max(axis=1, keepdims=True)
+    out = np.subtract(Z, shift, out=out)
     np.exp(out, out=out)
-    out /= out.sum(axis=1, keepdims=True)
-    return out
+    sums = out.sum(axis=1, keepdims=True)
+    log_norm = np.log(sums)
+    log_norm += shift
+    out /= sums
+    return out, log_norm
+
+
+def _softmax(Z, out):
+    return softmax_and_log_norm(Z, out)[0]
 
 
 def _softmax_backward(grad, A, out):
@@ -227,7 +242,12 @@ def softmax() -> Activation:
     """``f(z)_k = exp(z_k) / sum_j exp(z_j)`` over each row; Jacobian ``diag(a) - a a^T``."""
     # derivative() is the Jacobian's diagonal, used only to show a factor; backward uses all of J.
     return Activation(
-        "softmax", _softmax, lambda Z, A: A * (1.0 - A), needs_z=False, vjp=_softmax_backward
+        "softmax",
+        _softmax,
+        lambda Z, A: A * (1.0 - A),
+        needs_z=False,
+        vjp=_softmax_backward,
+        forward_log_norm=softmax_and_log_norm,
     )
 
 

@@ -68,6 +68,8 @@ class Dense:
         self._workspace: dict[int, dict[str, Array]] = {}
         self._cache: tuple[Array, Array, Array] | None = None
         self.keep_net_input = False
+        # the output softmax's log-normaliser from the last kept pass, for the loss's value
+        self.log_norm: Array | None = None
 
     @staticmethod
     def _given(values, shape, name) -> Array:
@@ -132,7 +134,10 @@ class Dense:
             Z = buffers["Z"]
             Z[...] = X @ self.W
         Z += self.b
-        A = self.activation.forward(Z, buffers["A"])
+        if self.keep_net_input and self.activation.forward_log_norm is not None:
+            A, self.log_norm = self.activation.forward_log_norm(Z, buffers["A"])
+        else:
+            A, self.log_norm = self.activation.forward(Z, buffers["A"]), None
         self._cache = (X, Z, A)
         return A
 
@@ -165,7 +170,7 @@ class Dense:
 
     def __getstate__(self) -> dict:
         # the last batch (cache) and the buffers are not part of the layer: never pickled
-        return {**self.__dict__, "_cache": None, "_workspace": {}}
+        return {**self.__dict__, "_cache": None, "_workspace": {}, "log_norm": None}
 
     def config(self) -> dict:
         """The layer's architecture as JSON-ready data (parameters excluded)."""

@@ -31,6 +31,7 @@ import numpy as np
 
 from ._registry import lookup
 from ._validation import check_finite, check_real
+from .activations import softmax_and_log_norm
 
 Array = np.ndarray
 
@@ -51,6 +52,9 @@ class Loss:
         The output activation a fused loss requires (``'sigmoid'``, ``'softmax'``).
     params : dict
         Hyperparameters (Huber's ``delta``).
+    value_from_log_norm : callable ``(T, Z, log_norm) -> ndarray of shape (n_samples,)``, optional
+        The same per-sample losses from each row's ``log sum_k exp(z_k)`` as the softmax output
+        computed it in the forward pass (cross-entropy): no second pass over ``Z``.
     """
 
     name: str
@@ -58,6 +62,7 @@ class Loss:
     gradient: Callable[[Array, Array], Array]
     pairs_with: str | None = None
     params: dict = field(default_factory=dict)
+    value_from_log_norm: Callable[[Array, Array, Array], Array] | None = None
 
     @property
     def fused(self) -> bool:
@@ -149,12 +154,18 @@ def cross_entropy() -> Loss:
     (rows of ``t`` sum to 1). Integer class labels are turned into one-hot rows by the network.
     """
 
-    def value(Y, T, Z):
-        shift = Z.max(axis=1, keepdims=True)
-        log_norm = shift + np.log(np.exp(Z - shift).sum(axis=1, keepdims=True))
-        return np.einsum("ij,ij->i", T, log_norm - Z)
+    return Loss(
+        "cross_entropy",
+        lambda Y, T, Z: _cross_entropy(T, Z, softmax_and_log_norm(Z, None)[1]),
+        lambda Y, T: Y - T,
+        pairs_with="softmax",
+        value_from_log_norm=_cross_entropy,
+    )
 
-    return Loss("cross_entropy", value, lambda Y, T: Y - T, pairs_with="softmax")
+
+def _cross_entropy(T: Array, Z: Array, log_norm: Array) -> Array:
+    """``sum_k t_k (log_norm - z_k)`` per row, ``log_norm = log sum_j exp(z_j)`` of shape (n, 1)."""
+    return np.einsum("ij,ij->i", T, log_norm - Z)
 
 
 _REGISTRY: dict[str, Callable[..., Loss]] = {

@@ -180,8 +180,14 @@ class Network:
                 total += self.l1 * float(np.abs(layer.W).sum())
         return total
 
-    def _data_loss(self, Y: Array, T: Array, Z: Array, weights: Array | None) -> float:
-        per_sample = self.loss_function.value(Y, T, Z)
+    def _data_loss(
+        self, Y: Array, T: Array, Z: Array, weights: Array | None, log_norm: Array | None = None
+    ) -> float:
+        from_log_norm = self.loss_function.value_from_log_norm
+        if log_norm is not None and from_log_norm is not None:
+            per_sample = from_log_norm(T, Z, log_norm)  # what the output softmax computed
+        else:
+            per_sample = self.loss_function.value(Y, T, Z)
         if weights is not None:
             per_sample = per_sample * weights
         return float(np.add.reduce(per_sample, dtype=np.float64) / Y.shape[0])
@@ -238,7 +244,7 @@ class Network:
             A = layer.forward(A, keep=True, rng=rng)
         output = self.layers[-1]
         _, Z, Y = output._cache
-        value = self._data_loss(Y, T, Z, weights)
+        value = self._data_loss(Y, T, Z, weights, output.log_norm)
         gradient = self.loss_function.gradient(Y, T)
         n = X.shape[0]
         if weights is not None:

@@ -59,6 +59,36 @@ def test_cross_entropy_matches_its_definition():
     )
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_from_the_softmax_log_norm_is_bit_identical_to_recomputing_it(dtype):
+    # training reads log sum exp(z) from the output softmax's forward pass instead of a second
+    # pass over Z; the value must be the one computed from Z alone, bit for bit
+    rng = np.random.default_rng(3)
+    Z = (rng.standard_normal((300, 10)) * rng.choice([0.01, 1.0, 30.0], (300, 1))).astype(dtype)
+    Z[0] = 0.0
+    T = rng.dirichlet(np.ones(10), 300).astype(dtype)
+    T[:150] = np.eye(10, dtype=dtype)[rng.integers(0, 10, 150)]
+    shift = Z.max(axis=1, keepdims=True)
+    log_norm = shift + np.log(np.exp(Z - shift).sum(axis=1, keepdims=True))
+    expected = np.einsum("ij,ij->i", T, log_norm - Z)
+    Y, kept = cr.activations.softmax_and_log_norm(Z, np.empty_like(Z))
+    loss = losses.get("cross_entropy")
+    assert np.array_equal(loss.value_from_log_norm(T, Z, kept), expected)
+    assert np.array_equal(loss.value(Y, T, Z), expected)
+    assert np.array_equal(Y, cr.activations.get("softmax")(Z))
+
+
+def test_training_loss_with_the_kept_log_norm_equals_the_loss_recomputed():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((64, 5)).astype(np.float32)
+    labels = rng.integers(0, 4, 64)
+    net = cr.MLP([5, 8, 4], activation="relu", loss="cross_entropy", seed=0)
+    Xc, T, _ = net._prepare(X, labels, None)
+    value = net._forward_backward(Xc, T, None)
+    assert net.layers[-1].log_norm is not None  # the value came from the softmax's pass
+    assert value == net.loss(X, labels)
+
+
 @pytest.mark.parametrize(
     "output,loss,T",
     [
