@@ -8,7 +8,8 @@ from ._replicas import ONE_PROCESS
 
 
 def mean_and_scale(X: np.ndarray, weights=None, group=ONE_PROCESS) -> tuple[np.ndarray, np.ndarray]:
-    """Each column's (weighted) mean and standard deviation, 1 for a constant column.
+    """Each column's (weighted) mean and standard deviation, 1 for a constant column (and for
+    one whose deviation is below float64's smallest positive number, such as ``[0, 5e-324]``).
 
     Squaring deviations near 1e154 would overflow, so each column is first divided by the power
     of two at or above its largest magnitude. Dividing by a power of two is exact, so the
@@ -32,5 +33,5 @@ def mean_and_scale(X: np.ndarray, weights=None, group=ONE_PROCESS) -> tuple[np.n
         return sums[:-1] / sums[-1]
 
     mean = average(scaled)
-    spread = np.sqrt(average((scaled - mean) ** 2))
-    return mean * unit, np.where(spread > 0, spread * unit, 1.0)
+    spread = np.sqrt(average((scaled - mean) ** 2)) * unit
+    return mean * unit, np.where(spread > 0, spread, 1.0)  # 0 also when it underflows
