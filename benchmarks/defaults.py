@@ -41,11 +41,11 @@ import warnings
 
 import numpy as np
 
-import chainrule as cr
-
-if __package__ in (None, ""):
-    sys.path.insert(0, __file__.rsplit("/", 1)[0])
+if __package__ in (None, ""):  # this checkout's chainrule, not an installed copy
+    sys.path[:0] = [__file__.rsplit("/", 1)[0], __file__.rsplit("/", 2)[0] or "."]
 import time_to_accuracy as tta  # noqa: E402
+
+import chainrule as cr  # noqa: E402
 
 SEEDS = 3
 SWEEP_EPOCHS = {"tabular": 10, "mnist": 3, "digits": 200, "friedman": 100}

@@ -38,11 +38,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import chainrule as cr
-
-if __package__ in (None, ""):
-    sys.path.insert(0, __file__.rsplit("/", 1)[0])
+if __package__ in (None, ""):  # this checkout's chainrule, not an installed copy
+    sys.path[:0] = [__file__.rsplit("/", 1)[0], __file__.rsplit("/", 2)[0] or "."]
 import run as bench  # noqa: E402  (benchmarks/run.py: the MNIST-shaped data, _settle)
+
+import chainrule as cr  # noqa: E402
 
 
 @dataclass
