@@ -4,7 +4,7 @@ Each case runs the contenders in one process, alternating, after a warm-up; it r
 contender's median time and, for ratios, the median over rounds of the ratio within a round
 (these machines are shared and their load drifts; ratios are what count).
 
-    python benchmarks/run.py              # every case, prints Markdown
+    python benchmarks/run.py              # every case (7 min quiet, ~20 loaded)
     python benchmarks/run.py --quick      # fewer repeats
     python benchmarks/run.py --case 1     # one case
 

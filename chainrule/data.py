@@ -21,6 +21,17 @@ class DataError(ValueError):
     """A CSV file that cannot be used as it is."""
 
 
+class FieldCountError(DataError):
+    """A row with the wrong number of fields; ``index`` counts the data rows before it in the
+    block read, ``first`` the file's data rows before the block."""
+
+    def __init__(self, path, index: int, found: int, expected: int, first: int = 0):
+        super().__init__(
+            f"{path}: row {first + index + 2} has {found} fields, the header has {expected}"
+        )
+        self.path, self.index, self.found, self.expected = path, index, found, expected
+
+
 @dataclass
 class Table:
     """A table's header and its columns, one array each: float64 or int64 for a column of
@@ -250,17 +261,18 @@ def _text_stream(source):
     return io.TextIOWrapper(io.BytesIO(source), encoding="utf-8-sig", newline="")
 
 
-def _read_with_csv_module(
-    source, path: str, header: list[str], delimiter: str, skip_rows: int
-) -> Table:
-    """The table parsed by Python's csv module, after ``skip_rows`` lines (as
-    :func:`_parse_csv`): slow, but it names the row at fault."""
+def _csv_module_rows(
+    source, path: str, header: list[str], delimiter: str, skip_rows: int, first: int = 0
+) -> list[list[str]]:
+    """The non-blank rows after ``skip_rows`` lines, parsed by Python's csv module, fields
+    stripped; slow, but it names the row at fault (a :class:`FieldCountError` numbered from
+    ``first``, the file's data rows before this text)."""
     try:
         with _text_stream(source) as stream:
             for _ in range(skip_rows):
                 stream.readline()
             rows = [
-                row
+                [field.strip() for field in row]
                 for row in csv.reader(stream, delimiter=delimiter)
                 if any(field.strip() for field in row)
             ]
@@ -268,12 +280,18 @@ def _read_with_csv_module(
         raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
     except csv.Error as error:
         raise DataError(f"{path}: not a readable CSV file ({error})") from None
-    body = [[field.strip() for field in row] for row in rows]
-    for number, row in enumerate(body, 2):
+    for index, row in enumerate(rows):
         if len(row) != len(header):
-            raise DataError(
-                f"{path}: row {number} has {len(row)} fields, the header has {len(header)}"
-            )
+            raise FieldCountError(path, index, len(row), len(header), first)
+    return rows
+
+
+def _read_with_csv_module(
+    source, path: str, header: list[str], delimiter: str, skip_rows: int
+) -> Table:
+    """The table parsed by Python's csv module (:func:`_csv_module_rows`) after ``skip_rows``
+    lines (as :func:`_parse_csv`)."""
+    body = _csv_module_rows(source, path, header, delimiter, skip_rows)
     if not body:
         raise DataError(f"{path}: the file has a header but no data rows")
     return Table.from_rows(str(path), header, body)
@@ -418,17 +436,6 @@ def dataset_table(dataset) -> Table:
 # -- one part of a file, for the ranks of a data-parallel job ----------------------------------
 
 
-class FieldCountError(DataError):
-    """A row with the wrong number of fields; ``index`` counts the data rows before it in the
-    block read, ``first`` the file's data rows before the block."""
-
-    def __init__(self, path, index: int, found: int, expected: int, first: int = 0):
-        super().__init__(
-            f"{path}: row {first + index + 2} has {found} fields, the header has {expected}"
-        )
-        self.path, self.index, self.found, self.expected = path, index, found, expected
-
-
 @dataclass
 class Block:
     """One part of a file's rows as read on its own: the table (``first`` its first data row's
@@ -566,20 +573,7 @@ def _no_rows(path: str, header, first: int) -> Table:
 
 
 def _csv_module_block(path: str, header, delimiter, data, first: int, text) -> Block:
-    try:
-        lines = io.StringIO(data.tobytes().decode("utf-8"), newline="")
-        rows = [
-            [field.strip() for field in row]
-            for row in csv.reader(lines, delimiter=delimiter)
-            if any(field.strip() for field in row)
-        ]
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
-    except csv.Error as error:
-        raise DataError(f"{path}: not a readable CSV file ({error})") from None
-    for index, row in enumerate(rows):
-        if len(row) != len(header):
-            raise FieldCountError(path, index, len(row), len(header), first)
+    rows = _csv_module_rows(data, path, header, delimiter, 0, first)
     if not rows:
         return Block(_no_rows(path, header, first), ["null"] * len(header), "csv")
     columns, types = {}, []
