@@ -92,20 +92,22 @@ def looks_like_id(table: Table, name: str, group=ONE_PROCESS) -> bool:
 
 
 def choose_columns(
-    table: Table, target: str, features=None, drop=(), group=ONE_PROCESS
+    table: Table, target: str, features=None, drop=(), group=ONE_PROCESS, categorical=()
 ) -> tuple[list[str], list[str]]:
     """The feature columns and notes for the user.
 
     ``features`` (names, in order) are used as given; otherwise every column but the target,
     those in ``drop`` and those that look like identifiers (:func:`looks_like_id`, one note
-    each).
+    each). Every column named in ``categorical`` must be one of them.
 
     Raises
     ------
     DataError
-        For a named column the table lacks, the target named as a feature, or no feature left.
+        For a named column the table lacks, the target named as a feature, a ``categorical``
+        column that is not a feature, or no feature left.
     """
-    for option, names in (("--features", features or ()), ("--drop", drop)):
+    named = (("--features", features or ()), ("--drop", drop), ("--categorical", categorical))
+    for option, names in named:
         unknown = [n for n in names if n not in table.columns]
         if unknown:
             raise DataError(
@@ -131,6 +133,12 @@ def choose_columns(
             chosen.append(name)
     if not chosen:
         raise DataError(f"{table.path}: there is no feature column besides the target {target!r}")
+    unused = [name for name in categorical if name not in chosen]
+    if unused:
+        raise DataError(
+            f"{table.path}: --categorical names {unused[0]!r}, which is not a feature (the "
+            f"features are {', '.join(chosen)}); name it in --features to use it"
+        )
     return chosen, notes
 
 

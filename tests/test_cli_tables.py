@@ -259,6 +259,22 @@ def test_feature_choice_and_typos_stay_errors(capsys, tmp_path):
     assert code == 2 and "column 'age' is not numeric: row" in err
 
 
+@pytest.mark.parametrize(
+    ("named", "expected"),
+    [
+        ("nope", "--categorical names 'nope', which is not a column"),
+        ("person", "--categorical names 'person', which is not a feature"),  # identifier-like
+    ],
+)
+def test_categorical_naming_no_feature_is_refused(capsys, tmp_path, named, expected):
+    train = people_csv(tmp_path / "people.csv", gaps=False)
+    out = tmp_path / "m.npz"
+    code, _, err = run(
+        capsys, "train", train, "--target", "label", "--categorical", named, "--out", out
+    )
+    assert code == 2 and expected in err and not out.exists()
+
+
 def test_semicolon_file_is_read(capsys, tmp_path):
     lines = ["a;b;y"] + [f"{i};{i % 3};{i % 2}" for i in range(30)]
     (tmp_path / "semi.csv").write_text("\n".join(lines) + "\n")
