@@ -275,6 +275,17 @@ def test_categorical_naming_no_feature_is_refused(capsys, tmp_path, named, expec
     assert code == 2 and expected in err and not out.exists()
 
 
+@pytest.mark.parametrize("command", ["train", "demo"])
+@pytest.mark.parametrize("lr", ["-1", "0", "inf", "nan"])
+def test_a_bad_learning_rate_names_the_flag(capsys, command, lr):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--data", "xor", "--lr", lr])
+    _, err = capsys.readouterr()
+    assert exit_.value.code == 2
+    assert f"argument --lr: expected a finite number > 0, got {lr}" in err
+    assert "'lr'" not in err
+
+
 def test_semicolon_file_is_read(capsys, tmp_path):
     lines = ["a;b;y"] + [f"{i};{i % 3};{i % 2}" for i in range(30)]
     (tmp_path / "semi.csv").write_text("\n".join(lines) + "\n")

@@ -20,6 +20,7 @@ from .common import (
     fraction,
     non_negative_int,
     plain_warnings,
+    positive_float,
     positive_int,
     write_text,
 )
@@ -514,7 +515,7 @@ def add_commands(commands) -> None:
         choices=["adam", "adamw", "sgd", "rmsprop", "adagrad", "lbfgs"],
         help="how the weights are updated",
     )
-    train.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    train.add_argument("--lr", type=positive_float, default=1e-3, help="learning rate")
     train.add_argument("--epochs", type=positive_int, default=100, help="passes over the data")
     train.add_argument(
         "--batch-size",
