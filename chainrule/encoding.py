@@ -59,8 +59,15 @@ class Column:
         }
 
 
-def _missing_hint() -> str:
-    return "fill it in, drop the row, or pass --impute median, mean or most_frequent"
+def _missing_hint(fitting: bool) -> str:
+    """What a user can do about a missing cell: in training, pass --impute; for a trained
+    model (evaluate, predict, which have no --impute), fill the cell or train again with it."""
+    if fitting:
+        return "fill it in, drop the row, or pass --impute median, mean or most_frequent"
+    return (
+        "the model was trained without --impute, so it has no fill value: fill it in, drop "
+        "the row, or train the model again with --impute median, mean or most_frequent"
+    )
 
 
 def is_text(table: Table, name: str, group=ONE_PROCESS) -> bool:
@@ -221,8 +228,12 @@ def _numbers(table: Table, name: str) -> np.ndarray:
     return numeric_column(table, name, allow_missing=True)
 
 
-def encode(table: Table, columns: list[Column], *, strict: bool = False) -> np.ndarray:
-    """The table's rows as network inputs (before standardisation), one block per column.
+def encode(
+    table: Table, columns: list[Column], *, strict: bool = False, fitting: bool = False
+) -> np.ndarray:
+    """The table's rows as network inputs (before standardisation), one block per column;
+    ``fitting`` when the columns were just fitted on this table (training: a missing cell's
+    message then suggests ``--impute``, not training again).
 
     Raises
     ------
@@ -240,26 +251,26 @@ def encode(table: Table, columns: list[Column], *, strict: bool = False) -> np.n
     blocks = []
     for column in columns:
         if column.kind == "numeric":
-            blocks.append(_encode_numeric(table, column)[:, None])
+            blocks.append(_encode_numeric(table, column, fitting)[:, None])
         else:
-            blocks.append(_encode_categorical(table, column, strict))
+            blocks.append(_encode_categorical(table, column, strict, fitting))
     return np.hstack(blocks) if blocks else np.empty((table.n_rows, 0))
 
 
-def _encode_numeric(table: Table, column: Column) -> np.ndarray:
+def _encode_numeric(table: Table, column: Column, fitting: bool) -> np.ndarray:
     values = _numbers(table, column.name)
     gaps = np.isnan(values)
     if gaps.any():
         if column.fill is None:
             raise DataError(
                 f"{table.path}: column {column.name!r} has a missing value in row "
-                f"{table.first + int(np.argmax(gaps)) + 2}; {_missing_hint()}"
+                f"{table.first + int(np.argmax(gaps)) + 2}; {_missing_hint(fitting)}"
             )
         values = np.where(gaps, column.fill, values)
     return values
 
 
-def _encode_categorical(table: Table, column: Column, strict: bool) -> np.ndarray:
+def _encode_categorical(table: Table, column: Column, strict: bool, fitting: bool) -> np.ndarray:
     labels = [_category(v) for v in table.data[column.name]]
     index = {c: i for i, c in enumerate(column.categories)}
     block = np.zeros((len(labels), len(column.categories)))
@@ -270,7 +281,7 @@ def _encode_categorical(table: Table, column: Column, strict: bool) -> np.ndarra
                 raise DataError(
                     f"{table.path}: column {column.name!r} has a missing value in row "
                     f"{table.first + r + 2}; "
-                    f"{_missing_hint()}"
+                    f"{_missing_hint(fitting)}"
                 )
             label = column.fill
         i = index.get(label)

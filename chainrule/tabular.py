@@ -550,7 +550,7 @@ def train_table(
         group=group,
     )
     features = [name for column in columns for name in column.inputs]
-    X = encode(table, columns)
+    X = encode(table, columns, fitting=True)
     network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
     mean, scale = _statistics(table, features, X, train_mine - mine.start, group, table.first)
     target_mean = target_scale = None

@@ -286,6 +286,21 @@ def test_a_bad_learning_rate_names_the_flag(capsys, command, lr):
     assert "'lr'" not in err
 
 
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_gap_for_a_model_without_impute_says_to_train_with_it(capsys, tmp_path, command):
+    out = tmp_path / "m.npz"
+    complete = people_csv(tmp_path / "complete.csv", gaps=False)
+    code, _, err = run(
+        capsys, "train", complete, "--target", "label", "--epochs", "1", "--out", out
+    )
+    assert code == 0, err
+    code, _, err = run(capsys, command, out, people_csv(tmp_path / "gaps.csv"))
+    assert code == 2 and "column 'age' has a missing value in row 5" in err
+    # predict and evaluate have no --impute: the fill value comes from training
+    assert "or pass --impute" not in err
+    assert "train the model again with --impute median, mean or most_frequent" in err
+
+
 def test_semicolon_file_is_read(capsys, tmp_path):
     lines = ["a;b;y"] + [f"{i};{i % 3};{i % 2}" for i in range(30)]
     (tmp_path / "semi.csv").write_text("\n".join(lines) + "\n")
