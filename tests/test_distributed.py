@@ -121,6 +121,8 @@ def test_the_readme_train_command_on_two_ranks_equals_one_process(tmp_path):
     job = mpirun(2, "-m", "chainrule.cli", *argv, "--quiet")
     assert job.returncode == 0, job.stderr
     assert job.stdout.count(f"model written to {out}") == 1  # by rank 0 only
+    # a rank's stdout is a pseudo-terminal under mpirun, but mpirun's own is captured here
+    assert "\x1b[" not in job.stdout and "validation (15 rows)" in job.stdout
     single = [a for a in argv[:-2] if a != "--distributed"]
     assert main([*single, "--out", str(tmp_path / "one.npz"), "--quiet"]) == 0
     two, one = (TabularModel.load(tmp_path / f"{name}.npz") for name in ("two", "one"))

@@ -64,7 +64,9 @@ def _hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _print_summary(run, train_metrics, validation_metrics) -> None:
+def _print_summary(run, train_metrics, validation_metrics, *, plain: bool = False) -> None:
+    """The metrics table and what was kept; ``plain``: no terminal styling (under ``mpirun``
+    a rank's stdout is a pseudo-terminal even when mpirun's own is a file)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -85,7 +87,7 @@ def _print_summary(run, train_metrics, validation_metrics) -> None:
         )
     if regression:
         table.caption = f"mse, rmse and mae in the units of {run.model.target!r}"
-    Console(file=sys.stdout, width=100).print(table)
+    Console(file=sys.stdout, width=100, force_terminal=False if plain else None).print(table)
     history = run.history
     print(
         f"{len(history.epoch)} epochs in {run.seconds:.2f} s"
@@ -229,7 +231,7 @@ def _train(args) -> int:
                 files.open(args.boundary, what="--boundary"),
                 args.boundary,
             )
-    _print_summary(run, train_metrics, validation_metrics)
+    _print_summary(run, train_metrics, validation_metrics, plain=bool(group))
     print(f"model written to {args.out}")
     if args.plot:
         print(f"curves written to {args.plot}")
