@@ -368,7 +368,7 @@ def test_early_stopping_and_info_count_epochs_the_same_way(capsys, tmp_path):
     assert stopped and best and stopped.group(1) == best.group(1)
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "info", "gradcheck"])
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "info", "gradcheck", "export"])
 def test_help_shows_defaults_choices_and_an_example(capsys, command):
     with pytest.raises(SystemExit):
         main([command, "--help"])
@@ -384,6 +384,11 @@ def test_help_shows_defaults_choices_and_an_example(capsys, command):
             "(default: relu)",
         ):
             assert shown in text
+    if command == "export":
+        assert (
+            "{float32,float64} the ONNX model's input, weight and output type (default: float32)"
+            in text
+        )
 
 
 def test_regression_output_is_labelled_and_plotted(capsys, tmp_path, regression_csv):
