@@ -382,6 +382,7 @@ def test_help_shows_defaults_choices_and_an_example(capsys, command):
             "{best,last}",
             "{none,median,mean,most_frequent}",
             "(default: relu)",
+            "an error naming the row and column (default: none)",
         ):
             assert shown in text
     if command == "export":

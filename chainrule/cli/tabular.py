@@ -499,7 +499,7 @@ def add_commands(commands) -> None:
         default="none",
         help="fill missing cells with the training rows' median, mean or most frequent value "
         "(categories: most frequent), stored in the model; none: a missing cell is an "
-        "error naming the row and column)",
+        "error naming the row and column",
     )
     train.add_argument("--hidden", default="64,32", help="hidden layer widths")
     train.add_argument(
