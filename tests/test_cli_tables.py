@@ -301,6 +301,34 @@ def test_a_gap_for_a_model_without_impute_says_to_train_with_it(capsys, tmp_path
     assert "train the model again with --impute median, mean or most_frequent" in err
 
 
+def test_info_shows_a_fill_value_without_float_noise(capsys, tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x,c,y\n0.1,a,1\n0.2,b,2\n,,3\n0.2,a,4\n0.1,b,5\n")
+    out = tmp_path / "m.npz"
+    code, _, err = run(
+        capsys,
+        "train",
+        data,
+        "--target",
+        "y",
+        "--impute",
+        "median",
+        "--val",
+        "0",
+        "--epochs",
+        "1",
+        "--out",
+        out,
+    )
+    assert code == 0, err
+    _, text, _ = run(capsys, "info", out)
+    assert (0.1 + 0.2) / 2 == 0.15000000000000002  # the median of 0.1, 0.1, 0.2, 0.2
+    assert "column 'x': numeric; missing cells filled with 0.15\n" in text
+    assert "column 'c': one-hot over a, b; missing cells filled with 'a'" in text
+    _, text, _ = run(capsys, "info", out, "--format", "json")
+    assert __import__("json").loads(text)["columns"][0]["fill"] == 0.15000000000000002
+
+
 def test_semicolon_file_is_read(capsys, tmp_path):
     lines = ["a;b;y"] + [f"{i};{i % 3};{i % 2}" for i in range(30)]
     (tmp_path / "semi.csv").write_text("\n".join(lines) + "\n")

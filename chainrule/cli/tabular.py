@@ -338,6 +338,15 @@ def _prediction_text(values: np.ndarray, probability: bool) -> list[str]:
     return [repr(v) for v in values.tolist()]
 
 
+def _fill(column) -> str:
+    """A fill value as ``info`` shows it: a category quoted; a number to 12 significant digits
+    (a median of two values or a mean carries float64 rounding, 0.15000000000000002 for
+    0.1 and 0.2; ``--format json`` has the exact value)."""
+    if column.kind == "categorical":
+        return repr(column.fill)
+    return f"{column.fill:.12g}"
+
+
 def _info(args) -> int:
     from ..tabular import TabularModel
 
@@ -383,7 +392,7 @@ def _info(args) -> int:
                 if column.kind == "categorical"
                 else "numeric"
             )
-            fill = "" if column.fill is None else f"; missing cells filled with {column.fill!r}"
+            fill = "" if column.fill is None else f"; missing cells filled with {_fill(column)}"
             print(f"  column {column.name!r}: {kind}{fill}")
     if model.classes:
         print(f"classes: {', '.join(model.classes)}")
