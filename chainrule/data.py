@@ -198,12 +198,12 @@ def from_frame(frame, name: str = "<DataFrame>") -> Table:
     for label, column in zip(columns, frame.columns):
         series = frame[column]
         kind = series.dtype.kind
-        if kind in "iu":
+        missing = series.isna().to_numpy()
+        if kind in "iu" and not missing.any():
             data[label] = series.to_numpy().astype(np.int64)
-        elif kind == "f" or (kind in "iuf" and series.isna().any()):
+        elif kind in "iuf":  # pandas' nullable Int64 holds NA: float64 with NaN, as a CSV gap
             data[label] = series.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
-            missing = series.isna().to_numpy()
             data[label] = np.array(
                 [None if gap else str(v) for v, gap in zip(series.tolist(), missing)],
                 dtype=object,

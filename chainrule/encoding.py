@@ -59,8 +59,15 @@ class Column:
         }
 
 
-def _missing_hint() -> str:
-    return "fill it in, drop the row, or pass --impute median, mean or most_frequent"
+def _missing_hint(fitting: bool) -> str:
+    """What a user can do about a missing cell: in training, pass --impute; for a trained
+    model (evaluate, predict, which have no --impute), fill the cell or train again with it."""
+    if fitting:
+        return "fill it in, drop the row, or pass --impute median, mean or most_frequent"
+    return (
+        "the model was trained without --impute, so it has no fill value: fill it in, drop "
+        "the row, or train the model again with --impute median, mean or most_frequent"
+    )
 
 
 def is_text(table: Table, name: str, group=ONE_PROCESS) -> bool:
@@ -92,20 +99,22 @@ def looks_like_id(table: Table, name: str, group=ONE_PROCESS) -> bool:
 
 
 def choose_columns(
-    table: Table, target: str, features=None, drop=(), group=ONE_PROCESS
+    table: Table, target: str, features=None, drop=(), group=ONE_PROCESS, categorical=()
 ) -> tuple[list[str], list[str]]:
     """The feature columns and notes for the user.
 
     ``features`` (names, in order) are used as given; otherwise every column but the target,
     those in ``drop`` and those that look like identifiers (:func:`looks_like_id`, one note
-    each).
+    each). Every column named in ``categorical`` must be one of them.
 
     Raises
     ------
     DataError
-        For a named column the table lacks, the target named as a feature, or no feature left.
+        For a named column the table lacks, the target named as a feature, a ``categorical``
+        column that is not a feature, or no feature left.
     """
-    for option, names in (("--features", features or ()), ("--drop", drop)):
+    named = (("--features", features or ()), ("--drop", drop), ("--categorical", categorical))
+    for option, names in named:
         unknown = [n for n in names if n not in table.columns]
         if unknown:
             raise DataError(
@@ -131,6 +140,12 @@ def choose_columns(
             chosen.append(name)
     if not chosen:
         raise DataError(f"{table.path}: there is no feature column besides the target {target!r}")
+    unused = [name for name in categorical if name not in chosen]
+    if unused:
+        raise DataError(
+            f"{table.path}: --categorical names {unused[0]!r}, which is not a feature (the "
+            f"features are {', '.join(chosen)}); name it in --features to use it"
+        )
     return chosen, notes
 
 
@@ -213,8 +228,12 @@ def _numbers(table: Table, name: str) -> np.ndarray:
     return numeric_column(table, name, allow_missing=True)
 
 
-def encode(table: Table, columns: list[Column], *, strict: bool = False) -> np.ndarray:
-    """The table's rows as network inputs (before standardisation), one block per column.
+def encode(
+    table: Table, columns: list[Column], *, strict: bool = False, fitting: bool = False
+) -> np.ndarray:
+    """The table's rows as network inputs (before standardisation), one block per column;
+    ``fitting`` when the columns were just fitted on this table (training: a missing cell's
+    message then suggests ``--impute``, not training again).
 
     Raises
     ------
@@ -232,26 +251,26 @@ def encode(table: Table, columns: list[Column], *, strict: bool = False) -> np.n
     blocks = []
     for column in columns:
         if column.kind == "numeric":
-            blocks.append(_encode_numeric(table, column)[:, None])
+            blocks.append(_encode_numeric(table, column, fitting)[:, None])
         else:
-            blocks.append(_encode_categorical(table, column, strict))
+            blocks.append(_encode_categorical(table, column, strict, fitting))
     return np.hstack(blocks) if blocks else np.empty((table.n_rows, 0))
 
 
-def _encode_numeric(table: Table, column: Column) -> np.ndarray:
+def _encode_numeric(table: Table, column: Column, fitting: bool) -> np.ndarray:
     values = _numbers(table, column.name)
     gaps = np.isnan(values)
     if gaps.any():
         if column.fill is None:
             raise DataError(
                 f"{table.path}: column {column.name!r} has a missing value in row "
-                f"{table.first + int(np.argmax(gaps)) + 2}; {_missing_hint()}"
+                f"{table.first + int(np.argmax(gaps)) + 2}; {_missing_hint(fitting)}"
             )
         values = np.where(gaps, column.fill, values)
     return values
 
 
-def _encode_categorical(table: Table, column: Column, strict: bool) -> np.ndarray:
+def _encode_categorical(table: Table, column: Column, strict: bool, fitting: bool) -> np.ndarray:
     labels = [_category(v) for v in table.data[column.name]]
     index = {c: i for i, c in enumerate(column.categories)}
     block = np.zeros((len(labels), len(column.categories)))
@@ -262,7 +281,7 @@ def _encode_categorical(table: Table, column: Column, strict: bool) -> np.ndarra
                 raise DataError(
                     f"{table.path}: column {column.name!r} has a missing value in row "
                     f"{table.first + r + 2}; "
-                    f"{_missing_hint()}"
+                    f"{_missing_hint(fitting)}"
                 )
             label = column.fill
         i = index.get(label)

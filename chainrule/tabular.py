@@ -271,7 +271,14 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 def plan(
-    table: Table, target: str, task: str | None = None, *, features=None, drop=(), group=None
+    table: Table,
+    target: str,
+    task: str | None = None,
+    *,
+    features=None,
+    drop=(),
+    categorical=(),
+    group=None,
 ) -> tuple[str, list[str]]:
     """The task (given, or inferred from the target column) and the feature columns (see
     :func:`chainrule.encoding.choose_columns`; its notes are warnings), checked before any
@@ -282,7 +289,7 @@ def plan(
     task = task or infer_task(target_column(whole, target), whole, target)
     if task not in TASKS:
         raise ValueError(f"'task' must be one of {', '.join(TASKS)}, got {task!r}")
-    names, notes = choose_columns(table, target, features, drop, group)
+    names, notes = choose_columns(table, target, features, drop, group, categorical)
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
     return task, names
@@ -491,7 +498,9 @@ def train_table(
     if keep not in KEEP:
         raise ValueError(f"'keep' must be one of {', '.join(KEEP)}, got {keep!r}")
     group = ONE_PROCESS if distributed is None else distributed
-    task, names = plan(table, target, task, features=features, drop=drop, group=group)
+    task, names = plan(
+        table, target, task, features=features, drop=drop, categorical=categorical, group=group
+    )
     whole = whole_target(table, target, group)
     classes: list[str] = []
     if task == "classification":
@@ -541,7 +550,7 @@ def train_table(
         group=group,
     )
     features = [name for column in columns for name in column.inputs]
-    X = encode(table, columns)
+    X = encode(table, columns, fitting=True)
     network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
     mean, scale = _statistics(table, features, X, train_mine - mine.start, group, table.first)
     target_mean = target_scale = None

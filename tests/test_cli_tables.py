@@ -259,6 +259,76 @@ def test_feature_choice_and_typos_stay_errors(capsys, tmp_path):
     assert code == 2 and "column 'age' is not numeric: row" in err
 
 
+@pytest.mark.parametrize(
+    ("named", "expected"),
+    [
+        ("nope", "--categorical names 'nope', which is not a column"),
+        ("person", "--categorical names 'person', which is not a feature"),  # identifier-like
+    ],
+)
+def test_categorical_naming_no_feature_is_refused(capsys, tmp_path, named, expected):
+    train = people_csv(tmp_path / "people.csv", gaps=False)
+    out = tmp_path / "m.npz"
+    code, _, err = run(
+        capsys, "train", train, "--target", "label", "--categorical", named, "--out", out
+    )
+    assert code == 2 and expected in err and not out.exists()
+
+
+@pytest.mark.parametrize("command", ["train", "demo"])
+@pytest.mark.parametrize("lr", ["-1", "0", "inf", "nan"])
+def test_a_bad_learning_rate_names_the_flag(capsys, command, lr):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--data", "xor", "--lr", lr])
+    _, err = capsys.readouterr()
+    assert exit_.value.code == 2
+    assert f"argument --lr: expected a finite number > 0, got {lr}" in err
+    assert "'lr'" not in err
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_gap_for_a_model_without_impute_says_to_train_with_it(capsys, tmp_path, command):
+    out = tmp_path / "m.npz"
+    complete = people_csv(tmp_path / "complete.csv", gaps=False)
+    code, _, err = run(
+        capsys, "train", complete, "--target", "label", "--epochs", "1", "--out", out
+    )
+    assert code == 0, err
+    code, _, err = run(capsys, command, out, people_csv(tmp_path / "gaps.csv"))
+    assert code == 2 and "column 'age' has a missing value in row 5" in err
+    # predict and evaluate have no --impute: the fill value comes from training
+    assert "or pass --impute" not in err
+    assert "train the model again with --impute median, mean or most_frequent" in err
+
+
+def test_info_shows_a_fill_value_without_float_noise(capsys, tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x,c,y\n0.1,a,1\n0.2,b,2\n,,3\n0.2,a,4\n0.1,b,5\n")
+    out = tmp_path / "m.npz"
+    code, _, err = run(
+        capsys,
+        "train",
+        data,
+        "--target",
+        "y",
+        "--impute",
+        "median",
+        "--val",
+        "0",
+        "--epochs",
+        "1",
+        "--out",
+        out,
+    )
+    assert code == 0, err
+    _, text, _ = run(capsys, "info", out)
+    assert (0.1 + 0.2) / 2 == 0.15000000000000002  # the median of 0.1, 0.1, 0.2, 0.2
+    assert "column 'x': numeric; missing cells filled with 0.15\n" in text
+    assert "column 'c': one-hot over a, b; missing cells filled with 'a'" in text
+    _, text, _ = run(capsys, "info", out, "--format", "json")
+    assert __import__("json").loads(text)["columns"][0]["fill"] == 0.15000000000000002
+
+
 def test_semicolon_file_is_read(capsys, tmp_path):
     lines = ["a;b;y"] + [f"{i};{i % 3};{i % 2}" for i in range(30)]
     (tmp_path / "semi.csv").write_text("\n".join(lines) + "\n")
@@ -326,7 +396,7 @@ def test_early_stopping_and_info_count_epochs_the_same_way(capsys, tmp_path):
     assert stopped and best and stopped.group(1) == best.group(1)
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "info", "gradcheck"])
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "info", "gradcheck", "export"])
 def test_help_shows_defaults_choices_and_an_example(capsys, command):
     with pytest.raises(SystemExit):
         main([command, "--help"])
@@ -340,8 +410,14 @@ def test_help_shows_defaults_choices_and_an_example(capsys, command):
             "{best,last}",
             "{none,median,mean,most_frequent}",
             "(default: relu)",
+            "an error naming the row and column (default: none)",
         ):
             assert shown in text
+    if command == "export":
+        assert (
+            "{float32,float64} the ONNX model's input, weight and output type (default: float32)"
+            in text
+        )
 
 
 def test_regression_output_is_labelled_and_plotted(capsys, tmp_path, regression_csv):

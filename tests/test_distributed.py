@@ -35,7 +35,7 @@ def mpirun(n, *command, timeout=120, **kwargs):
     env = dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}")
     return subprocess.run(
         [MPIRUN, "-n", str(n), *MPI_OPTIONS, sys.executable, *command],
-        cwd=ROOT,
+        cwd=kwargs.pop("cwd", ROOT),
         env=env,
         capture_output=True,
         text=True,
@@ -121,6 +121,8 @@ def test_the_readme_train_command_on_two_ranks_equals_one_process(tmp_path):
     job = mpirun(2, "-m", "chainrule.cli", *argv, "--quiet")
     assert job.returncode == 0, job.stderr
     assert job.stdout.count(f"model written to {out}") == 1  # by rank 0 only
+    # a rank's stdout is a pseudo-terminal under mpirun, but mpirun's own is captured here
+    assert "\x1b[" not in job.stdout and "validation (15 rows)" in job.stdout
     single = [a for a in argv[:-2] if a != "--distributed"]
     assert main([*single, "--out", str(tmp_path / "one.npz"), "--quiet"]) == 0
     two, one = (TabularModel.load(tmp_path / f"{name}.npz") for name in ("two", "one"))
@@ -130,6 +132,25 @@ def test_the_readme_train_command_on_two_ranks_equals_one_process(tmp_path):
     assert two.network.history.history["val_loss"] == pytest.approx(
         one.network.history.history["val_loss"], rel=1e-5
     )
+
+
+def test_the_readme_python_example_as_written_on_two_ranks_equals_one_process(
+    tmp_path, monkeypatch
+):
+    """The "Scale out" Python block, run by mpirun -n 2 as a user would, then in one process:
+    the same parameters on both ranks and as one process on all rows."""
+    section = (ROOT / "README.md").read_text().split("## Scale out", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    kept = "\nnp.save(f'parameters{group.rank}.npy', net.parameters)\n"
+    (tmp_path / "scale_out.py").write_text(block + kept)
+    job = mpirun(2, "scale_out.py", cwd=tmp_path, timeout=60)
+    assert job.returncode == 0, job.stderr
+    ranks = [np.load(tmp_path / f"parameters{rank}.npy") for rank in (0, 1)]
+    np.testing.assert_array_equal(ranks[0], ranks[1])
+    (tmp_path / "parameters0.npy").unlink()
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block + kept, "README", "exec"), {})
+    assert relative(ranks[0], np.load(tmp_path / "parameters0.npy")) < 1e-5  # float32
 
 
 def mixed_csv(path, rows=60):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainrule.data import Table
+from chainrule.data import DataError, Table, as_table
 from chainrule.encoding import UnseenCategoryWarning
 from chainrule.network import Network
 from chainrule.tabular import TabularModel, train_table
@@ -102,6 +102,18 @@ def test_dataframe_and_csv_give_the_same_model(tmp_path):
     np.testing.assert_allclose(
         predicted["p_yes"].to_numpy(), from_file.predict(path)["p_yes"], rtol=1e-6
     )
+
+
+def test_a_nullable_integer_column_keeps_its_gaps():
+    """pandas' Int64 (convert_dtypes, dtype_backend="numpy_nullable") holds pd.NA: a gap, as
+    an empty CSV cell is, not the int64 that NaN casts to (-9223372036854775808)."""
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"age": [30, None, 50, 41], "n": [1, 2, 3, 4], "y": [1.0, 2, 3, 4]})
+    table = as_table(frame.convert_dtypes())
+    np.testing.assert_array_equal(table.data["age"], [30.0, np.nan, 50.0, 41.0])
+    assert table.data["n"].dtype == np.int64
+    with pytest.raises(DataError, match="column 'age' has a missing value in row 3"):
+        train_table(table, "y", val=0, epochs=1, batch_size=4, verbose=0, hidden=(2,))
 
 
 def test_a_model_file_from_before_stored_transformations_still_loads(tmp_path):

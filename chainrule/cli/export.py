@@ -32,9 +32,20 @@ def _export(args) -> int:
 
 def add_commands(commands) -> None:
     """Register ``export``."""
-    export = commands.add_parser("export", help="write a model file as ONNX (needs the onnx extra)")
+    export = commands.add_parser(
+        "export",
+        help="write a model file as ONNX (needs the onnx extra)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  chainrule export m.npz m.onnx\n"
+        "  chainrule export m.npz m.onnx --dtype float64",
+    )
     export.add_argument("model", help="a chainrule model file (.npz)")
     export.add_argument("output", help="the ONNX file to write (.onnx)")
-    export.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    export.add_argument(
+        "--dtype",
+        choices=["float32", "float64"],
+        default="float32",
+        help="the ONNX model's input, weight and output type (default: float32)",
+    )
     export.add_argument("--opset", type=_opset, help="ONNX opset (default 18)")
     export.set_defaults(handler=_export)

@@ -20,6 +20,7 @@ from .common import (
     fraction,
     non_negative_int,
     plain_warnings,
+    positive_float,
     positive_int,
     write_text,
 )
@@ -63,7 +64,9 @@ def _hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _print_summary(run, train_metrics, validation_metrics) -> None:
+def _print_summary(run, train_metrics, validation_metrics, *, plain: bool = False) -> None:
+    """The metrics table and what was kept; ``plain``: no terminal styling (under ``mpirun``
+    a rank's stdout is a pseudo-terminal even when mpirun's own is a file)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -84,7 +87,7 @@ def _print_summary(run, train_metrics, validation_metrics) -> None:
         )
     if regression:
         table.caption = f"mse, rmse and mae in the units of {run.model.target!r}"
-    Console(file=sys.stdout, width=100).print(table)
+    Console(file=sys.stdout, width=100, force_terminal=False if plain else None).print(table)
     history = run.history
     print(
         f"{len(history.epoch)} epochs in {run.seconds:.2f} s"
@@ -228,7 +231,7 @@ def _train(args) -> int:
                 files.open(args.boundary, what="--boundary"),
                 args.boundary,
             )
-    _print_summary(run, train_metrics, validation_metrics)
+    _print_summary(run, train_metrics, validation_metrics, plain=bool(group))
     print(f"model written to {args.out}")
     if args.plot:
         print(f"curves written to {args.plot}")
@@ -335,6 +338,15 @@ def _prediction_text(values: np.ndarray, probability: bool) -> list[str]:
     return [repr(v) for v in values.tolist()]
 
 
+def _fill(column) -> str:
+    """A fill value as ``info`` shows it: a category quoted; a number to 12 significant digits
+    (a median of two values or a mean carries float64 rounding, 0.15000000000000002 for
+    0.1 and 0.2; ``--format json`` has the exact value)."""
+    if column.kind == "categorical":
+        return repr(column.fill)
+    return f"{column.fill:.12g}"
+
+
 def _info(args) -> int:
     from ..tabular import TabularModel
 
@@ -380,7 +392,7 @@ def _info(args) -> int:
                 if column.kind == "categorical"
                 else "numeric"
             )
-            fill = "" if column.fill is None else f"; missing cells filled with {column.fill!r}"
+            fill = "" if column.fill is None else f"; missing cells filled with {_fill(column)}"
             print(f"  column {column.name!r}: {kind}{fill}")
     if model.classes:
         print(f"classes: {', '.join(model.classes)}")
@@ -496,7 +508,7 @@ def add_commands(commands) -> None:
         default="none",
         help="fill missing cells with the training rows' median, mean or most frequent value "
         "(categories: most frequent), stored in the model; none: a missing cell is an "
-        "error naming the row and column)",
+        "error naming the row and column",
     )
     train.add_argument("--hidden", default="64,32", help="hidden layer widths")
     train.add_argument(
@@ -514,7 +526,7 @@ def add_commands(commands) -> None:
         choices=["adam", "adamw", "sgd", "rmsprop", "adagrad", "lbfgs"],
         help="how the weights are updated",
     )
-    train.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    train.add_argument("--lr", type=positive_float, default=1e-3, help="learning rate")
     train.add_argument("--epochs", type=positive_int, default=100, help="passes over the data")
     train.add_argument(
         "--batch-size",

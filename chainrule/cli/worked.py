@@ -8,7 +8,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from .common import CommandError, non_negative_int, positive_int, write_text
+from .common import CommandError, non_negative_int, positive_float, positive_int, write_text
 
 STARTER_KINDS = ("basic", "softmax", "bce", "batch", "momentum", "adam")
 
@@ -177,9 +177,21 @@ def add_commands(commands) -> None:
         default=1000,
         help="gradient-descent steps on the worked example (default 1000)",
     )
-    demo.add_argument("--lr", type=float, default=0.5)
-    demo.add_argument("--data", default="spirals", help="built-in dataset to train on")
-    demo.add_argument("--epochs", type=non_negative_int, default=300)
+    demo.add_argument(
+        "--lr",
+        type=positive_float,
+        default=0.5,
+        help="learning rate of the worked example's steps (default 0.5, the seed's)",
+    )
+    demo.add_argument(
+        "--data", default="spirals", help="built-in dataset to train on (default spirals)"
+    )
+    demo.add_argument(
+        "--epochs",
+        type=non_negative_int,
+        default=300,
+        help="epochs of the training run on --data (default 300)",
+    )
     demo.add_argument("--quiet", action="store_true", help="no progress display")
     demo.set_defaults(handler=_demo)
 
