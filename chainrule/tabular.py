@@ -341,6 +341,10 @@ def _standardise(
     return standardised
 
 
+#: A categorical column with more categories than this gets a note when it is one-hot encoded
+#: (a date or free-text column read as categories gives an input per distinct value).
+MANY_CATEGORIES = 50
+
 LOSSES = {
     "classification": ("cross_entropy", "categorical_cross_entropy"),
     "regression": (
@@ -549,6 +553,15 @@ def train_table(
         impute=impute,
         group=group,
     )
+    for column in columns:
+        if len(column.categories) > MANY_CATEGORIES:
+            warnings.warn(
+                f"column {column.name!r} is one-hot encoded into {len(column.categories)} "
+                f"inputs, one per category (a category not seen in training will be all "
+                f"zeros); --drop {column.name} leaves it out",
+                UserWarning,
+                stacklevel=2,
+            )
     features = [name for column in columns for name in column.inputs]
     X = encode(table, columns, fitting=True)
     network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)

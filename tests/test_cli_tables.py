@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from chainrule.cli import main
@@ -452,3 +453,23 @@ def test_demo_states_the_whole_architecture_and_learning_rates(capsys):
         "2-64-64-2 network (ReLU hidden layers, softmax output, cross-entropy loss; Adam, "
         "learning rate 0.01, batches of 32)" in out
     )
+
+
+def test_a_column_of_many_categories_gets_one_note_and_few_get_none(tmp_path):
+    """A date column read as text is one input per distinct date: said once, with how to drop
+    it; a column of three colours says nothing."""
+    rng = np.random.default_rng(0)
+    lines = ["day,colour,x,y"] + [
+        f"2024-{1 + i % 12:02d}-{1 + i % 28:02d},{rng.choice(['red', 'blue', 'green'])},"
+        f"{rng.normal():.4f},{rng.normal():.4f}"
+        for i in range(400)
+    ]
+    path = tmp_path / "days.csv"
+    path.write_text("\n".join(lines) + "\n")
+    trained = cli(
+        "train", path, "--target", "y", "--epochs", "1", "--quiet", "--out", tmp_path / "m.npz"
+    )
+    assert trained.returncode == 0, trained.stderr
+    notes = [line for line in trained.stderr.splitlines() if "one-hot encoded into" in line]
+    assert len(notes) == 1 and "column 'day' is one-hot encoded into 84 inputs" in notes[0]
+    assert "--drop day leaves it out" in notes[0] and "colour" not in trained.stderr
