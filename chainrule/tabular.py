@@ -515,6 +515,13 @@ def train_table(
                 f"{table.path}: the target column {target!r} holds a single class "
                 f"{classes[0]!r}; classification needs at least two"
             )
+        if len(classes) > max(MANY_CATEGORIES, len(values) // 2):
+            warnings.warn(
+                f"the target {target!r} holds {len(classes)} classes in {len(values)} rows, "
+                "one network output each: if it is a number to predict, pass --task regression",
+                UserWarning,
+                stacklevel=2,
+            )
         index = {label: i for i, label in enumerate(classes)}
         T = np.array([index[v] for v in values])
     else:

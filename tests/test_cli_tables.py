@@ -473,3 +473,31 @@ def test_a_column_of_many_categories_gets_one_note_and_few_get_none(tmp_path):
     notes = [line for line in trained.stderr.splitlines() if "one-hot encoded into" in line]
     assert len(notes) == 1 and "column 'day' is one-hot encoded into 84 inputs" in notes[0]
     assert "--drop day leaves it out" in notes[0] and "colour" not in trained.stderr
+
+
+def test_classification_forced_on_a_continuous_target_says_it_may_be_regression(tmp_path):
+    rng = np.random.default_rng(1)
+    lines = ["x,spend"] + [f"{x:.4f},{50 + 10 * x:.3f}" for x in rng.normal(size=300)]
+    path = tmp_path / "spend.csv"
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "m.npz"
+    forced = cli(
+        "train",
+        path,
+        "--target",
+        "spend",
+        "--task",
+        "classification",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        out,
+    )
+    assert forced.returncode == 0, forced.stderr
+    assert (
+        "the target 'spend' holds 300 classes in 300 rows, one network output each: if it is "
+        "a number to predict, pass --task regression" in forced.stderr
+    )
+    inferred = cli("train", path, "--target", "spend", "--epochs", "1", "--quiet", "--out", out)
+    assert inferred.returncode == 0 and "--task regression" not in inferred.stderr
