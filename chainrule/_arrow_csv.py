@@ -244,7 +244,7 @@ class _Columns:
             return
         for piece in column.chunks:
             stop = start + len(piece)
-            out[start:stop] = piece.to_pylist() if kind == "text" else _numbers(piece, kind)
+            out[start:stop] = piece.to_pylist() if kind == "text" else numeric_values(piece, kind)
             start = stop
         self.present[name] = self.present[name] or column.null_count < len(column)
 
@@ -255,7 +255,7 @@ class _Columns:
         return self.arrays
 
 
-def _numbers(piece, kind: str) -> np.ndarray:
+def numeric_values(piece, kind: str) -> np.ndarray:
     """An int64 or float64 Arrow array as numpy (float64, NaN where missing, if any is), read
     from its buffers: ``Array.to_numpy`` would import pandas (seconds, tens of megabytes)."""
     dtype = np.int64 if kind == "int" else np.float64

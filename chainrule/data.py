@@ -227,7 +227,8 @@ def _read_parquet(path: Path) -> Table:
     import pyarrow as pa
 
     try:
-        arrow = parquet.read_table(path)
+        with parquet.ParquetFile(path) as file:  # read_table would import pandas
+            arrow = file.read()
     except (pa.ArrowException, OSError) as error:
         raise DataError(f"{path}: not a readable Parquet file ({error})") from None
     return _from_arrow(str(path), [str(name) for name in arrow.column_names], arrow)
@@ -244,14 +245,26 @@ def _from_arrow(path: str, header: list[str], arrow) -> Table:
     for name, column in zip(header, arrow.columns):
         kind = column.type
         if pa.types.is_integer(kind) and column.null_count == 0:
-            data[name] = column.to_numpy().astype(np.int64, copy=False)
+            data[name] = _arrow_numbers(column, "int")
         elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
-            data[name] = column.to_numpy().astype(np.float64, copy=False)
+            data[name] = _arrow_numbers(column, "float")
         else:
             if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
                 column = column.cast(pa.string())
             data[name] = np.array(column.to_pylist(), dtype=object)
     return Table(path, header, data)
+
+
+def _arrow_numbers(column, kind: str) -> np.ndarray:
+    """A numeric Arrow column as int64 (``kind='int'``) or float64 (NaN where missing), read
+    from its buffers chunk by chunk (``to_numpy`` would import pandas)."""
+    import pyarrow as pa
+
+    from ._arrow_csv import numeric_values
+
+    target = pa.int64() if kind == "int" else pa.float64()
+    pieces = [numeric_values(chunk.cast(target), kind) for chunk in column.chunks]
+    return np.concatenate(pieces) if pieces else np.empty(0, np.int64 if kind == "int" else float)
 
 
 def _text_stream(source):

@@ -249,3 +249,48 @@ def test_reading_a_csv_does_not_import_pandas(tmp_path):
     )
     assert done.stdout.split("] ")[-1].strip() == "False"
     assert done.stdout.startswith("[1.0, nan, 2.5] ['x', 'y', None]")
+
+
+def test_reading_parquet_does_not_import_pandas_and_types_its_columns(tmp_path):
+    """pyarrow's read_table and Array.to_numpy import pandas; the Parquet reader uses neither.
+    int32 becomes int64, float32 float64, an integer column with a gap float64 with NaN, an
+    all-null column float64 NaN, across several row groups."""
+    import subprocess
+    import sys
+
+    pa = pytest.importorskip("pyarrow")
+    parquet = pytest.importorskip("pyarrow.parquet")
+    table = pa.table(
+        {
+            "i": pa.array([1, 2, 3, 4, 5], pa.int32()),
+            "gap": pa.array([1, None, 3, 4, 5], pa.int64()),
+            "f": pa.array([0.5, 1.5, None, 2.5, 3.0], pa.float32()),
+            "none": pa.array([None] * 5, pa.null()),
+            "s": ["a", None, "c", "d", "e"],
+        }
+    )
+    path = tmp_path / "t.parquet"
+    parquet.write_table(table, path, row_group_size=2)
+    code = (
+        "import sys\nfrom chainrule.data import read_csv\n"
+        f"t = read_csv({str(path)!r})\n"
+        "print([(str(v.dtype), v.tolist()) for v in t.data.values()], 'pandas' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(data.__file__).parents[1],
+    )
+    columns, pandas_loaded = done.stdout.rsplit(" ", 1)
+    assert pandas_loaded.strip() == "False"
+    nan = float("nan")
+    expected = [
+        ("int64", [1, 2, 3, 4, 5]),
+        ("float64", [1.0, nan, 3.0, 4.0, 5.0]),
+        ("float64", [0.5, 1.5, nan, 2.5, 3.0]),
+        ("float64", [nan] * 5),
+        ("object", ["a", None, "c", "d", "e"]),
+    ]
+    assert columns == repr(expected)
