@@ -285,14 +285,21 @@ def plan(
     training: the command line validates its outputs against them. With a ``group``,
     ``table`` is this process's block of the rows (see :func:`train_table`)."""
     group = ONE_PROCESS if group is None else group
+    task, names, _ = _planned(table, target, task, features, drop, categorical, group)
+    return task, names
+
+
+def _planned(table, target, task, features, drop, categorical, group):
+    """:func:`plan`'s task and feature columns, and the target column over every process's
+    rows (:func:`whole_target`), which training goes on to use."""
     whole = whole_target(table, target, group)
     task = task or infer_task(target_column(whole, target), whole, target)
     if task not in TASKS:
         raise ValueError(f"'task' must be one of {', '.join(TASKS)}, got {task!r}")
     names, notes = choose_columns(table, target, features, drop, group, categorical)
     for note in notes:
-        warnings.warn(note, UserWarning, stacklevel=2)
-    return task, names
+        warnings.warn(note, UserWarning, stacklevel=3)  # plan's or train_table's caller
+    return task, names, whole
 
 
 def whole_target(table: Table, target: str, group=ONE_PROCESS) -> Table:
@@ -502,10 +509,7 @@ def train_table(
     if keep not in KEEP:
         raise ValueError(f"'keep' must be one of {', '.join(KEEP)}, got {keep!r}")
     group = ONE_PROCESS if distributed is None else distributed
-    task, names = plan(
-        table, target, task, features=features, drop=drop, categorical=categorical, group=group
-    )
-    whole = whole_target(table, target, group)
+    task, names, whole = _planned(table, target, task, features, drop, categorical, group)
     classes: list[str] = []
     if task == "classification":
         values = whole.column(target)
