@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _arrow_csv
+
 MISSING = {"", "na", "nan", "null", "none", "n/a", "?"}
 
 
@@ -158,8 +160,6 @@ def _parse_csv(source, name: str, header, delimiter: str, skip_rows: int, **chun
         import pyarrow.csv  # noqa: F401
     except ImportError:
         return _read_with_csv_module(source, name, header, delimiter, skip_rows)
-    from . import _arrow_csv
-
     try:
         data = _arrow_csv.read_columns(
             source, header, delimiter, skip_rows, missing_spellings(), **chunking
@@ -260,10 +260,8 @@ def _arrow_numbers(column, kind: str) -> np.ndarray:
     from its buffers chunk by chunk (``to_numpy`` would import pandas)."""
     import pyarrow as pa
 
-    from ._arrow_csv import numeric_values
-
     target = pa.int64() if kind == "int" else pa.float64()
-    pieces = [numeric_values(chunk.cast(target), kind) for chunk in column.chunks]
+    pieces = [_arrow_csv.numeric_values(chunk.cast(target), kind) for chunk in column.chunks]
     return np.concatenate(pieces) if pieces else np.empty(0, np.int64 if kind == "int" else float)
 
 
@@ -558,8 +556,6 @@ def _arrow_block(path: str, header, delimiter, data, first: int, text) -> Block 
     """The part parsed by pyarrow a chunk at a time and typed as :func:`read_csv` types a whole
     file (:mod:`chainrule._arrow_csv`), or None where pyarrow refuses it (the csv module names
     the bad row, as :func:`read_csv` falls back)."""
-    from . import _arrow_csv
-
     try:
         columns = _arrow_csv.read_columns(
             data, header, delimiter, 0, missing_spellings(), text=set(text)
