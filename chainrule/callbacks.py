@@ -130,10 +130,14 @@ class EarlyStopping(Callback):
         self.wait = 0
         self.best_parameters: np.ndarray | None = None
         self.stopped_epoch: int | None = None
+        self._resumed = False
 
     def on_train_begin(self, logs):
-        if self.best_epoch is None:  # a resumed run keeps the state it was saved with
+        # every fit starts afresh, as Keras's (one instance may serve several fits), but a
+        # resumed run keeps the state its checkpoint restored
+        if not self._resumed:
             self._reset()
+        self._resumed = False
 
     def _score(self, logs) -> float | None:
         key = self.monitor
@@ -180,6 +184,7 @@ class EarlyStopping(Callback):
     def load_state_dict(self, state):
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
         self.best_parameters = state["best_parameters"]
+        self._resumed = True
 
 
 class LambdaCallback(Callback):

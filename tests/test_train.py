@@ -194,6 +194,29 @@ def test_early_stopping_can_monitor_a_metric():
     assert len(accuracy) < 50 and accuracy[-1] <= max(accuracy[:-1])
 
 
+def test_one_early_stopping_serves_several_fits_each_from_scratch():
+    # as Keras's: on_train_begin resets the best value, the wait and the best weights, so a
+    # second network neither stops at once nor receives the first network's parameters
+    data = datasets.moons(n_samples=200)
+    stopper = cr.EarlyStopping(patience=3)
+    options = dict(epochs=40, validation_split=0.2, verbose=0, early_stopping=stopper)
+    first = cr.MLP([2, 8, 2], loss="cross_entropy", seed=0)
+    first.fit(data.X, data.y, optimizer=optim.Adam(lr=0.05), **options)
+    assert stopper.best_epoch is not None
+    fits = []
+    for early_stopping in (stopper, cr.EarlyStopping(patience=3)):
+        net = cr.MLP([2, 8, 2], loss="cross_entropy", seed=1)
+        history = net.fit(
+            data.X,
+            data.y,
+            optimizer=optim.Adam(lr=0.001),
+            **{**options, "early_stopping": early_stopping},
+        )
+        fits.append((net.parameters.copy(), history["val_loss"]))
+    assert len(fits[1][1]) == 40  # a slow learner that never stops early
+    assert np.array_equal(fits[0][0], fits[1][0]) and fits[0][1] == fits[1][1]
+
+
 def test_a_callback_can_stop_training():
     def stop(epoch, logs):
         if epoch == 2:
