@@ -120,6 +120,8 @@ class Schedule:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        if not self._scratch:  # chainrule's optimizers keep no scratch here
+            return
         size = next(v for v in state.values() if isinstance(v, np.ndarray))
         for name in self._scratch:
             dtype = np.float64 if name in self._wide else size.dtype

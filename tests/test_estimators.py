@@ -486,6 +486,19 @@ def test_pickles_hold_no_training_rows_and_are_scikit_learn_sized():
     assert all(layer._cache is None for layer in network.dense_layers)
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adamw", "rmsprop", "adagrad"])
+def test_every_solver_pickles_and_continues_identically(data, solver):
+    X, Y, _, _ = data
+    est = MLPRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, Y)
+    loaded = pickle.loads(pickle.dumps(est))  # chainrule's solvers failed to unpickle
+    for model in (est, loaded):
+        model.partial_fit(X, Y)
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+
+
 def test_sparse_input_fits_what_dense_input_fits(data):
     X, Y, labels, _ = data
     sparse_X = scipy.sparse.csr_matrix(np.where(np.abs(X) > 1, X, 0.0))
