@@ -105,6 +105,8 @@ class EarlyStopping(Callback):
     mode : {'auto', 'min', 'max'}
         'auto' maximises accuracy and r2 and minimises everything else.
     restore_best_weights : bool, default=True
+        (Keras's defaults to False.) The best epoch's parameters are put back when training
+        ends, whether or not it stopped early, as in Keras.
     """
 
     def __init__(
@@ -133,8 +135,9 @@ class EarlyStopping(Callback):
         self._resumed = False
 
     def on_train_begin(self, logs):
-        # every fit starts afresh, as Keras's (one instance may serve several fits), but a
-        # resumed run keeps the state its checkpoint restored
+        # every fit starts afresh (one instance may serve several fits, as Keras 3 allows;
+        # its reset keeps the last fit's best value, this one does not), but a resumed run
+        # keeps the state its checkpoint restored
         if not self._resumed:
             self._reset()
         self._resumed = False

@@ -967,7 +967,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
-        """One epoch over ``(X, y)``, keeping the optimizer's state."""
+        """One epoch over ``(X, y)``, keeping the optimizer's state. Only for the stochastic
+        solvers, as the classifier's (scikit-learn's regressor offers it for 'lbfgs' too,
+        through a guard that never runs, and then runs a whole L-BFGS fit)."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def _predict(self, X, check_input=True):

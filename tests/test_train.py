@@ -241,8 +241,8 @@ def test_early_stopping_can_monitor_a_metric():
 
 
 def test_one_early_stopping_serves_several_fits_each_from_scratch():
-    # as Keras's: on_train_begin resets the best value, the wait and the best weights, so a
-    # second network neither stops at once nor receives the first network's parameters
+    # on_train_begin resets the best value, the wait and the best weights, so a second
+    # network neither stops at once nor receives the first network's parameters
     data = datasets.moons(n_samples=200)
     stopper = cr.EarlyStopping(patience=3)
     options = dict(epochs=40, validation_split=0.2, verbose=0, early_stopping=stopper)
