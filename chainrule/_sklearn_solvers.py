@@ -28,10 +28,14 @@ Array = np.ndarray
 
 def _average(A: Array, weights: Array | None) -> Array:
     """The (weighted) mean over samples of each column, as ``np.average(A, axis=0)``
-    computes it, without its argument handling (it runs once per batch)."""
+    computes it, without its argument handling (it runs once per batch), and with its error
+    for weights that sum to zero (scikit-learn's for a batch whose weights are all zero)."""
     if weights is None:
         return A.mean(axis=0)
-    return np.multiply(A, weights[:, None]).sum(axis=0) / weights.sum()
+    total = weights.sum()
+    if total == 0:
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+    return np.multiply(A, weights[:, None]).sum(axis=0) / total
 
 
 def squared_loss(T: Array, Y: Array, weights: Array | None) -> float:
@@ -45,18 +49,24 @@ def poisson_loss(T: Array, Y: Array, weights: Array | None) -> float:
     return _average(xlogy(T, T / Y) - T + Y, weights).sum()
 
 
+# scikit-learn's classifier targets are booleans, and xlogy of a boolean and a float32 array
+# runs in float64: the log-losses take the targets as booleans to round as scikit-learn does.
+
+
 def log_loss(T: Array, Y: Array, weights: Array | None) -> float:
     """``-sum over classes t log y`` (``y`` clipped to [eps, 1 - eps]), weighted mean over
-    samples."""
+    samples; ``T`` holds 0 and 1."""
     eps = np.finfo(Y.dtype).eps
     Y = np.clip(Y, eps, 1 - eps)
-    return -_average(xlogy(T, Y), weights).sum()
+    return -_average(xlogy(T.astype(bool), Y), weights).sum()
 
 
 def binary_log_loss(T: Array, Y: Array, weights: Array | None) -> float:
-    """``-(t log y + (1 - t) log(1 - y))`` summed over labels, weighted mean over samples."""
+    """``-(t log y + (1 - t) log(1 - y))`` summed over labels, weighted mean over samples;
+    ``T`` holds 0 and 1."""
     eps = np.finfo(Y.dtype).eps
     Y = np.clip(Y, eps, 1 - eps)
+    T = T.astype(bool)
     return -_average(xlogy(T, Y) + xlogy(1 - T, 1 - Y), weights).sum()
 
 
@@ -103,15 +113,19 @@ class Schedule:
         raise NotImplementedError
 
     _scratch: tuple[str, ...] = ()  # buffers for temporaries: not pickled, made again on load
+    _wide: tuple[str, ...] = ()  # those of them that are float64 whatever the parameters' dtype
 
     def __getstate__(self):
         return {key: value for key, value in self.__dict__.items() if key not in self._scratch}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        if not self._scratch:  # chainrule's optimizers keep no scratch here
+            return
         size = next(v for v in state.values() if isinstance(v, np.ndarray))
         for name in self._scratch:
-            setattr(self, name, np.empty_like(size))
+            dtype = np.float64 if name in self._wide else size.dtype
+            setattr(self, name, np.empty(size.shape, dtype))
 
 
 class SGD(Schedule):
@@ -139,8 +153,10 @@ class SGD(Schedule):
 class Adam(Schedule):
     """``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
     ``p -= lr0 sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)``, in the order of
-    scikit-learn's operations (so with the same rounding), through two scratch buffers
-    allocated once."""
+    scikit-learn's operations and in their precision (so with the same rounding), through two
+    scratch buffers allocated once. The step is a float64 array whatever the parameters' dtype,
+    as there: scikit-learn's rate is a float64 scalar, so ``-lr * m / (sqrt(v) + eps)`` is
+    computed in float64 and rounded once, when added to float32 parameters."""
 
     def __init__(self, size, dtype, learning_rate_init, beta_1, beta_2, epsilon):
         super().__init__(learning_rate_init)
@@ -148,15 +164,17 @@ class Adam(Schedule):
         self.t = 0
         self.m = np.zeros(size, dtype)
         self.v = np.zeros(size, dtype)
-        self._numerator = np.empty(size, dtype)
+        self._numerator = np.empty(size, np.float64)
         self._denominator = np.empty(size, dtype)
+
+    _wide = ("_numerator",)
 
     def update(self, params, grads):
         self.t += 1
-        scratch = np.multiply(grads, 1 - self.beta_1, out=self._numerator)
+        scratch = np.multiply(grads, 1 - self.beta_1, out=self._denominator)
         self.m *= self.beta_1
         self.m += scratch
-        scratch = np.multiply(grads, grads, out=self._numerator)
+        scratch = np.multiply(grads, grads, out=self._denominator)
         scratch *= 1 - self.beta_2
         self.v *= self.beta_2
         self.v += scratch

@@ -105,6 +105,8 @@ class EarlyStopping(Callback):
     mode : {'auto', 'min', 'max'}
         'auto' maximises accuracy and r2 and minimises everything else.
     restore_best_weights : bool, default=True
+        (Keras's defaults to False.) The best epoch's parameters are put back when training
+        ends, whether or not it stopped early, as in Keras.
     """
 
     def __init__(
@@ -130,10 +132,15 @@ class EarlyStopping(Callback):
         self.wait = 0
         self.best_parameters: np.ndarray | None = None
         self.stopped_epoch: int | None = None
+        self._resumed = False
 
     def on_train_begin(self, logs):
-        if self.best_epoch is None:  # a resumed run keeps the state it was saved with
+        # every fit starts afresh (one instance may serve several fits, as Keras 3 allows;
+        # its reset keeps the last fit's best value, this one does not), but a resumed run
+        # keeps the state its checkpoint restored
+        if not self._resumed:
             self._reset()
+        self._resumed = False
 
     def _score(self, logs) -> float | None:
         key = self.monitor
@@ -180,6 +187,7 @@ class EarlyStopping(Callback):
     def load_state_dict(self, state):
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
         self.best_parameters = state["best_parameters"]
+        self._resumed = True
 
 
 class LambdaCallback(Callback):

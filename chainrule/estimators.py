@@ -5,24 +5,30 @@ defaults and meanings, the same initialisation, shuffling and validation split d
 ``random_state``, the same objective (:mod:`chainrule._sklearn_solvers`: a sample-weighted
 average, ``alpha`` divided by each batch's weight sum), the same solvers, stopping rule,
 warnings, errors and ``verbose`` lines. With the same data and ``random_state`` both fit the
-same parameters, to floating-point rounding.
+same parameters, to floating-point rounding (but see ``warm_start`` below).
 
 ``coefs_`` and ``intercepts_`` are the model, as in scikit-learn: lists of arrays that can be
 read, edited in place or replaced, and predictions follow them. They are views into the flat
 parameter buffer of a :class:`chainrule.Network` (``network_``), which is rebuilt around new
 arrays when they are assigned.
 
-Beyond scikit-learn, never against it (every extra defaults to scikit-learn's behaviour):
+Beyond scikit-learn (every extra defaults to scikit-learn's behaviour):
 
 * more hidden activations ('sigmoid', 'leaky_relu', 'elu', 'softplus', 'gelu') and solvers
   ('adamw', 'rmsprop', 'adagrad', at a constant rate);
 * ``dropout`` after every hidden layer; ``dtype`` to force float32 or float64 (default: the
-  input's, float64 for 'lbfgs', as scikit-learn);
+  input's, as scikit-learn: float32 input is fitted in float32, and 'lbfgs' then returns
+  float64 ``coefs_``, as scikit-learn's does);
 * ``class_weight`` for the classifier; ``scale_target`` for the regressor;
 * ``validation_loss_curve_`` beside ``validation_scores_``; ``early_stopping_monitor='loss'``;
-* ``fit`` with ``warm_start`` keeps the optimizer's state (momentum, Adam's moments) unless a
-  solver hyperparameter changed; ``partial_fit`` works for multi-label targets without
-  ``classes``.
+* ``partial_fit`` works for multi-label targets without ``classes``; a warm start from 'lbfgs'
+  to a stochastic solver (where scikit-learn fails) starts that solver afresh.
+
+One deliberate departure: a second ``fit`` with ``warm_start=True`` continues the optimizer's
+state (momentum, Adam's moments and step count, an 'adaptive' rate) unless a solver
+hyperparameter changed, where scikit-learn starts a new optimizer. So ``fit`` twice with
+``max_iter=5`` equals one ``fit`` with ``max_iter=10``, and differs from scikit-learn's second
+fit (the first fit, and every fit without ``warm_start``, are scikit-learn's).
 
 Needs scikit-learn: ``pip install "chainrule[sklearn]"``.
 """
@@ -340,9 +346,7 @@ class _BaseMLP(BaseEstimator):
             self.best_validation_score_ = None
 
     def _work_dtype(self, X):
-        if self.dtype is not None:
-            return np.dtype(self.dtype)
-        return np.dtype(np.float64) if self.solver == "lbfgs" else X.dtype
+        return X.dtype if self.dtype is None else np.dtype(self.dtype)
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden = self._hidden_sizes()
@@ -379,7 +383,7 @@ class _BaseMLP(BaseEstimator):
                 self._fit_stochastic(network, X, T, y, sample_weight, incremental)
         finally:
             self._leave_training()
-        if not np.isfinite(network.parameters).all():
+        if not np.isfinite(self._network_view().parameters).all():
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
@@ -426,15 +430,22 @@ class _BaseMLP(BaseEstimator):
             options.update(_get_additional_lbfgs_options_dict("iprint", 1 if verbose else -1))
         except ImportError:  # pragma: no cover - scikit-learn 1.6
             pass
+        # scipy evaluates the objective in its start's dtype: float32 input, float32 steps, as
+        # scikit-learn's (whose float32 start is its input's)
         result = scipy.optimize.minimize(
             loss_and_gradient,
-            network.parameters.astype(np.float64),
+            network.parameters.copy(),
             method="L-BFGS-B",
             jac=True,
             options=options,
         )
         self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
         self.loss_ = result.fun
+        if self.dtype is None and network.dtype != np.float64:
+            # scikit-learn's coefs_ are then float64 views of scipy's float64 result
+            self.coefs_ = [W.astype(np.float64) for W in self.coefs_]
+            self.intercepts_ = [b.astype(np.float64) for b in self.intercepts_]
+            network = self._bind_network()
         network.parameters[...] = result.x
 
     def _solver_settings(self) -> tuple:
@@ -483,7 +494,8 @@ class _BaseMLP(BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True")
         if not hasattr(self, "loss_curve_"):  # a warm start from 'lbfgs'
             self.loss_curve_, self._no_improvement_count = [], 0
-        if self.early_stopping != (getattr(self, "validation_scores_", None) is not None):
+            self._reset_stopping_state()
+        elif self.early_stopping != (getattr(self, "validation_scores_", None) is not None):
             self._reset_stopping_state()
         early_stopping = self.early_stopping
         validation = None
@@ -584,16 +596,19 @@ class _BaseMLP(BaseEstimator):
             self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
             return
         X_val, y_val, weight_val, T_val = validation
+        if self.early_stopping_monitor == "score":  # scikit-learn's score, and its errors, first
+            score = self._score(X_val, y_val, sample_weight=weight_val)
+        elif weight_val is not None:  # scikit-learn's error for weights that are all zero
+            _check_sample_weight(weight_val, X_val)
         Y = self._forward_pass_fast(X_val, check_input=False)
         weight_sum = X_val.shape[0] if weight_val is None else weight_val.sum()
         squares = sum(np.dot(W.ravel(), W.ravel()) for W in self.coefs_)
-        val_loss = solvers.LOSSES[self.out_activation_](T_val, Y, weight_val)
-        val_loss = float(val_loss + 0.5 * self.alpha * squares / weight_sum)
+        with np.errstate(divide="ignore", invalid="ignore"):  # an extra: it adds no warning
+            val_loss = solvers.LOSSES[self.out_activation_](T_val, Y, weight_val)
+            val_loss = float(val_loss + 0.5 * self.alpha * squares / weight_sum)
         self.validation_loss_curve_.append(val_loss)
         if self.early_stopping_monitor == "loss":
             score = -val_loss
-        else:
-            score = self._score(X_val, y_val, sample_weight=weight_val)
         self.validation_scores_.append(score)
         if self.verbose:
             print(f"Validation score: {score:f}")
@@ -952,7 +967,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
-        """One epoch over ``(X, y)``, keeping the optimizer's state."""
+        """One epoch over ``(X, y)``, keeping the optimizer's state. Only for the stochastic
+        solvers, as the classifier's (scikit-learn's regressor offers it for 'lbfgs' too,
+        through a guard that never runs, and then runs a whole L-BFGS fit)."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def _predict(self, X, check_input=True):

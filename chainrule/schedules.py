@@ -91,7 +91,10 @@ class Cosine(Schedule):
 
 class ReduceOnPlateau(Schedule):
     """Divide the rate by ``1/factor`` each time ``monitor`` fails to improve by ``tol`` for
-    ``patience`` epochs in a row (scikit-learn's ``'adaptive'`` is ``factor=0.2, patience=2``).
+    ``patience`` epochs in a row. scikit-learn's ``learning_rate='adaptive'`` is
+    ``factor=0.2, patience=n_iter_no_change + 1`` (11 with its defaults, not the 2 its
+    documentation says) and the same ``tol``, except that it stops training once the rate
+    is at most 1e-6.
 
     ``monitor`` is a history key; ``mode`` says whether lower (``'min'``, losses) or higher
     (``'max'``, scores) is better. The rate never goes below ``min_lr``.

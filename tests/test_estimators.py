@@ -144,7 +144,7 @@ def test_single_output_regression_and_float32_follow_the_input(data):
             random_state=0,
             solver=solver,
         )
-        _assert_same_model(ours, theirs, rtol=1e-3)  # lbfgs: scikit-learn starts in float32
+        _assert_same_model(ours, theirs, rtol=1e-6)
         assert ours.predict(X32).dtype == theirs.predict(X32).dtype
         assert ours.predict(X32).shape == theirs.predict(X32).shape == (90,)
     forced = MLPRegressor(hidden_layer_sizes=(5,), max_iter=2, dtype="float32", random_state=0)
@@ -291,6 +291,15 @@ def test_warm_start_and_partial_fit_keep_the_optimizer_state(data):
     for a, b in zip(once.coefs_ + whole.coefs_, twice.coefs_ + pieces.coefs_):
         np.testing.assert_array_equal(a, b)
     assert pieces.n_iter_ == 1 and len(pieces.loss_curve_) == 4  # as scikit-learn counts
+    # the documented departure: scikit-learn's second warm fit starts a new optimizer
+    their_once = neural_network.MLPRegressor(max_iter=10, solver="sgd", **options)
+    their_twice = neural_network.MLPRegressor(max_iter=5, solver="sgd", warm_start=True, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        their_once.fit(X, Y)
+        their_twice.fit(X, Y).fit(X, Y)
+    np.testing.assert_array_equal(their_once.coefs_[0], once.coefs_[0])
+    assert not np.allclose(their_twice.coefs_[0], twice.coefs_[0], rtol=1e-3)
 
 
 def _outcome(action):
@@ -346,6 +355,75 @@ def test_same_errors_and_warnings_as_scikit_learn(data, cls, params, action):
     y = labels if cls is MLPClassifier else X[:, 0]
     ours, theirs = cls(random_state=0, **params), PAIRS[cls](random_state=0, **params)
     assert _outcome(lambda: action(ours, X, y)) == _outcome(lambda: action(theirs, X, y))
+
+
+def test_weights_summing_to_zero_raise_scikit_learn_s_errors_and_no_other_warning(data):
+    X, _, labels, weights = data
+    zero_first_batch = np.r_[np.zeros(10), np.ones(80)]
+    held_out_zero = np.where(weights > 1, 0.0, weights)  # the rows held out here weigh 0
+    for params, sample_weight, expected in [
+        (
+            {"batch_size": 5, "shuffle": False},
+            zero_first_batch,
+            (ZeroDivisionError, "Weights sum to zero, can't be normalized", []),
+        ),
+        (
+            {"early_stopping": True},
+            held_out_zero,
+            (ValueError, "Sample weights must contain at least one non-zero number.", []),
+        ),
+    ]:
+        ours, theirs = _both(MLPClassifier, hidden_layer_sizes=(6,), random_state=0, **params)
+        outcomes = [
+            _outcome(lambda est=est, w=sample_weight: est.fit(X, labels, sample_weight=w))
+            for est in (ours, theirs)
+        ]
+        assert outcomes[0] == outcomes[1] == expected
+    # the validation loss, chainrule's extra, refuses the same weights with the same error
+    monitored = MLPClassifier(
+        hidden_layer_sizes=(6,), random_state=0, early_stopping=True, early_stopping_monitor="loss"
+    )
+    assert _outcome(lambda: monitored.fit(X, labels, sample_weight=held_out_zero)) == expected
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_float32_input_is_fitted_with_scikit_learn_s_rounding(data, solver):
+    # scikit-learn's float32 fit: 'lbfgs' evaluates in float32 (scipy keeps its start's dtype)
+    # and ends with float64 coefs_; the log-loss sums in float64 (boolean targets); Adam's
+    # step is computed in float64 (its rate is a float64 scalar) and rounded once
+    X, _, labels, _ = data
+    ours, theirs = _both(
+        MLPClassifier,
+        lambda est: est.fit(X.astype(np.float32), labels),
+        hidden_layer_sizes=(6,),
+        solver=solver,
+        max_iter=30,
+        learning_rate_init=0.01,
+        random_state=0,
+    )
+    expected = np.float64 if solver == "lbfgs" else np.float32
+    assert ours.coefs_[0].dtype == theirs.coefs_[0].dtype == expected
+    _assert_same_model(ours, theirs, rtol=1e-9)
+
+
+def test_a_warm_start_from_lbfgs_continues_with_a_fresh_stochastic_solver(data):
+    X, _, labels, _ = data
+    options = dict(hidden_layer_sizes=(5,), random_state=0, warm_start=True)
+    ours = MLPClassifier(solver="lbfgs", max_iter=20, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.fit(X, labels).set_params(solver="adam", max_iter=8).fit(X, labels)
+        # scikit-learn fails there (no loss_curve_ after 'lbfgs'); the same continuation on
+        # its side: an 'adam' model given the 'lbfgs' parameters and a fresh loss curve
+        start = neural_network.MLPClassifier(solver="lbfgs", max_iter=20, **options)
+        start.fit(X, labels)
+        theirs = neural_network.MLPClassifier(solver="adam", max_iter=1, **options)
+        theirs.fit(X, labels).set_params(max_iter=8)
+        theirs.coefs_ = [W.copy() for W in start.coefs_]
+        theirs.intercepts_ = [b.copy() for b in start.intercepts_]
+        theirs.loss_curve_, theirs.best_loss_, theirs._no_improvement_count = [], np.inf, 0
+        theirs.fit(X, labels)
+    _assert_same_model(ours, theirs, rtol=1e-9)
 
 
 def test_lbfgs_has_no_partial_fit():
@@ -406,6 +484,19 @@ def test_pickles_hold_no_training_rows_and_are_scikit_learn_sized():
     network = pickle.loads(pickle.dumps(ours.network_))
     assert np.shares_memory(network.dense_layers[1].W, network.parameters)
     assert all(layer._cache is None for layer in network.dense_layers)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adamw", "rmsprop", "adagrad"])
+def test_every_solver_pickles_and_continues_identically(data, solver):
+    X, Y, _, _ = data
+    est = MLPRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, Y)
+    loaded = pickle.loads(pickle.dumps(est))  # chainrule's solvers failed to unpickle
+    for model in (est, loaded):
+        model.partial_fit(X, Y)
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
 
 
 def test_sparse_input_fits_what_dense_input_fits(data):

@@ -80,6 +80,23 @@ def test_first_steps_equal_pytorch(ours, theirs, our_options, their_options):
     np.testing.assert_allclose(net.parameters, expected, rtol=1e-10, atol=1e-13)
 
 
+@pytest.mark.parametrize("ours,theirs,our_options,their_options", CASES)
+def test_a_rate_changed_between_steps_acts_as_in_pytorch(ours, theirs, our_options, their_options):
+    # schedules set optimizer.lr every epoch; torch reads param_groups' lr at every step
+    rng = np.random.default_rng(2)
+    start, targets = rng.normal(size=9), rng.normal(size=(12, 9))
+    params, torch_params = start.copy(), torch.tensor(start.copy(), requires_grad=True)
+    optimizer, torch_optimizer = ours(**our_options), theirs([torch_params], **their_options)
+    for step, target in enumerate(targets):
+        rate = our_options["lr"] * (1.0, 0.3, 2.0)[step // 4]
+        optimizer.lr = rate
+        torch_optimizer.param_groups[0]["lr"] = rate
+        optimizer.step(params, (params - target) * (1 + np.arange(9)))  # a quadratic's gradient
+        torch_params.grad = (torch_params.detach() - torch.tensor(target)) * torch.arange(1, 10)
+        torch_optimizer.step()
+    np.testing.assert_allclose(params, torch_params.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
 def test_plain_sgd_is_the_textbook_update():
     params, grads = np.array([0.40, 0.45]), np.array([0.0882, -0.0239])
     optim.SGD(lr=0.01).step(params, grads)

@@ -1,7 +1,11 @@
-"""Learning-rate schedules against their formulas."""
+"""Learning-rate schedules against their formulas, and 'adaptive' against scikit-learn's."""
 
+import contextlib
+import io
 import math
+import warnings
 
+import numpy as np
 import pytest
 
 from chainrule import schedules
@@ -43,3 +47,36 @@ def test_bad_schedules():
         schedules.get("linear")
     with pytest.raises(ValueError, match="'warmup' must be < epochs=5, got 5"):
         schedules.Cosine(epochs=5, warmup=5)
+
+
+@pytest.mark.parametrize("n_iter_no_change", [1, 3, 10])
+def test_plateau_divides_the_rate_when_scikit_learn_s_adaptive_does(n_iter_no_change):
+    neural_network = pytest.importorskip("sklearn.neural_network")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = X @ [1.0, -2.0, 0.5] + 0.3 * rng.normal(size=60)
+    model = neural_network.MLPRegressor(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.05,
+        n_iter_no_change=n_iter_no_change,
+        tol=1e-2,
+        max_iter=60,
+        random_state=0,
+        verbose=True,
+    )
+    lines = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(lines):
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    divided, epoch = [], 0  # the epochs after which scikit-learn divided its rate
+    for line in lines.getvalue().splitlines():
+        epoch = int(line.split(",")[0].split()[1]) if line.startswith("Iteration") else epoch
+        if "Setting learning rate" in line:
+            divided.append(epoch)
+    assert divided
+    plateau = schedules.ReduceOnPlateau(factor=0.2, patience=n_iter_no_change + 1, tol=1e-2)
+    curve = model.loss_curve_
+    rates = [plateau(e, 0.05, {"history": {"loss": curve[:e]}}) for e in range(len(curve))]
+    assert [e for e in range(1, len(rates)) if rates[e] < rates[e - 1]] == divided

@@ -148,6 +148,52 @@ def test_resume_equals_uninterrupted(tmp_path):
     assert history["loss"] == whole_history["loss"] and len(history["loss"]) == 6
 
 
+@pytest.mark.parametrize(
+    "optimizer,schedule",
+    [
+        (
+            lambda: optim.SGD(lr=0.2, momentum=0.9, nesterov=True),
+            lambda: cr.schedules.ReduceOnPlateau(monitor="val_loss", patience=1, factor=0.5),
+        ),
+        (lambda: optim.RMSprop(lr=0.01, momentum=0.5, centered=True), lambda: "cosine"),
+    ],
+)
+def test_resume_equals_uninterrupted_with_schedules_weights_and_a_later_early_stop(
+    tmp_path, optimizer, schedule
+):
+    data = datasets.moons()
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, len(data.y))
+
+    def run(epochs, **options):
+        net = cr.MLP([2, 12, 12, 2], loss="cross_entropy", dropout=0.3, seed=7)
+        named = schedule()
+        history = net.fit(
+            data.X,
+            data.y,
+            optimizer=optimizer(),
+            epochs=epochs,
+            batch_size=17,
+            validation_split=0.2,
+            sample_weight=weights,
+            class_weight="balanced",
+            metrics=["accuracy"],
+            schedule=cr.schedules.Cosine(epochs=30) if named == "cosine" else named,
+            early_stopping=cr.EarlyStopping(patience=3, min_delta=0.01),
+            verbose=0,
+            **options,
+        )
+        return net, history
+
+    whole, expected = run(30)
+    assert expected.stopped_by == "early_stopping" and len(expected.epoch) > 4
+    run(len(expected.epoch) - 3, checkpoint=tmp_path / "state.npz")  # stops before the stop
+    resumed, history = run(30, resume_from=tmp_path / "state.npz")
+    assert np.array_equal(resumed.parameters, whole.parameters)
+    assert history.stopped_by == "early_stopping" and history.epoch == expected.epoch
+    for key in ("loss", "val_loss", "accuracy", "lr"):
+        assert history[key] == expected[key]
+
+
 def test_resume_refuses_another_architecture(tmp_path):
     path = tmp_path / "state.npz"
     _train(5, epochs=1, checkpoint=path)
@@ -192,6 +238,29 @@ def test_early_stopping_can_monitor_a_metric():
     accuracy = history["val_accuracy"]
     assert stopper.best == -max(accuracy)  # 'auto' maximises accuracy (stored negated)
     assert len(accuracy) < 50 and accuracy[-1] <= max(accuracy[:-1])
+
+
+def test_one_early_stopping_serves_several_fits_each_from_scratch():
+    # on_train_begin resets the best value, the wait and the best weights, so a second
+    # network neither stops at once nor receives the first network's parameters
+    data = datasets.moons(n_samples=200)
+    stopper = cr.EarlyStopping(patience=3)
+    options = dict(epochs=40, validation_split=0.2, verbose=0, early_stopping=stopper)
+    first = cr.MLP([2, 8, 2], loss="cross_entropy", seed=0)
+    first.fit(data.X, data.y, optimizer=optim.Adam(lr=0.05), **options)
+    assert stopper.best_epoch is not None
+    fits = []
+    for early_stopping in (stopper, cr.EarlyStopping(patience=3)):
+        net = cr.MLP([2, 8, 2], loss="cross_entropy", seed=1)
+        history = net.fit(
+            data.X,
+            data.y,
+            optimizer=optim.Adam(lr=0.001),
+            **{**options, "early_stopping": early_stopping},
+        )
+        fits.append((net.parameters.copy(), history["val_loss"]))
+    assert len(fits[1][1]) == 40  # a slow learner that never stops early
+    assert np.array_equal(fits[0][0], fits[1][0]) and fits[0][1] == fits[1][1]
 
 
 def test_a_callback_can_stop_training():
