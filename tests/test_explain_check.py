@@ -71,6 +71,29 @@ def test_a_gradient_from_the_persons_own_wrong_delta_is_inherited():
     assert "your own dE/dz4" in results[1].diagnosis
 
 
+@pytest.mark.parametrize(
+    "derivative, digits",
+    [("at_net", 4), ("at_net", 5), ("rounded", 4)],
+)
+def test_a_gradient_carried_at_full_precision_from_wrong_rounded_numbers_is_inherited(
+    derivative, digits
+):
+    # a learner drops the path via o2 from dE/da1 and writes it to 4 digits, then carries the
+    # unrounded number on: dE/dw1 is off by more than its last digit from the product of the
+    # written numbers, yet it follows from them (it used to be called an arithmetic slip, or
+    # blamed on a mistake of its own)
+    dropped = d3() * 0.40
+    local = F["z1"] * (1 - F["z1"]) if derivative == "at_net" else F["a1"] * (1 - F["a1"])
+    written = f"{local:.4g}" if derivative == "at_net" else f"{local:.3g}"
+    dw1 = dropped * local * 0.05
+    claims = f'"dE/da1" = "{dropped:.4g}"\n"da1/dz1" = "{written}"\n"dE/dw1" = "{dw1:.{digits}g}"\n'
+    results = cr.check(spec_with("seed001.toml", claims))
+    first = "derivative_at_net" if derivative == "at_net" else "ok"
+    assert [r.kind for r in results] == ["dropped_path", first, "inherited"], results[2]
+    wrong = "dE/da1, da1/dz1, which are" if derivative == "at_net" else "dE/da1, which is"
+    assert f"It follows correctly from your own {wrong} wrong" in results[2].diagnosis
+
+
 def test_values_carried_from_the_persons_rounding_are_accepted():
     delta = f"{d3():.4f}"  # 0.1455
     dw5 = float(delta) * F["a1"]  # 0.08824..., not the exact 0.08826...
