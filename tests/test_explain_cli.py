@@ -118,6 +118,10 @@ def test_diagram_of_a_batch(capsys, tmp_path):
             '[arithmetic]\n"root" = { expression = "sqrt(-w5)", claimed = "1" }\n',
             "cannot evaluate 'sqrt(-w5)'",
         ),
+        (  # a negative number to a fractional power is complex in Python: it was no line at all
+            '[arithmetic]\n"cube root" = { expression = "(-w5)^(1/3)", claimed = "-0.74" }\n',
+            "arithmetic 'cube root' (line 47): cannot evaluate '(-w5)^(1/3)': math domain error",
+        ),
     ],
 )
 def test_check_refuses_unusable_numbers_in_one_line(capsys, tmp_path, section, expected):
