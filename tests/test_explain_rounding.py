@@ -184,3 +184,17 @@ def test_a_gradient_that_is_zero_for_any_givens_is_zero_within_rounding():
     results = cr.check(parse_spec(SHARED_SOFTMAX_BIAS))
     assert [(r.name, r.ok) for r in results] == [("dE/db", True), ("b+", True), ("dE/dw1", True)]
     assert "e-16" not in cr.explain(parse_spec(SHARED_SOFTMAX_BIAS)).render("text")
+
+
+def test_adams_step_on_a_gradient_that_is_zero_within_rounding_says_why_it_moves():
+    # w - eta*0/(sqrt(0) + eps) printed as 0.0499999983 reads as a wrong sum without the note
+    text = SHARED_SOFTMAX_BIAS.replace("[claims]", '[optimizer]\nname = "adam"\n[claims]')
+    explanation = cr.explain(parse_spec(text))
+    mhat = explanation.trace["mhat_b"].value
+    assert mhat != 0 and abs(mhat) < 1e-15
+    step = -0.3 * mhat / (math.sqrt(explanation.trace["vhat_b"].value) + 1e-8)
+    assert explanation.trace["b+"].value - 0.05 == pytest.approx(step, rel=1e-6)
+    lines = explanation.render("text").splitlines()
+    note = lines[lines.index(next(line for line in lines if line.startswith("b+ = "))) + 1]
+    assert note.startswith("    (mhat_b is 0 within rounding but ") and f"{step:.3g}" in note
+    assert explanation.trace["w1+"].note == ""  # a real gradient has no such note
