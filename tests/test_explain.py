@@ -485,3 +485,32 @@ def test_conventions_are_stated_where_they_apply():
     rendered = cr.explain(parse_spec(bce)).render("text")
     assert "the mean over the outputs of -(t log y + (1 - t) log(1 - y))" in rendered
     assert "E_o1 = -(1/2)*(t1*log(y1) + (1 - t1)*log(1 - y1))" in rendered
+
+
+@pytest.mark.parametrize(
+    "keywords, error, message",
+    [
+        ({"x": [float("nan"), 0.2]}, ValueError, r"'x' must hold only finite values, got nan"),
+        ({"t": [float("inf")]}, ValueError, r"'t' must hold only finite values, got inf"),
+        ({"learning_rate": -0.5}, ValueError, r"'learning_rate' must be a float in \[0.0, inf\]"),
+        ({"learning_rate": float("nan")}, ValueError, r"'learning_rate' must be finite, got nan"),
+        ({"learning_rate": "fast"}, TypeError, r"'learning_rate' must be a real number, got 'f"),
+    ],
+)
+def test_a_network_from_python_with_a_bad_sample_or_rate_is_refused(keywords, error, message):
+    # these used to give a worked example full of nan, or a climbing "descent"
+    network = cr.MLP([2, 2, 1], activation="sigmoid", dtype="float64", seed=0)
+    arguments = {"x": [0.05, 0.1], "t": [1.0], **keywords}
+    with pytest.raises(error, match=message):
+        cr.explain(network, **arguments)
+
+
+def test_a_spec_with_a_negative_learning_rate_is_refused_on_its_line():
+    from chainrule.explain import SpecError
+
+    text = (EXAMPLES / "seed001.toml").read_text()
+    assert "\nlearning_rate = 0.01\n" in text
+    with pytest.raises(SpecError, match=r"line 7: learning_rate must be >= 0, got -0.01"):
+        parse_spec(text.replace("\nlearning_rate = 0.01\n", "\nlearning_rate = -0.01\n"))
+    zero = parse_spec(text.replace("\nlearning_rate = 0.01\n", "\nlearning_rate = 0\n"))
+    assert zero.learning_rate == 0.0  # no update at all is a worked example too

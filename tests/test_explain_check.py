@@ -71,6 +71,29 @@ def test_a_gradient_from_the_persons_own_wrong_delta_is_inherited():
     assert "your own dE/dz4" in results[1].diagnosis
 
 
+@pytest.mark.parametrize(
+    "derivative, digits",
+    [("at_net", 4), ("at_net", 5), ("rounded", 4)],
+)
+def test_a_gradient_carried_at_full_precision_from_wrong_rounded_numbers_is_inherited(
+    derivative, digits
+):
+    # a learner drops the path via o2 from dE/da1 and writes it to 4 digits, then carries the
+    # unrounded number on: dE/dw1 is off by more than its last digit from the product of the
+    # written numbers, yet it follows from them (it used to be called an arithmetic slip, or
+    # blamed on a mistake of its own)
+    dropped = d3() * 0.40
+    local = F["z1"] * (1 - F["z1"]) if derivative == "at_net" else F["a1"] * (1 - F["a1"])
+    written = f"{local:.4g}" if derivative == "at_net" else f"{local:.3g}"
+    dw1 = dropped * local * 0.05
+    claims = f'"dE/da1" = "{dropped:.4g}"\n"da1/dz1" = "{written}"\n"dE/dw1" = "{dw1:.{digits}g}"\n'
+    results = cr.check(spec_with("seed001.toml", claims))
+    first = "derivative_at_net" if derivative == "at_net" else "ok"
+    assert [r.kind for r in results] == ["dropped_path", first, "inherited"], results[2]
+    wrong = "dE/da1, da1/dz1, which are" if derivative == "at_net" else "dE/da1, which is"
+    assert f"It follows correctly from your own {wrong} wrong" in results[2].diagnosis
+
+
 def test_values_carried_from_the_persons_rounding_are_accepted():
     delta = f"{d3():.4f}"  # 0.1455
     dw5 = float(delta) * F["a1"]  # 0.08824..., not the exact 0.08826...
@@ -349,3 +372,25 @@ def test_a_doubled_cross_entropy_is_not_blamed_on_a_lost_half():
     assert "(t - y)^2" not in result.diagnosis and "1/2" not in result.diagnosis
     (right,) = cr.check(spec_with("softmax_cross_entropy.toml", f'E = "{E:.9f}"\n'))
     assert right.ok
+
+
+def test_a_learners_sheet_with_one_mistake_of_each_kind_rounded_to_four_digits():
+    # one file, many mistakes at once, each number written to 4 significant digits as a learner
+    # rounds; the golden numbers come from derive_seed001.py, the mistakes from their formulas
+    sheet = {
+        "a1": (F["a1"], "ok"),
+        "E": (2 * F["E"], "factor_two"),  # the 1/2 left out
+        "dE/dz4": (-d4(), "sign"),  # t - y for y - t
+        "dE/da1": (d3() * 0.40, "dropped_path"),  # the path via o2 left out
+        "dE/dw1": (d3() * 0.40 * F["a1"] * (1 - F["a1"]) * 0.05, "inherited"),
+        "da2/dz2": (F["z2"] * (1 - F["z2"]), "derivative_at_net"),  # z2 (1 - z2)
+        "w5+": (0.40 - G["w5"], "rate_forgotten"),
+        "dE/db3": (G["b3"], "ok"),
+        "w7+": (0.50 + 0.01 * G["w7"], "sign"),  # an update moving with the gradient
+        "w8+": (0.55 - 0.01 * -G["w8"], "inherited"),  # right from the wrong dE/dz4
+    }
+    claims = "".join(f'"{name}" = "{value:.4g}"\n' for name, (value, _) in sheet.items())
+    results = {r.name: r for r in cr.check(spec_with("seed001.toml", claims))}
+    assert {name: results[name].kind for name in sheet} == {n: k for n, (_, k) in sheet.items()}
+    assert "your own dE/da1, which is wrong" in results["dE/dw1"].diagnosis
+    assert "your own dE/dz4, which is wrong" in results["w8+"].diagnosis

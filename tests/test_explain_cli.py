@@ -118,6 +118,10 @@ def test_diagram_of_a_batch(capsys, tmp_path):
             '[arithmetic]\n"root" = { expression = "sqrt(-w5)", claimed = "1" }\n',
             "cannot evaluate 'sqrt(-w5)'",
         ),
+        (  # a negative number to a fractional power is complex in Python: it was no line at all
+            '[arithmetic]\n"cube root" = { expression = "(-w5)^(1/3)", claimed = "-0.74" }\n',
+            "arithmetic 'cube root' (line 47): cannot evaluate '(-w5)^(1/3)': math domain error",
+        ),
     ],
 )
 def test_check_refuses_unusable_numbers_in_one_line(capsys, tmp_path, section, expected):
@@ -196,3 +200,23 @@ def test_diagram_formats_are_the_ones_its_help_names(capsys, tmp_path):
     assert code == 2 and out == "" and not output.exists()
     assert err.startswith("chainrule: error: --diagram ") and err.count("\n") == 1
     assert "unknown image format 'xyz'; use one of" in err and "svg" in err
+
+
+@pytest.mark.parametrize("command", ["explain", "check"])
+def test_written_out_optimizer_steps_are_bounded_before_any_work(capsys, tmp_path, command):
+    # [optimizer] steps = 10**12 used to build the trace step by step until memory ran out
+    from chainrule.explain.settings import MAX_WRITTEN_STEPS
+
+    starter = tmp_path / "adam.toml"
+    assert run(capsys, "init-example", starter, "--kind", "adam")[0] == 0
+    text = starter.read_text()
+    assert "\nsteps = 2\n" in text
+    for steps, code in ((10**12, 2), (MAX_WRITTEN_STEPS + 1, 2), (MAX_WRITTEN_STEPS, None)):
+        starter.write_text(text.replace("\nsteps = 2\n", f"\nsteps = {steps}\n"))
+        got, out, err = run(capsys, command, starter)
+        if code is None:
+            assert got in (0, 1) and err == "", err
+            continue
+        assert got == code and out == "" and err.count("\n") == 1
+        assert f"[optimizer] steps must be an integer from 1 to {MAX_WRITTEN_STEPS}" in err
+        assert f"got {steps}" in err and "line 15" in err and "--steps N" in err

@@ -2,6 +2,7 @@
 means an exact zero (chainrule.explain.rounding, holding.last_digit_unit)."""
 
 import json
+import math
 import re
 
 import pytest
@@ -142,3 +143,58 @@ def test_a_relu_input_shown_as_0_but_positive_in_float64_is_explained():
     )
     exact = cr.explain(parse_spec(one_weight(0.5, 2.0, -1.0, "relu"))).render("text")  # exact 0
     assert "dy1/dz1 = relu'(z1) = relu'(0) = 0\n" in exact and "within rounding" not in exact
+
+
+# One bias shared by both outputs of a softmax with cross-entropy: its gradient is
+# (y1 - t1) + (y2 - t2), which is 0 for any weights (the y sum to 1), and 1.1e-16 in float64.
+# Moving the given numbers leaves it 0, so only the size of its terms reveals the noise.
+SHARED_SOFTMAX_BIAS = """
+title = "a bias shared by a softmax layer"
+loss = "cross_entropy"
+learning_rate = 0.3
+[inputs]
+x1 = 0.5
+[[layers]]
+name = "output"
+activation = "softmax"
+neurons = [{ name = "o1", net = "z1", out = "y1", target = "t1" },
+           { name = "o2", net = "z2", out = "y2", target = "t2" }]
+[targets]
+o1 = 0
+o2 = 1
+[weights]
+w1 = { from = "x1", to = "o1", value = 0.15 }
+w2 = { from = "x1", to = "o2", value = -0.6 }
+[biases]
+b = { to = ["o1", "o2"], value = 0.05 }
+[claims]
+"dE/db" = "0"
+"b+" = "0.05"
+"dE/dw1" = "0.2963"
+"""
+
+
+def test_a_gradient_that_is_zero_for_any_givens_is_zero_within_rounding():
+    trace = Trace(parse_spec(SHARED_SOFTMAX_BIAS))
+    raw = trace["dE/db"].value
+    y1 = 1 / (1 + math.exp(-(0.15 - -0.6) * 0.5))  # softmax of two: sigmoid(z1 - z2)
+    assert raw != 0 and abs(raw) < 1e-15  # the float noise is really there
+    assert trace["dE/dw1"].value == pytest.approx(0.5 * y1, rel=1e-12)
+    assert trace.shown_values()["dE/db"] == 0.0
+    results = cr.check(parse_spec(SHARED_SOFTMAX_BIAS))
+    assert [(r.name, r.ok) for r in results] == [("dE/db", True), ("b+", True), ("dE/dw1", True)]
+    assert "e-16" not in cr.explain(parse_spec(SHARED_SOFTMAX_BIAS)).render("text")
+
+
+def test_adams_step_on_a_gradient_that_is_zero_within_rounding_says_why_it_moves():
+    # w - eta*0/(sqrt(0) + eps) printed as 0.0499999983 reads as a wrong sum without the note
+    text = SHARED_SOFTMAX_BIAS.replace("[claims]", '[optimizer]\nname = "adam"\n[claims]')
+    explanation = cr.explain(parse_spec(text))
+    mhat = explanation.trace["mhat_b"].value
+    assert mhat != 0 and abs(mhat) < 1e-15
+    step = -0.3 * mhat / (math.sqrt(explanation.trace["vhat_b"].value) + 1e-8)
+    assert explanation.trace["b+"].value - 0.05 == pytest.approx(step, rel=1e-6)
+    lines = explanation.render("text").splitlines()
+    note = lines[lines.index(next(line for line in lines if line.startswith("b+ = "))) + 1]
+    assert note.startswith("    (mhat_b is 0 within rounding but ") and f"{step:.3g}" in note
+    assert explanation.trace["w1+"].note == ""  # a real gradient has no such note

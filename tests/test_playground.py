@@ -537,3 +537,42 @@ def test_the_python_route_of_an_uploaded_csv_names_its_file(client, tmp_path):
     code = client.get("/api/python").json()["code"]
     assert "with open('blobs.csv'" in code and "X, y = ..." not in code
     compile(code, "python box", "exec")
+
+
+def test_the_explain_route_matches_a_chain_rule_written_out_by_hand(client):
+    # independent of the engine and of explain: the forward and backward pass of the xor
+    # network (its sizes from the settings) in plain float64 NumPy from the route's own
+    # parameters, for the weight from x2 into the first hidden layer's last neuron
+    client.post("/api/control", json={"action": "step"})
+    assert client.playground.session.wait(1)
+    settings = client.playground.session.settings
+    assert settings.activation == "tanh" and settings.optimizer == "sgd"
+    sizes = [2, *settings.hidden, 1]
+    last = sizes[1] - 1
+    answer = client.post(
+        "/api/explain",
+        json={"target": {"kind": "weight", "layer": 1, "from": 1, "to": last}, "sample": 3},
+    ).json()
+    flat, start, Ws, bs = np.array(answer["parameters"], dtype=np.float64), 0, [], []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        Ws.append(flat[start : start + n_in * n_out].reshape(n_in, n_out))
+        bs.append(flat[start + n_in * n_out : start + n_in * n_out + n_out])
+        start += n_in * n_out + n_out
+    assert start == flat.size
+    x, t = np.array(answer["sample"]["x"]), np.array(answer["sample"]["t"])
+    outs = [x]
+    for k, (W, b) in enumerate(zip(Ws, bs)):
+        z = outs[-1] @ W + b
+        outs.append(np.tanh(z) if k < len(Ws) - 1 else 1 / (1 + np.exp(-z)))
+    y = outs[-1]
+    E = -np.mean(t * np.log(y) + (1 - t) * np.log(1 - y))
+    delta = y - t  # sigmoid with binary cross-entropy, one output
+    for k in range(len(Ws) - 1, 0, -1):
+        delta = (delta @ Ws[k].T) * (1 - outs[k] ** 2)  # every path into layer k's neurons
+    gradient = outs[0][1] * delta[last]
+    rows = {row["symbol"]: row for row in answer["rows"]}
+    assert rows["E"]["value"] == pytest.approx(E, rel=1e-12)
+    assert rows[answer["focus"]]["value"] == pytest.approx(gradient, rel=1e-10)
+    update = next(row for row in answer["rows"] if row["kind"] == "update")
+    assert update["value"] == pytest.approx(Ws[0][1, last] - settings.lr * gradient, rel=1e-12)
+    assert update["line"].startswith(f"{update['symbol']} = ")

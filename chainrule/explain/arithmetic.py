@@ -19,7 +19,7 @@ _OPERATORS = {
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
     ast.Div: operator.truediv,
-    ast.Pow: operator.pow,
+    ast.Pow: math.pow,  # real: (-8)**(1/3) is a domain error, not a complex number
     ast.USub: operator.neg,
     ast.UAdd: operator.pos,
 }

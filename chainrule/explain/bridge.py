@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import optim
+from .._validation import check_finite, check_real
 from ..layers import Dense
 from ..network import Network
 from .settings import unsupported
@@ -145,8 +146,11 @@ def spec_from_network(
             f"the network has a weight penalty (alpha={network.alpha}, l1={network.l1}), which "
             "a worked example does not show. Fix: explain it with alpha=0 and l1=0"
         )
+    learning_rate = check_real(learning_rate, "learning_rate", low=0.0)
     X = np.asarray(x, dtype=np.float64)
     T = np.asarray(t, dtype=np.float64)
+    check_finite(X, "x")
+    check_finite(T, "t")
     X = X.reshape(1, -1) if X.ndim < 2 else X
     T = T.reshape(len(X), -1) if T.ndim < 2 else T
     if X.ndim != 2 or X.shape[1] != network.n_inputs or T.shape != (len(X), network.n_outputs):

@@ -6,8 +6,9 @@ gives the claim, or when the value that follows from the person's own earlier cl
 those hold) does: "correct up to the rounding of your earlier values". A claim that does not
 hold gets the most likely mistake:
 
-1. ``inherited``: right given the person's own earlier wrong numbers (a gradient that
-   follows from their wrong delta, an update from their wrong gradient);
+1. ``inherited``: right given the person's own earlier wrong numbers, within the precision
+   they wrote them to (a gradient that follows from their wrong delta, an update from their
+   wrong gradient);
 2. one of the mistakes of :mod:`~chainrule.explain.mistakes` (dropped path, updated weight,
    softmax diagonal, derivative at the net input, inactive unit, missing derivative, learning rate
    forgotten, bias correction, momentum sign, batch reduction, factor two, sign), tried first
@@ -121,13 +122,28 @@ class _Checker:
         shortcut = self.trace[symbol].meta.get("shortcut")
         return [values[symbol]] + ([shortcut(values)] if shortcut else [])
 
+    def _follows_from_own(self, symbol: str, claim: Claim, unit: float) -> bool:
+        """Whether ``claim`` follows from the person's own earlier numbers, within the precision
+        they wrote them to: each earlier claim stands for any number its written digits round or
+        truncate to (up to one unit of its last digit either way), and that slack travels along
+        the formulas (a person who writes -0.2151 but carries -0.21506 into the next line)."""
+        if any(resembles(claim.value, v, unit) for v in self._own_values(symbol, self.mine)):
+            return True
+        ancestors = self.trace.ancestors(symbol)
+        own = {s: v for s, v in self.mine.items() if s != symbol}
+        value = self.trace.evaluate(own)[symbol]
+        slack = sum(
+            abs(self.trace.evaluate({**own, s: own[s] + self.units[s]})[symbol] - value)
+            for s in own
+            if s in ancestors
+        )
+        return abs(claim.value - value) <= unit + slack
+
     def _diagnose(self, symbol, claim, correct, unit, wrong) -> ClaimResult:
         head = f"you wrote {claim.text}, the correct value is {self._fmt(correct)}. "
         theirs = self._upstream_claims(symbol)
         own = self.trace.evaluate(theirs)
-        if wrong and any(
-            resembles(claim.value, value, unit) for value in self._own_values(symbol, self.mine)
-        ):
+        if wrong and self._follows_from_own(symbol, claim, unit):
             # name the nearest wrong numbers, not everything they came from
             nearest = [
                 s for s in wrong if not any(s in self.trace.ancestors(other) for other in wrong)

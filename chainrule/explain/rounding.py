@@ -15,7 +15,13 @@ noise by its curvature). The rule:
 
     a value v is zero within rounding when  |v| <= 16 * eps * S
 
-(16 allows for the rounding of a dozen operations along the way). Such a value is shown as 0,
+(16 allows for the rounding of a dozen operations along the way). A value that is zero for
+*every* choice of the givens (the gradient of a bias shared by all the outputs of a softmax
+with cross-entropy: the sum of y_j - t_j, and the y_j sum to 1) has no such S: moving the
+givens leaves it 0, and its noise with it. So S is also at least the value's own *scale* A,
+measured step by step through the trace: each quantity's parents moved one at a time,
+``A(v) = sum over parents p of |dv/dp| * (|p| + A(p))`` (A of a given number is its size), the
+size of the terms it is made of and of the noise they carry in. Such a value is shown as 0,
 and a claim written ``0`` (an exact zero) holds for it. A value that is small but no
 cancellation keeps its digits: 1e-20 = 1e-10 * 1e-10 has S of 2e-20 or less and is shown as it
 is. A value that is exactly 0 stays 0.
@@ -28,6 +34,9 @@ the explanation says so beside that derivative.
 """
 
 from __future__ import annotations
+
+import math
+from collections import ChainMap
 
 import numpy as np
 
@@ -73,7 +82,38 @@ def rounding_tolerances(trace) -> dict[str, float]:
     given numbers (inputs, targets, parameters, rates) moved."""
     values = trace.values()
     givens = {q.symbol: values[q.symbol] for q in trace.quantities.values() if q.section == "given"}
-    return {s: float(t) for s, t in tolerances(trace.evaluate, givens).items()}
+    scale = _scales(trace, values)
+    return {
+        s: max(float(t), FACTOR * _EPS * scale[s])
+        for s, t in tolerances(trace.evaluate, givens).items()
+    }
+
+
+def _scales(trace, values: dict) -> dict[str, float]:
+    """Per quantity, ``A(v) = sum over parents p of |dv/dp| * (|p| + A(p))``, each ``dv/dp`` a
+    forward difference with ``p`` moved by ``STEP`` times its own scale (see the module
+    docstring); a given number's scale is its size."""
+    scale: dict[str, float] = {}
+    for symbol, quantity in trace.quantities.items():
+        value = values[symbol]
+        if not quantity.parents or not math.isfinite(value):
+            scale[symbol] = abs(value) if math.isfinite(value) else 0.0
+            continue
+        total = 0.0
+        for parent in quantity.parents:
+            size = abs(values[parent]) + scale[parent]
+            if not math.isfinite(size) or size == 0:
+                continue
+            move = STEP * size
+            try:
+                moved = quantity.compute(ChainMap({parent: values[parent] + move}, values))
+            except (ValueError, ZeroDivisionError, OverflowError):
+                continue
+            slope = abs(moved - value) / move
+            if math.isfinite(slope):
+                total += slope * size
+        scale[symbol] = total
+    return scale
 
 
 def zeroed(value, tolerance):

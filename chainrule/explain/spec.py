@@ -420,6 +420,13 @@ def _parse_training(data, parameters, reader) -> tuple[str, float]:
     rate = reader.number(
         data.get("learning_rate", 0.5), "learning_rate", reader.where.of("learning_rate")
     )
+    if rate < 0:
+        reader.fail(
+            f"learning_rate must be >= 0, got {rate!r} (w+ = w - eta*dE/dw: a negative rate "
+            "climbs the error)",
+            "write a positive learning_rate, such as 0.5",
+            reader.where.of("learning_rate"),
+        )
     for key in ("trained", "fixed"):
         names = data.get(key)
         if names is None:

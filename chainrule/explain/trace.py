@@ -65,6 +65,8 @@ class Trace:
                 quantity.note = formulas.derivative_note(layer.activation, layer.params, z)
                 if layer.activation in KINKED:
                     quantity.note += self._kink_note(quantity.parents[0], layer.activation)
+            elif quantity.kind == "update" and "mhat" in quantity.meta:
+                quantity.note = self._adam_noise_note(quantity)
 
     def _kink_note(self, z: str, activation: str) -> str:
         """Where a net input shown as 0 (zero within rounding) is not 0 in float64, its sign
@@ -77,6 +79,21 @@ class Trace:
         return (
             f"; {z} is 0 within rounding but {value:.9g} in float64, and {activation}' takes "
             f"it as {side}, as the engine and PyTorch compute it"
+        )
+
+    def _adam_noise_note(self, update: Quantity) -> str:
+        """Where Adam's mhat is 0 within rounding but not 0 in float64 (a gradient that is 0 for
+        any givens), Adam divides that noise by its own size and still moves the parameter by
+        up to eta: say so, since ``w - eta*0/(sqrt(0) + eps)`` then reads wrong."""
+        mhat = update.meta["mhat"]
+        value = self[mhat].value
+        # |mhat| < 1e-6 first: measuring the rounding reruns the example
+        if value == 0 or abs(value) >= 1e-6 or abs(value) > self.rounding_tolerances[mhat]:
+            return ""
+        step = update.value - self[update.meta["old"]].value
+        return (
+            f"{mhat} is 0 within rounding but {value:.9g} in float64, and Adam divides it by "
+            f"its own size: this float noise moves the parameter by {step:.3g}"
         )
 
     # -- evaluation -----------------------------------------------------------------------------
