@@ -3,7 +3,7 @@
 Results go to stdout, progress to stderr. A problem the user can fix is one line on stderr,
 ``chainrule: error: <message>``, with exit code 2 (``--debug`` shows the traceback instead).
 ``check`` exits 1 when a claim is wrong, ``gradcheck`` when backpropagation disagrees with
-finite differences.
+finite differences. Ctrl-C exits 130 and SIGTERM 143 (handled as Ctrl-C is), with one line.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 
 from .._version import __version__
 from . import export, playground, tabular, worked
-from .common import CommandError
+from .common import CommandError, sigterm_as_ctrl_c, stopped
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,10 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 success, 1 a failed check, 2 an error)."""
+    """Run the command line; return the exit code (0 success, 1 a failed check, 2 an error,
+    130 Ctrl-C, 143 SIGTERM)."""
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        with sigterm_as_ctrl_c():
+            return args.handler(args)
     except (CommandError, ValueError, TypeError, OSError, ImportError) as error:
         if args.debug:
             raise
@@ -45,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chainrule: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("chainrule: interrupted", file=sys.stderr)
-        return 130
+        line, code = stopped("interrupted")
+        print(line, file=sys.stderr)
+        return code
 
 
 def run() -> None:

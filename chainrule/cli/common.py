@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
+import threading
 import warnings
 
 from .._atomic import atomic_open
@@ -26,6 +28,43 @@ def plain_warnings():
     with warnings.catch_warnings():
         warnings.showwarning = show
         yield
+
+
+class _Stop:
+    terminated = False  # the stop was SIGTERM's, not Ctrl-C's
+
+
+def _terminate_as_ctrl_c(signum, frame) -> None:
+    _Stop.terminated = True
+    signal.raise_signal(signal.SIGINT)  # acted on where Ctrl-C would be: between two steps
+
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c():
+    """Within the block, SIGTERM (``kill``, ``timeout``, a container being stopped) is handled
+    as Ctrl-C is: training stops after the current step, outputs are left as they were and no
+    temporary file is left behind; :func:`stopped` then gives exit code 143, not 130. A
+    SIGTERM handler someone else installed is kept."""
+    _Stop.terminated = False
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _terminate_as_ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def stopped(reason: str) -> tuple[str, int]:
+    """The one line saying why the command stopped (``reason`` as Ctrl-C gives it) and the exit
+    code: 130 for Ctrl-C (128 + SIGINT), 143 for SIGTERM (128 + SIGTERM), as shells give."""
+    if not _Stop.terminated:
+        return f"chainrule: {reason}", 130
+    if "interrupted (Ctrl-C)" in reason:
+        return f"chainrule: {reason.replace('interrupted (Ctrl-C)', 'terminated (SIGTERM)')}", 143
+    return f"chainrule: {reason.replace('interrupted', 'terminated (SIGTERM)', 1)}", 143
 
 
 def non_negative_int(text: str) -> int:

@@ -22,6 +22,7 @@ from .common import (
     plain_warnings,
     positive_float,
     positive_int,
+    stopped,
     write_text,
 )
 
@@ -190,13 +191,10 @@ def _train(args) -> int:
         if args.save_interrupted and (not group or group.rank == 0):
             interrupt.run.model.save(args.save_interrupted)
             kept = f"; the model of that step was written to {args.save_interrupted}"
+        line, code = stopped(interrupt.run.history.stop_reason)
         if not group or group.rank == 0:
-            print(
-                f"chainrule: {interrupt.run.history.stop_reason}; {args.out} was left as it "
-                f"was{kept}",
-                file=sys.stderr,
-            )
-        return 130
+            print(f"{line}; {args.out} was left as it was{kept}", file=sys.stderr)
+        return code
     model = run.model
     with warnings.catch_warnings():  # a category unseen in training: said once, in training
         warnings.simplefilter("ignore", UnseenCategoryWarning)
@@ -216,28 +214,39 @@ def _train(args) -> int:
         boundary = X, T
     if group and group.rank != 0:
         return 0  # rank 0 writes and prints
-    with staged_writes() as files:  # every output, or none
-        model.save(files.open(args.out, what="--out"))
+    files = None
+    try:
+        with staged_writes() as files:  # every output, or none
+            _write_outputs(args, run, boundary, files)
+        _print_summary(run, train_metrics, validation_metrics, plain=bool(group))
+        print(f"model written to {args.out}")
         if args.plot:
-            from .. import plots
-
-            plots.curves(run.history, files.open(args.plot, what="--plot"), args.plot)
+            print(f"curves written to {args.plot}")
         if args.boundary:
-            from .. import plots
-
-            plots.decision_boundary(
-                model,
-                *boundary,
-                files.open(args.boundary, what="--boundary"),
-                args.boundary,
-            )
-    _print_summary(run, train_metrics, validation_metrics, plain=bool(group))
-    print(f"model written to {args.out}")
-    if args.plot:
-        print(f"curves written to {args.plot}")
-    if args.boundary:
-        print(f"decision boundary written to {args.boundary}")
+            print(f"decision boundary written to {args.boundary}")
+    except KeyboardInterrupt:
+        if files is None or not files.committed:
+            raise
+        written = ", ".join(path for path in (args.out, args.plot, args.boundary) if path)
+        line, code = stopped("interrupted")
+        print(f"{line} after the run had finished: {written} written", file=sys.stderr)
+        return code
     return 0
+
+
+def _write_outputs(args, run, boundary, files) -> None:
+    """The model and the figures asked for, into the group of atomic writes ``files``."""
+    run.model.save(files.open(args.out, what="--out"))
+    if args.plot:
+        from .. import plots
+
+        plots.curves(run.history, files.open(args.plot, what="--plot"), args.plot)
+    if args.boundary:
+        from .. import plots
+
+        plots.decision_boundary(
+            run.model, *boundary, files.open(args.boundary, what="--boundary"), args.boundary
+        )
 
 
 def _evaluate_rows(model, table, rows, group):
@@ -478,8 +487,8 @@ def add_commands(commands) -> None:
         help="train a network on a CSV file",
         description="Train a network on a CSV file. Every output is checked before training "
         "and written only when the run succeeds (atomically: an existing file is replaced "
-        "whole or left as it was). A run that diverges exits 1, Ctrl-C exits 130; both leave "
-        "--out as it was.",
+        "whole or left as it was). A run that diverges exits 1, Ctrl-C exits 130, SIGTERM "
+        "143; each leaves --out as it was.",
         **_help("train"),
     )
     train.add_argument("csv", nargs="?", help="a CSV file with a header row")
