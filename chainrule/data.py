@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _arrow_csv
+from ._validation import not_a_file
 
 MISSING = {"", "na", "nan", "null", "none", "n/a", "?"}
 
@@ -141,12 +142,20 @@ def read_csv(path) -> Table:
         fields.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    _check_input(path)
     if path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(path)
     header, delimiter, skipped = _header(path)
     return _parse_csv(path, str(path), header, delimiter, skipped + 1)
+
+
+def _check_input(path: Path) -> None:
+    """A DataError unless ``path`` is a regular file this user can read."""
+    problem = not_a_file(path)
+    if problem == "missing":
+        raise DataError(f"{path}: no such file")
+    if problem:
+        raise DataError(f"{path}: cannot read it: it is {problem}")
 
 
 def _parse_csv(source, name: str, header, delimiter: str, skip_rows: int, **chunking) -> Table:
@@ -513,8 +522,7 @@ def read_csv_block(
         :class:`FieldCountError` numbered from ``first``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    _check_input(path)
     if not 0 <= part < parts:
         raise ValueError(f"'part' must be in [0, {parts}), got {part}")
     if path.suffix.lower() in (".parquet", ".pq"):

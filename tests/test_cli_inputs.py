@@ -1,0 +1,55 @@
+"""Inputs as a user meets them: paths that are not regular files, CSV files exported by other
+tools (a BOM, CRLF, quoted line breaks, Latin-1, gzip), numbers beyond float64. Each is read
+right or refused with one line, ``chainrule: error: ...``, exit code 2."""
+
+import os
+
+import pytest
+from test_cli_tabular import run
+
+ROWS = "".join(f"{i % 7},{(i * 3) % 5},{'a' if i % 2 else 'b'}\n" for i in range(40))
+
+
+@pytest.fixture
+def model(tmp_path, capsys):
+    data = tmp_path / "train.csv"
+    data.write_text("x,y,t\n" + ROWS)
+    path = tmp_path / "m.npz"
+    argv = ("train", data, "--target", "t", "--epochs", "1", "--quiet", "--hidden", "4")
+    assert run(capsys, *argv, "--out", path)[0] == 0
+    return path, data
+
+
+def _not_a_file(tmp_path, kind):
+    path = tmp_path / f"{kind}.csv"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "pipe":
+        os.mkfifo(path)  # reading it would block: it must be refused before it is opened
+    elif kind == "loop":
+        path.symlink_to(path.name)
+    else:
+        path.symlink_to("gone.csv")
+    return path
+
+
+WHAT = {
+    "folder": "a folder, not a file",
+    "pipe": "a pipe, not a regular file",
+    "loop": "a symbolic link that loops back on itself",
+    "dangling": "a symbolic link to a file that does not exist",
+}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX paths")
+@pytest.mark.parametrize("kind", sorted(WHAT))
+def test_a_path_that_is_not_a_regular_file_is_named_for_what_it_is(capsys, tmp_path, model, kind):
+    path = _not_a_file(tmp_path, kind)
+    for argv, said in [
+        (("train", path, "--target", "t"), f"{path}: cannot read it: it is {WHAT[kind]}"),
+        (("predict", model[0], path), f"{path}: cannot read it: it is {WHAT[kind]}"),
+        (("info", path), f"model file '{path}' is {WHAT[kind]}"),
+        (("evaluate", path, model[1]), f"model file '{path}' is {WHAT[kind]}"),
+    ]:
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and err.startswith(f"chainrule: error: {said}") and err.count("\n") == 1
