@@ -1,7 +1,8 @@
 """CSV files for the command line: read a table, pick the target, check every value.
 
 Every problem is a :class:`DataError` (a ``ValueError``) that names the file, the column and the
-row (counted as in a spreadsheet: the header is row 1), so the command line can print one line.
+row (counted as in a spreadsheet: the header is row 1; for a pandas DataFrame, the row's index
+label), so the command line can print one line.
 """
 
 from __future__ import annotations
@@ -39,12 +40,22 @@ class FieldCountError(DataError):
 class Table:
     """A table's header and its columns, one array each: float64 or int64 for a column of
     numbers (NaN where a cell is missing), an object array of text otherwise (None where
-    missing). Rows are counted as in a spreadsheet in every message: the header is row 1."""
+    missing). Messages name a row as :meth:`row` says: counted as in a spreadsheet (the header
+    is row 1) for a file, by its index label for a DataFrame."""
 
     path: str
     columns: list[str]
     data: dict[str, np.ndarray]
     first: int = 0  # the file's rows before this table's first (a block of a larger table)
+    index: np.ndarray | None = None  # a DataFrame's index labels, one per row
+
+    def row(self, r: int) -> str:
+        """Row ``r`` (from 0, of this table) as a message names it: ``'row 5'`` for a file (the
+        header is row 1, as in a spreadsheet or an editor's line numbers), ``"the row with
+        index 'b'"`` for a DataFrame, whose users look rows up by label (``frame.loc``)."""
+        if self.index is None:
+            return f"row {self.first + r + 2}"
+        return f"the row with index {self.index[r]!r}"
 
     @property
     def n_rows(self) -> int:
@@ -63,7 +74,10 @@ class Table:
         """The table restricted to the given row indices; a ``range`` of rows (a block) keeps
         the file's row numbers in messages."""
         first = self.first + rows.start if isinstance(rows, range) and rows.step == 1 else 0
-        return Table(self.path, self.columns, {k: v[rows] for k, v in self.data.items()}, first)
+        data = {k: v[rows] for k, v in self.data.items()}
+        return Table(
+            self.path, self.columns, data, first, None if self.index is None else self.index[rows]
+        )
 
     @classmethod
     def from_rows(cls, path: str, columns: list[str], rows: list[list[str]]) -> Table:
@@ -196,8 +210,8 @@ def as_table(data, name: str = "<DataFrame>") -> Table:
 
 def from_frame(frame, name: str = "<DataFrame>") -> Table:
     """A pandas DataFrame as a table: number columns as float64 (int64 when complete integers),
-    every other column as text, NaN/None/NA as missing. Row numbers in messages count the
-    header as row 1, as for a CSV file."""
+    every other column as text, NaN/None/NA as missing. Messages name a row by its index
+    label (``the row with index 'b'``), as ``frame.loc`` finds it."""
     columns = [str(c) for c in frame.columns]
     if len(set(columns)) != len(columns):
         raise DataError(f"{name}: the DataFrame has duplicated column names")
@@ -217,7 +231,9 @@ def from_frame(frame, name: str = "<DataFrame>") -> Table:
                 [None if gap else str(v) for v, gap in zip(series.tolist(), missing)],
                 dtype=object,
             )
-    return Table(name, columns, data)
+    index = np.empty(len(frame), dtype=object)
+    index[:] = frame.index.tolist()  # labels as Python values (a tuple for a MultiIndex)
+    return Table(name, columns, data, index=index)
 
 
 def _parquet_module(path: Path):
@@ -359,30 +375,26 @@ def numeric_column(table: Table, name: str, *, allow_missing: bool = False) -> n
     if values.dtype == object:
         for r, field in enumerate(values):
             if field is not None and not is_number(field):
-                row = table.first + r + 2
                 raise DataError(
-                    f"{table.path}: column {name!r} is not numeric: row {row} holds {field!r}"
+                    f"{table.path}: column {name!r} is not numeric: {table.row(r)} holds {field!r}"
                 )
         values = np.array([np.nan if v is None else float(v) for v in values])
     values = values.astype(np.float64, copy=False)
     bad = np.isinf(values) if allow_missing else ~np.isfinite(values)
     if bad.any():
         r = int(np.argmax(bad))
-        row = table.first + r + 2
         if np.isnan(values[r]):
             raise DataError(
-                f"{table.path}: column {name!r} has a missing value in row {row}; fill it in "
-                "or drop the row"
+                f"{table.path}: column {name!r} has a missing value in {table.row(r)}; fill it "
+                "in or drop the row"
             )
+        sign = "" if values[r] > 0 else "-"
         raise DataError(
-            f"{table.path}: column {name!r} holds {_text_of_infinity(values[r])!r} in row "
-            f"{row}; only finite numbers can be used"
+            f"{table.path}: column {name!r} holds {sign}inf (written as such, or a number "
+            f"beyond float64's range, such as {sign}1e400) in {table.row(r)}; only finite "
+            "numbers can be used"
         )
     return values
-
-
-def _text_of_infinity(value: float) -> str:
-    return "inf" if value > 0 else "-inf"
 
 
 def target_column(table: Table, target: str):
@@ -396,8 +408,8 @@ def target_column(table: Table, target: str):
     missing = np.isnan(values) if values.dtype.kind == "f" else values == None  # noqa: E711
     if np.any(missing):
         raise DataError(
-            f"{table.path}: the target column {target!r} has a missing value in row "
-            f"{table.first + int(np.argmax(missing)) + 2}"
+            f"{table.path}: the target column {target!r} has a missing value in "
+            f"{table.row(int(np.argmax(missing)))}"
         )
     return values if values.dtype != object else list(values)
 
@@ -415,13 +427,14 @@ def infer_task(values: list[str], table: Table | None = None, target: str = "") 
     """
     if isinstance(values, np.ndarray) and values.dtype != object:
         return _task_of_numbers(values.astype(np.float64))
-    strays = [(row, v) for row, v in enumerate(values, 2) if not is_number(v)]
+    strays = [(r, v) for r, v in enumerate(values) if not is_number(v)]
     if strays and len(strays) <= 0.1 * len(values):
-        row, value = strays[0]
+        r, value = strays[0]
         more = f" (and {len(strays) - 1} more)" if len(strays) > 1 else ""
         where = f"{table.path}: the target column {target!r}" if table else "the target column"
+        row = table.row(r) if table else f"row {r + 2}"
         raise DataError(
-            f"{where} holds numbers except {value!r} in row {row}{more}; fix the value, or "
+            f"{where} holds numbers except {value!r} in {row}{more}; fix the value, or "
             "pass --task classification to use the column as class labels"
         )
     if strays:

@@ -263,8 +263,8 @@ def _encode_numeric(table: Table, column: Column, fitting: bool) -> np.ndarray:
     if gaps.any():
         if column.fill is None:
             raise DataError(
-                f"{table.path}: column {column.name!r} has a missing value in row "
-                f"{table.first + int(np.argmax(gaps)) + 2}; {_missing_hint(fitting)}"
+                f"{table.path}: column {column.name!r} has a missing value in "
+                f"{table.row(int(np.argmax(gaps)))}; {_missing_hint(fitting)}"
             )
         values = np.where(gaps, column.fill, values)
     return values
@@ -279,21 +279,20 @@ def _encode_categorical(table: Table, column: Column, strict: bool, fitting: boo
         if label is None:
             if column.fill is None:
                 raise DataError(
-                    f"{table.path}: column {column.name!r} has a missing value in row "
-                    f"{table.first + r + 2}; "
-                    f"{_missing_hint(fitting)}"
+                    f"{table.path}: column {column.name!r} has a missing value in "
+                    f"{table.row(r)}; {_missing_hint(fitting)}"
                 )
             label = column.fill
         i = index.get(label)
         if i is None:
-            unseen.setdefault(label, table.first + r + 2)
+            unseen.setdefault(label, r)
             continue
         block[r, i] = 1.0
     if unseen:
-        value, row = next(iter(unseen.items()))
+        value, r = next(iter(unseen.items()))
         more = f" (and {len(unseen) - 1} more unseen values)" if len(unseen) > 1 else ""
         message = (
-            f"{table.path}: column {column.name!r} holds {value!r} in row {row}{more}, a "
+            f"{table.path}: column {column.name!r} holds {value!r} in {table.row(r)}{more}, a "
             f"category not seen in training (it knows {', '.join(column.categories)})"
         )
         if strict:
