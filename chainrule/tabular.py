@@ -398,6 +398,20 @@ def _held_out(labels, val: float, rows: int) -> int:
     return int(sum(round(val * count) for count in np.unique(labels, return_counts=True)[1]))
 
 
+def _check_every_class_trains(path: str, classes: list[str], T, train_rows, val: float) -> None:
+    """A DataError when the validation split holds out every row of a class: the network
+    could never learn it (scikit-learn's stratified split refuses such a class too)."""
+    absent = np.setdiff1d(np.arange(len(classes)), T[train_rows])
+    if absent.size:
+        missing = int(absent[0])
+        label, count = classes[missing], int(np.bincount(T, minlength=len(classes))[missing])
+        raise DataError(
+            f"{path}: --val {val} holds out every row of the class {label!r} ({count} of "
+            f"{len(T)} rows), leaving none to train on; pass a smaller --val, or add rows of "
+            "that class"
+        )
+
+
 KEEP = ("best", "last")
 
 
@@ -549,6 +563,8 @@ def train_table(
                 f"{table.path}: --val {val} leaves no rows for training out of {rows}; pass a "
                 "smaller fraction (or --val 0 for none)"
             ) from None
+    if classes:
+        _check_every_class_trains(table.path, classes, T, train_rows, val)
     batch_size = whole_batch(batch_size, len(train_rows))
     _, start = group.layout(table.n_rows)
     mine = range(start, start + table.n_rows)  # this process's rows (all with one process)
