@@ -7,6 +7,7 @@ label), so the command line can print one line.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import mmap
@@ -115,7 +116,7 @@ def _header(path: Path) -> tuple[list[str], str, int]:
             else:
                 line = ""
     except UnicodeDecodeError:
-        raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
+        raise _not_utf8(path) from None
     if not line:
         raise DataError(f"{path}: the file is empty")
     delimiter = max(",;\t", key=line.count) if line.count(",") == 0 else ","
@@ -134,6 +135,39 @@ def _header(path: Path) -> tuple[list[str], str, int]:
     if duplicated:
         raise DataError(f"{path}: the column name {duplicated[0]!r} appears twice in the header")
     return header, delimiter, skipped
+
+
+# what a file that is not UTF-8 text most likely is, by its first bytes
+_SIGNATURES = {
+    b"\x1f\x8b": "gzip-compressed: decompress it first (gunzip)",
+    b"PK\x03\x04": "a zip archive (an Excel workbook?): export the sheet as CSV",
+    b"\xff\xfe": "UTF-16 text: save it as UTF-8",
+    b"\xfe\xff": "UTF-16 text: save it as UTF-8",
+}
+
+
+def _not_utf8(path) -> DataError:
+    """The error for a file that is not UTF-8: what it is by its first bytes (gzip, zip,
+    UTF-16), else the line and byte where UTF-8 decoding fails (scanned a megabyte at a
+    time)."""
+    with open(path, "rb") as stream:
+        start = stream.read(4)
+        for signature, what in _SIGNATURES.items():
+            if start.startswith(signature):
+                return DataError(f"{path}: not a CSV text file: it is {what}")
+        stream.seek(0)
+        decoder, line = codecs.getincrementaldecoder("utf-8")(), 1
+        while chunk := stream.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:  # error.object: bytes held back, then chunk
+                line += error.object[: error.start].count(b"\n")
+                return DataError(
+                    f"{path}: line {line} is not UTF-8 text (byte 0x{error.object[error.start]:02x}"
+                    "); save the file as UTF-8 (it may be Latin-1 or Windows-1252)"
+                )
+            line += chunk.count(b"\n")
+    return DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)")
 
 
 def read_csv(path) -> Table:
@@ -313,6 +347,8 @@ def _csv_module_rows(
                 if any(field.strip() for field in row)
             ]
     except UnicodeDecodeError:
+        if isinstance(source, (str, Path)):
+            raise _not_utf8(source) from None
         raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
     except csv.Error as error:
         raise DataError(f"{path}: not a readable CSV file ({error})") from None

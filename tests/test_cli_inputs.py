@@ -63,3 +63,49 @@ def test_a_split_that_leaves_a_class_no_training_row_is_refused(capsys, tmp_path
     assert code == 2 and err.count("\n") == 1 and not (tmp_path / "m").exists()
     assert "--val 0.9 holds out every row of the class 'b' (1 of 11 rows)" in err
     assert run(capsys, *argv, "--val", "0.5")[0] == 0  # 'b' is kept for training
+
+
+@pytest.mark.parametrize(
+    "content,said",
+    [
+        ("x,y,t\n" + ROWS.replace("a\n", "caf\xe9\n", 1), "line 3 is not UTF-8 text (byte 0xe9)"),
+        ("x,\xe9,t\n" + ROWS, "line 1 is not UTF-8 text (byte 0xe9); save the file as UTF-8"),
+        (b"\x1f\x8b" + b"\x08" * 40, "not a CSV text file: it is gzip-compressed"),
+        ("x,y,t\n" + ROWS, "not a CSV text file: it is UTF-16 text: save it as UTF-8"),
+    ],
+    ids=["latin-1 row", "latin-1 header", "gzip", "utf-16"],
+)
+def test_a_file_that_is_not_utf8_says_what_it_is_or_where(capsys, tmp_path, content, said):
+    path = tmp_path / "export.csv"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_bytes(content.encode("utf-16" if "UTF-16" in said else "latin-1"))
+    code, _, err = run(capsys, "train", path, "--target", "t", "--epochs", "1", "--quiet")
+    assert code == 2 and err.startswith(f"chainrule: error: {path}: {said}")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda text: b"\xef\xbb\xbf" + text.encode(),  # Excel's UTF-8 with a BOM
+        lambda text: text.replace("\n", "\r\n").encode(),  # Windows line ends
+        lambda text: text.replace("\n", "\r").encode(),  # classic Mac line ends
+    ],
+    ids=["bom", "crlf", "cr"],
+)
+def test_files_from_other_tools_read_as_the_plain_file_does(capsys, tmp_path, transform):
+    from chainrule.data import read_csv
+
+    text = "x,note,t\n" + "".join(
+        f'{i % 7},"a, ""b""\nc",{"a" if i % 2 else "b"}\n' for i in range(40)
+    )
+    plain, other = tmp_path / "plain.csv", tmp_path / "other.csv"
+    plain.write_bytes(text.encode())
+    other.write_bytes(transform(text))
+    expected, found = read_csv(plain), read_csv(other)
+    assert found.columns == expected.columns == ["x", "note", "t"]
+    assert found.column("x") == expected.column("x") and found.column("t") == expected.column("t")
+    notes = found.column("note")
+    assert len(set(notes)) == 1 and notes[0].startswith('a, "b"')  # one field, line break kept

@@ -48,7 +48,7 @@ def test_missing_and_binary_files(tmp_path):
         read_csv(tmp_path / "nothing.csv")
     path = tmp_path / "binary.csv"
     path.write_bytes(b"\xff\xfe\x00\x81")
-    with pytest.raises(DataError, match="not a UTF-8 text file"):
+    with pytest.raises(DataError, match="not a CSV text file: it is UTF-16 text"):
         read_csv(path)
 
 

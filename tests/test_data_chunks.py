@@ -153,7 +153,7 @@ def test_a_bad_row_in_a_later_chunk_is_named_by_the_csv_module(tmp_path):
         parse(write_rows(tmp_path, rows))
     path = tmp_path / "latin1.csv"
     path.write_bytes(b"a,b\n" + b"x,1\n" * 30 + b"caf\xe9,2\n")
-    with pytest.raises(DataError, match="not a UTF-8 text file"):
+    with pytest.raises(DataError, match=r"line 32 is not UTF-8 text \(byte 0xe9\)"):
         parse(path)
 
 
