@@ -309,7 +309,13 @@ def _from_arrow(path: str, header: list[str], arrow) -> Table:
             data[name] = _arrow_numbers(column, "float")
         else:
             if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-                column = column.cast(pa.string())
+                try:
+                    column = column.cast(pa.string())
+                except pa.ArrowException as error:  # a nested type, bytes that are not UTF-8
+                    raise DataError(
+                        f"{path}: column {name!r} holds {kind} values, which cannot be read as "
+                        f"numbers or text ({error}); remove the column from the file"
+                    ) from None
             data[name] = np.array(column.to_pylist(), dtype=object)
     return Table(path, header, data)
 

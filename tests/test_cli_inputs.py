@@ -109,3 +109,19 @@ def test_files_from_other_tools_read_as_the_plain_file_does(capsys, tmp_path, tr
     assert found.column("x") == expected.column("x") and found.column("t") == expected.column("t")
     notes = found.column("note")
     assert len(set(notes)) == 1 and notes[0].startswith('a, "b"')  # one field, line break kept
+
+
+@pytest.mark.parametrize(
+    "values,kind",
+    [([[1, 2]] * 30, "list<element: int64>"), ([b"a", b"\xff"] * 15, "binary")],
+    ids=["nested", "not utf-8"],
+)
+def test_a_parquet_column_that_is_neither_numbers_nor_text_is_named(capsys, tmp_path, values, kind):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "data.parquet"
+    pq.write_table(pa.table({"x": [0.5] * 30, "odd": values, "t": ["a", "b"] * 15}), path)
+    code, _, err = run(capsys, "train", path, "--target", "t", "--epochs", "1", "--quiet")
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(f"chainrule: error: {path}: column 'odd' holds {kind} values, which")
