@@ -11,7 +11,9 @@ name survives a power cut.
 
 Permissions are those a plain ``open(path, 'w')`` gives: a new file gets ``0o666`` less the
 umask, a replaced file keeps its mode. A target that is a symbolic link is written through:
-the file it points to is replaced and the link stays.
+the file it points to is replaced and the link stays. A target that is a device or a pipe
+(``/dev/null``, ``/dev/stdout``, a FIFO) is staged in the temporary folder and copied into on
+success: it is never replaced (as root, replacing ``/dev/null`` put a regular file there).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import errno
 import glob
 import os
 import secrets
+import shutil
 import signal
 import stat
+import tempfile
 import threading
 from pathlib import Path
 
@@ -47,7 +51,13 @@ def check_writable(path, what: str) -> Path:
         Naming ``what`` and ``path`` as the user gave it.
     """
     given = os.fspath(path)
+    if not given:
+        raise FileNotFoundError(f"cannot write {what} {given!r}: the file name is empty")
     target = Path(os.path.realpath(given))  # a symbolic link is written through
+    if is_special(target):  # written into, not replaced: its folder's permissions do not matter
+        if not os.access(target, os.W_OK):
+            raise PermissionError(f"cannot write {what} {given!r}: no permission to write to it")
+        return target
     folder = target.parent
     if not folder.exists():
         raise FileNotFoundError(
@@ -66,6 +76,16 @@ def check_writable(path, what: str) -> Path:
     if target.exists() and not os.access(target, os.W_OK):
         raise PermissionError(f"cannot write {what} {given!r}: the file is read-only")
     return target
+
+
+def is_special(target: Path) -> bool:
+    """A device, pipe or socket (``/dev/null``, ``/dev/stdout``, a FIFO): a file that is
+    written into, never replaced (replacing ``/dev/null`` would put a regular file there)."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _sync_folder(folder: Path) -> None:
@@ -108,14 +128,23 @@ class _Staged:
     def __init__(self, path, mode: str, options: dict, what: str):
         self.target = check_writable(path, what)
         self.given, self.what = os.fspath(path), what
+        self.special = is_special(self.target)
+        # a device or pipe is staged in the temporary folder, and copied into on success
+        folder = Path(tempfile.gettempdir()) if self.special else self.target.parent
         self.named: str | None = str(
-            self.target.parent / f".{self.target.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
+            folder / f".{self.target.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
         )
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-        # mode 0o666 less the umask, as open() gives
-        handle = os.open(self.named, flags | getattr(os, "O_BINARY", 0), 0o666)
+        try:  # mode 0o666 less the umask, as open() gives
+            handle = os.open(self.named, flags | getattr(os, "O_BINARY", 0), 0o666)
+        except OSError as error:
+            reason = (error.strerror or str(error)).lower()
+            raise type(error)(
+                f"cannot write {what} {self.given!r}: a temporary file cannot be created beside "
+                f"it ({reason})"
+            ) from None
         try:
-            if self.target.exists():  # keep the replaced file's permissions
+            if self.target.exists() and not self.special:  # keep the replaced file's permissions
                 os.fchmod(handle, stat.S_IMODE(self.target.stat().st_mode))
             self.stream = os.fdopen(handle, mode, **options)
         except BaseException:
@@ -130,6 +159,11 @@ class _Staged:
         self.stream.close()
 
     def replace(self) -> None:
+        if self.special:
+            with open(self.named, "rb") as staged, open(self.target, "wb") as special:
+                shutil.copyfileobj(staged, special)
+            self.discard()
+            return
         os.replace(self.named, self.target)
         self.named = None
         _sync_folder(self.target.parent)
@@ -200,7 +234,10 @@ class StagedWrites:
                 raise self._named(error, staged) from None
         with _signals_held():
             for staged in self._files:
-                staged.replace()
+                try:
+                    staged.replace()
+                except OSError as error:  # copying into a device: /dev/full
+                    raise self._named(error, staged) from None
             self.committed = True
 
     def _named(self, error: OSError, staged: _Staged | None = None) -> OSError:

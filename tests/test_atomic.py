@@ -196,3 +196,26 @@ def test_a_signal_while_a_group_is_moved_into_place_comes_after_the_whole_group(
         group.open(tmp_path / "b").write(b"new b")
     assert moved == ["a", "b"] and group.committed
     assert (tmp_path / "a").read_bytes() == b"new a" and (tmp_path / "b").read_bytes() == b"new b"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX pipes")
+def test_a_pipe_or_device_is_written_into_never_replaced(tmp_path):
+    """Replacing /dev/null (as root) or a FIFO would put a regular file in its place: such a
+    target is staged in the temporary folder and copied into when the write succeeds."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    with atomic_open(fifo, what="--out") as stream:
+        stream.write(b"the model")
+    reader.join(timeout=30)
+    assert received == [b"the model"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert _names(tmp_path) == ["pipe"]
+
+
+def test_an_empty_file_name_is_named_as_such(tmp_path):
+    with pytest.raises(FileNotFoundError, match="cannot write --out '': the file name is empty"):
+        _atomic.check_writable("", "--out")
