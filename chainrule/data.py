@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import mmap
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,8 +104,9 @@ def missing_spellings() -> list[str]:
 
 
 def _header(path: Path) -> tuple[list[str], str, int]:
-    """The header's column names, the delimiter (',' unless the header holds more ';' or tabs
-    than commas) and the number of blank lines before it; checked as documented in
+    """The header's column names, the delimiter (',' unless the header's first line holds more
+    ';' or tabs than commas) and the number of lines before the data (blank lines, then the
+    header's own: a quoted name may hold a line break); checked as documented in
     :func:`read_csv`."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as stream:
@@ -115,13 +117,14 @@ def _header(path: Path) -> tuple[list[str], str, int]:
                 skipped += 1
             else:
                 line = ""
+            if not line:
+                raise DataError(f"{path}: the file is empty")
+            delimiter = max(",;\t", key=line.count) if line.count(",") == 0 else ","
+            reader = csv.reader(itertools.chain([line], stream), delimiter=delimiter)
+            header = [name.strip() for name in next(reader)]
+            lines = skipped + reader.line_num
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
-    if not line:
-        raise DataError(f"{path}: the file is empty")
-    delimiter = max(",;\t", key=line.count) if line.count(",") == 0 else ","
-    try:
-        header = [name.strip() for name in next(csv.reader([line], delimiter=delimiter))]
     except csv.Error as error:
         raise DataError(f"{path}: not a readable CSV file ({error})") from None
     if all(is_number(name) for name in header):
@@ -134,7 +137,7 @@ def _header(path: Path) -> tuple[list[str], str, int]:
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
         raise DataError(f"{path}: the column name {duplicated[0]!r} appears twice in the header")
-    return header, delimiter, skipped
+    return header, delimiter, lines
 
 
 # what a file that is not UTF-8 text most likely is, by its first bytes
@@ -193,8 +196,8 @@ def read_csv(path) -> Table:
     _check_input(path)
     if path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(path)
-    header, delimiter, skipped = _header(path)
-    return _parse_csv(path, str(path), header, delimiter, skipped + 1)
+    header, delimiter, lines = _header(path)
+    return _parse_csv(path, str(path), header, delimiter, lines)
 
 
 def _check_input(path: Path) -> None:
@@ -541,13 +544,13 @@ def _line_start(stream, offset: int, body: int, size: int) -> int:
     return size
 
 
-def _body_offset(stream, skipped: int) -> int:
-    """The byte offset of the first line after the header (a BOM and ``skipped`` blank lines
-    before the header are passed over)."""
+def _body_offset(stream, lines: int) -> int:
+    """The byte offset of the first line after the header (a BOM and the ``lines`` before the
+    data, blank ones and the header's, are passed over)."""
     stream.seek(0)
     offset = 3 if stream.read(3) == b"\xef\xbb\xbf" else 0
     stream.seek(offset)
-    for _ in range(skipped + 1):
+    for _ in range(lines):
         offset += len(stream.readline())
     return offset
 
@@ -582,9 +585,9 @@ def read_csv_block(
         raise ValueError(f"'part' must be in [0, {parts}), got {part}")
     if path.suffix.lower() in (".parquet", ".pq"):
         return _parquet_block(path, part, parts, first)
-    header, delimiter, skipped = _header(path)
+    header, delimiter, lines = _header(path)
     with path.open("rb") as stream:
-        body = _body_offset(stream, skipped)
+        body = _body_offset(stream, lines)
         size = stream.seek(0, 2)
         length = size - body
         start = _line_start(stream, body + length * part // parts, body, size)

@@ -125,3 +125,20 @@ def test_a_parquet_column_that_is_neither_numbers_nor_text_is_named(capsys, tmp_
     code, _, err = run(capsys, "train", path, "--target", "t", "--epochs", "1", "--quiet")
     assert code == 2 and err.count("\n") == 1
     assert err.startswith(f"chainrule: error: {path}: column 'odd' holds {kind} values, which")
+
+
+def test_a_header_name_with_a_quoted_line_break_or_delimiter(capsys, tmp_path):
+    """A spreadsheet's wrapped column title ("length\\n(cm)") is one header field."""
+    from chainrule.data import read_csv
+
+    path = tmp_path / "wrapped.csv"
+    path.write_text('"length\n(cm)","width, cm",t\n' + ROWS)
+    table = read_csv(path)
+    assert table.columns == ["length\n(cm)", "width, cm", "t"] and table.n_rows == 40
+    assert table.column("length\n(cm)")[:3] == ["0", "1", "2"]
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text('"length\n(cm)",w,t\n' + ROWS + "1,2\n")
+    code, _, err = run(capsys, "train", ragged, "--target", "t", "--quiet", "--epochs", "1")
+    assert (
+        code == 2 and err == f"chainrule: error: {ragged}: row 42 has 2 fields, the header has 3\n"
+    )
