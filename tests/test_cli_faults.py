@@ -148,6 +148,28 @@ def test_a_full_disk_is_one_line_naming_the_output_and_leaves_no_temporary(
     _untouched(old_model)
 
 
+def _address_space_limit():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))  # allocations past 8 GiB fail
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
+def test_running_out_of_memory_is_one_line_naming_the_allocation(tmp_path, regression_csv):
+    argv = ["train", regression_csv, "--target", "target", "--hidden", "200000,200000"]
+    process = subprocess.run(
+        [sys.executable, "-m", "chainrule.cli", *map(str, argv), "--out", tmp_path / "m.npz"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        preexec_fn=_address_space_limit,
+        timeout=120,
+    )
+    assert process.returncode == 2 and process.stderr.count("\n") == 1
+    assert process.stderr.startswith("chainrule: error: not enough memory: Unable to allocate 149.")
+    assert not (tmp_path / "m.npz").exists()
+
+
 def test_ctrl_c_after_the_outputs_are_written_says_so(
     capsys, monkeypatch, regression_csv, old_model
 ):

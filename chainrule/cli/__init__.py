@@ -1,7 +1,8 @@
 """The ``chainrule`` command: argparse subcommands, one small handler each.
 
 Results go to stdout, progress to stderr. A problem the user can fix is one line on stderr,
-``chainrule: error: <message>``, with exit code 2 (``--debug`` shows the traceback instead).
+``chainrule: error: <message>``, with exit code 2 (``--debug`` shows the traceback instead);
+so is running out of memory, naming the allocation that failed.
 ``check`` exits 1 when a claim is wrong, ``gradcheck`` when backpropagation disagrees with
 finite differences. Ctrl-C exits 130 and SIGTERM 143 (handled as Ctrl-C is), with one line.
 """
@@ -45,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         message = str(error).replace("\n", " ")
         print(f"chainrule: error: {message}", file=sys.stderr)
+        return 2
+    except MemoryError as error:  # numpy names the allocation: "Unable to allocate 149. GiB ..."
+        if args.debug:
+            raise
+        reason = str(error) or "an allocation failed"
+        print(f"chainrule: error: not enough memory: {reason}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         line, code = stopped("interrupted")
