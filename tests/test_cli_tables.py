@@ -537,3 +537,17 @@ def test_predict_writes_values_exactly_and_probabilities_to_six_digits(capsys, t
                 rtol=5e-6,
             )
     capsys.readouterr()
+
+
+def test_a_hidden_width_beyond_what_a_model_file_holds_is_refused(capsys, regression_csv):
+    argv = [
+        "train",
+        str(regression_csv),
+        "--target",
+        "target",
+        "--hidden",
+        "8,99999999999999999999",
+    ]
+    assert main(argv) == 2
+    said = "--hidden widths must be at most 2147483647, got '8,99999999999999999999'"
+    assert capsys.readouterr().err == f"chainrule: error: {said}\n"

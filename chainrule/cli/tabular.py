@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .._header import MAX_WIDTH
 from ..activations import NAMES as ACTIVATIONS
 from ..encoding import IMPUTE, UnseenCategoryWarning
 from ..losses import NAMES as LOSSES
@@ -62,6 +63,8 @@ def _hidden(text: str) -> tuple[int, ...]:
         raise CommandError(f"--hidden must list layer widths like 64,32, got {text!r}") from None
     if any(size < 1 for size in sizes):
         raise CommandError(f"--hidden widths must be >= 1, got {text!r}")
+    if any(size > MAX_WIDTH for size in sizes):
+        raise CommandError(f"--hidden widths must be at most {MAX_WIDTH}, got {text!r}")
     return sizes
 
 
