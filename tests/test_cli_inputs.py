@@ -162,3 +162,26 @@ def test_a_model_file_cut_short_or_bit_flipped_anywhere_is_one_line(capsys, tmp_
         code, _, err = run(capsys, "predict", path, model[1])
         assert code == 0 or (code == 2 and err.startswith("chainrule: error: ")), err
         assert err.count("\n") == (code == 2) and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv,said",
+    [
+        (("train", "{csv}", "--target", "t", "--out", "{csv}"), "--out '{csv}' is the CSV file"),
+        (("train", "{csv}", "--target", "t", "--plot", "{csv}"), "--plot '{csv}' is the CSV file"),
+        (("predict", "{model}", "{csv}", "-o", "{csv}"), "--output '{csv}' is the CSV file"),
+        (("predict", "{model}", "{csv}", "-o", "{model}"), "--output '{model}' is the model file"),
+        (
+            ("evaluate", "{model}", "{csv}", "--plot", "{model}"),
+            "--plot '{model}' is the model file",
+        ),
+        (("export", "{model}", "{model}"), "output '{model}' is the model file"),
+    ],
+)
+def test_an_output_that_is_an_input_of_the_command_is_refused(capsys, model, argv, said):
+    """`--out data.csv` would replace the data with a model: refused before any work."""
+    names = {"model": model[0], "csv": model[1]}
+    before = {path: path.read_bytes() for path in names.values()}
+    code, _, err = run(capsys, *(a.format(**names) for a in argv))
+    assert code == 2 and err.startswith(f"chainrule: error: {said.format(**names)} this command")
+    assert {path: path.read_bytes() for path in names.values()} == before

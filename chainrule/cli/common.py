@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import threading
 import warnings
 
-from .._atomic import atomic_open
+from .._atomic import atomic_open, check_writable
 
 
 class CommandError(Exception):
@@ -105,6 +106,19 @@ def fraction(text: str) -> float:
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text}")
     return value
+
+
+def check_output(path, option: str, inputs: dict):
+    """The file an output option will write (see :func:`~chainrule._atomic.check_writable`),
+    checked before any work, and checked to be none of the command's ``inputs`` (``{"the
+    model file": path}``): ``--out data.csv`` would replace the data with a model."""
+    real = check_writable(path, option)
+    for what, given in inputs.items():
+        if given is not None and os.path.realpath(given) == str(real):
+            raise CommandError(
+                f"{option} {os.fspath(path)!r} is {what} this command reads; write to another file"
+            )
+    return real
 
 
 def write_text(text: str, path: str | None, what: str = "file") -> None:

@@ -18,6 +18,7 @@ from ..encoding import IMPUTE, UnseenCategoryWarning
 from ..losses import NAMES as LOSSES
 from .common import (
     CommandError,
+    check_output,
     fraction,
     non_negative_int,
     plain_warnings,
@@ -106,7 +107,6 @@ def _print_summary(run, train_metrics, validation_metrics, *, plain: bool = Fals
 
 def _check_outputs(args, table, target) -> None:
     """Every output option, checked before training: folders, formats, what --boundary needs."""
-    from .._atomic import check_writable
     from ..tabular import plan
 
     outputs = {"--out": args.out, "--plot": args.plot, "--boundary": args.boundary}
@@ -115,7 +115,7 @@ def _check_outputs(args, table, target) -> None:
     for option, path in outputs.items():
         if path is None:
             continue
-        real = check_writable(path, option)
+        real = check_output(path, option, {"the CSV file": getattr(args, "csv", None)})
         if real in targets:
             raise CommandError(f"{targets[real]} and {option} name the same file {path!r}")
         targets[real] = option
@@ -260,6 +260,11 @@ def _evaluate_rows(model, table, rows, group):
     return model.evaluate(table.take(rows), group=group)
 
 
+def _inputs(args) -> dict:
+    """The files evaluate, predict and gradcheck read, for :func:`check_output`."""
+    return {"the model file": args.model, "the CSV file": args.csv}
+
+
 def _model_and_table(args):
     from ..data import read_csv
     from ..tabular import TabularModel
@@ -270,9 +275,8 @@ def _model_and_table(args):
 def _evaluate(args) -> int:
     if args.plot:
         from .. import plots
-        from .._atomic import check_writable
 
-        check_writable(args.plot, "--plot")
+        check_output(args.plot, "--plot", _inputs(args))
         plots.check_format(args.plot, "--plot")
     model, table = _model_and_table(args)
     with plain_warnings():
@@ -311,9 +315,7 @@ def _evaluate(args) -> int:
 
 def _predict(args) -> int:
     if args.output:
-        from .._atomic import check_writable
-
-        check_writable(args.output, "--output")
+        check_output(args.output, "--output", _inputs(args))
     model, table = _model_and_table(args)
     if args.id is not None and args.id not in table.columns:
         raise CommandError(
