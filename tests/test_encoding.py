@@ -145,7 +145,7 @@ def test_messages_about_a_dataframe_name_the_index_label_not_a_file_row():
         {"x": np.linspace(0, 1, 30), "c": ["u", "v"] * 15, "y": ["a", "b", "c"] * 10},
         index=labels,
     )
-    options = {"epochs": 1, "val": 0, "hidden": (2,)}
+    options = {"epochs": 1, "val": 0, "hidden": (2,), "batch_size": 8}
     gap = frame.copy()
     gap.loc["p21", "x"] = np.nan
     with pytest.raises(
@@ -173,4 +173,4 @@ def test_messages_about_a_file_still_count_rows_as_a_spreadsheet_does(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("x,y\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(9)) + ",a\n")
     with pytest.raises(DataError, match=r"column 'x' has a missing value in row 11;"):
-        TabularModel.fit(path, "y", epochs=1, val=0, hidden=(2,))
+        TabularModel.fit(path, "y", epochs=1, val=0, hidden=(2,), batch_size=4)
