@@ -122,6 +122,30 @@ def test_sigterm_stops_as_ctrl_c_does_and_exits_143(tmp_path, regression_csv, ol
     assert TabularModel.load(kept).network.history.stopped_by == "interrupted"
 
 
+def test_sigterm_still_ends_a_run_whose_ctrl_c_is_ignored(tmp_path, regression_csv, old_model):
+    """A shell starts a background job with SIGINT ignored: SIGTERM, which would be turned
+    into a Ctrl-C nothing hears, keeps its default and ends the process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = _long_training(regression_csv, old_model[0])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chainrule.cli", *map(str, argv)],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert process.stderr.readline().startswith("epoch ")
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+        process.stderr.close()
+    assert process.returncode == -signal.SIGTERM
+    _untouched(old_model)
+
+
 def _file_size_limit():
     import resource
 

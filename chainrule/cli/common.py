@@ -45,10 +45,15 @@ def sigterm_as_ctrl_c():
     """Within the block, SIGTERM (``kill``, ``timeout``, a container being stopped) is handled
     as Ctrl-C is: training stops after the current step, outputs are left as they were and no
     temporary file is left behind; :func:`stopped` then gives exit code 143, not 130. A
-    SIGTERM handler someone else installed is kept."""
+    SIGTERM handler someone else installed is kept, and so is the default where Ctrl-C is
+    ignored (a background job started by a shell): there SIGTERM ends the process at once."""
     _Stop.terminated = False
     main = threading.current_thread() is threading.main_thread()
-    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+    if (
+        not main
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
         yield
         return
     signal.signal(signal.SIGTERM, _terminate_as_ctrl_c)
