@@ -6,7 +6,10 @@ line can print it as one clear line.
 
 from __future__ import annotations
 
+import errno
 import numbers
+import os
+import stat
 
 import numpy as np
 
@@ -153,3 +156,30 @@ def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray | No
     if not weights.any():
         raise ValueError("'sample_weight' must hold at least one non-zero weight, got all zeros")
     return weights
+
+
+def not_a_file(path) -> str | None:
+    """None when ``path`` is a regular file (or a link to one) that can be opened for reading;
+    otherwise what it is, in words, for a message ``f"{path} is {...}"``: ``'missing'`` (no such
+    file), a folder, a symbolic link that loops or leads nowhere, a pipe, socket or device
+    (which could block or never end), or a file this user may not read."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return (
+            "a symbolic link to a file that does not exist" if os.path.islink(path) else "missing"
+        )
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a symbolic link that loops back on itself, not a file"
+        return f"not readable ({(error.strerror or str(error)).lower()})"
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        )
+        return f"{kind}, not a regular file (write its content to a file first)"
+    if not os.access(path, os.R_OK):
+        return "a file this user has no permission to read"
+    return None

@@ -1,13 +1,16 @@
 """CSV files for the command line: read a table, pick the target, check every value.
 
 Every problem is a :class:`DataError` (a ``ValueError``) that names the file, the column and the
-row (counted as in a spreadsheet: the header is row 1), so the command line can print one line.
+row (counted as in a spreadsheet: the header is row 1; for a pandas DataFrame, the row's index
+label), so the command line can print one line.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import mmap
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _arrow_csv
+from ._validation import not_a_file
 
 MISSING = {"", "na", "nan", "null", "none", "n/a", "?"}
 
@@ -38,12 +42,22 @@ class FieldCountError(DataError):
 class Table:
     """A table's header and its columns, one array each: float64 or int64 for a column of
     numbers (NaN where a cell is missing), an object array of text otherwise (None where
-    missing). Rows are counted as in a spreadsheet in every message: the header is row 1."""
+    missing). Messages name a row as :meth:`row` says: counted as in a spreadsheet (the header
+    is row 1) for a file, by its index label for a DataFrame."""
 
     path: str
     columns: list[str]
     data: dict[str, np.ndarray]
     first: int = 0  # the file's rows before this table's first (a block of a larger table)
+    index: np.ndarray | None = None  # a DataFrame's index labels, one per row
+
+    def row(self, r: int) -> str:
+        """Row ``r`` (from 0, of this table) as a message names it: ``'row 5'`` for a file (the
+        header is row 1, as in a spreadsheet or an editor's line numbers), ``"the row with
+        index 'b'"`` for a DataFrame, whose users look rows up by label (``frame.loc``)."""
+        if self.index is None:
+            return f"row {self.first + r + 2}"
+        return f"the row with index {self.index[r]!r}"
 
     @property
     def n_rows(self) -> int:
@@ -62,7 +76,10 @@ class Table:
         """The table restricted to the given row indices; a ``range`` of rows (a block) keeps
         the file's row numbers in messages."""
         first = self.first + rows.start if isinstance(rows, range) and rows.step == 1 else 0
-        return Table(self.path, self.columns, {k: v[rows] for k, v in self.data.items()}, first)
+        data = {k: v[rows] for k, v in self.data.items()}
+        return Table(
+            self.path, self.columns, data, first, None if self.index is None else self.index[rows]
+        )
 
     @classmethod
     def from_rows(cls, path: str, columns: list[str], rows: list[list[str]]) -> Table:
@@ -87,8 +104,9 @@ def missing_spellings() -> list[str]:
 
 
 def _header(path: Path) -> tuple[list[str], str, int]:
-    """The header's column names, the delimiter (',' unless the header holds more ';' or tabs
-    than commas) and the number of blank lines before it; checked as documented in
+    """The header's column names, the delimiter (',' unless the header's first line holds more
+    ';' or tabs than commas) and the number of lines before the data (blank lines, then the
+    header's own: a quoted name may hold a line break); checked as documented in
     :func:`read_csv`."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as stream:
@@ -99,13 +117,14 @@ def _header(path: Path) -> tuple[list[str], str, int]:
                 skipped += 1
             else:
                 line = ""
+            if not line:
+                raise DataError(f"{path}: the file is empty")
+            delimiter = max(",;\t", key=line.count) if line.count(",") == 0 else ","
+            reader = csv.reader(itertools.chain([line], stream), delimiter=delimiter)
+            header = [name.strip() for name in next(reader)]
+            lines = skipped + reader.line_num
     except UnicodeDecodeError:
-        raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
-    if not line:
-        raise DataError(f"{path}: the file is empty")
-    delimiter = max(",;\t", key=line.count) if line.count(",") == 0 else ","
-    try:
-        header = [name.strip() for name in next(csv.reader([line], delimiter=delimiter))]
+        raise _not_utf8(path) from None
     except csv.Error as error:
         raise DataError(f"{path}: not a readable CSV file ({error})") from None
     if all(is_number(name) for name in header):
@@ -118,7 +137,40 @@ def _header(path: Path) -> tuple[list[str], str, int]:
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
         raise DataError(f"{path}: the column name {duplicated[0]!r} appears twice in the header")
-    return header, delimiter, skipped
+    return header, delimiter, lines
+
+
+# what a file that is not UTF-8 text most likely is, by its first bytes
+_SIGNATURES = {
+    b"\x1f\x8b": "gzip-compressed: decompress it first (gunzip)",
+    b"PK\x03\x04": "a zip archive (an Excel workbook?): export the sheet as CSV",
+    b"\xff\xfe": "UTF-16 text: save it as UTF-8",
+    b"\xfe\xff": "UTF-16 text: save it as UTF-8",
+}
+
+
+def _not_utf8(path) -> DataError:
+    """The error for a file that is not UTF-8: what it is by its first bytes (gzip, zip,
+    UTF-16), else the line and byte where UTF-8 decoding fails (scanned a megabyte at a
+    time)."""
+    with open(path, "rb") as stream:
+        start = stream.read(4)
+        for signature, what in _SIGNATURES.items():
+            if start.startswith(signature):
+                return DataError(f"{path}: not a CSV text file: it is {what}")
+        stream.seek(0)
+        decoder, line = codecs.getincrementaldecoder("utf-8")(), 1
+        while chunk := stream.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:  # error.object: bytes held back, then chunk
+                line += error.object[: error.start].count(b"\n")
+                return DataError(
+                    f"{path}: line {line} is not UTF-8 text (byte 0x{error.object[error.start]:02x}"
+                    "); save the file as UTF-8 (it may be Latin-1 or Windows-1252)"
+                )
+            line += chunk.count(b"\n")
+    return DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)")
 
 
 def read_csv(path) -> Table:
@@ -141,12 +193,20 @@ def read_csv(path) -> Table:
         fields.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    _check_input(path)
     if path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(path)
-    header, delimiter, skipped = _header(path)
-    return _parse_csv(path, str(path), header, delimiter, skipped + 1)
+    header, delimiter, lines = _header(path)
+    return _parse_csv(path, str(path), header, delimiter, lines)
+
+
+def _check_input(path: Path) -> None:
+    """A DataError unless ``path`` is a regular file this user can read."""
+    problem = not_a_file(path)
+    if problem == "missing":
+        raise DataError(f"{path}: no such file")
+    if problem:
+        raise DataError(f"{path}: cannot read it: it is {problem}")
 
 
 def _parse_csv(source, name: str, header, delimiter: str, skip_rows: int, **chunking) -> Table:
@@ -187,8 +247,8 @@ def as_table(data, name: str = "<DataFrame>") -> Table:
 
 def from_frame(frame, name: str = "<DataFrame>") -> Table:
     """A pandas DataFrame as a table: number columns as float64 (int64 when complete integers),
-    every other column as text, NaN/None/NA as missing. Row numbers in messages count the
-    header as row 1, as for a CSV file."""
+    every other column as text, NaN/None/NA as missing. Messages name a row by its index
+    label (``the row with index 'b'``), as ``frame.loc`` finds it."""
     columns = [str(c) for c in frame.columns]
     if len(set(columns)) != len(columns):
         raise DataError(f"{name}: the DataFrame has duplicated column names")
@@ -208,7 +268,9 @@ def from_frame(frame, name: str = "<DataFrame>") -> Table:
                 [None if gap else str(v) for v, gap in zip(series.tolist(), missing)],
                 dtype=object,
             )
-    return Table(name, columns, data)
+    index = np.empty(len(frame), dtype=object)
+    index[:] = frame.index.tolist()  # labels as Python values (a tuple for a MultiIndex)
+    return Table(name, columns, data, index=index)
 
 
 def _parquet_module(path: Path):
@@ -250,7 +312,13 @@ def _from_arrow(path: str, header: list[str], arrow) -> Table:
             data[name] = _arrow_numbers(column, "float")
         else:
             if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-                column = column.cast(pa.string())
+                try:
+                    column = column.cast(pa.string())
+                except pa.ArrowException as error:  # a nested type, bytes that are not UTF-8
+                    raise DataError(
+                        f"{path}: column {name!r} holds {kind} values, which cannot be read as "
+                        f"numbers or text ({error}); remove the column from the file"
+                    ) from None
             data[name] = np.array(column.to_pylist(), dtype=object)
     return Table(path, header, data)
 
@@ -288,6 +356,8 @@ def _csv_module_rows(
                 if any(field.strip() for field in row)
             ]
     except UnicodeDecodeError:
+        if isinstance(source, (str, Path)):
+            raise _not_utf8(source) from None
         raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
     except csv.Error as error:
         raise DataError(f"{path}: not a readable CSV file ({error})") from None
@@ -350,30 +420,26 @@ def numeric_column(table: Table, name: str, *, allow_missing: bool = False) -> n
     if values.dtype == object:
         for r, field in enumerate(values):
             if field is not None and not is_number(field):
-                row = table.first + r + 2
                 raise DataError(
-                    f"{table.path}: column {name!r} is not numeric: row {row} holds {field!r}"
+                    f"{table.path}: column {name!r} is not numeric: {table.row(r)} holds {field!r}"
                 )
         values = np.array([np.nan if v is None else float(v) for v in values])
     values = values.astype(np.float64, copy=False)
     bad = np.isinf(values) if allow_missing else ~np.isfinite(values)
     if bad.any():
         r = int(np.argmax(bad))
-        row = table.first + r + 2
         if np.isnan(values[r]):
             raise DataError(
-                f"{table.path}: column {name!r} has a missing value in row {row}; fill it in "
-                "or drop the row"
+                f"{table.path}: column {name!r} has a missing value in {table.row(r)}; fill it "
+                "in or drop the row"
             )
+        sign = "" if values[r] > 0 else "-"
         raise DataError(
-            f"{table.path}: column {name!r} holds {_text_of_infinity(values[r])!r} in row "
-            f"{row}; only finite numbers can be used"
+            f"{table.path}: column {name!r} holds {sign}inf (written as such, or a number "
+            f"beyond float64's range, such as {sign}1e400) in {table.row(r)}; only finite "
+            "numbers can be used"
         )
     return values
-
-
-def _text_of_infinity(value: float) -> str:
-    return "inf" if value > 0 else "-inf"
 
 
 def target_column(table: Table, target: str):
@@ -387,8 +453,8 @@ def target_column(table: Table, target: str):
     missing = np.isnan(values) if values.dtype.kind == "f" else values == None  # noqa: E711
     if np.any(missing):
         raise DataError(
-            f"{table.path}: the target column {target!r} has a missing value in row "
-            f"{table.first + int(np.argmax(missing)) + 2}"
+            f"{table.path}: the target column {target!r} has a missing value in "
+            f"{table.row(int(np.argmax(missing)))}"
         )
     return values if values.dtype != object else list(values)
 
@@ -406,13 +472,14 @@ def infer_task(values: list[str], table: Table | None = None, target: str = "") 
     """
     if isinstance(values, np.ndarray) and values.dtype != object:
         return _task_of_numbers(values.astype(np.float64))
-    strays = [(row, v) for row, v in enumerate(values, 2) if not is_number(v)]
+    strays = [(r, v) for r, v in enumerate(values) if not is_number(v)]
     if strays and len(strays) <= 0.1 * len(values):
-        row, value = strays[0]
+        r, value = strays[0]
         more = f" (and {len(strays) - 1} more)" if len(strays) > 1 else ""
         where = f"{table.path}: the target column {target!r}" if table else "the target column"
+        row = table.row(r) if table else f"row {r + 2}"
         raise DataError(
-            f"{where} holds numbers except {value!r} in row {row}{more}; fix the value, or "
+            f"{where} holds numbers except {value!r} in {row}{more}; fix the value, or "
             "pass --task classification to use the column as class labels"
         )
     if strays:
@@ -477,13 +544,13 @@ def _line_start(stream, offset: int, body: int, size: int) -> int:
     return size
 
 
-def _body_offset(stream, skipped: int) -> int:
-    """The byte offset of the first line after the header (a BOM and ``skipped`` blank lines
-    before the header are passed over)."""
+def _body_offset(stream, lines: int) -> int:
+    """The byte offset of the first line after the header (a BOM and the ``lines`` before the
+    data, blank ones and the header's, are passed over)."""
     stream.seek(0)
     offset = 3 if stream.read(3) == b"\xef\xbb\xbf" else 0
     stream.seek(offset)
-    for _ in range(skipped + 1):
+    for _ in range(lines):
         offset += len(stream.readline())
     return offset
 
@@ -513,15 +580,14 @@ def read_csv_block(
         :class:`FieldCountError` numbered from ``first``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    _check_input(path)
     if not 0 <= part < parts:
         raise ValueError(f"'part' must be in [0, {parts}), got {part}")
     if path.suffix.lower() in (".parquet", ".pq"):
         return _parquet_block(path, part, parts, first)
-    header, delimiter, skipped = _header(path)
+    header, delimiter, lines = _header(path)
     with path.open("rb") as stream:
-        body = _body_offset(stream, skipped)
+        body = _body_offset(stream, lines)
         size = stream.seek(0, 2)
         length = size - body
         start = _line_start(stream, body + length * part // parts, body, size)

@@ -59,14 +59,19 @@ class Column:
         }
 
 
-def _missing_hint(fitting: bool) -> str:
+def _missing_hint(fitting: bool, table: Table) -> str:
     """What a user can do about a missing cell: in training, pass --impute; for a trained
-    model (evaluate, predict, which have no --impute), fill the cell or train again with it."""
+    model (evaluate, predict, which have no --impute), fill the cell or train again with it.
+    For a DataFrame the user is in Python, where the option is ``impute='median'``."""
+    if table.index is None:
+        option, name = "--impute median, mean or most_frequent", "--impute"
+    else:
+        option, name = "impute='median', 'mean' or 'most_frequent'", "impute"
     if fitting:
-        return "fill it in, drop the row, or pass --impute median, mean or most_frequent"
+        return f"fill it in, drop the row, or pass {option}"
     return (
-        "the model was trained without --impute, so it has no fill value: fill it in, drop "
-        "the row, or train the model again with --impute median, mean or most_frequent"
+        f"the model was trained without {name}, so it has no fill value: fill it in, drop "
+        f"the row, or train the model again with {option}"
     )
 
 
@@ -263,8 +268,8 @@ def _encode_numeric(table: Table, column: Column, fitting: bool) -> np.ndarray:
     if gaps.any():
         if column.fill is None:
             raise DataError(
-                f"{table.path}: column {column.name!r} has a missing value in row "
-                f"{table.first + int(np.argmax(gaps)) + 2}; {_missing_hint(fitting)}"
+                f"{table.path}: column {column.name!r} has a missing value in "
+                f"{table.row(int(np.argmax(gaps)))}; {_missing_hint(fitting, table)}"
             )
         values = np.where(gaps, column.fill, values)
     return values
@@ -279,21 +284,20 @@ def _encode_categorical(table: Table, column: Column, strict: bool, fitting: boo
         if label is None:
             if column.fill is None:
                 raise DataError(
-                    f"{table.path}: column {column.name!r} has a missing value in row "
-                    f"{table.first + r + 2}; "
-                    f"{_missing_hint(fitting)}"
+                    f"{table.path}: column {column.name!r} has a missing value in "
+                    f"{table.row(r)}; {_missing_hint(fitting, table)}"
                 )
             label = column.fill
         i = index.get(label)
         if i is None:
-            unseen.setdefault(label, table.first + r + 2)
+            unseen.setdefault(label, r)
             continue
         block[r, i] = 1.0
     if unseen:
-        value, row = next(iter(unseen.items()))
+        value, r = next(iter(unseen.items()))
         more = f" (and {len(unseen) - 1} more unseen values)" if len(unseen) > 1 else ""
         message = (
-            f"{table.path}: column {column.name!r} holds {value!r} in row {row}{more}, a "
+            f"{table.path}: column {column.name!r} holds {value!r} in {table.row(r)}{more}, a "
             f"category not seen in training (it knows {', '.join(column.categories)})"
         )
         if strict:

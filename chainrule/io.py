@@ -16,13 +16,12 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
 from . import _header
 from ._atomic import atomic_open
-from ._validation import check_finite
+from ._validation import check_finite, not_a_file
 from ._version import __version__
 from .callbacks import History
 from .network import Network
@@ -164,9 +163,11 @@ def read_archive(
         format, another format version, or a header that does not fit the schema.
     """
     where = repr(os.fspath(path))
-    if not Path(path).is_file():
+    problem = not_a_file(path)
+    if problem:
         kind = expected_format.removeprefix("chainrule-")
-        raise ModelFileError(f"{kind} file {where} does not exist")
+        found = "does not exist" if problem == "missing" else f"is {problem}"
+        raise ModelFileError(f"{kind} file {where} {found}")
     try:
         with zipfile.ZipFile(path) as archive:
             header = _decode_header(_member_bytes(archive, _HEADER, MAX_HEADER_BYTES, where), where)

@@ -80,10 +80,10 @@ class TabularModel:
             ) / self.target_scale
         index = {label: i for i, label in enumerate(self.classes)}
         values = table.column(self.target)
-        for number, value in enumerate(values, 2):
+        for r, value in enumerate(values):
             if value not in index:
                 raise DataError(
-                    f"{table.path}: row {number} has the class {value!r}, which the "
+                    f"{table.path}: {table.row(r)} has the class {value!r}, which the "
                     f"model never saw; it knows {', '.join(self.classes)}"
                 )
         return np.array([index[v] for v in values])
@@ -307,15 +307,13 @@ def whole_target(table: Table, target: str, group=ONE_PROCESS) -> Table:
     row), checked for presence and gaps (:func:`~chainrule.data.target_column`)."""
     target_column(table, target)  # a gap is named by the process whose block holds it
     if group.size == 1:
-        return Table(table.path, [target], {target: table.data[target]}, table.first)
+        return Table(table.path, [target], {target: table.data[target]}, table.first, table.index)
     return Table(table.path, [target], {target: group.gather(table.data[target])})
 
 
-def _statistics(
-    table: Table, columns: list[str], X: np.ndarray, rows, group=ONE_PROCESS, first: int = 0
-) -> tuple:
-    """Mean and scale of ``X[rows]`` (over every process's, with a ``group``; this process's
-    ``X`` starts at the table's row ``first``), or a DataError naming the value too large."""
+def _statistics(table: Table, columns: list[str], X: np.ndarray, rows, group=ONE_PROCESS) -> tuple:
+    """Mean and scale of ``X[rows]`` (over every process's, with a ``group``; ``X`` holds the
+    rows of ``table``), or a DataError naming the value too large."""
     with np.errstate(over="ignore", invalid="ignore"):
         mean, scale = mean_and_scale(X[rows], group=group)
     bad = ~(np.isfinite(mean) & np.isfinite(scale))
@@ -323,26 +321,25 @@ def _statistics(
         column = int(np.flatnonzero(bad)[0])
         row = int(rows[np.argmax(np.abs(X[rows, column]))])
         raise DataError(
-            f"{table.path}: column {columns[column]!r} holds {X[row, column]:g} in row "
-            f"{first + row + 2}, too large to standardise (its spread overflows float64); rescale "
+            f"{table.path}: column {columns[column]!r} holds {X[row, column]:g} in "
+            f"{table.row(row)}, too large to standardise (its spread overflows float64); rescale "
             "the column"
         )
     return mean, scale
 
 
-def _standardise(
-    table: Table, columns: list[str], X: np.ndarray, mean, scale, dtype, first: int = 0
-):
-    """``(X - mean) / scale``, or a DataError naming the first value that lands beyond the
-    range of the network's ``dtype`` (a value far outside the training rows' range)."""
+def _standardise(table: Table, columns: list[str], X: np.ndarray, mean, scale, dtype):
+    """``(X - mean) / scale`` (``X`` holds the rows of ``table``), or a DataError naming the
+    first value that lands beyond the range of the network's ``dtype`` (a value far outside
+    the training rows' range)."""
     with np.errstate(over="ignore", invalid="ignore"):
         standardised = (X - mean) / scale
     bad = ~(np.abs(standardised) <= np.finfo(dtype).max)
     if bad.any():
         row, column = (int(i) for i in np.argwhere(bad)[0])
         raise DataError(
-            f"{table.path}: column {columns[column]!r} holds {X[row, column]:g} in row "
-            f"{first + row + 2}, far outside the training rows' range (standardised it exceeds "
+            f"{table.path}: column {columns[column]!r} holds {X[row, column]:g} in "
+            f"{table.row(row)}, far outside the training rows' range (standardised it exceeds "
             f"{np.dtype(dtype).name}); check the value or rescale the column"
         )
     return standardised
@@ -399,6 +396,20 @@ def _held_out(labels, val: float, rows: int) -> int:
     if labels is None:
         return int(round(val * rows))
     return int(sum(round(val * count) for count in np.unique(labels, return_counts=True)[1]))
+
+
+def _check_every_class_trains(path: str, classes: list[str], T, train_rows, val: float) -> None:
+    """A DataError when the validation split holds out every row of a class: the network
+    could never learn it (scikit-learn's stratified split refuses such a class too)."""
+    absent = np.setdiff1d(np.arange(len(classes)), T[train_rows])
+    if absent.size:
+        missing = int(absent[0])
+        label, count = classes[missing], int(np.bincount(T, minlength=len(classes))[missing])
+        raise DataError(
+            f"{path}: --val {val} holds out every row of the class {label!r} ({count} of "
+            f"{len(T)} rows), leaving none to train on; pass a smaller --val, or add rows of "
+            "that class"
+        )
 
 
 KEEP = ("best", "last")
@@ -552,6 +563,8 @@ def train_table(
                 f"{table.path}: --val {val} leaves no rows for training out of {rows}; pass a "
                 "smaller fraction (or --val 0 for none)"
             ) from None
+    if classes:
+        _check_every_class_trains(table.path, classes, T, train_rows, val)
     batch_size = whole_batch(batch_size, len(train_rows))
     _, start = group.layout(table.n_rows)
     mine = range(start, start + table.n_rows)  # this process's rows (all with one process)
@@ -576,22 +589,22 @@ def train_table(
     features = [name for column in columns for name in column.inputs]
     X = encode(table, columns, fitting=True)
     network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
-    mean, scale = _statistics(table, features, X, train_mine - mine.start, group, table.first)
+    mean, scale = _statistics(table, features, X, train_mine - mine.start, group)
     target_mean = target_scale = None
     if task == "regression":
         too_large = np.flatnonzero(~(np.abs(T) <= _LARGEST_TARGET))
         if too_large.size:
             raise DataError(
-                f"{table.path}: the target column {target!r} holds {T[too_large[0]]:g} in row "
-                f"{too_large[0] + 2}; regression errors are squared, which overflows beyond "
+                f"{table.path}: the target column {target!r} holds {T[too_large[0]]:g} in "
+                f"{whole.row(too_large[0])}; regression errors are squared, which overflows beyond "
                 f"+-{_LARGEST_TARGET:g}: rescale the column"
             )
         target_mean, target_scale = (
-            float(v[0]) for v in _statistics(table, [target], T[:, None], train_rows)
+            float(v[0]) for v in _statistics(whole, [target], T[:, None], train_rows)
         )
-        T = _standardise(table, [target], T[:, None], target_mean, target_scale, network.dtype)
+        T = _standardise(whole, [target], T[:, None], target_mean, target_scale, network.dtype)
         T = T[:, 0]
-    Xs = _standardise(table, features, X, mean, scale, network.dtype, table.first)
+    Xs = _standardise(table, features, X, mean, scale, network.dtype)
     validation = None
     if validation_rows is not None:
         val_mine = validation_rows[(validation_rows >= mine.start) & (validation_rows < mine.stop)]

@@ -152,3 +152,70 @@ def test_concurrent_writers_never_break_the_file_or_each_other(tmp_path):
     loaded = cr.load(target).parameters
     assert any(np.array_equal(loaded, cr.MLP([3, 64, 2], seed=s).parameters) for s in range(3))
     assert _names(tmp_path) == ["model.npz"]
+
+
+@pytest.fixture
+def file_size_limit():
+    """Writes beyond 1 KiB fail with EFBIG, as a full disk fails them with ENOSPC (Python
+    ignores SIGXFSZ, so the write returns the error)."""
+    resource = pytest.importorskip("resource")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+def test_a_write_past_the_room_left_names_the_output_and_leaves_no_temporary(
+    tmp_path, file_size_limit
+):
+    target = tmp_path / "model.npz"
+    target.write_bytes(b"old")
+    message = r"^cannot write --out '.*model\.npz': file too large$"
+    with pytest.raises(OSError, match=message), staged_writes() as group:
+        group.open(target, what="--out").write(b"x" * 100_000)
+    assert _names(tmp_path) == ["model.npz"] and target.read_bytes() == b"old"
+
+
+def test_a_signal_while_a_group_is_moved_into_place_comes_after_the_whole_group(
+    tmp_path, monkeypatch
+):
+    import signal
+
+    replace = os.replace
+    moved = []
+
+    def replace_then_ctrl_c(source, target):
+        replace(source, target)
+        moved.append(os.path.basename(target))
+        if len(moved) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # held until every file is in place
+
+    monkeypatch.setattr(os, "replace", replace_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt), staged_writes() as group:
+        group.open(tmp_path / "a").write(b"new a")
+        group.open(tmp_path / "b").write(b"new b")
+    assert moved == ["a", "b"] and group.committed
+    assert (tmp_path / "a").read_bytes() == b"new a" and (tmp_path / "b").read_bytes() == b"new b"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX pipes")
+def test_a_pipe_or_device_is_written_into_never_replaced(tmp_path):
+    """Replacing /dev/null (as root) or a FIFO would put a regular file in its place: such a
+    target is staged in the temporary folder and copied into when the write succeeds."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    with atomic_open(fifo, what="--out") as stream:
+        stream.write(b"the model")
+    reader.join(timeout=30)
+    assert received == [b"the model"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert _names(tmp_path) == ["pipe"]
+
+
+def test_an_empty_file_name_is_named_as_such(tmp_path):
+    with pytest.raises(FileNotFoundError, match="cannot write --out '': the file name is empty"):
+        _atomic.check_writable("", "--out")

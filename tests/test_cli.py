@@ -99,3 +99,21 @@ def test_installed_command_runs_in_a_subprocess():
         check=False,
     )
     assert result.returncode == 1 and "0.0436363636" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "argv,said",
+    [
+        ([], "the following arguments are required: COMMAND (see chainrule --help)"),
+        (["trian"], "argument COMMAND: invalid choice: 'trian'"),
+        (["train", "--lr", "nan"], "argument --lr: expected a finite number > 0, got nan"),
+        (["export", "m.npz"], "the following arguments are required: output (see chainrule export"),
+        (["predict", "m.npz", "x.csv", "--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_2(capsys, argv, said):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.startswith(f"chainrule: error: {said}")
+    assert err.count("\n") == 1 and "usage:" not in err

@@ -107,6 +107,109 @@ def test_ctrl_c_leaves_out_as_it_was_and_exits_130(tmp_path, regression_csv, old
         assert history.stopped_by == "interrupted" and 0 < len(history.epoch) < 300
 
 
+def test_sigterm_stops_as_ctrl_c_does_and_exits_143(tmp_path, regression_csv, old_model):
+    kept = tmp_path / "interrupted.npz"
+    argv = _long_training(regression_csv, old_model[0], "--save-interrupted", kept)
+    process = _spawn(*argv, cwd=tmp_path)
+    assert process.stderr.readline().startswith("epoch ")  # training is under way
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 143
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("chainrule: terminated (SIGTERM) in epoch ")
+    assert f"{old_model[0]} was left as it was" in lines[0] and f"written to {kept}" in lines[0]
+    _untouched(old_model)
+    assert TabularModel.load(kept).network.history.stopped_by == "interrupted"
+
+
+def test_sigterm_still_ends_a_run_whose_ctrl_c_is_ignored(tmp_path, regression_csv, old_model):
+    """A shell starts a background job with SIGINT ignored: SIGTERM, which would be turned
+    into a Ctrl-C nothing hears, keeps its default and ends the process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = _long_training(regression_csv, old_model[0])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chainrule.cli", *map(str, argv)],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert process.stderr.readline().startswith("epoch ")
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+        process.stderr.close()
+    assert process.returncode == -signal.SIGTERM
+    _untouched(old_model)
+
+
+def _file_size_limit():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # as a disk with 4 KiB left
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_a_full_disk_is_one_line_naming_the_output_and_leaves_no_temporary(
+    tmp_path, regression_csv, old_model
+):
+    argv = ["train", regression_csv, "--target", "target", "--epochs", "1", "--quiet"]
+    process = subprocess.run(
+        [sys.executable, "-m", "chainrule.cli", *map(str, argv), "--out", old_model[0]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        preexec_fn=_file_size_limit,
+        timeout=120,
+    )
+    assert process.returncode == 2
+    assert (
+        process.stderr == f"chainrule: error: cannot write --out '{old_model[0]}': file too large\n"
+    )
+    _untouched(old_model)
+
+
+def _address_space_limit():
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))  # allocations past 8 GiB fail
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
+def test_running_out_of_memory_is_one_line_naming_the_allocation(tmp_path, regression_csv):
+    argv = ["train", regression_csv, "--target", "target", "--hidden", "200000,200000"]
+    process = subprocess.run(
+        [sys.executable, "-m", "chainrule.cli", *map(str, argv), "--out", tmp_path / "m.npz"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        preexec_fn=_address_space_limit,
+        timeout=120,
+    )
+    assert process.returncode == 2 and process.stderr.count("\n") == 1
+    assert process.stderr.startswith("chainrule: error: not enough memory: Unable to allocate 149.")
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_ctrl_c_after_the_outputs_are_written_says_so(
+    capsys, monkeypatch, regression_csv, old_model
+):
+    from chainrule.cli import tabular
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tabular, "_print_summary", ctrl_c)
+    code, _, err = _quick_train(capsys, regression_csv, old_model[0])
+    assert code == 130
+    assert err == f"chainrule: interrupted after the run had finished: {old_model[0]} written\n"
+    assert old_model[0].read_bytes() != old_model[1]
+    TabularModel.load(old_model[0])
+
+
 def test_kill_9_during_training_leaves_out_as_it_was(tmp_path, regression_csv, old_model):
     for delay in (0.3, 0.9, 1.7):
         process = _spawn(

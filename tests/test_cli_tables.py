@@ -501,3 +501,53 @@ def test_classification_forced_on_a_continuous_target_says_it_may_be_regression(
     )
     inferred = cli("train", path, "--target", "spend", "--epochs", "1", "--quiet", "--out", out)
     assert inferred.returncode == 0 and "--task regression" not in inferred.stderr
+
+
+def test_predict_writes_values_exactly_and_probabilities_to_six_digits(capsys, tmp_path):
+    """As the README says: a regression value keeps every digit (a large offset needs them),
+    a probability has the 6 significant digits a float32 output holds."""
+    import csv as csv_module
+
+    from chainrule import datasets
+    from chainrule.data import read_csv
+    from chainrule.tabular import TabularModel
+
+    iris = datasets.iris_csv_path()
+    rows = [["u", "target"]] + [[str(i / 7), str(1e6 + i / 3)] for i in range(60)]
+    values = tmp_path / "values.csv"
+    with values.open("w", newline="") as stream:
+        csv_module.writer(stream).writerows(rows)
+    for data, target in ((values, "target"), (iris, "species")):
+        model = tmp_path / f"{target}.npz"
+        argv = ("train", data, "--target", target, "--epochs", "2", "--quiet", "--out", model)
+        assert main([str(a) for a in argv]) == 0
+        assert main(["predict", str(model), str(data), "-o", str(tmp_path / "p.csv")]) == 0
+        with (tmp_path / "p.csv").open() as stream:
+            written = list(csv_module.DictReader(stream))
+        expected = TabularModel.load(model).predict(read_csv(data))
+        if target == "target":
+            assert [float(r["prediction"]) for r in written] == expected["prediction"].tolist()
+        else:
+            fields = [r[name] for r in written for name in r if name.startswith("p_")]
+            digits = [len(f.lstrip("0.").replace(".", "").split("e")[0]) for f in fields]
+            assert max(digits) == 6
+            np.testing.assert_allclose(
+                [float(f) for f in fields],
+                np.column_stack([expected[k] for k in expected if k.startswith("p_")]).ravel(),
+                rtol=5e-6,
+            )
+    capsys.readouterr()
+
+
+def test_a_hidden_width_beyond_what_a_model_file_holds_is_refused(capsys, regression_csv):
+    argv = [
+        "train",
+        str(regression_csv),
+        "--target",
+        "target",
+        "--hidden",
+        "8,99999999999999999999",
+    ]
+    assert main(argv) == 2
+    said = "--hidden widths must be at most 2147483647, got '8,99999999999999999999'"
+    assert capsys.readouterr().err == f"chainrule: error: {said}\n"

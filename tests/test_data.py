@@ -48,7 +48,7 @@ def test_missing_and_binary_files(tmp_path):
         read_csv(tmp_path / "nothing.csv")
     path = tmp_path / "binary.csv"
     path.write_bytes(b"\xff\xfe\x00\x81")
-    with pytest.raises(DataError, match="not a UTF-8 text file"):
+    with pytest.raises(DataError, match="not a CSV text file: it is UTF-16 text"):
         read_csv(path)
 
 
@@ -59,7 +59,9 @@ def test_missing_and_binary_files(tmp_path):
         ("", r"column 'b' has a missing value in row 3"),
         ("NA", r"column 'b' has a missing value in row 3"),
         ("nan", r"column 'b' has a missing value in row 3"),
-        ("inf", r"column 'b' holds 'inf' in row 3; only finite numbers"),
+        ("inf", r"column 'b' holds inf \(written as such, or a number beyond float64's range"),
+        ("1e400", r"column 'b' holds inf \(written .* such as 1e400\) in row 3; only finite"),
+        ("-1e999", r"column 'b' holds -inf \(written .* such as -1e400\) in row 3; only finite"),
     ],
 )
 def test_bad_fields_name_column_and_row(tmp_path, field, message):

@@ -31,13 +31,13 @@ def pyarrow_only(request, monkeypatch):
 
 def parse(path, chunk_bytes=32, block_bytes=16):
     """read_csv with small chunks (its internal parameters)."""
-    header, delimiter, skipped = data._header(path)
+    header, delimiter, lines = data._header(path)
     return data._parse_csv(
         path,
         str(path),
         header,
         delimiter,
-        skipped + 1,
+        lines,
         chunk_bytes=chunk_bytes,
         block_bytes=block_bytes,
     )
@@ -45,10 +45,10 @@ def parse(path, chunk_bytes=32, block_bytes=16):
 
 def whole_file(path):
     """The table pyarrow's whole-file reader gives (its types inferred over every row)."""
-    header, delimiter, skipped = data._header(path)
+    header, delimiter, lines = data._header(path)
     arrow = pa_csv.read_csv(
         path,
-        read_options=pa_csv.ReadOptions(column_names=header, skip_rows=skipped + 1),
+        read_options=pa_csv.ReadOptions(column_names=header, skip_rows=lines),
         parse_options=pa_csv.ParseOptions(delimiter=delimiter),
         convert_options=pa_csv.ConvertOptions(
             null_values=data.missing_spellings(),
@@ -153,7 +153,7 @@ def test_a_bad_row_in_a_later_chunk_is_named_by_the_csv_module(tmp_path):
         parse(write_rows(tmp_path, rows))
     path = tmp_path / "latin1.csv"
     path.write_bytes(b"a,b\n" + b"x,1\n" * 30 + b"caf\xe9,2\n")
-    with pytest.raises(DataError, match="not a UTF-8 text file"):
+    with pytest.raises(DataError, match=r"line 32 is not UTF-8 text \(byte 0xe9\)"):
         parse(path)
 
 

@@ -112,7 +112,7 @@ def test_a_nullable_integer_column_keeps_its_gaps():
     table = as_table(frame.convert_dtypes())
     np.testing.assert_array_equal(table.data["age"], [30.0, np.nan, 50.0, 41.0])
     assert table.data["n"].dtype == np.int64
-    with pytest.raises(DataError, match="column 'age' has a missing value in row 3"):
+    with pytest.raises(DataError, match="column 'age' has a missing value in the row with index 1"):
         train_table(table, "y", val=0, epochs=1, batch_size=4, verbose=0, hidden=(2,))
 
 
@@ -133,3 +133,44 @@ def test_a_model_file_from_before_stored_transformations_still_loads(tmp_path):
     io.save(model.network, tmp_path / "bad.npz", metadata=bad)
     with pytest.raises(io.ModelFileError, match=r"metadata.columns\[0\].kind must be one of"):
         TabularModel.load(tmp_path / "bad.npz")
+
+
+def test_messages_about_a_dataframe_name_the_index_label_not_a_file_row():
+    """A DataFrame's rows are found by label (``frame.loc``), not by a line of a file: a
+    message names the label, here of a frame whose index is neither 0, 1, ... nor sorted."""
+    pd = pytest.importorskip("pandas")
+
+    labels = [f"p{i}" for i in range(30, 0, -1)]
+    frame = pd.DataFrame(
+        {"x": np.linspace(0, 1, 30), "c": ["u", "v"] * 15, "y": ["a", "b", "c"] * 10},
+        index=labels,
+    )
+    options = {"epochs": 1, "val": 0, "hidden": (2,), "batch_size": 8}
+    gap = frame.copy()
+    gap.loc["p21", "x"] = np.nan
+    with pytest.raises(
+        DataError, match=r"the row with index 'p21'; .* or pass impute='median', 'mean' or 'mos"
+    ):
+        TabularModel.fit(gap, "y", **options)
+    model = TabularModel.fit(frame, "y", **options)
+    unseen = frame.copy()
+    unseen.loc["p7", "c"] = "w"
+    with pytest.raises(DataError, match=r"column 'c' holds 'w' in the row with index 'p7', a cat"):
+        model.predict(unseen.iloc[10:], strict=True)
+    other = frame.assign(y=["a", "b", "z"] * 10).iloc[3:]
+    with pytest.raises(DataError, match=r"the row with index 'p25' has the class 'z', which"):
+        model.evaluate(other)
+    dated = frame.set_axis(pd.date_range("2020-01-01", periods=30)).assign(y=1.5)
+    dated.iloc[3, 0] = np.inf
+    with pytest.raises(
+        DataError, match=r"holds inf .* in the row with index Timestamp\('2020-01-04"
+    ):
+        TabularModel.fit(dated, "y", **options)
+
+
+def test_messages_about_a_file_still_count_rows_as_a_spreadsheet_does(tmp_path):
+
+    path = tmp_path / "data.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(9)) + ",a\n")
+    with pytest.raises(DataError, match=r"column 'x' has a missing value in row 11;"):
+        TabularModel.fit(path, "y", epochs=1, val=0, hidden=(2,), batch_size=4)

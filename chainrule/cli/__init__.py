@@ -1,9 +1,10 @@
 """The ``chainrule`` command: argparse subcommands, one small handler each.
 
 Results go to stdout, progress to stderr. A problem the user can fix is one line on stderr,
-``chainrule: error: <message>``, with exit code 2 (``--debug`` shows the traceback instead).
+``chainrule: error: <message>``, with exit code 2 (``--debug`` shows the traceback instead);
+so is running out of memory, naming the allocation that failed.
 ``check`` exits 1 when a claim is wrong, ``gradcheck`` when backpropagation disagrees with
-finite differences.
+finite differences. Ctrl-C exits 130 and SIGTERM 143 (handled as Ctrl-C is), with one line.
 """
 
 from __future__ import annotations
@@ -15,11 +16,20 @@ import sys
 
 from .._version import __version__
 from . import export, playground, tabular, worked
-from .common import CommandError
+from .common import CommandError, sigterm_as_ctrl_c, stopped
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line, as every other error: ``chainrule: error:
+    argument --lr: ... (see chainrule train --help)``, exit code 2 (argparse prints the whole
+    usage first). Subcommands' parsers are of this class too."""
+
+    def error(self, message: str):
+        self.exit(2, f"chainrule: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="chainrule",
         description="Backpropagation for multilayer perceptrons: explain, check, train.",
     )
@@ -34,19 +44,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 success, 1 a failed check, 2 an error)."""
+    """Run the command line; return the exit code (0 success, 1 a failed check, 2 an error,
+    130 Ctrl-C, 143 SIGTERM)."""
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        with sigterm_as_ctrl_c():
+            return args.handler(args)
     except (CommandError, ValueError, TypeError, OSError, ImportError) as error:
         if args.debug:
             raise
         message = str(error).replace("\n", " ")
         print(f"chainrule: error: {message}", file=sys.stderr)
         return 2
+    except MemoryError as error:  # numpy names the allocation: "Unable to allocate 149. GiB ..."
+        if args.debug:
+            raise
+        reason = str(error) or "an allocation failed"
+        print(f"chainrule: error: not enough memory: {reason}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print("chainrule: interrupted", file=sys.stderr)
-        return 130
+        line, code = stopped("interrupted")
+        print(line, file=sys.stderr)
+        return code
 
 
 def run() -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import signal
 import sys
+import threading
 import warnings
 
-from .._atomic import atomic_open
+from .._atomic import atomic_open, check_writable
 
 
 class CommandError(Exception):
@@ -26,6 +29,48 @@ def plain_warnings():
     with warnings.catch_warnings():
         warnings.showwarning = show
         yield
+
+
+class _Stop:
+    terminated = False  # the stop was SIGTERM's, not Ctrl-C's
+
+
+def _terminate_as_ctrl_c(signum, frame) -> None:
+    _Stop.terminated = True
+    signal.raise_signal(signal.SIGINT)  # acted on where Ctrl-C would be: between two steps
+
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c():
+    """Within the block, SIGTERM (``kill``, ``timeout``, a container being stopped) is handled
+    as Ctrl-C is: training stops after the current step, outputs are left as they were and no
+    temporary file is left behind; :func:`stopped` then gives exit code 143, not 130. A
+    SIGTERM handler someone else installed is kept, and so is the default where Ctrl-C is
+    ignored (a background job started by a shell): there SIGTERM ends the process at once."""
+    _Stop.terminated = False
+    main = threading.current_thread() is threading.main_thread()
+    if (
+        not main
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    signal.signal(signal.SIGTERM, _terminate_as_ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def stopped(reason: str) -> tuple[str, int]:
+    """The one line saying why the command stopped (``reason`` as Ctrl-C gives it) and the exit
+    code: 130 for Ctrl-C (128 + SIGINT), 143 for SIGTERM (128 + SIGTERM), as shells give."""
+    if not _Stop.terminated:
+        return f"chainrule: {reason}", 130
+    if "interrupted (Ctrl-C)" in reason:
+        return f"chainrule: {reason.replace('interrupted (Ctrl-C)', 'terminated (SIGTERM)')}", 143
+    return f"chainrule: {reason.replace('interrupted', 'terminated (SIGTERM)', 1)}", 143
 
 
 def non_negative_int(text: str) -> int:
@@ -66,6 +111,19 @@ def fraction(text: str) -> float:
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text}")
     return value
+
+
+def check_output(path, option: str, inputs: dict):
+    """The file an output option will write (see :func:`~chainrule._atomic.check_writable`),
+    checked before any work, and checked to be none of the command's ``inputs`` (``{"the
+    model file": path}``): ``--out data.csv`` would replace the data with a model."""
+    real = check_writable(path, option)
+    for what, given in inputs.items():
+        if given is not None and os.path.realpath(given) == str(real):
+            raise CommandError(
+                f"{option} {os.fspath(path)!r} is {what} this command reads; write to another file"
+            )
+    return real
 
 
 def write_text(text: str, path: str | None, what: str = "file") -> None:

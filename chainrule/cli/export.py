@@ -16,7 +16,9 @@ def _export(args) -> int:
     from .. import io
     from ..onnx import DEFAULT_OPSET, to_onnx
     from ..tabular import TabularModel
+    from .common import check_output
 
+    check_output(args.output, "output", {"the model file": args.model})
     network = io.load(args.model)
     model = TabularModel.load(args.model) if network.metadata.get("task") else network
     exported = to_onnx(model, args.output, opset=args.opset, dtype=args.dtype)

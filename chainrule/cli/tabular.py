@@ -12,16 +12,19 @@ import warnings
 
 import numpy as np
 
+from .._header import MAX_WIDTH
 from ..activations import NAMES as ACTIVATIONS
 from ..encoding import IMPUTE, UnseenCategoryWarning
 from ..losses import NAMES as LOSSES
 from .common import (
     CommandError,
+    check_output,
     fraction,
     non_negative_int,
     plain_warnings,
     positive_float,
     positive_int,
+    stopped,
     write_text,
 )
 
@@ -61,6 +64,8 @@ def _hidden(text: str) -> tuple[int, ...]:
         raise CommandError(f"--hidden must list layer widths like 64,32, got {text!r}") from None
     if any(size < 1 for size in sizes):
         raise CommandError(f"--hidden widths must be >= 1, got {text!r}")
+    if any(size > MAX_WIDTH for size in sizes):
+        raise CommandError(f"--hidden widths must be at most {MAX_WIDTH}, got {text!r}")
     return sizes
 
 
@@ -102,7 +107,6 @@ def _print_summary(run, train_metrics, validation_metrics, *, plain: bool = Fals
 
 def _check_outputs(args, table, target) -> None:
     """Every output option, checked before training: folders, formats, what --boundary needs."""
-    from .._atomic import check_writable
     from ..tabular import plan
 
     outputs = {"--out": args.out, "--plot": args.plot, "--boundary": args.boundary}
@@ -111,7 +115,7 @@ def _check_outputs(args, table, target) -> None:
     for option, path in outputs.items():
         if path is None:
             continue
-        real = check_writable(path, option)
+        real = check_output(path, option, {"the CSV file": getattr(args, "csv", None)})
         if real in targets:
             raise CommandError(f"{targets[real]} and {option} name the same file {path!r}")
         targets[real] = option
@@ -190,13 +194,10 @@ def _train(args) -> int:
         if args.save_interrupted and (not group or group.rank == 0):
             interrupt.run.model.save(args.save_interrupted)
             kept = f"; the model of that step was written to {args.save_interrupted}"
+        line, code = stopped(interrupt.run.history.stop_reason)
         if not group or group.rank == 0:
-            print(
-                f"chainrule: {interrupt.run.history.stop_reason}; {args.out} was left as it "
-                f"was{kept}",
-                file=sys.stderr,
-            )
-        return 130
+            print(f"{line}; {args.out} was left as it was{kept}", file=sys.stderr)
+        return code
     model = run.model
     with warnings.catch_warnings():  # a category unseen in training: said once, in training
         warnings.simplefilter("ignore", UnseenCategoryWarning)
@@ -216,28 +217,39 @@ def _train(args) -> int:
         boundary = X, T
     if group and group.rank != 0:
         return 0  # rank 0 writes and prints
-    with staged_writes() as files:  # every output, or none
-        model.save(files.open(args.out, what="--out"))
+    files = None
+    try:
+        with staged_writes() as files:  # every output, or none
+            _write_outputs(args, run, boundary, files)
+        _print_summary(run, train_metrics, validation_metrics, plain=bool(group))
+        print(f"model written to {args.out}")
         if args.plot:
-            from .. import plots
-
-            plots.curves(run.history, files.open(args.plot, what="--plot"), args.plot)
+            print(f"curves written to {args.plot}")
         if args.boundary:
-            from .. import plots
-
-            plots.decision_boundary(
-                model,
-                *boundary,
-                files.open(args.boundary, what="--boundary"),
-                args.boundary,
-            )
-    _print_summary(run, train_metrics, validation_metrics, plain=bool(group))
-    print(f"model written to {args.out}")
-    if args.plot:
-        print(f"curves written to {args.plot}")
-    if args.boundary:
-        print(f"decision boundary written to {args.boundary}")
+            print(f"decision boundary written to {args.boundary}")
+    except KeyboardInterrupt:
+        if files is None or not files.committed:
+            raise
+        written = ", ".join(path for path in (args.out, args.plot, args.boundary) if path)
+        line, code = stopped("interrupted")
+        print(f"{line} after the run had finished: {written} written", file=sys.stderr)
+        return code
     return 0
+
+
+def _write_outputs(args, run, boundary, files) -> None:
+    """The model and the figures asked for, into the group of atomic writes ``files``."""
+    run.model.save(files.open(args.out, what="--out"))
+    if args.plot:
+        from .. import plots
+
+        plots.curves(run.history, files.open(args.plot, what="--plot"), args.plot)
+    if args.boundary:
+        from .. import plots
+
+        plots.decision_boundary(
+            run.model, *boundary, files.open(args.boundary, what="--boundary"), args.boundary
+        )
 
 
 def _evaluate_rows(model, table, rows, group):
@@ -246,6 +258,11 @@ def _evaluate_rows(model, table, rows, group):
     if group:
         rows = rows[(rows >= table.first) & (rows < table.first + table.n_rows)] - table.first
     return model.evaluate(table.take(rows), group=group)
+
+
+def _inputs(args) -> dict:
+    """The files evaluate, predict and gradcheck read, for :func:`check_output`."""
+    return {"the model file": args.model, "the CSV file": args.csv}
 
 
 def _model_and_table(args):
@@ -258,9 +275,8 @@ def _model_and_table(args):
 def _evaluate(args) -> int:
     if args.plot:
         from .. import plots
-        from .._atomic import check_writable
 
-        check_writable(args.plot, "--plot")
+        check_output(args.plot, "--plot", _inputs(args))
         plots.check_format(args.plot, "--plot")
     model, table = _model_and_table(args)
     with plain_warnings():
@@ -299,9 +315,7 @@ def _evaluate(args) -> int:
 
 def _predict(args) -> int:
     if args.output:
-        from .._atomic import check_writable
-
-        check_writable(args.output, "--output")
+        check_output(args.output, "--output", _inputs(args))
     model, table = _model_and_table(args)
     if args.id is not None and args.id not in table.columns:
         raise CommandError(
@@ -478,8 +492,8 @@ def add_commands(commands) -> None:
         help="train a network on a CSV file",
         description="Train a network on a CSV file. Every output is checked before training "
         "and written only when the run succeeds (atomically: an existing file is replaced "
-        "whole or left as it was). A run that diverges exits 1, Ctrl-C exits 130; both leave "
-        "--out as it was.",
+        "whole or left as it was). A run that diverges exits 1, Ctrl-C exits 130, SIGTERM "
+        "143; each leaves --out as it was.",
         **_help("train"),
     )
     train.add_argument("csv", nargs="?", help="a CSV file with a header row")
