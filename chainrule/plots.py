@@ -113,8 +113,9 @@ def decision_boundary(model, X: np.ndarray, labels: np.ndarray, path, name=None)
     save_figure(figure, path, name)
 
 
-def confusion_matrix(confusion, classes: list[str], path) -> None:
-    """A confusion matrix (rows: true class, columns: predicted) with counts in the cells."""
+def confusion_matrix(confusion, classes: list[str], path, name=None) -> None:
+    """A confusion matrix (rows: true class, columns: predicted) with counts in the cells
+    (``path`` and ``name`` as in :func:`save_figure`)."""
     plt = pyplot()
     matrix = np.asarray(confusion)
     figure, axis = plt.subplots(figsize=(1.2 * len(classes) + 2.5, 1.2 * len(classes) + 2))
@@ -134,11 +135,12 @@ def confusion_matrix(confusion, classes: list[str], path) -> None:
     axis.set_ylabel("true")
     axis.set_title("confusion matrix")
     figure.tight_layout()
-    save_figure(figure, path)
+    save_figure(figure, path, name)
 
 
-def predicted_vs_actual(actual, predicted, target: str, path) -> None:
-    """Predicted against actual values of a regression target, with the line y = x."""
+def predicted_vs_actual(actual, predicted, target: str, path, name=None) -> None:
+    """Predicted against actual values of a regression target, with the line y = x (``path``
+    and ``name`` as in :func:`save_figure`)."""
     plt = pyplot()
     actual, predicted = np.asarray(actual), np.asarray(predicted)
     figure, axis = plt.subplots(figsize=(5, 5))
@@ -150,4 +152,4 @@ def predicted_vs_actual(actual, predicted, target: str, path) -> None:
     axis.set_title("predicted against actual")
     axis.legend(loc="upper left")
     figure.tight_layout()
-    save_figure(figure, path)
+    save_figure(figure, path, name)

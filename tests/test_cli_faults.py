@@ -172,6 +172,36 @@ def test_a_full_disk_is_one_line_naming_the_output_and_leaves_no_temporary(
     _untouched(old_model)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+@pytest.mark.parametrize(
+    "command, output, named",
+    [
+        (["evaluate", "{model}", "{csv}", "--plot"], "figure.png", "--plot"),
+        (["export", "{model}"], "model.onnx", "output"),
+    ],
+)
+def test_a_full_disk_names_the_option_of_evaluate_and_export_and_keeps_the_old_file(
+    tmp_path, regression_csv, old_model, command, output, named
+):
+    if command[0] == "export":
+        pytest.importorskip("onnx")
+    target = tmp_path / output
+    target.write_bytes(b"the old file")
+    argv = [part.format(model=old_model[0], csv=regression_csv) for part in command]
+    process = subprocess.run(
+        [sys.executable, "-m", "chainrule.cli", *argv, str(target)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        preexec_fn=_file_size_limit,
+        timeout=120,
+    )
+    assert process.returncode == 2, process.stderr
+    assert process.stderr == f"chainrule: error: cannot write {named} '{target}': file too large\n"
+    assert target.read_bytes() == b"the old file"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
 def _address_space_limit():
     import resource
 

@@ -14,6 +14,7 @@ def _opset(text: str) -> int:
 
 def _export(args) -> int:
     from .. import io
+    from .._atomic import atomic_open
     from ..onnx import DEFAULT_OPSET, to_onnx
     from ..tabular import TabularModel
     from .common import check_output
@@ -21,7 +22,9 @@ def _export(args) -> int:
     check_output(args.output, "output", {"the model file": args.model})
     network = io.load(args.model)
     model = TabularModel.load(args.model) if network.metadata.get("task") else network
-    exported = to_onnx(model, args.output, opset=args.opset, dtype=args.dtype)
+    exported = to_onnx(model, opset=args.opset, dtype=args.dtype)
+    with atomic_open(args.output, what="output") as stream:
+        stream.write(exported.SerializeToString())
     inputs = " and ".join(value.name for value in exported.graph.input)
     if model is network:
         what = f"network {network.n_inputs} -> {network.n_outputs}"

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .._atomic import atomic_open
 from .._header import MAX_WIDTH
 from ..activations import NAMES as ACTIVATIONS
 from ..encoding import IMPUTE, UnseenCategoryWarning
@@ -298,19 +299,25 @@ def _evaluate(args) -> int:
             print(" " * width + "".join(f"{c:>{width}}" for c in model.classes))
             for label, row in zip(model.classes, result["confusion"]):
                 print(f"{label:>{width}}" + "".join(f"{v:>{width}}" for v in row))
-    if args.plot and "confusion" in result:
-        from .. import plots
-
-        plots.confusion_matrix(result["confusion"], model.classes, args.plot)
-        print(f"confusion matrix written to {args.plot}", file=sys.stderr)
-    elif args.plot:
-        from .. import plots
-
-        actual = table.data[model.target].astype(np.float64)
-        predicted = model.predict(table)["prediction"]
-        plots.predicted_vs_actual(actual, predicted, model.target, args.plot)
-        print(f"predicted against actual values written to {args.plot}", file=sys.stderr)
+    if args.plot:
+        _plot_evaluation(args, model, table, result)
     return 0
+
+
+def _plot_evaluation(args, model, table, result) -> None:
+    """The confusion matrix (classification) or predicted against actual values, to --plot."""
+    from .. import plots
+
+    with atomic_open(args.plot, what="--plot") as stream:
+        if "confusion" in result:
+            plots.confusion_matrix(result["confusion"], model.classes, stream, args.plot)
+            shown = "confusion matrix"
+        else:
+            actual = table.data[model.target].astype(np.float64)
+            predicted = model.predict(table)["prediction"]
+            plots.predicted_vs_actual(actual, predicted, model.target, stream, args.plot)
+            shown = "predicted against actual values"
+    print(f"{shown} written to {args.plot}", file=sys.stderr)
 
 
 def _predict(args) -> int:
