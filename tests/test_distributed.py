@@ -32,7 +32,9 @@ MPI_OPTIONS = ["--allow-run-as-root", "--oversubscribe"]
 
 
 def mpirun(n, *command, timeout=120, **kwargs):
+    """Run a job; mpirun itself ends it (and every rank) a few seconds before ``timeout``."""
     env = dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}")
+    env["MPIEXEC_TIMEOUT"] = str(max(timeout - 5, 1))
     return subprocess.run(
         [MPIRUN, "-n", str(n), *MPI_OPTIONS, sys.executable, *command],
         cwd=kwargs.pop("cwd", ROOT),
@@ -103,6 +105,25 @@ def test_a_failing_rank_ends_the_job_within_seconds(how, message):
     assert time.perf_counter() - started < 30
     assert job.returncode != 0
     assert message in " ".join(job.stderr.split())  # prterun wraps its lines
+
+
+def test_the_ranks_agree_on_options_on_a_stop_and_on_fresh_entropy(tmp_path):
+    """Each of these hung or trained wrong before the ranks compared their options: more
+    epochs or a validation pass on one rank waited forever for the other, another seed (or
+    none: fresh entropy on each) shuffled each rank's rows differently, and a callback that
+    stopped one rank left the other waiting in its next Allreduce."""
+    job = mpirun(2, str(ROOT / "tests" / "mpi_agreement.py"), str(tmp_path), timeout=40)
+    assert job.returncode == 0, job.stderr[-2000:]
+    result = json.loads(job.stdout.strip().splitlines()[-1])
+    refused = result["refused"]
+    assert refused["epochs"].startswith(
+        "'epochs' must be the same on every process of the group, got 3 on process 0, "
+        "4 on process 1"
+    )
+    assert "'seed' must be the same" in refused["seed"]
+    assert "got True on process 0, False on process 1" in refused["validation_data"]
+    assert result["stopped"] == {"epochs": [2, 2], "same": True, "stopped_by": "callback"}
+    assert result["no_seed"] < 1e-12
 
 
 def readme_command():
