@@ -88,42 +88,38 @@ def test_resumed_under_mpi_equals_one_uninterrupted_process(two_ranks):
 
 
 @pytest.mark.parametrize(
-    "how, message",
+    "how, message, code",
     [
         (
             "raise",
             "chainrule: error: rank 1 of 2: RuntimeError: rank 1 lost its data; ending all ranks",
+            1,
         ),
-        ("kill", "exited on signal 9 (Killed)"),
-        ("nan", "rank 1 of 2: ValueError: 'X' must hold only finite values"),
+        ("kill", "prterun noticed that process rank 1 with PID", 137),
+        ("nan", "rank 1 of 2: ValueError: 'X' must hold only finite values", 1),
     ],
 )
-def test_a_failing_rank_ends_the_job_within_seconds(how, message):
-    """Rank 0 would train for 100000 epochs; rank 1 raises, is killed, or holds a NaN."""
+def test_a_failing_rank_ends_the_job_within_seconds(how, message, code):
+    """Rank 0 would train for 100000 epochs; rank 1 raises or is killed mid-epoch, or holds a
+    NaN. Exit codes as the README gives them (Open MPI 5: 128 + 9 for SIGKILL)."""
     started = time.perf_counter()
     job = mpirun(2, str(ROOT / "tests" / "mpi_fault.py"), how, timeout=60)
     assert time.perf_counter() - started < 30
-    assert job.returncode != 0
+    assert job.returncode == code, job.stderr[-2000:]
     assert message in " ".join(job.stderr.split())  # prterun wraps its lines
+    if how == "kill":
+        assert "exited on signal 9 (Killed)" in " ".join(job.stderr.split())
 
 
-def test_the_ranks_agree_on_options_on_a_stop_and_on_fresh_entropy(tmp_path):
-    """Each of these hung or trained wrong before the ranks compared their options: more
-    epochs or a validation pass on one rank waited forever for the other, another seed (or
-    none: fresh entropy on each) shuffled each rank's rows differently, and a callback that
-    stopped one rank left the other waiting in its next Allreduce."""
-    job = mpirun(2, str(ROOT / "tests" / "mpi_agreement.py"), str(tmp_path), timeout=40)
-    assert job.returncode == 0, job.stderr[-2000:]
-    result = json.loads(job.stdout.strip().splitlines()[-1])
-    refused = result["refused"]
-    assert refused["epochs"].startswith(
-        "'epochs' must be the same on every process of the group, got 3 on process 0, "
-        "4 on process 1"
-    )
-    assert "'seed' must be the same" in refused["seed"]
-    assert "got True on process 0, False on process 1" in refused["validation_data"]
-    assert result["stopped"] == {"epochs": [2, 2], "same": True, "stopped_by": "callback"}
-    assert result["no_seed"] < 1e-12
+def test_a_rank_that_hangs_is_ended_only_by_mpiruns_time_limit():
+    """A rank that stops without ending (SIGSTOP mid-epoch: as a deadlock or a silent host)
+    is not detected: the other waits in its Allreduce until mpirun's --timeout /
+    MPIEXEC_TIMEOUT (here 6 s) ends the job with code 241, as the README says."""
+    started = time.perf_counter()
+    job = mpirun(2, str(ROOT / "tests" / "mpi_fault.py"), "stop", timeout=11)
+    assert time.perf_counter() - started >= 6
+    assert job.returncode == 241
+    assert "time limit for job execution has been reached" in " ".join(job.stderr.split())
 
 
 def readme_command():
