@@ -1,4 +1,4 @@
-"""Training runs compared between ``mpirun -n 2`` (tests/mpi_worker.py) and one process.
+"""Training runs compared between ``mpirun -n K`` (tests/mpi_worker.py) and one process.
 
 Each case builds its data and network the same way in every process; ``fit_options`` may hold a
 callable that the runner calls with the checkpoint folder.

@@ -1,4 +1,4 @@
-"""Data-parallel training under ``mpirun -n 2`` equals one process on all the rows.
+"""Data-parallel training under ``mpirun -n K`` equals one process on all the rows.
 
 The MPI runs are real jobs (mpi4py + Open MPI from the ``distributed`` extra); the tests skip
 when either is missing. Each ``mpirun`` costs about a second to start, so one job runs every
@@ -46,10 +46,12 @@ def mpirun(n, *command, timeout=120, **kwargs):
     )
 
 
-@pytest.fixture(scope="module")
-def two_ranks(tmp_path_factory):
+@pytest.fixture(scope="module", params=[1, 2, 3], ids=lambda k: f"{k}ranks")
+def ranks(request, tmp_path_factory):
+    """Every case run by one job of 1, 2 or 3 ranks (3: uneven shards, e.g. 33, 34, 34 rows;
+    batches of 8 or 5 split unevenly over the ranks, at times leaving one with no row)."""
     folder = tmp_path_factory.mktemp("mpi")
-    job = mpirun(2, str(ROOT / "tests" / "mpi_worker.py"), str(folder))
+    job = mpirun(request.param, str(ROOT / "tests" / "mpi_worker.py"), str(folder))
     assert job.returncode == 0, job.stderr
     return folder
 
@@ -65,9 +67,9 @@ def relative(a, b):
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_two_ranks_equal_one_process(two_ranks, name):
+def test_ranks_equal_one_process(ranks, name):
     network, history = one_process(name)
-    result = np.load(two_ranks / f"{name}.npz")
+    result = np.load(ranks / f"{name}.npz")
     assert result["same"], "the ranks ended with different parameters"
     tolerance = 1e-12 if network.dtype == np.float64 else 1e-5
     assert relative(result["parameters"], network.parameters) < tolerance
@@ -79,9 +81,9 @@ def test_two_ranks_equal_one_process(two_ranks, name):
         assert len(result["history_loss"]) == len(history.epoch)
 
 
-def test_resumed_under_mpi_equals_one_uninterrupted_process(two_ranks):
+def test_resumed_under_mpi_equals_one_uninterrupted_process(ranks):
     network, _ = one_process(RESUMED)
-    result = np.load(two_ranks / f"{RESUMED}_resumed.npz")
+    result = np.load(ranks / f"{RESUMED}_resumed.npz")
     assert result["same"]
     assert relative(result["parameters"], network.parameters) < 1e-12
     assert len(result["history_loss"]) == 5  # 3 epochs restored from the checkpoint, 2 run
