@@ -332,9 +332,14 @@ def _short(value) -> str:
     return shown if len(shown) <= 60 else f"a {type(value).__name__} of length {len(value)}"
 
 
-def _validation_arrays(network, validation_data):
-    """``validation_data`` checked against the network, each problem named as such."""
+def _validation_arrays(network, validation_data, group=ONE_PROCESS):
+    """``validation_data`` checked against the network, each problem named as such. With
+    several processes, one may hold none of the validation rows (empty arrays)."""
     X_val, T_val, *rest = validation_data
+    if group.size > 1 and np.shape(X_val)[:1] == (0,) and np.shape(T_val)[:1] == (0,):
+        weights = None if not rest or rest[0] is None else np.empty(0, network.dtype)
+        X_val = np.empty((0, network.sizes[0]), network.dtype)
+        return X_val, np.empty((0, network.n_outputs), network.dtype), weights
     try:
         check_plain_array(T_val, "T")
         return network._prepare(X_val, T_val, rest[0] if rest else None)
@@ -400,7 +405,7 @@ def fit(
         n, first = group.layout(T.shape[0])
     validation = val_rows = None
     if validation_data is not None:
-        validation = _validation_arrays(network, validation_data)
+        validation = _validation_arrays(network, validation_data, group)
     resumed = load_checkpoint(resume_from, network, optimizer) if resume_from else None
     group.broadcast(network.parameters)
     rows = None

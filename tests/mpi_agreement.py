@@ -3,7 +3,8 @@ for each other forever or shuffle differently. Rank 0 prints one JSON line of re
 
 ``refused``: options that differ between the ranks (each case is caught, so the job goes on);
 ``stopped``: a callback on rank 1 alone stops training; ``no_seed``: neither the network nor
-``fit`` has a seed, and the run must equal one process's with rank 0's entropy.
+``fit`` has a seed, and the run must equal one process's with rank 0's entropy;
+``empty_validation``: rank 1 holds none of the ``validation_data`` rows.
 """
 
 import json
@@ -79,6 +80,23 @@ def no_seed(group, X, y, whole, folder):
     return float(gap)
 
 
+def empty_validation(group, X, y, whole):
+    """Rank 1 holds none of the validation rows (empty arrays): as one process on them all."""
+    X_val, y_val = whole[0][:6], whole[1][:6]
+    mine = (X_val, y_val) if group.rank == 0 else (X_val[:0], y_val[:0])
+    options = dict(epochs=2, batch_size=8, seed=1, verbose=0, metrics=["accuracy"])
+    net = network()
+    history = net.fit(X, y, validation_data=mine, distributed=group, **options)
+    if group.rank:
+        return None
+    alone = network()
+    expected = alone.fit(*whole, validation_data=(X_val, y_val), **options)
+    gap = np.max(np.abs(net.parameters - alone.parameters)) / np.max(np.abs(alone.parameters))
+    val_loss = np.max(np.abs(np.subtract(history["val_loss"], expected["val_loss"])))
+    accuracy = history["val_accuracy"] == expected["val_accuracy"]
+    return {"gap": float(gap), "val_loss": float(val_loss), "val_accuracy": accuracy}
+
+
 def main(folder):
     group = distributed.MPIGroup()
     X, y = data()
@@ -87,6 +105,7 @@ def main(folder):
         "refused": refused(group, X[rows], y[rows]),
         "stopped": stopped(group, X[rows], y[rows]),
         "no_seed": no_seed(group, X[rows], y[rows], (X, y), Path(folder)),
+        "empty_validation": empty_validation(group, X[rows], y[rows], (X, y)),
     }
     if group.rank == 0:
         print(json.dumps(results))

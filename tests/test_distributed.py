@@ -124,6 +124,29 @@ def test_a_rank_that_hangs_is_ended_only_by_mpiruns_time_limit():
     assert "time limit for job execution has been reached" in " ".join(job.stderr.split())
 
 
+def test_the_ranks_agree_on_options_on_a_stop_and_on_fresh_entropy(tmp_path):
+    """Each of these hung or trained wrong before the ranks compared their options: more
+    epochs or a validation pass on one rank waited forever for the other, another seed (or
+    none: fresh entropy on each) shuffled each rank's rows differently, and a callback that
+    stopped one rank left the other waiting in its next Allreduce; a rank holding no row of
+    validation_data was refused."""
+    job = mpirun(2, str(ROOT / "tests" / "mpi_agreement.py"), str(tmp_path), timeout=40)
+    assert job.returncode == 0, job.stderr[-2000:]
+    result = json.loads(job.stdout.strip().splitlines()[-1])
+    refused = result["refused"]
+    assert refused["epochs"].startswith(
+        "'epochs' must be the same on every process of the group, got 3 on process 0, "
+        "4 on process 1"
+    )
+    assert "'seed' must be the same" in refused["seed"]
+    assert "got True on process 0, False on process 1" in refused["validation_data"]
+    assert result["stopped"] == {"epochs": [2, 2], "same": True, "stopped_by": "callback"}
+    assert result["no_seed"] < 1e-12
+    # a rank may hold none of the validation rows (it was refused: 'X' must hold a sample)
+    empty = result["empty_validation"]
+    assert empty["gap"] < 1e-12 and empty["val_loss"] < 1e-12 and empty["val_accuracy"], empty
+
+
 def readme_command():
     """The mpirun line of the README's "Scale out" section."""
     section = (ROOT / "README.md").read_text().split("## Scale out", 1)[1]
