@@ -324,6 +324,18 @@ def _check_same(group, network, optimizer, schedule, metric_names, options: dict
     )
 
 
+def _check_each_holds_rows(group, n_local: int) -> None:
+    """Refuse, on every process alike, a group in which a process holds no training row."""
+    if group.size == 1:
+        return  # one process: the arrays' own checks say what is wrong
+    counts = group.collect(n_local)
+    if min(counts) == 0:
+        raise ValueError(
+            f"{sum(counts)} rows are too few to give each of {group.size} processes one "
+            f"(rows per process: {counts}); start fewer processes"
+        )
+
+
 _EARLY_STOPPING_OPTIONS = ("monitor", "min_delta", "patience", "mode", "restore_best_weights")
 
 
@@ -400,6 +412,7 @@ def fit(
         n = first = 0  # rows per epoch: known after the first
     else:
         check_plain_array(T, "T")
+        _check_each_holds_rows(group, np.shape(T)[0] if np.ndim(T) else 1)
         X, T, weights = network._prepare(X, T, sample_weight)
         weights = _apply_class_weight(network, T, weights, class_weight, group)
         n, first = group.layout(T.shape[0])

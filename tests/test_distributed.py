@@ -129,7 +129,8 @@ def test_the_ranks_agree_on_options_on_a_stop_and_on_fresh_entropy(tmp_path):
     epochs or a validation pass on one rank waited forever for the other, another seed (or
     none: fresh entropy on each) shuffled each rank's rows differently, and a callback that
     stopped one rank left the other waiting in its next Allreduce; a rank holding no row of
-    validation_data was refused."""
+    validation_data was refused, and one holding no training row said only that its 'X' was
+    empty, on that rank alone (the others waited)."""
     job = mpirun(2, str(ROOT / "tests" / "mpi_agreement.py"), str(tmp_path), timeout=40)
     assert job.returncode == 0, job.stderr[-2000:]
     result = json.loads(job.stdout.strip().splitlines()[-1])
@@ -139,6 +140,10 @@ def test_the_ranks_agree_on_options_on_a_stop_and_on_fresh_entropy(tmp_path):
         "4 on process 1"
     )
     assert "'seed' must be the same" in refused["seed"]
+    assert refused["no_rows"] == (
+        "1 rows are too few to give each of 2 processes one (rows per process: [0, 1]); "
+        "start fewer processes"
+    )
     assert "got True on process 0, False on process 1" in refused["validation_data"]
     assert result["stopped"] == {"epochs": [2, 2], "same": True, "stopped_by": "callback"}
     assert result["no_seed"] < 1e-12
