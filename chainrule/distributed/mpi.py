@@ -139,7 +139,7 @@ class MPIGroup(OneProcess):
 
     def agree(self, interrupt, network):
         requested, stopped = self.max([interrupt.requested, network.stop_training])
-        if requested:
+        if requested and not stopped:  # a stop ends training anyway, on every process
             interrupt.pending = True
         if stopped and not network.stop_training:
             network.stop_training = True
