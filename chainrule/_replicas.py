@@ -58,8 +58,29 @@ class OneProcess:
         when one has ``requested`` it."""
         return loss
 
-    def agree(self, interrupt) -> None:
-        """Make ``interrupt`` pending on every process when one has requested it."""
+    def agree(self, interrupt, network) -> None:
+        """Make ``interrupt`` pending on every process when one has requested it, and stop
+        every process's training when a callback stopped one's (``network.stop_training``)."""
+
+    def check_same(self, settings: dict) -> None:
+        """Refuse, on every process alike, ``settings`` (picklable values, compared with
+        ``==``) that differ between the processes: each must run the same loop, or one would
+        wait forever in a collective call that another never makes.
+
+        Raises
+        ------
+        ValueError
+            Naming the first setting that differs and each process's value.
+        """
+        everyone = self.collect(settings)
+        for name in settings:
+            values = [each.get(name) for each in everyone]
+            if any(value != values[0] for value in values):
+                shown = ", ".join(f"{value!r} on process {p}" for p, value in enumerate(values))
+                raise ValueError(
+                    f"{name!r} must be the same on every process of the group, got {shown}; "
+                    "only the rows (X, T, sample_weight, validation_data) differ"
+                )
 
     def weighted_mean(self, value: float, rows: int) -> float:
         """``sum_p rows_p value_p / sum_p rows_p`` (a process with no rows counts 0)."""

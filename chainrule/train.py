@@ -291,14 +291,67 @@ def _check_options(options: dict) -> None:
         check_int(options["seed"], "seed", low=0)
 
 
+def _check_same(group, network, optimizer, schedule, metric_names, options: dict) -> None:
+    """With several processes, refuse on every one the options that differ between them (see
+    :meth:`chainrule._replicas.OneProcess.check_same`): a process running more epochs or
+    batches, or a validation pass the others skip, would wait forever for them, and another
+    seed would shuffle the rows differently."""
+    if group.size == 1:
+        return
+    stopper = options["early_stopping"]
+    if isinstance(stopper, EarlyStopping):
+        stopper = {k: v for k, v in vars(stopper).items() if k in _EARLY_STOPPING_OPTIONS}
+    given = {name: options[name] is not None for name in ("validation_data", "resume_from")}
+    group.check_same(
+        {
+            "layer sizes": network.sizes,
+            "dtype": str(network.dtype),
+            "T is None (a stream of batches)": options["T"] is None,
+            "epochs": options["epochs"],
+            "batch_size": options["batch_size"],
+            "shuffle": bool(options["shuffle"]),
+            "validation_split": options["validation_split"],
+            "validation_data given": given["validation_data"],
+            "sample_weight given": options["sample_weight"] is not None,
+            "class_weight": options["class_weight"],
+            "metrics": metric_names,
+            "early_stopping": stopper,
+            "seed": options["seed"] if options["seed"] is not None else network.seed,
+            "resume_from given": given["resume_from"],
+            "optimizer": repr(optimizer),
+            "schedule": type(schedule).__name__,
+        }
+    )
+
+
+def _check_each_holds_rows(group, n_local: int) -> None:
+    """Refuse, on every process alike, a group in which a process holds no training row."""
+    if group.size == 1:
+        return  # one process: the arrays' own checks say what is wrong
+    counts = group.collect(n_local)
+    if min(counts) == 0:
+        raise ValueError(
+            f"{sum(counts)} rows are too few to give each of {group.size} processes one "
+            f"(rows per process: {counts}); start fewer processes"
+        )
+
+
+_EARLY_STOPPING_OPTIONS = ("monitor", "min_delta", "patience", "mode", "restore_best_weights")
+
+
 def _short(value) -> str:
     shown = repr(value)
     return shown if len(shown) <= 60 else f"a {type(value).__name__} of length {len(value)}"
 
 
-def _validation_arrays(network, validation_data):
-    """``validation_data`` checked against the network, each problem named as such."""
+def _validation_arrays(network, validation_data, group=ONE_PROCESS):
+    """``validation_data`` checked against the network, each problem named as such. With
+    several processes, one may hold none of the validation rows (empty arrays)."""
     X_val, T_val, *rest = validation_data
+    if group.size > 1 and np.shape(X_val)[:1] == (0,) and np.shape(T_val)[:1] == (0,):
+        weights = None if not rest or rest[0] is None else np.empty(0, network.dtype)
+        X_val = np.empty((0, network.sizes[0]), network.dtype)
+        return X_val, np.empty((0, network.n_outputs), network.dtype), weights
     try:
         check_plain_array(T_val, "T")
         return network._prepare(X_val, T_val, rest[0] if rest else None)
@@ -351,6 +404,7 @@ def fit(
         )
     schedule = schedules.get(schedule)
     metric_names = [metrics_module.get(name).name for name in (metrics or [])]
+    _check_same(group, network, optimizer, schedule, metric_names, locals())
     stream = None
     if T is None:  # X is an iterable of batches
         stream = _Stream(network, X, epochs, class_weight)
@@ -358,18 +412,20 @@ def fit(
         n = first = 0  # rows per epoch: known after the first
     else:
         check_plain_array(T, "T")
+        _check_each_holds_rows(group, np.shape(T)[0] if np.ndim(T) else 1)
         X, T, weights = network._prepare(X, T, sample_weight)
         weights = _apply_class_weight(network, T, weights, class_weight, group)
         n, first = group.layout(T.shape[0])
     validation = val_rows = None
     if validation_data is not None:
-        validation = _validation_arrays(network, validation_data)
+        validation = _validation_arrays(network, validation_data, group)
     resumed = load_checkpoint(resume_from, network, optimizer) if resume_from else None
     group.broadcast(network.parameters)
     rows = None
-    seed_sequence = np.random.SeedSequence(
-        resumed["entropy"] if resumed else (seed if seed is not None else network.seed)
-    )
+    entropy = resumed["entropy"] if resumed else (seed if seed is not None else network.seed)
+    if entropy is None:  # fresh entropy, process 0's on every process: one shuffle for all
+        entropy = group.collect(np.random.SeedSequence().entropy)[0]
+    seed_sequence = np.random.SeedSequence(entropy)
     split_rng, train_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(2))
 
     if validation is None and validation_split:
@@ -503,6 +559,7 @@ def fit(
                 logs["seconds"] = time.perf_counter() - started
                 for callback in chain:
                     callback.on_epoch_end(epoch, logs)
+                group.agree(interrupt, network)  # one process's stop or Ctrl-C stops them all
                 history.stopped_by = _stopped_by(chain, network)
                 stopped = history.stopped_by and {
                     "by": history.stopped_by,
@@ -523,7 +580,6 @@ def fit(
                     )
                 if network.stop_training:
                     break
-                group.agree(interrupt)
                 if interrupt.pending:
                     interrupt.pending = False
                     raise KeyboardInterrupt

@@ -1,4 +1,4 @@
-"""Training runs compared between ``mpirun -n 2`` (tests/mpi_worker.py) and one process.
+"""Training runs compared between ``mpirun -n K`` (tests/mpi_worker.py) and one process.
 
 Each case builds its data and network the same way in every process; ``fit_options`` may hold a
 callable that the runner calls with the checkpoint folder.
@@ -85,10 +85,28 @@ def float32_regression():
     return net, X, y, options
 
 
+def unshuffled_regression_split():
+    """float64 RMSprop without shuffling, a random (unstratified) validation split of a
+    regression and batches of 7 (not a multiple of the ranks); 61 rows."""
+    X, y = _values(61, "float64", seed=4)
+    net = cr.MLP([3, 8, 1], activation="tanh", seed=6, dtype="float64")
+    options = dict(
+        optimizer=optim.RMSprop(lr=0.01),
+        epochs=4,
+        batch_size=7,
+        shuffle=False,
+        validation_split=0.25,
+        metrics=["mse"],
+        seed=9,
+    )
+    return net, X, y, options
+
+
 CASES = {
     "sgd_dropout_weights": sgd_dropout_weights,
     "adam_class_weight_early_stopping": adam_class_weight_early_stopping,
     "float32_regression": float32_regression,
+    "unshuffled_regression_split": unshuffled_regression_split,
 }
 
 # Interrupted and resumed under MPI: 3 epochs with a checkpoint, then resumed to 5.

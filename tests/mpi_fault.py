@@ -1,7 +1,8 @@
 """Run under ``mpirun -n 2``: rank 1 fails in the way argv[1] names, mid-training or at the start.
 
-``raise``: an exception in epoch 2; ``kill``: SIGKILL in epoch 2; ``nan``: a NaN in its rows.
-Rank 0 would train for a long time: the job must end because rank 1 failed.
+``raise``: an exception mid-epoch 2; ``kill``: SIGKILL mid-epoch 2; ``stop``: SIGSTOP mid-epoch
+2 (it hangs without ending); ``nan``: a NaN in its rows. Rank 0 would train for a long time:
+the job must end because rank 1 failed (``stop``: because mpirun's time limit is reached).
 """
 
 import os
@@ -17,7 +18,7 @@ from chainrule import distributed
 def fail(how):
     if how == "raise":
         raise RuntimeError("rank 1 lost its data")
-    os.kill(os.getpid(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL if how == "kill" else signal.SIGSTOP)
 
 
 def main(how):
@@ -29,7 +30,14 @@ def main(how):
         X[3, 2] = np.nan
     callbacks = []
     if group.rank == 1 and how != "nan":
-        callbacks.append(cr.LambdaCallback(on_epoch_end=lambda e, logs: e == 1 and fail(how)))
+        seen = []  # 125 batches an epoch: the 190th is in the middle of the second
+
+        def on_batch_end(batch, logs):
+            seen.append(batch)
+            if len(seen) == 190:
+                fail(how)
+
+        callbacks.append(cr.LambdaCallback(on_batch_end=on_batch_end))
     net = cr.MLP([8, 32, 1], seed=0)
     net.fit(X, y, epochs=100000, batch_size=16, verbose=0, callbacks=callbacks, distributed=group)
 

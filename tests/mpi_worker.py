@@ -1,4 +1,4 @@
-"""Run under ``mpirun -n K``: every case of distributed_cases on this rank's rows.
+"""Run under ``mpirun -n K`` (K = 1, 2, 3): every case of distributed_cases on this rank's rows.
 
 Each rank maps the same .npy file of X and reads its rows. Rank 0 writes
 ``<folder>/<case>.npz`` (parameters, history, whether every rank ended with bit-identical

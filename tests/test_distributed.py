@@ -1,4 +1,4 @@
-"""Data-parallel training under ``mpirun -n 2`` equals one process on all the rows.
+"""Data-parallel training under ``mpirun -n K`` equals one process on all the rows.
 
 The MPI runs are real jobs (mpi4py + Open MPI from the ``distributed`` extra); the tests skip
 when either is missing. Each ``mpirun`` costs about a second to start, so one job runs every
@@ -32,7 +32,9 @@ MPI_OPTIONS = ["--allow-run-as-root", "--oversubscribe"]
 
 
 def mpirun(n, *command, timeout=120, **kwargs):
+    """Run a job; mpirun itself ends it (and every rank) a few seconds before ``timeout``."""
     env = dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}")
+    env["MPIEXEC_TIMEOUT"] = str(max(timeout - 5, 1))
     return subprocess.run(
         [MPIRUN, "-n", str(n), *MPI_OPTIONS, sys.executable, *command],
         cwd=kwargs.pop("cwd", ROOT),
@@ -44,10 +46,12 @@ def mpirun(n, *command, timeout=120, **kwargs):
     )
 
 
-@pytest.fixture(scope="module")
-def two_ranks(tmp_path_factory):
+@pytest.fixture(scope="module", params=[1, 2, 3], ids=lambda k: f"{k}ranks")
+def ranks(request, tmp_path_factory):
+    """Every case run by one job of 1, 2 or 3 ranks (3: uneven shards, e.g. 33, 34, 34 rows;
+    batches of 8 or 5 split unevenly over the ranks, at times leaving one with no row)."""
     folder = tmp_path_factory.mktemp("mpi")
-    job = mpirun(2, str(ROOT / "tests" / "mpi_worker.py"), str(folder))
+    job = mpirun(request.param, str(ROOT / "tests" / "mpi_worker.py"), str(folder))
     assert job.returncode == 0, job.stderr
     return folder
 
@@ -63,9 +67,9 @@ def relative(a, b):
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_two_ranks_equal_one_process(two_ranks, name):
+def test_ranks_equal_one_process(ranks, name):
     network, history = one_process(name)
-    result = np.load(two_ranks / f"{name}.npz")
+    result = np.load(ranks / f"{name}.npz")
     assert result["same"], "the ranks ended with different parameters"
     tolerance = 1e-12 if network.dtype == np.float64 else 1e-5
     assert relative(result["parameters"], network.parameters) < tolerance
@@ -77,32 +81,75 @@ def test_two_ranks_equal_one_process(two_ranks, name):
         assert len(result["history_loss"]) == len(history.epoch)
 
 
-def test_resumed_under_mpi_equals_one_uninterrupted_process(two_ranks):
+def test_resumed_under_mpi_equals_one_uninterrupted_process(ranks):
     network, _ = one_process(RESUMED)
-    result = np.load(two_ranks / f"{RESUMED}_resumed.npz")
+    result = np.load(ranks / f"{RESUMED}_resumed.npz")
     assert result["same"]
     assert relative(result["parameters"], network.parameters) < 1e-12
     assert len(result["history_loss"]) == 5  # 3 epochs restored from the checkpoint, 2 run
 
 
 @pytest.mark.parametrize(
-    "how, message",
+    "how, message, code",
     [
         (
             "raise",
             "chainrule: error: rank 1 of 2: RuntimeError: rank 1 lost its data; ending all ranks",
+            1,
         ),
-        ("kill", "exited on signal 9 (Killed)"),
-        ("nan", "rank 1 of 2: ValueError: 'X' must hold only finite values"),
+        ("kill", "prterun noticed that process rank 1 with PID", 137),
+        ("nan", "rank 1 of 2: ValueError: 'X' must hold only finite values", 1),
     ],
 )
-def test_a_failing_rank_ends_the_job_within_seconds(how, message):
-    """Rank 0 would train for 100000 epochs; rank 1 raises, is killed, or holds a NaN."""
+def test_a_failing_rank_ends_the_job_within_seconds(how, message, code):
+    """Rank 0 would train for 100000 epochs; rank 1 raises or is killed mid-epoch, or holds a
+    NaN. Exit codes as the README gives them (Open MPI 5: 128 + 9 for SIGKILL)."""
     started = time.perf_counter()
     job = mpirun(2, str(ROOT / "tests" / "mpi_fault.py"), how, timeout=60)
     assert time.perf_counter() - started < 30
-    assert job.returncode != 0
+    assert job.returncode == code, job.stderr[-2000:]
     assert message in " ".join(job.stderr.split())  # prterun wraps its lines
+    if how == "kill":
+        assert "exited on signal 9 (Killed)" in " ".join(job.stderr.split())
+
+
+def test_a_rank_that_hangs_is_ended_only_by_mpiruns_time_limit():
+    """A rank that stops without ending (SIGSTOP mid-epoch: as a deadlock or a silent host)
+    is not detected: the other waits in its Allreduce until mpirun's --timeout /
+    MPIEXEC_TIMEOUT (here 6 s) ends the job with code 241, as the README says."""
+    started = time.perf_counter()
+    job = mpirun(2, str(ROOT / "tests" / "mpi_fault.py"), "stop", timeout=11)
+    assert time.perf_counter() - started >= 6
+    assert job.returncode == 241
+    assert "time limit for job execution has been reached" in " ".join(job.stderr.split())
+
+
+def test_the_ranks_agree_on_options_on_a_stop_and_on_fresh_entropy(tmp_path):
+    """Each of these hung or trained wrong before the ranks compared their options: more
+    epochs or a validation pass on one rank waited forever for the other, another seed (or
+    none: fresh entropy on each) shuffled each rank's rows differently, and a callback that
+    stopped one rank left the other waiting in its next Allreduce; a rank holding no row of
+    validation_data was refused, and one holding no training row said only that its 'X' was
+    empty, on that rank alone (the others waited)."""
+    job = mpirun(2, str(ROOT / "tests" / "mpi_agreement.py"), str(tmp_path), timeout=40)
+    assert job.returncode == 0, job.stderr[-2000:]
+    result = json.loads(job.stdout.strip().splitlines()[-1])
+    refused = result["refused"]
+    assert refused["epochs"].startswith(
+        "'epochs' must be the same on every process of the group, got 3 on process 0, "
+        "4 on process 1"
+    )
+    assert "'seed' must be the same" in refused["seed"]
+    assert refused["no_rows"] == (
+        "1 rows are too few to give each of 2 processes one (rows per process: [0, 1]); "
+        "start fewer processes"
+    )
+    assert "got True on process 0, False on process 1" in refused["validation_data"]
+    assert result["stopped"] == {"epochs": [2, 2], "same": True, "stopped_by": "callback"}
+    assert result["no_seed"] < 1e-12
+    # a rank may hold none of the validation rows (it was refused: 'X' must hold a sample)
+    empty = result["empty_validation"]
+    assert empty["gap"] < 1e-12 and empty["val_loss"] < 1e-12 and empty["val_accuracy"], empty
 
 
 def readme_command():

@@ -14,7 +14,8 @@ passes ``fit`` **its own block of the rows** (the local shard) and an :class:`MP
 
 Every rank ends with the same parameters: those one process would reach on all the rows with
 the same seed and global batch size, to float rounding. Ranks may hold different numbers of
-rows; every rank must hold at least one.
+rows; every rank must hold at least one. Every rank passes ``fit`` the same options (only the
+rows differ); options that differ are refused on every rank with one ``ValueError``.
 """
 
 from .data import ElsewhereError, load_rows, read_rows, shard

@@ -137,9 +137,13 @@ class MPIGroup(OneProcess):
             interrupt.pending = True
         return float(buffer[-2]) / batch
 
-    def agree(self, interrupt):
-        if self.max([interrupt.requested])[0]:
+    def agree(self, interrupt, network):
+        requested, stopped = self.max([interrupt.requested, network.stop_training])
+        if requested and not stopped:  # a stop ends training anyway, on every process
             interrupt.pending = True
+        if stopped and not network.stop_training:
+            network.stop_training = True
+            network.stop_reason = "a callback on another process stopped training"
 
     def weighted_mean(self, value, rows):
         total, count = self.sum([value * rows if rows else 0.0, rows])
