@@ -331,9 +331,14 @@ def _check_each_holds_rows(group, n_local: int) -> None:
     counts = group.collect(n_local)
     if min(counts) == 0:
         raise ValueError(
-            f"{sum(counts)} rows are too few to give each of {group.size} processes one "
+            f"{_rows(sum(counts))} too few to give each of {group.size} processes one "
             f"(rows per process: {counts}); start fewer processes"
         )
+
+
+def _rows(n: int) -> str:
+    """'1 row is' or 'n rows are'."""
+    return "1 row is" if n == 1 else f"{n} rows are"
 
 
 _EARLY_STOPPING_OPTIONS = ("monitor", "min_delta", "patience", "mode", "restore_best_weights")

@@ -141,7 +141,7 @@ def test_the_ranks_agree_on_options_on_a_stop_and_on_fresh_entropy(tmp_path):
     )
     assert "'seed' must be the same" in refused["seed"]
     assert refused["no_rows"] == (
-        "1 rows are too few to give each of 2 processes one (rows per process: [0, 1]); "
+        "1 row is too few to give each of 2 processes one (rows per process: [0, 1]); "
         "start fewer processes"
     )
     assert "got True on process 0, False on process 1" in refused["validation_data"]
