@@ -92,6 +92,23 @@ def test_an_estimator_whose_predictions_its_weights_do_not_give_is_refused_not_c
             convert(reg)
 
 
+def test_a_classifier_whose_labels_are_not_those_of_its_probabilities_is_refused():
+    # an export computes the labels from the probabilities (the first largest); a predict
+    # that does otherwise (here the least probable class) would be silently replaced
+    neural_network = pytest.importorskip("sklearn.neural_network")
+    from chainrule.onnx import to_onnx
+
+    class Contrary(neural_network.MLPClassifier):
+        def predict(self, X):
+            return self.classes_[self.predict_proba(X).argmin(axis=1)]
+
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 1)
+    clf = sklearn_fitted(Contrary(hidden_layer_sizes=(6,), max_iter=5, random_state=0), y)
+    for convert in (cr.from_sklearn, to_onnx):
+        with pytest.raises(ValueError, match="Contrary's labels are not those of its predict_p"):
+            convert(clf)
+
+
 def test_the_imported_network_checks_and_trains():
     neural_network = pytest.importorskip("sklearn.neural_network")
     y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 1)

@@ -96,22 +96,41 @@ def from_sklearn(estimator, *, dtype=None, loss=None) -> Network:
 def _check_same_predictions(estimator, network: Network) -> None:
     """Refuse an estimator whose predictions are not those of its ``coefs_`` and
     ``intercepts_`` (a target scaling kept outside them would be silently lost), judged on a
-    fixed probe batch to float32 rounding."""
+    fixed probe batch to float32 rounding; a classifier's ``predict`` must also give the labels
+    of its ``predict_proba`` (:func:`_labels_of`), which is all an export can compute."""
     probe = np.random.default_rng(0).normal(size=(8, network.n_inputs))
     classifier = hasattr(estimator, "classes_")
     expected = estimator.predict_proba(probe) if classifier else estimator.predict(probe)
     expected = np.asarray(expected, dtype=np.float64).reshape(len(probe), -1)
     got = np.asarray(network.predict(probe), dtype=np.float64)
+    labels_differ = classifier and not np.array_equal(
+        np.asarray(estimator.predict(probe)), _labels_of(estimator, expected)
+    )
     if classifier and expected.shape[1] == 2 and got.shape[1] == 1:
         expected = expected[:, 1:]  # a binary classifier's one logistic output
     difference = np.abs(got - expected).max()
-    if difference > 1e-4 * (1.0 + np.abs(expected).max()):
-        raise ValueError(
-            f"{type(estimator).__name__}'s predictions are not those of its "
-            f"coefs_ and intercepts_ (they differ by up to {difference:.3g} on a probe batch), "
-            "so they cannot be carried over: a step outside them (a target scaling, a "
-            "post-processing in predict) would be lost"
+    if labels_differ or difference > 1e-4 * (1.0 + np.abs(expected).max()):
+        what = (
+            "labels are not those of its predict_proba"
+            if labels_differ
+            else f"predictions are not those of its coefs_ and intercepts_ (they differ by up "
+            f"to {difference:.3g} on a probe batch)"
         )
+        raise ValueError(
+            f"{type(estimator).__name__}'s {what}, so they cannot be carried over: a step "
+            "outside them (a target scaling, a post-processing in predict) would be lost"
+        )
+
+
+def _labels_of(estimator, P: np.ndarray) -> np.ndarray:
+    """The labels of probabilities ``P`` (n, n_classes), as scikit-learn's MLPClassifier
+    gives them: the first most probable class after a softmax, ``classes_[p > 0.5]`` for
+    one logistic output, indicators ``P > 0.5`` for several (multi-label)."""
+    if estimator.out_activation_ == "softmax":
+        return estimator.classes_[P.argmax(axis=1)]
+    if estimator.n_outputs_ == 1:
+        return estimator.classes_[(P[:, 1] > 0.5).astype(int)]
+    return (P > 0.5).astype(int)
 
 
 def _is(module, cls) -> bool:
