@@ -147,6 +147,28 @@ def test_classifier_pipeline_with_skl2onnx_defaults(registered):
     assert_close(as_matrix, expected, np.float32)
 
 
+@pytest.mark.parametrize("zipmap", [True, False, "columns"])
+def test_pipeline_outputs_are_named_as_for_scikit_learns_own_mlp(registered, zipmap):
+    from sklearn.neural_network import MLPClassifier as SklearnMLP
+
+    data = (X * 50 + 10).astype(np.float32)
+    names = {}
+    for estimator in (SklearnMLP((12,), max_iter=40, random_state=0), MLPClassifier((12,))):
+        pipe = pipeline(estimator.set_params(max_iter=40, random_state=0), TEXT_LABELS)
+        model = skl2onnx.to_onnx(pipe, data[:1], options={"zipmap": zipmap})
+        names[type(estimator).__module__] = [o.name for o in model.graph.output]
+        outputs = run(model, data)
+        np.testing.assert_array_equal(outputs[0], pipe.predict(data))
+        if zipmap == "columns":  # one output per class: "sbird", "scat", "sdog"
+            probabilities = np.stack(outputs[1:], axis=1)
+        elif zipmap:
+            probabilities = np.array([[row[c] for c in pipe.classes_] for row in outputs[1]])
+        else:
+            probabilities = outputs[1]
+        assert_close(probabilities.astype(np.float32), pipe.predict_proba(data), np.float32)
+    assert names["chainrule.estimators"] == names["sklearn.neural_network._multilayer_perceptron"]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_regressor_pipeline(registered, dtype):
     # ELU: onnxruntime has no float64 Elu kernel at skl2onnx's default opset (22)
