@@ -147,11 +147,41 @@ def test_classifier_pipeline_with_skl2onnx_defaults(registered):
     assert_close(as_matrix, expected, np.float32)
 
 
+@pytest.mark.parametrize("zipmap", [True, False, "columns"])
+def test_pipeline_outputs_are_named_as_for_scikit_learns_own_mlp(registered, zipmap):
+    from sklearn.neural_network import MLPClassifier as SklearnMLP
+
+    data = (X * 50 + 10).astype(np.float32)
+    names = {}
+    for estimator in (SklearnMLP((12,), max_iter=40, random_state=0), MLPClassifier((12,))):
+        pipe = pipeline(estimator.set_params(max_iter=40, random_state=0), TEXT_LABELS)
+        model = skl2onnx.to_onnx(pipe, data[:1], options={"zipmap": zipmap})
+        names[type(estimator).__module__] = [o.name for o in model.graph.output]
+        outputs = run(model, data)
+        np.testing.assert_array_equal(outputs[0], pipe.predict(data))
+        if zipmap == "columns":  # one output per class: "sbird", "scat", "sdog"
+            probabilities = np.stack(outputs[1:], axis=1)
+        elif zipmap:
+            probabilities = np.array([[row[c] for c in pipe.classes_] for row in outputs[1]])
+        else:
+            probabilities = outputs[1]
+        assert_close(probabilities.astype(np.float32), pipe.predict_proba(data), np.float32)
+    assert names["chainrule.estimators"] == names["sklearn.neural_network._multilayer_perceptron"]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_regressor_pipeline(registered, dtype):
+    # ELU: onnxruntime has no float64 Elu kernel at skl2onnx's default opset (22)
     y = X[:, :2] * [3, -2]
     pipe = pipeline(
-        MLPRegressor(hidden_layer_sizes=(16,), max_iter=30, random_state=0, scale_target=False), y
+        MLPRegressor(
+            hidden_layer_sizes=(16,),
+            activation="elu",
+            max_iter=30,
+            random_state=0,
+            scale_target=False,
+        ),
+        y,
     )
     data = (X * 50 + 10).astype(dtype)
     model = skl2onnx.to_onnx(pipe, data[:1])
@@ -180,6 +210,14 @@ def test_skl2onnx_options_nocl_and_output_class_labels(registered, classifiers):
     np.testing.assert_array_equal(clf.classes_[indices], clf.predict(X))
     model = skl2onnx.to_onnx(clf, data[:1], options={"zipmap": False, "output_class_labels": True})
     assert run(model, data)[2].tolist() == ["bird", "cat", "dog"]
+
+
+@pytest.mark.parametrize("opset", [12, {"": 9, "ai.onnx.ml": 1}])
+def test_skl2onnx_below_opset_13_is_refused_by_name(registered, classifiers, opset):
+    with pytest.raises(ValueError, match="MLPClassifier needs skl2onnx's 'target_opset' >= 13"):
+        skl2onnx.to_onnx(classifiers["text"], X[:1].astype(np.float32), target_opset=opset)
+    model = skl2onnx.to_onnx(classifiers["text"], X[:1].astype(np.float32), target_opset=13)
+    assert model.opset_import[0].version <= 13
 
 
 def test_a_probability_of_exactly_one_half_is_labelled_as_predict_labels_it(classifiers):

@@ -104,6 +104,19 @@ def test_gelu_at_every_opset(opset):
     assert_close(run(model, X)[0], net.predict(X), np.float32)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("opset", range(13, onnx.defs.onnx_opset_version() + 1))
+def test_every_activation_runs_at_every_opset(opset, dtype):
+    # onnxruntime's kernels depend on the opset: it has no float64 Elu (it loads one only at
+    # opset 18, where Elu is expanded into other nodes), so float64 ELU is written out
+    for activation in ACTIVATIONS:
+        net = random_network(activation, dtype)
+        X = inputs(20, dtype)
+        assert_close(
+            run(to_onnx(net, opset=opset, dtype=dtype), X)[0], net.predict(X), np.dtype(dtype)
+        )
+
+
 def test_float64_erf_is_cody_to_rounding():
     # onnxruntime has no float64 Erf: the export writes Cody's approximation out; here it is
     # compared with the C library's erf (math.erf), across its three ranges and their seams

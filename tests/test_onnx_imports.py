@@ -92,6 +92,23 @@ def test_an_estimator_whose_predictions_its_weights_do_not_give_is_refused_not_c
             convert(reg)
 
 
+def test_a_classifier_whose_labels_are_not_those_of_its_probabilities_is_refused():
+    # an export computes the labels from the probabilities (the first largest); a predict
+    # that does otherwise (here the least probable class) would be silently replaced
+    neural_network = pytest.importorskip("sklearn.neural_network")
+    from chainrule.onnx import to_onnx
+
+    class Contrary(neural_network.MLPClassifier):
+        def predict(self, X):
+            return self.classes_[self.predict_proba(X).argmin(axis=1)]
+
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 1)
+    clf = sklearn_fitted(Contrary(hidden_layer_sizes=(6,), max_iter=5, random_state=0), y)
+    for convert in (cr.from_sklearn, to_onnx):
+        with pytest.raises(ValueError, match="Contrary's labels are not those of its predict_p"):
+            convert(clf)
+
+
 def test_the_imported_network_checks_and_trains():
     neural_network = pytest.importorskip("sklearn.neural_network")
     y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 1)
@@ -192,6 +209,25 @@ def test_from_torch_picks_the_loss_of_its_output():
         ),
         (lambda nn: [nn.Linear(2, 3), nn.Softplus(beta=2)], "layer 1 Softplus.*only beta=1"),
         (lambda nn: [nn.Linear(2, 3), nn.Softmax(dim=0)], "layer 1 Softmax.*only dim=1"),
+        (lambda nn: [nn.Flatten(), nn.Linear(2, 3)], r"layer 0 \(Flatten\(start_dim=1"),
+        (lambda nn: [nn.Linear(2, 3), nn.BatchNorm1d(3)], r"layer 1 \(BatchNorm1d\(3"),
+        # above its threshold torch's Softplus is x: at threshold 5, 0.0067 from log(1 + e^x)
+        (
+            lambda nn: [nn.Linear(2, 3), nn.Softplus(threshold=5)],
+            r"layer 1 Softplus\(beta=1.*, threshold=5\): only threshold >= 20",
+        ),
+        (
+            lambda nn: [nn.Linear(2, 3), nn.LeakyReLU(-0.5)],
+            r"layer 1 LeakyReLU\(negative_slope=-0.5\): 'slope' must be .* got -0.5",
+        ),
+        (
+            lambda nn: [nn.Linear(2, 3), nn.ELU(-1.0)],
+            r"layer 1 ELU\(alpha=-1.0\): 'alpha' must be .* got -1.0",
+        ),
+        (
+            lambda nn: [nn.Sequential(nn.Linear(2, 3), nn.Tanh()), nn.Sequential(nn.Flatten())],
+            r"layer 1.0 \(Flatten",
+        ),
         (lambda nn: [nn.Dropout(0.1)], "the model has no Linear layer"),
         (
             lambda nn: [nn.Linear(2, 3), nn.ReLU(), nn.Dropout(0.1)],
@@ -204,6 +240,34 @@ def test_from_torch_refuses_unsupported_layers_by_name(layers, match):
     with pytest.raises(ValueError, match=match) as raised:
         cr.from_torch(torch.nn.Sequential(*layers(torch.nn)))
     assert "\n" not in str(raised.value)
+
+
+def test_from_torch_refuses_a_subclass_that_changes_forward_and_keeps_one_that_does_not():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+
+    class Doubled(nn.Linear):
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    class Shifted(nn.ReLU):
+        def forward(self, x):
+            return super().forward(x) + 1
+
+    class Named(nn.Linear):
+        """A subclass that computes what Linear computes."""
+
+    for layers, match in [
+        ([Doubled(4, 3)], r"layer 0 \(Doubled\(in_features=4.*is not supported"),
+        ([nn.Linear(4, 3), Shifted()], r"layer 1 \(Shifted\(\)\) is not supported"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            cr.from_torch(nn.Sequential(*layers))
+    torch.manual_seed(0)
+    model = nn.Sequential(Named(4, 3), nn.ReLU(), nn.Linear(3, 2)).double()
+    with torch.no_grad():
+        expected = model(torch.from_numpy(X)).numpy()
+    assert_close(cr.from_torch(model).predict(X), expected, np.float64)
 
 
 def test_from_torch_needs_a_sequential():

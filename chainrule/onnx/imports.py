@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import activations
 from ..layers import Dense, Dropout
 from ..network import Network
 from ._requirements import require
@@ -95,64 +96,97 @@ def from_sklearn(estimator, *, dtype=None, loss=None) -> Network:
 def _check_same_predictions(estimator, network: Network) -> None:
     """Refuse an estimator whose predictions are not those of its ``coefs_`` and
     ``intercepts_`` (a target scaling kept outside them would be silently lost), judged on a
-    fixed probe batch to float32 rounding."""
+    fixed probe batch to float32 rounding; a classifier's ``predict`` must also give the labels
+    of its ``predict_proba`` (:func:`_labels_of`), which is all an export can compute."""
     probe = np.random.default_rng(0).normal(size=(8, network.n_inputs))
     classifier = hasattr(estimator, "classes_")
     expected = estimator.predict_proba(probe) if classifier else estimator.predict(probe)
     expected = np.asarray(expected, dtype=np.float64).reshape(len(probe), -1)
     got = np.asarray(network.predict(probe), dtype=np.float64)
+    labels_differ = classifier and not np.array_equal(
+        np.asarray(estimator.predict(probe)), _labels_of(estimator, expected)
+    )
     if classifier and expected.shape[1] == 2 and got.shape[1] == 1:
         expected = expected[:, 1:]  # a binary classifier's one logistic output
     difference = np.abs(got - expected).max()
-    if difference > 1e-4 * (1.0 + np.abs(expected).max()):
-        raise ValueError(
-            f"{type(estimator).__name__}'s predictions are not those of its "
-            f"coefs_ and intercepts_ (they differ by up to {difference:.3g} on a probe batch), "
-            "so they cannot be carried over: a step outside them (a target scaling, a "
-            "post-processing in predict) would be lost"
+    if labels_differ or difference > 1e-4 * (1.0 + np.abs(expected).max()):
+        what = (
+            "labels are not those of its predict_proba"
+            if labels_differ
+            else f"predictions are not those of its coefs_ and intercepts_ (they differ by up "
+            f"to {difference:.3g} on a probe batch)"
         )
+        raise ValueError(
+            f"{type(estimator).__name__}'s {what}, so they cannot be carried over: a step "
+            "outside them (a target scaling, a post-processing in predict) would be lost"
+        )
+
+
+def _labels_of(estimator, P: np.ndarray) -> np.ndarray:
+    """The labels of probabilities ``P`` (n, n_classes), as scikit-learn's MLPClassifier
+    gives them: the first most probable class after a softmax, ``classes_[p > 0.5]`` for
+    one logistic output, indicators ``P > 0.5`` for several (multi-label)."""
+    if estimator.out_activation_ == "softmax":
+        return estimator.classes_[P.argmax(axis=1)]
+    if estimator.n_outputs_ == 1:
+        return estimator.classes_[(P[:, 1] > 0.5).astype(int)]
+    return (P > 0.5).astype(int)
+
+
+def _is(module, cls) -> bool:
+    """Whether ``module`` computes what ``cls`` computes: an instance whose class does not
+    override ``forward`` (a subclass that does is another layer)."""
+    return isinstance(module, cls) and type(module).forward is cls.forward
 
 
 def _torch_activation(module, nn):
     """chainrule's activation for a torch activation module, or None when it is not one."""
-    if isinstance(module, nn.ReLU):
+    if _is(module, nn.ReLU):
         return "relu"
-    if isinstance(module, nn.Sigmoid):
+    if _is(module, nn.Sigmoid):
         return "sigmoid"
-    if isinstance(module, nn.Tanh):
+    if _is(module, nn.Tanh):
         return "tanh"
-    if isinstance(module, nn.LeakyReLU):
+    if _is(module, nn.LeakyReLU):
         return {"name": "leaky_relu", "slope": module.negative_slope}
-    if isinstance(module, nn.ELU):
+    if _is(module, nn.ELU):
         return {"name": "elu", "alpha": module.alpha}
-    if isinstance(module, nn.Softplus):
+    if _is(module, nn.Softplus):
         if module.beta != 1:
-            raise ValueError(f"{module!r}: only beta=1 is supported (chainrule's softplus)")
-        return "softplus"
-    if isinstance(module, nn.GELU):
-        if module.approximate != "none":
+            raise ValueError("only beta=1 is supported (chainrule's softplus)")
+        if module.threshold < _SOFTPLUS_THRESHOLD:
             raise ValueError(
-                f"{module!r}: only approximate='none' is supported (chainrule's exact gelu)"
+                f"only threshold >= {_SOFTPLUS_THRESHOLD:g} is supported (above its "
+                "threshold torch's Softplus returns x, chainrule's log(1 + exp(x)))"
             )
+        return "softplus"
+    if _is(module, nn.GELU):
+        if module.approximate != "none":
+            raise ValueError("only approximate='none' is supported (chainrule's exact gelu)")
         return "gelu"
-    if isinstance(module, nn.Softmax):
+    if _is(module, nn.Softmax):
         if module.dim not in (-1, 1):
-            raise ValueError(f"{module!r}: only dim=1 or dim=-1 (over the features) is supported")
+            raise ValueError("only dim=1 or dim=-1 (over the features) is supported")
         return "softmax"
     return None
 
+
+# torch's default: above it Softplus(x) = x, within exp(-20) = 2e-9 of log(1 + exp(x))
+_SOFTPLUS_THRESHOLD = 20.0
 
 _SUPPORTED = (
     "Linear, ReLU, Sigmoid, Tanh, LeakyReLU, ELU, Softplus, GELU, Softmax, Identity, Dropout"
 )
 
 
-def _flatten(module, nn):
-    for child in module:
-        if isinstance(child, nn.Sequential):
-            yield from _flatten(child, nn)
+def _flatten(module, nn, prefix=""):
+    """The layers of a Sequential, nested ones flattened, each with its name in torch
+    (``"2"``, or ``"1.0"`` for the first layer of a nested Sequential at position 1)."""
+    for name, child in module.named_children():
+        if _is(child, nn.Sequential):
+            yield from _flatten(child, nn, f"{prefix}{name}.")
         else:
-            yield child
+            yield f"{prefix}{name}", child
 
 
 def from_torch(model, *, dtype=None, loss=None) -> Network:
@@ -162,10 +196,12 @@ def from_torch(model, *, dtype=None, loss=None) -> Network:
     ----------
     model : torch.nn.Sequential
         Linear layers, each followed by at most one activation (``ReLU``, ``Sigmoid``,
-        ``Tanh``, ``LeakyReLU``, ``ELU``, ``Softplus`` with ``beta=1``, ``GELU`` with
-        ``approximate='none'``, ``Softmax`` over the features), ``Identity`` and ``Dropout``
-        anywhere; nested ``Sequential`` containers are flattened. A Linear layer without a
-        bias gets a zero bias held fixed.
+        ``Tanh``, ``LeakyReLU`` and ``ELU`` with a parameter >= 0, ``Softplus`` with ``beta=1``
+        and ``threshold >= 20``, ``GELU`` with ``approximate='none'``, ``Softmax`` over the
+        features), ``Identity`` anywhere, ``Dropout`` between a layer's activation and the
+        next Linear layer; nested ``Sequential`` containers are flattened. Only these classes
+        themselves, or subclasses that keep their ``forward``. A Linear layer without a bias
+        gets a zero bias held fixed.
     dtype : {'float32', 'float64'}, optional
         Default: that of the first Linear layer's weight (float32 unless it is float64).
     loss : str, optional
@@ -176,18 +212,20 @@ def from_torch(model, *, dtype=None, loss=None) -> Network:
     -----
     torch's ``Linear`` computes ``x @ weight.T + bias``; the Dense layer gets ``W = weight.T``.
     torch's ``Softplus`` returns ``x`` itself above ``threshold`` (20), where chainrule's
-    returns ``log(1 + exp(x))``: the two differ there by less than ``exp(-20)`` = 2e-9.
+    returns ``log(1 + exp(x))``: the two differ there by less than ``exp(-20)`` = 2e-9
+    (a relative 1e-10 at 20, more than float64 rounding; a lower threshold is refused).
 
     Raises
     ------
     TypeError
         If ``model`` is not a ``torch.nn.Sequential``.
     ValueError
-        For a layer that has no chainrule counterpart, naming it and its position.
+        For a layer that has no chainrule counterpart, naming it and its position as torch
+        names it (``layer 1.0`` for the first layer of a nested Sequential at position 1).
     """
     torch = require("torch", "chainrule.from_torch")
     nn = torch.nn
-    if not isinstance(model, nn.Sequential):
+    if not _is(model, nn.Sequential):
         raise TypeError(f"'model' must be a torch.nn.Sequential, got {type(model).__name__}")
     layers: list = []
     pending: dict | None = None  # the Linear layer waiting for its activation
@@ -198,10 +236,10 @@ def from_torch(model, *, dtype=None, loss=None) -> Network:
             layers.append(Dense(**pending))
             pending = None
 
-    for position, module in enumerate(_flatten(model, nn)):
-        if isinstance(module, nn.Identity):
+    for position, module in _flatten(model, nn):
+        if _is(module, nn.Identity):
             continue
-        if isinstance(module, nn.Linear):
+        if _is(module, nn.Linear):
             close()
             weight = module.weight.detach().cpu().double().numpy()
             bias = module.bias
@@ -218,14 +256,16 @@ def from_torch(model, *, dtype=None, loss=None) -> Network:
                 "train_biases": bias is not None,
             }
             continue
-        if isinstance(module, nn.Dropout):
+        if _is(module, nn.Dropout):
             close()
             layers.append(Dropout(module.p))
             continue
         try:
             activation = _torch_activation(module, nn)
+            if activation is not None:
+                activation = activations.get(activation)  # checks its parameters
         except ValueError as error:
-            raise ValueError(f"from_torch: layer {position} {error}") from None
+            raise ValueError(f"from_torch: layer {position} {module!r}: {error}") from None
         if activation is None:
             raise ValueError(
                 f"from_torch: layer {position} ({module!r}) is not supported; "

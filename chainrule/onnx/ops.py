@@ -8,9 +8,9 @@ arithmetic in the same order, so that an exported model agrees with ``predict`` 
     A = f(Z)                      one node where ONNX has f with the same constants, else f's
                                   formula in elementary nodes (below)
 
-Where onnxruntime lacks a float64 kernel (Erf) or its float64 kernel overflows (Softplus above
-709), or an attribute would round a parameter to float32 (LeakyRelu's and Elu's ``alpha``), the
-formula is written out instead:
+Where onnxruntime lacks a float64 kernel (Erf; Elu, which loads only at opset 18), or its float64
+kernel overflows (Softplus above 709), or an attribute would round a parameter to float32
+(LeakyRelu's ``alpha``), the formula is written out instead:
 
     leaky_relu(z) = z if z > 0 else slope * z
     elu(z)        = z if z > 0 else alpha * (exp(min(z, 0)) - 1)
@@ -99,7 +99,7 @@ def activate(graph, Z: str, activation) -> str:
         negative = graph.node("Mul", [Z, graph.scalar(params["slope"])])
         return graph.node("Where", [_positive(graph, Z), Z, negative])
     if name == "elu":
-        if _exact_attribute(graph, params["alpha"]):
+        if graph.dtype == np.float32:
             return graph.node("Elu", [Z], alpha=params["alpha"])
         shrunk = graph.node("Exp", [graph.node("Min", [Z, graph.scalar(0.0)])])
         shrunk = graph.node("Sub", [shrunk, graph.scalar(1.0)])

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._requirements import require
 from .export import estimator_kind, network_nodes
-from .graph import GraphWriter
+from .graph import MIN_OPSET, GraphWriter
 from .heads import classifier
 from .imports import from_sklearn
 
@@ -50,6 +50,11 @@ class _ConversionGraph(GraphWriter):
 
 
 def _graph(scope, operator, container) -> _ConversionGraph:
+    if container.target_opset < MIN_OPSET:  # as to_onnx: Softmax over one axis, LessOrEqual
+        raise ValueError(
+            f"chainrule's {type(operator.raw_operator).__name__} needs skl2onnx's "
+            f"'target_opset' >= {MIN_OPSET}, got {container.target_opset}"
+        )
     data_types = _skl2onnx("common.data_types")
     double = isinstance(operator.inputs[0].type, data_types.DoubleTensorType)
     return _ConversionGraph(scope, container, np.float64 if double else np.float32)
