@@ -14,7 +14,7 @@ LAYERS = [
     {"activations", "losses", "initializers", "layers", "network", "gradcheck"},
     # training, and model files
     {"optim", "schedules", "callbacks", "progress", "metrics", "evaluation", "checkpoint"}
-    | {"lbfgs", "train", "io"},
+    | {"lbfgs", "fit_options", "train", "io"},
     # tables
     {"plots", "data", "encoding", "datasets", "tabular"},
     {"explain"},
