@@ -30,6 +30,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ._validation import os_reason
+
 # errors of a write that ran out of room (a full disk, a quota, RLIMIT_FSIZE) or hit a broken
 # device: the OS names no file in them, so the message names the output being written
 _WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
@@ -138,10 +140,9 @@ class _Staged:
         try:  # mode 0o666 less the umask, as open() gives
             handle = os.open(self.named, flags | getattr(os, "O_BINARY", 0), 0o666)
         except OSError as error:
-            reason = (error.strerror or str(error)).lower()
             raise type(error)(
                 f"cannot write {what} {self.given!r}: a temporary file cannot be created beside "
-                f"it ({reason})"
+                f"it ({os_reason(error)})"
             ) from None
         try:
             if self.target.exists() and not self.special:  # keep the replaced file's permissions
@@ -181,8 +182,7 @@ class _Staged:
 
     def named_error(self, error: OSError) -> OSError:
         """``error`` (a write that failed, which names no file) as one naming this output."""
-        reason = (error.strerror or str(error)).lower()
-        named = type(error)(f"cannot write {self.what} {self.given!r}: {reason}")
+        named = type(error)(f"cannot write {self.what} {self.given!r}: {os_reason(error)}")
         named.errno = error.errno
         return named
 

@@ -158,6 +158,12 @@ def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray | No
     return weights
 
 
+def os_reason(error: OSError) -> str:
+    """What went wrong in an OS error, in lower case for the middle of a sentence, without
+    the file name the error may carry: ``'no space left on device'``."""
+    return (error.strerror or str(error)).lower()
+
+
 def not_a_file(path) -> str | None:
     """None when ``path`` is a regular file (or a link to one) that can be opened for reading;
     otherwise what it is, in words, for a message ``f"{path} is {...}"``: ``'missing'`` (no such
@@ -172,7 +178,7 @@ def not_a_file(path) -> str | None:
     except OSError as error:
         if error.errno == errno.ELOOP:
             return "a symbolic link that loops back on itself, not a file"
-        return f"not readable ({(error.strerror or str(error)).lower()})"
+        return f"not readable ({os_reason(error)})"
     if stat.S_ISDIR(mode):
         return "a folder, not a file"
     if not stat.S_ISREG(mode):

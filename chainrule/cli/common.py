@@ -68,8 +68,7 @@ def stopped(reason: str) -> tuple[str, int]:
     code: 130 for Ctrl-C (128 + SIGINT), 143 for SIGTERM (128 + SIGTERM), as shells give."""
     if not _Stop.terminated:
         return f"chainrule: {reason}", 130
-    if "interrupted (Ctrl-C)" in reason:
-        return f"chainrule: {reason.replace('interrupted (Ctrl-C)', 'terminated (SIGTERM)')}", 143
+    reason = reason.replace("interrupted (Ctrl-C)", "interrupted", 1)
     return f"chainrule: {reason.replace('interrupted', 'terminated (SIGTERM)', 1)}", 143
 
 
