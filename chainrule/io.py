@@ -39,6 +39,7 @@ _HEADER = "__header__"
 MAX_HEADER_BYTES = 64 * 2**20
 _MAX_NPY_PREAMBLE = 65536  # the .npy magic, version and header dict before the data
 _MAX_RATIO = 8  # float parameters never compress that well; a bomb does
+_READ_PIECE = 65536  # bytes of a member read at a time
 
 
 class ModelFileError(ValueError):
@@ -77,8 +78,15 @@ def _member_bytes(archive: zipfile.ZipFile, name: str, limit: int, where: str) -
             f"{where}: member {name!r} would expand {info.compress_size} bytes to "
             f"{info.file_size}, more than {_MAX_RATIO} times; refused as a decompression bomb"
         )
+    # read a piece at a time, never more than one piece past the declared size: one read of
+    # the whole limit would allocate it at once wherever a damaged entry declares a large
+    # compressed size (a 2 KB file made Python reserve the 64 MiB limit)
+    pieces, size = [], 0
     with archive.open(info) as member:
-        data = member.read(limit + 1)
+        while size <= info.file_size and (piece := member.read(_READ_PIECE)):
+            pieces.append(piece)
+            size += len(piece)
+    data = b"".join(pieces)
     if len(data) != info.file_size:
         raise ModelFileError(f"{where} has a damaged {name!r} array (wrong length)")
     return data

@@ -312,6 +312,21 @@ def test_mutated_bytes_give_an_equal_model_or_a_model_file_error(valid, tmp_path
         assert model.network.config() == valid[2].network.config()
 
 
+@pytest.mark.parametrize("declared", [2**24, 2**28])
+def test_a_damaged_compressed_size_is_read_within_the_memory_bound(valid, tmp_path, declared):
+    """A central directory that declares a large compressed size for the (stored) header:
+    reading it in one call of the whole limit made Python reserve that much (64 MiB for a 2 KB
+    file; hypothesis found a 1 MiB case)."""
+    original = bytearray(valid[1])
+    entry = original.index(b"PK\x01\x02")  # the header's central directory entry
+    original[entry + 20 : entry + 24] = declared.to_bytes(4, "little")  # its compressed size
+    path = tmp_path / "declared.npz"
+    path.write_bytes(bytes(original))
+    with zipfile.ZipFile(path) as archive:  # the damage is where the test means it to be
+        assert archive.infolist()[0].compress_size == declared
+    _check_outcome(valid, path)
+
+
 JSON_VALUES = st.recursive(
     st.none()
     | st.booleans()
