@@ -215,7 +215,7 @@ def cli_small(name, X, y, names, task, seeds) -> list[str]:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for setting, runs in results.items():
-        scores, losses, kept, seconds = zip(*runs)
+        scores, losses, kept, seconds = zip(*runs, strict=True)
         rows.append(
             f"| {setting} | {tta._spread(scores, 4)} | {statistics.mean(scores):.4f} | "
             f"{tta._spread(losses, 4)} | "

@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 import warnings
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -126,7 +127,7 @@ def sklearn_epoch(X, y, batch_size, dtype):
 def gemm_floor(X, batch_size):
     """The epoch's matrix products alone: forward, dW, and dX except for the first layer."""
     rng = np.random.default_rng(0)
-    weights = [rng.normal(size=(a, b)).astype(np.float32) for a, b in zip(SIZES, SIZES[1:])]
+    weights = [rng.normal(size=(a, b)).astype(np.float32) for a, b in pairwise(SIZES)]
     grads = [np.empty_like(W) for W in weights]
     acts = [np.empty((batch_size, s), np.float32) for s in SIZES]
     deltas = [np.empty((batch_size, s), np.float32) for s in SIZES]
@@ -160,7 +161,7 @@ class Timings:
         return statistics.median(self.rounds[name])
 
     def ratio(self, a: str, b: str) -> float:
-        return statistics.median(x / y for x, y in zip(self.rounds[a], self.rounds[b]))
+        return statistics.median(x / y for x, y in zip(self.rounds[a], self.rounds[b], strict=True))
 
 
 def median_times(contenders: dict, repeats: int) -> Timings:

@@ -105,7 +105,7 @@ def sparse() -> None:
     for _ in range(SPARSE_ROUNDS):
         for label, cls in rows.items():
             seconds[label].append(_fit(cls, X, y, trace=False)[1])
-    ratios = [a / b for a, b in zip(seconds["chainrule"], seconds["scikit-learn"])]
+    ratios = [a / b for a, b in zip(seconds["chainrule"], seconds["scikit-learn"], strict=True)]
     print(
         f"\nSparse input: {X.shape[0]} x {X.shape[1]} CSR, {X.nnz} non-zeros, "
         f"{SPARSE_EPOCHS} epochs\n"

@@ -35,6 +35,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -197,7 +198,7 @@ def run_torch(case, data, seed, target, stop=True):
     X, y, X_val, y_val = data
     torch.manual_seed(seed)
     layers = []
-    for position, (n_in, n_out) in enumerate(zip(case.sizes, case.sizes[1:])):
+    for position, (n_in, n_out) in enumerate(pairwise(case.sizes)):
         layers.append(torch.nn.Linear(n_in, n_out))
         if position < len(case.sizes) - 2:
             layers.append(torch.nn.ReLU())
@@ -310,7 +311,9 @@ def table(case: Case, results: dict) -> list[str]:
         if name == "chainrule":
             continue
         for what, value in (("time to target", "seconds"), ("per epoch", "per_epoch")):
-            per_round = [getattr(a, value) / getattr(b, value) for a, b in zip(ours, runs)]
+            per_round = [
+                getattr(a, value) / getattr(b, value) for a, b in zip(ours, runs, strict=True)
+            ]
             of_medians = statistics.median(getattr(a, value) for a in ours) / statistics.median(
                 getattr(b, value) for b in runs
             )

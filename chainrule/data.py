@@ -84,7 +84,11 @@ class Table:
     @classmethod
     def from_rows(cls, path: str, columns: list[str], rows: list[list[str]]) -> Table:
         """A table from rows of text fields, each column typed as :func:`read_csv` types it."""
-        return cls(path, columns, {name: _typed(col) for name, col in zip(columns, zip(*rows))})
+        return cls(
+            path,
+            columns,
+            {name: _typed(col) for name, col in zip(columns, zip(*rows, strict=True), strict=True)},
+        )
 
     def is_numeric(self, name: str) -> bool:
         return self.data[name].dtype != object
@@ -255,7 +259,7 @@ def from_frame(frame, name: str = "<DataFrame>") -> Table:
     if len(frame) == 0:
         raise DataError(f"{name}: the DataFrame has no rows")
     data = {}
-    for label, column in zip(columns, frame.columns):
+    for label, column in zip(columns, frame.columns, strict=True):
         series = frame[column]
         kind = series.dtype.kind
         missing = series.isna().to_numpy()
@@ -265,7 +269,7 @@ def from_frame(frame, name: str = "<DataFrame>") -> Table:
             data[label] = series.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
             data[label] = np.array(
-                [None if gap else str(v) for v, gap in zip(series.tolist(), missing)],
+                [None if gap else str(v) for v, gap in zip(series.tolist(), missing, strict=True)],
                 dtype=object,
             )
     index = np.empty(len(frame), dtype=object)
@@ -304,7 +308,7 @@ def _from_arrow(path: str, header: list[str], arrow) -> Table:
     if arrow.num_rows == 0:
         raise DataError(f"{path}: the file has a header but no data rows")
     data = {}
-    for name, column in zip(header, arrow.columns):
+    for name, column in zip(header, arrow.columns, strict=True):
         kind = column.type
         if pa.types.is_integer(kind) and column.null_count == 0:
             data[name] = _arrow_numbers(column, "int")
@@ -382,11 +386,13 @@ def _typed(fields) -> np.ndarray:
     """A column of text fields as the pyarrow reader would type it: numbers when every
     non-missing field is one (NaN for the missing), else text (None for the missing)."""
     missing = [f.lower() in MISSING for f in fields]
-    present = [f for f, gap in zip(fields, missing) if not gap]
+    present = [f for f, gap in zip(fields, missing, strict=True) if not gap]
     try:
         numbers = np.array(present, dtype=np.float64)  # parsed as float() parses
     except ValueError:
-        return np.array([None if gap else f for f, gap in zip(fields, missing)], dtype=object)
+        return np.array(
+            [None if gap else f for f, gap in zip(fields, missing, strict=True)], dtype=object
+        )
     if any(missing):
         values = np.full(len(fields), np.nan)
         values[~np.array(missing)] = numbers
@@ -652,7 +658,7 @@ def _csv_module_block(path: str, header, delimiter, data, first: int, text) -> B
     if not rows:
         return Block(_no_rows(path, header, first), ["null"] * len(header), "csv")
     columns, types = {}, []
-    for name, fields in zip(header, zip(*rows)):
+    for name, fields in zip(header, zip(*rows, strict=True), strict=True):
         if name in text:
             column = np.array([None if f.lower() in MISSING else f for f in fields], dtype=object)
         else:

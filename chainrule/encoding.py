@@ -216,7 +216,7 @@ def _counts(values: np.ndarray, group=ONE_PROCESS) -> dict:
     """How often each value occurs in ``values``, summed over the processes of ``group``."""
     unique, counts = np.unique(values, return_counts=True)
     total: dict = {}
-    for block in group.collect(dict(zip(unique.tolist(), counts.tolist()))):
+    for block in group.collect(dict(zip(unique.tolist(), counts.tolist(), strict=True))):
         for value, count in block.items():
             total[value] = total.get(value, 0) + count
     return total

@@ -223,8 +223,8 @@ class _BaseMLP(BaseEstimator):
             dense = network.dense_layers
             if (
                 len(dense) == len(self.coefs_) == len(self.intercepts_)
-                and all(W is layer.W for W, layer in zip(self.coefs_, dense))
-                and all(b is layer.b for b, layer in zip(self.intercepts_, dense))
+                and all(W is layer.W for W, layer in zip(self.coefs_, dense, strict=True))
+                and all(b is layer.b for b, layer in zip(self.intercepts_, dense, strict=True))
             ):
                 return network
         return self._bind_network()
@@ -233,7 +233,7 @@ class _BaseMLP(BaseEstimator):
         coefs, intercepts = list(self.coefs_), list(self.intercepts_)
         shapes = [np.shape(W) for W in coefs], [np.shape(b) for b in intercepts]
         chained = len(coefs) == len(intercepts) >= 1 and all(
-            len(W) == 2 and b == (W[1],) for W, b in zip(*shapes)
+            len(W) == 2 and b == (W[1],) for W, b in zip(*shapes, strict=True)
         )
         chained = chained and all(a[1] == b[0] for a, b in pairwise(shapes[0]))
         if not chained:
@@ -254,7 +254,7 @@ class _BaseMLP(BaseEstimator):
             if self.dropout and not last:
                 layers.append(Dropout(self.dropout))
         network = Network(layers, dtype=dtype.name)
-        for layer, W, b in zip(network.dense_layers, coefs, intercepts):
+        for layer, W, b in zip(network.dense_layers, coefs, intercepts, strict=True):
             layer.W[...] = W
             layer.b[...] = b
         previous = getattr(self, "_network", None)

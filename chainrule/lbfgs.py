@@ -36,7 +36,9 @@ def fit_lbfgs(
     frozen = network.frozen
     bounds = None
     if frozen is not None:
-        bounds = [(v, v) if f else (None, None) for v, f in zip(network.parameters, frozen)]
+        bounds = [
+            (v, v) if f else (None, None) for v, f in zip(network.parameters, frozen, strict=True)
+        ]
 
     def loss_and_gradient(flat):
         network.parameters[...] = flat

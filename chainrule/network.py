@@ -82,7 +82,7 @@ class Network:
         self.layers[-1].keep_net_input = True  # losses are computed from the output's Z
         rng = np.random.default_rng(seed)
         start = 0
-        for layer, size in zip(self.layers, sizes):
+        for layer, size in zip(self.layers, sizes, strict=True):
             layer.bind(
                 self.parameters[start : start + size], self.gradients[start : start + size], rng
             )
@@ -473,7 +473,7 @@ def MLP(
         name = loss if isinstance(loss, str) else losses.get(loss).name
         output_activation = _FUSED_OUTPUT.get(name.lower(), "identity")
     layers: list = []
-    for position, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for position, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         last = position == len(sizes) - 2
         layers.append(
             Dense(

@@ -60,7 +60,7 @@ def curves(history, path, name=None) -> None:
     keys = [k for k in history.history if not k.startswith("val_") and k not in ("lr", "seconds")]
     figure, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.6), squeeze=False)
     epochs = np.array(history.epoch) + 1
-    for axis, key in zip(axes[0], keys):
+    for axis, key in zip(axes[0], keys, strict=True):
         axis.plot(epochs, history.history[key], label=f"training {key}")
         if f"val_{key}" in history.history:
             axis.plot(epochs, history.history[f"val_{key}"], label=f"validation {key}")

@@ -39,7 +39,7 @@ def regression_csv(tmp_path):
     y = 3 * X[:, 0] - X[:, 1] ** 2 + 10
     path = tmp_path / "reg.csv"
     rows = [["u", "v", "target"]] + [
-        [f"{a:.6f}", f"{b:.6f}", f"{t:.6f}"] for (a, b), t in zip(X, y)
+        [f"{a:.6f}", f"{b:.6f}", f"{t:.6f}"] for (a, b), t in zip(X, y, strict=True)
     ]
     with path.open("w", newline="") as stream:
         csv.writer(stream).writerows(rows)

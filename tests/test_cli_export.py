@@ -44,12 +44,12 @@ def trained(tmp_path_factory):
     classes = write_csv(
         folder / "classes.csv",
         [*header, "kind"],
-        [[*map(repr, x.tolist()), label] for x, label in zip(X, labels)],
+        [[*map(repr, x.tolist()), label] for x, label in zip(X, labels, strict=True)],
     )
     values_csv = write_csv(
         folder / "values.csv",
         [*header, "y"],
-        [[*map(repr, x.tolist()), repr(float(v))] for x, v in zip(X, values)],
+        [[*map(repr, x.tolist()), repr(float(v))] for x, v in zip(X, values, strict=True)],
     )
     for csv_path, target, out in ((classes, "kind", "c.npz"), (values_csv, "y", "r.npz")):
         code = main(

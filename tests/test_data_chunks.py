@@ -102,7 +102,9 @@ def test_a_later_chunk_that_changes_a_column_type(tmp_path, change):
     np.testing.assert_array_equal(table.data["b"], np.arange(len(values)))
     if dtype is object:  # text as written, None where missing
         missing = [v.lower() in data.MISSING for v in values]
-        assert table.data["a"].tolist() == [None if m else v for v, m in zip(values, missing)]
+        assert table.data["a"].tolist() == [
+            None if m else v for v, m in zip(values, missing, strict=True)
+        ]
     else:
         expected = [np.nan if v.lower() in data.MISSING else float(v) for v in values]
         np.testing.assert_array_equal(table.data["a"], expected)
@@ -215,7 +217,7 @@ def table_text(draw):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
     writer.writerow([f"c{i}" for i in range(len(columns))])
-    writer.writerows(zip(*columns))
+    writer.writerows(zip(*columns, strict=True))
     return buffer.getvalue()
 
 

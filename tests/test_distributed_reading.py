@@ -176,6 +176,7 @@ def test_booleans_and_dates_are_text_as_written_in_every_part(tmp_path):
             zip(
                 ["True", "false", "TRUE", "0", "1", "False"] * 3,
                 [f"2020-01-0{d}" for d in range(1, 10)] * 2,
+                strict=True,
             )
         )
     ]

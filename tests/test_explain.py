@@ -3,6 +3,7 @@ the engine, every diagnosis, the seeds' own examples, renderers and the diagram.
 
 import json
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -111,7 +112,7 @@ def test_shared_parameters_sum_every_use_like_the_engine():
     bridge = spec_network(spec)
     bridge.network.loss_and_gradients(bridge.X, bridge.T)
     summed = np.bincount(bridge.owners, weights=bridge.network.gradients[bridge.positions])
-    for name, expected in zip(bridge.names, summed):
+    for name, expected in zip(bridge.names, summed, strict=True):
         assert trace[f"dE/d{name}"].value == pytest.approx(expected, rel=1e-13, abs=1e-16)
     # v multiplies both a_h1 and a_h2 into o1: dz/dv is their sum
     assert trace["dz_o1/dv"].value == pytest.approx(
@@ -453,7 +454,7 @@ def test_diagram_labels_never_overlap_and_carry_a_legend_and_bias_gradients(size
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
     boxes = [label.get_bbox_patch().get_window_extent(renderer) for label in figure.edge_labels]
-    assert len(boxes) == sum(a * b for a, b in zip(sizes, sizes[1:]))
+    assert len(boxes) == sum(a * b for a, b in pairwise(sizes))
     for i, first in enumerate(boxes):
         for second in boxes[i + 1 :]:
             assert not first.overlaps(second)

@@ -179,7 +179,7 @@ def _flat_gradient(p):
     """The batch's gradient as a vector in BATCH_NAMES order, by hand."""
     Ws = [BATCH_W[0].copy(), BATCH_W[1].copy()]
     bs = [BATCH_B[0].copy(), BATCH_B[1].copy()]
-    for value, place in zip(p, BATCH_NAMES.values()):
+    for value, place in zip(p, BATCH_NAMES.values(), strict=True):
         if len(place) == 3:
             Ws[place[0]][place[1], place[2]] = value
         else:
@@ -208,7 +208,7 @@ def test_optimizer_steps_written_out_against_the_hand_rules_and_torch_optim(name
                 step,
             )
             if name == "adam":
-                for symbol, value in zip(("m", "v", "mhat", "vhat"), record[1:]):
+                for symbol, value in zip(("m", "v", "mhat", "vhat"), record[1:], strict=True):
                     assert trace[f"{symbol}_{p}{tag}"].value == pytest.approx(
                         value[index], rel=1e-12
                     )
@@ -264,7 +264,9 @@ def test_matrix_form_equals_the_worked_numbers(path):
     for name, total in totals.items():  # a shared parameter: the sum of its entries
         assert total == pytest.approx(trace[f"dE/d{name}"].value, rel=1e-12, abs=1e-16), name
     for k in range(1, len(spec.layers) + 1):
-        for name, value in zip(np.ravel(steps[f"W{k}"].names), np.ravel(steps[f"W{k}+"].value)):
+        for name, value in zip(
+            np.ravel(steps[f"W{k}"].names), np.ravel(steps[f"W{k}+"].value), strict=True
+        ):
             if name is not None and name + "+" in trace:
                 assert value == pytest.approx(trace[name + "+"].value, rel=1e-13), name
     text = cr.explain(spec).render("matrix")

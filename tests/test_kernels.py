@@ -28,7 +28,7 @@ def test_sgd_kernels_agree(dtype, options):
     kernels = [NUMBA["sgd_update"], _kernels._sgd_numpy]
     for step in range(5):
         g = rng.normal(size=1001).astype(dtype)
-        for kernel, (p, buf, scratch) in zip(kernels, states):
+        for kernel, (p, buf, scratch) in zip(kernels, states, strict=True):
             kernel(
                 p,
                 g,
@@ -56,7 +56,9 @@ def test_adam_kernels_agree(dtype, weight_decay, decoupled):
     for step in range(1, 6):
         g = rng.normal(size=777).astype(dtype)
         scale1, scale2 = 0.01 / (1 - 0.9**step), 1 / np.sqrt(1 - 0.999**step)
-        for kernel, (p, m, v, scratch) in zip([NUMBA["adam_update"], _kernels._adam_numpy], states):
+        for kernel, (p, m, v, scratch) in zip(
+            [NUMBA["adam_update"], _kernels._adam_numpy], states, strict=True
+        ):
             kernel(
                 p,
                 g,
@@ -67,7 +69,7 @@ def test_adam_kernels_agree(dtype, weight_decay, decoupled):
                 decoupled,
                 *_kernels.scalars(dtype, scale1, scale2),
             )
-    for a, b in zip(states[0][:3], states[1][:3]):  # parameters and both moments
+    for a, b in zip(states[0][:3], states[1][:3], strict=True):  # parameters and both moments
         assert np.array_equal(a, b)
 
 

@@ -316,7 +316,7 @@ def test_frozen_parameters_never_move():
     net.fit(
         seed001.X, seed001.T, optimizer=optim.AdamW(lr=0.1, weight_decay=0.5), epochs=5, verbose=0
     )
-    for layer, before in zip(net.dense_layers, biases):
+    for layer, before in zip(net.dense_layers, biases, strict=True):
         assert np.array_equal(layer.b, before)
     assert net.layers[0].W[0, 0] != 0.15
 

@@ -297,7 +297,7 @@ def _evaluate(args) -> int:
             width = max(len(c) for c in model.classes) + 2
             print("\nconfusion matrix (rows: true class, columns: predicted)")
             print(" " * width + "".join(f"{c:>{width}}" for c in model.classes))
-            for label, row in zip(model.classes, result["confusion"]):
+            for label, row in zip(model.classes, result["confusion"], strict=True):
                 print(f"{label:>{width}}" + "".join(f"{v:>{width}}" for v in row))
     if args.plot:
         _plot_evaluation(args, model, table, result)
@@ -340,6 +340,7 @@ def _predict(args) -> int:
         zip(
             *(table.column(name) for name in kept),
             *(_prediction_text(predictions[name], name.startswith("p_")) for name in names),
+            strict=True,
         )
     )
     write_text(buffer.getvalue(), args.output, what="--output")

@@ -64,7 +64,7 @@ def _demo(args) -> int:
         "1. Seed 001's worked example: a 2-2-2 sigmoid network, x = (0.05, 0.10), "
         f"t = (0.01, 0.99), learning rate {args.lr}"
     )
-    for line, following in zip(lines, lines[1:] + [""]):
+    for line, following in zip(lines, lines[1:] + [""], strict=True):
         if line.startswith(shown):
             print(f"   {line}")
             if line.startswith("dE/da1"):  # the sum over every path, and its note

@@ -120,7 +120,7 @@ def train_steps(spec: Spec, steps: int) -> StepTable:
     outputs = network.predict(bridge.X)
     named = {}
     for s, row in enumerate(outputs, 1):
-        for neuron, value in zip(spec.outputs, row):
+        for neuron, value in zip(spec.outputs, row, strict=True):
             named[f"{neuron.out}[{s}]" if spec.n_samples > 1 else neuron.out] = float(value)
     return StepTable(steps, rows, named)
 
@@ -200,7 +200,7 @@ def spec_from_network(
         )
     parameters, previous = {}, inputs
     weight_number = bias_number = 0
-    for layer, spec_layer in zip(layers, spec_layers):
+    for layer, spec_layer in zip(layers, spec_layers, strict=True):
         for i, source in enumerate(previous):
             for j, target in enumerate(spec_layer.neurons):
                 weight_number += 1

@@ -3,6 +3,8 @@ edges labelled with weight names and values, optionally coloured by gradient (ma
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from ..plots import pyplot, save_figure
 from .trace import Trace
 
@@ -93,7 +95,7 @@ def draw(trace: Trace, path=None, *, gradients: bool = True, digits: int = 4):
     spec, values = trace.spec, trace.values()
     columns = [spec.inputs] + [layer.neurons for layer in spec.layers]
     tallest = max(len(column) for column in columns)
-    widest = max(len(a) * len(b) for a, b in zip(columns, columns[1:]))
+    widest = max(len(a) * len(b) for a, b in pairwise(columns))
     # room for the labels of many edges between two layers
     dx, dy = 5.5 + 1.0 * max(0, widest - 4) + 0.8 * (widest > 4), 2.4 + 0.25 * max(0, widest - 4)
     position = {}

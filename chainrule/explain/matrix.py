@@ -20,6 +20,7 @@ equal. :mod:`~chainrule.explain.matrix_render` writes them in each format.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -72,9 +73,9 @@ def _parameter_matrices(spec: Spec, parameters: dict):
     entries (None where absent)."""
     columns = [spec.inputs] + [layer.neurons for layer in spec.layers]
     index = {n.name: (k, i) for k, column in enumerate(columns) for i, n in enumerate(column)}
-    Ws = [np.zeros((len(a), len(b))) for a, b in zip(columns, columns[1:])]
+    Ws = [np.zeros((len(a), len(b))) for a, b in pairwise(columns)]
     bs = [np.zeros(len(b)) for b in columns[1:]]
-    W_names = [[[None] * len(b) for _ in a] for a, b in zip(columns, columns[1:])]
+    W_names = [[[None] * len(b) for _ in a] for a, b in pairwise(columns)]
     b_names = [[None] * len(b) for b in columns[1:]]
     for parameter in spec.parameters.values():
         for source, target in parameter.uses:
@@ -103,7 +104,7 @@ def matrix_tolerances(spec: Spec) -> dict[str, np.ndarray]:
 
     def evaluate(moved):
         numbers = _Givens(
-            dict(zip(start.parameters, moved["parameters"].tolist())),
+            dict(zip(start.parameters, moved["parameters"].tolist(), strict=True)),
             moved["X"],
             moved["T"],
             moved["eta"],
@@ -126,7 +127,7 @@ def _steps(spec: Spec, given: _Givens) -> list[MatrixStep]:
         MatrixStep("T", "", "the targets", T),
     ]
     A, As, Zs = X, [X], []
-    for k, (W, b, f) in enumerate(zip(Ws, bs, functions), 1):
+    for k, (W, b, f) in enumerate(zip(Ws, bs, functions, strict=True), 1):
         previous = "X" if k == 1 else f"A{k - 1}"
         steps.append(MatrixStep(f"W{k}", "", "weights", W, W_names[k - 1]))
         steps.append(MatrixStep(f"b{k}", "", "biases", b, b_names[k - 1]))
@@ -166,7 +167,7 @@ def _steps(spec: Spec, given: _Givens) -> list[MatrixStep]:
                 MatrixStep(f"Delta{k - 1}", *_through(functions[k - 2].name, k - 1), Delta)
             )
     updated = _updated_values(spec, given, gradients, W_names, b_names)
-    for k, (W_row_names, b_row_names) in enumerate(zip(W_names, b_names), 1):
+    for k, (W_row_names, b_row_names) in enumerate(zip(W_names, b_names, strict=True), 1):
         W_new = np.array([[updated.get(name, 0.0) for name in row] for row in W_row_names])
         b_new = np.array([updated.get(name, 0.0) for name in b_row_names])
         steps.append(MatrixStep(f"W{k}+", f"W{k} - eta * dW{k}", "", W_new))
@@ -178,7 +179,7 @@ def _updated_values(spec: Spec, given: _Givens, gradients, W_names, b_names) -> 
     """Each parameter after plain gradient descent: a shared one moves by the sum of its
     entries' gradients, a fixed one does not move."""
     total = dict.fromkeys(spec.parameters, 0.0)
-    for (dW, db), W_row_names, b_row_names in zip(gradients, W_names, b_names):
+    for (dW, db), W_row_names, b_row_names in zip(gradients, W_names, b_names, strict=True):
         for i, row in enumerate(W_row_names):
             for j, name in enumerate(row):
                 if name is not None:

@@ -512,7 +512,7 @@ def _parse_arithmetic(data, reader) -> list[Arithmetic]:
 
 def _target_rows(layers) -> list[list[float]]:
     outputs = layers[-1].neurons
-    return [list(row) for row in zip(*(n.target_values for n in outputs))]
+    return [list(row) for row in zip(*(n.target_values for n in outputs), strict=True)]
 
 
 def parse_spec(text: str, source: str = "<spec>") -> Spec:

@@ -75,7 +75,7 @@ def from_sklearn(estimator, *, dtype=None, loss=None) -> Network:
     last = len(coefs) - 1
     layers = [
         Dense(*W.shape, output if position == last else hidden, W=W, b=b)
-        for position, (W, b) in enumerate(zip(coefs, intercepts))
+        for position, (W, b) in enumerate(zip(coefs, intercepts, strict=True))
     ]
     output_name = layers[-1].activation.name
     if loss is None and output_name not in _LOSS_FOR_OUTPUT:

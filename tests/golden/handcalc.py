@@ -61,7 +61,7 @@ def loss(name, Y, T):
 def step(X, T, Ws, bs, acts, loss_name, reduction="mean"):
     """The error and the gradients ``[(dW, db)]`` of the batch."""
     A, Zs, As = X, [], [X]
-    for W, b, f in zip(Ws, bs, acts):
+    for W, b, f in zip(Ws, bs, acts, strict=True):
         Z = A @ W + b
         A = act(f, Z)
         Zs.append(Z)
