@@ -11,7 +11,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -103,10 +102,9 @@ def test_resumed_under_mpi_equals_one_uninterrupted_process(ranks):
 )
 def test_a_failing_rank_ends_the_job_within_seconds(how, message, code):
     """Rank 0 would train for 100000 epochs; rank 1 raises or is killed mid-epoch, or holds a
-    NaN. Exit codes as the README gives them (Open MPI 5: 128 + 9 for SIGKILL)."""
-    started = time.perf_counter()
+    NaN. Exit codes as the README gives them (Open MPI 5: 128 + 9 for SIGKILL). A job left
+    hanging would be ended by mpirun's time limit with code 241, which fails the check."""
     job = mpirun(2, str(ROOT / "tests" / "mpi_fault.py"), how, timeout=60)
-    assert time.perf_counter() - started < 30
     assert job.returncode == code, job.stderr[-2000:]
     assert message in " ".join(job.stderr.split())  # prterun wraps its lines
     if how == "kill":
@@ -117,9 +115,7 @@ def test_a_rank_that_hangs_is_ended_only_by_mpiruns_time_limit():
     """A rank that stops without ending (SIGSTOP mid-epoch: as a deadlock or a silent host)
     is not detected: the other waits in its Allreduce until mpirun's --timeout /
     MPIEXEC_TIMEOUT (here 6 s) ends the job with code 241, as the README says."""
-    started = time.perf_counter()
     job = mpirun(2, str(ROOT / "tests" / "mpi_fault.py"), "stop", timeout=11)
-    assert time.perf_counter() - started >= 6
     assert job.returncode == 241
     assert "time limit for job execution has been reached" in " ".join(job.stderr.split())
 
@@ -262,11 +258,9 @@ def test_bad_data_in_one_ranks_part_is_one_line_with_the_files_row_number(tmp_pa
     lines[140] = edit(lines[140])  # file row 141: rank 1's part
     path = tmp_path / "bad.csv"
     path.write_text("\n".join(lines) + "\n")
-    started = time.perf_counter()
     out = tmp_path / "m.npz"
     command = ["train", str(path), "--target", "species", "--distributed", "--out", str(out)]
-    job = mpirun(2, "-m", "chainrule.cli", *command, timeout=60)
-    assert time.perf_counter() - started < 30
+    job = mpirun(2, "-m", "chainrule.cli", *command, timeout=60)  # a hang would end with 241
     assert job.returncode == 2
     errors = [line for line in job.stderr.splitlines() if "chainrule: error:" in line]
     assert errors == [f"chainrule: error: rank 1 of 2: {path}: {message}; ending all ranks"], (
@@ -313,6 +307,17 @@ def test_a_diverged_run_under_mpirun_is_told_once(tmp_path):
     assert not out.exists()
 
 
+# A Ctrl-C test's run: rank 0 prints a progress line every EPOCHS // 10 epochs (stderr is not a
+# terminal), and one in every step's Allreduce means both ranks are in the training loop.
+EPOCHS = 10000
+
+
+def wait_for_training(job):
+    """Return once rank 0 has printed its first progress line: both ranks are training."""
+    line = job.stderr.readline()
+    assert line.startswith(f"epoch {EPOCHS // 10}/{EPOCHS} "), line
+
+
 def test_ctrl_c_to_mpirun_ends_every_rank_at_once_and_leaves_out(tmp_path):
     """Ctrl-C reaches mpirun alone (each rank has its own process group); mpirun passes it on
     as SIGCONT, SIGTERM and SIGKILL a moment later, and exits with 1. Measured: the job ends
@@ -323,22 +328,19 @@ def test_ctrl_c_to_mpirun_ends_every_rank_at_once_and_leaves_out(tmp_path):
     out.write_bytes(b"the old model")
     iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
     command = [MPIRUN, "-n", "2", *MPI_OPTIONS, sys.executable, "-m", "chainrule.cli", "train"]
-    command += [iris, "--target", "species", "--distributed", "--epochs", "100000"]
+    command += [iris, "--target", "species", "--distributed", "--epochs", str(EPOCHS)]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     job = subprocess.Popen(
-        [*command, "--quiet", "--out", str(out)],
+        [*command, "--out", str(out)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(8)  # both ranks are training
-    assert job.poll() is None
+    wait_for_training(job)
     job.send_signal(signal.SIGINT)
-    sent = time.perf_counter()
-    _, err = job.communicate(timeout=30)
-    assert time.perf_counter() - sent < 10
+    _, err = job.communicate(timeout=60)  # the rest of the run would take 9 times as long
     assert job.returncode == 1  # Open MPI's code for a job it ended
     assert "Traceback" not in err
     assert out.read_bytes() == b"the old model"
@@ -366,7 +368,7 @@ def test_ctrl_c_on_one_rank_stops_every_rank_after_the_same_step(tmp_path):
     out.write_bytes(b"the old model")
     iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
     command = [MPIRUN, "-n", "2", *MPI_OPTIONS, sys.executable, "-m", "chainrule.cli", "train"]
-    command += [iris, "--target", "species", "--distributed", "--epochs", "100000", "--quiet"]
+    command += [iris, "--target", "species", "--distributed", "--epochs", str(EPOCHS)]
     job = subprocess.Popen(
         [*command, "--out", str(out), "--save-interrupted", str(kept)],
         cwd=ROOT,
@@ -375,14 +377,12 @@ def test_ctrl_c_on_one_rank_stops_every_rank_after_the_same_step(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(8)  # both ranks are training
-    assert job.poll() is None
+    wait_for_training(job)
     os.kill(rank_pids(job.pid)[1], signal.SIGINT)
-    sent = time.perf_counter()
-    _, err = job.communicate(timeout=30)
-    assert time.perf_counter() - sent < 10
+    _, err = job.communicate(timeout=60)
     assert job.returncode == 130, err
     told = [line for line in err.splitlines() if line.startswith("chainrule: interrupted")]
+    assert not [line for line in err.splitlines() if line.startswith(f"epoch {EPOCHS}/")]
     assert len(told) == 1 and f"{out} was left as it was" in told[0], err
     assert out.read_bytes() == b"the old model"
     assert TabularModel.load(kept).network.history.stopped_by == "interrupted"

@@ -176,13 +176,13 @@ def test_pause_holds_the_epoch_and_play_moves_it_on():
         session.play()
         assert session.wait(5)
         session.pause()
-        time.sleep(0.2)  # an epoch already started may finish
+        assert session.wait_paused()  # an epoch already started has finished
         held = session.snapshot().epoch
-        time.sleep(0.3)
+        assert not session.wait(held + 1, timeout=0.3)  # can only pass early, never fail late
         assert session.snapshot().epoch == held and not session.snapshot().playing
         session.step()
         assert session.wait(held + 1)
-        time.sleep(0.2)
+        assert session.wait_paused()  # one epoch, then the session holds again
         assert session.snapshot().epoch == held + 1
         session.play()
         assert session.wait(held + 20)
@@ -203,9 +203,7 @@ def test_a_diverging_run_stops_with_the_engines_message():
     session = Session(parse_settings(fields), speed="fast")
     try:
         session.play()
-        deadline = time.monotonic() + 20
-        while session.snapshot().playing and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert not session.wait(1)  # the run ends before its first epoch does
         snapshot = session.snapshot()
         assert "training diverged in epoch 1" in snapshot.message
         assert snapshot.epoch == 0 and np.isfinite(snapshot.parameters).all()
@@ -472,7 +470,7 @@ def test_the_command_serves_the_page(tmp_path):
         line = process.stdout.readline()
         assert line.startswith("chainrule playground on http://127.0.0.1:")
         url = line.split()[3]
-        for _ in range(50):
+        for _ in range(600):  # the server may still be starting
             try:
                 page = urllib.request.urlopen(url, timeout=5).read().decode()
                 break
@@ -554,14 +552,14 @@ def test_the_explain_route_matches_a_chain_rule_written_out_by_hand(client):
         json={"target": {"kind": "weight", "layer": 1, "from": 1, "to": last}, "sample": 3},
     ).json()
     flat, start, Ws, bs = np.array(answer["parameters"], dtype=np.float64), 0, [], []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         Ws.append(flat[start : start + n_in * n_out].reshape(n_in, n_out))
         bs.append(flat[start + n_in * n_out : start + n_in * n_out + n_out])
         start += n_in * n_out + n_out
     assert start == flat.size
     x, t = np.array(answer["sample"]["x"]), np.array(answer["sample"]["t"])
     outs = [x]
-    for k, (W, b) in enumerate(zip(Ws, bs)):
+    for k, (W, b) in enumerate(zip(Ws, bs, strict=True)):
         z = outs[-1] @ W + b
         outs.append(np.tanh(z) if k < len(Ws) - 1 else 1 / (1 + np.exp(-z)))
     y = outs[-1]

@@ -132,8 +132,7 @@ class Page:
     def pause_and_settle(self):
         if self.js("return app.playing"):
             self.find("#play").click()
-        self.wait(lambda: not self.playground.session.snapshot().playing)
-        time.sleep(0.3)  # an epoch that had started finishes
+        assert self.playground.session.wait_paused()  # an epoch that had started finishes
         epoch = self.playground.session.snapshot().epoch
         self.wait(lambda: self.epoch() == epoch)
 

@@ -71,6 +71,7 @@ class _State:
     permits: int = 0  # epochs allowed to start while paused (one per "step")
     stopped: bool = False
     finished: bool = False
+    in_epoch: bool = False  # the training thread is inside an epoch
     message: str | None = None
     epoch: int = 0
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -153,6 +154,18 @@ class Session:
                 self._condition.wait(left)
             return self._state.epoch >= epoch
 
+    def wait_paused(self, timeout: float = 30.0) -> bool:
+        """Block until no epoch is running and none may start (paused, no step pending), or
+        the run ended; False if that did not happen within ``timeout`` seconds. For tests."""
+        with self._condition:
+            return self._condition.wait_for(
+                lambda: (
+                    self._state.finished
+                    or not (self._state.in_epoch or self._state.playing or self._state.permits)
+                ),
+                timeout,
+            )
+
     def snapshot(self) -> Snapshot:
         with self._condition:
             s = self._state
@@ -231,11 +244,13 @@ class Session:
                 else:
                     self._condition.wait()
             self._last_epoch_time = time.monotonic()
+            s.in_epoch = True
 
     def _after_epoch(self, epoch: int, logs: dict) -> None:
         with self._condition:
             s = self._state
             s.epoch = epoch + 1
+            s.in_epoch = False
             for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
                 if key in logs:
                     s.history.setdefault(key, []).append(float(logs[key]))
