@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -229,23 +230,28 @@ def test_a_plain_network_file_is_not_a_table_model(capsys, tmp_path):
     assert code == 2 and "not one trained from a table" in err
 
 
-def test_a_failed_run_leaves_the_old_output_intact(capsys, tmp_path, model, iris):
+def test_a_run_refused_for_its_input_leaves_the_old_output_intact(capsys, tmp_path, model):
+    """Refused before any work (a failure after the output was written is in test_atomic)."""
     before = model.read_bytes()
     (tmp_path / "bad.csv").write_text("a,y\n1,0\nx,1\n")
-    run(capsys, "train", tmp_path / "bad.csv", "--target", "y", "--out", model)
+    code, _, err = run(capsys, "train", tmp_path / "bad.csv", "--target", "y", "--out", model)
+    assert code == 2 and "column 'a' is not numeric" in err, err
     assert model.read_bytes() == before
     predictions = tmp_path / "p.csv"
     predictions.write_text("old")
     (tmp_path / "wrong.csv").write_text("q\n1\n")
-    run(capsys, "predict", model, tmp_path / "wrong.csv", "-o", predictions)
+    code, _, err = run(capsys, "predict", model, tmp_path / "wrong.csv", "-o", predictions)
+    assert code == 2 and "the model needs the column(s) sepal_length" in err, err
     assert predictions.read_text() == "old"
 
 
 def test_installed_command_end_to_end(tmp_path, iris):
     """The real console script, in a subprocess, on real files."""
-    command = shutil.which("chainrule")
+    # pip puts the script next to the interpreter, whose folder need not be on PATH
+    command = shutil.which("chainrule", path=str(Path(sys.executable).parent))
+    command = command or shutil.which("chainrule")
     if command is None:
-        pytest.skip("the chainrule console script is not installed")
+        pytest.skip(f"no chainrule console script beside {sys.executable} or on PATH")
 
     def call(*argv):
         return subprocess.run(
