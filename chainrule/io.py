@@ -16,6 +16,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable
+from tokenize import TokenError
 
 import numpy as np
 
@@ -104,8 +105,10 @@ def _parse_npy(data: bytes, name: str, where: str, shape: tuple | None, kinds: s
             found, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
         else:
             raise ValueError(f"unknown .npy version {version}")
-    except (ValueError, SyntaxError, TypeError) as error:
-        raise ModelFileError(f"{where} has a damaged {name!r} array ({error})") from None
+    except (ValueError, SyntaxError, TypeError, TokenError, RecursionError) as error:
+        # numpy parses the preamble with tokenize and ast: an unclosed bracket is a TokenError
+        reason = error.args[0] if isinstance(error, TokenError) else error
+        raise ModelFileError(f"{where} has a damaged {name!r} array ({reason})") from None
     if dtype.kind not in kinds or dtype.hasobject or dtype.itemsize not in (1, 4, 8):
         raise ModelFileError(f"{where}: array {name!r} has the unexpected dtype {dtype}")
     if shape is not None and tuple(found) != shape:

@@ -214,6 +214,43 @@ def test_an_npy_header_declaring_a_huge_shape_is_refused_before_allocating(valid
     assert peak < 2**21
 
 
+def _with_preamble(npy: bytes, text: str) -> bytes:
+    """A version 1.0 ``.npy`` image whose preamble (the dict numpy parses) is ``text``, padded
+    to the original length so every other byte stays where it was."""
+    assert npy[6:8] == b"\x01\x00"
+    length = int.from_bytes(npy[8:10], "little")
+    assert len(text) < length
+    return npy[:10] + text.ljust(length - 1).encode("latin-1") + b"\n" + npy[10 + length :]
+
+
+@pytest.mark.parametrize(
+    "preamble",
+    [
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (84,)(",  # a TokenError in numpy
+        "{'descr': '<f4', 'fortran_order': False, 'shape': [84,",
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (84,), 'x': '",
+        "{'descr': '<f4', 'shape': " + "(" * 30 + ")" * 30 + "}",
+        "{'descr': __import__('os').system('true'), 'fortran_order': False, 'shape': ()}",
+        "{'descr': '\xff\xfe', 'fortran_order': False, 'shape': (84,)}",
+    ],
+)
+@pytest.mark.parametrize("member", ["parameters.npy", "__header__.npy"])
+def test_a_damaged_npy_preamble_with_a_valid_checksum_is_one_line(
+    valid, tmp_path, member, preamble
+):
+    """Damage inside a member that the archive's CRC-32 vouches for (written anew, as an
+    attacker would): numpy's preamble parser raises tokenize's TokenError for an unclosed
+    bracket, which is not a ValueError; every case is a ModelFileError naming the member."""
+    members = _members(valid[1])
+    members[member] = _with_preamble(members[member], preamble)
+    path = tmp_path / "preamble.npz"
+    _archive(path, members)
+    with pytest.raises(cr.ModelFileError, match=re.escape(member.removesuffix(".npy"))):
+        TabularModel.load(path)
+    code, err = _cli_info(path)
+    assert code == 2 and err.count("\n") == 1 and err.startswith("chainrule: error: "), err
+
+
 def test_an_extra_member_is_never_read(valid, tmp_path):
     """A 256 MiB zero-filled member, deflated to a fraction of a MiB: the model loads equal,
     using no more memory than the file without it."""
