@@ -1,6 +1,7 @@
 """Atomic writes: permissions, symbolic links, folder sync, and no temporary file left on any
 error path."""
 
+import errno
 import os
 import stat
 import subprocess
@@ -239,3 +240,37 @@ def test_a_pipe_or_device_is_written_into_never_replaced(tmp_path):
 def test_an_empty_file_name_is_named_as_such(tmp_path):
     with pytest.raises(FileNotFoundError, match="cannot write --out '': the file name is empty"):
         _atomic.check_writable("", "--out")
+
+
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_a_cli_run_failing_after_it_wrote_its_output_leaves_the_old_file(
+    capsys, monkeypatch, tmp_path, regression_csv, command
+):
+    """The disk fills up at the very end: the model (trained) or the predictions (computed)
+    are already written into the open output when its fsync fails. The run exits 2 with one
+    line naming the output, and the old file is as it was, with no temporary left."""
+    from test_cli_tabular import run
+
+    model = tmp_path / "model.npz"
+    train = ("train", regression_csv, "--target", "target", "--epochs", "2", "--quiet")
+    assert run(capsys, *train, "--out", model)[0] == 0
+    if command == "train":
+        output, option, argv = model, "--out", (*train, "--out", model)
+    else:
+        output, option = tmp_path / "predictions.csv", "--output"
+        output.write_text("the old predictions")
+        argv = ("predict", model, regression_csv, "-o", output)
+    before = output.read_bytes()
+    synced = []
+
+    def full_disk(handle):
+        synced.append(os.fstat(handle).st_size)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    code, out, err = run(capsys, *argv)
+    assert code == 2, err
+    assert err == f"chainrule: error: cannot write {option} '{output}': no space left on device\n"
+    assert len(synced) == 1 and synced[0] > 1000  # the whole new file had been written
+    assert output.read_bytes() == before
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

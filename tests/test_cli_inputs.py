@@ -2,10 +2,14 @@
 tools (a BOM, CRLF, quoted line breaks, Latin-1, gzip), numbers beyond float64. Each is read
 right or refused with one line, ``chainrule: error: ...``, exit code 2."""
 
+import io
 import os
+import struct
 
 import pytest
 from test_cli_tabular import run
+
+from chainrule.tabular import TabularModel
 
 ROWS = "".join(f"{i % 7},{(i * 3) % 5},{'a' if i % 2 else 'b'}\n" for i in range(40))
 
@@ -157,11 +161,73 @@ def test_a_model_file_cut_short_or_bit_flipped_anywhere_is_one_line(capsys, tmp_
         flipped[position] ^= 1 << int(rng.integers(8))
         damaged.append(bytes(flipped))
     path = tmp_path / "damaged.npz"
+    original = _predictions_and_numbers(capsys, model)
+    accepted = 0
     for content in damaged:
         path.write_bytes(content)
-        code, _, err = run(capsys, "predict", path, model[1])
+        code, out, err = run(capsys, "predict", path, model[1])
         assert code == 0 or (code == 2 and err.startswith("chainrule: error: ")), err
         assert err.count("\n") == (code == 2) and "Traceback" not in err
+        if code == 0:  # the damage missed every byte that is read: the same model
+            accepted += 1
+            assert (out, *_numbers(path)) == original
+    assert 0 < accepted < len(damaged) // 2  # some flips miss what is read, most do not
+
+
+def _numbers(path):
+    """What a model file holds: its parameters (as bytes) and metadata."""
+    loaded = TabularModel.load(path)
+    return loaded.network.parameters.tobytes(), loaded.metadata()
+
+
+def _predictions_and_numbers(capsys, model):
+    code, out, _ = run(capsys, "predict", model[0], model[1])
+    assert code == 0
+    return (out, *_numbers(model[0]))
+
+
+def _member_data(whole: bytes) -> dict[str, range]:
+    """Where each member's bytes lie in an uncompressed .zip, from its local file header
+    (30 bytes, then the name and the extra field, whose lengths are at offsets 26 and 28)."""
+    import zipfile
+
+    spans = {}
+    with zipfile.ZipFile(io.BytesIO(whole)) as archive:
+        for info in archive.infolist():
+            assert info.compress_type == zipfile.ZIP_STORED
+            at = info.header_offset
+            name, extra = struct.unpack("<HH", whole[at + 26 : at + 30])
+            start = at + 30 + name + extra
+            spans[info.filename] = range(start, start + info.compress_size)
+    return spans
+
+
+def _npy_parts(whole: bytes, span: range) -> tuple[range, range]:
+    """A version 1.0 .npy image's preamble (magic, version, length, dict) and its data."""
+    assert whole[span.start : span.start + 8] == b"\x93NUMPY\x01\x00"
+    data = span.start + 10 + int.from_bytes(whole[span.start + 8 : span.start + 10], "little")
+    return range(span.start, data), range(data, span.stop)
+
+
+def test_a_bit_flip_in_the_numbers_or_the_header_is_refused(capsys, tmp_path, model):
+    """Each member is checked against its CRC-32, which catches every single-bit error: a flip
+    in any byte of the parameters' numbers, of the header's JSON text (every 7th byte) or of
+    their .npy preambles (every 5th byte) is refused in one line, never read as another
+    model."""
+    whole = model[0].read_bytes()
+    spans = _member_data(whole)
+    assert sorted(spans) == ["__header__.npy", "parameters.npy"]
+    text, numbers = (_npy_parts(whole, spans[name]) for name in sorted(spans))
+    assert len(numbers[1]) == TabularModel.load(model[0]).network.parameters.nbytes
+    positions = [*numbers[1], *text[1][::7], *numbers[0][::5], *text[0][::5]]
+    path = tmp_path / "flipped.npz"
+    for count, position in enumerate(positions):
+        flipped = bytearray(whole)
+        flipped[position] ^= 1 << (count % 8)
+        path.write_bytes(bytes(flipped))
+        code, out, err = run(capsys, "predict", path, model[1])
+        assert code == 2 and out == "", (position, out)
+        assert err.startswith("chainrule: error: ") and err.count("\n") == 1, (position, err)
 
 
 @pytest.mark.parametrize(

@@ -216,7 +216,7 @@ def _forward(est, X):
     """A forward pass over coefs_ and intercepts_ alone, as skl2onnx computes one."""
     hidden = {"relu": lambda Z: np.maximum(Z, 0), "tanh": np.tanh}[est.activation]
     A = X
-    for position, (W, b) in enumerate(zip(est.coefs_, est.intercepts_)):
+    for position, (W, b) in enumerate(zip(est.coefs_, est.intercepts_, strict=True)):
         A = A @ W + b
         if position < len(est.coefs_) - 1:
             A = hidden(A)
@@ -288,7 +288,7 @@ def test_warm_start_and_partial_fit_keep_the_optimizer_state(data):
         whole.fit(X, Y)
     for _ in range(4):
         pieces.partial_fit(X, Y)
-    for a, b in zip(once.coefs_ + whole.coefs_, twice.coefs_ + pieces.coefs_):
+    for a, b in zip(once.coefs_ + whole.coefs_, twice.coefs_ + pieces.coefs_, strict=True):
         np.testing.assert_array_equal(a, b)
     assert pieces.n_iter_ == 1 and len(pieces.loss_curve_) == 4  # as scikit-learn counts
     # the documented departure: scikit-learn's second warm fit starts a new optimizer
@@ -513,6 +513,33 @@ def test_sparse_input_fits_what_dense_input_fits(data):
             _assert_same_model(on_sparse, on_dense, rtol=1e-6)
 
 
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_input_is_never_densified(fmt):
+    """500 rows of 20,000 features, 5,000 of them non-zero: densified, X alone would take
+    80 MB; fitting (the whole of X in one batch) and predicting stay within a quarter of it.
+    tracemalloc sees numpy's and scipy's arrays."""
+    import tracemalloc
+
+    n, d = 500, 20_000
+    rng = np.random.default_rng(0)
+    X = scipy.sparse.random(n, d, density=5e-4, format=fmt, random_state=rng)
+    dense_bytes = n * d * np.dtype(np.float64).itemsize
+    targets = {MLPClassifier: np.arange(n) % 3, MLPRegressor: np.asarray(X.sum(axis=1)).ravel()}
+    for cls, y in targets.items():
+        for solver in ("adam", "lbfgs"):
+            est = cls(hidden_layer_sizes=(2,), max_iter=3, batch_size=n, solver=solver)
+            tracemalloc.start()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    est.set_params(random_state=0).fit(X, y)
+                est.predict(X)
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            assert peak < dense_bytes / 4, (cls.__name__, solver, peak)
+
+
 def test_an_older_scikit_learn_is_named(tmp_path):
     fake = tmp_path / "sklearn"
     fake.mkdir()
@@ -587,18 +614,56 @@ def test_class_weight_equals_the_matching_sample_weight(iris):
     plain = MLPClassifier(
         hidden_layer_sizes=(4,), max_iter=30, learning_rate_init=0.01, random_state=0
     )
-    pairs = [
-        (clone(plain).set_params(class_weight={1: 50.0}), np.where(y == 1, 50.0, 1.0)),
-        (clone(plain).set_params(class_weight="balanced"), np.full(150, 1.0)),
-    ]
-    for weighted_by_class, sample_weight in pairs:
-        weighted = clone(plain)
+    # iris's classes are balanced ('balanced' weighs each by 1): see the test after this one
+    weighted_by_class = clone(plain).set_params(class_weight={1: 50.0})
+    weighted = clone(plain)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weighted_by_class.fit(X, y)
+        weighted.fit(X, y, sample_weight=np.where(y == 1, 50.0, 1.0))
+    for a, b in zip(weighted_by_class.coefs_, weighted.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_balanced_class_weight_is_scikit_learn_s_on_imbalanced_classes(iris, solver):
+    """20, 5 and 50 rows of the classes 'a', 'b', 'c' (iris's 1, 2, 0): 'balanced' must weigh
+    each sample as scikit-learn's compute_class_weight does, n / (n_classes * count), times
+    any sample_weight given."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    X, y = iris
+    rows = np.concatenate([np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:20]])
+    rows = np.concatenate([rows, np.flatnonzero(y == 2)[:5]])
+    X, y = StandardScaler().fit_transform(X[rows]), np.array(["c", "a", "b"])[y[rows]]
+    classes = np.unique(y)
+    by_class = compute_class_weight("balanced", classes=classes, y=y)
+    np.testing.assert_allclose(by_class, [75 / 60, 75 / 15, 75 / 150], rtol=1e-15)
+    balanced_weight = by_class[np.searchsorted(classes, y)]
+    sample_weight = np.random.default_rng(0).integers(1, 4, len(y)).astype(float)
+    plain = MLPClassifier(
+        hidden_layer_sizes=(4,), max_iter=30, learning_rate_init=0.01, random_state=0
+    ).set_params(solver=solver)
+    fits = {}
+    for name, class_weight, weights in [
+        ("balanced", "balanced", None),
+        ("by hand", None, balanced_weight),
+        ("balanced times sample_weight", "balanced", sample_weight),
+        ("both by hand", None, balanced_weight * sample_weight),
+        ("unweighted", None, None),
+    ]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            weighted_by_class.fit(X, y)
-            weighted.fit(X, y, sample_weight=sample_weight)
-        for a, b in zip(weighted_by_class.coefs_, weighted.coefs_):
-            np.testing.assert_array_equal(a, b)
+            est = clone(plain).set_params(class_weight=class_weight)
+            fits[name] = est.fit(X, y, sample_weight=weights).coefs_ + est.intercepts_
+    for ours, by_hand in [
+        ("balanced", "by hand"),
+        ("balanced times sample_weight", "both by hand"),
+    ]:
+        for a, b in zip(fits[ours], fits[by_hand], strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=ours)
+    # the weights matter here: the unweighted fit is another model
+    assert not np.array_equal(fits["balanced"][0], fits["unweighted"][0])
 
 
 def test_the_extra_solvers_and_dropout_learn(iris):

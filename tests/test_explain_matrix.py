@@ -30,7 +30,7 @@ def test_json_holds_every_matrix_with_its_shape_formula_and_names():
     assert document["form"] == "matrix"
     steps = matrix_steps(cr.explain(BATCH).spec)
     assert [m["name"] for m in document["matrices"]] == [s.name for s in steps]
-    for matrix, step in zip(document["matrices"], steps):
+    for matrix, step in zip(document["matrices"], steps, strict=True):
         assert matrix["shape"] == list(step.value.shape)
         np.testing.assert_allclose(matrix["value"], step.value, rtol=1e-15, atol=1e-300)
     by_name = {m["name"]: m for m in document["matrices"]}
@@ -70,13 +70,56 @@ def test_latex_is_one_align_environment_with_text_mode_escaped():
         assert not re.search(r"(?<!\\)_", words), words  # squared\_error, not squared_error
 
 
+def _batch_gradient_descent(steps):
+    """The batch spec trained by hand in float64: E after 0..steps steps of plain gradient
+    descent (eta = 0.5) on the mean over the two samples of 1/2 (t - y)^2, and the outputs
+    after the last step."""
+    X, T = np.array([[1.0, 0.0], [0.5, -1.0]]), np.array([[1.0], [-0.5]])
+    W1, b1 = np.array([[0.5, -0.5], [0.3, 0.8]]), np.array([0.1, -0.1])
+    W2, b2 = np.array([[0.7], [-0.2]]), np.array([0.2])
+    errors = []
+    for step in range(steps + 1):
+        A1 = np.tanh(X @ W1 + b1)
+        Y = A1 @ W2 + b2
+        errors.append(float(np.mean(0.5 * np.sum((T - Y) ** 2, axis=1))))
+        if step == steps:
+            return errors, Y[:, 0].tolist()
+        dY = (Y - T) / len(X)
+        dZ1 = (dY @ W2.T) * (1 - A1**2)
+        W2, b2 = W2 - 0.5 * A1.T @ dY, b2 - 0.5 * dY.sum(axis=0)
+        W1, b1 = W1 - 0.5 * X.T @ dZ1, b1 - 0.5 * dZ1.sum(axis=0)
+
+
+LAST_MATRIX = {"text": "b2+ (1,) =", "markdown": "*b2+ (1,)*", "latex": r"\end{align*}"}
+TABLE_ROWS = {
+    "text": r"^ *(\d+) +(\S+)$",
+    "markdown": r"^\| (\d+) \| (\S+) \|$",
+    "latex": r"^(\d+) & (\S+) \\\\$",
+}
+
+
 @pytest.mark.parametrize("format", ["text", "markdown", "latex", "json"])
 def test_the_step_table_follows_the_matrix_form(format):
+    errors, outputs = _batch_gradient_descent(3)
+    assert errors[0] == pytest.approx(0.2269, abs=5e-5)  # E as the spec's claims give it
     text = rendered(format, steps=3)
     if format == "json":
-        assert [row["step"] for row in json.loads(text)["steps"]["rows"]] == [0, 1, 2, 3]
-    else:
-        assert "Training" in text and "3" in text.split("Training")[1]
+        table = json.loads(text)["steps"]
+        assert [row["step"] for row in table["rows"]] == [0, 1, 2, 3]
+        assert [row["E"] for row in table["rows"]] == pytest.approx(errors, rel=1e-12)
+        expected_outputs = {"y[1]": outputs[0], "y[2]": outputs[1]}
+        assert table["outputs"] == pytest.approx(expected_outputs, rel=1e-12)
+        return
+    # after the last matrix (b2+), before the verdicts on the claims (LaTeX has none)
+    training = text.index("Training", text.index(LAST_MATRIX[format]))
+    end = text.find("Your numbers", training)
+    table = text[training : end if end >= 0 else len(text)]
+    rows = re.findall(TABLE_ROWS[format], table, re.M)
+    assert [int(step) for step, _ in rows] == [0, 1, 2, 3], table
+    # 9 significant digits
+    assert [float(error) for _, error in rows] == pytest.approx(errors, rel=1e-8), table
+    if format == "text":
+        assert f"y[1] = {outputs[0]:.9g}, y[2] = {outputs[1]:.9g}" in table
 
 
 @pytest.mark.parametrize("format", ["text", "markdown", "latex", "json"])

@@ -96,9 +96,44 @@ def test_missing_file(tmp_path):
         cr.load(tmp_path / "nothing.npz")
 
 
-def test_pickled_objects_are_refused(tmp_path):
-    path = tmp_path / "evil.npz"
-    np.savez(path, __header__=np.array([{"format": "chainrule-model"}], dtype=object))
-    with pytest.raises(cr.ModelFileError):
-        cr.load(path)
-    assert zipfile.is_zipfile(path)
+class _Tripwire(float):
+    """A float that, when unpickled, leaves a file behind: proof that a pickle was run."""
+
+    def __reduce__(self):
+        return _tripped, (self.marker, float(self))
+
+
+def _tripped(marker, value):
+    with open(marker, "a") as stream:
+        stream.write("unpickled\n")
+    return value
+
+
+@pytest.mark.parametrize("member", ["__header__", "parameters"])
+def test_pickled_objects_are_refused(trained, tmp_path, member):
+    """A valid model file with one member rewritten as a pickled object array holding the
+    very same values: the only difference is the pickle, and that alone is refused, by name,
+    before anything is unpickled."""
+    valid, evil = tmp_path / "valid.npz", tmp_path / "evil.npz"
+    cr.save(trained, valid)
+    with np.load(valid, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    marker = tmp_path / "unpickled"
+    objects = np.empty(arrays[member].shape, dtype=object)
+    for index, value in enumerate(arrays[member].tolist()):
+        objects[index] = _Tripwire(value)
+        objects[index].marker = str(marker)
+    np.savez(evil, **{**arrays, member: objects})
+    # the control: the same arrays without the pickle load, and the pickle holds the same values
+    np.savez(valid, **arrays)
+    assert np.array_equal(cr.load(valid).parameters, trained.parameters)
+    with np.load(evil, allow_pickle=True) as archive:
+        assert np.array_equal(archive[member].astype(arrays[member].dtype), arrays[member])
+    assert marker.exists()  # loading the pickle runs code
+    marker.unlink()
+    with pytest.raises(
+        cr.ModelFileError, match=rf"array '{member}' has the unexpected dtype object"
+    ):
+        cr.load(evil)
+    assert not marker.exists()
+    assert zipfile.is_zipfile(evil)
