@@ -176,13 +176,13 @@ def test_pause_holds_the_epoch_and_play_moves_it_on():
         session.play()
         assert session.wait(5)
         session.pause()
-        assert session.wait_paused()  # an epoch already started has finished
+        assert session.wait_paused(10)  # an epoch already started has finished
         held = session.snapshot().epoch
         assert not session.wait(held + 1, timeout=0.3)  # can only pass early, never fail late
         assert session.snapshot().epoch == held and not session.snapshot().playing
         session.step()
         assert session.wait(held + 1)
-        assert session.wait_paused()  # one epoch, then the session holds again
+        assert session.wait_paused(10)  # one epoch, then the session holds again
         assert session.snapshot().epoch == held + 1
         session.play()
         assert session.wait(held + 20)
