@@ -67,6 +67,38 @@ def test_explain_agrees_with_the_engine(hidden, output, loss):
     np.testing.assert_allclose(ours_b, biases, rtol=1e-11, atol=1e-14)
 
 
+@pytest.mark.parametrize("delta", [0.3, 2.5])
+def test_explain_huber_with_its_delta_matches_torch(delta):
+    """A worked example with Huber's delta away from 1 and residuals on both sides of it: E and
+    every gradient as torch autograd computes them (independent of the engine)."""
+    torch = pytest.importorskip("torch")
+    net = cr.MLP([2, 3, 3], activation="tanh", loss={"name": "huber", "delta": delta}, seed=4,
+                 dtype="float64")  # fmt: skip
+    x = np.array([0.4, -0.7])
+    y = np.tanh(x @ net.layers[0].W + net.layers[0].b) @ net.layers[1].W + net.layers[1].b
+    t = y + np.array([0.5, -0.1, 4.0]) * delta  # residuals on both sides of delta
+    trace = Trace(spec_from_network(net, x, t))
+    (W1, b1), (W2, b2) = [
+        (
+            torch.tensor(layer.W.copy(), requires_grad=True),
+            torch.tensor(layer.b, requires_grad=True),
+        )
+        for layer in net.dense_layers
+    ]
+    Y = torch.tanh(torch.tensor(x[None]) @ W1 + b1) @ W2 + b2
+    residuals = np.abs(Y.detach().numpy()[0] - t)
+    assert (residuals < delta).any() and (residuals > delta).any()
+    E = torch.nn.functional.huber_loss(Y, torch.tensor(t[None]), delta=delta)
+    E.backward()
+    assert trace["E"].value == pytest.approx(E.item(), rel=1e-12)
+    weights = np.concatenate([W1.grad.numpy().ravel(), W2.grad.numpy().ravel()])
+    biases = np.concatenate([b1.grad.numpy(), b2.grad.numpy()])
+    ours_w = [trace[f"dE/dw{k}"].value for k in range(1, len(weights) + 1)]
+    ours_b = [trace[f"dE/db{k}"].value for k in range(1, len(biases) + 1)]
+    np.testing.assert_allclose(ours_w, weights, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(ours_b, biases, rtol=1e-11, atol=1e-14)
+
+
 def test_the_issue_example_tanh_softmax_squared_error():
     rng = np.random.default_rng(7)
     net = cr.MLP(
