@@ -2,7 +2,7 @@
 
 chainrule alone, on the time-to-accuracy cases of benchmarks/time_to_accuracy.py (their data,
 networks and targets as they are; the optimizer is replaced by the one under test), and on
-tables trained the way ``chainrule train`` trains them (:func:`chainrule.tabular.train_table`,
+tables trained the way ``chainrule train`` trains them (:func:`chainrule.tables.model.train_table`,
 the CLI's own function, with its defaults but for the setting under test).
 
     python benchmarks/defaults.py                    # every sweep, seeds 0-2, Markdown
@@ -177,7 +177,7 @@ def small_tables():
 def cli_small(name, X, y, names, task, seeds) -> list[str]:
     from sklearn.model_selection import train_test_split
 
-    from chainrule.tabular import train_table
+    from chainrule.tables.model import train_table
 
     classification = task == "classification"
     classes = [f"c{k}" for k in np.unique(y)] if classification else None
@@ -225,7 +225,7 @@ def cli_small(name, X, y, names, task, seeds) -> list[str]:
 
 
 def cli_tabular(seeds, target=0.95, cap=10) -> list[str]:
-    from chainrule.tabular import train_table
+    from chainrule.tables.model import train_table
 
     X, y, X_val, y_val = tta.tabular_data()
     X, y = np.vstack([X, X_val]), np.concatenate([y, y_val])

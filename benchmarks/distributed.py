@@ -215,7 +215,7 @@ def read(path: str, distributed: bool) -> None:
     """Read the CSV whole, or this rank's part of it; print seconds, rows and peak growth."""
     import pyarrow.csv  # noqa: F401  (imports before the baseline)
 
-    from chainrule.data import read_csv
+    from chainrule.tables.reading import read_csv
 
     group = None
     if distributed:

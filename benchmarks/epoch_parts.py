@@ -27,7 +27,7 @@ clock = time.thread_time  # --wall: time.perf_counter
 
 def epoch_parts(X, labels, batch_size: int) -> dict[str, float]:
     """Seconds per part of one shuffled epoch of case 1's network."""
-    from chainrule.train import _Batches
+    from chainrule.training.loop import _Batches
 
     net = cr.MLP(bench.SIZES, activation="relu", loss="cross_entropy", seed=0)
     optimizer = cr.optim.SGD(lr=0.01, momentum=0.9)

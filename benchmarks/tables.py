@@ -47,12 +47,12 @@ before = peak()
 print(peak() - before)
 """
 READERS = {
-    "chainrule": "import chainrule.data as d\ntable = d.read_csv({path!r})",
+    "chainrule": "import chainrule.tables.reading as d\ntable = d.read_csv({path!r})",
     "pandas": "import pandas as pd\nframe = pd.read_csv({path!r})",
 }
 # imports first, so that the measured peak is the reading alone
 IMPORTS = {
-    "chainrule": "import chainrule.data, pyarrow.csv, pandas",
+    "chainrule": "import chainrule.tables.reading, pyarrow.csv, pandas",
     "pandas": "import pandas, pyarrow",
 }
 
@@ -75,8 +75,8 @@ def main() -> None:
     args = parser.parse_args()
     import pandas as pd
 
-    from chainrule import data
-    from chainrule.tabular import train_table
+    from chainrule.tables import reading as data
+    from chainrule.tables.model import train_table
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "wide.csv"

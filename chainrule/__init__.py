@@ -1,21 +1,34 @@
-"""chainrule: backpropagation for multilayer perceptrons, from scratch on NumPy."""
+"""chainrule: backpropagation for multilayer perceptrons, from scratch on NumPy.
 
-from . import activations, initializers, losses, metrics, optim, schedules
-from ._kernels import use_numba, using_numba
+This module holds the public names. The design is in the subpackages, lowest first (see
+``docs/architecture.md``): ``core`` (backpropagation), ``optim``, ``files``, ``training``,
+``tables``, ``datasets``, ``explain``, ``sklearn``, ``onnx``, ``distributed``, ``playground``,
+``cli``.
+"""
+
+from . import explain, optim
 from ._version import __version__
-from .callbacks import Callback, EarlyStopping, History, LambdaCallback
-from .explain import check, explain
-from .gradcheck import GradcheckResult, gradcheck
-from .io import ModelFileError, load, save
-from .layers import Dense, Dropout
-from .network import MLP, Network
-from .onnx import from_sklearn, from_torch
-from .tabular import TabularModel
-from .train import TrainingDivergedWarning
+from .core import activations, initializers, losses
+from .core.deprecation import MovedModules, warn_renamed
+from .core.gradcheck import GradcheckResult, gradcheck
+from .core.history import Callback, History
+from .core.kernels import use_numba, using_numba
+from .core.layers import Dense, Dropout
+from .core.network import MLP, Network
+from .explain import SpecError, check
+from .files.model_file import ModelFileError, load, save
+from .onnx import from_sklearn, from_torch, to_onnx
+from .tables.encoding import UnseenCategoryWarning
+from .tables.model import TabularModel, TrainingDivergedError
+from .tables.reading import DataError
+from .training import metrics
+from .training.callbacks import EarlyStopping, LambdaCallback
+from .training.loop import TrainingDivergedWarning
 
 __all__ = [
     "MLP",
     "Callback",
+    "DataError",
     "Dense",
     "Dropout",
     "EarlyStopping",
@@ -24,8 +37,11 @@ __all__ = [
     "LambdaCallback",
     "ModelFileError",
     "Network",
+    "SpecError",
     "TabularModel",
+    "TrainingDivergedError",
     "TrainingDivergedWarning",
+    "UnseenCategoryWarning",
     "__version__",
     "activations",
     "check",
@@ -39,7 +55,42 @@ __all__ = [
     "metrics",
     "optim",
     "save",
-    "schedules",
+    "to_onnx",
     "use_numba",
     "using_numba",
 ]
+
+# modules that moved into subpackages (0.2): the old import paths work, with a FutureWarning
+MovedModules(
+    __name__,
+    {
+        "activations": "core.activations",
+        "callbacks": "training.callbacks",
+        "checkpoint": "files.checkpoint",
+        "data": "tables.reading",
+        "encoding": "tables.encoding",
+        "estimators": "sklearn.estimators",
+        "evaluation": "training.evaluation",
+        "fit_options": "training.options",
+        "gradcheck": "core.gradcheck",
+        "initializers": "core.initializers",
+        "io": "files.model_file",
+        "layers": "core.layers",
+        "lbfgs": "training.lbfgs",
+        "losses": "core.losses",
+        "metrics": "training.metrics",
+        "network": "core.network",
+        "plots": "files.figures",
+        "progress": "training.progress",
+        "schedules": "optim.schedules",
+        "tabular": "tables.model",
+        "train": "training.loop",
+    },
+).install()
+
+
+def __getattr__(name):
+    if name == "schedules":  # 0.2: the schedules live beside the optimizers
+        warn_renamed("chainrule.schedules", "chainrule.optim.schedules")
+        return optim.schedules
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

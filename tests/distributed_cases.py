@@ -7,7 +7,8 @@ callable that the runner calls with the checkpoint folder.
 import numpy as np
 
 import chainrule as cr
-from chainrule import optim, schedules
+from chainrule import optim
+from chainrule.optim import schedules
 
 
 def _classes(n, dtype, seed=0):

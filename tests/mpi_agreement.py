@@ -15,7 +15,7 @@ import numpy as np
 
 import chainrule as cr
 from chainrule import distributed
-from chainrule.checkpoint import load_checkpoint
+from chainrule.files.checkpoint import load_checkpoint
 
 
 def data():

@@ -5,9 +5,9 @@ import json
 
 import numpy as np
 
-from chainrule.data import Table
 from chainrule.distributed import MPIGroup
-from chainrule.tabular import train_table
+from chainrule.tables.model import train_table
+from chainrule.tables.reading import Table
 
 
 def table(n=60):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import activations
+from chainrule.core import activations
 
 ELEMENTWISE = [name for name in activations.NAMES if name != "softmax"]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from chainrule import _atomic
-from chainrule._atomic import atomic_open, staged_writes
+from chainrule.files import atomic as _atomic
+from chainrule.files.atomic import atomic_open, staged_writes
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}  # children import this checkout
@@ -157,7 +157,7 @@ def test_concurrent_writers_never_break_the_file_or_each_other(tmp_path):
 
 _WRITE_PAST_THE_ROOM_LEFT = """
 import sys
-from chainrule._atomic import staged_writes
+from chainrule.files.atomic import staged_writes
 try:
     with staged_writes() as group:
         group.open(sys.argv[1], what="--out").write(b"x" * 100_000)

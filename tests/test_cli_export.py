@@ -18,8 +18,8 @@ from onnx_helpers import assert_close, run  # noqa: E402
 
 import chainrule as cr  # noqa: E402
 from chainrule.cli import main  # noqa: E402
-from chainrule.data import numeric_matrix, read_csv  # noqa: E402
-from chainrule.tabular import TabularModel  # noqa: E402
+from chainrule.tables.model import TabularModel  # noqa: E402
+from chainrule.tables.reading import numeric_matrix, read_csv  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_cli_tabular import run
 
-from chainrule.tabular import TabularModel
+from chainrule.tables.model import TabularModel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -260,7 +260,7 @@ def test_kill_9_during_training_leaves_out_as_it_was(tmp_path, regression_csv, o
 
 KILLED_WRITER = """
 import sys, time
-from chainrule._atomic import atomic_open
+from chainrule.files.atomic import atomic_open
 with atomic_open(sys.argv[1]) as stream:
     stream.write(b"half a new model")
     stream.flush()
@@ -272,7 +272,7 @@ with atomic_open(sys.argv[1]) as stream:
 def test_kill_9_inside_a_write_keeps_the_file_and_the_next_write_sweeps_the_temporary(
     tmp_path,
 ):
-    from chainrule._atomic import atomic_open
+    from chainrule.files.atomic import atomic_open
 
     target = tmp_path / "model.npz"
     target.write_bytes(b"the old model")
@@ -331,12 +331,12 @@ def test_outputs_are_checked_before_training(
     capsys, monkeypatch, tmp_path, regression_csv, old_model, options, message
 ):
     monkeypatch.chdir(tmp_path)
-    import chainrule.tabular
+    import chainrule.tables.model
 
     def no_training(*args, **kwargs):
         raise AssertionError("trained before checking the outputs")
 
-    monkeypatch.setattr(chainrule.tabular, "train_table", no_training)
+    monkeypatch.setattr(chainrule.tables.model, "train_table", no_training)
     argv = [
         "train",
         regression_csv,
@@ -353,7 +353,7 @@ def test_outputs_are_checked_before_training(
 
 
 def test_a_failure_after_training_writes_no_output(capsys, monkeypatch, regression_csv, old_model):
-    from chainrule import plots
+    from chainrule.files import figures as plots
 
     def broken(*args, **kwargs):
         raise ValueError("the figure could not be drawn")
@@ -441,15 +441,15 @@ def test_a_huge_finite_value_names_file_column_and_row(capsys, tmp_path):
 def test_a_warning_during_training_is_one_plain_line(capsys, monkeypatch, regression_csv, tmp_path):
     import warnings
 
-    import chainrule.tabular
+    import chainrule.tables.model
 
-    original = chainrule.tabular.train_table
+    original = chainrule.tables.model.train_table
 
     def warning_table(*args, **kwargs):
         warnings.warn("something odd\nover two lines", UserWarning, stacklevel=1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(chainrule.tabular, "train_table", warning_table)
+    monkeypatch.setattr(chainrule.tables.model, "train_table", warning_table)
     code, _, err = _quick_train(capsys, regression_csv, tmp_path / "m.npz")
     assert code == 0 and err == "chainrule: warning: something odd over two lines\n"
 

@@ -9,7 +9,7 @@ import struct
 import pytest
 from test_cli_tabular import run
 
-from chainrule.tabular import TabularModel
+from chainrule.tables.model import TabularModel
 
 ROWS = "".join(f"{i % 7},{(i * 3) % 5},{'a' if i % 2 else 'b'}\n" for i in range(40))
 
@@ -100,7 +100,7 @@ def test_a_file_that_is_not_utf8_says_what_it_is_or_where(capsys, tmp_path, cont
     ids=["bom", "crlf", "cr"],
 )
 def test_files_from_other_tools_read_as_the_plain_file_does(capsys, tmp_path, transform):
-    from chainrule.data import read_csv
+    from chainrule.tables.reading import read_csv
 
     text = "x,note,t\n" + "".join(
         f'{i % 7},"a, ""b""\nc",{"a" if i % 2 else "b"}\n' for i in range(40)
@@ -133,7 +133,7 @@ def test_a_parquet_column_that_is_neither_numbers_nor_text_is_named(capsys, tmp_
 
 def test_a_header_name_with_a_quoted_line_break_or_delimiter(capsys, tmp_path):
     """A spreadsheet's wrapped column title ("length\\n(cm)") is one header field."""
-    from chainrule.data import read_csv
+    from chainrule.tables.reading import read_csv
 
     path = tmp_path / "wrapped.csv"
     path.write_text('"length\n(cm)","width, cm",t\n' + ROWS)

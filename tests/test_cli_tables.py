@@ -359,7 +359,7 @@ def test_the_best_validation_epoch_is_kept_by_default(capsys, tmp_path):
     assert code == 0
     _, text, _ = run(capsys, "info", best, "--format", "json")
     summary = json.loads(text)
-    from chainrule.tabular import TabularModel
+    from chainrule.tables.model import TabularModel
 
     model = TabularModel.load(best)
     history = model.network.history.history["val_loss"]
@@ -509,8 +509,8 @@ def test_predict_writes_values_exactly_and_probabilities_to_six_digits(capsys, t
     import csv as csv_module
 
     from chainrule import datasets
-    from chainrule.data import read_csv
-    from chainrule.tabular import TabularModel
+    from chainrule.tables.model import TabularModel
+    from chainrule.tables.reading import read_csv
 
     iris = datasets.iris_csv_path()
     rows = [["u", "target"]] + [[str(i / 7), str(1e6 + i / 3)] for i in range(60)]

@@ -313,7 +313,7 @@ def test_a_missing_plotting_extra_is_reported_before_training(capsys, tmp_path, 
 def test_a_deviation_below_the_smallest_float_scales_by_one(tmp_path):
     """[0, 5e-324]: its deviation (2^-1075) underflows to 0; the scale is then 1, as for a
     constant column, not 0 (which divided by zero: found by the fuzz test below)."""
-    from chainrule._scaling import mean_and_scale
+    from chainrule.tables.scaling import mean_and_scale
 
     mean, scale = mean_and_scale(np.array([[0.0, 1.0], [5e-324, 3.0]]))
     np.testing.assert_array_equal(scale, [1.0, 1.0])
@@ -329,7 +329,7 @@ def test_a_deviation_below_the_smallest_float_scales_by_one(tmp_path):
 
 
 def test_standardisation_takes_any_finite_column_and_matches_numpy_elsewhere():
-    from chainrule._scaling import mean_and_scale
+    from chainrule.tables.scaling import mean_and_scale
 
     # two rows 0 and a: mean a/2 and standard deviation a/2, exactly; a^2 overflows float64
     a = 2.6815615859885194e154

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chainrule import datasets
-from chainrule.data import (
+from chainrule.tables.reading import (
     DataError,
     dataset_table,
     infer_task,

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainrule import _arrow_csv, data
-from chainrule.data import DataError, read_csv
+from chainrule.tables import arrow_csv as _arrow_csv
+from chainrule.tables import reading as data
+from chainrule.tables.reading import DataError, read_csv
 
 pa_csv = pytest.importorskip("pyarrow.csv")
 
@@ -238,7 +239,7 @@ def read_in_fresh_process(path) -> tuple[str, bool]:
     import sys
 
     code = (
-        "import sys\nfrom chainrule.data import read_csv\n"
+        "import sys\nfrom chainrule.tables.reading import read_csv\n"
         f"t = read_csv({str(path)!r})\n"
         "print([(str(v.dtype), v.tolist()) for v in t.data.values()])\n"
         "print('pandas' in sys.modules)"

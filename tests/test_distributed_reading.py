@@ -8,9 +8,9 @@ import threading
 import numpy as np
 import pytest
 
-from chainrule._replicas import OneProcess
-from chainrule.data import DataError, FieldCountError, read_csv, read_csv_block
 from chainrule.distributed import ElsewhereError, read_rows
+from chainrule.tables.reading import DataError, FieldCountError, read_csv, read_csv_block
+from chainrule.training.replicas import OneProcess
 
 
 class ThreadRanks(OneProcess):

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainrule.data import DataError, Table, as_table
-from chainrule.encoding import UnseenCategoryWarning
-from chainrule.network import Network
-from chainrule.tabular import TabularModel, train_table
+from chainrule.core.network import Network
+from chainrule.tables.encoding import UnseenCategoryWarning
+from chainrule.tables.model import TabularModel, train_table
+from chainrule.tables.reading import DataError, Table, as_table
 
 CATEGORY = st.sampled_from(["a", "b", "c", None])
 NUMBER = st.one_of(st.integers(-4000, 4000).map(lambda i: i / 4), st.just(float("nan")))
@@ -117,7 +117,7 @@ def test_a_nullable_integer_column_keeps_its_gaps():
 
 
 def test_a_model_file_from_before_stored_transformations_still_loads(tmp_path):
-    from chainrule import io
+    from chainrule.files import model_file as io
 
     x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     table = Table("<t>", ["x", "y"], {"x": x, "y": np.array(list("ababab"), dtype=object)})

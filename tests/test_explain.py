@@ -121,7 +121,7 @@ def test_shared_parameters_sum_every_use_like_the_engine():
 
 
 def test_steps_table_continues_the_worked_step():
-    explanation = cr.explain(parse_spec(seed001_spec()), steps=2000)
+    explanation = cr.explain.explain(parse_spec(seed001_spec()), steps=2000)
     rows = dict(explanation.steps.rows)
     assert rows[0] == pytest.approx(seed001.FORWARD["E"], rel=1e-13)
     assert rows[1] == pytest.approx(seed001.FORWARD_AFTER["E"], rel=1e-13)
@@ -137,7 +137,7 @@ def test_fixed_parameters_do_not_move():
     assert "b1+" not in trace and "w1+" in trace
     assert ("s", "b1") in trace["z1+"].formula and ("s", "w1+") in trace["z1+"].formula
     # the engine's steps (a separate code path) hold them fixed too
-    rows = dict(cr.explain(spec, steps=1).steps.rows)
+    rows = dict(cr.explain.explain(spec, steps=1).steps.rows)
     assert rows[1] == pytest.approx(trace["E+"].value, rel=1e-13)
     assert trace["E+"].value != pytest.approx(seed001.FORWARD_AFTER["E"], rel=1e-9)
 
@@ -368,7 +368,7 @@ def test_a_network_is_explained_with_the_default_names():
         dtype="float64",
     )
     net.set_parameters([0.15, 0.20, 0.25, 0.30, 0.40, 0.35, 0.40, 0.45, 0.50, 0.55, 0.25, 0.60])
-    text = cr.explain(net, x=[0.05, 0.10], t=[0.01, 0.99], learning_rate=0.01).render()
+    text = cr.explain.explain(net, x=[0.05, 0.10], t=[0.01, 0.99], learning_rate=0.01).render()
     assert "z1 = x1*w1 + x2*w3 + 1*b1 = 0.05*0.15 + 0.1*0.25 + 1*0.4 = 0.4325" in text
     assert "E = E_o1 + E_o2 = 0.229833835 + 0.0244914885 = 0.254325323" in text
 
@@ -390,7 +390,7 @@ def test_spec_written_from_a_network_reads_back_to_the_same_trace():
 
 
 def test_renderers():
-    explanation = cr.explain(EXAMPLES / "seed001.toml", steps=10)
+    explanation = cr.explain.explain(EXAMPLES / "seed001.toml", steps=10)
     markdown = explanation._repr_markdown_()
     assert (
         r"$$\frac{\partial E}{\partial w_{5}} = \frac{\partial E}{\partial y_{1}} \cdot" in markdown
@@ -409,13 +409,13 @@ def test_renderers():
 
 @pytest.mark.parametrize("format,suffix", [("markdown", "md"), ("latex", "tex")])
 def test_markdown_and_latex_match_their_golden_files(format, suffix):
-    rendered = cr.explain(parse_spec(seed001_spec(), "examples/seed001.toml")).render(format)
+    rendered = cr.explain.explain(parse_spec(seed001_spec(), "examples/seed001.toml")).render(format)
     golden = Path(__file__).parent / "golden" / f"seed001_explain.{suffix}"
     assert rendered == golden.read_text()
 
 
 def test_text_rendering_matches_the_golden_file():
-    text = cr.explain(parse_spec(seed001_spec(), "examples/seed001.toml")).render("text")
+    text = cr.explain.explain(parse_spec(seed001_spec(), "examples/seed001.toml")).render("text")
     golden = (Path(__file__).parent / "golden" / "seed001_explain.txt").read_text()
     assert text == golden
     # and the golden file's numbers are the independent ones
@@ -425,7 +425,7 @@ def test_text_rendering_matches_the_golden_file():
 
 
 def test_digits_setting():
-    text = cr.explain(EXAMPLES / "seed001.toml", digits=4).render()
+    text = cr.explain.explain(EXAMPLES / "seed001.toml", digits=4).render()
     assert "a1 = sigmoid(z1) = sigmoid(0.4325) = 0.6065" in text
 
 
@@ -469,7 +469,7 @@ def test_multi_letter_names_render_as_one_symbol():
     text = (
         seed001_spec().replace('out = "y1"', 'out = "yhat1"').replace('out = "a1"', 'out = "out1"')
     )
-    markdown = cr.explain(parse_spec(text)).render("markdown")
+    markdown = cr.explain.explain(parse_spec(text)).render("markdown")
     assert r"\hat{y}_{1} = \sigma(z_{3})" in markdown
     assert r"\frac{\partial E}{\partial \hat{y}_{1}}" in markdown
     assert r"\mathrm{out}_{1}" in markdown and "y h a t" not in markdown
@@ -479,11 +479,11 @@ def test_multi_letter_names_render_as_one_symbol():
 def test_conventions_are_stated_where_they_apply():
     text = seed001_spec().replace('activation = "sigmoid"', 'activation = "relu"', 1)
     text = text.replace('b2 = { to = "h2", value = 0.35 }', 'b2 = { to = "h2", value = -0.39 }')
-    rendered = cr.explain(parse_spec(text)).render("text")
+    rendered = cr.explain.explain(parse_spec(text)).render("text")
     assert "relu'(0) = 0, as in PyTorch" in rendered
     assert "an inactive unit passes no gradient back" in rendered  # z2 = 0: h2 is inactive
     bce = seed001_spec().replace('loss = "squared_error"', 'loss = "binary_cross_entropy"')
-    rendered = cr.explain(parse_spec(bce)).render("text")
+    rendered = cr.explain.explain(parse_spec(bce)).render("text")
     assert "the mean over the outputs of -(t log y + (1 - t) log(1 - y))" in rendered
     assert "E_o1 = -(1/2)*(t1*log(y1) + (1 - t1)*log(1 - y1))" in rendered
 
@@ -503,7 +503,7 @@ def test_a_network_from_python_with_a_bad_sample_or_rate_is_refused(keywords, er
     network = cr.MLP([2, 2, 1], activation="sigmoid", dtype="float64", seed=0)
     arguments = {"x": [0.05, 0.1], "t": [1.0], **keywords}
     with pytest.raises(error, match=message):
-        cr.explain(network, **arguments)
+        cr.explain.explain(network, **arguments)
 
 
 def test_a_spec_with_a_negative_learning_rate_is_refused_on_its_line():

@@ -119,7 +119,7 @@ def test_sigmoid_with_binary_cross_entropy_delta_is_y_minus_t_over_k():
     assert E_torch == pytest.approx(E, rel=1e-14)
     for name, value in by_name(grads_torch, SOFTMAX_NAMES).items():
         assert hand[name] == pytest.approx(value, rel=1e-12), name
-    text_out = cr.explain(parse_spec(text)).render("text")
+    text_out = cr.explain.explain(parse_spec(text)).render("text")
     assert "the mean over the outputs of -(t log y + (1 - t) log(1 - y))" in text_out
     assert "(1/3)*(y1 - t1)" in text_out and "y*(1 - y) cancels" in text_out
 
@@ -162,7 +162,7 @@ def test_batch_against_the_hand_computation_and_torch(reduction):
     assert trace["w5+"].value == pytest.approx(0.7 - 0.5 * hand["w5"], rel=1e-14)
     assert trace["dE/dw5"].formula[0] == (("o", "(1/2)*(") if scale == 0.5 else ("s", "dE/dw5[1]"))
     # the engine's steps continue from the same batch
-    rows = dict(cr.explain(parse_spec(batch_text(reduction)), steps=1).steps.rows)
+    rows = dict(cr.explain.explain(parse_spec(batch_text(reduction)), steps=1).steps.rows)
     assert rows[0] == pytest.approx(E, rel=1e-14) and rows[1] == pytest.approx(
         trace["E+"].value, rel=1e-13
     )
@@ -226,7 +226,7 @@ def test_optimizer_steps_written_out_against_the_hand_rules_and_torch_optim(name
         optimizer.step()
         np.testing.assert_allclose(params.detach().numpy(), record[0], rtol=1e-12, atol=1e-14)
     # the engine's own optimizer, through explain --steps, agrees with the written-out steps
-    rows = dict(cr.explain(trace.spec, steps=3).steps.rows)
+    rows = dict(cr.explain.explain(trace.spec, steps=3).steps.rows)
     assert rows[3] == pytest.approx(trace["E@3"].value, rel=1e-12)
 
 
@@ -269,7 +269,7 @@ def test_matrix_form_equals_the_worked_numbers(path):
         ):
             if name is not None and name + "+" in trace:
                 assert value == pytest.approx(trace[name + "+"].value, rel=1e-13), name
-    text = cr.explain(spec).render("matrix")
+    text = cr.explain.explain(spec).render("matrix")
     n = spec.n_samples
     assert f"X ({n}, {len(spec.inputs)}) = " in text
     assert f"dE/dA1 ({n}, {len(spec.layers[0].neurons)}) = Delta2 @ W2^T = " in text
@@ -281,7 +281,7 @@ GOLDEN = Path(__file__).parent / "golden"
 @pytest.mark.parametrize("example", ["softmax_cross_entropy", "batch_two_samples"])
 @pytest.mark.parametrize("format,suffix", [("text", "txt"), ("markdown", "md"), ("json", "json")])
 def test_new_cases_match_their_golden_files(example, format, suffix):
-    explanation = cr.explain(parse_spec((EXAMPLES / f"{example}.toml").read_text(),
+    explanation = cr.explain.explain(parse_spec((EXAMPLES / f"{example}.toml").read_text(),
                                         f"examples/{example}.toml"))  # fmt: skip
     assert explanation.render(format) == (GOLDEN / f"{example}_explain.{suffix}").read_text()
 
@@ -323,7 +323,7 @@ STARTERS = Path(cr.__file__).parent / "explain" / "starters"
 @pytest.mark.parametrize("kind", ["bce", "momentum", "adam"])
 @pytest.mark.parametrize("format,suffix", [("text", "txt"), ("markdown", "md"), ("json", "json")])
 def test_starters_match_their_golden_files(kind, format, suffix):
-    explanation = cr.explain(STARTERS / f"{kind}.toml")
+    explanation = cr.explain.explain(STARTERS / f"{kind}.toml")
     assert explanation.render(format) == (GOLDEN / f"starter_{kind}_explain.{suffix}").read_text()
 
 

@@ -341,7 +341,7 @@ def test_an_inactive_relu_unit_taken_as_active(claims):
 @pytest.mark.parametrize("format", ["text", "markdown", "latex", "matrix"])
 def test_a_zero_gradient_through_an_inactive_unit_is_written_0_not_minus_0(format):
     # dE/dz1 = dE/da1 * relu'(z1) = (-0.72) * 0, which is -0.0 in floating point
-    rendered = cr.explain(parse_spec(INACTIVE_RELU)).render(format)
+    rendered = cr.explain.explain(parse_spec(INACTIVE_RELU)).render(format)
     assert not re.search(r"(?<![\w.])-0(?![.\d])", rendered), rendered
 
 

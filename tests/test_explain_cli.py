@@ -143,7 +143,7 @@ def test_zero_significant_digits_is_refused(capsys, command):
 def test_python_explain_and_check_refuse_zero_digits():
     import chainrule as cr
 
-    for call in (cr.explain, cr.check):
+    for call in (cr.explain.explain, cr.check):
         with pytest.raises(ValueError, match="'digits' must be an integer >= 1"):
             call(str(EXAMPLES / "seed001.toml"), digits=0)
 
@@ -170,8 +170,8 @@ def test_explain_in_python_names_the_step_limit():
 
     limit = r"'steps' must be an integer from 0 to 1000000, got 1000001"
     with pytest.raises(ValueError, match=limit):
-        cr.explain(EXAMPLES / "seed001.toml", steps=MAX_STEPS + 1)
-    assert cr.explain(EXAMPLES / "seed001.toml", steps=3).steps.total == 3
+        cr.explain.explain(EXAMPLES / "seed001.toml", steps=MAX_STEPS + 1)
+    assert cr.explain.explain(EXAMPLES / "seed001.toml", steps=3).steps.total == 3
 
 
 def test_diagram_formats_are_the_ones_its_help_names(capsys, tmp_path):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import activations, losses
+from chainrule.core import activations, losses
 from chainrule.explain import SpecError, Trace, parse_spec, spec_from_network, spec_to_toml
 from chainrule.explain.spec import SUPPORTED_LOSSES
 
@@ -110,7 +110,7 @@ def test_the_issue_example_tanh_softmax_squared_error():
     )
     net.set_parameters(rng.normal(0, 0.5, net.n_params))
     x, t = np.array([0.3, -0.6]), np.array([1.0, 0.0])
-    explanation = cr.explain(net, x=x, t=t)
+    explanation = cr.explain.explain(net, x=x, t=t)
     Y = net.predict(x[None])[0]
     # independent float64: softmax of the engine's own net inputs, 1/2 sum (t - y)^2
     W1, b1 = net.layers[0].W, net.layers[0].b
@@ -129,7 +129,7 @@ def test_the_issue_example_tanh_softmax_squared_error():
 def test_cross_entropy_targets_that_do_not_sum_to_one_are_refused_like_a_spec_file():
     net = cr.MLP([2, 2], output_activation="softmax", loss="cross_entropy", dtype="float64", seed=0)
     with pytest.raises(SpecError) as from_python:
-        cr.explain(net, x=[0.1, 0.2], t=[0.5, 0.8])
+        cr.explain.explain(net, x=[0.1, 0.2], t=[0.5, 0.8])
     spec = spec_from_network(
         cr.MLP([2, 2], output_activation="softmax", loss="squared_error", dtype="float64", seed=0),
         [0.1, 0.2],
@@ -148,12 +148,12 @@ def test_cross_entropy_targets_that_do_not_sum_to_one_are_refused_like_a_spec_fi
 def test_dropout_and_penalties_are_refused_with_the_alternative():
     net = cr.Network([cr.Dense(2, 2, "relu"), cr.Dropout(0.5), cr.Dense(2, 1)], "mse")
     with pytest.raises(SpecError, match="Dropout.*Fix: explain a copy without them"):
-        cr.explain(net, x=[0.1, 0.2], t=[0.3])
+        cr.explain.explain(net, x=[0.1, 0.2], t=[0.3])
     net = cr.MLP([2, 1], loss="mse", alpha=0.1, seed=0)
     with pytest.raises(
         SpecError, match=r"weight penalty \(alpha=0.1.*Fix: explain it with alpha=0"
     ):
-        cr.explain(net, x=[0.1, 0.2], t=[0.3])
+        cr.explain.explain(net, x=[0.1, 0.2], t=[0.3])
 
 
 @pytest.mark.parametrize(

@@ -22,13 +22,13 @@ Z1 = [[0.6, -0.6], [0.05, -1.15]]
 
 
 def rendered(format, path=BATCH, **options):
-    return cr.explain(path, **options).render(format, form="matrix")
+    return cr.explain.explain(path, **options).render(format, form="matrix")
 
 
 def test_json_holds_every_matrix_with_its_shape_formula_and_names():
     document = json.loads(rendered("json"))
     assert document["form"] == "matrix"
-    steps = matrix_steps(cr.explain(BATCH).spec)
+    steps = matrix_steps(cr.explain.explain(BATCH).spec)
     assert [m["name"] for m in document["matrices"]] == [s.name for s in steps]
     for matrix, step in zip(document["matrices"], steps, strict=True):
         assert matrix["shape"] == list(step.value.shape)
@@ -39,14 +39,14 @@ def test_json_holds_every_matrix_with_its_shape_formula_and_names():
     assert by_name["W2"]["names"] == [["w5"], ["w6"]] and by_name["W2"]["note"] == "weights"
     assert by_name["Delta1"]["formula"] == "dE/dA1 * tanh'(Z1)"
     # the claims' verdicts, as in the per-value JSON
-    assert document["claims"] == json.loads(cr.explain(BATCH).render("json"))["claims"]
+    assert document["claims"] == json.loads(cr.explain.explain(BATCH).render("json"))["claims"]
 
 
 def test_markdown_writes_each_step_as_one_equation_of_matrices():
     text = rendered("markdown")
     assert text.startswith("# A batch of two samples")
     equations = re.findall(r"^\$\$(.*)\$\$$", text, re.M)
-    assert len(equations) == len(matrix_steps(cr.explain(BATCH).spec))
+    assert len(equations) == len(matrix_steps(cr.explain.explain(BATCH).spec))
     assert (
         r"Z_{1} = X \, W_{1} + b_{1} = \begin{bmatrix} 0.6 & -0.6 \\ 0.05 & -1.15 \end{bmatrix}"
         in equations
@@ -64,7 +64,7 @@ def test_latex_is_one_align_environment_with_text_mode_escaped():
     assert text.count(r"\begin{align*}") == 1 == text.count(r"\end{align*}")
     body = text.split(r"\begin{align*}")[1].split(r"\end{align*}")[0]
     rows = body.strip().split(" \\\\\n")
-    assert len(rows) == len(matrix_steps(cr.explain(BATCH).spec))
+    assert len(rows) == len(matrix_steps(cr.explain.explain(BATCH).spec))
     assert all(row.count("&=") == 1 for row in rows)
     for words in re.findall(r"\\text\{(.*?)\}", text):
         assert not re.search(r"(?<!\\)_", words), words  # squared\_error, not squared_error
@@ -132,7 +132,7 @@ def test_float_noise_in_the_matrix_form_is_shown_as_0(format):
         'value = 3.0 }\n[biases]\nb1 = { to = "o1", value = -0.3 }\n'
     )
     assert [s.value for s in matrix_steps(spec) if s.name == "Z1"][0][0, 0] == 2.0**-54
-    text = cr.explain(spec).render(format, form="matrix")
+    text = cr.explain.explain(spec).render(format, form="matrix")
     assert not re.search(r"e-(1[5-9]|[2-9]\d)", text), text
     if format == "text":
         assert "Z1 (1, 1) = X @ W1 + b1 = [[0]]" in text
@@ -151,6 +151,6 @@ def test_the_cli_writes_the_matrix_form_in_any_format(capsys, tmp_path):
 
 def test_a_bad_form_is_named():
     with pytest.raises(ValueError, match=r"'form' must be one of values, matrix, got 'matrices'"):
-        cr.explain(BATCH).render("text", form="matrices")
+        cr.explain.explain(BATCH).render("text", form="matrices")
     with pytest.raises(ValueError, match=r"'format' must be one of text, markdown, latex, json"):
-        cr.explain(BATCH).render("html")
+        cr.explain.explain(BATCH).render("html")

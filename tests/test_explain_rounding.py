@@ -47,7 +47,7 @@ def test_the_cancellation_really_leaves_float_noise():
 
 @pytest.mark.parametrize("format", ["text", "markdown", "latex", "json"])
 def test_a_cancellation_is_shown_as_0(format):
-    rendered = cr.explain(parse_spec(CANCELLING)).render(format)
+    rendered = cr.explain.explain(parse_spec(CANCELLING)).render(format)
     assert "e-17" not in rendered and "e-18" not in rendered and "e-33" not in rendered, rendered
     if format == "text":
         assert "z1 = x1*w1 + 1*b1 = 0.1*3 + 1*(-0.3) = 0\n" in rendered
@@ -60,7 +60,7 @@ def test_a_cancellation_is_shown_as_0(format):
 
 @pytest.mark.parametrize("format", ["text", "json"])
 def test_a_small_value_that_is_no_cancellation_keeps_its_digits(format):
-    rendered = cr.explain(parse_spec(TINY)).render(format)
+    rendered = cr.explain.explain(parse_spec(TINY)).render(format)
     if format == "text":  # by hand: z1 = 1e-20, dE/dw1 = (y1 - t1) * 1 * x1 = 1e-30
         assert "z1 = x1*w1 + 1*b1 = 1e-10*1e-10 + 1*0 = 1e-20\n" in rendered
         assert "dE/dw1 = dE/dy1*dy1/dz1*dz1/dw1 = 1e-20*1*1e-10 = 1e-30\n" in rendered
@@ -135,13 +135,13 @@ def test_an_arithmetic_claim_of_0_holds_for_a_cancellation_only():
 def test_a_relu_input_shown_as_0_but_positive_in_float64_is_explained():
     # z1 = 0.1*3 - 0.3 = 5.55e-17 > 0 in float64: relu'(z1) = 1 (the engine's and PyTorch's
     # value), while z1 reads 0; the note says why relu'(0) reads 1 here
-    text = cr.explain(parse_spec(one_weight(0.1, 3.0, -0.3, "relu"))).render("text")
+    text = cr.explain.explain(parse_spec(one_weight(0.1, 3.0, -0.3, "relu"))).render("text")
     assert "dy1/dz1 = relu'(z1) = relu'(0) = 1\n" in text
     assert (
         "z1 is 0 within rounding but 5.55111512e-17 in float64, and relu' takes it as positive"
         in text
     )
-    exact = cr.explain(parse_spec(one_weight(0.5, 2.0, -1.0, "relu"))).render("text")  # exact 0
+    exact = cr.explain.explain(parse_spec(one_weight(0.5, 2.0, -1.0, "relu"))).render("text")  # exact 0
     assert "dy1/dz1 = relu'(z1) = relu'(0) = 0\n" in exact and "within rounding" not in exact
 
 
@@ -183,13 +183,13 @@ def test_a_gradient_that_is_zero_for_any_givens_is_zero_within_rounding():
     assert trace.shown_values()["dE/db"] == 0.0
     results = cr.check(parse_spec(SHARED_SOFTMAX_BIAS))
     assert [(r.name, r.ok) for r in results] == [("dE/db", True), ("b+", True), ("dE/dw1", True)]
-    assert "e-16" not in cr.explain(parse_spec(SHARED_SOFTMAX_BIAS)).render("text")
+    assert "e-16" not in cr.explain.explain(parse_spec(SHARED_SOFTMAX_BIAS)).render("text")
 
 
 def test_adams_step_on_a_gradient_that_is_zero_within_rounding_says_why_it_moves():
     # w - eta*0/(sqrt(0) + eps) printed as 0.0499999983 reads as a wrong sum without the note
     text = SHARED_SOFTMAX_BIAS.replace("[claims]", '[optimizer]\nname = "adam"\n[claims]')
-    explanation = cr.explain(parse_spec(text))
+    explanation = cr.explain.explain(parse_spec(text))
     mhat = explanation.trace["mhat_b"].value
     assert mhat != 0 and abs(mhat) < 1e-15
     step = -0.3 * mhat / (math.sqrt(explanation.trace["vhat_b"].value) + 1e-8)

@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import _kernels, activations, losses, optim, schedules
-from chainrule import _sklearn_solvers as solvers
+from chainrule import optim
+from chainrule.core import activations, losses
+from chainrule.core import kernels as _kernels
+from chainrule.optim import schedules
+from chainrule.sklearn import solvers as solvers
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 import chainrule as cr
 from chainrule import datasets
 from chainrule.cli import main
-from chainrule.data import read_csv
-from chainrule.tabular import TabularModel
+from chainrule.tables.model import TabularModel
+from chainrule.tables.reading import read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from chainrule import _kernels
+from chainrule.core import kernels as _kernels
 
 pytest.importorskip("numba")
 NUMBA = _kernels.numba_kernels()

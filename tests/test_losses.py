@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import losses
+from chainrule.core import losses
 
 
 def one_layer(output, loss, W, b):

@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from chainrule import callbacks, metrics
 from chainrule.cli import main
+from chainrule.training import callbacks, metrics
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 

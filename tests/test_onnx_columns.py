@@ -18,8 +18,8 @@ import onnxruntime  # noqa: E402
 from onnx_helpers import assert_close  # noqa: E402
 
 import chainrule as cr  # noqa: E402
-from chainrule.encoding import UnseenCategoryWarning  # noqa: E402
-from chainrule.tabular import TabularModel  # noqa: E402
+from chainrule.tables.encoding import UnseenCategoryWarning  # noqa: E402
+from chainrule.tables.model import TabularModel  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 

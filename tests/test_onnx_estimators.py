@@ -166,7 +166,10 @@ def test_pipeline_outputs_are_named_as_for_scikit_learns_own_mlp(registered, zip
         else:
             probabilities = outputs[1]
         assert_close(probabilities.astype(np.float32), pipe.predict_proba(data), np.float32)
-    assert names["chainrule.estimators"] == names["sklearn.neural_network._multilayer_perceptron"]
+    assert (
+        names["chainrule.sklearn.estimators"]
+        == names["sklearn.neural_network._multilayer_perceptron"]
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -36,7 +36,7 @@ def options():
 
 
 def test_an_epoch_over_a_map_copies_nothing_and_equals_the_in_memory_run(mapped, monkeypatch):
-    from chainrule import evaluation
+    from chainrule.training import evaluation
 
     monkeypatch.setattr(evaluation, "BLOCK_VALUES", 2**16)  # validation blocks of 160 rows
     X_map, y, X = mapped

@@ -16,12 +16,12 @@ import pytest
 import chainrule as cr
 from chainrule import datasets
 from chainrule.cli import main
-from chainrule.data import DataError
 from chainrule.explain import spec_to_toml
 from chainrule.playground.chain import chain_rule, check_number, spec_steps
 from chainrule.playground.points import read_points
 from chainrule.playground.session import Session, python_code
 from chainrule.playground.settings import Settings, SettingsError, parse_settings
+from chainrule.tables.reading import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -223,7 +223,7 @@ def _explain_lines(session, sample):
     network = cr.MLP([2, 3, 2, 1], activation="tanh", loss="binary_cross_entropy", dtype="float64")
     network.set_parameters(session.snapshot().parameters)
     x, t = session.points.X[sample], [float(session.points.y[sample])]
-    text = cr.explain(network, x=x, t=t, learning_rate=session.settings.lr).render("text")
+    text = cr.explain.explain(network, x=x, t=t, learning_rate=session.settings.lr).render("text")
     return network, x, t, text.splitlines()
 
 
@@ -292,7 +292,7 @@ def test_a_spec_file_steps_value_by_value_as_explain_prints_it(tmp_path, capsys)
     network = cr.MLP(
         [2, 2, 1], activation="sigmoid", loss="binary_cross_entropy", seed=3, dtype="float64"
     )
-    explanation = cr.explain(network, x=[0.3, -0.7], t=[1.0], learning_rate=0.5)
+    explanation = cr.explain.explain(network, x=[0.3, -0.7], t=[1.0], learning_rate=0.5)
     text = spec_to_toml(explanation.spec) + '\n[claims]\n"dE/dw1" = "1.5"\n'
     steps = spec_steps(text, "mine.toml")
     path = tmp_path / "mine.toml"

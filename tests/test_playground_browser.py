@@ -231,7 +231,7 @@ def test_clicking_a_weight_shows_the_numbers_explain_prints(page, tmp_path, caps
     )
     network = _network(page)
     points = page.playground.session.points
-    explanation = cr.explain(
+    explanation = cr.explain.explain(
         network, x=points.X[sample], t=[float(points.y[sample])], learning_rate=0.03
     )
     printed = explanation.render("text").splitlines()
@@ -356,7 +356,7 @@ def test_a_spec_file_steps_forward_and_backward(page, tmp_path, capsys):
     network = cr.MLP(
         [2, 2, 1], activation="sigmoid", loss="binary_cross_entropy", seed=5, dtype="float64"
     )
-    explanation = cr.explain(network, x=[0.4, -0.6], t=[1.0], learning_rate=0.5)
+    explanation = cr.explain.explain(network, x=[0.4, -0.6], t=[1.0], learning_rate=0.5)
     spec = tmp_path / "example.toml"
     spec.write_text(spec_to_toml(explanation.spec) + '\n[claims]\nz1 = "0.5"\n')
     assert main(["explain", str(spec)]) == 0

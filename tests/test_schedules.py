@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from chainrule import schedules
+from chainrule.optim import schedules
 
 
 def test_constant_step_exponential():

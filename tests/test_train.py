@@ -7,7 +7,7 @@ from golden import seed001
 
 import chainrule as cr
 from chainrule import datasets, optim
-from chainrule.train import _split
+from chainrule.training.loop import _split
 
 
 def standardize(X):
@@ -153,7 +153,7 @@ def test_resume_equals_uninterrupted(tmp_path):
     [
         (
             lambda: optim.SGD(lr=0.2, momentum=0.9, nesterov=True),
-            lambda: cr.schedules.ReduceOnPlateau(monitor="val_loss", patience=1, factor=0.5),
+            lambda: cr.optim.schedules.ReduceOnPlateau(monitor="val_loss", patience=1, factor=0.5),
         ),
         (lambda: optim.RMSprop(lr=0.01, momentum=0.5, centered=True), lambda: "cosine"),
     ],
@@ -177,7 +177,7 @@ def test_resume_equals_uninterrupted_with_schedules_weights_and_a_later_early_st
             sample_weight=weights,
             class_weight="balanced",
             metrics=["accuracy"],
-            schedule=cr.schedules.Cosine(epochs=30) if named == "cosine" else named,
+            schedule=cr.optim.schedules.Cosine(epochs=30) if named == "cosine" else named,
             early_stopping=cr.EarlyStopping(patience=3, min_delta=0.01),
             verbose=0,
             **options,
@@ -301,7 +301,7 @@ def test_class_weight_equals_the_matching_sample_weight():
 
 
 def test_balanced_class_weight_evens_out_classes():
-    from chainrule.train import _apply_class_weight
+    from chainrule.training.loop import _apply_class_weight
 
     net = cr.MLP([2, 2], loss="cross_entropy")
     T = np.eye(2)[[0, 0, 0, 1]]
@@ -337,7 +337,7 @@ def test_history_records_metrics_validation_lr_and_time():
         epochs=3,
         validation_split=0.2,
         metrics=["accuracy"],
-        schedule=cr.schedules.StepDecay(step_size=1, gamma=0.5),
+        schedule=cr.optim.schedules.StepDecay(step_size=1, gamma=0.5),
         optimizer=optim.SGD(lr=0.2),
         verbose=0,
     )
@@ -470,7 +470,7 @@ def test_lbfgs_is_scipys_l_bfgs_b_on_the_same_objective():
 def test_epoch_lines_label_every_column_and_time_in_a_unit_that_fits():
     import io
 
-    from chainrule.progress import EpochLogger
+    from chainrule.training.progress import EpochLogger
 
     stream = io.StringIO()
     net = cr.MLP([2, 3, 1], loss="squared_error", seed=0)

@@ -10,7 +10,20 @@ import sys
 import threading
 import warnings
 
-from .._atomic import atomic_open, check_writable
+from ..files.atomic import atomic_open, check_writable
+
+__all__ = [
+    "CommandError",
+    "check_output",
+    "fraction",
+    "non_negative_int",
+    "plain_warnings",
+    "positive_float",
+    "positive_int",
+    "sigterm_as_ctrl_c",
+    "stopped",
+    "write_text",
+]
 
 
 class CommandError(Exception):
@@ -113,7 +126,7 @@ def fraction(text: str) -> float:
 
 
 def check_output(path, option: str, inputs: dict):
-    """The file an output option will write (see :func:`~chainrule._atomic.check_writable`),
+    """The file an output option will write (see :func:`~chainrule.files.atomic.check_writable`),
     checked before any work, and checked to be none of the command's ``inputs`` (``{"the
     model file": path}``): ``--out data.csv`` would replace the data with a model."""
     real = check_writable(path, option)

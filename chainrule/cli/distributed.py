@@ -13,6 +13,8 @@ import time
 
 from .common import CommandError
 
+__all__ = ["GRACE_SECONDS", "on_ranks"]
+
 # An error that every rank meets (a check on the combined data) is told by rank 0; another rank
 # waits this long for rank 0's report to end the job before it tells its own.
 GRACE_SECONDS = 2.0

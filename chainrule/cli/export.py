@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+__all__ = ["add_commands"]
+
 
 def _opset(text: str) -> int:
     try:
@@ -13,10 +15,10 @@ def _opset(text: str) -> int:
 
 
 def _export(args) -> int:
-    from .. import io
-    from .._atomic import atomic_open
+    from ..files import model_file as io
+    from ..files.atomic import atomic_open
     from ..onnx import DEFAULT_OPSET, to_onnx
-    from ..tabular import TabularModel
+    from ..tables.model import TabularModel
     from .common import check_output
 
     check_output(args.output, "output", {"the model file": args.model})

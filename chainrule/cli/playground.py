@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+__all__ = ["add_commands"]
+
 
 def _port(text: str) -> int:
     try:

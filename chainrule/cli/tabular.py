@@ -12,11 +12,11 @@ import warnings
 
 import numpy as np
 
-from .._atomic import atomic_open
-from .._header import MAX_WIDTH
-from ..activations import NAMES as ACTIVATIONS
-from ..encoding import IMPUTE, UnseenCategoryWarning
-from ..losses import NAMES as LOSSES
+from ..core.activations import NAMES as ACTIVATIONS
+from ..core.losses import NAMES as LOSSES
+from ..files.atomic import atomic_open
+from ..files.header import MAX_WIDTH
+from ..tables.encoding import IMPUTE, UnseenCategoryWarning
 from .common import (
     CommandError,
     check_output,
@@ -29,11 +29,13 @@ from .common import (
     write_text,
 )
 
+__all__ = ["EXAMPLES", "HelpFormatter", "STRICT", "add_commands"]
+
 
 def _table(args):
     """The table and target; with ``--distributed``, this rank's block of the rows."""
-    from ..data import dataset_table, read_csv
     from ..datasets import load
+    from ..tables.reading import dataset_table, read_csv
 
     group = getattr(args, "distributed", None)
     if getattr(args, "data", None):
@@ -108,7 +110,7 @@ def _print_summary(run, train_metrics, validation_metrics, *, plain: bool = Fals
 
 def _check_outputs(args, table, target) -> None:
     """Every output option, checked before training: folders, formats, what --boundary needs."""
-    from ..tabular import plan
+    from ..tables.model import plan
 
     outputs = {"--out": args.out, "--plot": args.plot, "--boundary": args.boundary}
     outputs["--save-interrupted"] = args.save_interrupted
@@ -121,7 +123,7 @@ def _check_outputs(args, table, target) -> None:
             raise CommandError(f"{targets[real]} and {option} name the same file {path!r}")
         targets[real] = option
     if args.plot or args.boundary:
-        from ..plots import check_format
+        from ..files.figures import check_format
 
         for option in ("--plot", "--boundary"):
             if getattr(args, option[2:]):
@@ -145,8 +147,8 @@ def _check_outputs(args, table, target) -> None:
 
 
 def _train(args) -> int:
-    from .._atomic import staged_writes
-    from ..tabular import TrainingDivergedError, TrainingInterrupted, train_table
+    from ..files.atomic import staged_writes
+    from ..tables.model import TrainingDivergedError, TrainingInterrupted, train_table
 
     if args.distributed is True:
         from .distributed import on_ranks
@@ -210,7 +212,7 @@ def _train(args) -> int:
         )
     boundary = None
     if args.boundary:
-        from ..encoding import encode
+        from ..tables.encoding import encode
 
         X, T = encode(table, model.columns), model.labels_to_indices(table)
         if group:
@@ -242,11 +244,11 @@ def _write_outputs(args, run, boundary, files) -> None:
     """The model and the figures asked for, into the group of atomic writes ``files``."""
     run.model.save(files.open(args.out, what="--out"))
     if args.plot:
-        from .. import plots
+        from ..files import figures as plots
 
         plots.curves(run.history, files.open(args.plot, what="--plot"), args.plot)
     if args.boundary:
-        from .. import plots
+        from ..files import figures as plots
 
         plots.decision_boundary(
             run.model, *boundary, files.open(args.boundary, what="--boundary"), args.boundary
@@ -267,15 +269,15 @@ def _inputs(args) -> dict:
 
 
 def _model_and_table(args):
-    from ..data import read_csv
-    from ..tabular import TabularModel
+    from ..tables.model import TabularModel
+    from ..tables.reading import read_csv
 
     return TabularModel.load(args.model), read_csv(args.csv)
 
 
 def _evaluate(args) -> int:
     if args.plot:
-        from .. import plots
+        from ..files import figures as plots
 
         check_output(args.plot, "--plot", _inputs(args))
         plots.check_format(args.plot, "--plot")
@@ -306,7 +308,7 @@ def _evaluate(args) -> int:
 
 def _plot_evaluation(args, model, table, result) -> None:
     """The confusion matrix (classification) or predicted against actual values, to --plot."""
-    from .. import plots
+    from ..files import figures as plots
 
     with atomic_open(args.plot, what="--plot") as stream:
         if "confusion" in result:
@@ -370,7 +372,7 @@ def _fill(column) -> str:
 
 
 def _info(args) -> int:
-    from ..tabular import TabularModel
+    from ..tables.model import TabularModel
 
     model = TabularModel.load(args.model)
     network, history = model.network, model.network.history
@@ -431,7 +433,7 @@ def _info(args) -> int:
 
 
 def _gradcheck(args) -> int:
-    from ..gradcheck import gradcheck
+    from ..core.gradcheck import gradcheck
 
     model, table = _model_and_table(args)
     X, T = model.inputs(table)[: args.rows], model.labels_to_indices(table)[: args.rows]

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from .common import CommandError, non_negative_int, positive_float, positive_int, write_text
 
+__all__ = ["STARTER_KINDS", "add_commands"]
+
 STARTER_KINDS = ("basic", "softmax", "bce", "batch", "momentum", "adam")
 
 
@@ -24,8 +26,8 @@ def _step_count(text: str) -> int:
 
 
 def _seed001_network():
-    from ..layers import Dense
-    from ..network import Network
+    from ..core.layers import Dense
+    from ..core.network import Network
 
     return Network(
         [
@@ -38,10 +40,10 @@ def _seed001_network():
 
 
 def _demo(args) -> int:
-    from ..data import dataset_table
     from ..datasets import load
     from ..explain import explain
-    from ..tabular import subset, train_table
+    from ..tables.model import subset, train_table
+    from ..tables.reading import dataset_table
 
     net = _seed001_network()
     explanation = explain(
@@ -110,7 +112,7 @@ def _explain(args) -> int:
     from ..explain import explain
 
     if args.diagram:
-        from ..plots import check_format
+        from ..files.figures import check_format
 
         # a missing matplotlib or an unknown image format is reported before any output
         check_format(args.diagram, "--diagram")

@@ -12,6 +12,18 @@ from importlib import resources
 
 import numpy as np
 
+__all__ = [
+    "Dataset",
+    "LOADERS",
+    "circles",
+    "iris",
+    "iris_csv_path",
+    "load",
+    "moons",
+    "spirals",
+    "xor",
+]
+
 
 @dataclass(frozen=True)
 class Dataset:

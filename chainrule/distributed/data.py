@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._replicas import ONE_PROCESS
-from ..data import DataError, FieldCountError, Table, read_csv_block
+from ..tables.reading import DataError, FieldCountError, Table, read_csv_block
+from ..training.replicas import ONE_PROCESS
+
+__all__ = ["ElsewhereError", "NUMERIC_TYPES", "TEXT_TYPES", "load_rows", "read_rows", "shard"]
 
 NUMERIC_TYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 NUMERIC_TYPES += ("halffloat", "float", "double")
@@ -33,9 +35,10 @@ def load_rows(path, group=None, *, mmap: bool = True) -> np.ndarray:
 
 def read_rows(path, group=None) -> Table:
     """This process's part of a CSV or Parquet file's rows, typed as one read of the whole file
-    (:func:`chainrule.data.read_csv`) types them; ``first`` is the part's first row in the file.
+    (:func:`chainrule.tables.reading.read_csv`) types them; ``first`` is the part's first row in
+    the file.
 
-    Process ``p`` of ``K`` reads only part ``p`` (:func:`chainrule.data.read_csv_block`: a
+    Process ``p`` of ``K`` reads only part ``p`` (:func:`chainrule.tables.reading.read_csv_block`: a
     CSV file cut at line ends near ``p / K`` of its bytes, a Parquet file by rows). The parts'
     row counts and column types are exchanged (one small message per process), and every
     process then types each column as the whole file's read would: integers where every part
@@ -81,7 +84,7 @@ def read_rows(path, group=None) -> Table:
 
 
 def _agreed(path, group, engine):
-    """This process's part (:func:`~chainrule.data.read_csv_block`) and every process's
+    """This process's part (:func:`~chainrule.tables.reading.read_csv_block`) and every process's
     ``(rows, engine, types, dtype kinds)``; a failure is raised by the first process that
     failed, numbered in the file."""
     block = error = None

@@ -19,7 +19,16 @@ import time
 
 import numpy as np
 
-from .._replicas import OneProcess
+from ..training.replicas import OneProcess
+
+__all__ = [
+    "LAUNCHER_VARIABLES",
+    "MPIGroup",
+    "abort",
+    "abort_on_uncaught_exception",
+    "launched_by_mpirun",
+    "mpi",
+]
 
 Array = np.ndarray
 

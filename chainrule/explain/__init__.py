@@ -3,17 +3,20 @@
 >>> import chainrule as cr
 >>> net = cr.MLP([2, 2, 1], activation="sigmoid", output_activation="sigmoid",
 ...              loss="squared_error", dtype="float64", seed=0)
->>> explanation = cr.explain(net, x=[0.05, 0.10], t=[0.99], learning_rate=0.5)
+>>> explanation = cr.explain.explain(net, x=[0.05, 0.10], t=[0.99], learning_rate=0.5)
 >>> "dE/dw1 = dE/da1 * da1/dz1 * dz1/dw1" in explanation.render("text")
 True
 """
 
 from __future__ import annotations
 
+import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..network import Network
+from ..core.deprecation import warn_renamed
+from ..core.network import Network
 from .bridge import StepTable, spec_from_network, spec_network, spec_to_toml, train_steps
 from .check import ClaimResult, check_claims
 from .matrix_render import MATRIX_RENDERERS
@@ -143,3 +146,15 @@ def check(source, *, digits: int = 9) -> list[ClaimResult]:
     """Check the claims in a spec file (or Spec); see :mod:`chainrule.explain.check`."""
     _check_digits(digits)
     return check_claims(Trace(_as_spec(source, None, None, None)), digits=digits)
+
+
+class _CallableModule(types.ModuleType):
+    """``chainrule.explain(...)`` called the function before the subpackage could be imported
+    as itself (0.1): it still does, for one release, with a FutureWarning."""
+
+    def __call__(self, *args, **kwargs):
+        warn_renamed("calling chainrule.explain(...)", "chainrule.explain.explain(...)")
+        return explain(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -14,6 +14,8 @@ from . import rounding
 from .holding import ClaimResult, fmt, holds, last_digit_unit
 from .spec import SpecError
 
+__all__ = ["check_arithmetic", "evaluate_expression", "rounding_tolerance"]
+
 _OPERATORS = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,

@@ -8,11 +8,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import optim
-from .._validation import check_finite, check_real
-from ..layers import Dense
-from ..network import Network
+from ..core.layers import Dense
+from ..core.network import Network
+from ..core.validation import check_finite, check_real
 from .settings import unsupported
 from .spec import Layer, Neuron, Parameter, Spec, SpecError
+
+__all__ = [
+    "SpecNetwork",
+    "StepTable",
+    "spec_from_network",
+    "spec_network",
+    "spec_to_toml",
+    "train_steps",
+]
 
 
 @dataclass

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from ..plots import pyplot, save_figure
+from ..files.figures import pyplot, save_figure
 from .trace import Trace
+
+__all__ = ["draw"]
 
 _FONT = 7  # points
 # points along an edge where its label may go, tried from the middle outwards
@@ -80,7 +82,7 @@ def _label_edges(axes, pending, obstacles, gradients: bool, digits: int) -> list
 
 def draw(trace: Trace, path=None, *, gradients: bool = True, digits: int = 4):
     """Draw the network of ``trace``; save it to ``path`` when given, in the image format its
-    suffix names (any that matplotlib writes, see :func:`~chainrule.plots.check_format`; png
+    suffix names (any that matplotlib writes, see :func:`~chainrule.files.figures.check_format`; png
     without a suffix).
 
     Neurons show their name, net input and output (the first sample's, in a batch); each edge

@@ -12,7 +12,26 @@ import math
 
 import numpy as np
 
-from .. import activations
+from ..core import activations
+
+__all__ = [
+    "LOSS_NOTES",
+    "N",
+    "O",
+    "S",
+    "activation_derivative",
+    "activation_value",
+    "derivative_note",
+    "derivative_tokens",
+    "error_formula",
+    "jacobian_entry",
+    "joined",
+    "one_minus_sigmoid",
+    "output_gradient",
+    "simplified_delta",
+    "softmax_tokens",
+    "softmax_value",
+]
 
 
 def S(symbol: str) -> tuple:

@@ -8,6 +8,8 @@ from decimal import Decimal, InvalidOperation
 
 from .spec import SpecError
 
+__all__ = ["ClaimResult", "fmt", "holds", "last_digit_unit", "resembles"]
+
 
 @dataclass(frozen=True)
 class ClaimResult:

@@ -24,9 +24,11 @@ from itertools import pairwise
 
 import numpy as np
 
-from .. import activations, losses
+from ..core import activations, losses
 from . import rounding
 from .spec import Spec
+
+__all__ = ["MatrixStep", "matrix_steps", "matrix_tolerances"]
 
 
 @dataclass

@@ -22,6 +22,18 @@ from .render import (
     symbol_latex,
 )
 
+__all__ = [
+    "LAYOUT",
+    "MATRIX_RENDERERS",
+    "formula_latex",
+    "name_latex",
+    "render_matrix_json",
+    "render_matrix_latex",
+    "render_matrix_markdown",
+    "render_matrix_text",
+    "shown_steps",
+]
+
 LAYOUT = "rows are samples; W[i, j] connects neuron i to neuron j"
 
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 import itertools
 import math
 
+__all__ = ["candidates"]
+
 _COMPUTED_KINDS = {
     "net",
     "out",

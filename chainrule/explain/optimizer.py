@@ -27,6 +27,8 @@ import numpy as np
 from .bridge import spec_network
 from .formulas import O, S
 
+__all__ = ["add_updates"]
+
 _RATES = {"momentum": ("mu",), "nesterov": ("mu",), "adam": ("beta1", "beta2", "eps")}
 
 

@@ -6,6 +6,26 @@ from __future__ import annotations
 import json
 import re
 
+__all__ = [
+    "RENDERERS",
+    "SECTIONS",
+    "formula_text",
+    "json_text",
+    "number_text",
+    "operator_latex",
+    "render_json",
+    "render_latex",
+    "render_markdown",
+    "render_text",
+    "results_markdown",
+    "results_text",
+    "steps_latex",
+    "steps_markdown",
+    "steps_text",
+    "substitution_text",
+    "symbol_latex",
+]
+
 SECTIONS = [
     ("forward", "Forward pass"),
     ("error", "Error"),

@@ -40,6 +40,8 @@ from collections import ChainMap
 
 import numpy as np
 
+__all__ = ["DRAWS", "FACTOR", "STEP", "rounding_tolerances", "shown_values", "tolerances", "zeroed"]
+
 STEP = 1e-8
 """The relative move of each given number when the sensitivity is measured."""
 

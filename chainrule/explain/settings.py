@@ -6,6 +6,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+__all__ = [
+    "MAX_WRITTEN_STEPS",
+    "OPTIMIZERS",
+    "Optimizer",
+    "REDUCTIONS",
+    "parse_choice",
+    "parse_huber_delta",
+    "parse_optimizer",
+    "unsupported",
+]
+
 REDUCTIONS = ("mean", "sum")
 MAX_WRITTEN_STEPS = 20
 """The most optimizer steps a spec file's ``[optimizer] steps`` writes out quantity by quantity.

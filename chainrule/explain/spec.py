@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import activations, losses
+from ..core import activations, losses
 from .settings import (
     REDUCTIONS,
     Optimizer,
@@ -23,6 +23,20 @@ from .settings import (
     parse_optimizer,
     unsupported,
 )
+
+__all__ = [
+    "ACTIVATION_PARAMETERS",
+    "Arithmetic",
+    "Claim",
+    "Layer",
+    "Neuron",
+    "Parameter",
+    "SUPPORTED_LOSSES",
+    "Spec",
+    "SpecError",
+    "load_spec",
+    "parse_spec",
+]
 
 SUPPORTED_LOSSES = (
     "squared_error",

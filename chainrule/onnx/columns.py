@@ -8,7 +8,7 @@ The exported table model takes the table's columns as they are, in two inputs:
   the model's column order (a number category as chainrule writes it: ``3``, ``2.5``).
 
 Each categorical column becomes one input per category seen in training, 1 for the row's
-category and 0 for the others, as :func:`chainrule.encoding.encode` does:
+category and 0 for the others, as :func:`chainrule.tables.encoding.encode` does:
 
     index = position of the cell among the categories (LabelEncoder; -1 when unseen)
     one_hot[:, k] = (index == k)        k = 0 .. n_categories - 1
@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import missing_spellings
+from ..tables.reading import missing_spellings
 from .graph import ML_DOMAIN
+
+__all__ = ["UNSEEN", "features", "numeric_and_categorical"]
 
 UNSEEN = -1
 

@@ -7,9 +7,9 @@ import numbers
 
 import numpy as np
 
-from .._atomic import atomic_open
-from .._validation import as_dtype
-from ..network import Network
+from ..core.network import Network
+from ..core.validation import as_dtype
+from ..files.atomic import atomic_open
 from . import columns, heads, ops
 from ._requirements import require
 from .graph import MIN_OPSET, Graph
@@ -117,7 +117,7 @@ def to_onnx(model, path=None, *, opset: int | None = None, dtype="float32"):
     ----------
     model : Network, TabularModel, MLPClassifier or MLPRegressor
         A :class:`~chainrule.Network` (Dropout layers are dropped: they are the identity at
-        inference); the command line's table model (:class:`chainrule.tabular.TabularModel`,
+        inference); the command line's table model (:class:`chainrule.tables.model.TabularModel`,
         with its feature standardisation, class labels or target scaling); or a fitted
         ``chainrule.sklearn`` estimator (scikit-learn's own ``MLPClassifier`` and
         ``MLPRegressor`` work too), read from its public fitted attributes.
@@ -191,7 +191,7 @@ def to_onnx(model, path=None, *, opset: int | None = None, dtype="float32"):
 
 
 def _is_tabular(model) -> bool:
-    from ..tabular import TabularModel
+    from ..tables.model import TabularModel
 
     return isinstance(model, TabularModel)
 

@@ -13,6 +13,8 @@ import numpy as np
 from .._version import __version__
 from ._requirements import require
 
+__all__ = ["Graph", "GraphWriter", "MIN_OPSET", "ML_DOMAIN", "ML_OPSET"]
+
 #: The first opset whose Softmax normalises along one axis only (``axis=-1``).
 MIN_OPSET = 13
 

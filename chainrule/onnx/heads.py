@@ -14,6 +14,8 @@ import numbers
 
 import numpy as np
 
+__all__ = ["classifier", "label_array", "rescaled"]
+
 
 def label_array(classes) -> np.ndarray:
     """``classes`` as ONNX can hold them: int64 for integers (and whole floats, booleans),

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations
-from ..layers import Dense, Dropout
-from ..network import Network
+from ..core import activations
+from ..core.layers import Dense, Dropout
+from ..core.network import Network
 from ._requirements import require
+
+__all__ = ["from_sklearn", "from_torch"]
 
 # the loss each output activation pairs with (a softmax or sigmoid output needs its own)
 _LOSS_FOR_OUTPUT = {

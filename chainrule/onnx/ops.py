@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+__all__ = ["activate", "dense", "erf"]
+
 # onnx's name for each activation that it has with chainrule's definition and no parameters
 _NATIVE = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "exp": "Exp"}
 
@@ -78,7 +80,7 @@ _ERFC_Q = (
 
 def dense(graph, X: str, W, b, activation) -> str:
     """``f(X @ W + b)`` for a Dense layer's weights ``W`` (n_in, n_out), biases ``b`` (n_out,)
-    and :class:`~chainrule.activations.Activation` ``f``."""
+    and :class:`~chainrule.core.activations.Activation` ``f``."""
     Z = graph.node("MatMul", [X, graph.constant(graph.cast(W), "W")])
     Z = graph.node("Add", [Z, graph.constant(graph.cast(b), "b")])
     return activate(graph, Z, activation)

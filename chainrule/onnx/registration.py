@@ -17,6 +17,8 @@ from .graph import MIN_OPSET, GraphWriter
 from .heads import classifier
 from .imports import from_sklearn
 
+__all__ = ["register_skl2onnx"]
+
 
 def _skl2onnx(module: str = ""):
     """skl2onnx or one of its modules, or one line saying which extra to install."""

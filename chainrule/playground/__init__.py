@@ -8,3 +8,5 @@ numbers ``chainrule explain`` prints; a box checks a typed number with ``chainru
 The web stack (Starlette, uvicorn, websockets) comes with the ``playground`` extra and is only
 imported by :mod:`chainrule.playground.server`.
 """
+
+__all__ = []

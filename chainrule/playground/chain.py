@@ -15,6 +15,8 @@ import re
 from ..explain import check as check_spec
 from ..explain import explain, parse_spec, spec_to_toml
 
+__all__ = ["chain_rule", "check_number", "explanation_rows", "spec_steps"]
+
 _LINE = re.compile(r"^(\S+) = ")
 
 

@@ -10,12 +10,14 @@ import threading
 
 import numpy as np
 
-from ..data import DataError
+from ..tables.reading import DataError
 from .chain import chain_rule, check_number, spec_steps
 from .frames import domain, frame
 from .points import read_points
 from .session import SPEEDS, Session, python_code
 from .settings import Settings, SettingsError, parse_settings
+
+__all__ = ["FieldError", "MAX_UPLOAD", "Playground"]
 
 MAX_UPLOAD = 2_000_000  # characters of CSV or spec text
 

@@ -13,7 +13,9 @@ import base64
 
 import numpy as np
 
-from ..network import Network
+from ..core.network import Network
+
+__all__ = ["BOUNDARY_GRID", "NEURON_GRID", "activations_on", "domain", "frame", "grid"]
 
 BOUNDARY_GRID = 64
 NEURON_GRID = 24

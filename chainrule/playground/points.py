@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import datasets
-from ..data import DataError, Table, numeric_matrix, sort_labels, target_column
+from ..tables.reading import DataError, Table, numeric_matrix, sort_labels, target_column
 from .settings import Settings
+
+__all__ = ["Points", "make_points", "read_points", "split"]
 
 
 @dataclass(frozen=True)

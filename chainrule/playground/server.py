@@ -34,6 +34,8 @@ except ImportError as error:  # pragma: no cover - exercised by a test that hide
 
 from .controller import FieldError, Playground
 
+__all__ = ["STATIC", "UPDATE_INTERVAL", "create_app", "running", "serve"]
+
 STATIC = Path(__file__).parent / "static"
 UPDATE_INTERVAL = 0.1  # seconds between a tab's frames, at most
 log = logging.getLogger("chainrule.playground")

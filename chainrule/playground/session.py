@@ -16,10 +16,20 @@ from pathlib import PurePath
 import numpy as np
 
 from .. import optim
-from ..callbacks import Callback
-from ..network import MLP, Network
+from ..core.history import Callback
+from ..core.network import MLP, Network
 from .points import Points, make_points, split
 from .settings import Settings, SettingsError
+
+__all__ = [
+    "MAX_EPOCHS",
+    "SPEEDS",
+    "Session",
+    "Snapshot",
+    "build_network",
+    "fit_options",
+    "python_code",
+]
 
 MAX_EPOCHS = 1_000_000
 SPEEDS = {"slow": 5.0, "normal": 30.0, "fast": None}  # epochs per second; None: no pause

@@ -10,6 +10,17 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+__all__ = [
+    "ACTIVATIONS",
+    "DATASETS",
+    "MAX_LAYERS",
+    "MAX_NEURONS",
+    "OPTIMIZERS",
+    "Settings",
+    "SettingsError",
+    "parse_settings",
+]
+
 DATASETS = ("xor", "spirals", "moons", "circles", "csv")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "identity")
 OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad")

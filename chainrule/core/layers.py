@@ -1,0 +1,235 @@
+"""Layers: ``Dense`` (an affine map and an activation) and ``Dropout``.
+
+A layer's parameters are views into its network's flat buffer; the layer never owns them and
+never rebinds them (optimizers write into the same memory). Buffers for the forward and backward
+pass are allocated once per batch size and reused, so a training step allocates little.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import activations, initializers
+from .validation import check_finite, check_int, check_real
+
+__all__ = ["Dense", "Dropout"]
+
+Array = np.ndarray
+
+
+class Dense:
+    """A fully connected layer: ``Z = X @ W + b``, ``A = f(Z)``.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Number of inputs and of neurons.
+    activation : str, dict or Activation, default='identity'
+        The activation ``f`` (see :mod:`chainrule.core.activations`).
+    weight_init, bias_init : str, default='auto' and 'zeros'
+        Initializer names (see :mod:`chainrule.core.initializers`); ignored where ``W``/``b`` given.
+    W : array-like of shape (n_in, n_out), optional
+        Explicit initial weights; ``W[i, j]`` connects input ``i`` to neuron ``j``.
+    b : array-like of shape (n_out,), optional
+        Explicit initial biases.
+    train_weights, train_biases : bool, default=True
+        False holds that part fixed: its gradient is reported as 0 and training never moves it
+        (textbook examples often keep biases constant).
+
+    Notes
+    -----
+    Backward pass, with ``delta = dE/dZ`` already scaled by ``1/n`` (or ``w_i/n``)::
+
+        dW = X.T @ delta
+        db = sum over samples of delta
+        dE/dX = delta @ W.T
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation="identity",
+        *,
+        weight_init="auto",
+        bias_init="zeros",
+        W=None,
+        b=None,
+        train_weights: bool = True,
+        train_biases: bool = True,
+    ):
+        self.n_in = check_int(n_in, "n_in", low=1)
+        self.n_out = check_int(n_out, "n_out", low=1)
+        self.activation = activations.get(activation)
+        self.weight_init = initializers.check_name(weight_init, "weight_init")
+        self.bias_init = initializers.check_name(bias_init, "bias_init")
+        self._initial_W = None if W is None else self._given(W, (self.n_in, self.n_out), "W")
+        self._initial_b = None if b is None else self._given(b, (self.n_out,), "b")
+        self.train_weights = bool(train_weights)
+        self.train_biases = bool(train_biases)
+        self._workspace: dict[int, dict[str, Array]] = {}
+        self._cache: tuple[Array, Array, Array] | None = None
+        self.keep_net_input = False
+        # the output softmax's log-normaliser from the last kept pass, for the loss's value
+        self.log_norm: Array | None = None
+
+    @staticmethod
+    def _given(values, shape, name) -> Array:
+        array = np.asarray(values, dtype=np.float64)
+        if array.shape != shape:
+            raise ValueError(f"{name!r} must have shape {shape}, got shape {array.shape}")
+        check_finite(array, name)
+        return array
+
+    @property
+    def n_params(self) -> int:
+        return self.n_in * self.n_out + self.n_out
+
+    def bind(self, params: Array, grads: Array, rng: np.random.Generator) -> None:
+        """Make ``W``, ``b``, ``dW``, ``db`` views of the given slices and initialise them."""
+        split = self.n_in * self.n_out
+        self.W = params[:split].reshape(self.n_in, self.n_out)
+        self.b = params[split:]
+        self.dW = grads[:split].reshape(self.n_in, self.n_out)
+        self.db = grads[split:]
+        fans = (self.n_in, self.n_out)
+        self.W[...] = (
+            self._initial_W
+            if self._initial_W is not None
+            else initializers.initialize(self.weight_init, rng, self.W.shape, *fans)
+        )
+        self.b[...] = (
+            self._initial_b
+            if self._initial_b is not None
+            else initializers.initialize(self.bias_init, rng, self.b.shape, *fans)
+        )
+        self._workspace.clear()
+
+    def _buffers(self, n: int, dtype) -> dict[str, Array]:
+        buffers = self._workspace.get(n)
+        if buffers is None:
+            if len(self._workspace) >= 4:  # a fit uses at most two sizes (full and last batch)
+                self._workspace.clear()
+            buffers = {"Z": np.empty((n, self.n_out), dtype)}  # dX: made when first needed
+            # an activation whose derivative reads only A is computed in place, over Z, unless
+            # Z itself is wanted (the output layer's, for a loss computed from the logits)
+            in_place = not (self.activation.needs_z or self.keep_net_input)
+            buffers["A"] = buffers["Z"] if in_place else np.empty((n, self.n_out), dtype)
+            buffers["dZ"] = np.empty((n, self.n_out), dtype)
+            self._workspace[n] = buffers
+        return buffers
+
+    def forward(self, X: Array, *, keep: bool = False, rng=None) -> Array:
+        """Return ``A = f(X @ W + b)``; with ``keep`` cache ``X, Z, A`` for :meth:`backward`.
+
+        Kept results live in reused buffers (overwritten by the next kept pass); results
+        computed without ``keep`` are fresh arrays.
+        """
+        if not keep:
+            Z = X @ self.W
+            Z += self.b
+            return self.activation.forward(Z, Z)
+        buffers = self._buffers(X.shape[0], self.W.dtype)
+        if isinstance(X, np.ndarray):
+            Z = np.dot(X, self.W, out=buffers["Z"])
+        else:  # a scipy sparse matrix: sparse @ dense, never densified
+            Z = buffers["Z"]
+            Z[...] = X @ self.W
+        Z += self.b
+        if self.keep_net_input and self.activation.forward_log_norm is not None:
+            A, self.log_norm = self.activation.forward_log_norm(Z, buffers["A"])
+        else:
+            A, self.log_norm = self.activation.forward(Z, buffers["A"]), None
+        self._cache = (X, Z, A)
+        return A
+
+    def backward(
+        self, grad: Array, *, preactivation: bool = False, need_input_grad: bool = True
+    ) -> Array | None:
+        """Write ``dW``, ``db`` and return ``dE/dX``.
+
+        ``grad`` is ``dE/dA`` (scaled by ``1/n``), or ``dE/dZ`` itself when ``preactivation``
+        (the fused output delta). Frozen weights or biases get a zero gradient.
+        """
+        X, Z, A = self._cache
+        buffers = self._buffers(X.shape[0], self.W.dtype)
+        delta = grad if preactivation else self.activation.backward(grad, Z, A, buffers["dZ"])
+        if self.train_weights and not isinstance(X, np.ndarray):
+            self.dW[...] = X.T @ delta  # scipy sparse input
+        elif self.train_weights:
+            np.dot(X.T, delta, out=self.dW)
+        else:
+            self.dW.fill(0.0)
+        if self.train_biases:
+            np.add.reduce(delta, axis=0, out=self.db)
+        else:
+            self.db.fill(0.0)
+        if not need_input_grad:
+            return None
+        if "dX" not in buffers:
+            buffers["dX"] = np.empty((X.shape[0], self.n_in), self.W.dtype)
+        return np.dot(delta, self.W.T, out=buffers["dX"])
+
+    def __getstate__(self) -> dict:
+        # the last batch (cache) and the buffers are not part of the layer: never pickled
+        return {**self.__dict__, "_cache": None, "_workspace": {}, "log_norm": None}
+
+    def config(self) -> dict:
+        """The layer's architecture as JSON-ready data (parameters excluded)."""
+        return {
+            "type": "Dense",
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "activation": self.activation.config(),
+            "train_weights": self.train_weights,
+            "train_biases": self.train_biases,
+        }
+
+    def __repr__(self) -> str:
+        return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r})"
+
+
+class Dropout:
+    """Inverted dropout: while training, zero each input with probability ``rate`` and scale the
+    rest by ``1 / (1 - rate)``; at predict time the layer passes its input through unchanged.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+        The probability of dropping a unit.
+    """
+
+    n_params = 0
+
+    def __init__(self, rate: float = 0.5):
+        self.rate = check_real(rate, "rate", low=0.0, high=1.0, high_open=True)
+        self._mask: Array | None = None
+
+    def bind(self, params: Array, grads: Array, rng: np.random.Generator) -> None:
+        """Dropout has no parameters."""
+
+    def forward(self, X: Array, *, keep: bool = False, rng=None) -> Array:
+        """Mask and rescale ``X`` when ``rng`` is given (training); otherwise return ``X``."""
+        if rng is None or self.rate == 0.0:
+            self._mask = None
+            return X
+        scale = X.dtype.type(1.0 / (1.0 - self.rate))
+        self._mask = (rng.random(X.shape, dtype=X.dtype) >= self.rate) * scale
+        return X * self._mask
+
+    def backward(
+        self, grad: Array, *, preactivation: bool = False, need_input_grad: bool = True
+    ) -> Array | None:
+        """``dE/dX = dE/dY * mask / (1 - rate)``."""
+        if not need_input_grad:
+            return None
+        return grad if self._mask is None else grad * self._mask
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_mask": None}  # the last batch's mask is not pickled
+
+    def config(self) -> dict:
+        return {"type": "Dropout", "rate": self.rate}
+
+    def __repr__(self) -> str:
+        return f"Dropout({self.rate})"

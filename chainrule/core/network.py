@@ -1,0 +1,536 @@
+"""``Network``: layers and a loss over one flat parameter buffer; ``MLP`` builds one from sizes.
+
+Forward pass, layer by layer: ``Z = A_prev @ W + b``, ``A = f(Z)``.
+Loss: ``E = sum_i w_i L_i(y_i, t_i) / n + alpha/2 sum W^2 + l1 sum |W|`` (weights only).
+Backward pass: ``delta_L = dE/dZ_L``, then for each layer
+``dW = A_prev.T @ delta``, ``db = sum_i delta_i``, ``delta_prev = (delta @ W.T) * f'(Z_prev)``.
+Each hidden neuron's delta sums over every path to the outputs: that is the matrix product.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import losses
+from .layers import Dense, Dropout
+from .validation import as_dtype, check_matrix, check_real, check_sample_weight
+
+__all__ = ["MLP", "Network"]
+
+Array = np.ndarray
+
+
+class Network:
+    """A feedforward network: a sequence of layers, a loss, and one flat parameter buffer.
+
+    Parameters
+    ----------
+    layers : list of Dense or Dropout
+        Consecutive layers; each Dense layer's ``n_in`` equals the previous one's ``n_out``.
+        The last layer is Dense.
+    loss : str, dict or Loss, default='mse'
+        See :mod:`chainrule.core.losses`. ``binary_cross_entropy`` needs a sigmoid output and
+        ``cross_entropy`` a softmax output (their fused output delta is ``y - t``).
+    alpha : float, default=0
+        L2 penalty ``alpha/2 * sum(W**2)`` over the weights (not the biases).
+    l1 : float, default=0
+        L1 penalty ``l1 * sum(|W|)`` over the weights.
+    seed : int or None
+        Seeds the initializers (and, through :meth:`fit`, shuffling and dropout).
+    dtype : {'float32', 'float64'}, default='float32'
+
+    Attributes
+    ----------
+    parameters : ndarray of shape (n_params,)
+        Every weight and bias; each layer's ``W`` and ``b`` are views into it.
+    gradients : ndarray of shape (n_params,)
+        The gradient buffer, same layout; each layer's ``dW`` and ``db`` are views into it.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> net = cr.Network([cr.Dense(2, 3, "tanh"), cr.Dense(3, 1, "sigmoid")],
+    ...                  loss="binary_cross_entropy", seed=0)
+    >>> net.predict([[0.0, 1.0]]).shape
+    (1, 1)
+    """
+
+    def __init__(
+        self,
+        layers,
+        loss="mse",
+        *,
+        alpha: float = 0.0,
+        l1: float = 0.0,
+        seed: int | None = None,
+        dtype="float32",
+    ):
+        self.layers = list(layers)
+        self.loss_function = losses.get(loss)
+        self.alpha = check_real(alpha, "alpha", low=0.0)
+        self.l1 = check_real(l1, "l1", low=0.0)
+        self.dtype = as_dtype(dtype)
+        self.seed = seed
+        self._check_architecture()
+        sizes = [layer.n_params for layer in self.layers]
+        self.parameters = np.zeros(sum(sizes), dtype=self.dtype)
+        self.gradients = np.zeros(sum(sizes), dtype=self.dtype)
+        self.layers[-1].keep_net_input = True  # losses are computed from the output's Z
+        rng = np.random.default_rng(seed)
+        start = 0
+        for layer, size in zip(self.layers, sizes, strict=True):
+            layer.bind(
+                self.parameters[start : start + size], self.gradients[start : start + size], rng
+            )
+            start += size
+        self.history = None
+
+    def _check_architecture(self) -> None:
+        if not self.layers:
+            raise ValueError("'layers' must hold at least one Dense layer, got an empty list")
+        for position, layer in enumerate(self.layers):
+            if not isinstance(layer, (Dense, Dropout)):
+                raise TypeError(f"layer {position} must be Dense or Dropout, got {layer!r}")
+        if not isinstance(self.layers[-1], Dense):
+            raise ValueError(f"the last layer must be Dense, got {self.layers[-1]!r}")
+        width = None
+        for position, layer in enumerate(self.dense_layers):
+            if width is not None and layer.n_in != width:
+                raise ValueError(
+                    f"layer {position} has n_in={layer.n_in} but the layer before it has "
+                    f"n_out={width}"
+                )
+            width = layer.n_out
+        needed = self.loss_function.pairs_with
+        output = self.layers[-1].activation.name
+        if needed is not None and output != needed:
+            raise ValueError(
+                f"loss {self.loss_function.name!r} needs output activation {needed!r}, "
+                f"got {output!r}"
+            )
+
+    # -- structure -------------------------------------------------------------------------
+    @property
+    def dense_layers(self) -> list[Dense]:
+        """The layers that hold parameters, in order."""
+        return [layer for layer in self.layers if isinstance(layer, Dense)]
+
+    @property
+    def n_inputs(self) -> int:
+        return self.dense_layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        return self.dense_layers[-1].n_out
+
+    @property
+    def sizes(self) -> list[int]:
+        """Layer widths from the input to the output, e.g. ``[2, 2, 2]``."""
+        return [self.n_inputs] + [layer.n_out for layer in self.dense_layers]
+
+    @property
+    def n_params(self) -> int:
+        return self.parameters.size
+
+    @property
+    def frozen(self) -> Array | None:
+        """A boolean mask over :attr:`parameters` of the entries held fixed, or None."""
+        mask = np.zeros(self.n_params, dtype=bool)
+        start = 0
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                split = start + layer.n_in * layer.n_out
+                mask[start:split] = not layer.train_weights
+                mask[split : start + layer.n_params] = not layer.train_biases
+            start += layer.n_params
+        return mask if mask.any() else None
+
+    # -- computation -------------------------------------------------------------------------
+    def _check_X(self, X) -> Array:
+        return check_matrix(X, "X", self.dtype, n_columns=self.n_inputs)
+
+    def predict(self, X) -> Array:
+        """Return the network's outputs ``Y`` of shape (n_samples, n_outputs) for ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+
+        Inputs so large that the arithmetic overflows give infinite or NaN outputs, without a
+        warning (as in PyTorch; ``fit`` treats them the same way).
+        """
+        A = self._check_X(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for layer in self.layers:
+                A = layer.forward(A)
+        return A
+
+    def _penalty(self) -> float:
+        if not (self.alpha or self.l1):
+            return 0.0
+        total = 0.0
+        for layer in self.dense_layers:
+            if self.alpha:
+                total += 0.5 * self.alpha * float(np.vdot(layer.W, layer.W))
+            if self.l1:
+                total += self.l1 * float(np.abs(layer.W).sum())
+        return total
+
+    def _data_loss(
+        self, Y: Array, T: Array, Z: Array, weights: Array | None, log_norm: Array | None = None
+    ) -> float:
+        from_log_norm = self.loss_function.value_from_log_norm
+        if log_norm is not None and from_log_norm is not None:
+            per_sample = from_log_norm(T, Z, log_norm)  # what the output softmax computed
+        else:
+            per_sample = self.loss_function.value(Y, T, Z)
+        if weights is not None:
+            per_sample = per_sample * weights
+        return float(np.add.reduce(per_sample, dtype=np.float64) / Y.shape[0])
+
+    def _prepare(self, X, T, sample_weight):
+        X = self._check_X(X)
+        T = losses.prepare_targets(self.loss_function, T, X.shape[0], self.n_outputs, self.dtype)
+        weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
+        return X, T, weights
+
+    def loss(self, X, T, sample_weight=None) -> float:
+        """Return the loss ``E`` on ``(X, T)``, the penalty included.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        T : array-like of shape (n_samples, n_outputs)
+            Targets; 1-D for a single output or for class labels with ``cross_entropy``.
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        return self._outputs_and_loss(*self._prepare(X, T, sample_weight))[1]
+
+    def _outputs_and_loss(self, X: Array, T: Array, weights) -> tuple[Array, float]:
+        """Outputs and loss on checked arrays, without caching (the net input of the output
+        layer is kept apart from its activation, for the losses computed from it)."""
+        A = X
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow gives inf, as in predict
+            for layer in self.layers[:-1]:
+                A = layer.forward(A)
+            output = self.layers[-1]
+            Z = A @ output.W + output.b
+            Y = output.activation.forward(Z, None)
+            return Y, self._data_loss(Y, T, Z, weights) + self._penalty()
+
+    def loss_and_gradients(
+        self, X, T, sample_weight=None
+    ) -> tuple[float, list[tuple[Array, Array]]]:
+        """Return the loss and, for each Dense layer, copies of ``(dW, db)``.
+
+        Same arguments as :meth:`loss`. Gradients have the shapes of ``W`` and ``b`` and the
+        network's dtype. :attr:`gradients` holds the same numbers as one flat vector.
+        """
+        X, T, weights = self._prepare(X, T, sample_weight)
+        value = self._forward_backward(X, T, weights)
+        return value, [(layer.dW.copy(), layer.db.copy()) for layer in self.dense_layers]
+
+    def _forward_backward(self, X: Array, T: Array, weights: Array | None, rng=None) -> float:
+        """Forward and backward pass on checked arrays; fills :attr:`gradients`, returns ``E``.
+
+        ``rng`` switches dropout on (training); inputs must already have the network's dtype.
+        """
+        A = X
+        for layer in self.layers:
+            A = layer.forward(A, keep=True, rng=rng)
+        output = self.layers[-1]
+        _, Z, Y = output._cache
+        value = self._data_loss(Y, T, Z, weights, output.log_norm)
+        gradient = self.loss_function.gradient(Y, T)
+        n = X.shape[0]
+        if weights is not None:
+            gradient *= (weights / n)[:, None]
+        elif n > 1:  # a factor of 1 would change nothing
+            gradient *= self.dtype.type(1.0 / n)
+        preactivation = self.loss_function.fused
+        for position in range(len(self.layers) - 1, -1, -1):
+            gradient = self.layers[position].backward(
+                gradient, preactivation=preactivation, need_input_grad=position > 0
+            )
+            preactivation = False
+        if self.alpha or self.l1:
+            for layer in self.dense_layers:
+                if layer.train_weights:
+                    if self.alpha:
+                        layer.dW += self.alpha * layer.W
+                    if self.l1:
+                        layer.dW += self.l1 * np.sign(layer.W)
+            value += self._penalty()
+        return value
+
+    def fit(
+        self,
+        X,
+        T=None,
+        *,
+        optimizer="adam",
+        epochs: int = 10,
+        batch_size: int | None = 32,
+        shuffle: bool = True,
+        validation_split: float = 0.0,
+        validation_data=None,
+        sample_weight=None,
+        class_weight=None,
+        metrics=None,
+        schedule=None,
+        callbacks=None,
+        early_stopping=False,
+        verbose: int = 1,
+        log_every: int = 1,
+        checkpoint=None,
+        checkpoint_every: int = 1,
+        resume_from=None,
+        seed: int | None = None,
+        distributed=None,
+    ):
+        """Train the network; return a :class:`History` of per-epoch records.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs), or an iterable of batches
+            May be memory-mapped (``np.load(path, mmap_mode='r')``): batches are gathered from
+            the map and nothing copies it whole. With ``T=None``, an iterable of ``(X, T)`` or
+            ``(X, T, sample_weight)`` batches, read once per epoch in its own order (so
+            ``batch_size`` and ``shuffle`` do not apply; ``validation_split``,
+            ``sample_weight``, ``class_weight='balanced'``, L-BFGS and ``distributed`` need
+            arrays).
+        T : array-like of shape (n_samples, n_outputs)
+            As in :meth:`loss` (class labels allowed with ``cross_entropy``).
+        optimizer : str or optimizer, default='adam'
+            An instance from :mod:`chainrule.optim` (``SGD(lr=0.1, momentum=0.9)``, ``Adam()``,
+            ``LBFGS()``...) or a name with default settings.
+        epochs : int, default=10
+        batch_size : int or None, default=32
+            ``1`` is per-sample learning (the textbooks'); ``None`` is the full batch. A batch
+            larger than the data is the full batch.
+        shuffle : bool, default=True
+        validation_split : float in [0, 1), default=0
+            A shuffled (for classification, stratified) fraction held out for validation.
+        validation_data : tuple ``(X_val, T_val[, sample_weight_val])``, optional
+            Takes precedence over ``validation_split``.
+        sample_weight : array-like of shape (n_samples,), optional
+        class_weight : dict ``{class index: weight}`` or 'balanced', optional
+        metrics : list of str, optional
+            Recorded per epoch on the training batches and the validation data:
+            ``'accuracy'``, ``'mse'``, ``'mae'``, ``'r2'``.
+        schedule : str or Schedule, optional
+            A learning-rate schedule from :mod:`chainrule.optim.schedules`, evaluated every epoch.
+        callbacks : list of Callback, optional
+        early_stopping : bool or EarlyStopping, default=False
+            True monitors ``val_loss`` (``loss`` without validation) with patience 5 and puts
+            back the best epoch's parameters.
+        verbose : {0, 1, 2}, default=1
+            0 silent, 1 a live progress display, 2 one line every ``log_every`` epochs (stderr).
+        log_every : int, default=1
+        checkpoint : str or os.PathLike, optional
+            Write a checkpoint there every ``checkpoint_every`` epochs (atomically).
+        checkpoint_every : int, default=1
+            A checkpoint is also written after the last epoch and when training stops early,
+            recording what stopped it.
+        resume_from : str or os.PathLike, optional
+            Continue from a checkpoint up to ``epochs`` in total: the result is identical, bit
+            for bit, to an uninterrupted run with the same seed. A checkpoint of a run that had
+            stopped early trains no more.
+        seed : int, optional
+            Seeds the validation split, shuffling and dropout (default: the network's seed).
+        distributed : chainrule.distributed.MPIGroup, optional
+            Train data-parallel with the other processes of an MPI job: ``X``, ``T`` and
+            ``sample_weight`` are this process's block of the rows (see
+            :mod:`chainrule.distributed`), ``batch_size`` the global batch; every process ends
+            with the parameters one process would reach on all the rows.
+
+        Returns
+        -------
+        History
+            Also kept as ``network.history``. A loss that turns NaN or infinite stops training
+            with a :class:`~chainrule.training.loop.TrainingDivergedWarning` and keeps parameters
+            whose loss was finite (those from the start of the epoch, or of the one before when the
+            first batch diverged); ``history.stop_reason`` says which, ``history.stopped_by``
+            is ``'diverged'``.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            On Ctrl-C, acted on between two steps (never inside an optimizer update), after
+            keeping the last finished step's parameters and recording the interruption in
+            ``network.history`` (``stopped_by == 'interrupted'``).
+        """
+        # the one import that climbs (docs/architecture.md): the engine sits above the network
+        # and uses only its public methods, as keras.Model.fit hands the model to its trainer
+        from ..training.loop import fit
+
+        return fit(
+            self,
+            X,
+            T,
+            optimizer=optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            sample_weight=sample_weight,
+            class_weight=class_weight,
+            metrics=metrics,
+            schedule=schedule,
+            callbacks=callbacks,
+            early_stopping=early_stopping,
+            verbose=verbose,
+            log_every=log_every,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            resume_from=resume_from,
+            seed=seed,
+            distributed=distributed,
+        )
+
+    # -- parameters ----------------------------------------------------------------------------
+    def set_parameters(self, values) -> None:
+        """Copy ``values`` (shape ``(n_params,)``) into :attr:`parameters`, keeping the views."""
+        array = np.asarray(values, dtype=np.float64)
+        if array.shape != self.parameters.shape:
+            raise ValueError(
+                f"'values' must have shape {self.parameters.shape}, got shape {array.shape}"
+            )
+        self.parameters[...] = array
+
+    def config(self) -> dict:
+        """The architecture, loss and penalties as JSON-ready data (parameters excluded)."""
+        return {
+            "layers": [layer.config() for layer in self.layers],
+            "loss": self.loss_function.config(),
+            "alpha": self.alpha,
+            "l1": self.l1,
+            "dtype": self.dtype.name,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, parameters=None, *, dtype=None) -> Network:
+        """Rebuild a network from :meth:`config` (and, optionally, its flat parameters)."""
+        layers = []
+        for layer in config["layers"]:
+            options = {k: v for k, v in layer.items() if k != "type"}
+            layers.append(Dense(**options) if layer["type"] == "Dense" else Dropout(**options))
+        network = cls(
+            layers,
+            config["loss"],
+            alpha=config.get("alpha", 0.0),
+            l1=config.get("l1", 0.0),
+            dtype=dtype or config.get("dtype", "float32"),
+        )
+        if parameters is not None:
+            network.set_parameters(parameters)
+        return network
+
+    def __reduce__(self):
+        # Pickled as its architecture and one parameter vector: the layers' W and b are views
+        # into it again after loading, and no batch cache or gradient buffer is written.
+        return _unpickle, (self.config(), self.parameters, self.seed, self.history)
+
+    def copy(self, dtype=None) -> Network:
+        """An independent network with the same architecture and parameters (cast to ``dtype``)."""
+        return Network.from_config(self.config(), self.parameters, dtype=dtype)
+
+    def summary(self) -> str:
+        """A one-table description: layers, activations, parameter counts."""
+        rows = [f"{'layer':<8}{'type':<10}{'shape':<14}{'activation':<14}{'params':>8}"]
+        for position, layer in enumerate(self.layers):
+            if isinstance(layer, Dense):
+                shape = f"{layer.n_in} -> {layer.n_out}"
+                rows.append(
+                    f"{position:<8}{'Dense':<10}{shape:<14}"
+                    f"{layer.activation.name:<14}{layer.n_params:>8}"
+                )
+            else:
+                rows.append(f"{position:<8}{'Dropout':<10}{'':<14}{f'rate {layer.rate}':<14}{0:>8}")
+        rows.append(
+            f"loss: {self.loss_function.name}; parameters: {self.n_params}; "
+            f"dtype: {self.dtype.name}"
+        )
+        return "\n".join(rows)
+
+    def __repr__(self) -> str:
+        return (
+            f"Network(sizes={self.sizes}, loss={self.loss_function.name!r}, "
+            f"dtype={self.dtype.name!r})"
+        )
+
+
+def _unpickle(config: dict, parameters, seed, history) -> Network:
+    network = Network.from_config(config, parameters)
+    network.seed, network.history = seed, history
+    return network
+
+
+_FUSED_OUTPUT = {
+    "cross_entropy": "softmax",
+    "categorical_cross_entropy": "softmax",
+    "binary_cross_entropy": "sigmoid",
+    "bce": "sigmoid",
+}
+
+
+def MLP(
+    sizes,
+    activation="relu",
+    output_activation=None,
+    loss="mse",
+    *,
+    dropout: float = 0.0,
+    weight_init="auto",
+    bias_init="zeros",
+    alpha: float = 0.0,
+    l1: float = 0.0,
+    seed: int | None = None,
+    dtype="float32",
+) -> Network:
+    """Build a multilayer perceptron from its layer widths.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``[n_inputs, hidden_1, ..., n_outputs]``, at least two entries.
+    activation : str, dict or Activation, default='relu'
+        The hidden layers' activation.
+    output_activation : str, dict, Activation or None
+        None picks the one the loss pairs with (softmax for ``cross_entropy``, sigmoid for
+        ``binary_cross_entropy``) and ``identity`` otherwise.
+    loss : str, dict or Loss, default='mse'
+    dropout : float, default=0
+        When > 0, a :class:`Dropout` of this rate after every hidden layer.
+    weight_init, bias_init, alpha, l1, seed, dtype
+        As in :class:`Dense` and :class:`Network`.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> net = cr.MLP([4, 16, 3], loss="cross_entropy", seed=0)
+    >>> [layer.activation.name for layer in net.layers]
+    ['relu', 'softmax']
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes):
+        raise ValueError(f"'sizes' must list at least two positive integers, got {sizes!r}")
+    if output_activation is None:
+        name = loss if isinstance(loss, str) else losses.get(loss).name
+        output_activation = _FUSED_OUTPUT.get(name.lower(), "identity")
+    layers: list = []
+    for position, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        last = position == len(sizes) - 2
+        layers.append(
+            Dense(
+                n_in,
+                n_out,
+                output_activation if last else activation,
+                weight_init=weight_init,
+                bias_init=bias_init,
+            )
+        )
+        if dropout and not last:
+            layers.append(Dropout(dropout))
+    return Network(layers, loss, alpha=alpha, l1=l1, seed=seed, dtype=dtype)

@@ -1,0 +1,215 @@
+"""The schema of a model file's JSON header, checked in full before anything is built from it.
+
+Each check names where in the header the bad value sits (``config.layers[2].n_out``), the value
+and what was expected, and raises :class:`HeaderError`; :mod:`chainrule.files.model_file` turns
+that into a ``ModelFileError`` naming the file.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+__all__ = [
+    "HeaderError",
+    "MAX_DEPTH",
+    "MAX_LAYERS",
+    "MAX_WIDTH",
+    "check_columns",
+    "check_config",
+    "check_depth",
+    "check_dict",
+    "check_history",
+    "expect",
+    "is_int",
+    "is_number",
+]
+
+MAX_LAYERS = 1024
+MAX_WIDTH = 2**31 - 1
+MAX_DEPTH = 32
+
+
+class HeaderError(ValueError):
+    """A header value of the wrong type, range or shape."""
+
+
+def expect(condition: bool, where: str, value, expected: str) -> None:
+    """Raise :class:`HeaderError` unless ``condition``."""
+    if not condition:
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        raise HeaderError(f"{where} must be {expected}, got {shown}")
+
+
+def is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_depth(value, where: str) -> None:
+    """Refuse JSON nested deeper than :data:`MAX_DEPTH` (checked without recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        expect(depth <= MAX_DEPTH, where, "...", f"nested at most {MAX_DEPTH} levels deep")
+        if isinstance(item, dict):
+            pending.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            pending.extend((v, depth + 1) for v in item)
+
+
+def check_dict(value, where: str, required: tuple[str, ...], optional: tuple[str, ...] = ()):
+    expect(isinstance(value, dict), where, value, "an object")
+    missing = [key for key in required if key not in value]
+    expect(not missing, where, sorted(value), f"an object with the keys {', '.join(required)}")
+    unknown = sorted(set(value) - set(required) - set(optional))
+    expect(not unknown, f"{where}.{unknown[0]}" if unknown else where, "present", "absent")
+    return value
+
+
+def _check_named(value, where: str) -> None:
+    """An activation or loss: a name, or ``{'name': ..., numeric parameters...}``."""
+    if isinstance(value, str):
+        return
+    expect(
+        isinstance(value, dict) and isinstance(value.get("name"), str),
+        where,
+        value,
+        "a name or an object with a 'name'",
+    )
+    for key, parameter in value.items():
+        if key != "name":
+            expect(
+                is_number(parameter) and math.isfinite(parameter),
+                f"{where}.{key}",
+                parameter,
+                "a finite number",
+            )
+
+
+def _check_layer(layer, where: str) -> int:
+    """Check one layer's config; return its number of parameters."""
+    expect(isinstance(layer, dict), where, layer, "an object")
+    expect(
+        layer.get("type") in ("Dense", "Dropout"),
+        f"{where}.type",
+        layer.get("type"),
+        "'Dense' or 'Dropout'",
+    )
+    if layer["type"] == "Dropout":
+        check_dict(layer, where, ("type", "rate"))
+        rate = layer["rate"]
+        expect(is_number(rate) and 0 <= rate < 1, f"{where}.rate", rate, "a number in [0, 1)")
+        return 0
+    check_dict(
+        layer, where, ("type", "n_in", "n_out", "activation"), ("train_weights", "train_biases")
+    )
+    for key in ("n_in", "n_out"):
+        width = layer[key]
+        expect(
+            is_int(width) and 1 <= width <= MAX_WIDTH,
+            f"{where}.{key}",
+            width,
+            f"an integer in [1, {MAX_WIDTH}]",
+        )
+    _check_named(layer["activation"], f"{where}.activation")
+    for key in ("train_weights", "train_biases"):
+        if key in layer:
+            expect(isinstance(layer[key], bool), f"{where}.{key}", layer[key], "true or false")
+    return layer["n_in"] * layer["n_out"] + layer["n_out"]
+
+
+def check_config(config, where: str = "config") -> int:
+    """Check a network's config (see ``Network.config``); return its number of parameters."""
+    check_dict(config, where, ("layers", "loss"), ("alpha", "l1", "dtype"))
+    layers = config["layers"]
+    expect(
+        isinstance(layers, list) and 1 <= len(layers) <= MAX_LAYERS,
+        f"{where}.layers",
+        layers,
+        f"a list of 1 to {MAX_LAYERS} layers",
+    )
+    n_params = sum(_check_layer(layer, f"{where}.layers[{i}]") for i, layer in enumerate(layers))
+    _check_named(config["loss"], f"{where}.loss")
+    for key in ("alpha", "l1"):
+        if key in config:
+            value = config[key]
+            expect(
+                is_number(value) and math.isfinite(value) and value >= 0,
+                f"{where}.{key}",
+                value,
+                "a finite number >= 0",
+            )
+    if "dtype" in config:
+        expect(
+            config["dtype"] in ("float32", "float64"),
+            f"{where}.dtype",
+            config["dtype"],
+            "'float32' or 'float64'",
+        )
+    return n_params
+
+
+def check_history(history, where: str = "history") -> None:
+    """Check a training history (see ``History.to_dict``)."""
+    if history is None:
+        return
+    check_dict(history, where, ("history", "epoch"), ("stop_reason", "stopped_by"))
+    epochs = history["epoch"]
+    expect(
+        isinstance(epochs, list) and all(is_int(e) and e >= 0 for e in epochs),
+        f"{where}.epoch",
+        epochs,
+        "a list of integers >= 0",
+    )
+    records = history["history"]
+    expect(isinstance(records, dict), f"{where}.history", records, "an object")
+    for key, values in records.items():
+        expect(
+            isinstance(values, list)
+            and len(values) == len(epochs)
+            and all(is_number(v) for v in values),
+            f"{where}.history.{key}",
+            values,
+            f"a list of {len(epochs)} numbers, one per epoch",
+        )
+    for key in ("stop_reason", "stopped_by"):
+        value = history.get(key)
+        expect(value is None or isinstance(value, str), f"{where}.{key}", value, "a string or null")
+
+
+def check_columns(columns, where: str, kinds) -> None:
+    """A table model's stored column transformations: ``[{name, kind, categories, fill}]``,
+    a name, a kind from ``kinds``, distinct text categories (none for a numeric column) and a
+    fill value that is null, a finite number (numeric) or one of the categories."""
+    expect(isinstance(columns, list), where, columns, "a list")
+    for i, column in enumerate(columns):
+        at = f"{where}[{i}]"
+        check_dict(column, at, ("name", "kind", "categories", "fill"))
+        expect(isinstance(column["name"], str), f"{at}.name", column["name"], "a column name")
+        expect(column["kind"] in kinds, f"{at}.kind", column["kind"], f"one of {', '.join(kinds)}")
+        categories, fill = column["categories"], column["fill"]
+        if column["kind"] == "numeric":
+            expect(categories == [], f"{at}.categories", categories, "[] for a numeric column")
+            expect(
+                fill is None or (is_number(fill) and math.isfinite(fill)),
+                f"{at}.fill",
+                fill,
+                "null or a finite number",
+            )
+        else:
+            expect(
+                isinstance(categories, list)
+                and categories
+                and all(isinstance(c, str) for c in categories)
+                and len(set(categories)) == len(categories),
+                f"{at}.categories",
+                categories,
+                "distinct text labels",
+            )
+            expect(fill is None or fill in categories, f"{at}.fill", fill, "null or a category")

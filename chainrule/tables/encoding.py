@@ -1,0 +1,319 @@
+"""From a table's columns to a network's inputs: which columns, one-hot categories, filled gaps.
+
+A :class:`Column` is one stored transformation, fitted on the training rows and kept in the
+model file, so that evaluate and predict turn a new table into inputs exactly as training did:
+
+- a numeric column is one input; a missing cell takes the column's ``fill`` (the training rows'
+  median, mean or most frequent value, with ``--impute``) or is refused, naming row and column;
+- a categorical column (text, or named with ``--categorical``) is one input per category seen in
+  training, 1 for the row's category and 0 for the others (one-hot). A category never seen in
+  training is all zeros, with a warning naming the value and the column (as scikit-learn's
+  ``OneHotEncoder(handle_unknown='ignore')``), or an error with ``strict``. A missing cell takes
+  the most frequent category with ``--impute`` (any strategy), or is refused.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..training.replicas import ONE_PROCESS
+from .reading import DataError, Table, is_number, numeric_column, sort_labels
+
+__all__ = [
+    "Column",
+    "ID_MIN_ROWS",
+    "IMPUTE",
+    "KINDS",
+    "UnseenCategoryWarning",
+    "choose_columns",
+    "encode",
+    "fit_columns",
+    "is_text",
+    "looks_like_id",
+]
+
+IMPUTE = ("none", "median", "mean", "most_frequent")
+KINDS = ("numeric", "categorical")
+
+# A column with this many rows or more whose values are all distinct integers or strings is
+# taken as an identifier, not a feature, unless named.
+ID_MIN_ROWS = 20
+
+
+class UnseenCategoryWarning(UserWarning):
+    """A category at predict time that the model never saw in training."""
+
+
+@dataclass
+class Column:
+    """One feature column and how it becomes network inputs."""
+
+    name: str
+    kind: str = "numeric"
+    categories: list[str] = field(default_factory=list)
+    fill: float | str | None = None
+
+    @property
+    def inputs(self) -> list[str]:
+        """The names of the network inputs it gives: its own, or ``name=category`` each."""
+        if self.kind == "numeric":
+            return [self.name]
+        return [f"{self.name}={c}" for c in self.categories]
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "categories": self.categories,
+            "fill": self.fill,
+        }
+
+
+def _missing_hint(fitting: bool, table: Table) -> str:
+    """What a user can do about a missing cell: in training, pass --impute; for a trained
+    model (evaluate, predict, which have no --impute), fill the cell or train again with it.
+    For a DataFrame the user is in Python, where the option is ``impute='median'``."""
+    if table.index is None:
+        option, name = "--impute median, mean or most_frequent", "--impute"
+    else:
+        option, name = "impute='median', 'mean' or 'most_frequent'", "impute"
+    if fitting:
+        return f"fill it in, drop the row, or pass {option}"
+    return (
+        f"the model was trained without {name}, so it has no fill value: fill it in, drop "
+        f"the row, or train the model again with {option}"
+    )
+
+
+def is_text(table: Table, name: str, group=ONE_PROCESS) -> bool:
+    """A column of text that is not numbers with a few typos: fewer than half its present
+    values read as numbers. Numbers with typos stay numeric (and their typos are errors).
+    With a ``group``, ``table`` is this process's block and the counts are summed over all."""
+    values = table.data[name]
+    if values.dtype != object:
+        return False
+    present = [v for v in values if v is not None]
+    numbers, count = group.sum([sum(1 for v in present if is_number(v)), len(present)])
+    return numbers < 0.5 * count
+
+
+def looks_like_id(table: Table, name: str, group=ONE_PROCESS) -> bool:
+    """All values distinct integers or distinct strings, on at least :data:`ID_MIN_ROWS` rows.
+    With a ``group`` (``table`` this process's block), over every process's rows: a column
+    distinct within each block is gathered to check that the blocks share no value."""
+    values = table.data[name]
+    if values.dtype.kind not in "iO":
+        return False
+    gaps = values.dtype == object and any(v is None for v in values)
+    rows, gaps, repeats = group.sum([len(values), gaps, len(set(values.tolist())) < len(values)])
+    if rows < ID_MIN_ROWS or gaps or repeats:
+        return False
+    if group.size == 1:
+        return True
+    return len(set(group.gather(values).tolist())) == rows
+
+
+def choose_columns(
+    table: Table, target: str, features=None, drop=(), group=ONE_PROCESS, categorical=()
+) -> tuple[list[str], list[str]]:
+    """The feature columns and notes for the user.
+
+    ``features`` (names, in order) are used as given; otherwise every column but the target,
+    those in ``drop`` and those that look like identifiers (:func:`looks_like_id`, one note
+    each). Every column named in ``categorical`` must be one of them.
+
+    Raises
+    ------
+    DataError
+        For a named column the table lacks, the target named as a feature, a ``categorical``
+        column that is not a feature, or no feature left.
+    """
+    named = (("--features", features or ()), ("--drop", drop), ("--categorical", categorical))
+    for option, names in named:
+        unknown = [n for n in names if n not in table.columns]
+        if unknown:
+            raise DataError(
+                f"{table.path}: {option} names {unknown[0]!r}, which is not a column; the "
+                f"columns are {', '.join(table.columns)}"
+            )
+    notes = []
+    if features:
+        if target in features:
+            raise DataError(f"--features names the target {target!r}; it cannot be a feature")
+        chosen = list(dict.fromkeys(features))
+    else:
+        chosen = []
+        for name in table.columns:
+            if name == target or name in drop:
+                continue
+            if looks_like_id(table, name, group):
+                notes.append(
+                    f"column {name!r} looks like an identifier (every value distinct): not used "
+                    f"as a feature; name it in --features to use it"
+                )
+                continue
+            chosen.append(name)
+    if not chosen:
+        raise DataError(f"{table.path}: there is no feature column besides the target {target!r}")
+    unused = [name for name in categorical if name not in chosen]
+    if unused:
+        raise DataError(
+            f"{table.path}: --categorical names {unused[0]!r}, which is not a feature (the "
+            f"features are {', '.join(chosen)}); name it in --features to use it"
+        )
+    return chosen, notes
+
+
+def fit_columns(
+    table: Table,
+    names: list[str],
+    rows,
+    *,
+    categorical=(),
+    impute: str = "none",
+    group=ONE_PROCESS,
+) -> list[Column]:
+    """Each column's kind, categories and fill value, fitted on ``table``'s ``rows``.
+
+    With a ``group``, ``table`` is this process's block and ``rows`` its training rows; the
+    fit is over every process's, with the same result as one process on all rows: the
+    categories are the union of the blocks', a most frequent value comes from counts summed
+    over the blocks, a mean from sums, and a median from the column's training values
+    gathered from every block (the one statistic that needs them all).
+    """
+    if impute not in IMPUTE:
+        raise ValueError(f"'impute' must be one of {', '.join(IMPUTE)}, got {impute!r}")
+    columns = []
+    for name in names:
+        values = table.data[name][rows]
+        if name in categorical or is_text(table, name, group):
+            text = [_category(v) for v in values]
+            counts = _counts(np.array([v for v in text if v is not None], dtype=str), group)
+            if not counts:
+                raise DataError(f"{table.path}: column {name!r} has no values in training rows")
+            fill = _most_frequent(counts) if impute != "none" else None
+            columns.append(Column(name, "categorical", sort_labels(counts), fill))
+            continue
+        fill = None
+        if impute != "none":
+            numbers = _numbers(table, name)[rows]
+            numbers = numbers[~np.isnan(numbers)]
+            if impute == "median":
+                numbers = group.gather(numbers)
+            if group.sum([numbers.size])[0] == 0:
+                raise DataError(f"{table.path}: column {name!r} has no values in training rows")
+            if impute == "median":
+                fill = float(np.median(numbers))
+            elif impute == "mean":
+                total, count = group.sum([np.sum(numbers), numbers.size])
+                fill = float(total / count)
+            else:
+                fill = float(_most_frequent(_counts(numbers, group)))
+        columns.append(Column(name, "numeric", [], fill))
+    return columns
+
+
+def _category(value) -> str | None:
+    """A cell as a category label: text as it is, a number as its text (``3``, ``2.5``)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _counts(values: np.ndarray, group=ONE_PROCESS) -> dict:
+    """How often each value occurs in ``values``, summed over the processes of ``group``."""
+    unique, counts = np.unique(values, return_counts=True)
+    total: dict = {}
+    for block in group.collect(dict(zip(unique.tolist(), counts.tolist(), strict=True))):
+        for value, count in block.items():
+            total[value] = total.get(value, 0) + count
+    return total
+
+
+def _most_frequent(counts: dict):
+    """The most frequent value; the smallest of those tied (as scikit-learn's SimpleImputer)."""
+    largest = max(counts.values())
+    return min(value for value, count in counts.items() if count == largest)
+
+
+def _numbers(table: Table, name: str) -> np.ndarray:
+    """A numeric column with NaN where missing (text and infinities are still errors)."""
+    return numeric_column(table, name, allow_missing=True)
+
+
+def encode(
+    table: Table, columns: list[Column], *, strict: bool = False, fitting: bool = False
+) -> np.ndarray:
+    """The table's rows as network inputs (before standardisation), one block per column;
+    ``fitting`` when the columns were just fitted on this table (training: a missing cell's
+    message then suggests ``--impute``, not training again).
+
+    Raises
+    ------
+    DataError
+        For a missing column, a missing cell in a column without a fill value (naming row,
+        column and ``--impute``), a value that is not a number in a numeric column, or with
+        ``strict`` a category unseen in training.
+    """
+    absent = [c.name for c in columns if c.name not in table.columns]
+    if absent:
+        raise DataError(
+            f"{table.path}: the model needs the column(s) {', '.join(absent)}; "
+            f"the file has {', '.join(table.columns)}"
+        )
+    blocks = []
+    for column in columns:
+        if column.kind == "numeric":
+            blocks.append(_encode_numeric(table, column, fitting)[:, None])
+        else:
+            blocks.append(_encode_categorical(table, column, strict, fitting))
+    return np.hstack(blocks) if blocks else np.empty((table.n_rows, 0))
+
+
+def _encode_numeric(table: Table, column: Column, fitting: bool) -> np.ndarray:
+    values = _numbers(table, column.name)
+    gaps = np.isnan(values)
+    if gaps.any():
+        if column.fill is None:
+            raise DataError(
+                f"{table.path}: column {column.name!r} has a missing value in "
+                f"{table.row(int(np.argmax(gaps)))}; {_missing_hint(fitting, table)}"
+            )
+        values = np.where(gaps, column.fill, values)
+    return values
+
+
+def _encode_categorical(table: Table, column: Column, strict: bool, fitting: bool) -> np.ndarray:
+    labels = [_category(v) for v in table.data[column.name]]
+    index = {c: i for i, c in enumerate(column.categories)}
+    block = np.zeros((len(labels), len(column.categories)))
+    unseen: dict[str, int] = {}
+    for r, label in enumerate(labels):
+        if label is None:
+            if column.fill is None:
+                raise DataError(
+                    f"{table.path}: column {column.name!r} has a missing value in "
+                    f"{table.row(r)}; {_missing_hint(fitting, table)}"
+                )
+            label = column.fill
+        i = index.get(label)
+        if i is None:
+            unseen.setdefault(label, r)
+            continue
+        block[r, i] = 1.0
+    if unseen:
+        value, r = next(iter(unseen.items()))
+        more = f" (and {len(unseen) - 1} more unseen values)" if len(unseen) > 1 else ""
+        message = (
+            f"{table.path}: column {column.name!r} holds {value!r} in {table.row(r)}{more}, a "
+            f"category not seen in training (it knows {', '.join(column.categories)})"
+        )
+        if strict:
+            raise DataError(message)
+        warnings.warn(message + "; encoded as all zeros", UnseenCategoryWarning, stacklevel=3)
+    return block

@@ -1,0 +1,683 @@
+"""A network with what a table needs around it: named features, standardisation fitted on the
+training rows, the task, class labels, and (for regression) a standardised target.
+
+This is the model the command line trains, saves, evaluates and predicts with; everything it
+needs is kept in the model file's metadata, so a saved model predicts from a CSV on its own.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.network import MLP, Network
+from ..core.validation import check_real
+from ..files import header as _header
+from ..files import model_file as io
+from ..training import metrics
+from ..training.loop import TrainingDivergedWarning, _split
+from ..training.replicas import ONE_PROCESS
+from .encoding import KINDS, Column, choose_columns, encode, fit_columns
+from .reading import (
+    DataError,
+    Table,
+    as_table,
+    infer_task,
+    numeric_matrix,
+    sort_labels,
+    target_column,
+)
+from .scaling import mean_and_scale
+
+__all__ = [
+    "KEEP",
+    "LOSSES",
+    "MANY_CATEGORIES",
+    "TASKS",
+    "TabularModel",
+    "TrainingDivergedError",
+    "TrainingInterrupted",
+    "TrainingRun",
+    "kept_epoch",
+    "plan",
+    "subset",
+    "task_loss",
+    "train_table",
+    "whole_batch",
+    "whole_target",
+]
+
+TASKS = ("classification", "regression")
+
+
+@dataclass
+class TabularModel:
+    """A trained network plus the feature scaling, task and labels it was trained with."""
+
+    network: Network
+    features: list[str]
+    target: str
+    task: str
+    mean: np.ndarray
+    scale: np.ndarray
+    classes: list[str] = field(default_factory=list)
+    target_mean: float = 0.0
+    target_scale: float = 1.0
+    columns: list[Column] | None = None  # None: every feature a numeric column, no fill
+    kept_epoch: int | None = None  # the best validation epoch whose parameters were kept
+
+    def __post_init__(self):
+        if self.columns is None:
+            self.columns = [Column(name) for name in self.features]
+
+    # -- Python API ------------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, data, target: str, **options) -> TabularModel:
+        """Train on a pandas DataFrame, a CSV or Parquet path, or a :class:`Table`: the same
+        training, stored transformations and options as :func:`train_table` (and the command
+        line). ``verbose`` defaults to 0 here. With ``distributed`` (an MPI group), ``data``
+        is this process's block of the rows, e.g.
+        ``chainrule.distributed.read_rows(path, group)``."""
+        options.setdefault("verbose", 0)
+        return train_table(as_table(data), target, **options).model
+
+    # -- inputs ---------------------------------------------------------------------------------
+    def inputs(self, table: Table, *, strict: bool = False) -> np.ndarray:
+        """The table's feature columns, transformed as in training (the stored fill values and
+        categories, see :func:`chainrule.tables.encoding.encode`) and standardised.
+
+        Raises
+        ------
+        DataError
+            If a feature column is missing or not numeric, a cell is missing without a stored
+            fill value, or (with ``strict``) a category was not seen in training.
+        """
+        raw = encode(table, self.columns, strict=strict)
+        return _standardise(table, self.features, raw, self.mean, self.scale, self.network.dtype)
+
+    def labels_to_indices(self, table: Table) -> np.ndarray:
+        """The target column as class indices (classification) or scaled values."""
+        target_column(table, self.target)
+        if self.task == "regression":
+            return (
+                numeric_matrix(table, [self.target])[:, 0] - self.target_mean
+            ) / self.target_scale
+        index = {label: i for i, label in enumerate(self.classes)}
+        values = table.column(self.target)
+        for r, value in enumerate(values):
+            if value not in index:
+                raise DataError(
+                    f"{table.path}: {table.row(r)} has the class {value!r}, which the "
+                    f"model never saw; it knows {', '.join(self.classes)}"
+                )
+        return np.array([index[v] for v in values])
+
+    # -- outputs --------------------------------------------------------------------------------
+    def predict(self, table, *, strict: bool = False):
+        """``{'prediction': labels or values}`` plus ``p_<class>`` probabilities, for a
+        :class:`Table` or a path; for a pandas DataFrame, a DataFrame of those columns with its
+        index. The stored transformations are applied (see :meth:`inputs`)."""
+        Y = self.network.predict(self.inputs(as_table(table), strict=strict)).astype(np.float64)
+        if self.task == "regression":
+            result = {"prediction": Y[:, 0] * self.target_scale + self.target_mean}
+        else:
+            result = {"prediction": np.array(self.classes, dtype=object)[Y.argmax(axis=1)]}
+            result.update({f"p_{label}": Y[:, i] for i, label in enumerate(self.classes)})
+        if hasattr(table, "dtypes") and hasattr(table, "index"):
+            return type(table)(result, index=table.index)
+        return result
+
+    def evaluate(self, table: Table, *, strict: bool = False, group=None) -> dict:
+        """Loss and metrics on a table that has the target column; a confusion matrix (rows:
+        true class, columns: predicted) for classification. With a ``group``, ``table`` is
+        this process's block and the results are over every process's rows (sums combined)."""
+        group = ONE_PROCESS if group is None else group
+        table = as_table(table)
+        X, T = self.inputs(table, strict=strict), self.labels_to_indices(table)
+        n = len(T)  # with a group, a process may hold none of these rows
+        Y = self.network.predict(X).astype(np.float64) if n else np.empty((0, len(self.classes)))
+        loss = group.weighted_mean(self.network.loss(X, T) if n else 0.0, n)
+        rows = int(group.sum([n])[0])
+        result = {"rows": rows, "loss": loss}
+        if self.task == "classification":
+            k = len(self.classes)
+            confusion = np.zeros((k, k), dtype=int)
+            np.add.at(confusion, (T.astype(int), Y.argmax(axis=1)), 1)
+            confusion = group.sum(confusion.ravel()).astype(int).reshape(k, k)
+            accuracy = float(np.trace(confusion) / rows)
+            result.update(accuracy=accuracy, confusion=confusion.tolist())
+            return result
+        values = Y[:, 0] * self.target_scale + self.target_mean if n else np.empty(0)
+        truth = T * self.target_scale + self.target_mean
+        r2 = metrics.R2()
+        r2.update(values[:, None], truth[:, None])
+        group.merge([r2])
+        errors = values - truth
+        squared, absolute = group.sum([np.sum(errors**2), np.sum(np.abs(errors))])
+        result.update(mse=float(squared / rows), mae=float(absolute / rows), r2=r2.result())
+        result["rmse"] = float(np.sqrt(result["mse"]))
+        return result
+
+    # -- files ----------------------------------------------------------------------------------
+    def metadata(self) -> dict:
+        return {
+            "task": self.task,
+            "features": self.features,
+            "target": self.target,
+            "classes": self.classes,
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "target_mean": self.target_mean,
+            "target_scale": self.target_scale,
+            "columns": [column.to_dict() for column in self.columns],
+            **({"kept_epoch": self.kept_epoch} if self.kept_epoch else {}),
+        }
+
+    def save(self, path) -> None:
+        """Write the model file atomically (see :func:`chainrule.save`)."""
+        io.save(self.network, path, metadata=self.metadata())
+
+    @classmethod
+    def load(cls, path) -> TabularModel:
+        """Read a model file written by :meth:`save`.
+
+        Raises
+        ------
+        chainrule.ModelFileError
+            For a file that is not a chainrule model, or one without table metadata.
+        """
+        network = io.load(path)
+        if not network.metadata:
+            raise io.ModelFileError(
+                f"{path}: a chainrule network, but not one trained from a table (no feature "
+                "scaling or labels)"
+            )
+        try:
+            _check_metadata(network.metadata, network)
+        except _header.HeaderError as error:
+            raise io.ModelFileError(f"{path}: invalid table metadata: {error}") from None
+        meta = network.metadata
+        return cls(
+            network,
+            list(meta["features"]),
+            meta["target"],
+            meta["task"],
+            np.array(meta["mean"], dtype=np.float64),
+            np.array(meta["scale"], dtype=np.float64),
+            list(meta["classes"]),
+            float(meta["target_mean"]),
+            float(meta["target_scale"]),
+            [Column(**column) for column in meta["columns"]] if "columns" in meta else None,
+            meta.get("kept_epoch"),
+        )
+
+
+def _check_metadata(meta: dict, network: Network) -> None:
+    """The schema of a table model's metadata, against its network's inputs and outputs."""
+    keys = ("task", "features", "target", "classes", "mean", "scale", "target_mean")
+    _header.check_dict(meta, "metadata", (*keys, "target_scale"), ("columns", "kept_epoch"))
+    expect = _header.expect
+    expect(meta["task"] in TASKS, "metadata.task", meta["task"], "'classification' or 'regression'")
+    n_in, n_out = network.n_inputs, network.n_outputs
+    for key, length in (("features", n_in), ("mean", n_in), ("scale", n_in)):
+        values = meta[key]
+        expect(
+            isinstance(values, list) and len(values) == length,
+            f"metadata.{key}",
+            values,
+            f"a list of {length} entries, one per input of the network",
+        )
+    features = meta["features"]
+    expect(
+        all(isinstance(f, str) for f in features) and len(set(features)) == n_in,
+        "metadata.features",
+        features,
+        "distinct column names",
+    )
+    expect(
+        isinstance(meta["target"], str) and meta["target"] not in features,
+        "metadata.target",
+        meta["target"],
+        "a column name other than the features",
+    )
+    finite = [*meta["mean"], *meta["scale"], meta["target_mean"], meta["target_scale"]]
+    expect(
+        all(_header.is_number(v) and math.isfinite(v) for v in finite),
+        "metadata",
+        "mean/scale",
+        "finite numbers in mean, scale, target_mean and target_scale",
+    )
+    expect(
+        all(v > 0 for v in meta["scale"]) and meta["target_scale"] > 0,
+        "metadata.scale",
+        meta["scale"],
+        "positive scales (target_scale too)",
+    )
+    if "kept_epoch" in meta:
+        kept = meta["kept_epoch"]
+        expect(_header.is_int(kept) and kept >= 1, "metadata.kept_epoch", kept, "an epoch >= 1")
+    if "columns" in meta:
+        _header.check_columns(meta["columns"], "metadata.columns", KINDS)
+        inputs = [name for column in meta["columns"] for name in Column(**column).inputs]
+        expect(inputs == features, "metadata.columns", "...", "columns giving the features")
+    classes = meta["classes"]
+    if meta["task"] == "classification":
+        expect(
+            isinstance(classes, list)
+            and len(classes) == n_out
+            and n_out >= 2
+            and all(isinstance(c, str) for c in classes)
+            and len(set(classes)) == n_out,
+            "metadata.classes",
+            classes,
+            f"{n_out} distinct labels, one per output",
+        )
+    else:
+        expect(
+            classes == [] and n_out == 1,
+            "metadata.classes",
+            classes,
+            "an empty list, with one network output, for regression",
+        )
+
+
+class TrainingDivergedError(ValueError):
+    """Training diverged (the loss became NaN or infinite): a failed run, with no model."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`train_table`; ``run`` holds the model of the last finished step,
+    for a caller that was asked to keep it."""
+
+    def __init__(self, run: TrainingRun):
+        super().__init__(getattr(run.history, "stop_reason", None) or "interrupted (Ctrl-C)")
+        self.run = run
+
+
+def plan(
+    table: Table,
+    target: str,
+    task: str | None = None,
+    *,
+    features=None,
+    drop=(),
+    categorical=(),
+    group=None,
+) -> tuple[str, list[str]]:
+    """The task (given, or inferred from the target column) and the feature columns (see
+    :func:`chainrule.tables.encoding.choose_columns`; its notes are warnings), checked before any
+    training: the command line validates its outputs against them. With a ``group``,
+    ``table`` is this process's block of the rows (see :func:`train_table`)."""
+    group = ONE_PROCESS if group is None else group
+    task, names, _ = _planned(table, target, task, features, drop, categorical, group)
+    return task, names
+
+
+def _planned(table, target, task, features, drop, categorical, group):
+    """:func:`plan`'s task and feature columns, and the target column over every process's
+    rows (:func:`whole_target`), which training goes on to use."""
+    whole = whole_target(table, target, group)
+    task = task or infer_task(target_column(whole, target), whole, target)
+    if task not in TASKS:
+        raise ValueError(f"'task' must be one of {', '.join(TASKS)}, got {task!r}")
+    names, notes = choose_columns(table, target, features, drop, group, categorical)
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=3)  # plan's or train_table's caller
+    return task, names, whole
+
+
+def whole_target(table: Table, target: str, group=ONE_PROCESS) -> Table:
+    """A table of the target column alone, over every process's rows (gathered: one value per
+    row), checked for presence and gaps (:func:`~chainrule.tables.reading.target_column`)."""
+    target_column(table, target)  # a gap is named by the process whose block holds it
+    if group.size == 1:
+        return Table(table.path, [target], {target: table.data[target]}, table.first, table.index)
+    return Table(table.path, [target], {target: group.gather(table.data[target])})
+
+
+def _statistics(table: Table, columns: list[str], X: np.ndarray, rows, group=ONE_PROCESS) -> tuple:
+    """Mean and scale of ``X[rows]`` (over every process's, with a ``group``; ``X`` holds the
+    rows of ``table``), or a DataError naming the value too large."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, scale = mean_and_scale(X[rows], group=group)
+    bad = ~(np.isfinite(mean) & np.isfinite(scale))
+    if bad.any():
+        column = int(np.flatnonzero(bad)[0])
+        row = int(rows[np.argmax(np.abs(X[rows, column]))])
+        raise DataError(
+            f"{table.path}: column {columns[column]!r} holds {X[row, column]:g} in "
+            f"{table.row(row)}, too large to standardise (its spread overflows float64); rescale "
+            "the column"
+        )
+    return mean, scale
+
+
+def _standardise(table: Table, columns: list[str], X: np.ndarray, mean, scale, dtype):
+    """``(X - mean) / scale`` (``X`` holds the rows of ``table``), or a DataError naming the
+    first value that lands beyond the range of the network's ``dtype`` (a value far outside
+    the training rows' range)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        standardised = (X - mean) / scale
+    bad = ~(np.abs(standardised) <= np.finfo(dtype).max)
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        raise DataError(
+            f"{table.path}: column {columns[column]!r} holds {X[row, column]:g} in "
+            f"{table.row(row)}, far outside the training rows' range (standardised it exceeds "
+            f"{np.dtype(dtype).name}); check the value or rescale the column"
+        )
+    return standardised
+
+
+#: A categorical column with more categories than this gets a note when it is one-hot encoded
+#: (a date or free-text column read as categories gives an input per distinct value).
+MANY_CATEGORIES = 50
+
+LOSSES = {
+    "classification": ("cross_entropy", "categorical_cross_entropy"),
+    "regression": (
+        "mse",
+        "mean_squared_error",
+        "squared_error",
+        "mae",
+        "mean_absolute_error",
+        "huber",
+    ),
+}
+
+
+def task_loss(loss: str | None, task: str, target: str, n_classes: int) -> str:
+    """The loss for the task: the default (cross_entropy for classes, mse for values), the one
+    asked for when it fits the task, binary cross-entropy on two classes as the softmax
+    cross-entropy over two outputs (the same loss: softmax of two net inputs is the sigmoid of
+    their difference), anything else a DataError in the command line's words."""
+    if loss is None:
+        return LOSSES[task][0]
+    if loss in LOSSES[task]:
+        return loss
+    if task == "classification" and loss in ("binary_cross_entropy", "bce") and n_classes == 2:
+        warnings.warn(
+            f"--loss {loss} on the two classes of {target!r}: trained as cross_entropy over "
+            "two softmax outputs, which is the same loss",
+            UserWarning,
+            stacklevel=2,
+        )
+        return "cross_entropy"
+    if loss in ("binary_cross_entropy", "bce") and task == "classification":
+        detail = f"binary cross-entropy needs two classes, {target!r} has {n_classes}"
+    elif task == "classification":
+        detail = f"{target!r} holds {n_classes} classes, and {loss} is a regression loss"
+    else:
+        detail = f"{target!r} holds values (regression), and {loss} is a loss for classes"
+    fits = (
+        "cross_entropy (or --task regression)" if task == "classification" else "mse, mae or huber"
+    )
+    raise DataError(f"--loss {loss} does not fit: {detail}; use --loss {fits}")
+
+
+def _held_out(labels, val: float, rows: int) -> int:
+    """How many rows a validation fraction holds out (per class, as the stratified split)."""
+    if labels is None:
+        return int(round(val * rows))
+    return int(sum(round(val * count) for count in np.unique(labels, return_counts=True)[1]))
+
+
+def _check_every_class_trains(path: str, classes: list[str], T, train_rows, val: float) -> None:
+    """A DataError when the validation split holds out every row of a class: the network
+    could never learn it (scikit-learn's stratified split refuses such a class too)."""
+    absent = np.setdiff1d(np.arange(len(classes)), T[train_rows])
+    if absent.size:
+        missing = int(absent[0])
+        label, count = classes[missing], int(np.bincount(T, minlength=len(classes))[missing])
+        raise DataError(
+            f"{path}: --val {val} holds out every row of the class {label!r} ({count} of "
+            f"{len(T)} rows), leaving none to train on; pass a smaller --val, or add rows of "
+            "that class"
+        )
+
+
+KEEP = ("best", "last")
+
+
+def _stopping(early_stopping: bool, keep: str, validation, epochs: int):
+    """What to pass as ``early_stopping``: with validation rows and ``keep='best'``, an
+    :class:`~chainrule.training.callbacks.EarlyStopping` that never stops early (patience beyond the
+    epochs) but puts back the best validation epoch's parameters."""
+    if early_stopping or keep == "last" or validation is None:
+        return early_stopping
+    from ..training.callbacks import EarlyStopping
+
+    return EarlyStopping(patience=epochs)
+
+
+def kept_epoch(history) -> int | None:
+    """The epoch (from 1) whose parameters a best-keeping run kept, or None."""
+    losses = getattr(history, "history", {}).get("val_loss")
+    return int(np.argmin(losses)) + 1 if losses else None
+
+
+def whole_batch(batch_size: int, rows: int) -> int:
+    """The batch size, clipped to the training rows (as scikit-learn clips to n_samples) with a
+    note when it is larger."""
+    if batch_size <= rows:
+        return batch_size
+    warnings.warn(
+        f"--batch-size {batch_size} is larger than the {rows} training rows: each step uses "
+        "all of them (one batch)",
+        UserWarning,
+        stacklevel=2,
+    )
+    return rows
+
+
+# Regression metrics square the errors in float64: a target beyond this would overflow them.
+_LARGEST_TARGET = 1e100
+
+
+@dataclass
+class TrainingRun:
+    """What :func:`train_table` returns: the model, its history and the row split."""
+
+    model: TabularModel
+    history: object
+    train_rows: np.ndarray
+    validation_rows: np.ndarray | None
+    seconds: float
+
+
+def train_table(
+    table: Table,
+    target: str,
+    *,
+    task: str | None = None,
+    hidden=(64, 32),
+    activation: str = "relu",
+    loss: str | None = None,
+    optimizer="adam",
+    lr: float = 1e-3,
+    epochs: int = 100,
+    batch_size: int = 32,
+    val: float = 0.1,
+    early_stopping: bool = False,
+    seed: int = 0,
+    verbose: int = 1,
+    callbacks=None,
+    features=None,
+    drop=(),
+    categorical=(),
+    impute: str = "none",
+    keep: str = "best",
+    distributed=None,
+) -> TrainingRun:
+    """Train a network on a table: infer (or take) the task, encode the labels, hold out a
+    shuffled (stratified) validation fraction, fit the column transformations (one-hot
+    categories, fill values: see :mod:`chainrule.tables.encoding`) and the standardisation on the
+    training rows, fit the network.
+
+    ``features`` names the feature columns (default: all but the target, those in ``drop`` and
+    identifier-like columns); ``categorical`` names columns to one-hot besides the text ones;
+    ``impute`` is ``'none'`` (a missing cell is an error), ``'median'``, ``'mean'`` or
+    ``'most_frequent'``. ``keep='best'`` (with validation rows) keeps the parameters of the
+    epoch with the lowest validation loss, ``'last'`` those of the last epoch.
+
+    Raises
+    ------
+    DataError
+        For a table that cannot be used as it is (see :mod:`chainrule.tables.reading`).
+    TrainingDivergedError
+        If the loss became NaN or infinite: no model is returned.
+    TrainingInterrupted
+        On Ctrl-C (a ``KeyboardInterrupt``), holding the model of the last finished step.
+
+    With ``distributed`` (a :class:`chainrule.distributed.MPIGroup`) ``table`` is this
+    process's block of the rows (process 0 the first ones, as
+    :func:`chainrule.distributed.read_rows` reads them). Everything fitted on the whole table
+    is combined from the blocks, so every process fits the same: the target column is gathered
+    (one value per row) for the task, the classes and the stratified validation split; the
+    column transformations (:func:`chainrule.tables.encoding.fit_columns`), identifier detection and
+    feature statistics are combined from per-block counts and sums. Each process trains on its
+    own rows, and the model equals the one-process model on the whole table to float rounding.
+    """
+    from .. import optim
+
+    check_real(val, "val", low=0.0, high=1.0, high_open=True)
+    if keep not in KEEP:
+        raise ValueError(f"'keep' must be one of {', '.join(KEEP)}, got {keep!r}")
+    group = ONE_PROCESS if distributed is None else distributed
+    task, names, whole = _planned(table, target, task, features, drop, categorical, group)
+    classes: list[str] = []
+    if task == "classification":
+        values = whole.column(target)
+        classes = sort_labels(values)
+        if len(classes) < 2:
+            raise DataError(
+                f"{table.path}: the target column {target!r} holds a single class "
+                f"{classes[0]!r}; classification needs at least two"
+            )
+        if len(classes) > max(MANY_CATEGORIES, len(values) // 2):
+            warnings.warn(
+                f"the target {target!r} holds {len(classes)} classes in {len(values)} rows, "
+                "one network output each: if it is a number to predict, pass --task regression",
+                UserWarning,
+                stacklevel=2,
+            )
+        index = {label: i for i, label in enumerate(classes)}
+        T = np.array([index[v] for v in values])
+    else:
+        T = numeric_matrix(whole, [target])[:, 0]
+    loss = task_loss(loss, task, target, len(classes))
+    rows = len(T)
+    n_outputs = len(classes) if classes else 1
+    splitter = MLP([1, n_outputs], loss=loss)  # the split needs only the loss and outputs
+    train_rows, validation_rows = np.arange(rows), None
+    if val and _held_out(T if classes else None, val, rows) == 0:
+        warnings.warn(
+            f"--val {val} of {rows} rows holds out no row: training without validation",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif val:
+        one_hot = np.eye(len(classes))[T] if classes else T[:, None]
+        try:
+            train_rows, validation_rows = _split(
+                splitter, one_hot, val, np.random.default_rng(seed)
+            )
+        except ValueError:
+            raise DataError(
+                f"{table.path}: --val {val} leaves no rows for training out of {rows}; pass a "
+                "smaller fraction (or --val 0 for none)"
+            ) from None
+    if classes:
+        _check_every_class_trains(table.path, classes, T, train_rows, val)
+    batch_size = whole_batch(batch_size, len(train_rows))
+    _, start = group.layout(table.n_rows)
+    mine = range(start, start + table.n_rows)  # this process's rows (all with one process)
+    train_mine = train_rows[(train_rows >= mine.start) & (train_rows < mine.stop)]
+    columns = fit_columns(
+        table,
+        names,
+        train_mine - mine.start,
+        categorical=categorical,
+        impute=impute,
+        group=group,
+    )
+    for column in columns:
+        if len(column.categories) > MANY_CATEGORIES:
+            warnings.warn(
+                f"column {column.name!r} is one-hot encoded into {len(column.categories)} "
+                f"inputs, one per category (a category not seen in training will be all "
+                f"zeros); --drop {column.name} leaves it out",
+                UserWarning,
+                stacklevel=2,
+            )
+    features = [name for column in columns for name in column.inputs]
+    X = encode(table, columns, fitting=True)
+    network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
+    mean, scale = _statistics(table, features, X, train_mine - mine.start, group)
+    target_mean = target_scale = None
+    if task == "regression":
+        too_large = np.flatnonzero(~(np.abs(T) <= _LARGEST_TARGET))
+        if too_large.size:
+            raise DataError(
+                f"{table.path}: the target column {target!r} holds {T[too_large[0]]:g} in "
+                f"{whole.row(too_large[0])}; regression errors are squared, which overflows beyond "
+                f"+-{_LARGEST_TARGET:g}: rescale the column"
+            )
+        target_mean, target_scale = (
+            float(v[0]) for v in _statistics(whole, [target], T[:, None], train_rows)
+        )
+        T = _standardise(whole, [target], T[:, None], target_mean, target_scale, network.dtype)
+        T = T[:, 0]
+    Xs = _standardise(table, features, X, mean, scale, network.dtype)
+    validation = None
+    if validation_rows is not None:
+        val_mine = validation_rows[(validation_rows >= mine.start) & (validation_rows < mine.stop)]
+        validation = (Xs[val_mine - mine.start], T[val_mine])
+    started = time.perf_counter()
+    model = TabularModel(
+        network,
+        features,
+        target,
+        task,
+        mean,
+        scale,
+        classes,
+        target_mean or 0.0,
+        target_scale or 1.0,
+        columns,
+    )
+    with warnings.catch_warnings():  # divergence is an error here, raised below
+        warnings.simplefilter("ignore", TrainingDivergedWarning)
+        try:
+            history = network.fit(
+                Xs[train_mine - mine.start],
+                T[train_mine],
+                optimizer=optim.LBFGS() if optimizer == "lbfgs" else optim.get(optimizer, lr=lr),
+                epochs=epochs,
+                batch_size=batch_size,
+                validation_data=validation,
+                early_stopping=_stopping(early_stopping, keep, validation, epochs),
+                metrics=["accuracy"] if classes else ["r2"],
+                verbose=verbose,
+                seed=seed,
+                callbacks=callbacks,
+                distributed=distributed,
+            )
+        except KeyboardInterrupt:
+            seconds = time.perf_counter() - started
+            run = TrainingRun(model, network.history, train_rows, validation_rows, seconds)
+            raise TrainingInterrupted(run) from None
+    if history.stopped_by == "diverged":
+        raise TrainingDivergedError(history.stop_reason)
+    if keep == "best" or early_stopping:
+        model.kept_epoch = kept_epoch(history)
+    return TrainingRun(model, history, train_rows, validation_rows, time.perf_counter() - started)
+
+
+def subset(table: Table, rows) -> Table:
+    """The table restricted to the given row indices (:meth:`Table.take`)."""
+    return table.take(rows)

@@ -1,0 +1,719 @@
+"""CSV files for the command line: read a table, pick the target, check every value.
+
+Every problem is a :class:`DataError` (a ``ValueError``) that names the file, the column and the
+row (counted as in a spreadsheet: the header is row 1; for a pandas DataFrame, the row's index
+label), so the command line can print one line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+import mmap
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..core.validation import not_a_file
+from . import arrow_csv as _arrow_csv
+
+__all__ = [
+    "Block",
+    "DataError",
+    "FieldCountError",
+    "MISSING",
+    "Table",
+    "as_table",
+    "dataset_table",
+    "from_frame",
+    "infer_task",
+    "is_number",
+    "missing_spellings",
+    "numeric_column",
+    "numeric_matrix",
+    "read_csv",
+    "read_csv_block",
+    "sort_labels",
+    "target_column",
+]
+
+MISSING = {"", "na", "nan", "null", "none", "n/a", "?"}
+
+
+class DataError(ValueError):
+    """A CSV file that cannot be used as it is."""
+
+
+class FieldCountError(DataError):
+    """A row with the wrong number of fields; ``index`` counts the data rows before it in the
+    block read, ``first`` the file's data rows before the block."""
+
+    def __init__(self, path, index: int, found: int, expected: int, first: int = 0):
+        super().__init__(
+            f"{path}: row {first + index + 2} has {found} fields, the header has {expected}"
+        )
+        self.path, self.index, self.found, self.expected = path, index, found, expected
+
+
+@dataclass
+class Table:
+    """A table's header and its columns, one array each: float64 or int64 for a column of
+    numbers (NaN where a cell is missing), an object array of text otherwise (None where
+    missing). Messages name a row as :meth:`row` says: counted as in a spreadsheet (the header
+    is row 1) for a file, by its index label for a DataFrame."""
+
+    path: str
+    columns: list[str]
+    data: dict[str, np.ndarray]
+    first: int = 0  # the file's rows before this table's first (a block of a larger table)
+    index: np.ndarray | None = None  # a DataFrame's index labels, one per row
+
+    def row(self, r: int) -> str:
+        """Row ``r`` (from 0, of this table) as a message names it: ``'row 5'`` for a file (the
+        header is row 1, as in a spreadsheet or an editor's line numbers), ``"the row with
+        index 'b'"`` for a DataFrame, whose users look rows up by label (``frame.loc``)."""
+        if self.index is None:
+            return f"row {self.first + r + 2}"
+        return f"the row with index {self.index[r]!r}"
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.data[self.columns[0]])
+
+    def column(self, name: str) -> list[str]:
+        """A column as text (a missing cell as ``""``), as a CSV file would hold it."""
+        values = self.data[name]
+        if values.dtype.kind == "i":
+            return values.astype(str).tolist()
+        if values.dtype.kind == "f":
+            return [repr(v) if v == v else "" for v in values.tolist()]
+        return ["" if v is None else v for v in values]
+
+    def take(self, rows) -> Table:
+        """The table restricted to the given row indices; a ``range`` of rows (a block) keeps
+        the file's row numbers in messages."""
+        first = self.first + rows.start if isinstance(rows, range) and rows.step == 1 else 0
+        data = {k: v[rows] for k, v in self.data.items()}
+        return Table(
+            self.path, self.columns, data, first, None if self.index is None else self.index[rows]
+        )
+
+    @classmethod
+    def from_rows(cls, path: str, columns: list[str], rows: list[list[str]]) -> Table:
+        """A table from rows of text fields, each column typed as :func:`read_csv` types it."""
+        return cls(
+            path,
+            columns,
+            {name: _typed(col) for name, col in zip(columns, zip(*rows, strict=True), strict=True)},
+        )
+
+    def is_numeric(self, name: str) -> bool:
+        return self.data[name].dtype != object
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def missing_spellings() -> list[str]:
+    """The missing-value spellings in lower, upper and title case, for pyarrow's exact match."""
+    return sorted({v for m in MISSING for v in (m, m.upper(), m.title())})
+
+
+def _header(path: Path) -> tuple[list[str], str, int]:
+    """The header's column names, the delimiter (',' unless the header's first line holds more
+    ';' or tabs than commas) and the number of lines before the data (blank lines, then the
+    header's own: a quoted name may hold a line break); checked as documented in
+    :func:`read_csv`."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as stream:
+            skipped, line = 0, ""
+            for line in stream:
+                if line.strip(" \t\r\n,;"):
+                    break
+                skipped += 1
+            else:
+                line = ""
+            if not line:
+                raise DataError(f"{path}: the file is empty")
+            delimiter = max(",;\t", key=line.count) if line.count(",") == 0 else ","
+            reader = csv.reader(itertools.chain([line], stream), delimiter=delimiter)
+            header = [name.strip() for name in next(reader)]
+            lines = skipped + reader.line_num
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
+    except csv.Error as error:
+        raise DataError(f"{path}: not a readable CSV file ({error})") from None
+    if all(is_number(name) for name in header):
+        raise DataError(
+            f"{path}: the first row holds numbers, not column names; add a header "
+            "row naming the columns"
+        )
+    if any(not name for name in header):
+        raise DataError(f"{path}: column {header.index('') + 1} of the header has no name")
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise DataError(f"{path}: the column name {duplicated[0]!r} appears twice in the header")
+    return header, delimiter, lines
+
+
+# what a file that is not UTF-8 text most likely is, by its first bytes
+_SIGNATURES = {
+    b"\x1f\x8b": "gzip-compressed: decompress it first (gunzip)",
+    b"PK\x03\x04": "a zip archive (an Excel workbook?): export the sheet as CSV",
+    b"\xff\xfe": "UTF-16 text: save it as UTF-8",
+    b"\xfe\xff": "UTF-16 text: save it as UTF-8",
+}
+
+
+def _not_utf8(path) -> DataError:
+    """The error for a file that is not UTF-8: what it is by its first bytes (gzip, zip,
+    UTF-16), else the line and byte where UTF-8 decoding fails (scanned a megabyte at a
+    time)."""
+    with open(path, "rb") as stream:
+        start = stream.read(4)
+        for signature, what in _SIGNATURES.items():
+            if start.startswith(signature):
+                return DataError(f"{path}: not a CSV text file: it is {what}")
+        stream.seek(0)
+        decoder, line = codecs.getincrementaldecoder("utf-8")(), 1
+        while chunk := stream.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:  # error.object: bytes held back, then chunk
+                line += error.object[: error.start].count(b"\n")
+                return DataError(
+                    f"{path}: line {line} is not UTF-8 text (byte 0x{error.object[error.start]:02x}"
+                    "); save the file as UTF-8 (it may be Latin-1 or Windows-1252)"
+                )
+            line += chunk.count(b"\n")
+    return DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)")
+
+
+def read_csv(path) -> Table:
+    """Read a CSV file with a header row (or a Parquet file, by its suffix ``.parquet``/``.pq``).
+
+    The delimiter is a comma, or a semicolon or tab when the header holds no comma. With
+    pyarrow installed (the ``tables`` extra) the file is parsed by pyarrow's multithreaded
+    CSV reader a few megabytes at a time, straight into one numpy array per column (memory
+    stays near the parsed data); without it, or for a file pyarrow refuses, by Python's
+    ``csv`` module, which names the row at fault. A column is int64 when every field is an
+    integer (written without a point or exponent), float64 (NaN where missing) when every
+    present field is a number, else text as written (None where missing); a missing field is
+    empty or one of ``MISSING`` (in lower, upper or title case).
+
+    Raises
+    ------
+    DataError
+        For a missing or unreadable file, an empty file, a file with no header (its first row
+        is all numbers), duplicated or empty column names, or a row with the wrong number of
+        fields.
+    """
+    path = Path(path)
+    _check_input(path)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return _read_parquet(path)
+    header, delimiter, lines = _header(path)
+    return _parse_csv(path, str(path), header, delimiter, lines)
+
+
+def _check_input(path: Path) -> None:
+    """A DataError unless ``path`` is a regular file this user can read."""
+    problem = not_a_file(path)
+    if problem == "missing":
+        raise DataError(f"{path}: no such file")
+    if problem:
+        raise DataError(f"{path}: cannot read it: it is {problem}")
+
+
+def _parse_csv(source, name: str, header, delimiter: str, skip_rows: int, **chunking) -> Table:
+    """A table from CSV text: ``source`` is a path or bytes (such as one process's byte range of
+    a file, with ``skip_rows`` 0), whose first ``skip_rows`` lines (blank lines, the header) come
+    before the data; ``name`` is the file named in messages, ``header`` names the fields.
+    Typed as :func:`read_csv` says: by pyarrow a chunk at a time
+    (:mod:`chainrule.tables.arrow_csv`),
+    or by the csv module without pyarrow or where pyarrow refuses the text. ``chunking`` sets
+    the chunk sizes (tests)."""
+    try:
+        import pyarrow.csv  # noqa: F401
+    except ImportError:
+        return _read_with_csv_module(source, name, header, delimiter, skip_rows)
+    try:
+        data = _arrow_csv.read_columns(
+            source, header, delimiter, skip_rows, missing_spellings(), **chunking
+        )
+    except _arrow_csv.Unparsed:  # a bad row: let the csv module name it
+        return _read_with_csv_module(source, name, header, delimiter, skip_rows)
+    if not data:
+        raise DataError(f"{name}: the file has a header but no data rows")
+    return Table(name, header, data)
+
+
+def as_table(data, name: str = "<DataFrame>") -> Table:
+    """A :class:`Table` from a Table, a CSV or Parquet path (:func:`read_csv`) or a pandas
+    DataFrame (:func:`from_frame`)."""
+    if isinstance(data, Table):
+        return data
+    if isinstance(data, (str, Path)):
+        return read_csv(data)
+    if hasattr(data, "columns") and hasattr(data, "dtypes"):
+        return from_frame(data, name)
+    raise TypeError(
+        f"expected a pandas DataFrame, a file path or a Table, got {type(data).__name__}"
+    )
+
+
+def from_frame(frame, name: str = "<DataFrame>") -> Table:
+    """A pandas DataFrame as a table: number columns as float64 (int64 when complete integers),
+    every other column as text, NaN/None/NA as missing. Messages name a row by its index
+    label (``the row with index 'b'``), as ``frame.loc`` finds it."""
+    columns = [str(c) for c in frame.columns]
+    if len(set(columns)) != len(columns):
+        raise DataError(f"{name}: the DataFrame has duplicated column names")
+    if len(frame) == 0:
+        raise DataError(f"{name}: the DataFrame has no rows")
+    data = {}
+    for label, column in zip(columns, frame.columns, strict=True):
+        series = frame[column]
+        kind = series.dtype.kind
+        missing = series.isna().to_numpy()
+        if kind in "iu" and not missing.any():
+            data[label] = series.to_numpy().astype(np.int64)
+        elif kind in "iuf":  # pandas' nullable Int64 holds NA: float64 with NaN, as a CSV gap
+            data[label] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            data[label] = np.array(
+                [None if gap else str(v) for v, gap in zip(series.tolist(), missing, strict=True)],
+                dtype=object,
+            )
+    index = np.empty(len(frame), dtype=object)
+    index[:] = frame.index.tolist()  # labels as Python values (a tuple for a MultiIndex)
+    return Table(name, columns, data, index=index)
+
+
+def _parquet_module(path: Path):
+    """``pyarrow.parquet``, or a DataError naming the extra that brings it."""
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError:
+        raise DataError(
+            f"{path}: reading Parquet needs pyarrow: pip install 'chainrule[tables]'"
+        ) from None
+    return parquet
+
+
+def _read_parquet(path: Path) -> Table:
+    parquet = _parquet_module(path)
+    import pyarrow as pa
+
+    try:
+        with parquet.ParquetFile(path) as file:  # read_table would import pandas
+            arrow = file.read()
+    except (pa.ArrowException, OSError) as error:
+        raise DataError(f"{path}: not a readable Parquet file ({error})") from None
+    return _from_arrow(str(path), [str(name) for name in arrow.column_names], arrow)
+
+
+def _from_arrow(path: str, header: list[str], arrow) -> Table:
+    """Columns of an Arrow table as numpy arrays: numbers as float64 (int64 when whole and
+    complete), anything else as text."""
+    import pyarrow as pa
+
+    if arrow.num_rows == 0:
+        raise DataError(f"{path}: the file has a header but no data rows")
+    data = {}
+    for name, column in zip(header, arrow.columns, strict=True):
+        kind = column.type
+        if pa.types.is_integer(kind) and column.null_count == 0:
+            data[name] = _arrow_numbers(column, "int")
+        elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
+            data[name] = _arrow_numbers(column, "float")
+        else:
+            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+                try:
+                    column = column.cast(pa.string())
+                except pa.ArrowException as error:  # a nested type, bytes that are not UTF-8
+                    raise DataError(
+                        f"{path}: column {name!r} holds {kind} values, which cannot be read as "
+                        f"numbers or text ({error}); remove the column from the file"
+                    ) from None
+            data[name] = np.array(column.to_pylist(), dtype=object)
+    return Table(path, header, data)
+
+
+def _arrow_numbers(column, kind: str) -> np.ndarray:
+    """A numeric Arrow column as int64 (``kind='int'``) or float64 (NaN where missing), read
+    from its buffers chunk by chunk (``to_numpy`` would import pandas)."""
+    import pyarrow as pa
+
+    target = pa.int64() if kind == "int" else pa.float64()
+    pieces = [_arrow_csv.numeric_values(chunk.cast(target), kind) for chunk in column.chunks]
+    return np.concatenate(pieces) if pieces else np.empty(0, np.int64 if kind == "int" else float)
+
+
+def _text_stream(source):
+    """A path or bytes opened as UTF-8 text for the csv module (a BOM skipped)."""
+    if isinstance(source, (str, Path)):
+        return open(source, newline="", encoding="utf-8-sig")  # noqa: SIM115 (a context)
+    return io.TextIOWrapper(io.BytesIO(source), encoding="utf-8-sig", newline="")
+
+
+def _csv_module_rows(
+    source, path: str, header: list[str], delimiter: str, skip_rows: int, first: int = 0
+) -> list[list[str]]:
+    """The non-blank rows after ``skip_rows`` lines, parsed by Python's csv module, fields
+    stripped; slow, but it names the row at fault (a :class:`FieldCountError` numbered from
+    ``first``, the file's data rows before this text)."""
+    try:
+        with _text_stream(source) as stream:
+            for _ in range(skip_rows):
+                stream.readline()
+            rows = [
+                [field.strip() for field in row]
+                for row in csv.reader(stream, delimiter=delimiter)
+                if any(field.strip() for field in row)
+            ]
+    except UnicodeDecodeError:
+        if isinstance(source, (str, Path)):
+            raise _not_utf8(source) from None
+        raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
+    except csv.Error as error:
+        raise DataError(f"{path}: not a readable CSV file ({error})") from None
+    for index, row in enumerate(rows):
+        if len(row) != len(header):
+            raise FieldCountError(path, index, len(row), len(header), first)
+    return rows
+
+
+def _read_with_csv_module(
+    source, path: str, header: list[str], delimiter: str, skip_rows: int
+) -> Table:
+    """The table parsed by Python's csv module (:func:`_csv_module_rows`) after ``skip_rows``
+    lines (as :func:`_parse_csv`)."""
+    body = _csv_module_rows(source, path, header, delimiter, skip_rows)
+    if not body:
+        raise DataError(f"{path}: the file has a header but no data rows")
+    return Table.from_rows(str(path), header, body)
+
+
+def _typed(fields) -> np.ndarray:
+    """A column of text fields as the pyarrow reader would type it: numbers when every
+    non-missing field is one (NaN for the missing), else text (None for the missing)."""
+    missing = [f.lower() in MISSING for f in fields]
+    present = [f for f, gap in zip(fields, missing, strict=True) if not gap]
+    try:
+        numbers = np.array(present, dtype=np.float64)  # parsed as float() parses
+    except ValueError:
+        return np.array(
+            [None if gap else f for f, gap in zip(fields, missing, strict=True)], dtype=object
+        )
+    if any(missing):
+        values = np.full(len(fields), np.nan)
+        values[~np.array(missing)] = numbers
+        return values
+    whole = (
+        np.all(np.abs(numbers) < 2**53)  # finite, and exactly an int64
+        and np.all(numbers == np.round(numbers))
+        and not any("." in f or "e" in f or "E" in f for f in present)
+    )
+    return numbers.astype(np.int64) if whole else numbers
+
+
+def numeric_matrix(table: Table, columns: list[str]) -> np.ndarray:
+    """The given columns as a float64 matrix; every field must be a finite number.
+
+    Raises
+    ------
+    DataError
+        Naming the column and row of the first missing value, NaN, infinity or text.
+    """
+    X = np.empty((table.n_rows, len(columns)))
+    for c, name in enumerate(columns):
+        X[:, c] = numeric_column(table, name)
+    return X
+
+
+def numeric_column(table: Table, name: str, *, allow_missing: bool = False) -> np.ndarray:
+    """One column as float64, as :func:`numeric_matrix`; with ``allow_missing`` a missing cell
+    is NaN instead of an error."""
+    values = table.data[name]
+    if values.dtype == object:
+        for r, field in enumerate(values):
+            if field is not None and not is_number(field):
+                raise DataError(
+                    f"{table.path}: column {name!r} is not numeric: {table.row(r)} holds {field!r}"
+                )
+        values = np.array([np.nan if v is None else float(v) for v in values])
+    values = values.astype(np.float64, copy=False)
+    bad = np.isinf(values) if allow_missing else ~np.isfinite(values)
+    if bad.any():
+        r = int(np.argmax(bad))
+        if np.isnan(values[r]):
+            raise DataError(
+                f"{table.path}: column {name!r} has a missing value in {table.row(r)}; fill it "
+                "in or drop the row"
+            )
+        sign = "" if values[r] > 0 else "-"
+        raise DataError(
+            f"{table.path}: column {name!r} holds {sign}inf (written as such, or a number "
+            f"beyond float64's range, such as {sign}1e400) in {table.row(r)}; only finite "
+            "numbers can be used"
+        )
+    return values
+
+
+def target_column(table: Table, target: str):
+    """The target column's fields, checked for presence and missing values: a float64 or
+    int64 array for a column of numbers, else a list of text fields."""
+    if target not in table.columns:
+        raise DataError(
+            f"{table.path}: no column named {target!r}; the columns are {', '.join(table.columns)}"
+        )
+    values = table.data[target]
+    missing = np.isnan(values) if values.dtype.kind == "f" else values == None  # noqa: E711
+    if np.any(missing):
+        raise DataError(
+            f"{table.path}: the target column {target!r} has a missing value in "
+            f"{table.row(int(np.argmax(missing)))}"
+        )
+    return values if values.dtype != object else list(values)
+
+
+def infer_task(values: list[str], table: Table | None = None, target: str = "") -> str:
+    """'classification' for text labels or at most 20 distinct whole numbers, else
+    'regression'.
+
+    Raises
+    ------
+    DataError
+        For a column of numbers with a few fields that are not (at least 90% numbers): most
+        likely typos in a regression target. The message names the row and the value; pass
+        the task explicitly (``--task classification``) to use such a column as labels.
+    """
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return _task_of_numbers(values.astype(np.float64))
+    strays = [(r, v) for r, v in enumerate(values) if not is_number(v)]
+    if strays and len(strays) <= 0.1 * len(values):
+        r, value = strays[0]
+        more = f" (and {len(strays) - 1} more)" if len(strays) > 1 else ""
+        where = f"{table.path}: the target column {target!r}" if table else "the target column"
+        row = table.row(r) if table else f"row {r + 2}"
+        raise DataError(
+            f"{where} holds numbers except {value!r} in {row}{more}; fix the value, or "
+            "pass --task classification to use the column as class labels"
+        )
+    if strays:
+        return "classification"
+    return _task_of_numbers(np.array([float(v) for v in values]))
+
+
+def _task_of_numbers(numbers: np.ndarray) -> str:
+    if np.all(numbers == np.round(numbers)) and len(np.unique(numbers)) <= 20:
+        return "classification"
+    return "regression"
+
+
+def sort_labels(labels) -> list[str]:
+    """Class labels in a natural order: numerically when all are numbers, else as text."""
+    unique = set(labels)
+    if all(is_number(v) for v in unique):
+        return sorted(unique, key=float)
+    return sorted(unique)
+
+
+def dataset_table(dataset) -> Table:
+    """A built-in :class:`~chainrule.datasets.Dataset` as a table, its labels as class names."""
+    columns = [*dataset.feature_names, dataset.target_name]
+    data = {
+        name: np.asarray(dataset.X[:, i], dtype=np.float64) for i, name in enumerate(columns[:-1])
+    }
+    data[dataset.target_name] = np.array(dataset.class_names, dtype=object)[dataset.y.astype(int)]
+    return Table(f"<{dataset.name}>", columns, data)
+
+
+# -- one part of a file, for the ranks of a data-parallel job ----------------------------------
+
+
+@dataclass
+class Block:
+    """One part of a file's rows as read on its own: the table (``first`` its first data row's
+    position in the file when given, else 0), each column's type as the reader inferred it from
+    this part alone (``'null'`` where no value is present, ``'int64'``, ``'double'``,
+    ``'string'``, or another Arrow type) and the reader used (``'pyarrow'`` or ``'csv'``)."""
+
+    table: Table
+    types: list[str]
+    engine: str
+
+
+def _line_start(stream, offset: int, body: int, size: int) -> int:
+    """The first line start at or after byte ``offset`` (``body``: the first byte after the
+    header; ``size``: the file's length): a boundary that falls inside a line moves to the
+    start of the next one, as Dask's ``read_csv`` moves its block boundaries."""
+    if offset <= body:
+        return body
+    if offset >= size:
+        return size
+    stream.seek(offset - 1)
+    position = offset - 1
+    while chunk := stream.read(1 << 16):
+        found = chunk.find(b"\n")
+        if found >= 0:
+            return position + found + 1
+        position += len(chunk)
+    return size
+
+
+def _body_offset(stream, lines: int) -> int:
+    """The byte offset of the first line after the header (a BOM and the ``lines`` before the
+    data, blank ones and the header's, are passed over)."""
+    stream.seek(0)
+    offset = 3 if stream.read(3) == b"\xef\xbb\xbf" else 0
+    stream.seek(offset)
+    for _ in range(lines):
+        offset += len(stream.readline())
+    return offset
+
+
+def read_csv_block(
+    path, part: int = 0, parts: int = 1, *, first: int = 0, engine: str | None = None, text=()
+) -> Block:
+    """Part ``part`` (from 0) of ``parts`` of a CSV or Parquet file's rows, read on its own.
+
+    A CSV file's body (the bytes after the header line) is cut at bytes ``[p S / K,
+    (p + 1) S / K)`` (``S`` its length, ``K = parts``), each cut moved to the start of the next
+    line, and the part is parsed with the header's column names by the reader and typing of
+    :func:`read_csv` (``engine``: ``'pyarrow'`` when installed, else ``'csv'``; columns in
+    ``text`` are read as text). In order, the parts hold every row once; with blank lines
+    skipped, a part may hold none. A Parquet file is cut into the row blocks
+    ``[p n / K, (p + 1) n / K)``, reading only the row groups that hold them.
+
+    Each part's column types come from its own rows (:class:`Block` names them): the caller
+    reconciles them as one read of the whole file would (see
+    :func:`chainrule.distributed.read_rows`). A quoted field holding a line break must not
+    cross a cut: a part with an odd number of quote characters is refused.
+
+    Raises
+    ------
+    DataError
+        As :func:`read_csv`; a row with the wrong number of fields is a
+        :class:`FieldCountError` numbered from ``first``.
+    """
+    path = Path(path)
+    _check_input(path)
+    if not 0 <= part < parts:
+        raise ValueError(f"'part' must be in [0, {parts}), got {part}")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return _parquet_block(path, part, parts, first)
+    header, delimiter, lines = _header(path)
+    with path.open("rb") as stream:
+        body = _body_offset(stream, lines)
+        size = stream.seek(0, 2)
+        length = size - body
+        start = _line_start(stream, body + length * part // parts, body, size)
+        stop = _line_start(stream, body + length * (part + 1) // parts, body, size)
+        # the part's bytes, mapped (file-backed pages, not a copy) where the OS can map them
+        data = memoryview(mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) if size else b"")
+        data = data[start:stop]
+    step = 1 << 24  # quotes counted 16 MiB at a time
+    quotes = sum(data[i : i + step].tobytes().count(b'"') for i in range(0, len(data), step))
+    if parts > 1 and quotes % 2:
+        raise DataError(
+            f"{path}: bytes {start} to {stop} (part {part + 1} of {parts}) hold an odd number "
+            "of quote characters: a quoted field holding a line break crosses the cut between "
+            "two parts, which reading in parts cannot handle; remove the line breaks inside "
+            "quoted fields or read the file in one process"
+        )
+    if engine is None:
+        try:
+            import pyarrow.csv  # noqa: F401
+
+            engine = "pyarrow"
+        except ImportError:
+            engine = "csv"
+    if engine == "pyarrow" and (len(data) > 4096 or data.tobytes().strip()):
+        block = _arrow_block(str(path), header, delimiter, data, first, text)
+        if block is not None:
+            return block
+    return _csv_module_block(str(path), header, delimiter, data, first, text)
+
+
+def _arrow_block(path: str, header, delimiter, data, first: int, text) -> Block | None:
+    """The part parsed by pyarrow a chunk at a time and typed as :func:`read_csv` types a whole
+    file (:mod:`chainrule.tables.arrow_csv`), or None where pyarrow refuses it (the csv module names
+    the bad row, as :func:`read_csv` falls back)."""
+    try:
+        columns = _arrow_csv.read_columns(
+            data, header, delimiter, 0, missing_spellings(), text=set(text)
+        )
+    except _arrow_csv.Unparsed:
+        return None
+    if not columns:
+        return Block(_no_rows(path, header, first), ["null"] * len(header), "pyarrow")
+    table = Table(path, header, columns, first)
+    return Block(table, [_type_name(table.data[name]) for name in header], "pyarrow")
+
+
+def _arrow_rows(path: str, header, arrow, first: int, engine: str) -> Block:
+    types = [str(column.type) for column in arrow.columns]
+    if arrow.num_rows == 0:
+        return Block(_no_rows(path, header, first), types, engine)
+    table = _from_arrow(path, header, arrow)
+    table.first = first
+    return Block(table, types, engine)
+
+
+def _no_rows(path: str, header, first: int) -> Table:
+    return Table(path, header, {name: np.empty(0) for name in header}, first)
+
+
+def _csv_module_block(path: str, header, delimiter, data, first: int, text) -> Block:
+    rows = _csv_module_rows(data, path, header, delimiter, 0, first)
+    if not rows:
+        return Block(_no_rows(path, header, first), ["null"] * len(header), "csv")
+    columns, types = {}, []
+    for name, fields in zip(header, zip(*rows, strict=True), strict=True):
+        if name in text:
+            column = np.array([None if f.lower() in MISSING else f for f in fields], dtype=object)
+        else:
+            column = _typed(fields)
+        columns[name] = column
+        types.append(_type_name(column))
+    return Block(Table(path, header, columns, first), types, "csv")
+
+
+def _type_name(column: np.ndarray) -> str:
+    """The Arrow name of the type the csv module's typing gave a column."""
+    if column.dtype == object:
+        return "string"
+    if column.dtype.kind == "i":
+        return "int64"
+    return "null" if np.isnan(column).all() else "double"
+
+
+def _parquet_block(path: Path, part: int, parts: int, first: int) -> Block:
+    parquet = _parquet_module(path)
+    import pyarrow as pa
+
+    try:
+        file = parquet.ParquetFile(path)
+        sizes = [file.metadata.row_group(g).num_rows for g in range(file.num_row_groups)]
+        n = sum(sizes)
+        start, stop = n * part // parts, n * (part + 1) // parts
+        ends = np.cumsum(sizes)
+        groups = [g for g in range(len(sizes)) if ends[g] > start and ends[g] - sizes[g] < stop]
+        arrow = file.read_row_groups(groups) if groups else file.schema_arrow.empty_table()
+    except (pa.ArrowException, OSError) as error:
+        raise DataError(f"{path}: not a readable Parquet file ({error})") from None
+    skip = start - (int(ends[groups[0]] - sizes[groups[0]]) if groups else 0)
+    arrow = arrow.slice(skip, stop - start)
+    return _arrow_rows(
+        str(path), [str(name) for name in arrow.column_names], arrow, first, "pyarrow"
+    )

@@ -1,0 +1,122 @@
+"""The options of :func:`chainrule.training.loop.fit`: each checked before any work is done, and,
+with several processes, checked to be the same on every one (a process that runs more epochs or
+batches, or a validation pass the others skip, would wait forever for them)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..core.history import Callback
+from ..core.validation import check_int, check_real
+from ..files.atomic import check_writable
+from .callbacks import EarlyStopping
+
+__all__ = ["check_each_process_holds_rows", "check_options", "check_same_on_every_process"]
+
+
+def check_options(options: dict) -> None:
+    """Validate every option of :func:`fit` before any work is done."""
+    if options["batch_size"] is not None:
+        check_int(options["batch_size"], "batch_size", low=1)
+    for name in ("shuffle",):
+        if not isinstance(options[name], (bool, np.bool_)):
+            raise TypeError(f"{name!r} must be True or False, got {options[name]!r}")
+    check_real(options["validation_split"], "validation_split", low=0.0, high=1.0, high_open=True)
+    validation_data = options["validation_data"]
+    if validation_data is not None and (
+        not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3)
+    ):
+        raise ValueError(
+            "'validation_data' must be a tuple (X_val, T_val) or (X_val, T_val, "
+            f"sample_weight_val), got {_short(validation_data)}"
+        )
+    metrics = options["metrics"]
+    if metrics is not None and (
+        not isinstance(metrics, (list, tuple)) or not all(isinstance(m, str) for m in metrics)
+    ):
+        raise TypeError(f"'metrics' must be a list of names like ['accuracy'], got {metrics!r}")
+    callbacks = options["callbacks"]
+    if callbacks is not None and (
+        not isinstance(callbacks, (list, tuple))
+        or not all(isinstance(c, Callback) for c in callbacks)
+    ):
+        raise TypeError(f"'callbacks' must be a list of Callback objects, got {callbacks!r}")
+    if not isinstance(options["early_stopping"], (bool, EarlyStopping)):
+        raise TypeError(
+            "'early_stopping' must be True, False or an EarlyStopping, got "
+            f"{options['early_stopping']!r}"
+        )
+    if options["verbose"] not in (0, 1, 2, None) or isinstance(options["verbose"], float):
+        raise ValueError(f"'verbose' must be 0, 1 or 2, got {options['verbose']!r}")
+    check_int(options["log_every"], "log_every", low=1)
+    check_int(options["checkpoint_every"], "checkpoint_every", low=1)
+    for name in ("checkpoint", "resume_from"):
+        value = options[name]
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise TypeError(f"{name!r} must be a file path, got {value!r}")
+    if options["checkpoint"] is not None:
+        check_writable(options["checkpoint"], "checkpoint")
+    if options["seed"] is not None:
+        check_int(options["seed"], "seed", low=0)
+
+
+def check_same_on_every_process(
+    group, network, optimizer, schedule, metric_names, options: dict
+) -> None:
+    """With several processes, refuse on every one the options that differ between them (see
+    :meth:`chainrule.training.replicas.OneProcess.check_same`): a process running more epochs or
+    batches, or a validation pass the others skip, would wait forever for them, and another
+    seed would shuffle the rows differently."""
+    if group.size == 1:
+        return
+    stopper = options["early_stopping"]
+    if isinstance(stopper, EarlyStopping):
+        stopper = {k: v for k, v in vars(stopper).items() if k in _EARLY_STOPPING_OPTIONS}
+    given = {name: options[name] is not None for name in ("validation_data", "resume_from")}
+    group.check_same(
+        {
+            "layer sizes": network.sizes,
+            "dtype": str(network.dtype),
+            "T is None (a stream of batches)": options["T"] is None,
+            "epochs": options["epochs"],
+            "batch_size": options["batch_size"],
+            "shuffle": bool(options["shuffle"]),
+            "validation_split": options["validation_split"],
+            "validation_data given": given["validation_data"],
+            "sample_weight given": options["sample_weight"] is not None,
+            "class_weight": options["class_weight"],
+            "metrics": metric_names,
+            "early_stopping": stopper,
+            "seed": options["seed"] if options["seed"] is not None else network.seed,
+            "resume_from given": given["resume_from"],
+            "optimizer": repr(optimizer),
+            "schedule": type(schedule).__name__,
+        }
+    )
+
+
+def check_each_process_holds_rows(group, n_local: int) -> None:
+    """Refuse, on every process alike, a group in which a process holds no training row."""
+    if group.size == 1:
+        return  # one process: the arrays' own checks say what is wrong
+    counts = group.collect(n_local)
+    if min(counts) == 0:
+        raise ValueError(
+            f"{_rows(sum(counts))} too few to give each of {group.size} processes one "
+            f"(rows per process: {counts}); start fewer processes"
+        )
+
+
+def _rows(n: int) -> str:
+    """'1 row is' or 'n rows are'."""
+    return "1 row is" if n == 1 else f"{n} rows are"
+
+
+_EARLY_STOPPING_OPTIONS = ("monitor", "min_delta", "patience", "mode", "restore_best_weights")
+
+
+def _short(value) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else f"a {type(value).__name__} of length {len(value)}"
