@@ -33,7 +33,7 @@ def epoch_parts(X, labels, batch_size: int) -> dict[str, float]:
     optimizer = cr.optim.SGD(lr=0.01, momentum=0.9)
     parts = collections.defaultdict(float)
     started = clock()
-    X, T, _ = net._prepare(X, labels, None)
+    X, T, _ = net.check_data(X, labels, None)
     parts["fit's checks of the data, one-hot labels"] = clock() - started
     layers, last = net.layers, len(net.layers) - 1
     order = np.random.default_rng(0).permutation(X.shape[0])

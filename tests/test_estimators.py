@@ -483,7 +483,7 @@ def test_pickles_hold_no_training_rows_and_are_scikit_learn_sized():
     np.testing.assert_array_equal(loaded.network_.dense_layers[0].W, 0.0)
     network = pickle.loads(pickle.dumps(ours.network_))
     assert np.shares_memory(network.dense_layers[1].W, network.parameters)
-    assert all(layer._cache is None for layer in network.dense_layers)
+    assert all(layer.cache is None for layer in network.dense_layers)
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adamw", "rmsprop", "adagrad"])

@@ -409,7 +409,9 @@ def test_renderers():
 
 @pytest.mark.parametrize("format,suffix", [("markdown", "md"), ("latex", "tex")])
 def test_markdown_and_latex_match_their_golden_files(format, suffix):
-    rendered = cr.explain.explain(parse_spec(seed001_spec(), "examples/seed001.toml")).render(format)
+    rendered = cr.explain.explain(parse_spec(seed001_spec(), "examples/seed001.toml")).render(
+        format
+    )
     golden = Path(__file__).parent / "golden" / f"seed001_explain.{suffix}"
     assert rendered == golden.read_text()
 

@@ -141,7 +141,9 @@ def test_a_relu_input_shown_as_0_but_positive_in_float64_is_explained():
         "z1 is 0 within rounding but 5.55111512e-17 in float64, and relu' takes it as positive"
         in text
     )
-    exact = cr.explain.explain(parse_spec(one_weight(0.5, 2.0, -1.0, "relu"))).render("text")  # exact 0
+    exact = cr.explain.explain(parse_spec(one_weight(0.5, 2.0, -1.0, "relu"))).render(
+        "text"
+    )  # exact 0
     assert "dy1/dz1 = relu'(z1) = relu'(0) = 0\n" in exact and "within rounding" not in exact
 
 

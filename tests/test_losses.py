@@ -83,8 +83,8 @@ def test_training_loss_with_the_kept_log_norm_equals_the_loss_recomputed():
     X = rng.standard_normal((64, 5)).astype(np.float32)
     labels = rng.integers(0, 4, 64)
     net = cr.MLP([5, 8, 4], activation="relu", loss="cross_entropy", seed=0)
-    Xc, T, _ = net._prepare(X, labels, None)
-    value = net._forward_backward(Xc, T, None)
+    Xc, T, _ = net.check_data(X, labels, None)
+    value = net.forward_backward(Xc, T, None)
     assert net.layers[-1].log_norm is not None  # the value came from the softmax's pass
     assert value == net.loss(X, labels)
 

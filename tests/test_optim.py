@@ -67,7 +67,7 @@ def test_first_steps_equal_pytorch(ours, theirs, our_options, their_options):
     torch_optimizer = theirs(torch_params, **their_options)
     optimizer = ours(**our_options)
     for _ in range(6):
-        net._forward_backward(*net._prepare(X, T, None))
+        net.forward_backward(*net.check_data(X, T, None))
         optimizer.step(net.parameters, net.gradients)
         torch_optimizer.zero_grad()
         A = torch.tensor(X)

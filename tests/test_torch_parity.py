@@ -83,8 +83,8 @@ def test_dropout_forward_and_backward_match_pytorch_through_the_same_mask(rate):
     is torch autograd's through ``h * keep / (1 - rate)`` with the units this pass dropped."""
     net, rng = _dropout_network(rate)
     X, T = rng.normal(size=(40, 4)), rng.normal(size=(40, 3))
-    value = net._forward_backward(X, T, None, rng=np.random.default_rng(11))
-    dropped = net.layers[2]._cache[0]  # the dropout layer's output, as the last layer read it
+    value = net.forward_backward(X, T, None, rng=np.random.default_rng(11))
+    dropped = net.layers[2].cache[0]  # the dropout layer's output, as the last layer read it
     hidden, output = net.dense_layers
     H = np.tanh(X @ hidden.W + hidden.b)  # independent forward pass to the dropout layer
     keep = dropped != 0
@@ -114,8 +114,8 @@ def test_dropout_keeps_each_unit_with_probability_one_minus_rate_and_predicts_un
     rate, n = 0.3, 4000
     net, rng = _dropout_network(rate)
     X, T = rng.normal(size=(n, 4)), rng.normal(size=(n, 3))
-    net._forward_backward(X, T, None, rng=np.random.default_rng(0))
-    dropped_fraction = (net.layers[2]._cache[0] == 0).mean()
+    net.forward_backward(X, T, None, rng=np.random.default_rng(0))
+    dropped_fraction = (net.layers[2].cache[0] == 0).mean()
     assert abs(dropped_fraction - rate) < 6 * np.sqrt(rate * (1 - rate) / (n * 6))
     hidden, output = net.dense_layers
     expected = np.tanh(X @ hidden.W + hidden.b) @ output.W + output.b

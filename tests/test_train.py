@@ -7,7 +7,7 @@ from golden import seed001
 
 import chainrule as cr
 from chainrule import datasets, optim
-from chainrule.training.loop import _split
+from chainrule.training.splits import class_indices, split_rows
 
 
 def standardize(X):
@@ -278,7 +278,8 @@ def test_a_callback_can_stop_training():
 def test_validation_split_is_shuffled_and_stratified():
     net = cr.MLP([2, 3], loss="cross_entropy")
     labels = np.repeat([0, 1, 2], [50, 30, 20])
-    train, validation = _split(net, np.eye(3)[labels], 0.2, np.random.default_rng(0))
+    classes = class_indices(net, np.eye(3)[labels])
+    train, validation = split_rows(0.2, np.random.default_rng(0), 100, classes)
     assert np.bincount(labels[validation]).tolist() == [10, 6, 4]
     assert len(np.intersect1d(train, validation)) == 0 and len(train) + len(validation) == 100
     assert not np.array_equal(validation, np.arange(80, 100))  # not simply the last rows
@@ -301,12 +302,12 @@ def test_class_weight_equals_the_matching_sample_weight():
 
 
 def test_balanced_class_weight_evens_out_classes():
-    from chainrule.training.loop import _apply_class_weight
+    from chainrule.training.splits import apply_class_weight
 
     net = cr.MLP([2, 2], loss="cross_entropy")
     T = np.eye(2)[[0, 0, 0, 1]]
     np.testing.assert_allclose(
-        _apply_class_weight(net, T, None, "balanced"), [4 / 6, 4 / 6, 4 / 6, 2.0]
+        apply_class_weight(net, T, None, "balanced"), [4 / 6, 4 / 6, 4 / 6, 2.0]
     )
 
 
@@ -450,11 +451,11 @@ def test_lbfgs_is_scipys_l_bfgs_b_on_the_same_objective():
     net = cr.MLP([1, 6, 1], activation="tanh", loss="mse", seed=3, dtype="float64")
     reference = net.copy()
     start = reference.parameters.copy()
-    X, T, _ = reference._prepare(x, np.sin(x), None)
+    X, T, _ = reference.check_data(x, np.sin(x), None)
 
     def objective(flat):
         reference.parameters[...] = flat
-        return reference._forward_backward(X, T, None), reference.gradients.copy()
+        return reference.forward_backward(X, T, None), reference.gradients.copy()
 
     expected = optimize.minimize(
         objective,

@@ -103,10 +103,10 @@ def gradcheck(
         } & _KINKED or net.loss_function.name in _KINKED
         step = 1e-6 if kinked else 1e-3
     step = check_real(step, "step", low=0.0, low_open=True)
-    X, T, weights = net._prepare(X, T, sample_weight)
+    X, T, weights = net.check_data(X, T, sample_weight)
     if chosen_step:
         step = _inside_the_kinks(net, X, step)
-    value = net._forward_backward(X, T, weights)
+    value = net.forward_backward(X, T, weights)
     if floor is None:
         floor = 1e-8 * max(1.0, abs(value)) / step
     floor = check_real(floor, "floor", low=0.0, low_open=True)

@@ -68,7 +68,7 @@ class Dense:
         self.train_weights = bool(train_weights)
         self.train_biases = bool(train_biases)
         self._workspace: dict[int, dict[str, Array]] = {}
-        self._cache: tuple[Array, Array, Array] | None = None
+        self.cache: tuple[Array, Array, Array] | None = None
         self.keep_net_input = False
         # the output softmax's log-normaliser from the last kept pass, for the loss's value
         self.log_norm: Array | None = None
@@ -140,7 +140,7 @@ class Dense:
             A, self.log_norm = self.activation.forward_log_norm(Z, buffers["A"])
         else:
             A, self.log_norm = self.activation.forward(Z, buffers["A"]), None
-        self._cache = (X, Z, A)
+        self.cache = (X, Z, A)
         return A
 
     def backward(
@@ -151,7 +151,7 @@ class Dense:
         ``grad`` is ``dE/dA`` (scaled by ``1/n``), or ``dE/dZ`` itself when ``preactivation``
         (the fused output delta). Frozen weights or biases get a zero gradient.
         """
-        X, Z, A = self._cache
+        X, Z, A = self.cache
         buffers = self._buffers(X.shape[0], self.W.dtype)
         delta = grad if preactivation else self.activation.backward(grad, Z, A, buffers["dZ"])
         if self.train_weights and not isinstance(X, np.ndarray):
@@ -172,7 +172,7 @@ class Dense:
 
     def __getstate__(self) -> dict:
         # the last batch (cache) and the buffers are not part of the layer: never pickled
-        return {**self.__dict__, "_cache": None, "_workspace": {}, "log_norm": None}
+        return {**self.__dict__, "cache": None, "_workspace": {}, "log_norm": None}
 
     def config(self) -> dict:
         """The layer's architecture as JSON-ready data (parameters excluded)."""

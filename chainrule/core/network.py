@@ -188,7 +188,15 @@ class Network:
             per_sample = per_sample * weights
         return float(np.add.reduce(per_sample, dtype=np.float64) / Y.shape[0])
 
-    def _prepare(self, X, T, sample_weight):
+    def check_data(self, X, T, sample_weight=None) -> tuple[Array, Array, Array | None]:
+        """``X``, ``T`` and ``sample_weight`` checked against the network and converted to its
+        dtype: ``T`` with the outputs' shape (class labels one-hot), weights 1-D or None.
+
+        Raises
+        ------
+        ValueError or TypeError
+            Naming the argument, the bad value and what was expected.
+        """
         X = self._check_X(X)
         T = losses.prepare_targets(self.loss_function, T, X.shape[0], self.n_outputs, self.dtype)
         weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
@@ -204,7 +212,7 @@ class Network:
             Targets; 1-D for a single output or for class labels with ``cross_entropy``.
         sample_weight : array-like of shape (n_samples,), optional
         """
-        return self._outputs_and_loss(*self._prepare(X, T, sample_weight))[1]
+        return self._outputs_and_loss(*self.check_data(X, T, sample_weight))[1]
 
     def _outputs_and_loss(self, X: Array, T: Array, weights) -> tuple[Array, float]:
         """Outputs and loss on checked arrays, without caching (the net input of the output
@@ -226,20 +234,26 @@ class Network:
         Same arguments as :meth:`loss`. Gradients have the shapes of ``W`` and ``b`` and the
         network's dtype. :attr:`gradients` holds the same numbers as one flat vector.
         """
-        X, T, weights = self._prepare(X, T, sample_weight)
-        value = self._forward_backward(X, T, weights)
+        X, T, weights = self.check_data(X, T, sample_weight)
+        value = self.forward_backward(X, T, weights)
         return value, [(layer.dW.copy(), layer.db.copy()) for layer in self.dense_layers]
 
-    def _forward_backward(self, X: Array, T: Array, weights: Array | None, rng=None) -> float:
-        """Forward and backward pass on checked arrays; fills :attr:`gradients`, returns ``E``.
+    def forward_backward(self, X: Array, T: Array, weights: Array | None = None, rng=None) -> float:
+        """One forward and backward pass: return the loss ``E`` and fill :attr:`gradients`.
 
-        ``rng`` switches dropout on (training); inputs must already have the network's dtype.
+        The backward pass every trainer uses (the training loop, L-BFGS, gradcheck, explain).
+        ``X``, ``T`` and ``weights`` must come from :meth:`check_data` (nothing is checked or
+        copied here); ``rng`` switches dropout on (training). The outputs of the pass are kept
+        as :attr:`outputs` until the next one. With ``delta_L = dE/dZ_L`` (``(y - t) / n`` for
+        the fused losses, scaled by ``w_i``), each Dense layer, from the last, writes
+        ``dW = X^T delta``, ``db = sum_i delta_i`` and hands ``delta W^T`` to the layer before;
+        the penalty adds ``alpha W + l1 sign(W)`` to each trained ``dW``.
         """
         A = X
         for layer in self.layers:
             A = layer.forward(A, keep=True, rng=rng)
         output = self.layers[-1]
-        _, Z, Y = output._cache
+        _, Z, Y = output.cache
         value = self._data_loss(Y, T, Z, weights, output.log_norm)
         gradient = self.loss_function.gradient(Y, T)
         n = X.shape[0]
@@ -262,6 +276,13 @@ class Network:
                         layer.dW += self.l1 * np.sign(layer.W)
             value += self._penalty()
         return value
+
+    @property
+    def outputs(self) -> Array | None:
+        """The outputs ``Y`` of the last :meth:`forward_backward` (a buffer it reuses), or None
+        before the first."""
+        cache = self.layers[-1].cache
+        return None if cache is None else cache[2]
 
     def fit(
         self,

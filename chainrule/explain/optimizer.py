@@ -45,7 +45,7 @@ class _EngineGradients:
         if values not in self.cache:
             bridge = self.bridge
             bridge.network.parameters[bridge.positions] = np.asarray(values)[bridge.owners]
-            error = bridge.network._forward_backward(bridge.X, bridge.T, None)
+            error = bridge.network.forward_backward(bridge.X, bridge.T, None)
             gradient = np.bincount(
                 bridge.owners,
                 weights=bridge.network.gradients[bridge.positions],

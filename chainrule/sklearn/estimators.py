@@ -92,7 +92,7 @@ from .. import optim  # noqa: E402
 from ..core.layers import Dense, Dropout  # noqa: E402
 from ..core.network import Network  # noqa: E402
 from ..tables.scaling import mean_and_scale  # noqa: E402
-from ..training.loop import class_weight_table  # noqa: E402
+from ..training.splits import class_weight_table  # noqa: E402
 from . import solvers as solvers  # noqa: E402
 
 __all__ = ["MLPClassifier", "MLPRegressor"]

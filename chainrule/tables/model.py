@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core import losses
 from ..core.network import MLP, Network
 from ..core.validation import check_real
 from ..files import header as _header
 from ..files import model_file as io
 from ..training import metrics
-from ..training.loop import TrainingDivergedWarning, _split
+from ..training.loop import TrainingDivergedWarning
 from ..training.replicas import ONE_PROCESS
+from ..training.splits import class_indices_for, split_rows
 from .encoding import KINDS, Column, choose_columns, encode, fit_columns
 from .reading import (
     DataError,
@@ -542,68 +544,119 @@ def train_table(
     feature statistics are combined from per-block counts and sums. Each process trains on its
     own rows, and the model equals the one-process model on the whole table to float rounding.
     """
-    from .. import optim
-
     check_real(val, "val", low=0.0, high=1.0, high_open=True)
     if keep not in KEEP:
         raise ValueError(f"'keep' must be one of {', '.join(KEEP)}, got {keep!r}")
     group = ONE_PROCESS if distributed is None else distributed
     task, names, whole = _planned(table, target, task, features, drop, categorical, group)
-    classes: list[str] = []
-    if task == "classification":
-        values = whole.column(target)
-        classes = sort_labels(values)
-        if len(classes) < 2:
-            raise DataError(
-                f"{table.path}: the target column {target!r} holds a single class "
-                f"{classes[0]!r}; classification needs at least two"
-            )
-        if len(classes) > max(MANY_CATEGORIES, len(values) // 2):
-            warnings.warn(
-                f"the target {target!r} holds {len(classes)} classes in {len(values)} rows, "
-                "one network output each: if it is a number to predict, pass --task regression",
-                UserWarning,
-                stacklevel=2,
-            )
-        index = {label: i for i, label in enumerate(classes)}
-        T = np.array([index[v] for v in values])
-    else:
-        T = numeric_matrix(whole, [target])[:, 0]
+    classes, T = _labels(table, target, task, whole)
     loss = task_loss(loss, task, target, len(classes))
-    rows = len(T)
+    train_rows, validation_rows = _validation_rows(table.path, T, classes, loss, val, seed)
+    batch_size = whole_batch(batch_size, len(train_rows))
+    _, start = group.layout(table.n_rows)
+    mine = range(start, start + table.n_rows)  # this process's rows (all with one process)
+    train_mine = train_rows[(train_rows >= mine.start) & (train_rows < mine.stop)]
+    columns = _fitted_columns(table, names, train_mine - mine.start, categorical, impute, group)
+    features = [name for column in columns for name in column.inputs]
+    X = encode(table, columns, fitting=True)
     n_outputs = len(classes) if classes else 1
-    splitter = MLP([1, n_outputs], loss=loss)  # the split needs only the loss and outputs
+    network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
+    mean, scale = _statistics(table, features, X, train_mine - mine.start, group)
+    target_mean = target_scale = None
+    if task == "regression":
+        T, target_mean, target_scale = _standardised_target(whole, target, T, train_rows, network)
+    Xs = _standardise(table, features, X, mean, scale, network.dtype)
+    validation = None
+    if validation_rows is not None:
+        val_mine = validation_rows[(validation_rows >= mine.start) & (validation_rows < mine.stop)]
+        validation = (Xs[val_mine - mine.start], T[val_mine])
+    model = TabularModel(
+        network, features, target, task, mean, scale, classes, target_mean or 0.0,
+        target_scale or 1.0, columns,
+    )  # fmt: skip
+    options = {
+        "optimizer": _optimizer(optimizer, lr),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "validation_data": validation,
+        "early_stopping": _stopping(early_stopping, keep, validation, epochs),
+        "metrics": ["accuracy"] if classes else ["r2"],
+        "verbose": verbose,
+        "seed": seed,
+        "callbacks": callbacks,
+        "distributed": distributed,
+    }
+    started = time.perf_counter()
+    rows = (train_rows, validation_rows)
+    history = _fit(model, Xs[train_mine - mine.start], T[train_mine], options, rows, started)
+    if keep == "best" or early_stopping:
+        model.kept_epoch = kept_epoch(history)
+    return TrainingRun(model, history, *rows, time.perf_counter() - started)
+
+
+def _optimizer(name, lr: float):
+    """The optimizer named on the command line, at rate ``lr`` (L-BFGS takes none)."""
+    from .. import optim
+
+    return optim.LBFGS() if name == "lbfgs" else optim.get(name, lr=lr)
+
+
+def _labels(table: Table, target: str, task: str, whole: Table) -> tuple[list[str], np.ndarray]:
+    """The sorted class labels (none for regression) and the targets: class indices, or the
+    target column's values."""
+    if task != "classification":
+        return [], numeric_matrix(whole, [target])[:, 0]
+    values = whole.column(target)
+    classes = sort_labels(values)
+    if len(classes) < 2:
+        raise DataError(
+            f"{table.path}: the target column {target!r} holds a single class "
+            f"{classes[0]!r}; classification needs at least two"
+        )
+    if len(classes) > max(MANY_CATEGORIES, len(values) // 2):
+        warnings.warn(
+            f"the target {target!r} holds {len(classes)} classes in {len(values)} rows, "
+            "one network output each: if it is a number to predict, pass --task regression",
+            UserWarning,
+            stacklevel=3,
+        )
+    index = {label: i for i, label in enumerate(classes)}
+    return classes, np.array([index[v] for v in values])
+
+
+def _validation_rows(path: str, T, classes, loss, val: float, seed: int):
+    """Training and validation row indices (validation None without ``val``): ``val`` of the
+    rows held out, shuffled by ``seed``, stratified by class when the loss has classes."""
+    rows = len(T)
     train_rows, validation_rows = np.arange(rows), None
     if val and _held_out(T if classes else None, val, rows) == 0:
         warnings.warn(
             f"--val {val} of {rows} rows holds out no row: training without validation",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     elif val:
         one_hot = np.eye(len(classes))[T] if classes else T[:, None]
+        stratified = class_indices_for(losses.get(loss).name, one_hot)
         try:
-            train_rows, validation_rows = _split(
-                splitter, one_hot, val, np.random.default_rng(seed)
+            train_rows, validation_rows = split_rows(
+                val, np.random.default_rng(seed), rows, stratified
             )
         except ValueError:
             raise DataError(
-                f"{table.path}: --val {val} leaves no rows for training out of {rows}; pass a "
+                f"{path}: --val {val} leaves no rows for training out of {rows}; pass a "
                 "smaller fraction (or --val 0 for none)"
             ) from None
     if classes:
-        _check_every_class_trains(table.path, classes, T, train_rows, val)
-    batch_size = whole_batch(batch_size, len(train_rows))
-    _, start = group.layout(table.n_rows)
-    mine = range(start, start + table.n_rows)  # this process's rows (all with one process)
-    train_mine = train_rows[(train_rows >= mine.start) & (train_rows < mine.stop)]
+        _check_every_class_trains(path, classes, T, train_rows, val)
+    return train_rows, validation_rows
+
+
+def _fitted_columns(table: Table, names, train_rows, categorical, impute, group) -> list[Column]:
+    """The column transformations fitted on the training rows, with a warning for a column
+    one-hot encoded into many inputs."""
     columns = fit_columns(
-        table,
-        names,
-        train_mine - mine.start,
-        categorical=categorical,
-        impute=impute,
-        group=group,
+        table, names, train_rows, categorical=categorical, impute=impute, group=group
     )
     for column in columns:
         if len(column.categories) > MANY_CATEGORIES:
@@ -612,70 +665,39 @@ def train_table(
                 f"inputs, one per category (a category not seen in training will be all "
                 f"zeros); --drop {column.name} leaves it out",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-    features = [name for column in columns for name in column.inputs]
-    X = encode(table, columns, fitting=True)
-    network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
-    mean, scale = _statistics(table, features, X, train_mine - mine.start, group)
-    target_mean = target_scale = None
-    if task == "regression":
-        too_large = np.flatnonzero(~(np.abs(T) <= _LARGEST_TARGET))
-        if too_large.size:
-            raise DataError(
-                f"{table.path}: the target column {target!r} holds {T[too_large[0]]:g} in "
-                f"{whole.row(too_large[0])}; regression errors are squared, which overflows beyond "
-                f"+-{_LARGEST_TARGET:g}: rescale the column"
-            )
-        target_mean, target_scale = (
-            float(v[0]) for v in _statistics(whole, [target], T[:, None], train_rows)
+    return columns
+
+
+def _standardised_target(whole: Table, target: str, T, train_rows, network):
+    """A regression target standardised with its training rows' mean and scale, and those."""
+    too_large = np.flatnonzero(~(np.abs(T) <= _LARGEST_TARGET))
+    if too_large.size:
+        raise DataError(
+            f"{whole.path}: the target column {target!r} holds {T[too_large[0]]:g} in "
+            f"{whole.row(too_large[0])}; regression errors are squared, which overflows beyond "
+            f"+-{_LARGEST_TARGET:g}: rescale the column"
         )
-        T = _standardise(whole, [target], T[:, None], target_mean, target_scale, network.dtype)
-        T = T[:, 0]
-    Xs = _standardise(table, features, X, mean, scale, network.dtype)
-    validation = None
-    if validation_rows is not None:
-        val_mine = validation_rows[(validation_rows >= mine.start) & (validation_rows < mine.stop)]
-        validation = (Xs[val_mine - mine.start], T[val_mine])
-    started = time.perf_counter()
-    model = TabularModel(
-        network,
-        features,
-        target,
-        task,
-        mean,
-        scale,
-        classes,
-        target_mean or 0.0,
-        target_scale or 1.0,
-        columns,
-    )
+    mean, scale = (float(v[0]) for v in _statistics(whole, [target], T[:, None], train_rows))
+    T = _standardise(whole, [target], T[:, None], mean, scale, network.dtype)
+    return T[:, 0], mean, scale
+
+
+def _fit(model: TabularModel, X, T, options: dict, rows, started: float):
+    """Train the model's network; divergence is a TrainingDivergedError, Ctrl-C a
+    TrainingInterrupted holding the model of the last finished step."""
+    network = model.network
     with warnings.catch_warnings():  # divergence is an error here, raised below
         warnings.simplefilter("ignore", TrainingDivergedWarning)
         try:
-            history = network.fit(
-                Xs[train_mine - mine.start],
-                T[train_mine],
-                optimizer=optim.LBFGS() if optimizer == "lbfgs" else optim.get(optimizer, lr=lr),
-                epochs=epochs,
-                batch_size=batch_size,
-                validation_data=validation,
-                early_stopping=_stopping(early_stopping, keep, validation, epochs),
-                metrics=["accuracy"] if classes else ["r2"],
-                verbose=verbose,
-                seed=seed,
-                callbacks=callbacks,
-                distributed=distributed,
-            )
+            history = network.fit(X, T, **options)
         except KeyboardInterrupt:
             seconds = time.perf_counter() - started
-            run = TrainingRun(model, network.history, train_rows, validation_rows, seconds)
-            raise TrainingInterrupted(run) from None
+            raise TrainingInterrupted(TrainingRun(model, network.history, *rows, seconds)) from None
     if history.stopped_by == "diverged":
         raise TrainingDivergedError(history.stop_reason)
-    if keep == "best" or early_stopping:
-        model.kept_epoch = kept_epoch(history)
-    return TrainingRun(model, history, train_rows, validation_rows, time.perf_counter() - started)
+    return history
 
 
 def subset(table: Table, rows) -> Table:

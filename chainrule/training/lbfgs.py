@@ -44,7 +44,7 @@ def fit_lbfgs(
 
     def loss_and_gradient(flat):
         network.parameters[...] = flat
-        value = network._forward_backward(X, T, weights)
+        value = network.forward_backward(X, T, weights)
         return value, network.gradients.astype(np.float64)
 
     network.stop_training, network.stop_reason = False, None

@@ -1,8 +1,10 @@
-"""The fit loop: batches, shuffling, validation, schedules, callbacks, checkpoints.
+"""The training engine. :func:`fit` checks its options and assembles the parts of a run (the
+batches, the validation data, the random generators, the callbacks, a resumed state); the loop
+(:func:`_train`, :func:`_epoch`, :func:`_end_epoch`) runs epochs of steps and sends events to the
+callbacks (History, EarlyStopping, the progress display, the caller's). It never prints.
 
-The loop never prints; it sends events to callbacks (History, EarlyStopping, the progress
-display). All randomness (validation split, shuffling, dropout) comes from generators spawned
-from one seed, so the same seed and data give the same parameters, bit for bit.
+All randomness (validation split, shuffling, dropout) comes from generators spawned from one
+seed, so the same seed and data give the same parameters, bit for bit.
 """
 
 from __future__ import annotations
@@ -11,16 +13,18 @@ import math
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import optim
 from ..core.history import Callback, History
 from ..core.layers import Dropout
-from ..core.validation import check_int, check_plain_array, check_real
+from ..core.validation import check_int, check_plain_array
 from ..files.checkpoint import load_checkpoint, save_checkpoint
 from ..optim import schedules
 from . import metrics as metrics_module
+from .batches import ArrayBatches, StreamBatches
 from .callbacks import EarlyStopping
 from .evaluation import evaluate
 from .interrupt import DeferredInterrupt
@@ -28,8 +32,9 @@ from .lbfgs import fit_lbfgs
 from .options import check_each_process_holds_rows, check_options, check_same_on_every_process
 from .progress import EpochLogger, ProgressBar
 from .replicas import ONE_PROCESS, BatchRows
+from .splits import apply_class_weight, class_indices, split_rows
 
-__all__ = ["TrainingDivergedWarning", "class_weight_table", "fit"]
+__all__ = ["TrainingDivergedWarning", "fit"]
 
 Array = np.ndarray
 
@@ -38,183 +43,321 @@ class TrainingDivergedWarning(UserWarning):
     """The loss became NaN or infinite; training stopped and kept the last good parameters."""
 
 
-def _has_classes(network) -> bool:
-    """True for single-label classification: softmax + cross-entropy, or one sigmoid output."""
-    name = network.loss_function.name
-    return name == "cross_entropy" or (name == "binary_cross_entropy" and network.n_outputs == 1)
+@dataclass
+class _Data:
+    """The training rows of this process and what validates: arrays, or a stream of batches."""
+
+    X: object
+    T: Array | None
+    weights: Array | None
+    n: int  # training samples over every process (0: a stream, known after its first epoch)
+    first: int  # this process's first sample among all
+    rows: Array | None = None  # training samples' rows of X (after a validation split)
+    validation: tuple | None = None
+    val_rows: Array | None = None
 
 
-def _class_of(network, T: Array) -> Array:
-    if network.loss_function.name == "cross_entropy":
-        return T.argmax(axis=1)
-    if network.loss_function.name == "binary_cross_entropy" and T.shape[1] == 1:
-        return (T[:, 0] >= 0.5).astype(np.intp)
-    raise ValueError(
-        "'class_weight' needs a cross_entropy network or a single-output "
-        f"binary_cross_entropy network, got loss {network.loss_function.name!r} "
-        f"with {T.shape[1]} outputs"
-    )
+@dataclass
+class _Run:
+    """One call of :func:`fit`: its parts, assembled once, and the state the loop moves on."""
+
+    network: object
+    optimizer: object
+    schedule: object
+    metric_names: list
+    group: object
+    batches: object
+    data: _Data
+    shuffle: bool
+    epochs: int
+    history: History
+    chain: list
+    train_rng: np.random.Generator
+    entropy: object
+    lr0: float
+    first_epoch: int = 0
+    checkpoint: object = None
+    checkpoint_every: int = 1
+    n_batches: int | None = None
+    stopped: dict | None = None  # the stop a resumed checkpoint recorded
 
 
-def _apply_class_weight(
-    network, T: Array, weights: Array | None, class_weight, group=ONE_PROCESS
-) -> Array | None:
-    """Multiply each sample's weight by its class's weight (see :func:`class_weight_table`;
-    'balanced' counts the classes over every process's rows)."""
-    if class_weight is None:
-        return weights
-    classes = _class_of(network, T)
-    table = class_weight_table(group.gather(classes), max(T.shape[1], 2), class_weight)
-    per_sample = table[classes]
-    per_sample = per_sample.astype(T.dtype)
-    return per_sample if weights is None else weights * per_sample
-
-
-def class_weight_table(classes: Array, n_classes: int, class_weight) -> Array:
-    """The weight of each class index: from a dict ``{index: weight}`` (others 1), or for
-    ``'balanced'`` ``n_samples / (n_classes * count_c)``, as scikit-learn, from the samples'
-    class indices ``classes``."""
-    if class_weight == "balanced":
-        counts = np.bincount(classes, minlength=n_classes).astype(np.float64)
-        table = np.where(counts > 0, len(classes) / (n_classes * np.maximum(counts, 1)), 0.0)
-    elif isinstance(class_weight, dict):
-        table = np.ones(n_classes)
-        for label, value in class_weight.items():
-            if not isinstance(label, (int, np.integer)) or not 0 <= label < n_classes:
-                raise ValueError(
-                    f"'class_weight' keys must be class indices in [0, {n_classes}), got {label!r}"
-                )
-            table[label] = check_real(value, f"class_weight[{label}]", low=0.0)
-    else:
-        raise ValueError(f"'class_weight' must be a dict or 'balanced', got {class_weight!r}")
-    return table
-
-
-def _split(network, T: Array, fraction: float, rng: np.random.Generator, group=ONE_PROCESS):
-    """Shuffled (for classification, stratified) train and validation indices, into the rows
-    of every process (see :mod:`chainrule.training.replicas`)."""
-    n = group.layout(T.shape[0])[0]
-    if _has_classes(network):
-        classes = group.gather(_class_of(network, T))
-        validation = []
-        for label in np.unique(classes):
-            members = rng.permutation(np.flatnonzero(classes == label))
-            validation.append(members[: int(round(fraction * members.size))])
-        validation = np.sort(np.concatenate(validation))
-    else:
-        validation = np.sort(rng.permutation(n)[: int(round(fraction * n))])
-    if validation.size == 0 or validation.size == n:
+def fit(
+    network,
+    X,
+    T,
+    *,
+    optimizer="adam",
+    epochs: int = 10,
+    batch_size: int | None = 32,
+    shuffle: bool = True,
+    validation_split: float = 0.0,
+    validation_data=None,
+    sample_weight=None,
+    class_weight=None,
+    metrics=None,
+    schedule=None,
+    callbacks=None,
+    early_stopping=False,
+    verbose: int = 1,
+    log_every: int = 1,
+    checkpoint=None,
+    checkpoint_every: int = 1,
+    resume_from=None,
+    seed: int | None = None,
+    distributed=None,
+) -> History:
+    """Train ``network`` on ``(X, T)``; see :meth:`chainrule.Network.fit` for the arguments."""
+    epochs = check_int(epochs, "epochs", low=1)
+    options = {key: value for key, value in locals().items() if key != "network"}
+    check_options(options)
+    optimizer = optim.get(optimizer)
+    group = ONE_PROCESS if distributed is None else distributed
+    if isinstance(optimizer, optim.LBFGS) and (checkpoint or resume_from or group.size > 1):
         raise ValueError(
-            f"'validation_split'={fraction} leaves no samples for "
-            f"{'validation' if validation.size == 0 else 'training'} with {n} rows"
+            "'checkpoint', 'resume_from' and 'distributed' work with the stochastic "
+            "optimizers; L-BFGS runs in one call to scipy, in one process, with no state to save"
         )
-    train = np.ones(n, dtype=bool)
-    train[validation] = False
-    return np.flatnonzero(train), validation
+    schedule = schedules.get(schedule)
+    metric_names = [metrics_module.get(name).name for name in (metrics or [])]
+    check_same_on_every_process(group, network, optimizer, schedule, metric_names, options)
+    data, stream = _training_data(network, X, T, options, optimizer, group)
+    resumed = load_checkpoint(resume_from, network, optimizer) if resume_from else None
+    group.broadcast(network.parameters)
+    entropy = resumed["entropy"] if resumed else (seed if seed is not None else network.seed)
+    if entropy is None:  # fresh entropy, process 0's on every process: one shuffle for all
+        entropy = group.collect(np.random.SeedSequence().entropy)[0]
+    split_rng, train_rng = (np.random.default_rng(s) for s in _seeds(entropy).spawn(2))
+    if data.validation is None and validation_split:
+        _hold_out(network, data, float(validation_split), split_rng, group)
+    if group.rank != 0:  # one process shows the progress and writes the checkpoints
+        verbose, checkpoint = 0, None
+    history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
+    if isinstance(optimizer, optim.LBFGS):
+        return _fit_lbfgs(network, data, optimizer, epochs, metric_names, history, chain)
+    if stream is None:
+        batch_size = data.n if batch_size is None else min(batch_size, data.n)
+    batches = stream or ArrayBatches(
+        data.X, data.T, data.weights, batch_size, data.rows, data.first, data.n
+    )
+    run = _Run(
+        network, optimizer, schedule, metric_names, group, batches, data, shuffle, epochs,
+        history, chain, train_rng, entropy, optimizer.lr, checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        n_batches=stream.n_batches if stream else math.ceil(data.n / batch_size),
+    )  # fmt: skip
+    if resumed:
+        _resume(run, resumed)
+    return _train(run)
 
 
-class _Batches:
-    """Gathers shuffled batches into buffers allocated once (views of one for smaller batches).
-
-    ``rows`` (optional) maps training samples to rows of ``X``, so that a held-out part of a
-    memory-mapped ``X`` is never copied. With several processes the samples are numbered over
-    all of them (``n``) and this process holds ``first`` to ``first + len(T)``.
-    """
-
-    def __init__(self, X, T, weights, batch_size, rows=None, first=0, n=None):
-        self.X, self.T, self.weights, self.batch_size = X, T, weights, batch_size
-        self.rows, self.first = rows, first
-        self.n = T.shape[0] if n is None else n
-        self.shared = self.n != T.shape[0]
-        self._buffer = None
-
-    def _buffers(self, size: int):
-        if self._buffer is None:
-            X, T, w, capacity = self.X, self.T, self.weights, self.batch_size
-            self._buffer = (
-                np.empty((capacity, X.shape[1]), X.dtype),
-                np.empty((capacity, T.shape[1]), T.dtype),
-                None if w is None else np.empty(capacity, w.dtype),
-            )
-        return (None if b is None else b[:size] for b in self._buffer)
-
-    def __call__(self, order: Array | None):
-        """Yield ``(X, T, weights, batch size over all processes, positions of this process's
-        samples in the batch or None for all)`` in ``order`` (None: the data as it is, in one
-        batch if it fits)."""
-        if order is None and self.batch_size >= self.n and self.rows is None and not self.shared:
-            yield self.X, self.T, self.weights, self.n, None
-            return
-        if order is None:
-            order = np.arange(self.n)
-        for start in range(0, self.n, self.batch_size):
-            index = order[start : start + self.batch_size]
-            size, positions = index.size, None
-            if self.shared:
-                index = index - self.first
-                positions = np.flatnonzero((index >= 0) & (index < self.T.shape[0]))
-                index = index[positions]
-            Xb, Tb, wb = self._buffers(index.size)
-            # the indices come from a permutation of range(n): 'clip' skips NumPy's bounds
-            # checks, a third of the gather's time
-            rows = index if self.rows is None else self.rows[index]
-            np.take(self.X, rows, axis=0, out=Xb, mode="clip")
-            np.take(self.T, index, axis=0, out=Tb, mode="clip")
-            if wb is not None:
-                np.take(self.weights, index, out=wb, mode="clip")
-            yield Xb, Tb, wb, size, positions
+def _seeds(entropy) -> np.random.SeedSequence:
+    return np.random.SeedSequence(entropy)
 
 
-class _Stream:
-    """Batches from an iterable of ``(X, T)`` or ``(X, T, sample_weight)`` tuples, each checked
-    and converted as it comes: data that is never in memory at once. The iterable gives the
-    batches and their order (``batch_size`` and ``shuffle`` do not apply); it is iterated
-    once per epoch, so for several epochs it must start over (a list, or an object whose
-    ``__iter__`` does), not be a one-pass iterator."""
+def _training_data(network, X, T, options, optimizer, group) -> tuple[_Data, object]:
+    """The rows to train on, checked and weighted, and the validation data when given; for a
+    stream of batches (``T`` None) the stream too."""
+    stream = None
+    if T is None:  # X is an iterable of batches
+        stream = StreamBatches(network, X, options["epochs"], options["class_weight"])
+        stream.refuse(options["validation_split"], options["sample_weight"], optimizer, group)
+        data = _Data(X, None, None, 0, 0)
+    else:
+        check_plain_array(T, "T")
+        check_each_process_holds_rows(group, np.shape(T)[0] if np.ndim(T) else 1)
+        X, T, weights = network.check_data(X, T, options["sample_weight"])
+        weights = apply_class_weight(network, T, weights, options["class_weight"], group)
+        data = _Data(X, T, weights, *group.layout(T.shape[0]))
+    if options["validation_data"] is not None:
+        data.validation = _validation_arrays(network, options["validation_data"], group)
+    return data, stream
 
-    def __init__(self, network, batches, epochs: int, class_weight):
+
+def _hold_out(network, data: _Data, fraction: float, rng, group) -> None:
+    """Split ``data`` into training and validation rows (this process's of each part; its
+    training rows stay contiguous among all's)."""
+    train_index, val_index = split_rows(
+        fraction, rng, data.T.shape[0], class_indices(network, data.T), group
+    )
+    mine = [data.first, data.first + data.T.shape[0]]
+    rows = train_index[slice(*np.searchsorted(train_index, mine))] - data.first
+    val_rows = val_index[slice(*np.searchsorted(val_index, mine))] - data.first
+    weights = data.weights
+    data.validation = (data.X, data.T[val_rows], None if weights is None else weights[val_rows])
+    data.rows, data.val_rows = rows, val_rows
+    data.first, data.n = int(np.searchsorted(train_index, data.first)), train_index.size
+    data.T, data.weights = data.T[rows], None if weights is None else weights[rows]
+
+
+def _fit_lbfgs(network, data: _Data, optimizer, epochs, metric_names, history, chain) -> History:
+    """Full-batch L-BFGS (one process), with the same events and Ctrl-C handling."""
+    X, validation = data.X, data.validation
+    if data.rows is not None:
+        X, validation = X[data.rows], (X[data.val_rows], *validation[1:])
+    with DeferredInterrupt() as interrupt:
         try:
-            one_pass = iter(batches) is batches
-        except TypeError:
-            raise TypeError(
-                f"'X' must be an array, or an iterable of (X, T) batches when T is None; "
-                f"got {type(batches).__name__}"
-            ) from None
-        if one_pass and epochs > 1:
-            raise ValueError(
-                f"'X' is an iterator, which can be read once, but epochs={epochs}; pass an "
-                "iterable that starts over on each pass (a list, or an object with __iter__)"
-            )
-        self.network, self.batches, self.class_weight = network, batches, class_weight
-        self.n_batches = len(batches) if hasattr(batches, "__len__") else None
+            fit_lbfgs(
+                network, X, data.T, data.weights, optimizer, epochs, validation, metric_names,
+                history, chain, interrupt,
+            )  # fmt: skip
+            history.stopped_by = _stopped_by(chain, network)
+            return history
+        except KeyboardInterrupt:
+            done = len(history.epoch)
+            _interrupted(network, history, chain, f"after L-BFGS iteration {done}")
+            raise
 
-    def refuse(self, validation_split, sample_weight, optimizer, group) -> None:
-        """What needs all the rows at once is refused with a batch stream."""
-        given = {
-            "validation_split": validation_split,
-            "sample_weight": sample_weight is not None,
-            "class_weight='balanced'": self.class_weight == "balanced",
-            "optimizer=LBFGS()": isinstance(optimizer, optim.LBFGS),
-            "distributed": group.size > 1,
-        }
-        refused = [name for name, value in given.items() if value]
-        if refused:
-            raise ValueError(
-                f"{', '.join(refused)} cannot be used with a stream of batches (T=None); give "
-                "arrays (a memory-mapped X works), or weights as the batches' third element "
-                "and validation_data"
-            )
 
-    def __call__(self, order):
-        for number, batch in enumerate(self.batches):
-            if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
-                raise ValueError(
-                    f"batch {number} of 'X' must be a tuple (X, T) or (X, T, sample_weight), "
-                    f"got {type(batch).__name__}"
-                )
-            Xb, Tb, wb = self.network._prepare(*batch[:2], batch[2] if len(batch) == 3 else None)
-            wb = _apply_class_weight(self.network, Tb, wb, self.class_weight)
-            yield Xb, Tb, wb, Xb.shape[0], None
+def _resume(run: _Run, resumed: dict) -> None:
+    """Continue the run a checkpoint recorded: its rate, epoch, generator and callbacks."""
+    run.lr0, run.first_epoch = resumed["lr0"], resumed["epoch"] + 1
+    run.train_rng.bit_generator.state = resumed["rng_state"]
+    for callback in run.chain:
+        if type(callback).__name__ in resumed["callbacks"]:
+            callback.load_state_dict(resumed["callbacks"][type(callback).__name__])
+    if resumed["stopped"]:  # the run this checkpoint ends had already stopped
+        run.first_epoch, run.stopped = run.epochs, resumed["stopped"]
+
+
+class _Position:
+    """Where the loop is (for the Ctrl-C message) and the parameters it may fall back to."""
+
+    def __init__(self, params: Array, first_epoch: int):
+        self.epoch, self.batch = first_epoch - 1, -1
+        # the parameters at the start of this epoch and of the one before: a loss that turns
+        # non-finite in the first batch of an epoch condemns the start of that epoch too
+        self.epoch_start, self.previous_start = params.copy(), params.copy()
+
+
+def _train(run: _Run) -> History:
+    """The loop: epochs of steps, with events to the callbacks; Ctrl-C is acted on between
+    steps (every process alike), keeping the last finished step's parameters."""
+    network, history, chain = run.network, run.history, run.chain
+    network.stop_training, network.stop_reason = False, None
+    if run.stopped:
+        network.stop_training, network.stop_reason = True, run.stopped["reason"]
+        history.stopped_by = run.stopped["by"]
+    for callback in chain:
+        callback.set_network(network)
+    begin = {
+        "epochs": run.epochs,
+        "batches": run.n_batches,
+        "initial_epoch": run.first_epoch,
+        "samples": run.data.n or None,
+    }
+    for callback in chain:
+        callback.on_train_begin(begin)
+    at = _Position(network.parameters, run.first_epoch)
+    # a diverging loss overflows on its way to inf/NaN; the loop detects that and reports it
+    agreed = DeferredInterrupt(agreed=run.group.size > 1)  # every process stops after one step
+    with np.errstate(over="ignore", invalid="ignore"), agreed as interrupt:
+        try:
+            for epoch in range(run.first_epoch, run.epochs):
+                at.epoch = epoch
+                logs = _epoch(run, at, interrupt)
+                if logs is None:  # diverged
+                    break
+                _end_epoch(run, epoch, logs, interrupt)
+                if network.stop_training:
+                    break
+                _raise_if_requested(interrupt)
+        except KeyboardInterrupt:
+            where = f"in epoch {at.epoch + 1} after {at.batch + 1} of {run.n_batches} batches"
+            _interrupted(network, history, chain, where)
+            raise
+        finally:
+            history.stop_reason = network.stop_reason
+            network.history = history
+            if history.stopped_by != "interrupted":
+                for callback in chain:
+                    callback.on_train_end({})
+    return history
+
+
+def _raise_if_requested(interrupt) -> None:
+    if interrupt.pending:
+        interrupt.pending = False
+        raise KeyboardInterrupt
+
+
+def _epoch(run: _Run, at: _Position, interrupt) -> dict | None:
+    """One pass over the batches: a step on each; the epoch's logs, or None when the loss
+    turned non-finite (the parameters are then put back: see :func:`_diverged`)."""
+    network, optimizer, params = run.network, run.optimizer, run.network.parameters
+    started = time.perf_counter()
+    at.previous_start[...], at.epoch_start[...] = at.epoch_start, params
+    at.batch = -1
+    context = {"samples_seen": at.epoch * run.data.n, "history": run.history.history}
+    optimizer.lr = run.schedule(at.epoch, run.lr0, context)
+    for on_epoch_begin in _listeners(run.chain, "on_epoch_begin"):
+        on_epoch_begin(at.epoch, {"lr": optimizer.lr})
+    batch_end = _listeners(run.chain, "on_batch_end")
+    running = [metrics_module.get(name) for name in run.metric_names]
+    dropout_rng = run.train_rng if any(isinstance(x, Dropout) for x in network.layers) else None
+    frozen = network.frozen
+    frozen_values = None if frozen is None else params[frozen].copy()
+    total, count = 0.0, 0
+    streamed = isinstance(run.batches, StreamBatches)
+    order = run.train_rng.permutation(run.data.n) if run.shuffle and not streamed else None
+    for at.batch, (Xb, Tb, wb, size, positions) in enumerate(run.batches(order)):
+        rng = dropout_rng
+        if positions is not None and rng is not None:
+            rng = BatchRows(rng, positions, size)
+        loss = network.forward_backward(Xb, Tb, wb, rng=rng)
+        loss = run.group.reduce_step(network.gradients, loss, Xb.shape[0], size, interrupt)
+        if not math.isfinite(loss):
+            _diverged(network, run.history, at.epoch, at.batch, loss, optimizer.lr)
+            params[...] = at.previous_start if at.batch == 0 else at.epoch_start
+            return None
+        for metric in running:
+            metric.update(network.outputs, Tb, wb)
+        optimizer.step(params, network.gradients)
+        if frozen is not None:
+            params[frozen] = frozen_values
+        total, count = total + loss * size, count + size
+        for on_batch_end in batch_end:
+            on_batch_end(at.batch, {"size": size, "loss": loss})
+        _raise_if_requested(interrupt)
+    run.data.n = run.data.n or count
+    return _epoch_logs(run, total / count, running, started)
+
+
+def _epoch_logs(run: _Run, loss: float, running: list, started: float) -> dict:
+    """The epoch's loss, metrics (over every process), validation results, rate and time."""
+    logs = {"loss": loss}
+    run.group.merge(running)
+    logs.update({metric.name: metric.result() for metric in running})
+    data = run.data
+    if data.validation is not None:
+        logs.update(
+            evaluate(
+                run.network, *data.validation, run.metric_names, "val_", data.val_rows, run.group
+            )
+        )
+    logs["lr"] = run.optimizer.lr
+    logs["seconds"] = time.perf_counter() - started
+    return logs
+
+
+def _end_epoch(run: _Run, epoch: int, logs: dict, interrupt) -> None:
+    """Send the epoch's logs to the callbacks, agree on a stop over the processes, and write
+    a checkpoint when one is due (or the run ends)."""
+    network, history = run.network, run.history
+    for callback in run.chain:
+        callback.on_epoch_end(epoch, logs)
+    run.group.agree(interrupt, network)  # one process's stop or Ctrl-C stops them all
+    history.stopped_by = _stopped_by(run.chain, network)
+    stopped = history.stopped_by and {
+        "by": history.stopped_by,
+        "reason": network.stop_reason or "a callback stopped training",
+    }
+    last = epoch + 1 == run.epochs or stopped
+    if run.checkpoint and ((epoch + 1) % run.checkpoint_every == 0 or last):
+        save_checkpoint(
+            run.checkpoint, network, run.optimizer, run.lr0, epoch, run.train_rng,
+            _seeds(run.entropy).entropy, run.chain, stopped,
+        )  # fmt: skip
 
 
 def _listeners(chain: list[Callback], event: str) -> list:
@@ -257,7 +400,7 @@ def _validation_arrays(network, validation_data, group=ONE_PROCESS):
         return X_val, np.empty((0, network.n_outputs), network.dtype), weights
     try:
         check_plain_array(T_val, "T")
-        return network._prepare(X_val, T_val, rest[0] if rest else None)
+        return network.check_data(X_val, T_val, rest[0] if rest else None)
     except (TypeError, ValueError) as error:
         raise type(error)(f"'validation_data': {error}") from None
 
@@ -270,235 +413,6 @@ def _stopped_by(chain, network) -> str | None:
     return "early_stopping" if stoppers else "callback"
 
 
-def fit(
-    network,
-    X,
-    T,
-    *,
-    optimizer="adam",
-    epochs: int = 10,
-    batch_size: int | None = 32,
-    shuffle: bool = True,
-    validation_split: float = 0.0,
-    validation_data=None,
-    sample_weight=None,
-    class_weight=None,
-    metrics=None,
-    schedule=None,
-    callbacks=None,
-    early_stopping=False,
-    verbose: int = 1,
-    log_every: int = 1,
-    checkpoint=None,
-    checkpoint_every: int = 1,
-    resume_from=None,
-    seed: int | None = None,
-    distributed=None,
-) -> History:
-    """Train ``network`` on ``(X, T)``; see :meth:`chainrule.Network.fit` for the arguments."""
-    epochs = check_int(epochs, "epochs", low=1)
-    check_options(locals())
-    optimizer = optim.get(optimizer)
-    group = ONE_PROCESS if distributed is None else distributed
-    if isinstance(optimizer, optim.LBFGS) and (checkpoint or resume_from or group.size > 1):
-        raise ValueError(
-            "'checkpoint', 'resume_from' and 'distributed' work with the stochastic "
-            "optimizers; L-BFGS runs in one call to scipy, in one process, with no state to save"
-        )
-    schedule = schedules.get(schedule)
-    metric_names = [metrics_module.get(name).name for name in (metrics or [])]
-    check_same_on_every_process(group, network, optimizer, schedule, metric_names, locals())
-    stream = None
-    if T is None:  # X is an iterable of batches
-        stream = _Stream(network, X, epochs, class_weight)
-        stream.refuse(validation_split, sample_weight, optimizer, group)
-        n = first = 0  # rows per epoch: known after the first
-    else:
-        check_plain_array(T, "T")
-        check_each_process_holds_rows(group, np.shape(T)[0] if np.ndim(T) else 1)
-        X, T, weights = network._prepare(X, T, sample_weight)
-        weights = _apply_class_weight(network, T, weights, class_weight, group)
-        n, first = group.layout(T.shape[0])
-    validation = val_rows = None
-    if validation_data is not None:
-        validation = _validation_arrays(network, validation_data, group)
-    resumed = load_checkpoint(resume_from, network, optimizer) if resume_from else None
-    group.broadcast(network.parameters)
-    rows = None
-    entropy = resumed["entropy"] if resumed else (seed if seed is not None else network.seed)
-    if entropy is None:  # fresh entropy, process 0's on every process: one shuffle for all
-        entropy = group.collect(np.random.SeedSequence().entropy)[0]
-    seed_sequence = np.random.SeedSequence(entropy)
-    split_rng, train_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(2))
-
-    if validation is None and validation_split:
-        train_index, val_index = _split(network, T, float(validation_split), split_rng, group)
-        # this process's rows of each part; its training rows stay contiguous among all's
-        mine = [first, first + T.shape[0]]
-        rows = train_index[slice(*np.searchsorted(train_index, mine))] - first
-        val_rows = val_index[slice(*np.searchsorted(val_index, mine))] - first
-        first, n = int(np.searchsorted(train_index, first)), train_index.size
-        validation = (X, T[val_rows], None if weights is None else weights[val_rows])
-        T, weights = T[rows], None if weights is None else weights[rows]
-
-    if isinstance(optimizer, optim.LBFGS):
-        if rows is not None:
-            X, validation = X[rows], (X[val_rows], *validation[1:])
-
-        history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
-        with DeferredInterrupt() as interrupt:
-            try:
-                fit_lbfgs(
-                    network,
-                    X,
-                    T,
-                    weights,
-                    optimizer,
-                    epochs,
-                    validation,
-                    metric_names,
-                    history,
-                    chain,
-                    interrupt,
-                )
-                history.stopped_by = _stopped_by(chain, network)
-                return history
-            except KeyboardInterrupt:
-                done = len(history.epoch)
-                _interrupted(network, history, chain, f"after L-BFGS iteration {done}")
-                raise
-
-    if stream is None:
-        batch_size = n if batch_size is None else min(batch_size, n)
-    batches = stream or _Batches(X, T, weights, batch_size, rows, first, n)
-    if group.rank != 0:  # one process shows the progress and writes the checkpoints
-        verbose, checkpoint = 0, None
-    history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
-    lr0 = optimizer.lr
-    first_epoch = 0
-    if resumed:
-        lr0, first_epoch = resumed["lr0"], resumed["epoch"] + 1
-        train_rng.bit_generator.state = resumed["rng_state"]
-        for callback in chain:
-            if type(callback).__name__ in resumed["callbacks"]:
-                callback.load_state_dict(resumed["callbacks"][type(callback).__name__])
-        if resumed["stopped"]:  # the run this checkpoint ends had already stopped
-            first_epoch = epochs
-    dropout_rng = train_rng if any(isinstance(layer, Dropout) for layer in network.layers) else None
-    frozen = network.frozen
-    frozen_values = None if frozen is None else network.parameters[frozen].copy()
-    network.stop_training, network.stop_reason = False, None
-    if resumed and resumed["stopped"]:
-        network.stop_training, network.stop_reason = True, resumed["stopped"]["reason"]
-        history.stopped_by = resumed["stopped"]["by"]
-    for callback in chain:
-        callback.set_network(network)
-    begin = {
-        "epochs": epochs,
-        "batches": stream.n_batches if stream else math.ceil(n / batch_size),
-        "initial_epoch": first_epoch,
-        "samples": n or None,
-    }
-    for callback in chain:
-        callback.on_train_begin(begin)
-    # only the events a callback listens to are sent from inside the loop
-    epoch_begin = _listeners(chain, "on_epoch_begin")
-    batch_end = _listeners(chain, "on_batch_end")
-    params, grads = network.parameters, network.gradients
-    # Parameters at the start of this epoch and of the one before; a loss that turns non-finite
-    # in the first batch of an epoch condemns the start of that epoch too.
-    epoch_start, previous_start = params.copy(), params.copy()
-    output = network.layers[-1]
-    epoch, batch = first_epoch - 1, -1
-    # A diverging loss overflows on its way to inf/NaN; the loop detects that and reports it.
-    agreed = DeferredInterrupt(agreed=group.size > 1)  # every process stops after one step
-    with np.errstate(over="ignore", invalid="ignore"), agreed as interrupt:
-        try:
-            for epoch in range(first_epoch, epochs):
-                started = time.perf_counter()
-                previous_start[...], epoch_start[...] = epoch_start, params
-                batch = -1
-                optimizer.lr = schedule(
-                    epoch, lr0, {"samples_seen": epoch * n, "history": history.history}
-                )
-                for on_epoch_begin in epoch_begin:
-                    on_epoch_begin(epoch, {"lr": optimizer.lr})
-                running = [metrics_module.get(name) for name in metric_names]
-                total, count = 0.0, 0
-                order = train_rng.permutation(n) if shuffle and not stream else None
-                for batch, (Xb, Tb, wb, size, positions) in enumerate(batches(order)):
-                    rng = dropout_rng
-                    if positions is not None and rng is not None:
-                        rng = BatchRows(rng, positions, size)
-                    loss = network._forward_backward(Xb, Tb, wb, rng=rng)
-                    loss = group.reduce_step(grads, loss, Xb.shape[0], size, interrupt)
-                    if not math.isfinite(loss):
-                        _diverged(network, history, epoch, batch, loss, optimizer.lr)
-                        params[...] = previous_start if batch == 0 else epoch_start
-                        break
-                    for metric in running:
-                        metric.update(output._cache[2], Tb, wb)
-                    optimizer.step(params, grads)
-                    if frozen is not None:
-                        params[frozen] = frozen_values
-                    total += loss * size
-                    count += size
-                    for on_batch_end in batch_end:
-                        on_batch_end(batch, {"size": size, "loss": loss})
-                    if interrupt.pending:
-                        interrupt.pending = False
-                        raise KeyboardInterrupt
-                if history.stopped_by == "diverged":
-                    break
-                n = n or count
-                logs = {"loss": total / count}
-                group.merge(running)
-                logs.update({metric.name: metric.result() for metric in running})
-                if validation is not None:
-                    logs.update(
-                        evaluate(network, *validation, metric_names, "val_", val_rows, group)
-                    )
-                logs["lr"] = optimizer.lr
-                logs["seconds"] = time.perf_counter() - started
-                for callback in chain:
-                    callback.on_epoch_end(epoch, logs)
-                group.agree(interrupt, network)  # one process's stop or Ctrl-C stops them all
-                history.stopped_by = _stopped_by(chain, network)
-                stopped = history.stopped_by and {
-                    "by": history.stopped_by,
-                    "reason": network.stop_reason or "a callback stopped training",
-                }
-                last = epoch + 1 == epochs or stopped
-                if checkpoint and ((epoch + 1) % checkpoint_every == 0 or last):
-                    save_checkpoint(
-                        checkpoint,
-                        network,
-                        optimizer,
-                        lr0,
-                        epoch,
-                        train_rng,
-                        seed_sequence.entropy,
-                        chain,
-                        stopped,
-                    )
-                if network.stop_training:
-                    break
-                if interrupt.pending:
-                    interrupt.pending = False
-                    raise KeyboardInterrupt
-        except KeyboardInterrupt:
-            where = f"in epoch {epoch + 1} after {batch + 1} of {begin['batches']} batches"
-            _interrupted(network, history, chain, where)
-            raise
-        finally:
-            history.stop_reason = network.stop_reason
-            network.history = history
-            if history.stopped_by != "interrupted":
-                for callback in chain:
-                    callback.on_train_end({})
-    return history
-
-
 def _diverged(network, history, epoch: int, batch: int, loss: float, lr: float) -> None:
     kept = epoch - 1 if batch == 0 else epoch
     history.stopped_by = "diverged"
@@ -508,7 +422,8 @@ def _diverged(network, history, epoch: int, batch: int, loss: float, lr: float) 
         + (f"those from the end of epoch {kept}" if kept > 0 else "the initial ones")
         + f". Try a smaller learning rate than {lr:g}."
     )
-    warnings.warn(network.stop_reason, TrainingDivergedWarning, stacklevel=4)
+    # the user's fit call: Network.fit, fit, _train, _epoch and this function are between
+    warnings.warn(network.stop_reason, TrainingDivergedWarning, stacklevel=6)
 
 
 def _interrupted(network, history, chain, where: str) -> None:
