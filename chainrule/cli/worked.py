@@ -40,10 +40,15 @@ def _seed001_network():
 
 
 def _demo(args) -> int:
-    from ..datasets import load
+    """The ``demo`` command: seed 001's worked example, then a training run on ``--data``."""
+    _demo_worked_example(args)
+    _demo_training(args)
+    return 0
+
+
+def _demo_worked_example(args) -> None:
+    """Seed 001's forward pass, gradients and update, then its error over ``--steps`` steps."""
     from ..explain import explain
-    from ..tables.model import subset, train_table
-    from ..tables.reading import dataset_table
 
     net = _seed001_network()
     explanation = explain(
@@ -78,6 +83,13 @@ def _demo(args) -> int:
         print(f"   step {step:>6}  E_total = {error:.9f}")
     print("   (chainrule explain FILE shows every step; chainrule check FILE checks yours)")
 
+
+def _demo_training(args) -> None:
+    """A network trained on the built-in ``--data``, with its training and held-out accuracy."""
+    from ..datasets import load
+    from ..tables.model import subset, train_table
+    from ..tables.reading import dataset_table
+
     dataset = load(args.data)
     hidden, lr = (64, 64), 0.01
     sizes = "-".join(
@@ -105,7 +117,6 @@ def _demo(args) -> int:
         f"{held_out['accuracy']:.1%} on the {held_out['rows']} held-out rows "
         f"({len(run.history.epoch)} epochs, {run.seconds:.1f} s)"
     )
-    return 0
 
 
 def _explain(args) -> int:
@@ -172,6 +183,14 @@ def _init_example(args) -> int:
 
 def add_commands(commands) -> None:
     """Register demo, explain, check and init-example."""
+    _add_demo(commands)
+    _add_explain(commands)
+    _add_check(commands)
+    _add_init_example(commands)
+
+
+def _add_demo(commands) -> None:
+    """Register ``demo``."""
     demo = commands.add_parser("demo", help="the seed 001 worked example, then a training run")
     demo.add_argument(
         "--steps",
@@ -197,6 +216,9 @@ def add_commands(commands) -> None:
     demo.add_argument("--quiet", action="store_true", help="no progress display")
     demo.set_defaults(handler=_demo)
 
+
+def _add_explain(commands) -> None:
+    """Register ``explain``."""
     explain = commands.add_parser("explain", help="work a spec file's example out step by step")
     explain.add_argument("spec", help="a worked-example spec file (TOML)")
     explain.add_argument(
@@ -233,12 +255,18 @@ def add_commands(commands) -> None:
     explain.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
     explain.set_defaults(handler=_explain)
 
+
+def _add_check(commands) -> None:
+    """Register ``check``."""
     check = commands.add_parser("check", help="check the numbers claimed in a spec file")
     check.add_argument("spec")
     check.add_argument("--format", choices=["text", "json"], default="text")
     check.add_argument("--digits", type=positive_int, default=9)
     check.set_defaults(handler=_check)
 
+
+def _add_init_example(commands) -> None:
+    """Register ``init-example``."""
     init = commands.add_parser("init-example", help="write a starter spec file")
     init.add_argument("path", nargs="?", default="example.toml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")

@@ -3,6 +3,7 @@ steps), and a network with one sample as a spec (to explain it)."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,7 +116,7 @@ def train_steps(spec: Spec, steps: int) -> StepTable:
     record = _recorded_steps(steps)
     rows = []
     for step in range(steps + 1):
-        error = network._forward_backward(bridge.X, bridge.T, None) * scale
+        error = network.forward_backward(bridge.X, bridge.T, None) * scale
         if step in record:
             rows.append((step, error))
         if step == steps:
@@ -144,8 +145,32 @@ def spec_from_network(
     outputs ``o1..``; net inputs ``z1..`` and outputs ``a1..`` (hidden) / ``y1..`` (output)
     numbered across the network; targets ``t1..``; weights ``w1..`` numbered row by row through
     each layer's ``W`` (from-neuron outer, to-neuron inner) and biases ``b1..`` per neuron."""
+    _check_explainable(network)
+    learning_rate = check_real(learning_rate, "learning_rate", low=0.0)
+    X, T = _sample_arrays(network, x, t)
+    _check_output_layer(network, T)
+    inputs = [
+        Neuron(f"x{i + 1}", 0, None, f"x{i + 1}", value=float(X[0, i]), values=X[:, i].tolist())
+        for i in range(X.shape[1])
+    ]
     layers = network.dense_layers
-    if len(layers) != len(network.layers):
+    spec_layers = _spec_layers(layers, T)
+    columns = [inputs] + [layer.neurons for layer in spec_layers]
+    loss = network.loss_function
+    return Spec(
+        title,
+        inputs,
+        spec_layers,
+        _spec_parameters(layers, columns),
+        loss.name,
+        float(learning_rate),
+        huber_delta=float(loss.params.get("delta", 1.0)),
+    )
+
+
+def _check_explainable(network: Network) -> None:
+    """Refuse a network with what a worked example cannot show: dropout, a weight penalty."""
+    if len(network.dense_layers) != len(network.layers):
         raise SpecError(
             "the network has Dropout layers, which a worked example cannot show. Fix: "
             "explain a copy without them (dropout is random and off at prediction)"
@@ -155,7 +180,10 @@ def spec_from_network(
             f"the network has a weight penalty (alpha={network.alpha}, l1={network.l1}), which "
             "a worked example does not show. Fix: explain it with alpha=0 and l1=0"
         )
-    learning_rate = check_real(learning_rate, "learning_rate", low=0.0)
+
+
+def _sample_arrays(network: Network, x, t) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` and ``t`` as float64 arrays with a row per sample, checked against the network."""
     X = np.asarray(x, dtype=np.float64)
     T = np.asarray(t, dtype=np.float64)
     check_finite(X, "x")
@@ -167,37 +195,27 @@ def spec_from_network(
             f"'x' must have {network.n_inputs} values (a row per sample) and 't' "
             f"{network.n_outputs} per sample, got shapes {X.shape} and {T.shape}"
         )
-    loss = network.loss_function
-    refusal = unsupported(loss.name, layers[-1].activation.name, T.tolist())
+    return X, T
+
+
+def _check_output_layer(network: Network, T: np.ndarray) -> None:
+    """Refuse an output activation, loss and targets that a worked example does not support."""
+    layers = network.dense_layers
+    refusal = unsupported(network.loss_function.name, layers[-1].activation.name, T.tolist())
     if refusal:
         raise SpecError(
             f"the network's output layer (layer {len(layers)}): {refusal[0]}. Fix: {refusal[1]}"
         )
-    inputs = [
-        Neuron(f"x{i + 1}", 0, None, f"x{i + 1}", value=float(X[0, i]), values=X[:, i].tolist())
-        for i in range(X.shape[1])
-    ]
-    spec_layers, z = [], 0
+
+
+def _spec_layers(layers: list[Dense], T: np.ndarray) -> list[Layer]:
+    """The dense layers as spec layers, named ``hidden`` (``hidden <k>`` with several hidden
+    layers) and ``output``, their net inputs ``z1..`` numbered across the network."""
+    spec_layers, first = [], 1
     for k, layer in enumerate(layers, 1):
         last = k == len(layers)
-        neurons = []
-        for j in range(layer.n_out):
-            z += 1
-            if last:
-                neurons.append(
-                    Neuron(
-                        f"o{j + 1}",
-                        k,
-                        f"z{z}",
-                        f"y{j + 1}",
-                        f"t{j + 1}",
-                        float(T[0, j]),
-                        target_values=T[:, j].tolist(),
-                    )
-                )
-            else:
-                name = f"h{j + 1}" if len(layers) == 2 else f"h{k}_{j + 1}"
-                neurons.append(Neuron(name, k, f"z{z}", f"a{z}"))
+        neurons = _layer_neurons(k, len(layers), layer.n_out, first, T)
+        first += layer.n_out
         hidden_name = "hidden" if len(layers) == 2 else f"hidden {k}"
         spec_layers.append(
             Layer(
@@ -207,36 +225,52 @@ def spec_from_network(
                 dict(layer.activation.params),
             )
         )
-    parameters, previous = {}, inputs
-    weight_number = bias_number = 0
-    for layer, spec_layer in zip(layers, spec_layers, strict=True):
-        for i, source in enumerate(previous):
-            for j, target in enumerate(spec_layer.neurons):
-                weight_number += 1
-                name = f"w{weight_number}"
-                parameters[name] = Parameter(
-                    name,
-                    "weight",
-                    float(layer.W[i, j]),
-                    [(source.name, target.name)],
-                    layer.train_weights,
-                )
-        for j, target in enumerate(spec_layer.neurons):
-            bias_number += 1
-            name = f"b{bias_number}"
-            parameters[name] = Parameter(
-                name, "bias", float(layer.b[j]), [(None, target.name)], layer.train_biases
+    return spec_layers
+
+
+def _layer_neurons(k: int, n_layers: int, n_out: int, first: int, T: np.ndarray) -> list[Neuron]:
+    """Layer ``k``'s neurons, their net inputs numbered from ``z<first>``: outputs ``o<j>``
+    with ``y<j>`` and target ``t<j>``, hidden neurons ``h<j>`` (``h<k>_<j>`` with several
+    hidden layers) with ``a`` numbered as ``z``."""
+    if k == n_layers:
+        return [
+            Neuron(
+                f"o{j + 1}",
+                k,
+                f"z{first + j}",
+                f"y{j + 1}",
+                f"t{j + 1}",
+                float(T[0, j]),
+                target_values=T[:, j].tolist(),
             )
-        previous = spec_layer.neurons
-    return Spec(
-        title,
-        inputs,
-        spec_layers,
-        parameters,
-        loss.name,
-        float(learning_rate),
-        huber_delta=float(loss.params.get("delta", 1.0)),
-    )
+            for j in range(n_out)
+        ]
+    return [
+        Neuron(
+            f"h{j + 1}" if n_layers == 2 else f"h{k}_{j + 1}", k, f"z{first + j}", f"a{first + j}"
+        )
+        for j in range(n_out)
+    ]
+
+
+def _spec_parameters(layers: list[Dense], columns: list[list[Neuron]]) -> dict[str, Parameter]:
+    """Each layer's weights, numbered ``w1..`` row by row through its ``W`` (from-neuron outer,
+    to-neuron inner), then its biases, numbered ``b1..`` per neuron; ``columns`` holds the
+    neurons of the inputs and of each layer."""
+    parameters = {}
+    weights, biases = itertools.count(1), itertools.count(1)
+    for layer, (sources, targets) in zip(layers, itertools.pairwise(columns), strict=True):
+        for (i, source), (j, target) in itertools.product(enumerate(sources), enumerate(targets)):
+            name = f"w{next(weights)}"
+            use = (source.name, target.name)
+            parameters[name] = Parameter(
+                name, "weight", float(layer.W[i, j]), [use], layer.train_weights
+            )
+        for j, target in enumerate(targets):
+            name = f"b{next(biases)}"
+            use = (None, target.name)
+            parameters[name] = Parameter(name, "bias", float(layer.b[j]), [use], layer.train_biases)
+    return parameters
 
 
 def spec_to_toml(spec: Spec) -> str:

@@ -3,7 +3,8 @@ edges labelled with weight names and values, optionally coloured by gradient (ma
 
 from __future__ import annotations
 
-from itertools import pairwise
+from dataclasses import dataclass
+from itertools import chain, pairwise
 
 from ..files.figures import pyplot, save_figure
 from .trace import Trace
@@ -95,101 +96,168 @@ def draw(trace: Trace, path=None, *, gradients: bool = True, digits: int = 4):
     """
     plt = pyplot()
     spec, values = trace.spec, trace.values()
-    columns = [spec.inputs] + [layer.neurons for layer in spec.layers]
-    tallest = max(len(column) for column in columns)
-    widest = max(len(a) * len(b) for a, b in pairwise(columns))
-    # room for the labels of many edges between two layers
-    dx, dy = 5.5 + 1.0 * max(0, widest - 4) + 0.8 * (widest > 4), 2.4 + 0.25 * max(0, widest - 4)
-    position = {}
-    for x, column in enumerate(columns):
-        for j, neuron in enumerate(column):  # each column centred vertically
-            position[neuron.name] = (x * dx, ((len(column) - 1) / 2 - j) * dy)
-    top = (tallest - 1) / 2 * dy
-    inches_per_unit = 2.8 / 5.5
-    figure, axes = plt.subplots(
-        figsize=(
-            inches_per_unit * (dx * (len(columns) - 1) + 2.4) + 0.6,
-            inches_per_unit * ((tallest - 1) * dy + 3.8) + 0.9,
-        )
-    )
+    layout = _layout(spec)
+    figure, axes = plt.subplots(figsize=_figure_size(layout))
     grads = {p: values.get(f"dE/d{p}", 0.0) for p in spec.parameters}
-    scale = max((abs(g) for g in grads.values()), default=0.0) or 1.0
     colormap = plt.get_cmap("coolwarm")
     figure.gradients = grads
-
-    def sample_value(symbol):
-        return values[symbol] if symbol in values else values[trace.tag(symbol, 1)]
-
-    pending = []  # (parameter, edge end points, colour): labelled once the layout is final
-    for parameter in spec.parameters.values():
-        for source, target in parameter.uses:
-            if source is None:
-                continue
-            (x0, y0), (x1, y1) = position[source], position[target]
-            colour = colormap(0.5 + 0.5 * grads[parameter.name] / scale) if gradients else "0.4"
-            axes.plot(
-                [x0, x1],
-                [y0, y1],
-                color=colour,
-                linewidth=1.0 + 3.0 * gradients * abs(grads[parameter.name]) / scale,
-                zorder=1,
-            )
-            pending.append((parameter, (x0, y0, x1, y1), colour))
-    obstacles = [(x - 0.75, y - 0.75, x + 0.75, y + 0.75) for x, y in position.values()]
-    for column in columns:
-        for neuron in column:
-            x, y = position[neuron.name]
-            axes.add_patch(plt.Circle((x, y), 0.7, fc="#f5f5f5", ec="0.2", zorder=2))
-            lines = [neuron.name]
-            if neuron.layer == 0:
-                lines.append(f"{sample_value(neuron.out):.{digits}g}")
-            else:
-                lines.append(f"{neuron.net} = {sample_value(neuron.net):.{digits}g}")
-                lines.append(f"{neuron.out} = {sample_value(neuron.out):.{digits}g}")
-            axes.text(x, y, "\n".join(lines), fontsize=_FONT, ha="center", va="center", zorder=4)
-            notes = []
-            for p in spec.parameters.values():
-                if any(source is None and t == neuron.name for source, t in p.uses):
-                    note = f"{p.name} = {p.value:.{digits}g}"
-                    if gradients:
-                        note += f", dE/d{p.name} = {grads[p.name]:.{digits}g}"
-                    notes.append(note)
-            if neuron.target is not None:
-                notes.append(f"{neuron.target} = {neuron.target_value:.{digits}g}")
-            if notes:
-                axes.text(
-                    x,
-                    y - 0.8,
-                    "\n".join(notes),
-                    fontsize=_FONT,
-                    ha="center",
-                    va="top",
-                    color="0.25",
-                )
-                obstacles.append(("notes", x, y - 0.8, notes))
-    names = ["input"] + [layer.name for layer in spec.layers]
-    for x, name in enumerate(names):
-        axes.text(x * dx, top + 1.0, name, ha="center", fontsize=9, weight="bold")
+    pending = _draw_edges(axes, spec, layout.position, grads, colormap, gradients)
+    obstacles = _draw_neurons(axes, trace, values, layout, grads, gradients, digits)
+    _draw_headings(axes, spec, layout)
     if gradients:
-        from matplotlib.lines import Line2D
-
-        handles = [
-            Line2D([], [], color=colormap(1.0), lw=3, label="dE/dw > 0: the weight decreases"),
-            Line2D([], [], color=colormap(0.0), lw=3, label="dE/dw < 0: the weight increases"),
-            Line2D([], [], color="0.5", lw=1, label="line width grows with |dE/dw|"),
-        ]
-        axes.legend(
-            handles=handles, loc="lower center", ncol=3, fontsize=_FONT, frameon=False,
-            bbox_to_anchor=(0.5, -0.02),
-        )  # fmt: skip
-    batch = " (sample 1 shown)" if trace.batch else ""
-    axes.set_title(f"{spec.title}\nE = {values['E']:.{digits + 2}g}{batch}", fontsize=10)
-    axes.set_xlim(-1.2, dx * (len(columns) - 1) + 1.2)
-    axes.set_ylim(-top - 2.4, top + 1.4)
-    axes.set_aspect("equal")
-    axes.axis("off")
+        _draw_legend(axes, colormap)
+    _frame(axes, trace, values["E"], layout, digits)
     figure.tight_layout()
     figure.edge_labels = _label_edges(axes, pending, obstacles, gradients, digits)
     if path is not None:
         save_figure(figure, path)
     return figure
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each neuron sits, in data units: a column per layer (inputs first), each centred
+    vertically, ``dx`` apart, its neurons ``dy`` apart."""
+
+    columns: list
+    position: dict[str, tuple[float, float]]
+    dx: float
+    dy: float
+    tallest: int  # neurons in the fullest column
+
+    @property
+    def top(self) -> float:
+        """The y of the highest neuron."""
+        return (self.tallest - 1) / 2 * self.dy
+
+    @property
+    def width(self) -> float:
+        """The x of the last column (the first is at 0)."""
+        return self.dx * (len(self.columns) - 1)
+
+
+def _layout(spec) -> _Layout:
+    """The grid of neurons, spaced for the labels of the most edges between two layers."""
+    columns = [spec.inputs] + [layer.neurons for layer in spec.layers]
+    widest = max(len(a) * len(b) for a, b in pairwise(columns))
+    dx = 5.5 + 1.0 * max(0, widest - 4) + 0.8 * (widest > 4)
+    dy = 2.4 + 0.25 * max(0, widest - 4)
+    position = {
+        neuron.name: (x * dx, ((len(column) - 1) / 2 - j) * dy)
+        for x, column in enumerate(columns)
+        for j, neuron in enumerate(column)
+    }
+    return _Layout(columns, position, dx, dy, max(len(column) for column in columns))
+
+
+def _figure_size(layout: _Layout) -> tuple[float, float]:
+    """The figure's size in inches: the grid at a fixed scale, with a margin for the notes,
+    the layer names and the legend."""
+    inches_per_unit = 2.8 / 5.5
+    return (
+        inches_per_unit * (layout.width + 2.4) + 0.6,
+        inches_per_unit * ((layout.tallest - 1) * layout.dy + 3.8) + 0.9,
+    )
+
+
+def _draw_edges(axes, spec, position, grads, colormap, gradients: bool) -> list:
+    """Draw an edge per weight use, coloured and widened by its dE/dw with ``gradients``;
+    returns ``(parameter, end points, colour)`` per edge, labelled once the layout is final."""
+    scale = max((abs(g) for g in grads.values()), default=0.0) or 1.0
+    pending = []
+    for parameter in spec.parameters.values():
+        grad = grads[parameter.name]
+        for source, target in parameter.uses:
+            if source is None:
+                continue
+            (x0, y0), (x1, y1) = position[source], position[target]
+            colour = colormap(0.5 + 0.5 * grad / scale) if gradients else "0.4"
+            width = 1.0 + 3.0 * gradients * abs(grad) / scale
+            axes.plot([x0, x1], [y0, y1], color=colour, linewidth=width, zorder=1)
+            pending.append((parameter, (x0, y0, x1, y1), colour))
+    return pending
+
+
+def _neuron_lines(trace, values, neuron, digits: int) -> list[str]:
+    """What a neuron's circle says: its name and output (an input) or net input and output
+    (the first sample's, in a batch)."""
+
+    def shown(symbol):
+        """The symbol's value (its first sample's, in a batch) as written in the circle."""
+        value = values[symbol] if symbol in values else values[trace.tag(symbol, 1)]
+        return f"{value:.{digits}g}"
+
+    if neuron.layer == 0:
+        return [neuron.name, shown(neuron.out)]
+    return [
+        neuron.name,
+        f"{neuron.net} = {shown(neuron.net)}",
+        f"{neuron.out} = {shown(neuron.out)}",
+    ]
+
+
+def _neuron_notes(spec, neuron, grads, gradients: bool, digits: int) -> list[str]:
+    """The lines under a neuron: its biases (with dE/db under ``gradients``) and its target."""
+    notes = []
+    for p in spec.parameters.values():
+        if any(source is None and t == neuron.name for source, t in p.uses):
+            note = f"{p.name} = {p.value:.{digits}g}"
+            if gradients:
+                note += f", dE/d{p.name} = {grads[p.name]:.{digits}g}"
+            notes.append(note)
+    if neuron.target is not None:
+        notes.append(f"{neuron.target} = {neuron.target_value:.{digits}g}")
+    return notes
+
+
+def _draw_neurons(axes, trace, values, layout: _Layout, grads, gradients: bool, digits: int):
+    """Draw each neuron with its values and the notes under it; returns what an edge label
+    must not cover: a box per neuron and ``("notes", x, y, lines)`` per block of notes."""
+    from matplotlib.patches import Circle
+
+    position = layout.position
+    obstacles = [(x - 0.75, y - 0.75, x + 0.75, y + 0.75) for x, y in position.values()]
+    for neuron in chain.from_iterable(layout.columns):
+        x, y = position[neuron.name]
+        axes.add_patch(Circle((x, y), 0.7, fc="#f5f5f5", ec="0.2", zorder=2))
+        text = "\n".join(_neuron_lines(trace, values, neuron, digits))
+        axes.text(x, y, text, fontsize=_FONT, ha="center", va="center", zorder=4)
+        notes = _neuron_notes(trace.spec, neuron, grads, gradients, digits)
+        if notes:
+            text = "\n".join(notes)
+            axes.text(x, y - 0.8, text, fontsize=_FONT, ha="center", va="top", color="0.25")
+            obstacles.append(("notes", x, y - 0.8, notes))
+    return obstacles
+
+
+def _draw_headings(axes, spec, layout: _Layout) -> None:
+    """Each column's layer name above it."""
+    names = ["input"] + [layer.name for layer in spec.layers]
+    for x, name in enumerate(names):
+        axes.text(x * layout.dx, layout.top + 1.0, name, ha="center", fontsize=9, weight="bold")
+
+
+def _draw_legend(axes, colormap) -> None:
+    """A legend for the edges' colour (the sign of dE/dw) and width (its size)."""
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color=colormap(1.0), lw=3, label="dE/dw > 0: the weight decreases"),
+        Line2D([], [], color=colormap(0.0), lw=3, label="dE/dw < 0: the weight increases"),
+        Line2D([], [], color="0.5", lw=1, label="line width grows with |dE/dw|"),
+    ]
+    axes.legend(
+        handles=handles, loc="lower center", ncol=3, fontsize=_FONT, frameon=False,
+        bbox_to_anchor=(0.5, -0.02),
+    )  # fmt: skip
+
+
+def _frame(axes, trace, error: float, layout: _Layout, digits: int) -> None:
+    """The title (with the total error ``error``) and the axes' extent, equal aspect and no
+    frame."""
+    batch = " (sample 1 shown)" if trace.batch else ""
+    axes.set_title(f"{trace.spec.title}\nE = {error:.{digits + 2}g}{batch}", fontsize=10)
+    axes.set_xlim(-1.2, layout.width + 1.2)
+    axes.set_ylim(-layout.top - 2.4, layout.top + 1.4)
+    axes.set_aspect("equal")
+    axes.axis("off")

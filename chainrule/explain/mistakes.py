@@ -74,156 +74,237 @@ def candidates(trace, symbol: str, values: dict, describe):
 
 
 def _mistakes_of(trace, quantity, values, describe):
-    name, kind, meta = quantity.symbol, quantity.kind, quantity.meta
-    if kind == "path_sum" and len(meta["terms"]) > 1:
-        terms = meta["terms"]
-        for size in range(1, len(terms)):
-            for kept in itertools.combinations(terms, size):
-                dropped = [t for t in terms if t not in kept]
-                value = sum(values[d] * values[w] for d, w, _ in kept)
-                left_out = ", ".join(f"via {target} ({w})" for _, w, target in dropped)
-                yield (
-                    "dropped_path",
-                    f"{name} leaves out the path(s) {left_out}: a hidden neuron feeds every "
-                    f"output, so {name} = {describe(name)} sums over every path",
-                    {name: value},
-                )
-    if kind == "path_sum" and meta["terms"]:
-        terms = meta["terms"]
-        if all(w + "+" in values for _, w, _ in terms):
-            value = sum(values[d] * values[w + "+"] for d, w, _ in terms)
-            weights = ", ".join(w for _, w, _ in terms)
+    """The candidate mistakes in ``quantity`` itself: those of each family in
+    :data:`_FAMILIES` that applies to its kind, in the table's order."""
+    for kinds, family in _FAMILIES:
+        if quantity.kind in kinds:
+            yield from family(trace, quantity, values, describe)
+
+
+def _dropped_paths(trace, quantity, values, describe):
+    """A hidden-layer path sum over every proper, non-empty subset of its paths."""
+    name, terms = quantity.symbol, quantity.meta["terms"]
+    for size in range(1, len(terms)):
+        for kept in itertools.combinations(terms, size):
+            dropped = [t for t in terms if t not in kept]
+            value = sum(values[d] * values[w] for d, w, _ in kept)
+            left_out = ", ".join(f"via {target} ({w})" for _, w, target in dropped)
             yield (
-                "updated_weight",
-                f"{name} uses the updated weights ({weights} after the step) where the old ones "
-                "belong: every gradient is computed before any update",
+                "dropped_path",
+                f"{name} leaves out the path(s) {left_out}: a hidden neuron feeds every "
+                f"output, so {name} = {describe(name)} sums over every path",
                 {name: value},
             )
-    if kind == "delta" and "diagonal" in meta:
-        g, d = meta["diagonal"]
-        yield (
-            "softmax_diagonal",
-            f"{name} keeps only the diagonal term {g}*{d} of the softmax Jacobian: every output "
-            f"of a softmax depends on every net input, so {name} = {describe(name)}",
-            {name: values[g] * values[d]},
+
+
+def _updated_weights(trace, quantity, values, describe):
+    """A path sum through the weights after the step (``w+``) instead of before it."""
+    name, terms = quantity.symbol, quantity.meta["terms"]
+    if not terms or any(w + "+" not in values for _, w, _ in terms):
+        return
+    value = sum(values[d] * values[w + "+"] for d, w, _ in terms)
+    weights = ", ".join(w for _, w, _ in terms)
+    yield (
+        "updated_weight",
+        f"{name} uses the updated weights ({weights} after the step) where the old ones "
+        "belong: every gradient is computed before any update",
+        {name: value},
+    )
+
+
+def _softmax_diagonal(trace, quantity, values, describe):
+    """A softmax delta with only the diagonal term ``g * d`` of the Jacobian."""
+    name, meta = quantity.symbol, quantity.meta
+    if "diagonal" not in meta:
+        return
+    g, d = meta["diagonal"]
+    yield (
+        "softmax_diagonal",
+        f"{name} keeps only the diagonal term {g}*{d} of the softmax Jacobian: every output "
+        f"of a softmax depends on every net input, so {name} = {describe(name)}",
+        {name: values[g] * values[d]},
+    )
+
+
+def _derivative_at_net(trace, quantity, values, describe):
+    """sigmoid' as ``z(1 - z)`` or tanh' as ``1 - z^2``: the formula at the net input."""
+    name, activation = quantity.symbol, quantity.meta.get("activation")
+    if activation not in ("sigmoid", "tanh"):
+        return
+    z_name, a = quantity.parents[0], quantity.parents[1]
+    z = values[z_name]
+    yield (
+        "derivative_at_net",
+        f"{name} is the derivative formula {describe(name)} evaluated at the net input "
+        f"{z_name} instead of the activation {a}",
+        {name: z * (1 - z) if activation == "sigmoid" else 1 - z * z},
+    )
+
+
+def _inactive_unit(trace, quantity, values, describe):
+    """relu'(z) (or leaky_relu's) taken as 1 where ``z <= 0``."""
+    name, activation = quantity.symbol, quantity.meta.get("activation")
+    if activation not in ("relu", "leaky_relu"):
+        return
+    z_name = quantity.parents[0]
+    if values[z_name] <= 0:
+        passes = (
+            "is inactive and passes no gradient back"
+            if activation == "relu"
+            else "passes back only the slope"
         )
-    if kind == "derivative" and meta.get("activation") in ("sigmoid", "tanh"):
-        z = values[quantity.parents[0]]
-        at_net = z * (1 - z) if meta["activation"] == "sigmoid" else 1 - z * z
-        a, z_name = quantity.parents[1], quantity.parents[0]
         yield (
-            "derivative_at_net",
-            f"{name} is the derivative formula {describe(name)} evaluated at the net input "
-            f"{z_name} instead of the activation {a}",
-            {name: at_net},
-        )
-    if kind == "derivative" and meta.get("activation") in ("relu", "leaky_relu"):
-        z_name = quantity.parents[0]
-        if values[z_name] <= 0:
-            yield (
-                "inactive_unit",
-                f"{name} takes the unit as active, but {z_name} = {values[z_name]:.6g} <= 0: "
-                f"{meta['activation']}'(z) = 1 only for z > 0, so the unit "
-                + (
-                    "is inactive and passes no gradient back"
-                    if meta["activation"] == "relu"
-                    else "passes back only the slope"
-                ),
-                {name: 1.0},
-            )
-    if kind == "derivative" and values[name] != 1.0:
-        yield (
-            "missing_derivative",
-            f"the activation derivative {name} = {describe(name)} is left out of the chain",
+            "inactive_unit",
+            f"{name} takes the unit as active, but {z_name} = {values[z_name]:.6g} <= 0: "
+            f"{activation}'(z) = 1 only for z > 0, so the unit {passes}",
             {name: 1.0},
         )
-    if kind == "update":
+
+
+def _missing_derivative(trace, quantity, values, describe):
+    """An activation derivative left out of the chain (taken as 1)."""
+    name = quantity.symbol
+    if values[name] == 1.0:
+        return
+    yield (
+        "missing_derivative",
+        f"the activation derivative {name} = {describe(name)} is left out of the chain",
+        {name: 1.0},
+    )
+
+
+def _rate_forgotten(trace, quantity, values, describe):
+    """An update without the learning rate: ``w - dE/dw`` (eta taken as 1)."""
+    name = quantity.symbol
+    yield (
+        "rate_forgotten",
+        f"{name} leaves out the learning rate: {name} = {describe(name)} with eta = "
+        f"{values['eta']:g}",
+        {name: _with(quantity, values, eta=1.0)},
+    )
+
+
+def _uncorrected_update(trace, quantity, values, describe):
+    """An Adam update with ``m`` and ``v`` where ``mhat`` and ``vhat`` belong."""
+    name, meta = quantity.symbol, quantity.meta
+    if "mhat" not in meta:
+        return
+    # the moments behind mhat and vhat are named m and v
+    raw = {meta[k]: values[meta[k].replace("hat", "", 1)] for k in ("mhat", "vhat")}
+    yield (
+        "bias_correction",
+        f"{name} uses m and v without the bias correction: mhat = m/(1 - beta1^t), "
+        "vhat = v/(1 - beta2^t)",
+        {name: _with(quantity, values, **raw)},
+    )
+
+
+def _uncorrected_moment(trace, quantity, values, describe):
+    """A bias-corrected moment (``mhat``, ``vhat``) equal to its raw moment."""
+    name = quantity.symbol
+    yield (
+        "bias_correction",
+        f"{name} leaves out the bias correction: {name} = {describe(name)}",
+        {name: values[quantity.meta["moment"]]},
+    )
+
+
+def _momentum_sign(trace, quantity, values, describe):
+    """A velocity with the momentum term subtracted: ``g - mu v``."""
+    name, meta = quantity.symbol, quantity.meta
+    if "previous" not in meta:
+        return
+    g, previous = meta["gradient"], meta["previous"]
+    yield (
+        "momentum_sign",
+        f"{name} subtracts the momentum term ({g} - mu*{previous}) where it adds it: "
+        f"{name} = {describe(name)}",
+        {name: values[g] - values["mu"] * values[previous]},
+    )
+
+
+def _batch_reduction(trace, quantity, values, describe):
+    """A batch gradient or error summed where the spec says mean, or the reverse."""
+    name, meta = quantity.symbol, quantity.meta
+    if "reduction" not in meta:
+        return
+    n = meta["samples"]
+    mean = meta["reduction"] == "mean"
+    yield (
+        "batch_reduction",
+        f"{name} is {'the sum' if mean else 'the mean'} over the {n} samples, but the spec "
+        f"says {meta['reduction']} (a factor of {n})",
+        {name: values[name] * (n if mean else 1 / n)},
+    )
+
+
+_ERROR_KINDS = ("total", "sample_total", "error")
+
+
+def _factor_two_hint(kind: str, factor: float, squared: bool) -> str:
+    """Where a factor of ``factor`` (2 or 1/2) in a quantity of ``kind`` most likely came from
+    (only the squared error has a 1/2 to lose)."""
+    if factor != 2:
+        return "an extra 1/2 crept in" if kind in _ERROR_KINDS else "a factor 2 is missing"
+    if not squared:
+        return "an extra factor 2"
+    if kind in _ERROR_KINDS:
+        return "the 1/2 in E = 1/2 (t - y)^2 is missing"
+    return "an extra factor 2 (did (t - y)^2 lose its 1/2?)"
+
+
+def _factor_two(trace, quantity, values, describe):
+    """An error or gradient twice or half its value."""
+    name, kind = quantity.symbol, quantity.kind
+    squared = trace.spec.loss == "squared_error"
+    for factor, words in ((2.0, "twice"), (0.5, "half")):
         yield (
-            "rate_forgotten",
-            f"{name} leaves out the learning rate: {name} = {describe(name)} with eta = "
-            f"{values['eta']:g}",
-            {name: _with(quantity, values, eta=1.0)},
+            "factor_two",
+            f"{name} is {words} its correct value: {_factor_two_hint(kind, factor, squared)}",
+            {name: factor * values[name]},
         )
-        if "mhat" in meta:
-            yield (
-                "bias_correction",
-                f"{name} uses m and v without the bias correction: mhat = m/(1 - beta1^t), "
-                "vhat = v/(1 - beta2^t)",
-                {
-                    name: _with(
-                        quantity,
-                        values,
-                        **{
-                            meta["mhat"]: values[meta["mhat"].replace("hat", "", 1)],
-                            meta["vhat"]: values[meta["vhat"].replace("hat", "", 1)],
-                        },
-                    )
-                },
-            )
-    if kind == "corrected":
-        yield (
-            "bias_correction",
-            f"{name} leaves out the bias correction: {name} = {describe(name)}",
-            {name: values[meta["moment"]]},
-        )
-    if kind == "velocity" and "previous" in meta:
-        g, previous = meta["gradient"], meta["previous"]
-        yield (
-            "momentum_sign",
-            f"{name} subtracts the momentum term ({g} - mu*{previous}) where it adds it: "
-            f"{name} = {describe(name)}",
-            {name: values[g] - values["mu"] * values[previous]},
-        )
-    if kind in ("gradient", "total") and "reduction" in meta:
-        n = meta["samples"]
-        mean = meta["reduction"] == "mean"
-        yield (
-            "batch_reduction",
-            f"{name} is {'the sum' if mean else 'the mean'} over the {n} samples, but the spec "
-            f"says {meta['reduction']} (a factor of {n})",
-            {name: values[name] * (n if mean else 1 / n)},
-        )
-    if kind in ("gradient", "sample_gradient", "total", "sample_total", "error", "output_grad"):
-        squared = trace.spec.loss == "squared_error"  # the only loss with a 1/2 to lose
-        for factor, words in ((2.0, "twice"), (0.5, "half")):
-            if kind in ("total", "sample_total", "error"):
-                hint = (
-                    ("the 1/2 in E = 1/2 (t - y)^2 is missing" if squared else "an extra factor 2")
-                    if factor == 2
-                    else "an extra 1/2 crept in"
-                )
-            else:
-                hint = (
-                    (
-                        "an extra factor 2 (did (t - y)^2 lose its 1/2?)"
-                        if squared
-                        else "an extra factor 2"
-                    )
-                    if factor == 2
-                    else "a factor 2 is missing"
-                )
-            yield (
-                "factor_two",
-                f"{name} is {words} its correct value: {hint}",
-                {name: factor * values[name]},
-            )
-    if kind == "update":
-        yield (
-            "sign",
-            f"{name} moves with the gradient instead of against it (w + eta * dE/dw instead of "
-            "w - eta * dE/dw)",
-            {name: 2 * values[meta["old"]] - values[name]},
-        )
-    impossible = kind == "out" and meta.get("activation") in _NONNEGATIVE
-    if (
-        kind in _COMPUTED_KINDS
-        and values[name] != 0
-        and math.isfinite(values[name])
-        and not (impossible)
-    ):
+
+
+def _update_sign(trace, quantity, values, describe):
+    """An update moving with the gradient: ``w + eta dE/dw``."""
+    name = quantity.symbol
+    yield (
+        "sign",
+        f"{name} moves with the gradient instead of against it (w + eta * dE/dw instead of "
+        "w - eta * dE/dw)",
+        {name: 2 * values[quantity.meta["old"]] - values[name]},
+    )
+
+
+def _wrong_sign(trace, quantity, values, describe):
+    """A computed quantity with the right size and the wrong sign (not an output that is
+    never negative)."""
+    name = quantity.symbol
+    impossible = quantity.kind == "out" and quantity.meta.get("activation") in _NONNEGATIVE
+    if not impossible and values[name] != 0 and math.isfinite(values[name]):
         yield (
             "sign",
             f"{name} has the right size but the wrong sign (check y - t against t - y, and the "
             "minus signs in the chain)",
             {name: -values[name]},
         )
+
+
+# the mistake families, in the order check tries them (that of the module docstring): the kinds
+# of quantity each applies to, and (trace, quantity, values, describe) -> its candidates there
+_FAMILIES = (
+    (("path_sum",), _dropped_paths),
+    (("path_sum",), _updated_weights),
+    (("delta",), _softmax_diagonal),
+    (("derivative",), _derivative_at_net),
+    (("derivative",), _inactive_unit),
+    (("derivative",), _missing_derivative),
+    (("update",), _rate_forgotten),
+    (("update",), _uncorrected_update),
+    (("corrected",), _uncorrected_moment),
+    (("velocity",), _momentum_sign),
+    (("gradient", "total"), _batch_reduction),
+    (("gradient", "sample_gradient", *_ERROR_KINDS, "output_grad"), _factor_two),
+    (("update",), _update_sign),
+    (_COMPUTED_KINDS, _wrong_sign),
+)

@@ -159,35 +159,41 @@ def to_onnx(model, path=None, *, opset: int | None = None, dtype="float32"):
     onnx = require("onnx", "chainrule.onnx.to_onnx")
     dtype = as_dtype(dtype)
     graph = Graph(dtype, _check_opset(opset, onnx))
-    X = graph.reserve("X")
-    kind = type(model).__name__
-    if isinstance(model, Network):
-        graph.node("Identity", [network_nodes(graph, X, model)], "Y")
-        outputs, metadata = [("Y", graph.element_type(), [None, model.n_outputs])], {}
-        inputs = [("X", graph.element_type(), [None, model.n_inputs])]
-    elif _is_tabular(model):
-        inputs, outputs, metadata = _tabular(graph, model, X)
-        kind = f"TabularModel ({model.task})"
-    elif hasattr(model, "get_params") and hasattr(type(model), "predict"):
-        outputs, metadata = _estimator(graph, model, X)
-        inputs = [("X", graph.element_type(), [None, model.coefs_[0].shape[0]])]
-    else:
-        raise TypeError(
-            "'model' must be a chainrule Network, TabularModel, MLPClassifier or "
-            f"MLPRegressor, got {type(model).__name__}"
-        )
-    metadata = {"model": kind, **metadata}
+    kind, inputs, outputs, metadata = _model_nodes(graph, model, graph.reserve("X"))
     described = ", ".join(f"{name} of shape (batch, {shape[1]})" for name, _, shape in inputs)
     result = graph.model(
         inputs,
         outputs,
         doc=f"chainrule {kind}: input {described}, {dtype.name}",
-        metadata=metadata,
+        metadata={"model": kind, **metadata},
     )
     if path is not None:
         with atomic_open(path) as stream:
             stream.write(result.SerializeToString())
     return result
+
+
+def _model_nodes(graph, model, X: str):
+    """The model's nodes on ``X``; returns its kind, its inputs, outputs and metadata."""
+    if isinstance(model, Network):
+        return (type(model).__name__, *_network(graph, model, X))
+    if _is_tabular(model):
+        return (f"TabularModel ({model.task})", *_tabular(graph, model, X))
+    if hasattr(model, "get_params") and hasattr(type(model), "predict"):
+        outputs, metadata = _estimator(graph, model, X)
+        inputs = [("X", graph.element_type(), [None, model.coefs_[0].shape[0]])]
+        return type(model).__name__, inputs, outputs, metadata
+    raise TypeError(
+        "'model' must be a chainrule Network, TabularModel, MLPClassifier or "
+        f"MLPRegressor, got {type(model).__name__}"
+    )
+
+
+def _network(graph, network: Network, X: str):
+    """A Network's forward pass as output ``Y``; returns the inputs, outputs and metadata."""
+    graph.node("Identity", [network_nodes(graph, X, network)], "Y")
+    inputs = [("X", graph.element_type(), [None, network.n_inputs])]
+    return inputs, [("Y", graph.element_type(), [None, network.n_outputs])], {}
 
 
 def _is_tabular(model) -> bool:

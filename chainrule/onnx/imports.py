@@ -226,60 +226,82 @@ def from_torch(model, *, dtype=None, loss=None) -> Network:
         names it (``layer 1.0`` for the first layer of a nested Sequential at position 1).
     """
     torch = require("torch", "chainrule.from_torch")
-    nn = torch.nn
-    if not _is(model, nn.Sequential):
+    if not _is(model, torch.nn.Sequential):
         raise TypeError(f"'model' must be a torch.nn.Sequential, got {type(model).__name__}")
+    layers, dtype = _torch_layers(model, torch, dtype)
+    _check_torch_layers(layers)
+    output = layers[-1].activation.name if isinstance(layers[-1], Dense) else "identity"
+    return Network(layers, loss or _LOSS_FOR_OUTPUT.get(output, "squared_error"), dtype=dtype)
+
+
+def _torch_layers(model, torch, dtype):
+    """A Sequential's Dense and Dropout layers, and ``dtype`` or the first Linear layer's."""
+    nn = torch.nn
     layers: list = []
     pending: dict | None = None  # the Linear layer waiting for its activation
-
-    def close():
-        nonlocal pending
-        if pending is not None:
-            layers.append(Dense(**pending))
-            pending = None
-
     for position, module in _flatten(model, nn):
         if _is(module, nn.Identity):
             continue
         if _is(module, nn.Linear):
-            close()
-            weight = module.weight.detach().cpu().double().numpy()
-            bias = module.bias
+            _close(layers, pending)
             dtype = dtype or _float_dtype(
                 np.float64 if module.weight.dtype == torch.float64 else np.float32
             )
-            pending = {
-                "n_in": module.in_features,
-                "n_out": module.out_features,
-                "W": weight.T,
-                "b": np.zeros(module.out_features)
-                if bias is None
-                else bias.detach().cpu().double().numpy(),
-                "train_biases": bias is not None,
-            }
-            continue
-        if _is(module, nn.Dropout):
-            close()
+            pending = _linear(module)
+        elif _is(module, nn.Dropout):
+            _close(layers, pending)
+            pending = None
             layers.append(Dropout(module.p))
-            continue
-        try:
-            activation = _torch_activation(module, nn)
-            if activation is not None:
-                activation = activations.get(activation)  # checks its parameters
-        except ValueError as error:
-            raise ValueError(f"from_torch: layer {position} {module!r}: {error}") from None
-        if activation is None:
-            raise ValueError(
-                f"from_torch: layer {position} ({module!r}) is not supported; "
-                f"supported: {_SUPPORTED}"
-            )
-        if pending is None or pending.get("activation") is not None:
-            raise ValueError(
-                f"from_torch: layer {position} ({module!r}) must follow a Linear layer "
-                "(chainrule's Dense layer has one activation)"
-            )
-        pending["activation"] = activation
-    close()
+        else:
+            activation = _torch_layer_activation(module, position, nn)
+            if pending is None or pending.get("activation") is not None:
+                raise ValueError(
+                    f"from_torch: layer {position} ({module!r}) must follow a Linear layer "
+                    "(chainrule's Dense layer has one activation)"
+                )
+            pending["activation"] = activation
+    _close(layers, pending)
+    return layers, dtype
+
+
+def _close(layers: list, pending: dict | None) -> None:
+    """Append the Dense layer of a Linear layer's ``pending`` arguments, if any."""
+    if pending is not None:
+        layers.append(Dense(**pending))
+
+
+def _linear(module) -> dict:
+    """A torch Linear layer as Dense layer arguments: ``W = weight.T``, no bias a fixed zero."""
+    weight = module.weight.detach().cpu().double().numpy()
+    bias = module.bias
+    return {
+        "n_in": module.in_features,
+        "n_out": module.out_features,
+        "W": weight.T,
+        "b": np.zeros(module.out_features)
+        if bias is None
+        else bias.detach().cpu().double().numpy(),
+        "train_biases": bias is not None,
+    }
+
+
+def _torch_layer_activation(module, position: str, nn):
+    """chainrule's activation for the torch layer at ``position``, or a ValueError naming it."""
+    try:
+        activation = _torch_activation(module, nn)
+        if activation is not None:
+            activation = activations.get(activation)  # checks its parameters
+    except ValueError as error:
+        raise ValueError(f"from_torch: layer {position} {module!r}: {error}") from None
+    if activation is None:
+        raise ValueError(
+            f"from_torch: layer {position} ({module!r}) is not supported; supported: {_SUPPORTED}"
+        )
+    return activation
+
+
+def _check_torch_layers(layers: list) -> None:
+    """Refuse a model without a Linear layer, or one that ends with a Dropout."""
     if not any(isinstance(layer, Dense) for layer in layers):
         raise ValueError("from_torch: the model has no Linear layer")
     if isinstance(layers[-1], Dropout):
@@ -287,5 +309,3 @@ def from_torch(model, *, dtype=None, loss=None) -> Network:
             "from_torch: a Dropout after the last Linear layer is not supported (a chainrule "
             "network ends with a Dense layer); remove it, it is the identity at inference"
         )
-    output = layers[-1].activation.name if isinstance(layers[-1], Dense) else "identity"
-    return Network(layers, loss or _LOSS_FOR_OUTPUT.get(output, "squared_error"), dtype=dtype)
