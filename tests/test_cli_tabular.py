@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chainrule import datasets
+from chainrule import TabularModel, datasets
 from chainrule.cli import main
 
 
@@ -174,6 +174,34 @@ def test_bad_arguments(capsys, tmp_path, iris):
         in (run(capsys, "train", iris)[2])
     )
     assert "no such file" in run(capsys, "train", tmp_path / "x.csv", "--target", "y")[2]
+
+
+def test_train_replaces_model_npz_only_when_out_names_it(capsys, monkeypatch, tmp_path, iris):
+    """``--out`` defaults to model.npz, but a model.npz already in the folder (a clone's, an
+    earlier run's) is replaced only when ``--out`` names it: without ``--out`` the run refuses
+    before any work, in one line, exit 2, and leaves the file as it was."""
+    monkeypatch.chdir(tmp_path)
+    old = tmp_path / "model.npz"
+    old.write_bytes(b"the old model")
+    train = ("train", iris, "--target", "species", "--epochs", "1", "--quiet")
+    refusal = (
+        "chainrule: error: model.npz exists; pass --out model.npz to replace it, or another --out\n"
+    )
+    assert run(capsys, *train) == (2, "", refusal)
+    assert run(capsys, "train", tmp_path / "missing.csv", "--target", "y") == (2, "", refusal)
+    assert old.read_bytes() == b"the old model" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "iris.csv",
+        "model.npz",
+    ]
+    code, out, _ = run(capsys, *train, "--out", "model.npz")  # named: replaced, as before
+    assert code == 0 and "model written to model.npz" in out
+    assert TabularModel.load(old).target == "species"
+    old.unlink()
+    code, out, _ = run(capsys, *train)  # none there: the default is written
+    assert code == 0 and "model written to model.npz" in out and old.exists()
+    with pytest.raises(SystemExit):
+        run(capsys, "train", "--help")
+    assert "(default: model.npz" in " ".join(capsys.readouterr().out.split())
 
 
 @pytest.fixture

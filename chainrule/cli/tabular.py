@@ -7,6 +7,7 @@ import argparse
 import csv
 import io as text_io
 import json
+import os
 import sys
 import warnings
 
@@ -29,7 +30,7 @@ from .common import (
     write_text,
 )
 
-__all__ = ["EXAMPLES", "HelpFormatter", "STRICT", "add_commands"]
+__all__ = ["DEFAULT_OUT", "EXAMPLES", "HelpFormatter", "STRICT", "add_commands"]
 
 
 def _table(args):
@@ -147,13 +148,19 @@ def _check_outputs(args, table, target) -> None:
 
 
 def _train(args) -> int:
-    from ..files.atomic import staged_writes
-    from ..tables.model import TrainingDivergedError, TrainingInterrupted, train_table
+    """The ``train`` command: check the outputs, train, then write every output or none."""
+    from ..tables.model import TrainingDivergedError, TrainingInterrupted
 
     if args.distributed is True:
         from .distributed import on_ranks
 
         return on_ranks(_train, args)  # back here with args.distributed the MPI group
+    if args.out is None:  # the default file is written, but replaced only when named
+        if os.path.lexists(DEFAULT_OUT):
+            raise CommandError(
+                f"{DEFAULT_OUT} exists; pass --out {DEFAULT_OUT} to replace it, or another --out"
+            )
+        args.out = DEFAULT_OUT
     table, target = _table(args)
     if target is None:
         raise CommandError(
@@ -163,44 +170,70 @@ def _train(args) -> int:
     group = args.distributed or None
     _check_outputs(args, table, target)
     try:
-        with plain_warnings():
-            if group and group.rank != 0:  # rank 0 tells
-                warnings.simplefilter("ignore")
-            run = train_table(
-                table,
-                target,
-                task=args.task,
-                hidden=_hidden(args.hidden),
-                activation=args.activation,
-                loss=args.loss,
-                optimizer=args.optimizer,
-                lr=args.lr,
-                epochs=args.epochs,
-                batch_size=args.batch_size,
-                val=args.val,
-                early_stopping=args.early_stopping,
-                seed=args.seed,
-                verbose=0 if args.quiet else 1,
-                features=_names(args.features),
-                drop=_names(args.drop) or (),
-                categorical=_names(args.categorical) or (),
-                impute=args.impute,
-                keep=args.keep,
-                distributed=group,
-            )
+        run = _fit(args, table, target, group)
     except TrainingDivergedError as error:
-        if not group or group.rank == 0:
-            print(f"chainrule: error: {error} {args.out} was left as it was.", file=sys.stderr)
-        return 1
+        return _diverged(args, error, group)
     except TrainingInterrupted as interrupt:
-        kept = ""
-        if args.save_interrupted and (not group or group.rank == 0):
-            interrupt.run.model.save(args.save_interrupted)
-            kept = f"; the model of that step was written to {args.save_interrupted}"
-        line, code = stopped(interrupt.run.history.stop_reason)
-        if not group or group.rank == 0:
-            print(f"{line}; {args.out} was left as it was{kept}", file=sys.stderr)
-        return code
+        return _interrupted(args, interrupt, group)
+    train_metrics, validation_metrics = _run_metrics(run, table, group)
+    boundary = _boundary_data(args, run.model, table, group)
+    if group and group.rank != 0:
+        return 0  # rank 0 writes and prints
+    return _write_and_report(args, run, boundary, (train_metrics, validation_metrics), group)
+
+
+def _fit(args, table, target, group):
+    """The training run the options ask for, its warnings one line each (rank 0's only)."""
+    from ..tables.model import train_table
+
+    with plain_warnings():
+        if group and group.rank != 0:  # rank 0 tells
+            warnings.simplefilter("ignore")
+        return train_table(
+            table,
+            target,
+            task=args.task,
+            hidden=_hidden(args.hidden),
+            activation=args.activation,
+            loss=args.loss,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            val=args.val,
+            early_stopping=args.early_stopping,
+            seed=args.seed,
+            verbose=0 if args.quiet else 1,
+            features=_names(args.features),
+            drop=_names(args.drop) or (),
+            categorical=_names(args.categorical) or (),
+            impute=args.impute,
+            keep=args.keep,
+            distributed=group,
+        )
+
+
+def _diverged(args, error, group) -> int:
+    """Say (rank 0) that training diverged and --out was left as it was; exit code 1."""
+    if not group or group.rank == 0:
+        print(f"chainrule: error: {error} {args.out} was left as it was.", file=sys.stderr)
+    return 1
+
+
+def _interrupted(args, interrupt, group) -> int:
+    """After Ctrl-C or SIGTERM: the model of that step to --save-interrupted if asked, one line."""
+    kept = ""
+    if args.save_interrupted and (not group or group.rank == 0):
+        interrupt.run.model.save(args.save_interrupted)
+        kept = f"; the model of that step was written to {args.save_interrupted}"
+    line, code = stopped(interrupt.run.history.stop_reason)
+    if not group or group.rank == 0:
+        print(f"{line}; {args.out} was left as it was{kept}", file=sys.stderr)
+    return code
+
+
+def _run_metrics(run, table, group):
+    """The metrics on the training rows and on the validation rows (None without them)."""
     model = run.model
     with warnings.catch_warnings():  # a category unseen in training: said once, in training
         warnings.simplefilter("ignore", UnseenCategoryWarning)
@@ -210,21 +243,30 @@ def _train(args) -> int:
             if run.validation_rows is not None
             else None
         )
-    boundary = None
-    if args.boundary:
-        from ..tables.encoding import encode
+    return train_metrics, validation_metrics
 
-        X, T = encode(table, model.columns), model.labels_to_indices(table)
-        if group:
-            X, T = np.vstack(group.collect(X)), group.gather(T)
-        boundary = X, T
-    if group and group.rank != 0:
-        return 0  # rank 0 writes and prints
+
+def _boundary_data(args, model, table, group):
+    """With --boundary, the inputs and class indices to draw (every rank's); else None."""
+    if not args.boundary:
+        return None
+    from ..tables.encoding import encode
+
+    X, T = encode(table, model.columns), model.labels_to_indices(table)
+    if group:
+        X, T = np.vstack(group.collect(X)), group.gather(T)
+    return X, T
+
+
+def _write_and_report(args, run, boundary, metrics, group) -> int:
+    """Write every output or none, then print the summary and what was written."""
+    from ..files.atomic import staged_writes
+
     files = None
     try:
         with staged_writes() as files:  # every output, or none
             _write_outputs(args, run, boundary, files)
-        _print_summary(run, train_metrics, validation_metrics, plain=bool(group))
+        _print_summary(run, *metrics, plain=bool(group))
         print(f"model written to {args.out}")
         if args.plot:
             print(f"curves written to {args.plot}")
@@ -484,10 +526,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
-def _help(command: str) -> dict:
-    examples = "\n".join(f"  {line}" for line in EXAMPLES[command])
-    return {"formatter_class": HelpFormatter, "epilog": f"examples:\n{examples}"}
-
+#: The model file ``train`` writes without --out; one already there is replaced only when named.
+DEFAULT_OUT = "model.npz"
 
 STRICT = (
     "refuse a category not seen in training (default: encode it as all zeros, with a warning "
@@ -495,17 +535,66 @@ STRICT = (
 )
 
 
+# The arguments that several commands declare alike, by name: see _add_shared.
+_SHARED = {
+    "model": (["model"], {"help": "a model file written by train"}),
+    "--format": (
+        ["--format"],
+        {"choices": ["text", "json"], "default": "text", "help": "output"},
+    ),
+    "--strict": (["--strict"], {"action": "store_true", "help": STRICT}),
+}
+
+
+def _add_shared(parser, *names: str) -> None:
+    """Declare the arguments of :data:`_SHARED` named in ``names`` on ``parser``, in order."""
+    for name in names:
+        flags, options = _SHARED[name]
+        parser.add_argument(*flags, **options)
+
+
+def _add_parser(commands, name: str, summary: str, **options):
+    """A subcommand's parser, with its one-line help, its examples and each option's default."""
+    examples = "\n".join(f"  {line}" for line in EXAMPLES[name])
+    return commands.add_parser(
+        name,
+        help=summary,
+        formatter_class=HelpFormatter,
+        epilog=f"examples:\n{examples}",
+        **options,
+    )
+
+
 def add_commands(commands) -> None:
     """Register train, evaluate, predict, info, gradcheck and datasets."""
-    train = commands.add_parser(
+    _add_train(commands)
+    _add_evaluate(commands)
+    _add_predict(commands)
+    _add_info(commands)
+    _add_gradcheck(commands)
+    _add_datasets(commands)
+
+
+def _add_train(commands) -> None:
+    """Register ``train``."""
+    train = _add_parser(
+        commands,
         "train",
-        help="train a network on a CSV file",
+        "train a network on a CSV file",
         description="Train a network on a CSV file. Every output is checked before training "
         "and written only when the run succeeds (atomically: an existing file is replaced "
         "whole or left as it was). A run that diverges exits 1, Ctrl-C exits 130, SIGTERM "
         "143; each leaves --out as it was.",
-        **_help("train"),
     )
+    _add_data_options(train)
+    _add_network_options(train)
+    _add_training_options(train)
+    _add_output_options(train)
+    train.set_defaults(handler=_train)
+
+
+def _add_data_options(train) -> None:
+    """train's data: the file or dataset, the target, the task and the feature columns."""
     train.add_argument("csv", nargs="?", help="a CSV file with a header row")
     train.add_argument("--target", help="the column to predict")
     train.add_argument("--data", help="a built-in dataset instead of a CSV (see: datasets)")
@@ -534,6 +623,10 @@ def add_commands(commands) -> None:
         "(categories: most frequent), stored in the model; none: a missing cell is an "
         "error naming the row and column",
     )
+
+
+def _add_network_options(train) -> None:
+    """train's network: the hidden layers, their activation and the loss."""
     train.add_argument("--hidden", default="64,32", help="hidden layer widths")
     train.add_argument(
         "--activation", default="relu", choices=ACTIVATIONS, help="hidden layers' activation"
@@ -544,6 +637,10 @@ def add_commands(commands) -> None:
         help="default: cross_entropy (classes) or mse (values); binary_cross_entropy on two "
         "classes is trained as cross_entropy over two outputs (the same loss)",
     )
+
+
+def _add_training_options(train) -> None:
+    """train's optimisation: optimizer, steps, validation, stopping and the seed."""
     train.add_argument(
         "--optimizer",
         default="adam",
@@ -579,7 +676,16 @@ def add_commands(commands) -> None:
     train.add_argument(
         "--seed", type=non_negative_int, default=0, help="initial weights, split and shuffling"
     )
-    train.add_argument("--out", default="model.npz", help="model file")
+
+
+def _add_output_options(train) -> None:
+    """train's outputs and how it runs: files, progress display, MPI."""
+    train.add_argument(
+        "--out",
+        metavar="FILE",
+        help=f"model file (default: {DEFAULT_OUT}, when no such file exists yet; a file named "
+        "by --out is replaced)",
+    )
     train.add_argument("--plot", metavar="FILE", help="loss and metric curves (.png/.svg)")
     train.add_argument(
         "--boundary", metavar="FILE", help="decision boundary with the data, for two features"
@@ -597,15 +703,14 @@ def add_commands(commands) -> None:
         help="data-parallel on the ranks of an MPI job, each reading its part of the file: "
         "mpirun -n K chainrule train ...",
     )
-    train.set_defaults(handler=_train)
 
-    evaluate = commands.add_parser(
-        "evaluate", help="metrics of a model on a labelled CSV", **_help("evaluate")
-    )
-    evaluate.add_argument("model", help="a model file written by train")
+
+def _add_evaluate(commands) -> None:
+    """Register ``evaluate``."""
+    evaluate = _add_parser(commands, "evaluate", "metrics of a model on a labelled CSV")
+    _add_shared(evaluate, "model")
     evaluate.add_argument("csv", help="a CSV or Parquet file with the model's columns and target")
-    evaluate.add_argument("--format", choices=["text", "json"], default="text", help="output")
-    evaluate.add_argument("--strict", action="store_true", help=STRICT)
+    _add_shared(evaluate, "--format", "--strict")
     evaluate.add_argument(
         "--plot",
         metavar="FILE",
@@ -613,13 +718,14 @@ def add_commands(commands) -> None:
     )
     evaluate.set_defaults(handler=_evaluate)
 
-    predict = commands.add_parser(
-        "predict", help="predictions for each row of a CSV", **_help("predict")
-    )
-    predict.add_argument("model", help="a model file written by train")
+
+def _add_predict(commands) -> None:
+    """Register ``predict``."""
+    predict = _add_parser(commands, "predict", "predictions for each row of a CSV")
+    _add_shared(predict, "model")
     predict.add_argument("csv", help="a CSV or Parquet file with the model's feature columns")
     predict.add_argument("-o", "--output", metavar="FILE", help="write a CSV (default: stdout)")
-    predict.add_argument("--strict", action="store_true", help=STRICT)
+    _add_shared(predict, "--strict")
     predict.add_argument(
         "--id",
         metavar="COLUMN",
@@ -628,19 +734,20 @@ def add_commands(commands) -> None:
     )
     predict.set_defaults(handler=_predict)
 
-    info = commands.add_parser(
-        "info", help="architecture and training history of a model", **_help("info")
-    )
-    info.add_argument("model", help="a model file written by train")
-    info.add_argument("--format", choices=["text", "json"], default="text", help="output")
+
+def _add_info(commands) -> None:
+    """Register ``info``."""
+    info = _add_parser(commands, "info", "architecture and training history of a model")
+    _add_shared(info, "model", "--format")
     info.set_defaults(handler=_info)
 
-    gradcheck = commands.add_parser(
-        "gradcheck",
-        help="backpropagation against finite differences on a model and data",
-        **_help("gradcheck"),
+
+def _add_gradcheck(commands) -> None:
+    """Register ``gradcheck``."""
+    gradcheck = _add_parser(
+        commands, "gradcheck", "backpropagation against finite differences on a model and data"
     )
-    gradcheck.add_argument("model", help="a model file written by train")
+    _add_shared(gradcheck, "model")
     gradcheck.add_argument("csv", help="a CSV file with the model's columns and target")
     gradcheck.add_argument("--rows", type=positive_int, default=16, help="rows to check on")
     gradcheck.add_argument(
@@ -648,7 +755,8 @@ def add_commands(commands) -> None:
     )
     gradcheck.set_defaults(handler=_gradcheck)
 
-    datasets = commands.add_parser(
-        "datasets", help="list the built-in datasets", **_help("datasets")
-    )
+
+def _add_datasets(commands) -> None:
+    """Register ``datasets``."""
+    datasets = _add_parser(commands, "datasets", "list the built-in datasets")
     datasets.set_defaults(handler=_datasets)

@@ -1,7 +1,7 @@
 """Weight initialisation, driven by a seeded ``numpy.random.Generator``.
 
-(Named ``initializers`` rather than DESIGN.md's ``init`` so that it does not read like the
-package's ``__init__``.)
+(Named ``initializers`` rather than ``init`` so that it does not read like the package's
+``__init__``; see ``docs/architecture.md``.)
 
 Each initializer fills an array of shape ``(n_in, n_out)`` given ``fan_in = n_in`` and
 ``fan_out = n_out``:

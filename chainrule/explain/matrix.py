@@ -1,9 +1,9 @@
 """The same worked example as matrix products with their shapes, the way a vectorised course
 writes it (python-course.eu's ``e_hidden = W_ho^T e_out``), for any network a spec describes.
 
-The layout is the engine's (``DESIGN.md``): a batch is rows, ``X`` is ``(n, n_in)``; layer k
-holds ``W_k`` of shape ``(n_in, n_out)`` (entry ``[i, j]`` is the weight from neuron i to
-neuron j, 0 where the spec has no connection) and ``b_k`` of shape ``(n_out,)``::
+The layout is the engine's (``docs/architecture.md``): a batch is rows, ``X`` is
+``(n, n_in)``; layer k holds ``W_k`` of shape ``(n_in, n_out)`` (entry ``[i, j]`` is the weight
+from neuron i to neuron j, 0 where the spec has no connection) and ``b_k`` of shape ``(n_out,)``::
 
     Z_k = A_{k-1} @ W_k + b_k          A_k = f(Z_k)
     Delta_L = dE/dZ_L                  (the loss's gradient through f, or Y - T when fused)
