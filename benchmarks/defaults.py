@@ -46,6 +46,7 @@ if __package__ in (None, ""):  # this checkout's chainrule, not an installed cop
 import time_to_accuracy as tta  # noqa: E402
 
 import chainrule as cr  # noqa: E402
+from chainrule.tables.reading import Table  # noqa: E402
 
 SEEDS = 3
 SWEEP_EPOCHS = {"tabular": 10, "mnist": 3, "digits": 200, "friedman": 100}
@@ -155,7 +156,7 @@ def _table(X, y, names, target, classes=None):
         if classes is None
         else np.array(classes, dtype=object)[np.asarray(y)]
     )
-    return cr.data.Table(f"<{target}>", [*names, target], data)
+    return Table(f"<{target}>", [*names, target], data)
 
 
 def small_tables():
@@ -231,7 +232,7 @@ def cli_tabular(seeds, target=0.95, cap=10) -> list[str]:
     X, y = np.vstack([X, X_val]), np.concatenate([y, y_val])
     table = _table(X, y, [f"x{i}" for i in range(X.shape[1])], "y", [f"c{k}" for k in range(7)])
 
-    class Stop(cr.callbacks.Callback):
+    class Stop(cr.Callback):
         def on_epoch_end(self, epoch, logs):
             self.reached = logs["val_accuracy"] >= target
             if self.reached:

@@ -173,7 +173,7 @@ def run_chainrule(
         )
     T = y if case.classification else y.reshape(-1, 1)
 
-    class Stop(cr.callbacks.Callback):
+    class Stop(cr.Callback):
         def on_epoch_end(self, epoch, logs):
             if clock.epoch_done(net.predict):
                 self.network.stop_training = True

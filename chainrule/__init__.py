@@ -6,6 +6,8 @@ This module holds the public names. The design is in the subpackages, lowest fir
 ``cli``.
 """
 
+import importlib
+
 from . import explain, optim
 from ._version import __version__
 from .core import activations, initializers, losses
@@ -61,36 +63,35 @@ __all__ = [
 ]
 
 # modules that moved into subpackages (0.2): the old import paths work, with a FutureWarning
-MovedModules(
-    __name__,
-    {
-        "activations": "core.activations",
-        "callbacks": "training.callbacks",
-        "checkpoint": "files.checkpoint",
-        "data": "tables.reading",
-        "encoding": "tables.encoding",
-        "estimators": "sklearn.estimators",
-        "evaluation": "training.evaluation",
-        "fit_options": "training.options",
-        "gradcheck": "core.gradcheck",
-        "initializers": "core.initializers",
-        "io": "files.model_file",
-        "layers": "core.layers",
-        "lbfgs": "training.lbfgs",
-        "losses": "core.losses",
-        "metrics": "training.metrics",
-        "network": "core.network",
-        "plots": "files.figures",
-        "progress": "training.progress",
-        "schedules": "optim.schedules",
-        "tabular": "tables.model",
-        "train": "training.loop",
-    },
-).install()
+_MOVED = {
+    "activations": "core.activations",
+    "callbacks": "training.callbacks",
+    "checkpoint": "files.checkpoint",
+    "data": "tables.reading",
+    "encoding": "tables.encoding",
+    "estimators": "sklearn.estimators",
+    "evaluation": "training.evaluation",
+    "fit_options": "training.options",
+    "gradcheck": "core.gradcheck",
+    "initializers": "core.initializers",
+    "io": "files.model_file",
+    "layers": "core.layers",
+    "lbfgs": "training.lbfgs",
+    "losses": "core.losses",
+    "metrics": "training.metrics",
+    "network": "core.network",
+    "plots": "files.figures",
+    "progress": "training.progress",
+    "schedules": "optim.schedules",
+    "tabular": "tables.model",
+    "train": "training.loop",
+}
+MovedModules(__name__, _MOVED).install()
 
 
 def __getattr__(name):
-    if name == "schedules":  # 0.2: the schedules live beside the optimizers
-        warn_renamed("chainrule.schedules", "chainrule.optim.schedules")
-        return optim.schedules
-    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    """``chainrule.callbacks``, ``chainrule.schedules``...: the modules 0.1 bound here."""
+    if name not in _MOVED:
+        raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    warn_renamed(f"chainrule.{name}", f"chainrule.{_MOVED[name]}")
+    return importlib.import_module(f"{__name__}.{_MOVED[name]}")

@@ -77,3 +77,14 @@ def test_every_public_exception_and_to_onnx_are_exported():
     ]:
         assert name in cr.__all__ and getattr(cr, name) is not None
     assert issubclass(cr.DataError, ValueError) and issubclass(cr.ModelFileError, ValueError)
+
+
+def test_the_modules_0_1_bound_on_chainrule_are_there_with_a_warning():
+    """``cr.callbacks.Callback`` and ``cr.data.Table`` worked in 0.1 (import side effects)."""
+    for name, new in [("callbacks", "training.callbacks"), ("data", "tables.reading")]:
+        vars(cr).pop(name, None)
+        with pytest.warns(FutureWarning, match=rf"chainrule\.{new}"):
+            module = getattr(cr, name)
+        assert module is importlib.import_module(f"chainrule.{new}")
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        cr.nothing  # noqa: B018

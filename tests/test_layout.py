@@ -96,3 +96,25 @@ def test_public_modules_define_all():
         if "__all__" not in defined:
             missing.append(path.relative_to(PACKAGE).as_posix())
     assert missing == []
+
+
+def _code_lines(function: ast.FunctionDef) -> int:
+    """A function's lines from ``def`` to its end, less its docstring."""
+    first = function.body[0]
+    docstring = (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+    doc_lines = first.end_lineno - first.lineno + 1 if docstring else 0
+    return function.end_lineno - function.lineno + 1 - doc_lines
+
+
+def test_no_function_is_longer_than_80_lines_of_code():
+    """Functions short enough to read at once (a docstring that states the math may be long)."""
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _code_lines(node) > 80:
+                long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}")
+    assert long == []
