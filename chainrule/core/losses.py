@@ -34,14 +34,17 @@ from .registry import lookup
 from .validation import check_finite, check_real
 
 __all__ = [
+    "FUSED_OUTPUTS",
     "Loss",
     "NAMES",
     "binary_cross_entropy",
     "cross_entropy",
     "get",
     "huber",
+    "loss_for_output",
     "mae",
     "mse",
+    "output_activation_for",
     "prepare_targets",
     "squared_error",
 ]
@@ -196,6 +199,15 @@ _REGISTRY: dict[str, Callable[..., Loss]] = {
 
 NAMES = tuple(sorted(_REGISTRY))
 
+#: Each fused loss and the output activation it requires (its ``pairs_with``):
+#: ``{'binary_cross_entropy': 'sigmoid', 'cross_entropy': 'softmax'}``. The one place that
+#: says which loss goes with which output; everything else reads it from here.
+FUSED_OUTPUTS = {
+    loss.name: loss.pairs_with
+    for loss in (make() for make in dict.fromkeys(_REGISTRY.values()))
+    if loss.fused
+}
+
 
 def get(spec) -> Loss:
     """Return the loss named by ``spec`` (a name, a config dict or a :class:`Loss`).
@@ -206,6 +218,25 @@ def get(spec) -> Loss:
         For an unknown name; the message lists the known ones.
     """
     return lookup(_REGISTRY, spec, "loss", Loss)
+
+
+def output_activation_for(spec) -> str:
+    """The output activation a network with the loss ``spec`` gets when none is asked for: the
+    one a fused loss requires (softmax for ``cross_entropy``, sigmoid for
+    ``binary_cross_entropy``), ``'identity'`` for the others.
+
+    Raises
+    ------
+    ValueError
+        For an unknown loss, as :func:`get`.
+    """
+    return get(spec).pairs_with or "identity"
+
+
+def loss_for_output(activation: str) -> str | None:
+    """The fused loss that requires the output ``activation`` (``'cross_entropy'`` for
+    ``'softmax'``, ``'binary_cross_entropy'`` for ``'sigmoid'``); None for any other."""
+    return next((name for name, output in FUSED_OUTPUTS.items() if output == activation), None)
 
 
 def prepare_targets(loss: Loss, T, n_samples: int, n_outputs: int, dtype) -> Array:

@@ -488,14 +488,6 @@ def _unpickle(config: dict, parameters, seed, history) -> Network:
     return network
 
 
-_FUSED_OUTPUT = {
-    "cross_entropy": "softmax",
-    "categorical_cross_entropy": "softmax",
-    "binary_cross_entropy": "sigmoid",
-    "bce": "sigmoid",
-}
-
-
 def MLP(
     sizes,
     activation="relu",
@@ -538,8 +530,7 @@ def MLP(
     if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes):
         raise ValueError(f"'sizes' must list at least two positive integers, got {sizes!r}")
     if output_activation is None:
-        name = loss if isinstance(loss, str) else losses.get(loss).name
-        output_activation = _FUSED_OUTPUT.get(name.lower(), "identity")
+        output_activation = losses.output_activation_for(loss)
     layers: list = []
     for position, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         last = position == len(sizes) - 2

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..core import activations
+from ..core.losses import FUSED_OUTPUTS
 
 __all__ = [
     "LOSS_NOTES",
@@ -240,18 +241,18 @@ def simplified_delta(loss: str, activation: str, y: str, t: str, K: int):
     """The textbook shortcut for the output delta, where the loss pairs with the activation:
     ``dE/dz = y - t`` (softmax with cross-entropy; sigmoid with binary cross-entropy, over K
     outputs ``(y - t)/K``): tokens, a note and the compute. ``None`` elsewhere."""
-    if (loss, activation) == ("cross_entropy", "softmax"):
+    if loss not in FUSED_OUTPUTS or activation != FUSED_OUTPUTS[loss]:
+        return None
+    if loss == "cross_entropy":
         return (
             [S(y), O("-"), S(t)],
             "softmax with cross-entropy: the Jacobian sum simplifies",
             lambda v: v[y] - v[t],
         )
-    if (loss, activation) == ("binary_cross_entropy", "sigmoid"):
-        scale = [] if K == 1 else [O(f"(1/{K})*(")]
-        tokens = scale + [S(y), O("-"), S(t)] + ([O(")")] if K > 1 else [])
-        return (
-            tokens,
-            "sigmoid with binary cross-entropy: y*(1 - y) cancels",
-            lambda v: (v[y] - v[t]) / K,
-        )
-    return None
+    scale = [] if K == 1 else [O(f"(1/{K})*(")]
+    tokens = scale + [S(y), O("-"), S(t)] + ([O(")")] if K > 1 else [])
+    return (
+        tokens,
+        "sigmoid with binary cross-entropy: y*(1 - y) cancels",
+        lambda v: (v[y] - v[t]) / K,
+    )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..core.losses import FUSED_OUTPUTS
+
 __all__ = [
     "MAX_WRITTEN_STEPS",
     "OPTIMIZERS",
@@ -52,15 +54,14 @@ def unsupported(loss: str, output_activation: str, targets) -> tuple[str, str] |
     """Why a worked example with this loss, output activation and targets (one row per sample)
     cannot be explained, and what to do instead; ``None`` when it can. Spec files and networks
     from Python are refused with the same reason."""
-    pairs = {"binary_cross_entropy": "sigmoid", "cross_entropy": "softmax"}
-    needed = pairs.get(loss)
+    needed = FUSED_OUTPUTS.get(loss)
     if needed and output_activation != needed:
-        other = "binary_cross_entropy" if needed == "softmax" else "cross_entropy"
+        other = next(name for name in FUSED_OUTPUTS if name != loss)
         return (
             f"{loss} needs {needed} outputs, but the output layer's activation is "
             f"{output_activation!r}",
             f'set activation = "{needed}" on the output layer, or use squared_error '
-            f"({other} pairs with {pairs[other]})",
+            f"({other} pairs with {FUSED_OUTPUTS[other]})",
         )
     if loss == "cross_entropy":
         for sample, row in enumerate(targets, 1):

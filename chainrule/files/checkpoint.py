@@ -120,9 +120,20 @@ def _checkpoint_arrays(header: dict) -> dict[str, tuple]:
 
 
 def save_checkpoint(
-    path, network, optimizer, lr0: float, epoch: int, rng, entropy, callbacks, stopped=None
+    path,
+    network,
+    optimizer,
+    *,
+    lr0: float,
+    epoch: int,
+    rng,
+    entropy,
+    callbacks,
+    stopped=None,
 ) -> None:
-    """Write the state after ``epoch`` (0-based) to ``path`` atomically; ``stopped`` records
+    """Write the state after ``epoch`` (0-based) to ``path`` atomically: the parameters of
+    ``network``, the state of ``optimizer``, the run's initial rate ``lr0``, the shuffling
+    generator ``rng``, the seed's ``entropy`` and the ``callbacks``' states; ``stopped`` records
     why training ended early (``{'by': ..., 'reason': ...}``), if it did."""
     arrays = {"parameters": network.parameters}
     states = {type(c).__name__: c.state_dict() for c in callbacks if c.state_dict()}

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import activations
+from ..core import activations, losses
 from ..core.layers import Dense, Dropout
 from ..core.network import Network
 from ._requirements import require
 
 __all__ = ["from_sklearn", "from_torch"]
 
-# the loss each output activation pairs with (a softmax or sigmoid output needs its own)
-_LOSS_FOR_OUTPUT = {
-    "softmax": "cross_entropy",
-    "sigmoid": "binary_cross_entropy",
-    "identity": "squared_error",
-}
+
+def _default_loss(output: str) -> str | None:
+    """The loss an imported network with this output activation gets when none is given: the
+    fused loss a softmax or sigmoid output needs (:func:`chainrule.core.losses.loss_for_output`),
+    squared_error for an identity output, None for any other."""
+    return "squared_error" if output == "identity" else losses.loss_for_output(output)
 
 
 def _float_dtype(dtype) -> str:
@@ -80,7 +80,7 @@ def from_sklearn(estimator, *, dtype=None, loss=None) -> Network:
         for position, (W, b) in enumerate(zip(coefs, intercepts, strict=True))
     ]
     output_name = layers[-1].activation.name
-    if loss is None and output_name not in _LOSS_FOR_OUTPUT:
+    if loss is None and _default_loss(output_name) is None:
         raise ValueError(
             f"the estimator's loss ({getattr(estimator, 'loss', output_name)!r}, "
             f"an {output_name!r} output) has no chainrule loss: pass 'loss' "
@@ -88,7 +88,7 @@ def from_sklearn(estimator, *, dtype=None, loss=None) -> Network:
         )
     network = Network(
         layers,
-        loss or _LOSS_FOR_OUTPUT[output_name],
+        loss or _default_loss(output_name),
         dtype=dtype or _float_dtype(coefs[0].dtype),
     )
     _check_same_predictions(estimator, network)
@@ -231,7 +231,7 @@ def from_torch(model, *, dtype=None, loss=None) -> Network:
     layers, dtype = _torch_layers(model, torch, dtype)
     _check_torch_layers(layers)
     output = layers[-1].activation.name if isinstance(layers[-1], Dense) else "identity"
-    return Network(layers, loss or _LOSS_FOR_OUTPUT.get(output, "squared_error"), dtype=dtype)
+    return Network(layers, loss or _default_loss(output) or "squared_error", dtype=dtype)
 
 
 def _torch_layers(model, torch, dtype):

@@ -20,6 +20,7 @@ from ..core.validation import check_real
 from ..files import header as _header
 from ..files import model_file as io
 from ..training import metrics
+from ..training.batches import clip_batch_size
 from ..training.loop import TrainingDivergedWarning
 from ..training.replicas import ONE_PROCESS
 from ..training.splits import class_indices_for, split_rows
@@ -465,15 +466,15 @@ def kept_epoch(history) -> int | None:
 def whole_batch(batch_size: int, rows: int) -> int:
     """The batch size, clipped to the training rows (as scikit-learn clips to n_samples) with a
     note when it is larger."""
-    if batch_size <= rows:
-        return batch_size
-    warnings.warn(
-        f"--batch-size {batch_size} is larger than the {rows} training rows: each step uses "
-        "all of them (one batch)",
-        UserWarning,
-        stacklevel=2,
-    )
-    return rows
+    clipped = clip_batch_size(batch_size, rows)
+    if clipped < batch_size:
+        warnings.warn(
+            f"--batch-size {batch_size} is larger than the {rows} training rows: each step "
+            "uses all of them (one batch)",
+            UserWarning,
+            stacklevel=2,
+        )
+    return clipped
 
 
 # Regression metrics square the errors in float64: a target beyond this would overflow them.

@@ -12,9 +12,15 @@ import numpy as np
 from ..optim import LBFGS
 from .splits import apply_class_weight
 
-__all__ = ["ArrayBatches", "StreamBatches"]
+__all__ = ["ArrayBatches", "StreamBatches", "clip_batch_size"]
 
 Array = np.ndarray
+
+
+def clip_batch_size(batch_size: int | None, n: int) -> int:
+    """The batch size a run on ``n`` training samples uses: ``batch_size``, at most ``n``
+    (None: all ``n`` in one batch)."""
+    return n if batch_size is None else min(batch_size, n)
 
 
 class ArrayBatches:

@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from .evaluation import evaluate
+from .events import begin_training, epoch_logs
 
 __all__ = ["fit_lbfgs"]
 
@@ -25,45 +26,56 @@ def _scipy_minimize():
     return minimize
 
 
+def _bounds(network) -> list | None:
+    """Bounds that pin the frozen parameters (lower = upper = the value); None when none is."""
+    frozen = network.frozen
+    if frozen is None:
+        return None
+    return [(v, v) if f else (None, None) for v, f in zip(network.parameters, frozen, strict=True)]
+
+
 def fit_lbfgs(
-    network, X, T, weights, optimizer, epochs, validation, metric_names, history, chain, interrupt
+    network,
+    X,
+    T,
+    *,
+    weights,
+    optimizer,
+    epochs: int,
+    validation,
+    metric_names,
+    history,
+    chain,
+    interrupt,
 ):
-    """Minimise the full-batch loss with L-BFGS for at most ``epochs`` iterations.
+    """Minimise the full-batch loss with L-BFGS for at most ``epochs`` iterations, sending the
+    events of the training loop to the callbacks ``chain`` (each iteration is an epoch).
 
     A Ctrl-C (``interrupt.pending``, set by the caller's SIGINT handler) is acted on after an
     iteration: the parameters of the last finished iteration are kept and KeyboardInterrupt
     raised.
     """
-    minimize = _scipy_minimize()
-    frozen = network.frozen
-    bounds = None
-    if frozen is not None:
-        bounds = [
-            (v, v) if f else (None, None) for v, f in zip(network.parameters, frozen, strict=True)
-        ]
+    minimize, bounds = _scipy_minimize(), _bounds(network)
 
     def loss_and_gradient(flat):
         network.parameters[...] = flat
         value = network.forward_backward(X, T, weights)
         return value, network.gradients.astype(np.float64)
 
-    network.stop_training, network.stop_reason = False, None
-    for callback in chain:
-        callback.set_network(network)
-    for callback in chain:
-        callback.on_train_begin(
-            {"epochs": epochs, "batches": 1, "initial_epoch": 0, "samples": X.shape[0]}
-        )
+    begin_training(network, chain, epochs=epochs, batches=1, initial_epoch=0, samples=X.shape[0])
     state = {"epoch": 0, "started": time.perf_counter(), "last": network.parameters.copy()}
 
     def after_iteration(flat):
         network.parameters[...] = flat
         state["last"][...] = network.parameters
-        logs = evaluate(network, X, T, weights, metric_names, "")
-        if validation is not None:
-            logs.update(evaluate(network, *validation, metric_names, "val_"))
-        logs["lr"] = optimizer.lr
-        logs["seconds"] = time.perf_counter() - state["started"]
+        logs = epoch_logs(
+            network,
+            evaluate(network, X, T, weights, metric_names, ""),
+            validation=validation,
+            metric_names=metric_names,
+            lr=optimizer.lr,
+            started=state["started"],
+        )
         for callback in chain:
             callback.on_epoch_end(state["epoch"], logs)
         state["epoch"] += 1

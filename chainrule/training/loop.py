@@ -24,12 +24,17 @@ from ..core.validation import check_int, check_plain_array
 from ..files.checkpoint import load_checkpoint, save_checkpoint
 from ..optim import schedules
 from . import metrics as metrics_module
-from .batches import ArrayBatches, StreamBatches
+from .batches import ArrayBatches, StreamBatches, clip_batch_size
 from .callbacks import EarlyStopping
-from .evaluation import evaluate
+from .events import begin_training, epoch_logs
 from .interrupt import DeferredInterrupt
 from .lbfgs import fit_lbfgs
-from .options import check_each_process_holds_rows, check_options, check_same_on_every_process
+from .options import (
+    FitOptions,
+    check_each_process_holds_rows,
+    check_options,
+    check_same_on_every_process,
+)
 from .progress import EpochLogger, ProgressBar
 from .replicas import ONE_PROCESS, BatchRows
 from .splits import apply_class_weight, class_indices, split_rows
@@ -109,7 +114,14 @@ def fit(
 ) -> History:
     """Train ``network`` on ``(X, T)``; see :meth:`chainrule.Network.fit` for the arguments."""
     epochs = check_int(epochs, "epochs", low=1)
-    options = {key: value for key, value in locals().items() if key != "network"}
+    options = FitOptions(
+        streamed=T is None, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
+        validation_split=validation_split, validation_data=validation_data,
+        sample_weight=sample_weight, class_weight=class_weight, metrics=metrics,
+        callbacks=callbacks, early_stopping=early_stopping, verbose=verbose,
+        log_every=log_every, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+        resume_from=resume_from, seed=seed,
+    )  # fmt: skip
     check_options(options)
     optimizer = optim.get(optimizer)
     group = ONE_PROCESS if distributed is None else distributed
@@ -136,7 +148,7 @@ def fit(
     if isinstance(optimizer, optim.LBFGS):
         return _fit_lbfgs(network, data, optimizer, epochs, metric_names, history, chain)
     if stream is None:
-        batch_size = data.n if batch_size is None else min(batch_size, data.n)
+        batch_size = clip_batch_size(batch_size, data.n)
     batches = stream or ArrayBatches(
         data.X, data.T, data.weights, batch_size, data.rows, data.first, data.n
     )
@@ -155,22 +167,22 @@ def _seeds(entropy) -> np.random.SeedSequence:
     return np.random.SeedSequence(entropy)
 
 
-def _training_data(network, X, T, options, optimizer, group) -> tuple[_Data, object]:
+def _training_data(network, X, T, options: FitOptions, optimizer, group) -> tuple[_Data, object]:
     """The rows to train on, checked and weighted, and the validation data when given; for a
     stream of batches (``T`` None) the stream too."""
     stream = None
     if T is None:  # X is an iterable of batches
-        stream = StreamBatches(network, X, options["epochs"], options["class_weight"])
-        stream.refuse(options["validation_split"], options["sample_weight"], optimizer, group)
+        stream = StreamBatches(network, X, options.epochs, options.class_weight)
+        stream.refuse(options.validation_split, options.sample_weight, optimizer, group)
         data = _Data(X, None, None, 0, 0)
     else:
         check_plain_array(T, "T")
         check_each_process_holds_rows(group, np.shape(T)[0] if np.ndim(T) else 1)
-        X, T, weights = network.check_data(X, T, options["sample_weight"])
-        weights = apply_class_weight(network, T, weights, options["class_weight"], group)
+        X, T, weights = network.check_data(X, T, options.sample_weight)
+        weights = apply_class_weight(network, T, weights, options.class_weight, group)
         data = _Data(X, T, weights, *group.layout(T.shape[0]))
-    if options["validation_data"] is not None:
-        data.validation = _validation_arrays(network, options["validation_data"], group)
+    if options.validation_data is not None:
+        data.validation = _validation_arrays(network, options.validation_data, group)
     return data, stream
 
 
@@ -198,8 +210,9 @@ def _fit_lbfgs(network, data: _Data, optimizer, epochs, metric_names, history, c
     with DeferredInterrupt() as interrupt:
         try:
             fit_lbfgs(
-                network, X, data.T, data.weights, optimizer, epochs, validation, metric_names,
-                history, chain, interrupt,
+                network, X, data.T, weights=data.weights, optimizer=optimizer, epochs=epochs,
+                validation=validation, metric_names=metric_names, history=history, chain=chain,
+                interrupt=interrupt,
             )  # fmt: skip
             history.stopped_by = _stopped_by(chain, network)
             return history
@@ -234,20 +247,12 @@ def _train(run: _Run) -> History:
     """The loop: epochs of steps, with events to the callbacks; Ctrl-C is acted on between
     steps (every process alike), keeping the last finished step's parameters."""
     network, history, chain = run.network, run.history, run.chain
-    network.stop_training, network.stop_reason = False, None
     if run.stopped:
-        network.stop_training, network.stop_reason = True, run.stopped["reason"]
         history.stopped_by = run.stopped["by"]
-    for callback in chain:
-        callback.set_network(network)
-    begin = {
-        "epochs": run.epochs,
-        "batches": run.n_batches,
-        "initial_epoch": run.first_epoch,
-        "samples": run.data.n or None,
-    }
-    for callback in chain:
-        callback.on_train_begin(begin)
+    begin_training(
+        network, chain, epochs=run.epochs, batches=run.n_batches, initial_epoch=run.first_epoch,
+        samples=run.data.n or None, stop_reason=run.stopped["reason"] if run.stopped else None,
+    )  # fmt: skip
     at = _Position(network.parameters, run.first_epoch)
     # a diverging loss overflows on its way to inf/NaN; the loop detects that and reports it
     agreed = DeferredInterrupt(agreed=run.group.size > 1)  # every process stops after one step
@@ -325,19 +330,17 @@ def _epoch(run: _Run, at: _Position, interrupt) -> dict | None:
 
 def _epoch_logs(run: _Run, loss: float, running: list, started: float) -> dict:
     """The epoch's loss, metrics (over every process), validation results, rate and time."""
-    logs = {"loss": loss}
     run.group.merge(running)
-    logs.update({metric.name: metric.result() for metric in running})
-    data = run.data
-    if data.validation is not None:
-        logs.update(
-            evaluate(
-                run.network, *data.validation, run.metric_names, "val_", data.val_rows, run.group
-            )
-        )
-    logs["lr"] = run.optimizer.lr
-    logs["seconds"] = time.perf_counter() - started
-    return logs
+    return epoch_logs(
+        run.network,
+        {"loss": loss, **{metric.name: metric.result() for metric in running}},
+        validation=run.data.validation,
+        metric_names=run.metric_names,
+        lr=run.optimizer.lr,
+        started=started,
+        val_rows=run.data.val_rows,
+        group=run.group,
+    )
 
 
 def _end_epoch(run: _Run, epoch: int, logs: dict, interrupt) -> None:
@@ -355,9 +358,16 @@ def _end_epoch(run: _Run, epoch: int, logs: dict, interrupt) -> None:
     last = epoch + 1 == run.epochs or stopped
     if run.checkpoint and ((epoch + 1) % run.checkpoint_every == 0 or last):
         save_checkpoint(
-            run.checkpoint, network, run.optimizer, run.lr0, epoch, run.train_rng,
-            _seeds(run.entropy).entropy, run.chain, stopped,
-        )  # fmt: skip
+            run.checkpoint,
+            network,
+            run.optimizer,
+            lr0=run.lr0,
+            epoch=epoch,
+            rng=run.train_rng,
+            entropy=_seeds(run.entropy).entropy,
+            callbacks=run.chain,
+            stopped=stopped,
+        )
 
 
 def _listeners(chain: list[Callback], event: str) -> list:
@@ -372,6 +382,8 @@ def _listeners(chain: list[Callback], event: str) -> list:
 def _callbacks(
     callbacks, early_stopping, verbose, log_every, epochs: int
 ) -> tuple[History, list[Callback]]:
+    """The callbacks of a run: its History, the caller's, EarlyStopping when asked for and the
+    progress display that ``verbose`` (already checked by :func:`check_options`) names."""
     history = History()
     chain: list[Callback] = [history, *(callbacks or [])]
     if early_stopping:
@@ -385,8 +397,6 @@ def _callbacks(
         chain.append(ProgressBar())
     elif verbose == 2:
         chain.append(EpochLogger(every=log_every))
-    elif verbose not in (0, False, None):
-        raise ValueError(f"'verbose' must be 0, 1 or 2, got {verbose!r}")
     return history, chain
 
 
