@@ -395,7 +395,8 @@ def test_sklearn_sgd_solver_matches_scikit_learn_s(schedule, momentum, nesterov,
     rng = np.random.default_rng(6)
     start = rng.normal(size=6)
     ours_p, their_p = start.copy(), start.copy()
-    ours = solvers.SGD(6, np.float64, 0.1, schedule, momentum, nesterov, power_t)
+    sgd = optim.SGD(0.1, momentum, nesterov=nesterov, form="scikit-learn")
+    ours = solvers.Schedule(sgd, schedule, power_t)
     theirs = stochastic.SGDOptimizer([their_p], 0.1, schedule, momentum, nesterov, power_t)
     for step in range(6):
         g = rng.normal(size=6) + ours_p
@@ -413,7 +414,7 @@ def test_sklearn_adam_solver_matches_scikit_learn_s():
     rng = np.random.default_rng(7)
     start = rng.normal(size=6)
     ours_p, their_p = start.copy(), start.copy()
-    ours = solvers.Adam(6, np.float64, 0.05, 0.6, 0.95, 1e-2)
+    ours = solvers.Schedule(optim.Adam(0.05, 0.6, 0.95, 1e-2, form="scikit-learn"))
     theirs = stochastic.AdamOptimizer([their_p], 0.05, beta_1=0.6, beta_2=0.95, epsilon=1e-2)
     for _ in range(5):
         g = rng.normal(size=6) + ours_p

@@ -150,9 +150,181 @@ def test_unknown_optimizer_lists_known():
         optim.AdamW(eps=1e-6),
         optim.RMSprop(centered=True),
         optim.AdaGrad(lr_decay=0.1),
+        optim.SGD(lr=0.2, momentum=0.5, nesterov=True, form="scikit-learn"),
+        optim.Adam(lr=0.02, beta2=0.9, form="scikit-learn"),
     ],
 )
 def test_config_rebuilds_an_equal_optimizer(optimizer):
     config = optimizer.config()
     rebuilt = optim.get(config.pop("name").lower(), **config)
     assert repr(rebuilt) == repr(optimizer) and type(rebuilt) is type(optimizer)
+
+
+# -- form="scikit-learn": scikit-learn's own SGDOptimizer and AdamOptimizer, bit for bit -------
+def _scikit_learn_optimizers():
+    return pytest.importorskip("sklearn.neural_network._stochastic_optimizers")
+
+
+def _gradients(dtype, steps=8, size=11):
+    rng = np.random.default_rng(3)
+    start = rng.normal(size=size).astype(dtype)
+    return start, [
+        (rng.normal(size=size) * 10.0 ** rng.integers(-3, 2)).astype(dtype) for _ in range(steps)
+    ]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_scikit_learn_form_of_sgd_is_scikit_learn_s_sgd_optimizer(momentum, nesterov, dtype):
+    """The same operations in the same order: equal bits, through a rate that changes between
+    steps (as scikit-learn's 'invscaling' and 'adaptive' change it between epochs)."""
+    stochastic = _scikit_learn_optimizers()
+    start, grads = _gradients(dtype)
+    ours_p, their_p = start.copy(), start.copy()
+    optimizer = optim.SGD(0.1, momentum, nesterov=nesterov, form="scikit-learn")
+    theirs = stochastic.SGDOptimizer([their_p], 0.1, momentum=momentum, nesterov=nesterov)
+    for step, g in enumerate(grads):
+        if step in (3, 6):
+            optimizer.lr = theirs.learning_rate = 0.1 / (step + 1) ** 0.7
+        optimizer.step(ours_p, g.copy())
+        theirs.update_params([their_p], [g.copy()])
+        assert ours_p.dtype == their_p.dtype == dtype
+        np.testing.assert_array_equal(ours_p, their_p)
+        np.testing.assert_array_equal(optimizer.state["velocity"], theirs.velocities[0])
+    assert not np.array_equal(ours_p, start)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"beta1": 0.6, "beta2": 0.95, "eps": 1e-2},
+        {"beta1": 0.0, "beta2": 0.5, "eps": 1e-5},
+    ],
+    ids=["defaults", "betas-eps", "no-momentum"],
+)
+def test_scikit_learn_form_of_adam_is_scikit_learn_s_adam_optimizer(options, dtype):
+    """scikit-learn's operations in its order and precision (a float64 step rounded once into
+    float32 parameters): equal bits, step for step."""
+    stochastic = _scikit_learn_optimizers()
+    start, grads = _gradients(dtype)
+    ours_p, their_p = start.copy(), start.copy()
+    optimizer = optim.Adam(0.05, **options, form="scikit-learn")
+    names = {"beta1": "beta_1", "beta2": "beta_2", "eps": "epsilon"}
+    their_options = {names[key]: value for key, value in options.items()}
+    theirs = stochastic.AdamOptimizer([their_p], 0.05, **their_options)
+    for g in grads:
+        optimizer.step(ours_p, g.copy())
+        theirs.update_params([their_p], [g.copy()])
+        assert ours_p.dtype == their_p.dtype == dtype
+        np.testing.assert_array_equal(ours_p, their_p)
+        np.testing.assert_array_equal(optimizer.state["m"], theirs.ms[0])
+        np.testing.assert_array_equal(optimizer.state["v"], theirs.vs[0])
+    assert optimizer.steps == theirs.t == len(grads)
+
+
+def test_the_forms_differ_where_documented():
+    """SGD: the same trajectory while the rate is constant (to rounding). Adam: scikit-learn
+    adds eps to the uncorrected sqrt(v), so a large eps moves the two forms apart."""
+    start, grads = _gradients(np.float64)
+    for options in ({"momentum": 0.9}, {"momentum": 0.9, "nesterov": True}):
+        torch_form, sklearn_form = start.copy(), start.copy()
+        a, b = optim.SGD(0.05, **options), optim.SGD(0.05, **options, form="scikit-learn")
+        for g in grads:
+            a.step(torch_form, g)
+            b.step(sklearn_form, g)
+        np.testing.assert_allclose(sklearn_form, torch_form, rtol=1e-12, atol=1e-14)
+    torch_form, sklearn_form = start.copy(), start.copy()
+    a, b = optim.Adam(0.05, eps=0.1), optim.Adam(0.05, eps=0.1, form="scikit-learn")
+    for g in grads:
+        a.step(torch_form, g)
+        b.step(sklearn_form, g)
+    assert not np.allclose(sklearn_form, torch_form, rtol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kw: optim.SGD(0.05, 0.9, nesterov=True, form="scikit-learn", **kw),
+        lambda **kw: optim.Adam(0.05, 0.6, 0.95, 1e-3, form="scikit-learn", **kw),
+    ],
+    ids=["sgd", "adam"],
+)
+def test_scikit_learn_forms_take_l2_weight_decay_on_the_gradient(make):
+    start, grads = _gradients(np.float64)
+    decayed, by_hand = start.copy(), start.copy()
+    a, b = make(weight_decay=0.3), make()
+    for g in grads:
+        a.step(decayed, g)
+        b.step(by_hand, g + 0.3 * by_hand)
+    np.testing.assert_array_equal(decayed, by_hand)
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        optim.SGD(0.05, 0.9, form="scikit-learn"),
+        optim.SGD(0.05, 0.5, nesterov=True, form="scikit-learn"),
+        optim.Adam(0.05, 0.6, 0.95, 1e-3, form="scikit-learn"),
+    ],
+    ids=["sgd", "nesterov", "adam"],
+)
+def test_scikit_learn_forms_resume_identically_and_pickle_no_temporaries(optimizer):
+    import pickle
+
+    start, grads = _gradients(np.float32, size=1000)
+    a = start.copy()
+    for g in grads[:4]:
+        optimizer.step(a, g)
+    blob = pickle.dumps(optimizer)
+    kept = sum(array.nbytes for array in optimizer.state.values())  # velocity, or m and v
+    assert len(blob) < kept + 1000  # and none of the step's temporaries
+    resumed, restored = pickle.loads(blob), type(optimizer)(**optimizer.hyperparameters())
+    restored.load_state_dict(optimizer.state_dict())
+    b, c = a.copy(), a.copy()
+    for g in grads[4:]:
+        optimizer.step(a, g)
+        resumed.step(b, g)
+        restored.step(c, g)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, c)
+
+
+def test_scikit_learn_sgd_takes_nesterov_without_momentum_as_scikit_learn_does():
+    stochastic = _scikit_learn_optimizers()
+    start, grads = _gradients(np.float64)
+    ours_p, their_p = start.copy(), start.copy()
+    optimizer = optim.SGD(0.1, 0.0, nesterov=True, form="scikit-learn")
+    theirs = stochastic.SGDOptimizer([their_p], 0.1, momentum=0.0, nesterov=True)
+    for g in grads:
+        optimizer.step(ours_p, g)
+        theirs.update_params([their_p], [g.copy()])
+    np.testing.assert_array_equal(ours_p, their_p)
+
+
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda: optim.SGD(form="keras"), r"'form' must be 'torch' or 'scikit-learn', got 'keras'"),
+        (lambda: optim.Adam(form="sklearn"), r"'form' must be .*, got 'sklearn'"),
+        (lambda: optim.Adam(form=None), r"'form' must be 'torch' or 'scikit-learn', got None"),
+        (
+            lambda: optim.SGD(momentum=0.9, dampening=0.5, form="scikit-learn"),
+            r"form='scikit-learn' has no dampening .*, got dampening=0.5",
+        ),
+    ],
+)
+def test_bad_forms_are_named(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_get_builds_a_scikit_learn_form():
+    sgd = optim.get("sgd", lr=0.1, momentum=0.9, form="scikit-learn")
+    assert repr(sgd) == (
+        "SGD(lr=0.1, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0, "
+        "form='scikit-learn')"
+    )
+    assert optim.get("adam").form == "torch" and "form" not in optim.AdamW().config()

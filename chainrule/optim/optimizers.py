@@ -2,7 +2,12 @@
 
 The update rules follow ``torch.optim`` step for step (the momentum buffer starts at the first
 gradient and the learning rate stays outside it). Keras and scikit-learn fold the rate into the
-velocity (``v = momentum v - lr g``); with a constant rate both give the same trajectory.
+velocity (``v = momentum v - lr g``); with a constant rate both give the same trajectory, and
+``SGD(form="scikit-learn")`` is that velocity form. ``Adam(form="scikit-learn")`` is
+scikit-learn's Adam, with its epsilon and its rounding. Both scikit-learn forms repeat the
+operations of ``sklearn.neural_network._stochastic_optimizers`` one for one, so they give its
+numbers bit for bit (the scikit-learn estimators of :mod:`chainrule.sklearn` step with them);
+they run on NumPy whether or not the numba kernels are switched on.
 
 State arrays as long as the parameter vector are allocated on the first step.
 ``state_dict()``/``load_state_dict()`` use plain arrays and numbers, so a resumed run is
@@ -25,6 +30,15 @@ __all__ = ["AdaGrad", "Adam", "AdamW", "LBFGS", "Optimizer", "RMSprop", "SGD", "
 
 Array = np.ndarray
 
+FORMS = ("torch", "scikit-learn")
+"""The values of ``form`` for :class:`SGD` and :class:`Adam`."""
+
+
+def _check_form(form) -> str:
+    if not isinstance(form, str) or form not in FORMS:
+        raise ValueError(f"'form' must be 'torch' or 'scikit-learn', got {form!r}")
+    return form
+
 
 class Optimizer:
     """Base class: holds ``lr``, the step count and named state arrays.
@@ -39,6 +53,25 @@ class Optimizer:
         self.steps = 0
         self.state: dict[str, Array] = {}
         self._cast = None
+        self._buffers: dict[str, Array] = {}
+
+    def _buffer(self, name: str, like: Array, dtype=None) -> Array:
+        """A buffer for temporaries, shaped as ``like`` (of ``dtype``, default its own): made
+        once and reused at every step, never saved (``state_dict``) nor pickled."""
+        dtype = like.dtype if dtype is None else np.dtype(dtype)
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape != like.shape or buffer.dtype != dtype:
+            buffer = self._buffers[name] = np.empty(like.shape, dtype)
+        return buffer
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_buffers"] = {}  # temporaries, made again at the next step
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_buffers", {})
 
     def step(self, params: Array, grads: Array) -> None:
         """Apply one update to ``params`` (1-D) from ``grads`` (same shape), in place."""
@@ -95,9 +128,20 @@ def _with_weight_decay(params: Array, grads: Array, weight_decay: float, scratch
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum and Nesterov momentum.
 
+    Parameters
+    ----------
+    lr, momentum, dampening, nesterov, weight_decay
+        As torch.optim.SGD's.
+    form : {'torch', 'scikit-learn'}, default='torch'
+        Where the rate goes: outside the momentum buffer (torch.optim.SGD) or inside a
+        velocity (scikit-learn's ``SGDOptimizer``, as Keras). The two agree while the rate is
+        constant; when it changes (a schedule), the velocity form applies the new rate to new
+        gradients only. The scikit-learn form has no ``dampening``, and its Nesterov step
+        needs no momentum (with ``momentum=0`` both of its steps are ``-lr g``).
+
     Notes
     -----
-    With ``g = grad + weight_decay * p`` (torch.optim.SGD)::
+    With ``g = grad + weight_decay * p``, ``form='torch'`` (torch.optim.SGD)::
 
         buf = g                                   (first step)
         buf = momentum * buf + (1 - dampening) * g (later steps)
@@ -105,9 +149,18 @@ class SGD(Optimizer):
         p   = p - lr * g
 
     Without momentum this is ``p = p - lr * g``: the seeds' ``w+ = w - eta * dE/dw``.
+
+    ``form='scikit-learn'``, with the same ``g``
+    (``sklearn.neural_network._stochastic_optimizers.SGDOptimizer``, in its order of
+    operations, so bit for bit)::
+
+        v = momentum * v - lr * g                 (v starts at 0)
+        p = p + momentum * v - lr * g   if nesterov
+        p = p + v                       otherwise
     """
 
-    _state_names = ("momentum_buffer", "scratch")
+    _FORM_STATE = {"torch": ("momentum_buffer", "scratch"), "scikit-learn": ("velocity",)}
+    form = "torch"  # for instances pickled before there was a choice
 
     def __init__(
         self,
@@ -117,19 +170,33 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         nesterov: bool = False,
         weight_decay: float = 0.0,
+        form: str = "torch",
     ):
         super().__init__(lr)
         self.momentum = check_real(momentum, "momentum", low=0.0, high=1.0)
         self.dampening = check_real(dampening, "dampening", low=0.0, high=1.0)
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
         self.nesterov = bool(nesterov)
-        if self.nesterov and (self.momentum == 0 or self.dampening != 0):
+        self.form = _check_form(form)
+        if self.form == "scikit-learn" and self.dampening != 0:
+            raise ValueError(
+                f"form='scikit-learn' has no dampening (its velocity holds the rate times the "
+                f"gradients), got dampening={self.dampening}"
+            )
+        if self.form == "torch" and self.nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError(
                 f"nesterov momentum needs 'momentum' > 0 and 'dampening' = 0, got "
                 f"momentum={self.momentum}, dampening={self.dampening}"
             )
 
+    @property
+    def _state_names(self) -> tuple[str, ...]:
+        return self._FORM_STATE[self.form]
+
     def _update(self, params, grads):
+        if self.form == "scikit-learn":
+            self._velocity_update(params, grads)
+            return
         key = (params.dtype, self.lr)
         if self._cast is None or self._cast[0] != key:  # cast once, not at every step
             self._cast = (
@@ -146,20 +213,57 @@ class SGD(Optimizer):
             self.steps == 1,
         )
 
+    def _velocity_update(self, params, grads):
+        """scikit-learn's step: ``momentum * v - lr * g`` rounded as there (``lr * g`` first,
+        then ``momentum * v``, then the difference), in the parameters' dtype."""
+        step = self._buffer("step", params)
+        g = _with_weight_decay(params, grads, self.weight_decay, step)
+        step = np.multiply(g, self.lr, out=step)
+        velocity = self.state["velocity"]
+        velocity *= self.momentum
+        velocity -= step
+        if self.nesterov:
+            params += np.subtract(self.momentum * velocity, step, out=step)
+        else:
+            params += velocity
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba), with optional L2 ``weight_decay`` added to the gradient.
 
+    Parameters
+    ----------
+    lr, beta1, beta2, eps, weight_decay
+        As torch.optim.Adam's (``betas=(beta1, beta2)``).
+    form : {'torch', 'scikit-learn'}, default='torch'
+        Where ``eps`` goes: beside the bias-corrected ``sqrt(v)`` (torch.optim.Adam) or beside
+        the uncorrected one (scikit-learn's ``AdamOptimizer``), which makes ``eps`` weigh
+        ``1 / sqrt(1 - beta2^t)`` times more, most in the first steps.
+
     Notes
     -----
-    With ``g = grad + weight_decay * p`` and step count ``t`` (torch.optim.Adam)::
+    With ``g = grad + weight_decay * p`` and step count ``t``, ``form='torch'``
+    (torch.optim.Adam)::
 
         m = beta1 m + (1 - beta1) g
         v = beta2 v + (1 - beta2) g^2
         p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    ``form='scikit-learn'`` (``sklearn.neural_network._stochastic_optimizers.AdamOptimizer``),
+    the same ``g``, ``m`` and ``v``, then::
+
+        lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+        p = p - lr_t * m / (sqrt(v) + eps)
+
+    in scikit-learn's order of operations and precision, so bit for bit: ``m``, ``v`` and
+    ``sqrt(v) + eps`` are in the parameters' dtype, but ``lr_t`` is a float64 scalar, so
+    ``-lr_t * m / (sqrt(v) + eps)`` is computed in float64 whatever that dtype, and rounded
+    once, when added to the parameters. (``-lr_t * m`` first, then the division: ``eps``
+    weighs ``1 / sqrt(1 - beta2^t)`` times more than in the torch form.)
     """
 
-    _state_names = ("m", "v", "scratch")
+    _FORM_STATE = {"torch": ("m", "v", "scratch"), "scikit-learn": ("m", "v")}
+    form = "torch"  # for instances pickled before there was a choice
     _decoupled = False
 
     def __init__(
@@ -169,14 +273,23 @@ class Adam(Optimizer):
         beta2: float = 0.999,
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        form: str = "torch",
     ):
         super().__init__(lr)
         self.beta1 = check_real(beta1, "beta1", low=0.0, high=1.0, high_open=True)
         self.beta2 = check_real(beta2, "beta2", low=0.0, high=1.0, high_open=True)
         self.eps = check_real(eps, "eps", low=0.0)
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
+        self.form = _check_form(form)
+
+    @property
+    def _state_names(self) -> tuple[str, ...]:
+        return self._FORM_STATE[self.form]
 
     def _update(self, params, grads):
+        if self.form == "scikit-learn":
+            self._scikit_learn_update(params, grads)
+            return
         scale1 = self.lr / (1.0 - self.beta1**self.steps)
         scale2 = 1.0 / math.sqrt(1.0 - self.beta2**self.steps)
         _kernels.adam_update(
@@ -189,6 +302,26 @@ class Adam(Optimizer):
             self._decoupled,
             *scalars(params.dtype, scale1, scale2),
         )
+
+    def _scikit_learn_update(self, params, grads):
+        """scikit-learn's step, operation for operation; ``scratch`` holds ``(1 - beta1) g``,
+        then ``(1 - beta2) g^2``, then ``sqrt(v) + eps``; ``step`` is float64."""
+        if self.weight_decay:
+            grads = _with_weight_decay(params, grads, self.weight_decay, self._buffer("g", params))
+        m, v = self.state["m"], self.state["v"]
+        scratch = np.multiply(grads, 1 - self.beta1, out=self._buffer("scratch", params))
+        m *= self.beta1
+        m += scratch
+        scratch = np.multiply(grads, grads, out=scratch)
+        scratch *= 1 - self.beta2
+        v *= self.beta2
+        v += scratch
+        rate = self.lr * np.sqrt(1 - self.beta2**self.steps) / (1 - self.beta1**self.steps)
+        step = np.multiply(m, -rate, out=self._buffer("step", params, np.float64))
+        root = np.sqrt(v, out=scratch)
+        root += self.eps
+        step /= root
+        params += step
 
 
 class AdamW(Adam):
@@ -350,7 +483,7 @@ def get(spec, **options):
     """Return an optimizer: an instance as it is, or one built from a name and options.
 
     >>> get("sgd", lr=0.1, momentum=0.9)
-    SGD(lr=0.1, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0)
+    SGD(lr=0.1, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0, form='torch')
     """
     named = {"name": spec, **options} if isinstance(spec, str) and options else spec
     return lookup(_REGISTRY, named, "optimizer", (Optimizer, LBFGS))

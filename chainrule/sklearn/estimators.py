@@ -463,34 +463,34 @@ class _BaseMLP(BaseEstimator):
             self.epsilon,
         )
 
-    def _make_optimizer(self, network):
-        size, dtype = network.n_params, network.dtype
+    def _make_optimizer(self):
+        """scikit-learn's solver: chainrule's SGD or Adam in their scikit-learn form, with
+        scikit-learn's rate bookkeeping; chainrule's other optimizers at a constant rate."""
+        rate = self.learning_rate_init
         if self.solver == "sgd":
-            return solvers.SGD(
-                size,
-                dtype,
-                self.learning_rate_init,
-                self.learning_rate,
-                self.momentum,
-                self.nesterovs_momentum,
-                self.power_t,
+            sgd = optim.SGD(
+                rate, self.momentum, nesterov=self.nesterovs_momentum, form="scikit-learn"
             )
+            return solvers.Schedule(sgd, self.learning_rate, self.power_t)
         if self.solver == "adam":
-            return solvers.Adam(
-                size, dtype, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
+            optimizer = optim.Adam(
+                rate, self.beta_1, self.beta_2, self.epsilon, form="scikit-learn"
             )
-        options = {"lr": self.learning_rate_init}
-        if self.solver == "adamw":
-            options.update(beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
-        return solvers.ChainruleSolver(optim.get(self.solver, **options))
+        elif self.solver == "adamw":
+            optimizer = optim.AdamW(rate, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
+        else:
+            optimizer = optim.get(self.solver, lr=rate)
+        return solvers.Schedule(optimizer)
 
     def _fit_stochastic(self, network, X, T, y, sample_weight, incremental):
+        """scikit-learn's stochastic training: the optimizer (kept or new), the validation
+        split, then epochs until the stopping rule, ``max_iter`` or one epoch (``partial_fit``)."""
         settings = self._solver_settings()
         kept = getattr(self, "_optimizer", None) is not None and (
             incremental or getattr(self, "_optimizer_settings", None) == settings
         )
         if not kept:
-            self._optimizer = self._make_optimizer(network)
+            self._optimizer = self._make_optimizer()
             self._optimizer_settings = settings
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
@@ -499,89 +499,114 @@ class _BaseMLP(BaseEstimator):
             self._reset_stopping_state()
         elif self.early_stopping != (getattr(self, "validation_scores_", None) is not None):
             self._reset_stopping_state()
-        early_stopping = self.early_stopping
         validation = None
-        if early_stopping:
-            # scikit-learn stratifies single-output (binary) classification only
-            stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
-            train, held = train_test_split(
-                np.arange(X.shape[0]),
-                random_state=self._random_state,
-                test_size=self.validation_fraction,
-                stratify=stratify,
-            )
-            if held.shape[0] < 2:
-                raise ValueError(
-                    "The validation set is too small. Increase 'validation_fraction' "
-                    "or the size of your dataset."
-                )
-            held_weight = None if sample_weight is None else sample_weight[held]
-            validation = (X[held], self._validation_targets(y[held]))
-            validation += (held_weight, T[held])
-            X, T = X[train], T[train]
-            sample_weight = None if sample_weight is None else sample_weight[train]
-        n_samples = X.shape[0]
-        sample_idx = np.arange(n_samples, dtype=int)
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than "
-                    "sample size. It is going to be clipped",
-                    stacklevel=2,
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        if self.early_stopping:
+            X, T, sample_weight, validation = self._split_validation(X, T, y, sample_weight)
+        batch_size = self._batch_size(X.shape[0])
         rng = None
         if self.dropout:
             rng = np.random.default_rng(self._random_state.randint(np.iinfo(np.int32).max))
         try:
-            self.n_iter_ = 0
-            for _ in range(self.max_iter):
-                if self.shuffle:
-                    sample_idx = shuffle(sample_idx, random_state=self._random_state)
-                accumulated_loss = 0.0
-                for batch_slice in gen_batches(n_samples, batch_size):
-                    rows = sample_idx[batch_slice] if self.shuffle else batch_slice
-                    batch_loss = self._backprop(
-                        network,
-                        X[rows],
-                        T[rows],
-                        None if sample_weight is None else sample_weight[rows],
-                        rng,
-                    )
-                    accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
-                    self._optimizer.update(network.parameters, network.gradients)
-                self.n_iter_ += 1
-                self.loss_ = accumulated_loss / n_samples
-                self.t_ += n_samples
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                self._update_no_improvement_count(network, validation)
-                self._optimizer.iteration_ends(self.t_)
-                if self._no_improvement_count > self.n_iter_no_change:
-                    watched = "Validation score" if early_stopping else "Training loss"
-                    message = (
-                        f"{watched} did not improve more than tol={self.tol:f} for "
-                        f"{self.n_iter_no_change} consecutive epochs."
-                    )
-                    if self._optimizer.trigger_stopping(message, self.verbose):
-                        break
-                    self._no_improvement_count = 0
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                        "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=2,
-                    )
+            self._epochs(network, (X, T, sample_weight), batch_size, rng, validation, incremental)
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=2)
-        if early_stopping:
+        if self.early_stopping:
             network.parameters[...] = self._best_parameters
+
+    def _split_validation(self, X, T, y, sample_weight):
+        """scikit-learn's validation split, drawn from ``random_state``: the training rows'
+        ``X, T, sample_weight`` and the held-out ``(X, labels, sample_weight, T)``."""
+        # scikit-learn stratifies single-output (binary) classification only
+        stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
+        train, held = train_test_split(
+            np.arange(X.shape[0]),
+            random_state=self._random_state,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
+        if held.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        held_weight = None if sample_weight is None else sample_weight[held]
+        validation = (X[held], self._validation_targets(y[held]), held_weight, T[held])
+        sample_weight = None if sample_weight is None else sample_weight[train]
+        return X[train], T[train], sample_weight, validation
+
+    def _batch_size(self, n_samples: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than "
+                "sample size. It is going to be clipped",
+                stacklevel=3,  # fit's (or partial_fit's) _fit, as before the split
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _epochs(self, network, data, batch_size, rng, validation, incremental):
+        """Epochs over ``data = (X, T, sample_weight)`` in scikit-learn's order: shuffle, the
+        batches' steps, the loss, the stopping rule, the rate's update."""
+        n_samples = data[0].shape[0]
+        sample_idx = np.arange(n_samples, dtype=int)
+        self.n_iter_ = 0
+        for _ in range(self.max_iter):
+            if self.shuffle:
+                sample_idx = shuffle(sample_idx, random_state=self._random_state)
+            loss = self._epoch(network, data, sample_idx, batch_size, rng)
+            self.n_iter_ += 1
+            self.loss_ = loss
+            self.t_ += n_samples
+            self.loss_curve_.append(self.loss_)
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+            self._update_no_improvement_count(network, validation)
+            self._optimizer.iteration_ends(self.t_)
+            if self._stop_without_improvement(validation is not None):
+                break
+            if incremental:
+                break
+            if self.n_iter_ == self.max_iter:
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                    "reached and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                    stacklevel=3,  # fit's (or partial_fit's) _fit, as before the split
+                )
+
+    def _epoch(self, network, data, sample_idx, batch_size, rng) -> float:
+        """One pass over the batches, a step after each; the mean of the batches' losses."""
+        X, T, sample_weight = data
+        n_samples = X.shape[0]
+        accumulated_loss = 0.0
+        for batch_slice in gen_batches(n_samples, batch_size):
+            rows = sample_idx[batch_slice] if self.shuffle else batch_slice
+            batch_loss = self._backprop(
+                network,
+                X[rows],
+                T[rows],
+                None if sample_weight is None else sample_weight[rows],
+                rng,
+            )
+            accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
+            self._optimizer.update(network.parameters, network.gradients)
+        return accumulated_loss / n_samples
+
+    def _stop_without_improvement(self, early_stopping: bool) -> bool:
+        """True to stop once more epochs than ``n_iter_no_change`` went without improvement;
+        an 'adaptive' rate is divided by 5 instead (while above 1e-6), the count restarted."""
+        if self._no_improvement_count <= self.n_iter_no_change:
+            return False
+        watched = "Validation score" if early_stopping else "Training loss"
+        message = (
+            f"{watched} did not improve more than tol={self.tol:f} for "
+            f"{self.n_iter_no_change} consecutive epochs."
+        )
+        if self._optimizer.trigger_stopping(message, self.verbose):
+            return True
+        self._no_improvement_count = 0
+        return False
 
     def _validation_targets(self, y):
         return y

@@ -15,7 +15,9 @@ so they follow its definitions exactly (``sklearn/neural_network/_base.py`` and
 * SGD keeps a velocity ``v = momentum v - lr g`` and steps ``p += v`` (Nesterov:
   ``p += momentum v - lr g``), so a rate that changes between epochs acts on the new
   gradients only; Adam steps ``p -= lr sqrt(1 - beta2^t) / (1 - beta1^t) m / (sqrt(v) + eps)``
-  (epsilon added to the uncorrected ``sqrt(v)``).
+  (epsilon added to the uncorrected ``sqrt(v)``). These are the ``form='scikit-learn'`` of
+  :class:`chainrule.optim.SGD` and :class:`chainrule.optim.Adam`, which repeat scikit-learn's
+  operations one for one; :class:`Schedule` adds scikit-learn's rate bookkeeping around them.
 """
 
 from __future__ import annotations
@@ -24,10 +26,7 @@ import numpy as np
 from scipy.special import xlogy
 
 __all__ = [
-    "Adam",
-    "ChainruleSolver",
     "LOSSES",
-    "SGD",
     "Schedule",
     "binary_log_loss",
     "log_loss",
@@ -92,15 +91,33 @@ LOSSES = {
 
 
 class Schedule:
-    """scikit-learn's rate bookkeeping: 'constant', 'invscaling' (``lr0 / (t + 1)^power_t``
-    after each epoch, ``t`` the samples seen) and 'adaptive' (divided by 5 when the stopping
-    rule fires, until it is at most 1e-6)."""
+    """scikit-learn's rate bookkeeping around one of chainrule's optimizers, which makes the
+    steps (``optimizer.step``) at the rate ``learning_rate`` (its ``lr``).
 
-    def __init__(self, learning_rate_init: float, schedule: str = "constant", power_t=0.5):
-        self.learning_rate_init = float(learning_rate_init)
-        self.learning_rate = float(learning_rate_init)
+    ``schedule`` is scikit-learn's ``learning_rate``: 'constant'; 'invscaling'
+    (``lr0 / (t + 1)^power_t`` after each epoch, ``t`` the samples seen); 'adaptive' (divided
+    by 5 when the stopping rule fires, until it is at most 1e-6). scikit-learn's estimators
+    schedule SGD only: Adam, and chainrule's other optimizers, keep 'constant'.
+    """
+
+    def __init__(self, optimizer, schedule: str = "constant", power_t=0.5):
+        self.optimizer = optimizer
+        self.learning_rate_init = optimizer.lr
         self.schedule = schedule
         self.power_t = power_t
+
+    @property
+    def learning_rate(self) -> float:
+        """The rate of the next steps: the optimizer's ``lr``."""
+        return self.optimizer.lr
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self.optimizer.lr = value
+
+    def update(self, params: Array, grads: Array) -> None:
+        """One step of the optimizer, in place."""
+        self.optimizer.step(params, grads)
 
     def iteration_ends(self, samples_seen: int) -> None:
         if self.schedule == "invscaling":
@@ -120,94 +137,3 @@ class Schedule:
         if verbose:
             print(f"{message} Setting learning rate to {self.learning_rate:f}")
         return False
-
-    def update(self, params: Array, grads: Array) -> None:
-        raise NotImplementedError
-
-    _scratch: tuple[str, ...] = ()  # buffers for temporaries: not pickled, made again on load
-    _wide: tuple[str, ...] = ()  # those of them that are float64 whatever the parameters' dtype
-
-    def __getstate__(self):
-        return {key: value for key, value in self.__dict__.items() if key not in self._scratch}
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        if not self._scratch:  # chainrule's optimizers keep no scratch here
-            return
-        size = next(v for v in state.values() if isinstance(v, np.ndarray))
-        for name in self._scratch:
-            dtype = np.float64 if name in self._wide else size.dtype
-            setattr(self, name, np.empty(size.shape, dtype))
-
-
-class SGD(Schedule):
-    """``v = momentum v - lr g``; ``p += v``, or ``p += momentum v - lr g`` with Nesterov.
-    One scratch buffer, allocated once, holds the temporaries."""
-
-    def __init__(self, size, dtype, learning_rate_init, schedule, momentum, nesterov, power_t):
-        super().__init__(learning_rate_init, schedule, power_t)
-        self.momentum, self.nesterov = momentum, nesterov
-        self.velocity = np.zeros(size, dtype)
-        self._step = np.empty(size, dtype)
-
-    _scratch = ("_step",)
-
-    def update(self, params, grads):
-        step = np.multiply(grads, self.learning_rate, out=self._step)
-        self.velocity *= self.momentum
-        self.velocity -= step
-        if self.nesterov:
-            params += np.subtract(self.momentum * self.velocity, step, out=step)
-        else:
-            params += self.velocity
-
-
-class Adam(Schedule):
-    """``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
-    ``p -= lr0 sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)``, in the order of
-    scikit-learn's operations and in their precision (so with the same rounding), through two
-    scratch buffers allocated once. The step is a float64 array whatever the parameters' dtype,
-    as there: scikit-learn's rate is a float64 scalar, so ``-lr * m / (sqrt(v) + eps)`` is
-    computed in float64 and rounded once, when added to float32 parameters."""
-
-    def __init__(self, size, dtype, learning_rate_init, beta_1, beta_2, epsilon):
-        super().__init__(learning_rate_init)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-        self.t = 0
-        self.m = np.zeros(size, dtype)
-        self.v = np.zeros(size, dtype)
-        self._numerator = np.empty(size, np.float64)
-        self._denominator = np.empty(size, dtype)
-
-    _wide = ("_numerator",)
-
-    def update(self, params, grads):
-        self.t += 1
-        scratch = np.multiply(grads, 1 - self.beta_1, out=self._denominator)
-        self.m *= self.beta_1
-        self.m += scratch
-        scratch = np.multiply(grads, grads, out=self._denominator)
-        scratch *= 1 - self.beta_2
-        self.v *= self.beta_2
-        self.v += scratch
-        self.learning_rate = (
-            self.learning_rate_init * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
-        )
-        numerator = np.multiply(self.m, -self.learning_rate, out=self._numerator)
-        denominator = np.sqrt(self.v, out=self._denominator)
-        denominator += self.epsilon
-        numerator /= denominator
-        params += numerator
-
-    _scratch = ("_numerator", "_denominator")
-
-
-class ChainruleSolver(Schedule):
-    """One of chainrule's optimizers (AdamW, RMSprop, AdaGrad) at a constant rate."""
-
-    def __init__(self, optimizer):
-        super().__init__(optimizer.lr)
-        self.optimizer = optimizer
-
-    def update(self, params, grads):
-        self.optimizer.step(params, grads)
