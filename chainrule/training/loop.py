@@ -234,13 +234,22 @@ def _resume(run: _Run, resumed: dict) -> None:
 
 
 class _Position:
-    """Where the loop is (for the Ctrl-C message) and the parameters it may fall back to."""
+    """Where the loop is (for the Ctrl-C message), the parameters it may fall back to, and
+    what every step reads, worked out once per run."""
 
-    def __init__(self, params: Array, first_epoch: int):
-        self.epoch, self.batch = first_epoch - 1, -1
+    def __init__(self, run: _Run):
+        network, params = run.network, run.network.parameters
+        self.epoch, self.batch = run.first_epoch - 1, -1
         # the parameters at the start of this epoch and of the one before: a loss that turns
         # non-finite in the first batch of an epoch condemns the start of that epoch too
         self.epoch_start, self.previous_start = params.copy(), params.copy()
+        has_dropout = any(isinstance(layer, Dropout) for layer in network.layers)
+        self.dropout_rng = run.train_rng if has_dropout else None
+        self.frozen = network.frozen
+        self.frozen_values = None if self.frozen is None else params[self.frozen].copy()
+        # only the events a callback listens to are sent from inside the loop
+        self.epoch_begin = _listeners(run.chain, "on_epoch_begin")
+        self.batch_end = _listeners(run.chain, "on_batch_end")
 
 
 def _train(run: _Run) -> History:
@@ -253,7 +262,7 @@ def _train(run: _Run) -> History:
         network, chain, epochs=run.epochs, batches=run.n_batches, initial_epoch=run.first_epoch,
         samples=run.data.n or None, stop_reason=run.stopped["reason"] if run.stopped else None,
     )  # fmt: skip
-    at = _Position(network.parameters, run.first_epoch)
+    at = _Position(run)
     # a diverging loss overflows on its way to inf/NaN; the loop detects that and reports it
     agreed = DeferredInterrupt(agreed=run.group.size > 1)  # every process stops after one step
     with np.errstate(over="ignore", invalid="ignore"), agreed as interrupt:
@@ -295,18 +304,14 @@ def _epoch(run: _Run, at: _Position, interrupt) -> dict | None:
     at.batch = -1
     context = {"samples_seen": at.epoch * run.data.n, "history": run.history.history}
     optimizer.lr = run.schedule(at.epoch, run.lr0, context)
-    for on_epoch_begin in _listeners(run.chain, "on_epoch_begin"):
+    for on_epoch_begin in at.epoch_begin:
         on_epoch_begin(at.epoch, {"lr": optimizer.lr})
-    batch_end = _listeners(run.chain, "on_batch_end")
     running = [metrics_module.get(name) for name in run.metric_names]
-    dropout_rng = run.train_rng if any(isinstance(x, Dropout) for x in network.layers) else None
-    frozen = network.frozen
-    frozen_values = None if frozen is None else params[frozen].copy()
     total, count = 0.0, 0
     streamed = isinstance(run.batches, StreamBatches)
     order = run.train_rng.permutation(run.data.n) if run.shuffle and not streamed else None
     for at.batch, (Xb, Tb, wb, size, positions) in enumerate(run.batches(order)):
-        rng = dropout_rng
+        rng = at.dropout_rng
         if positions is not None and rng is not None:
             rng = BatchRows(rng, positions, size)
         loss = network.forward_backward(Xb, Tb, wb, rng=rng)
@@ -318,10 +323,10 @@ def _epoch(run: _Run, at: _Position, interrupt) -> dict | None:
         for metric in running:
             metric.update(network.outputs, Tb, wb)
         optimizer.step(params, network.gradients)
-        if frozen is not None:
-            params[frozen] = frozen_values
+        if at.frozen is not None:
+            params[at.frozen] = at.frozen_values
         total, count = total + loss * size, count + size
-        for on_batch_end in batch_end:
+        for on_batch_end in at.batch_end:
             on_batch_end(at.batch, {"size": size, "loss": loss})
         _raise_if_requested(interrupt)
     run.data.n = run.data.n or count
