@@ -18,7 +18,7 @@ import numpy as np
 
 from . import kernels as _kernels
 from .arrays import constant
-from .registry import lookup
+from .registry import Registered, lookup
 from .validation import check_real
 
 __all__ = [
@@ -41,8 +41,8 @@ __all__ = [
 Array = np.ndarray
 
 
-@dataclass(frozen=True)
-class Activation:
+@dataclass(frozen=True, repr=False)
+class Activation(Registered):
     """An activation function ``a = f(z)`` and its derivative.
 
     Parameters
@@ -85,17 +85,6 @@ class Activation:
         if self.vjp is not None:
             return self.vjp(grad, A, out)
         return np.multiply(grad, self.derivative(Z, A), out=out)
-
-    def config(self) -> dict:
-        """A JSON-ready description that :func:`get` turns back into this activation."""
-        return {"name": self.name, **self.params}
-
-    def __reduce__(self):  # pickle by name: the functions are rebuilt, not serialised
-        return get, (self.config(),)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
-        return f"Activation({self.name!r}{', ' + args if args else ''})"
 
 
 def _store(result: Array, out: Array | None) -> Array:
@@ -311,3 +300,6 @@ def get(spec) -> Activation:
         For an unknown name; the message lists the known ones.
     """
     return lookup(_REGISTRY, spec, "activation", Activation)
+
+
+Activation._get = staticmethod(get)  # what a pickled Activation is rebuilt with

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import softmax_and_log_norm
-from .registry import lookup
+from .registry import Registered, lookup
 from .validation import check_finite, check_real
 
 __all__ = [
@@ -52,8 +52,8 @@ __all__ = [
 Array = np.ndarray
 
 
-@dataclass(frozen=True)
-class Loss:
+@dataclass(frozen=True, repr=False)
+class Loss(Registered):
     """A per-sample loss and its derivative.
 
     Parameters
@@ -84,17 +84,6 @@ class Loss:
     def fused(self) -> bool:
         """True when ``gradient`` returns the output delta ``dL/dZ`` directly."""
         return self.pairs_with is not None
-
-    def config(self) -> dict:
-        """A JSON-ready description that :func:`get` turns back into this loss."""
-        return {"name": self.name, **self.params}
-
-    def __reduce__(self):  # pickle by name: the functions are rebuilt, not serialised
-        return get, (self.config(),)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
-        return f"Loss({self.name!r}{', ' + args if args else ''})"
 
 
 def _half_row_sum_of_squares(D: Array) -> Array:
@@ -302,3 +291,6 @@ def _one_hot(labels: Array, n_classes: int, dtype) -> Array:
     one_hot = np.zeros((labels.shape[0], n_classes), dtype=dtype)
     one_hot[np.arange(labels.shape[0]), labels.astype(np.intp)] = 1.0
     return one_hot
+
+
+Loss._get = staticmethod(get)  # what a pickled Loss is rebuilt with
