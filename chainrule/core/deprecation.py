@@ -1,8 +1,8 @@
 """Old spellings kept for one release: each use says, with a ``FutureWarning``, what replaces it.
 
-Three kinds: a module moved into a subpackage (:class:`MovedModules`, an import hook, so that
-``import chainrule.io`` and old pickles still work), a keyword argument renamed
-(:func:`renamed_argument`), and any other value under an old name (:func:`warn_renamed`).
+Two kinds: a module moved into a subpackage (:class:`MovedModules`, an import hook, so that
+``import chainrule.io`` and old pickles still work), and any other value under an old name
+(:func:`warn_renamed`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import importlib.util
 import sys
 import warnings
 
-__all__ = ["MovedModules", "REMOVED_IN", "renamed_argument", "warn_renamed"]
+__all__ = ["MovedModules", "REMOVED_IN", "warn_renamed"]
 
 REMOVED_IN = "0.3"
 
@@ -25,19 +25,6 @@ def warn_renamed(old: str, new: str, stacklevel: int = 3) -> None:
         FutureWarning,
         stacklevel=stacklevel,
     )
-
-
-def renamed_argument(options: dict, old: str, new: str, where: str) -> dict:
-    """``options`` with ``old`` renamed to ``new`` (a ``FutureWarning`` says so); both given is
-    a TypeError naming them."""
-    if old not in options:
-        return options
-    if new in options:
-        raise TypeError(f"{where} got both {old!r} and {new!r}; pass only {new!r}")
-    warn_renamed(f"{where}'s argument {old!r}", repr(new), stacklevel=4)
-    options = dict(options)
-    options[new] = options.pop(old)
-    return options
 
 
 class MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):

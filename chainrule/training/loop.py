@@ -139,7 +139,9 @@ def fit(
     entropy = resumed["entropy"] if resumed else (seed if seed is not None else network.seed)
     if entropy is None:  # fresh entropy, process 0's on every process: one shuffle for all
         entropy = group.collect(np.random.SeedSequence().entropy)[0]
-    split_rng, train_rng = (np.random.default_rng(s) for s in _seeds(entropy).spawn(2))
+    split_rng, train_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(entropy).spawn(2)
+    )
     if data.validation is None and validation_split:
         _hold_out(network, data, float(validation_split), split_rng, group)
     if group.rank != 0:  # one process shows the progress and writes the checkpoints
@@ -161,10 +163,6 @@ def fit(
     if resumed:
         _resume(run, resumed)
     return _train(run)
-
-
-def _seeds(entropy) -> np.random.SeedSequence:
-    return np.random.SeedSequence(entropy)
 
 
 def _training_data(network, X, T, options: FitOptions, optimizer, group) -> tuple[_Data, object]:
@@ -369,7 +367,7 @@ def _end_epoch(run: _Run, epoch: int, logs: dict, interrupt) -> None:
             lr0=run.lr0,
             epoch=epoch,
             rng=run.train_rng,
-            entropy=_seeds(run.entropy).entropy,
+            entropy=run.entropy,
             callbacks=run.chain,
             stopped=stopped,
         )
