@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib
 import os
 import shutil
@@ -71,17 +72,23 @@ def _problems(mutant: Mutant) -> list[str]:
     return problems + [f"{mutant.name}: no test file {t}" for t in missing]
 
 
-def _copy_repository(destination: Path) -> None:
-    tracked = subprocess.run(
+@functools.cache
+def _repository_files() -> tuple[str, ...]:
+    """The files git tracks or would (not ignored), asked once for every copy."""
+    listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
         capture_output=True,
         check=True,
     ).stdout.split(b"\0")
-    for name in filter(None, (entry.decode() for entry in tracked)):
-        if (ROOT / name).is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, destination / name)
+    names = filter(None, (entry.decode() for entry in listed))
+    return tuple(name for name in names if (ROOT / name).is_file())
+
+
+def _copy_repository(destination: Path) -> None:
+    for name in _repository_files():
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, destination / name)
 
 
 def _environment(copy: Path) -> dict:
@@ -119,17 +126,24 @@ def _start_pytest(copy: Path, tests) -> int:
         os._exit(code)
 
 
-def _wait(pid: int, deadline: float) -> bool:
-    """True when the run ``pid`` passed; a run past ``deadline`` (a mutant that makes training
-    loop forever) is killed and counts as failed."""
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status) == 0
-        time.sleep(0.05)
+def _outcome(pid: int, deadline: float) -> bool | None:
+    """True when the run ``pid`` passed, False when it failed, None while it runs; a run past
+    ``deadline`` (a mutant that makes training loop forever) is killed and counts as failed."""
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        return os.waitstatus_to_exitcode(status) == 0
+    if time.monotonic() < deadline:
+        return None
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     return False
+
+
+def _wait(pid: int, deadline: float) -> bool:
+    """True when the run ``pid`` passed (see :func:`_outcome`)."""
+    while (passed := _outcome(pid, deadline)) is None:
+        time.sleep(0.05)
+    return passed
 
 
 def _planted(mutant: Mutant, folder: str) -> Path:
@@ -150,10 +164,14 @@ def _run_all(mutants: list[Mutant], jobs: int, timeout: float):
             folder = tempfile.TemporaryDirectory(prefix="chainrule-mutant-")
             pid = _start_pytest(_planted(mutant, folder.name), mutant.tests)
             running.append((mutant, folder, pid, time.monotonic()))
-        mutant, folder, pid, started = running.pop(0)
-        passed = _wait(pid, started + timeout)
-        folder.cleanup()
-        yield mutant, not passed, time.monotonic() - started
+        time.sleep(0.05)
+        for entry in list(running):  # whichever run ends first frees its slot
+            mutant, folder, pid, started = entry
+            passed = _outcome(pid, started + timeout)
+            if passed is not None:
+                running.remove(entry)
+                folder.cleanup()
+                yield mutant, not passed, time.monotonic() - started
 
 
 def _baseline(mutants: list[Mutant], timeout: float) -> None:
@@ -183,11 +201,12 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="only check the mutant list")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--timeout", type=float, default=300, help="seconds per mutant")
+    parser.add_argument("--mutants", type=Path, default=MUTANTS, help="the list of mutants")
     options = parser.parse_args(argv)
     try:
-        mutants = [m for m in load() if options.pattern in m.name]
+        mutants = [m for m in load(options.mutants) if options.pattern in m.name]
     except (ValueError, KeyError, TypeError) as error:
-        print(f"{MUTANTS}: {error}", file=sys.stderr)
+        print(f"{options.mutants}: {error}", file=sys.stderr)
         return 2
     if options.check:
         print(f"{len(mutants)} mutants, every snippet found once")
