@@ -22,11 +22,12 @@ rotates from round to round, as in time_to_accuracy.py. Each case's epochs are c
 within the cap shows ``>cap``. The lr and adam sweeps leave out mnist unless it is named.
 
 The ``cli`` sweep: ``tabular`` is the time-to-accuracy case's 220 000 rows as one table
-(``--val 0.1`` holds out 22 000), trained until the validation accuracy reaches 0.95 (at most
-10 epochs); ``diabetes``, ``breast_cancer`` and ``wine`` are scikit-learn's bundled sets, a
-quarter of the rows held out as a test set (stratified for classes, by the seed), the rest
-trained by ``train_table`` for its default 100 epochs keeping the epoch with the lowest
-validation loss, as ``chainrule train`` does; the score is the test set's R^2 or accuracy.
+(``--validation-split 0.1`` holds out 22 000), trained until the validation accuracy reaches
+0.95 (at most 10 epochs); ``diabetes``, ``breast_cancer`` and ``wine`` are scikit-learn's
+bundled sets, a quarter of the rows held out as a test set (stratified for classes, by the
+seed), the rest trained by ``train_table`` for its default 100 epochs keeping the epoch with
+the lowest validation loss, as ``chainrule train`` does; the score is the test set's R^2 or
+accuracy.
 """
 
 from __future__ import annotations
@@ -78,9 +79,9 @@ def contenders(sweep: str) -> dict:
     if sweep == "batch":
         return {f"batch {b}": _adam_at(b) for b in BATCHES}
     if sweep == "lr":
-        return {f"lr {lr:g}": _adam_at(DEFAULT_BATCH, lr=lr) for lr in LRS}
+        return {f"lr {lr:g}": _adam_at(DEFAULT_BATCH, learning_rate=lr) for lr in LRS}
     return {
-        f"betas, eps {name}": _adam_at(DEFAULT_BATCH, beta1=b1, beta2=b2, eps=eps)
+        f"betas, eps {name}": _adam_at(DEFAULT_BATCH, beta_1=b1, beta_2=b2, epsilon=eps)
         for name, (b1, b2, eps) in ADAM.items()
     }
 
@@ -145,7 +146,7 @@ def final_table(case, data, seeds, sweep) -> list[str]:
 
 CLI_SETTINGS = {
     **{f"batch {b}": {"batch_size": b} for b in BATCHES},
-    **{f"lr {lr:g}": {"lr": lr} for lr in LRS if lr != 1e-3},
+    **{f"lr {lr:g}": {"learning_rate": lr} for lr in LRS if lr != 1e-3},
 }
 
 
@@ -265,7 +266,8 @@ def cli_tabular(seeds, target=0.95, cap=10) -> list[str]:
             epochs = len(run.history.history["loss"])
             results[setting].append((epochs, stop.reached, seconds))
     rows = [
-        f"tabular through train_table (the CLI's hidden 64,32, standardised, --val 0.1): "
+        "tabular through train_table (the CLI's hidden 64,32, standardised, "
+        "--validation-split 0.1): "
         f"epochs to validation accuracy >= {target}, at most {cap}; seeds {len(seeds)}.",
         "",
         "| setting | epochs to target, per seed | seconds (validation included), median (range) "

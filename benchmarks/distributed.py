@@ -50,7 +50,7 @@ import chainrule as cr  # noqa: E402
 
 
 def sgd():
-    return cr.optim.SGD(lr=0.01, momentum=0.9)
+    return cr.optim.SGD(learning_rate=0.01, momentum=0.9)
 
 
 # -- 1 and 2: run inside each process ------------------------------------------------------------
@@ -81,9 +81,7 @@ def epoch(batch_size: int, distributed: bool) -> None:
         group.comm.Barrier()
         spent[:] = [0.0, 0]
     started = time.perf_counter()
-    net.fit(
-        X, y, optimizer=sgd(), epochs=1, batch_size=batch_size, verbose=0, seed=0, distributed=group
-    )
+    net.fit(X, y, optimizer=sgd(), epochs=1, batch_size=batch_size, verbose=0, seed=0, group=group)
     seconds = time.perf_counter() - started
     result = {"seconds": seconds}
     if group is not None:

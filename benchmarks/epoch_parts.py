@@ -30,7 +30,7 @@ def epoch_parts(X, labels, batch_size: int) -> dict[str, float]:
     from chainrule.training.loop import _Batches
 
     net = cr.MLP(bench.SIZES, activation="relu", loss="cross_entropy", seed=0)
-    optimizer = cr.optim.SGD(lr=0.01, momentum=0.9)
+    optimizer = cr.optim.SGD(learning_rate=0.01, momentum=0.9)
     parts = collections.defaultdict(float)
     started = clock()
     X, T, _ = net.check_data(X, labels, None)
@@ -64,7 +64,7 @@ def epoch_parts(X, labels, batch_size: int) -> dict[str, float]:
         t0 = clock()
         net._data_loss(out, batch[1], Z, None, log_norm)
         t1 = clock()
-        grad = net.loss_function.gradient(out, batch[1])
+        grad = net.loss.gradient(out, batch[1])
         grad *= net.dtype.type(1.0 / A.shape[0])
         parts["loss value"] += t1 - t0
         parts["loss gradient"] += clock() - t1

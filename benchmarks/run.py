@@ -67,7 +67,7 @@ def chainrule_epoch(X, y, batch_size):
     net.fit(
         X,
         y,
-        optimizer=cr.optim.SGD(lr=0.01, momentum=0.9),
+        optimizer=cr.optim.SGD(learning_rate=0.01, momentum=0.9),
         epochs=1,
         batch_size=batch_size,
         verbose=0,
@@ -261,7 +261,7 @@ def case3(repeats: int, steps: int = 10000) -> list[str]:
         net.fit(
             X,
             T,
-            optimizer=cr.optim.SGD(lr=0.5),
+            optimizer=cr.optim.SGD(learning_rate=0.5),
             epochs=steps,
             batch_size=1,
             shuffle=False,
@@ -399,7 +399,7 @@ import run as bench
 import chainrule as cr
 X, y = bench.mnist_shaped()
 net = cr.MLP(bench.SIZES, loss="cross_entropy", seed=0)
-net.fit(X, y, optimizer=cr.optim.SGD(lr=0.01, momentum=0.9), epochs=2, batch_size=128,
+net.fit(X, y, optimizer=cr.optim.SGD(learning_rate=0.01, momentum=0.9), epochs=2, batch_size=128,
         verbose=0)
 print(baseline, high_water(), X.nbytes + y.nbytes)
 """

@@ -167,9 +167,9 @@ def run_chainrule(
     net = cr.MLP(case.sizes, loss=loss, seed=seed, weight_init=weight_init, bias_init=bias_init)
     if optimizer is None:
         optimizer = (
-            cr.optim.Adam(lr=case.lr)
+            cr.optim.Adam(learning_rate=case.lr)
             if case.optimizer == "adam"
-            else cr.optim.SGD(lr=case.lr, momentum=0.9)
+            else cr.optim.SGD(learning_rate=case.lr, momentum=0.9)
         )
     T = y if case.classification else y.reshape(-1, 1)
 

@@ -35,12 +35,12 @@ def sgd_dropout_weights():
         activation="tanh",
         loss="cross_entropy",
         dropout=0.3,
-        alpha=1e-3,
+        l2=1e-3,
         seed=3,
         dtype="float64",
     )
     options = dict(
-        optimizer=optim.SGD(lr=0.1, momentum=0.9, nesterov=True),
+        optimizer=optim.SGD(learning_rate=0.1, momentum=0.9, nesterov=True),
         schedule=schedules.StepDecay(step_size=2, gamma=0.5),
         epochs=5,
         batch_size=8,
@@ -58,7 +58,7 @@ def adam_class_weight_early_stopping():
     X, y = _classes(90, "float64", seed=2)
     net = cr.MLP([4, 16, 3], loss="cross_entropy", seed=4, dtype="float64")
     options = dict(
-        optimizer=optim.Adam(lr=0.05),
+        optimizer=optim.Adam(learning_rate=0.05),
         epochs=40,
         batch_size=16,
         validation_split=0.3,
@@ -75,7 +75,7 @@ def float32_regression():
     X, y = _values(64, "float32")
     net = cr.MLP([3, 10, 1], activation="relu", seed=5, dtype="float32")
     options = dict(
-        optimizer=optim.AdamW(lr=0.01),
+        optimizer=optim.AdamW(learning_rate=0.01),
         epochs=5,
         batch_size=5,
         validation_data=(X[48:], y[48:]),
@@ -92,7 +92,7 @@ def unshuffled_regression_split():
     X, y = _values(61, "float64", seed=4)
     net = cr.MLP([3, 8, 1], activation="tanh", seed=6, dtype="float64")
     options = dict(
-        optimizer=optim.RMSprop(lr=0.01),
+        optimizer=optim.RMSprop(learning_rate=0.01),
         epochs=4,
         batch_size=7,
         shuffle=False,

@@ -37,14 +37,12 @@ def refused(group, X, y):
     }
     messages = {}
     try:  # rank 0 holds no row
-        network().fit(X[: group.rank], y[: group.rank], verbose=0, distributed=group)
+        network().fit(X[: group.rank], y[: group.rank], verbose=0, group=group)
     except ValueError as error:
         messages["no_rows"] = str(error)
     for name, options in mismatches.items():
         try:
-            network().fit(
-                X, y, **{"epochs": 3, "seed": 1, "verbose": 0, **options}, distributed=group
-            )
+            network().fit(X, y, **{"epochs": 3, "seed": 1, "verbose": 0, **options}, group=group)
         except ValueError as error:
             messages[name] = str(error)
     return messages
@@ -57,7 +55,7 @@ def stopped(group, X, y):
         on_epoch_end=lambda epoch, logs: setattr(net, "stop_training", epoch == 1)
     )
     callbacks = [stop] if group.rank == 1 else []
-    history = net.fit(X, y, epochs=6, seed=1, verbose=0, callbacks=callbacks, distributed=group)
+    history = net.fit(X, y, epochs=6, seed=1, verbose=0, callbacks=callbacks, group=group)
     everyone = group.collect((len(history.epoch), net.parameters.tolist()))
     return {
         "epochs": [epochs for epochs, _ in everyone],
@@ -72,7 +70,7 @@ def no_seed(group, X, y, whole, folder):
     group.broadcast(net.parameters)
     start = net.parameters.copy()
     path = folder / "no_seed.npz"
-    net.fit(X, y, epochs=3, batch_size=4, verbose=0, checkpoint=path, distributed=group)
+    net.fit(X, y, epochs=3, batch_size=4, verbose=0, checkpoint=path, group=group)
     group.comm.Barrier()
     if group.rank:
         return None
@@ -90,7 +88,7 @@ def empty_validation(group, X, y, whole):
     mine = (X_val, y_val) if group.rank == 0 else (X_val[:0], y_val[:0])
     options = dict(epochs=2, batch_size=8, seed=1, verbose=0, metrics=["accuracy"])
     net = network()
-    history = net.fit(X, y, validation_data=mine, distributed=group, **options)
+    history = net.fit(X, y, validation_data=mine, group=group, **options)
     if group.rank:
         return None
     alone = network()

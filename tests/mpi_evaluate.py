@@ -22,7 +22,9 @@ def main():
     whole = table()
     gaps = {}
     for target, drop in (("c", "v"), ("v", "c")):
-        model = train_table(whole, target, drop=[drop], epochs=2, verbose=0, val=0).model
+        model = train_table(
+            whole, target, drop=[drop], epochs=2, verbose=0, validation_split=0
+        ).model
         mine = whole.take(np.arange(20) if group.rank == 0 else np.arange(0))
         combined = model.evaluate(mine, group=group)
         alone = model.evaluate(whole.take(np.arange(20)))

@@ -39,7 +39,7 @@ def main(how):
 
         callbacks.append(cr.LambdaCallback(on_batch_end=on_batch_end))
     net = cr.MLP([8, 32, 1], seed=0)
-    net.fit(X, y, epochs=100000, batch_size=16, verbose=0, callbacks=callbacks, distributed=group)
+    net.fit(X, y, epochs=100000, batch_size=16, verbose=0, callbacks=callbacks, group=group)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def local(name, X, y, options, group, folder):
         np.save(path, X)
     group.comm.Barrier()
     rows = distributed.shard(len(y), group)
-    options = dict(options, verbose=0, distributed=group)
+    options = dict(options, verbose=0, group=group)
     if options.get("sample_weight") is not None:
         options["sample_weight"] = options["sample_weight"][rows]
     if "validation_data" in options:

@@ -106,7 +106,10 @@ def test_installed_command_runs_in_a_subprocess():
     [
         ([], "the following arguments are required: COMMAND (see chainrule --help)"),
         (["trian"], "argument COMMAND: invalid choice: 'trian'"),
-        (["train", "--lr", "nan"], "argument --lr: expected a finite number > 0, got nan"),
+        (
+            ["train", "--learning-rate", "nan"],
+            "argument --learning-rate: expected a finite number > 0, got nan",
+        ),
         (["export", "m.npz"], "the following arguments are required: output (see chainrule export"),
         (["predict", "m.npz", "x.csv", "--bogus"], "unrecognized arguments: --bogus"),
     ],

@@ -170,7 +170,7 @@ def test_an_imputed_table_model_fills_missing_values_as_predict_does():
     frame["y"] = frame["a"] - 2 * frame["b"] + rng.normal(0, 0.1, 120)
     frame.loc[::7, "a"] = np.nan
     frame.loc[::5, "c"] = np.nan
-    model = TabularModel.fit(frame, target="y", impute="median", epochs=3, seed=0)
+    model = TabularModel.train(frame, target="y", impute="median", epochs=3, seed=0)
     fills = {column.name: column.fill for column in model.columns}
     assert all(isinstance(fills[name], float) for name in "abc")  # medians of training rows
     X = frame[["a", "b", "c"]].to_numpy()

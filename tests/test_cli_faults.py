@@ -77,7 +77,7 @@ def _long_training(regression_csv, out, *extra):
         "300",
         "--batch-size",
         "1",
-        "--val",
+        "--validation-split",
         "0",
         "--out",
         out,
@@ -302,7 +302,7 @@ def test_a_diverged_run_is_one_line_exit_1_and_out_untouched(capsys, regression_
         old_model[0],
         "--optimizer",
         "sgd",
-        "--lr",
+        "--learning-rate",
         "1e6",
         "--epochs",
         "50",
@@ -416,7 +416,7 @@ def test_a_typo_in_a_numeric_target_is_an_error_naming_row_and_value(capsys, tmp
         "--quiet",
         "--epochs",
         "1",
-        "--val",
+        "--validation-split",
         "0",
         "--out",
         out,
@@ -476,7 +476,10 @@ def test_targets_too_large_for_the_metrics_or_the_network_are_named(
 ):
     """Hypothesis found these: a RuntimeWarning (overflow) instead of one line."""
     path = _write_csv(tmp_path / "t.csv", ["a", "b", "y"], [["0", "0", "1.5"], ["0", "0", value]])
-    argv = f"train {path} --target y --epochs 1 --val {val} --batch-size 1 --quiet --out m.npz"
+    argv = (
+        f"train {path} --target y --epochs 1 --validation-split {val} --batch-size 1 --quiet "
+        "--out m.npz"
+    )
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, *argv.split())
     assert code == 2 and err.count("\n") == 1 and re.search(message, err), err

@@ -63,10 +63,10 @@ def test_a_split_that_leaves_a_class_no_training_row_is_refused(capsys, tmp_path
     path = tmp_path / "rare.csv"
     path.write_text("x,t\n" + "".join(f"{i / 10},a\n" for i in range(10)) + "5,b\n")
     argv = ("train", path, "--target", "t", "--epochs", "1", "--quiet", "--out", tmp_path / "m")
-    code, _, err = run(capsys, *argv, "--val", "0.9")
+    code, _, err = run(capsys, *argv, "--validation-split", "0.9")
     assert code == 2 and err.count("\n") == 1 and not (tmp_path / "m").exists()
-    assert "--val 0.9 holds out every row of the class 'b' (1 of 11 rows)" in err
-    assert run(capsys, *argv, "--val", "0.5")[0] == 0  # 'b' is kept for training
+    assert "--validation-split 0.9 holds out every row of the class 'b' (1 of 11 rows)" in err
+    assert run(capsys, *argv, "--validation-split", "0.5")[0] == 0  # 'b' is kept for training
 
 
 @pytest.mark.parametrize(

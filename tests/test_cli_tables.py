@@ -34,7 +34,10 @@ def test_xor_as_typed_trains_with_notes(tmp_path):
     result = cli("train", "--data", "xor", "--epochs", "3", "--out", tmp_path / "x.npz")
     assert result.returncode == 0, result.stderr
     assert "--batch-size 32 is larger than the 4 training rows" in result.stderr
-    assert "--val 0.1 of 4 rows holds out no row: training without validation" in result.stderr
+    assert (
+        "--validation-split 0.1 of 4 rows holds out no row: training without validation"
+        in result.stderr
+    )
     assert (tmp_path / "x.npz").exists()
 
 
@@ -100,13 +103,13 @@ def test_val_errors_name_the_flag(capsys, tmp_path):
         tmp_path / "two.csv",
         "--target",
         "y",
-        "--val",
+        "--validation-split",
         "0.9",
         "--quiet",
         "--out",
         tmp_path / "m.npz",
     )
-    assert code == 2 and "--val 0.9 leaves no rows for training out of 2" in err
+    assert code == 2 and "--validation-split 0.9 leaves no rows for training out of 2" in err
     assert "validation_split" not in err
 
 
@@ -280,11 +283,11 @@ def test_categorical_naming_no_feature_is_refused(capsys, tmp_path, named, expec
 @pytest.mark.parametrize("lr", ["-1", "0", "inf", "nan"])
 def test_a_bad_learning_rate_names_the_flag(capsys, command, lr):
     with pytest.raises(SystemExit) as exit_:
-        main([command, "--data", "xor", "--lr", lr])
+        main([command, "--data", "xor", "--learning-rate", lr])
     _, err = capsys.readouterr()
     assert exit_.value.code == 2
-    assert f"argument --lr: expected a finite number > 0, got {lr}" in err
-    assert "'lr'" not in err
+    assert f"argument --learning-rate: expected a finite number > 0, got {lr}" in err
+    assert "'lr'" not in err and "'learning_rate'" not in err
 
 
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
@@ -314,7 +317,7 @@ def test_info_shows_a_fill_value_without_float_noise(capsys, tmp_path):
         "y",
         "--impute",
         "median",
-        "--val",
+        "--validation-split",
         "0",
         "--epochs",
         "1",
@@ -354,7 +357,17 @@ def test_the_best_validation_epoch_is_kept_by_default(capsys, tmp_path):
     import json
 
     best, last = tmp_path / "best.npz", tmp_path / "last.npz"
-    common = ["--data", "moons", "--epochs", "12", "--lr", "0.05", "--quiet", "--seed", "3"]
+    common = [
+        "--data",
+        "moons",
+        "--epochs",
+        "12",
+        "--learning-rate",
+        "0.05",
+        "--quiet",
+        "--seed",
+        "3",
+    ]
     code, out, _ = run(capsys, "train", *common, "--out", best)
     assert code == 0
     _, text, _ = run(capsys, "info", best, "--format", "json")
@@ -381,7 +394,7 @@ def test_early_stopping_and_info_count_epochs_the_same_way(capsys, tmp_path):
         "iris",
         "--epochs",
         "200",
-        "--lr",
+        "--learning-rate",
         "0.3",
         "--early-stopping",
         "--quiet",

@@ -83,7 +83,7 @@ def test_regression_task_is_inferred_and_values_come_back_in_their_units(
         "target",
         "--epochs",
         "150",
-        "--lr",
+        "--learning-rate",
         "0.01",
         "--out",
         model,
@@ -166,8 +166,11 @@ def test_bad_training_data_is_one_line_and_exit_two(capsys, tmp_path, name):
 
 def test_bad_arguments(capsys, tmp_path, iris):
     with pytest.raises(SystemExit):
-        run(capsys, "train", iris, "--target", "species", "--val", "1.5")
-    assert "argument --val: expected a fraction in [0, 1), got 1.5" in capsys.readouterr().err
+        run(capsys, "train", iris, "--target", "species", "--validation-split", "1.5")
+    assert (
+        "argument --validation-split: expected a fraction in [0, 1), got 1.5"
+        in capsys.readouterr().err
+    )
     assert "no column named 'kind'" in run(capsys, "train", iris, "--target", "kind")[2]
     assert (
         "pass --target COLUMN to name the column to predict, e.g. --target species"

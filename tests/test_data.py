@@ -197,7 +197,7 @@ def test_fuzzed_csv_through_the_train_command_is_trained_or_refused(tmp_path, ro
                 "y",
                 "--epochs",
                 "1",
-                "--val",
+                "--validation-split",
                 val,
                 "--batch-size",
                 str(batch),

@@ -1,6 +1,7 @@
 """Old spellings (0.1) still work for one release, each with a FutureWarning naming the new one."""
 
 import importlib
+import inspect
 import pickle
 import subprocess
 import sys
@@ -88,3 +89,36 @@ def test_the_modules_0_1_bound_on_chainrule_are_there_with_a_warning():
         assert module is importlib.import_module(f"chainrule.{new}")
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         cr.nothing  # noqa: B018
+
+
+def _scaled(X, y, *, weight=1.0):
+    """Return ``weight * (X + y)``."""
+    return weight * (X + y)
+
+
+def test_renamed_arguments_accepts_the_old_keyword_with_a_warning():
+    from chainrule.core.deprecation import renamed_arguments
+
+    scaled = renamed_arguments(T="y", w="weight")(_scaled)
+    assert scaled.__name__ == "_scaled" and scaled.__doc__ == _scaled.__doc__
+    assert list(inspect.signature(scaled).parameters) == ["X", "y", "weight"]
+    assert scaled(1.0, 2.0, weight=3.0) == scaled(1.0, y=2.0, weight=3.0) == 9.0
+    with pytest.warns(
+        FutureWarning, match=r"_scaled\(T=\.\.\.\) is deprecated .* use y=\.\.\."
+    ) as rec:
+        assert scaled(1.0, T=2.0) == 3.0
+    assert rec[0].filename == __file__
+    with pytest.warns(FutureWarning, match=r"_scaled\(w=\.\.\.\).* use weight=\.\.\."):
+        assert scaled(1.0, 2.0, w=3.0) == 9.0
+
+
+def test_renamed_arguments_refuses_both_spellings_and_an_unknown_new_name():
+    from chainrule.core.deprecation import renamed_arguments
+
+    scaled = renamed_arguments(T="y")(_scaled)
+    with pytest.raises(TypeError, match=r"_scaled\(\) got both 'T' and 'y'; pass only 'y'"):
+        scaled(1.0, y=2.0, T=2.0)
+    with pytest.raises(TypeError, match="got both 'T' and 'y'"):
+        scaled(1.0, 2.0, T=2.0)  # y given by position
+    with pytest.raises(TypeError, match="has no parameter 'targets' to rename 'T' to"):
+        renamed_arguments(T="targets")(_scaled)

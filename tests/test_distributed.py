@@ -293,7 +293,7 @@ def test_a_diverged_run_under_mpirun_is_told_once(tmp_path):
         "--distributed",
         "--optimizer",
         "sgd",
-        "--lr",
+        "--learning-rate",
         "1e6",
         "--epochs",
         "50",

@@ -47,10 +47,17 @@ def test_stored_transformations_reproduce_the_training_inputs(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             run = train_table(
-                table, "y", impute=impute, val=val, epochs=1, verbose=0, hidden=(3,), batch_size=4
+                table,
+                "y",
+                impute=impute,
+                validation_split=val,
+                epochs=1,
+                verbose=0,
+                hidden=(3,),
+                batch_size=4,
             )
     except ValueError as error:  # a fill or category absent from the training rows
-        assert "no values in training rows" in str(error) or "--val" in str(error)
+        assert "no values in training rows" in str(error) or "--validation-split" in str(error)
         return
     # expected only with a validation split: a held-out row may hold a category that no
     # training row has (it is encoded as all zeros); nothing else may warn
@@ -72,7 +79,9 @@ def test_fill_values_are_the_training_rows_statistics():
     for impute, expected in (("median", 2.5), ("mean", 4.0), ("most_frequent", 1.0)):
         # the default batch of 32 is larger than the 6 rows: expected, and said
         with pytest.warns(UserWarning, match="larger than the 6 training rows"):
-            run = train_table(table, "y", impute=impute, val=0, epochs=1, verbose=0, hidden=(2,))
+            run = train_table(
+                table, "y", impute=impute, validation_split=0, epochs=1, verbose=0, hidden=(2,)
+            )
         numeric, category = run.model.columns
         assert numeric.fill == pytest.approx(expected)  # np.nanmedian etc. by hand: 1,3,10,2
         assert category.fill == "b" and category.categories == ["a", "b"]
@@ -93,8 +102,8 @@ def test_dataframe_and_csv_give_the_same_model(tmp_path):
     path = tmp_path / "frame.csv"
     frame.to_csv(path, index=False)
     options = dict(target="y", impute="median", epochs=3, hidden=(4,))
-    from_frame = TabularModel.fit(frame, **options)
-    from_file = TabularModel.fit(path, **options)
+    from_frame = TabularModel.train(frame, **options)
+    from_file = TabularModel.train(path, **options)
     assert from_frame.columns == from_file.columns
     predicted = from_frame.predict(frame.drop(columns="y"))
     assert list(predicted.columns) == ["prediction", "p_no", "p_yes"]
@@ -113,7 +122,7 @@ def test_a_nullable_integer_column_keeps_its_gaps():
     np.testing.assert_array_equal(table.data["age"], [30.0, np.nan, 50.0, 41.0])
     assert table.data["n"].dtype == np.int64
     with pytest.raises(DataError, match="column 'age' has a missing value in the row with index 1"):
-        train_table(table, "y", val=0, epochs=1, batch_size=4, verbose=0, hidden=(2,))
+        train_table(table, "y", validation_split=0, epochs=1, batch_size=4, verbose=0, hidden=(2,))
 
 
 def test_a_model_file_from_before_stored_transformations_still_loads(tmp_path):
@@ -121,7 +130,9 @@ def test_a_model_file_from_before_stored_transformations_still_loads(tmp_path):
 
     x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     table = Table("<t>", ["x", "y"], {"x": x, "y": np.array(list("ababab"), dtype=object)})
-    model = train_table(table, "y", val=0, epochs=1, verbose=0, hidden=(2,), batch_size=2).model
+    model = train_table(
+        table, "y", validation_split=0, epochs=1, verbose=0, hidden=(2,), batch_size=2
+    ).model
     old = {k: v for k, v in model.metadata().items() if k not in ("columns", "kept_epoch")}
     io.save(model.network, tmp_path / "old.npz", metadata=old)  # as issue 13's files were
     loaded = TabularModel.load(tmp_path / "old.npz")
@@ -145,14 +156,14 @@ def test_messages_about_a_dataframe_name_the_index_label_not_a_file_row():
         {"x": np.linspace(0, 1, 30), "c": ["u", "v"] * 15, "y": ["a", "b", "c"] * 10},
         index=labels,
     )
-    options = {"epochs": 1, "val": 0, "hidden": (2,), "batch_size": 8}
+    options = {"epochs": 1, "validation_split": 0, "hidden": (2,), "batch_size": 8}
     gap = frame.copy()
     gap.loc["p21", "x"] = np.nan
     with pytest.raises(
         DataError, match=r"the row with index 'p21'; .* or pass impute='median', 'mean' or 'mos"
     ):
-        TabularModel.fit(gap, "y", **options)
-    model = TabularModel.fit(frame, "y", **options)
+        TabularModel.train(gap, "y", **options)
+    model = TabularModel.train(frame, "y", **options)
     unseen = frame.copy()
     unseen.loc["p7", "c"] = "w"
     with pytest.raises(DataError, match=r"column 'c' holds 'w' in the row with index 'p7', a cat"):
@@ -165,7 +176,7 @@ def test_messages_about_a_dataframe_name_the_index_label_not_a_file_row():
     with pytest.raises(
         DataError, match=r"holds inf .* in the row with index Timestamp\('2020-01-04"
     ):
-        TabularModel.fit(dated, "y", **options)
+        TabularModel.train(dated, "y", **options)
 
 
 def test_messages_about_a_file_still_count_rows_as_a_spreadsheet_does(tmp_path):
@@ -173,4 +184,4 @@ def test_messages_about_a_file_still_count_rows_as_a_spreadsheet_does(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("x,y\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(9)) + ",a\n")
     with pytest.raises(DataError, match=r"column 'x' has a missing value in row 11;"):
-        TabularModel.fit(path, "y", epochs=1, val=0, hidden=(2,), batch_size=4)
+        TabularModel.train(path, "y", epochs=1, validation_split=0, hidden=(2,), batch_size=4)

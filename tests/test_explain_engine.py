@@ -149,10 +149,8 @@ def test_dropout_and_penalties_are_refused_with_the_alternative():
     net = cr.Network([cr.Dense(2, 2, "relu"), cr.Dropout(0.5), cr.Dense(2, 1)], "mse")
     with pytest.raises(SpecError, match="Dropout.*Fix: explain a copy without them"):
         cr.explain.explain(net, x=[0.1, 0.2], t=[0.3])
-    net = cr.MLP([2, 1], loss="mse", alpha=0.1, seed=0)
-    with pytest.raises(
-        SpecError, match=r"weight penalty \(alpha=0.1.*Fix: explain it with alpha=0"
-    ):
+    net = cr.MLP([2, 1], loss="mse", l2=0.1, seed=0)
+    with pytest.raises(SpecError, match=r"weight penalty \(l2=0.1.*Fix: explain it with l2=0"):
         cr.explain.explain(net, x=[0.1, 0.2], t=[0.3])
 
 

@@ -52,7 +52,7 @@ def test_gradients_match_finite_differences(hidden, output, loss, depth, batch):
 
 def test_penalties_and_sample_weights_are_differentiated_too(rng):
     net = randomize(
-        cr.MLP([3, 5, 2], activation="tanh", loss="mse", alpha=0.3, l1=0.05, dtype="float64"), rng
+        cr.MLP([3, 5, 2], activation="tanh", loss="mse", l2=0.3, l1=0.05, dtype="float64"), rng
     )
     X, T = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
     weights = rng.uniform(0, 2, 6)

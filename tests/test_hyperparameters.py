@@ -132,45 +132,63 @@ def test_network_with_hyperparameters_gives_torch_s_loss_and_gradients(
 
 # -- optimizers: 5 steps on a quadratic vs torch.optim, every option away from its default ------
 KERNEL_CASES = [  # (ours, our options, torch's name, torch's options): SGD and Adam kernels
-    (optim.SGD, {"lr": 0.05, "momentum": 0.7}, "SGD", {"lr": 0.05, "momentum": 0.7}),
+    (optim.SGD, {"learning_rate": 0.05, "momentum": 0.7}, "SGD", {"lr": 0.05, "momentum": 0.7}),
     (
         optim.SGD,
-        {"lr": 0.05, "momentum": 0.6, "dampening": 0.4, "weight_decay": 0.3},
+        {"learning_rate": 0.05, "momentum": 0.6, "dampening": 0.4, "weight_decay": 0.3},
         "SGD",
         {"lr": 0.05, "momentum": 0.6, "dampening": 0.4, "weight_decay": 0.3},
     ),
     (
         optim.SGD,
-        {"lr": 0.04, "momentum": 0.6, "nesterov": True, "weight_decay": 0.2},
+        {"learning_rate": 0.04, "momentum": 0.6, "nesterov": True, "weight_decay": 0.2},
         "SGD",
         {"lr": 0.04, "momentum": 0.6, "nesterov": True, "weight_decay": 0.2},
     ),
-    (optim.SGD, {"lr": 0.05, "weight_decay": 0.3}, "SGD", {"lr": 0.05, "weight_decay": 0.3}),
+    (
+        optim.SGD,
+        {"learning_rate": 0.05, "weight_decay": 0.3},
+        "SGD",
+        {"lr": 0.05, "weight_decay": 0.3},
+    ),
     (
         optim.Adam,
-        {"lr": 0.05, "beta1": 0.6, "beta2": 0.95, "eps": 1e-3, "weight_decay": 0.3},
+        {
+            "learning_rate": 0.05,
+            "beta_1": 0.6,
+            "beta_2": 0.95,
+            "epsilon": 1e-3,
+            "weight_decay": 0.3,
+        },
         "Adam",
         {"lr": 0.05, "betas": (0.6, 0.95), "eps": 1e-3, "weight_decay": 0.3},
     ),
     (
         optim.AdamW,
-        {"lr": 0.05, "beta1": 0.7, "beta2": 0.9, "eps": 1e-2, "weight_decay": 0.4},
+        {"learning_rate": 0.05, "beta_1": 0.7, "beta_2": 0.9, "epsilon": 1e-2, "weight_decay": 0.4},
         "AdamW",
         {"lr": 0.05, "betas": (0.7, 0.9), "eps": 1e-2, "weight_decay": 0.4},
     ),
 ]
 
-ADAGRAD = dict(lr=0.1, lr_decay=0.3, weight_decay=0.2, initial_accumulator_value=0.5, eps=0.1)
+ADAGRAD = dict(
+    learning_rate=0.1,
+    learning_rate_decay=0.3,
+    weight_decay=0.2,
+    initial_accumulator_value=0.5,
+    epsilon=0.1,
+)
+TORCH_ADAGRAD = dict(lr=0.1, lr_decay=0.3, weight_decay=0.2, initial_accumulator_value=0.5, eps=0.1)
 PLAIN_CASES = [  # RMSprop and AdaGrad: plain NumPy, no kernels
     (
         optim.RMSprop,
-        {"lr": 0.02, "rho": 0.8, "eps": 1e-2, "momentum": 0.3, "weight_decay": 0.1},
+        {"learning_rate": 0.02, "rho": 0.8, "epsilon": 1e-2, "momentum": 0.3, "weight_decay": 0.1},
         "RMSprop",
         {"lr": 0.02, "alpha": 0.8, "eps": 1e-2, "momentum": 0.3, "weight_decay": 0.1},
     ),
     (
         optim.RMSprop,
-        {"lr": 0.02, "rho": 0.7, "eps": 0.05, "centered": True},
+        {"learning_rate": 0.02, "rho": 0.7, "epsilon": 0.05, "centered": True},
         "RMSprop",
         {"lr": 0.02, "alpha": 0.7, "eps": 0.05, "centered": True},
     ),
@@ -178,7 +196,7 @@ PLAIN_CASES = [  # RMSprop and AdaGrad: plain NumPy, no kernels
         optim.AdaGrad,
         ADAGRAD,
         "Adagrad",
-        ADAGRAD,
+        TORCH_ADAGRAD,
     ),
 ]
 
@@ -400,7 +418,7 @@ def test_sklearn_sgd_solver_matches_scikit_learn_s(schedule, momentum, nesterov,
     theirs = stochastic.SGDOptimizer([their_p], 0.1, schedule, momentum, nesterov, power_t)
     for step in range(6):
         g = rng.normal(size=6) + ours_p
-        ours.update(ours_p, g)
+        ours.optimizer.step(ours_p, g)
         theirs.update_params([their_p], [g.copy()])
         if step % 2:  # an epoch of two batches of 5 samples ends
             ours.iteration_ends(5 * (step + 1))
@@ -418,7 +436,7 @@ def test_sklearn_adam_solver_matches_scikit_learn_s():
     theirs = stochastic.AdamOptimizer([their_p], 0.05, beta_1=0.6, beta_2=0.95, epsilon=1e-2)
     for _ in range(5):
         g = rng.normal(size=6) + ours_p
-        ours.update(ours_p, g)
+        ours.optimizer.step(ours_p, g)
         theirs.update_params([their_p], [g.copy()])
     np.testing.assert_allclose(ours_p, their_p, rtol=1e-13, atol=1e-15)
 

@@ -1,6 +1,7 @@
 """Model files: round trip, atomic writes, and every kind of bad file."""
 
 import json
+import warnings
 import zipfile
 
 import numpy as np
@@ -88,6 +89,30 @@ def test_bad_files_raise_model_file_error(trained, tmp_path, damage, message):
     cr.save(trained, path)
     damage(path)
     with pytest.raises(cr.ModelFileError, match=message):
+        cr.load(path)
+
+
+def test_a_model_file_with_the_old_alpha_key_loads_without_a_warning(tmp_path):
+    """Files written before the L2 penalty was renamed hold it as ``config.alpha``."""
+    net = cr.MLP([2, 3, 1], l2=0.25, seed=0)
+    path = tmp_path / "old.npz"
+    cr.save(net, path)
+    _rewrite_header(path, lambda h: h["config"].update(alpha=h["config"].pop("l2")))
+    with np.load(path, allow_pickle=False) as archive:
+        config = json.loads(archive["__header__"].tobytes())["config"]
+    assert config["alpha"] == 0.25 and "l2" not in config
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = cr.load(path)
+    assert loaded.l2 == 0.25 and loaded.config() == net.config()
+    assert np.array_equal(loaded.parameters, net.parameters)
+
+
+def test_a_model_file_with_both_l2_and_alpha_is_refused(tmp_path):
+    path = tmp_path / "both.npz"
+    cr.save(cr.MLP([2, 3, 1], l2=0.25, seed=0), path)
+    _rewrite_header(path, lambda h: h["config"].update(alpha=0.5))
+    with pytest.raises(cr.ModelFileError, match=r"config\.alpha must be absent when l2 is given"):
         cr.load(path)
 
 

@@ -96,7 +96,7 @@ def test_switching_kernels_changes_nothing_but_the_speed():
             rng.integers(0, 3, 64),
             epochs=3,
             batch_size=16,
-            optimizer=cr.optim.SGD(lr=0.1, momentum=0.9),
+            optimizer=cr.optim.SGD(learning_rate=0.1, momentum=0.9),
             verbose=0,
         )
         return net.parameters.copy()

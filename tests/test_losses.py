@@ -27,7 +27,7 @@ def sigmoid(z):
 def test_squared_error_is_half_the_sum_over_outputs_mean_over_samples():
     T = np.array([[0.1, 0.9], [0.7, -0.3]])
     expected = np.mean([0.5 * sum((T[i, k] - Z[i, k]) ** 2 for k in range(2)) for i in range(2)])
-    assert one_layer("identity", "squared_error", W, B).loss(X, T) == pytest.approx(
+    assert one_layer("identity", "squared_error", W, B).compute_loss(X, T) == pytest.approx(
         expected, rel=1e-14
     )
 
@@ -35,11 +35,15 @@ def test_squared_error_is_half_the_sum_over_outputs_mean_over_samples():
 def test_mse_mae_huber_are_means_over_outputs():
     T = np.array([[0.1, 0.9], [0.7, -3.3]])
     R = Z - T
-    assert one_layer("identity", "mse", W, B).loss(X, T) == pytest.approx(np.mean(R**2), rel=1e-14)
-    mae = one_layer("identity", "mae", W, B).loss(X, T)
+    assert one_layer("identity", "mse", W, B).compute_loss(X, T) == pytest.approx(
+        np.mean(R**2), rel=1e-14
+    )
+    mae = one_layer("identity", "mae", W, B).compute_loss(X, T)
     assert mae == pytest.approx(np.mean(abs(R)), rel=1e-14)
     h = [0.5 * r * r if abs(r) <= 1 else abs(r) - 0.5 for r in R.ravel()]
-    assert one_layer("identity", "huber", W, B).loss(X, T) == pytest.approx(np.mean(h), rel=1e-14)
+    assert one_layer("identity", "huber", W, B).compute_loss(X, T) == pytest.approx(
+        np.mean(h), rel=1e-14
+    )
 
 
 def test_binary_cross_entropy_matches_its_definition():
@@ -47,14 +51,14 @@ def test_binary_cross_entropy_matches_its_definition():
     Y = np.vectorize(sigmoid)(Z)
     expected = np.mean(-(T * np.log(Y) + (1 - T) * np.log(1 - Y)))
     net = one_layer("sigmoid", "binary_cross_entropy", W, B)
-    assert net.loss(X, T) == pytest.approx(expected, rel=1e-13)
+    assert net.compute_loss(X, T) == pytest.approx(expected, rel=1e-13)
 
 
 def test_cross_entropy_matches_its_definition():
     labels = np.array([1, 0])
     Y = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
     expected = -np.mean(np.log(Y[[0, 1], labels]))
-    assert one_layer("softmax", "cross_entropy", W, B).loss(X, labels) == pytest.approx(
+    assert one_layer("softmax", "cross_entropy", W, B).compute_loss(X, labels) == pytest.approx(
         expected, rel=1e-13
     )
 
@@ -86,7 +90,7 @@ def test_training_loss_with_the_kept_log_norm_equals_the_loss_recomputed():
     Xc, T, _ = net.check_data(X, labels, None)
     value = net.forward_backward(Xc, T, None)
     assert net.layers[-1].log_norm is not None  # the value came from the softmax's pass
-    assert value == net.loss(X, labels)
+    assert value == net.compute_loss(X, labels)
 
 
 @pytest.mark.parametrize(
@@ -138,24 +142,24 @@ def test_unknown_loss_lists_the_known_ones():
 )
 def test_cross_entropy_targets_are_checked(T, message):
     with pytest.raises(ValueError, match=message):
-        one_layer("softmax", "cross_entropy", W, B).loss(X, T)
+        one_layer("softmax", "cross_entropy", W, B).compute_loss(X, T)
 
 
 def test_binary_cross_entropy_targets_must_lie_in_unit_interval():
     with pytest.raises(ValueError, match=r"must lie in \[0, 1\], got 1.5"):
-        one_layer("sigmoid", "binary_cross_entropy", W, B).loss(X, [[1.5, 0], [0, 1]])
+        one_layer("sigmoid", "binary_cross_entropy", W, B).compute_loss(X, [[1.5, 0], [0, 1]])
 
 
 def test_targets_are_never_broadcast():
     net = one_layer("identity", "mse", W, B)
     with pytest.raises(ValueError, match=r"must have shape \(2, 2\).*got shape \(2, 1\)"):
-        net.loss(X, [[1.0], [2.0]])
+        net.compute_loss(X, [[1.0], [2.0]])
     with pytest.raises(
         ValueError, match=r"'T' must hold only finite values, got nan at index \(0, 1\)"
     ):
-        net.loss(X, [[1.0, np.nan], [2.0, 0.0]])
+        net.compute_loss(X, [[1.0, np.nan], [2.0, 0.0]])
 
 
 def test_one_dimensional_targets_allowed_for_a_single_output():
     net = one_layer("identity", "mse", [[1.0], [2.0]], [0.0])
-    assert net.loss(X, [0.0, 1.0]) == net.loss(X, [[0.0], [1.0]])
+    assert net.compute_loss(X, [0.0, 1.0]) == net.compute_loss(X, [[0.0], [1.0]])

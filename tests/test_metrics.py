@@ -42,7 +42,7 @@ def test_cli_evaluate_reports_a_stable_r2(tmp_path, capsys):
             [[f"{a:.6f}", f"{b:.6f}", f"{t:.6f}"] for (a, b), t in zip(X, y, strict=True)]
         )
     model = tmp_path / "offset.npz"
-    arguments = ["train", path, "--target", "target", "--epochs", "100", "--lr", "0.01"]
+    arguments = ["train", path, "--target", "target", "--epochs", "100", "--learning-rate", "0.01"]
     assert main([str(a) for a in [*arguments, "--out", model, "--quiet"]]) == 0
     capsys.readouterr()
     assert main(["evaluate", str(model), str(path), "--format", "json"]) == 0

@@ -41,7 +41,7 @@ def forward_values(net):
         "y1": y[0, 0],
         "z4": z_out[0, 1],
         "y2": y[0, 1],
-        "E": net.loss(seed001.X, seed001.T),
+        "E": net.compute_loss(seed001.X, seed001.T),
     }
 
 
@@ -99,7 +99,7 @@ def test_mlp_with_set_parameters_matches_the_layer_by_layer_build():
         dtype="float64",
     )
     net.set_parameters(built.parameters)
-    assert net.loss(seed001.X, seed001.T) == built.loss(seed001.X, seed001.T)
+    assert net.compute_loss(seed001.X, seed001.T) == built.compute_loss(seed001.X, seed001.T)
 
 
 def test_parameters_are_views_into_one_flat_buffer():
@@ -200,15 +200,17 @@ def test_cross_entropy_accepts_labels_and_one_hot_alike(rng):
     net = cr.MLP([3, 4, 3], loss="cross_entropy", seed=0, dtype="float64")
     X = rng.normal(size=(5, 3))
     labels = np.array([0, 2, 1, 1, 0])
-    assert net.loss(X, labels) == net.loss(X, np.eye(3)[labels])
+    assert net.compute_loss(X, labels) == net.compute_loss(X, np.eye(3)[labels])
 
 
 def test_sample_weight_weights_the_mean(rng):
     net = cr.MLP([3, 4, 2], loss="squared_error", seed=0, dtype="float64")
     X, T = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
     w = np.array([1.0, 0.0, 2.0, 1.0])
-    per_sample = [net.loss(X[i : i + 1], T[i : i + 1]) for i in range(4)]
-    assert net.loss(X, T, sample_weight=w) == pytest.approx(np.dot(w, per_sample) / 4, rel=1e-13)
+    per_sample = [net.compute_loss(X[i : i + 1], T[i : i + 1]) for i in range(4)]
+    assert net.compute_loss(X, T, sample_weight=w) == pytest.approx(
+        np.dot(w, per_sample) / 4, rel=1e-13
+    )
 
 
 def test_summary_and_copy():

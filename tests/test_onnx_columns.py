@@ -75,7 +75,7 @@ def predict_quietly(model, frame):
 def regressor():
     frame = frame_of()
     features = frame.drop(columns="kind")
-    model = TabularModel.fit(
+    model = TabularModel.train(
         features, target="y", impute="most_frequent", categorical=["grade"], epochs=3, seed=0
     )
     return model, frame.drop(columns=["y", "kind"])
@@ -110,7 +110,7 @@ def test_every_missing_spelling_takes_the_stored_fill_category(regressor, spelli
 
 def test_a_missing_category_without_a_fill_value_is_all_zeros_like_an_unseen_one():
     frame = frame_of().dropna()
-    model = TabularModel.fit(frame.drop(columns="kind"), target="y", epochs=2, seed=0)
+    model = TabularModel.train(frame.drop(columns="kind"), target="y", epochs=2, seed=0)
     colour = next(c for c in model.columns if c.name == "colour")
     assert colour.kind == "categorical" and colour.fill is None
     test = frame.drop(columns=["y", "kind"]).iloc[:2].copy()
@@ -129,7 +129,7 @@ def test_a_missing_category_without_a_fill_value_is_all_zeros_like_an_unseen_one
 
 def test_text_labels_and_probabilities_of_a_classifier():
     frame = frame_of(seed=1)
-    model = TabularModel.fit(
+    model = TabularModel.train(
         frame.drop(columns="y"), target="kind", impute="median", epochs=4, seed=0
     )
     test = frame.drop(columns=["y", "kind"])
@@ -146,7 +146,7 @@ def test_text_labels_and_probabilities_of_a_classifier():
 
 def test_a_model_of_categorical_columns_only_takes_one_input():
     frame = frame_of().dropna()[["colour", "grade", "y"]]
-    model = TabularModel.fit(frame, target="y", categorical=["grade"], epochs=2, seed=0)
+    model = TabularModel.train(frame, target="y", categorical=["grade"], epochs=2, seed=0)
     onx = cr.onnx.to_onnx(model, dtype="float64")
     assert [value.name for value in onx.graph.input] == ["categories"]
     test = frame[["colour", "grade"]]

@@ -58,7 +58,7 @@ def test_from_sklearn_accepts_chainrules_estimators_and_float32():
         (X[:, 0] > 0).astype(int) + (X[:, 1] > 1),
     )
     net = cr.from_sklearn(est, dtype="float32")
-    assert net.dtype == np.float32 and net.loss_function.name == "cross_entropy"
+    assert net.dtype == np.float32 and net.loss.name == "cross_entropy"
     assert_close(net.predict(X), est.predict_proba(X), np.float32)
 
 
@@ -114,9 +114,9 @@ def test_the_imported_network_checks_and_trains():
     y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 1)
     net = cr.from_sklearn(sklearn_fitted(neural_network.MLPClassifier((6,), max_iter=5), y))
     assert cr.gradcheck(net, X[:20], y[:20]).max_relative_error < 1e-6
-    before = net.loss(X, y)
-    net.fit(X, y, optimizer=cr.optim.Adam(lr=0.01), epochs=5, verbose=0, seed=0)
-    assert net.loss(X, y) < before
+    before = net.compute_loss(X, y)
+    net.fit(X, y, optimizer=cr.optim.Adam(learning_rate=0.01), epochs=5, verbose=0, seed=0)
+    assert net.compute_loss(X, y) < before
 
 
 def test_from_sklearn_refuses_other_models_and_unfitted_ones():
@@ -183,13 +183,13 @@ def test_from_torch_picks_the_loss_of_its_output():
     torch = pytest.importorskip("torch")
     nn = torch.nn
     assert (
-        cr.from_torch(nn.Sequential(nn.Linear(2, 3), nn.Softmax(dim=-1))).loss_function.name
+        cr.from_torch(nn.Sequential(nn.Linear(2, 3), nn.Softmax(dim=-1))).loss.name
         == "cross_entropy"
     )
-    assert cr.from_torch(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())).loss_function.name == (
+    assert cr.from_torch(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())).loss.name == (
         "binary_cross_entropy"
     )
-    assert cr.from_torch(nn.Sequential(nn.Linear(2, 1)), loss="mae").loss_function.name == "mae"
+    assert cr.from_torch(nn.Sequential(nn.Linear(2, 1)), loss="mae").loss.name == "mae"
 
 
 @pytest.mark.parametrize(

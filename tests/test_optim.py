@@ -9,45 +9,67 @@ from chainrule import optim
 torch = pytest.importorskip("torch")
 
 CASES = [
-    (optim.SGD, torch.optim.SGD, {"lr": 0.1}, {"lr": 0.1}),
-    (optim.SGD, torch.optim.SGD, {"lr": 0.1, "momentum": 0.9}, {"lr": 0.1, "momentum": 0.9}),
+    (optim.SGD, torch.optim.SGD, {"learning_rate": 0.1}, {"lr": 0.1}),
     (
         optim.SGD,
         torch.optim.SGD,
-        {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01},
+        {"learning_rate": 0.1, "momentum": 0.9},
+        {"lr": 0.1, "momentum": 0.9},
+    ),
+    (
+        optim.SGD,
+        torch.optim.SGD,
+        {"learning_rate": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01},
         {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01},
     ),
     (
         optim.SGD,
         torch.optim.SGD,
-        {"lr": 0.05, "momentum": 0.5, "dampening": 0.3},
+        {"learning_rate": 0.05, "momentum": 0.5, "dampening": 0.3},
         {"lr": 0.05, "momentum": 0.5, "dampening": 0.3},
     ),
-    (optim.Adam, torch.optim.Adam, {"lr": 0.01}, {"lr": 0.01}),
+    (optim.Adam, torch.optim.Adam, {"learning_rate": 0.01}, {"lr": 0.01}),
     (
         optim.Adam,
         torch.optim.Adam,
-        {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.1},
+        {
+            "learning_rate": 0.02,
+            "beta_1": 0.8,
+            "beta_2": 0.99,
+            "epsilon": 1e-6,
+            "weight_decay": 0.1,
+        },
         {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1},
     ),
     (
         optim.AdamW,
         torch.optim.AdamW,
-        {"lr": 0.01, "weight_decay": 0.05},
+        {"learning_rate": 0.01, "weight_decay": 0.05},
         {"lr": 0.01, "weight_decay": 0.05},
     ),
-    (optim.RMSprop, torch.optim.RMSprop, {"lr": 0.01}, {"lr": 0.01}),
+    (optim.RMSprop, torch.optim.RMSprop, {"learning_rate": 0.01}, {"lr": 0.01}),
     (
         optim.RMSprop,
         torch.optim.RMSprop,
-        {"lr": 0.01, "rho": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.01},
+        {
+            "learning_rate": 0.01,
+            "rho": 0.9,
+            "momentum": 0.5,
+            "centered": True,
+            "weight_decay": 0.01,
+        },
         {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.01},
     ),
-    (optim.AdaGrad, torch.optim.Adagrad, {"lr": 0.1}, {"lr": 0.1}),
+    (optim.AdaGrad, torch.optim.Adagrad, {"learning_rate": 0.1}, {"lr": 0.1}),
     (
         optim.AdaGrad,
         torch.optim.Adagrad,
-        {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1, "weight_decay": 0.02},
+        {
+            "learning_rate": 0.1,
+            "learning_rate_decay": 0.01,
+            "initial_accumulator_value": 0.1,
+            "weight_decay": 0.02,
+        },
         {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1, "weight_decay": 0.02},
     ),
 ]
@@ -82,14 +104,14 @@ def test_first_steps_equal_pytorch(ours, theirs, our_options, their_options):
 
 @pytest.mark.parametrize("ours,theirs,our_options,their_options", CASES)
 def test_a_rate_changed_between_steps_acts_as_in_pytorch(ours, theirs, our_options, their_options):
-    # schedules set optimizer.lr every epoch; torch reads param_groups' lr at every step
+    # schedules set optimizer.learning_rate every epoch; torch reads param_groups' lr at every step
     rng = np.random.default_rng(2)
     start, targets = rng.normal(size=9), rng.normal(size=(12, 9))
     params, torch_params = start.copy(), torch.tensor(start.copy(), requires_grad=True)
     optimizer, torch_optimizer = ours(**our_options), theirs([torch_params], **their_options)
     for step, target in enumerate(targets):
-        rate = our_options["lr"] * (1.0, 0.3, 2.0)[step // 4]
-        optimizer.lr = rate
+        rate = our_options["learning_rate"] * (1.0, 0.3, 2.0)[step // 4]
+        optimizer.learning_rate = rate
         torch_optimizer.param_groups[0]["lr"] = rate
         optimizer.step(params, (params - target) * (1 + np.arange(9)))  # a quadratic's gradient
         torch_params.grad = (torch_params.detach() - torch.tensor(target)) * torch.arange(1, 10)
@@ -99,7 +121,7 @@ def test_a_rate_changed_between_steps_acts_as_in_pytorch(ours, theirs, our_optio
 
 def test_plain_sgd_is_the_textbook_update():
     params, grads = np.array([0.40, 0.45]), np.array([0.0882, -0.0239])
-    optim.SGD(lr=0.01).step(params, grads)
+    optim.SGD(learning_rate=0.01).step(params, grads)
     np.testing.assert_allclose(params, [0.40 - 0.01 * 0.0882, 0.45 + 0.01 * 0.0239], rtol=1e-15)
 
 
@@ -108,10 +130,10 @@ def test_state_round_trip_continues_identically(name):
     rng = np.random.default_rng(0)
     grads = [rng.normal(size=7) for _ in range(6)]
     a, b = np.ones(7), np.ones(7)
-    first = optim.get(name, lr=0.05)
+    first = optim.get(name, learning_rate=0.05)
     for g in grads[:3]:
         first.step(a, g)
-    second = optim.get(name, lr=0.05)
+    second = optim.get(name, learning_rate=0.05)
     second.load_state_dict(first.state_dict())
     b[...] = a
     for g in grads[3:]:
@@ -123,7 +145,7 @@ def test_state_round_trip_continues_identically(name):
 @pytest.mark.parametrize(
     "options,message",
     [
-        ({"lr": -0.1}, r"'lr' must be a float in \[0.0, inf\], got -0.1"),
+        ({"learning_rate": -0.1}, r"'learning_rate' must be a float in \[0.0, inf\], got -0.1"),
         ({"momentum": 1.5}, r"'momentum' must be a float in \[0.0, 1.0\], got 1.5"),
         ({"nesterov": True}, r"nesterov momentum needs 'momentum' > 0"),
     ],
@@ -134,7 +156,7 @@ def test_bad_hyperparameters_are_named(options, message):
 
 
 def test_momentum_zero_is_accepted_as_int():
-    assert optim.SGD(lr=1, momentum=0).momentum == 0.0
+    assert optim.SGD(learning_rate=1, momentum=0).momentum == 0.0
 
 
 def test_unknown_optimizer_lists_known():
@@ -145,13 +167,13 @@ def test_unknown_optimizer_lists_known():
 @pytest.mark.parametrize(
     "optimizer",
     [
-        optim.SGD(lr=0.2, momentum=0.5, nesterov=True),
-        optim.Adam(lr=0.02, beta2=0.9),
-        optim.AdamW(eps=1e-6),
+        optim.SGD(learning_rate=0.2, momentum=0.5, nesterov=True),
+        optim.Adam(learning_rate=0.02, beta_2=0.9),
+        optim.AdamW(epsilon=1e-6),
         optim.RMSprop(centered=True),
-        optim.AdaGrad(lr_decay=0.1),
-        optim.SGD(lr=0.2, momentum=0.5, nesterov=True, form="scikit-learn"),
-        optim.Adam(lr=0.02, beta2=0.9, form="scikit-learn"),
+        optim.AdaGrad(learning_rate_decay=0.1),
+        optim.SGD(learning_rate=0.2, momentum=0.5, nesterov=True, form="scikit-learn"),
+        optim.Adam(learning_rate=0.02, beta_2=0.9, form="scikit-learn"),
     ],
 )
 def test_config_rebuilds_an_equal_optimizer(optimizer):
@@ -186,7 +208,7 @@ def test_scikit_learn_form_of_sgd_is_scikit_learn_s_sgd_optimizer(momentum, nest
     theirs = stochastic.SGDOptimizer([their_p], 0.1, momentum=momentum, nesterov=nesterov)
     for step, g in enumerate(grads):
         if step in (3, 6):
-            optimizer.lr = theirs.learning_rate = 0.1 / (step + 1) ** 0.7
+            optimizer.learning_rate = theirs.learning_rate = 0.1 / (step + 1) ** 0.7
         optimizer.step(ours_p, g.copy())
         theirs.update_params([their_p], [g.copy()])
         assert ours_p.dtype == their_p.dtype == dtype
@@ -200,8 +222,8 @@ def test_scikit_learn_form_of_sgd_is_scikit_learn_s_sgd_optimizer(momentum, nest
     "options",
     [
         {},
-        {"beta1": 0.6, "beta2": 0.95, "eps": 1e-2},
-        {"beta1": 0.0, "beta2": 0.5, "eps": 1e-5},
+        {"beta_1": 0.6, "beta_2": 0.95, "epsilon": 1e-2},
+        {"beta_1": 0.0, "beta_2": 0.5, "epsilon": 1e-5},
     ],
     ids=["defaults", "betas-eps", "no-momentum"],
 )
@@ -212,9 +234,7 @@ def test_scikit_learn_form_of_adam_is_scikit_learn_s_adam_optimizer(options, dty
     start, grads = _gradients(dtype)
     ours_p, their_p = start.copy(), start.copy()
     optimizer = optim.Adam(0.05, **options, form="scikit-learn")
-    names = {"beta1": "beta_1", "beta2": "beta_2", "eps": "epsilon"}
-    their_options = {names[key]: value for key, value in options.items()}
-    theirs = stochastic.AdamOptimizer([their_p], 0.05, **their_options)
+    theirs = stochastic.AdamOptimizer([their_p], 0.05, **options)  # the same names
     for g in grads:
         optimizer.step(ours_p, g.copy())
         theirs.update_params([their_p], [g.copy()])
@@ -227,7 +247,7 @@ def test_scikit_learn_form_of_adam_is_scikit_learn_s_adam_optimizer(options, dty
 
 def test_the_forms_differ_where_documented():
     """SGD: the same trajectory while the rate is constant (to rounding). Adam: scikit-learn
-    adds eps to the uncorrected sqrt(v), so a large eps moves the two forms apart."""
+    adds epsilon to the uncorrected sqrt(v), so a large epsilon moves the two forms apart."""
     start, grads = _gradients(np.float64)
     for options in ({"momentum": 0.9}, {"momentum": 0.9, "nesterov": True}):
         torch_form, sklearn_form = start.copy(), start.copy()
@@ -237,7 +257,7 @@ def test_the_forms_differ_where_documented():
             b.step(sklearn_form, g)
         np.testing.assert_allclose(sklearn_form, torch_form, rtol=1e-12, atol=1e-14)
     torch_form, sklearn_form = start.copy(), start.copy()
-    a, b = optim.Adam(0.05, eps=0.1), optim.Adam(0.05, eps=0.1, form="scikit-learn")
+    a, b = optim.Adam(0.05, epsilon=0.1), optim.Adam(0.05, epsilon=0.1, form="scikit-learn")
     for g in grads:
         a.step(torch_form, g)
         b.step(sklearn_form, g)
@@ -322,9 +342,9 @@ def test_bad_forms_are_named(make, message):
 
 
 def test_get_builds_a_scikit_learn_form():
-    sgd = optim.get("sgd", lr=0.1, momentum=0.9, form="scikit-learn")
+    sgd = optim.get("sgd", learning_rate=0.1, momentum=0.9, form="scikit-learn")
     assert repr(sgd) == (
-        "SGD(lr=0.1, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0, "
+        "SGD(learning_rate=0.1, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0, "
         "form='scikit-learn')"
     )
     assert optim.get("adam").form == "torch" and "form" not in optim.AdamW().config()

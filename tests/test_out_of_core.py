@@ -25,7 +25,7 @@ def mapped(tmp_path_factory):
 
 def options():
     return dict(
-        optimizer=optim.Adam(lr=1e-3),
+        optimizer=optim.Adam(learning_rate=1e-3),
         epochs=1,
         batch_size=256,
         validation_split=0.1,
@@ -73,12 +73,14 @@ def test_a_stream_of_batches_equals_the_same_batches_from_arrays():
         batch_size=16,
         shuffle=False,
         sample_weight=weights,
-        optimizer=optim.SGD(lr=0.1, momentum=0.9),
+        optimizer=optim.SGD(learning_rate=0.1, momentum=0.9),
         **common,
     )
     streamed = cr.MLP([5, 8, 3], loss="cross_entropy", dropout=0.2, seed=0, dtype="float64")
     history = streamed.fit(
-        batches_of(X, y, 16, weights), optimizer=optim.SGD(lr=0.1, momentum=0.9), **common
+        batches_of(X, y, 16, weights),
+        optimizer=optim.SGD(learning_rate=0.1, momentum=0.9),
+        **common,
     )
     np.testing.assert_array_equal(streamed.parameters, arrays.parameters)
     assert history.history["val_accuracy"] == expected.history["val_accuracy"]

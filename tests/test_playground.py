@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize(
     "field, text, message",
     [
-        ("lr", "0", r"learning rate must be a number > 0 and <= 10, got '0'"),
-        ("lr", "fast", r"learning rate must be a number > 0 .*got 'fast'"),
-        ("lr", "nan", r"learning rate must be a number"),
+        ("learning_rate", "0", r"learning rate must be a number > 0 and <= 10, got '0'"),
+        ("learning_rate", "fast", r"learning rate must be a number > 0 .*got 'fast'"),
+        ("learning_rate", "nan", r"learning rate must be a number"),
         ("hidden", "", r"give at least one hidden layer"),
         ("hidden", "4, 0", r"each layer needs 1 to 8 neurons, got '0'"),
         ("hidden", "4, x", r"each layer needs 1 to 8 neurons, got 'x'"),
@@ -49,20 +49,28 @@ ROOT = Path(__file__).resolve().parents[1]
 )
 def test_a_bad_field_gets_its_own_message(field, text, message):
     with pytest.raises(SettingsError) as caught:
-        parse_settings({field: text, "lr": "0.1"} if field != "lr" else {field: text})
+        parse_settings(
+            {field: text, "learning_rate": "0.1"} if field != "learning_rate" else {field: text}
+        )
     assert set(caught.value.fields) == {field}
     assert re.search(message, caught.value.fields[field]), caught.value.fields[field]
 
 
 def test_good_fields_parse_and_several_bad_ones_are_all_reported():
     settings = parse_settings(
-        {"dataset": "xor", "hidden": "3, 2 1", "lr": "0.1", "l2": "0.001", "batch_size": "5"}
+        {
+            "dataset": "xor",
+            "hidden": "3, 2 1",
+            "learning_rate": "0.1",
+            "l2": "0.001",
+            "batch_size": "5",
+        }
     )
-    assert settings.hidden == (3, 2, 1) and settings.lr == 0.1 and settings.l2 == 0.001
+    assert settings.hidden == (3, 2, 1) and settings.learning_rate == 0.1 and settings.l2 == 0.001
     assert settings.optimizer == Settings().optimizer  # missing fields keep the defaults
     with pytest.raises(SettingsError) as caught:
-        parse_settings({"lr": "0", "hidden": "", "batch_size": "x"})
-    assert set(caught.value.fields) == {"lr", "hidden", "batch_size"}
+        parse_settings({"learning_rate": "0", "hidden": "", "batch_size": "x"})
+    assert set(caught.value.fields) == {"learning_rate", "hidden", "batch_size"}
 
 
 # -- points --------------------------------------------------------------------------------------
@@ -112,7 +120,7 @@ def _by_hand(settings: Settings, epochs: int):
         [2, *settings.hidden, 1],
         activation=settings.activation,
         loss="binary_cross_entropy",
-        alpha=settings.l2,
+        l2=settings.l2,
         seed=seed,
         dtype="float64",
     )
@@ -120,7 +128,7 @@ def _by_hand(settings: Settings, epochs: int):
         X[train],
         T[train],
         epochs=epochs,
-        optimizer=cr.optim.get(settings.optimizer, lr=settings.lr),
+        optimizer=cr.optim.get(settings.optimizer, learning_rate=settings.learning_rate),
         batch_size=settings.batch_size,
         validation_data=(X[test], T[test]) if n_test else None,
         metrics=["accuracy"],
@@ -141,8 +149,14 @@ def _run(settings: Settings, epochs: int) -> Session:
 @pytest.mark.parametrize(
     "fields",
     [
-        {"dataset": "moons", "hidden": "4, 3", "optimizer": "sgd", "lr": "0.1"},
-        {"dataset": "xor", "hidden": "3", "optimizer": "adam", "lr": "0.01", "l2": "0.01"},
+        {"dataset": "moons", "hidden": "4, 3", "optimizer": "sgd", "learning_rate": "0.1"},
+        {
+            "dataset": "xor",
+            "hidden": "3",
+            "optimizer": "adam",
+            "learning_rate": "0.01",
+            "l2": "0.01",
+        },
         {"dataset": "spirals", "activation": "relu", "optimizer": "rmsprop", "batch_size": "32"},
         {"dataset": "circles", "test_fraction": "0", "seed": "7", "activation": "sigmoid"},
     ],
@@ -195,7 +209,7 @@ def test_pause_holds_the_epoch_and_play_moves_it_on():
 def test_a_diverging_run_stops_with_the_engines_message():
     fields = {
         "dataset": "moons",
-        "lr": "10",
+        "learning_rate": "10",
         "activation": "identity",
         "batch_size": "1",
         "hidden": "8 8 8 8 8 8",
@@ -214,7 +228,9 @@ def test_a_diverging_run_stops_with_the_engines_message():
 # -- the chain rule panel ------------------------------------------------------------------------
 @pytest.fixture
 def trained():
-    session = _run(parse_settings({"dataset": "circles", "hidden": "3, 2", "lr": "0.1"}), 4)
+    session = _run(
+        parse_settings({"dataset": "circles", "hidden": "3, 2", "learning_rate": "0.1"}), 4
+    )
     yield session
     session.close()
 
@@ -223,7 +239,9 @@ def _explain_lines(session, sample):
     network = cr.MLP([2, 3, 2, 1], activation="tanh", loss="binary_cross_entropy", dtype="float64")
     network.set_parameters(session.snapshot().parameters)
     x, t = session.points.X[sample], [float(session.points.y[sample])]
-    text = cr.explain.explain(network, x=x, t=t, learning_rate=session.settings.lr).render("text")
+    text = cr.explain.explain(
+        network, x=x, t=t, learning_rate=session.settings.learning_rate
+    ).render("text")
     return network, x, t, text.splitlines()
 
 
@@ -341,9 +359,9 @@ def test_the_page_and_its_files_are_served(client):
 
 
 def test_bad_input_is_a_message_for_its_field_never_a_traceback(client):
-    answer = client.post("/api/settings", json={"lr": "0", "hidden": ""})
+    answer = client.post("/api/settings", json={"learning_rate": "0", "hidden": ""})
     assert answer.status_code == 400
-    assert set(answer.json()["errors"]) == {"lr", "hidden"}
+    assert set(answer.json()["errors"]) == {"learning_rate", "hidden"}
     answer = client.post("/api/upload", json={"name": "t.csv", "text": "x1,x2,y\n1,a,0\n"})
     assert answer.status_code == 400 and "not numeric" in answer.json()["errors"]["csv"]
     answer = client.post("/api/settings", content=b"{not json")
@@ -366,7 +384,7 @@ def test_a_good_csv_and_good_settings_start_a_new_run(client):
     assert answer.status_code == 200
     state = answer.json()
     assert state["settings"]["dataset"] == "csv" and state["points"]["feature_names"] == ["u", "v"]
-    answer = client.post("/api/settings", json={"hidden": "2", "lr": "0.5"})
+    answer = client.post("/api/settings", json={"hidden": "2", "learning_rate": "0.5"})
     assert answer.json()["settings"]["hidden"] == [2] and answer.json()["run"] == state["run"] + 1
 
 
@@ -507,7 +525,7 @@ def test_the_python_box_of_an_uploaded_csv_is_a_program_that_reads_that_file(tmp
     name = "my points.csv"
     points = read_points(_uploaded_csv(tmp_path, name), name)
     settings = parse_settings(
-        {"dataset": "csv", "hidden": "3", "lr": "0.1", "test_fraction": "0.25"}
+        {"dataset": "csv", "hidden": "3", "learning_rate": "0.1", "test_fraction": "0.25"}
     )
     epochs = 4
     session = Session(settings, points, speed="fast")
@@ -572,5 +590,7 @@ def test_the_explain_route_matches_a_chain_rule_written_out_by_hand(client):
     assert rows["E"]["value"] == pytest.approx(E, rel=1e-12)
     assert rows[answer["focus"]]["value"] == pytest.approx(gradient, rel=1e-10)
     update = next(row for row in answer["rows"] if row["kind"] == "update")
-    assert update["value"] == pytest.approx(Ws[0][1, last] - settings.lr * gradient, rel=1e-12)
+    assert update["value"] == pytest.approx(
+        Ws[0][1, last] - settings.learning_rate * gradient, rel=1e-12
+    )
     assert update["line"].startswith(f"{update['symbol']} = ")

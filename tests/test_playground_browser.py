@@ -38,7 +38,7 @@ DEFAULTS = {
     "dataset": "circles",
     "hidden": "4, 2",
     "activation": "tanh",
-    "lr": "0.03",
+    "learning_rate": "0.03",
     "optimizer": "sgd",
     "batch_size": "10",
     "l2": "0",
@@ -295,11 +295,11 @@ def test_the_check_box_flags_a_planted_wrong_value(page):
 def test_bad_inputs_show_their_messages_beside_the_field(page, tmp_path):
     page.open()
     run = page.js("return app.state.run")
-    page.set_field("lr", "0")
-    page.wait(lambda: page.message("lr"))
-    assert page.message("lr") == "learning rate must be a number > 0 and <= 10, got '0'"
-    page.set_field("lr", "quick")
-    page.wait(lambda: "quick" in page.message("lr"))
+    page.set_field("learning_rate", "0")
+    page.wait(lambda: page.message("learning_rate"))
+    assert page.message("learning_rate") == "learning rate must be a number > 0 and <= 10, got '0'"
+    page.set_field("learning_rate", "quick")
+    page.wait(lambda: "quick" in page.message("learning_rate"))
     page.set_field("hidden", "")
     page.wait(lambda: page.message("hidden"))
     assert page.message("hidden") == "give at least one hidden layer, e.g. 4, 2"
@@ -314,8 +314,8 @@ def test_bad_inputs_show_their_messages_beside_the_field(page, tmp_path):
     assert all("400" in message for message in page.errors())
     # fixing the fields clears their messages and the page trains again
     page.set_field("hidden", "3")
-    page.set_field("lr", "0.1")
-    page.wait(lambda: page.message("lr") == "" and page.message("hidden") == "")
+    page.set_field("learning_rate", "0.1")
+    page.wait(lambda: page.message("learning_rate") == "" and page.message("hidden") == "")
     page.wait(lambda: page.js("return app.state.run") > run)
     assert page.js("return app.state.settings.hidden") == [3]
     good = tmp_path / "good.csv"

@@ -122,9 +122,9 @@ def test_dropout_keeps_each_unit_with_probability_one_minus_rate_and_predicts_un
     np.testing.assert_allclose(net.predict(X), expected, rtol=1e-13)
 
 
-@pytest.mark.parametrize("alpha,l1", [(0.3, 0.0), (0.0, 0.07), (0.2, 0.05)])
-def test_the_weight_penalty_and_its_gradient_match_pytorch(alpha, l1):
-    """``E + alpha/2 sum W^2 + l1 sum |W|`` over the weights (never the biases), against torch
+@pytest.mark.parametrize("l2,l1", [(0.3, 0.0), (0.0, 0.07), (0.2, 0.05)])
+def test_the_weight_penalty_and_its_gradient_match_pytorch(l2, l1):
+    """``E + l2/2 sum W^2 + l1 sum |W|`` over the weights (never the biases), against torch
     autograd; a frozen layer's weights count in the value but get no gradient."""
     rng = np.random.default_rng(5)
     layers = [
@@ -132,7 +132,7 @@ def test_the_weight_penalty_and_its_gradient_match_pytorch(alpha, l1):
         cr.Dense(5, 4, "relu", train_weights=False),
         cr.Dense(4, 2, "identity"),
     ]
-    net = randomize(cr.Network(layers, loss="mse", alpha=alpha, l1=l1, dtype="float64"), rng)
+    net = randomize(cr.Network(layers, loss="mse", l2=l2, l1=l1, dtype="float64"), rng)
     X, T = rng.normal(size=(9, 3)), rng.normal(size=(9, 2))
     value, grads = net.loss_and_gradients(X, T)
     params = [
@@ -145,11 +145,11 @@ def test_the_weight_penalty_and_its_gradient_match_pytorch(alpha, l1):
     A = torch.tensor(X)
     for (W, b), activation in zip(params, (torch.tanh, F.relu, lambda z: z), strict=True):
         A = activation(A @ W + b)
-    penalty = sum(alpha / 2 * (W**2).sum() + l1 * W.abs().sum() for W, _ in params)
+    penalty = sum(l2 / 2 * (W**2).sum() + l1 * W.abs().sum() for W, _ in params)
     expected = F.mse_loss(A, torch.tensor(T)) + penalty
     expected.backward()
     assert value == pytest.approx(expected.item(), rel=1e-12)
-    assert net.loss(X, T) == pytest.approx(expected.item(), rel=1e-12)
+    assert net.compute_loss(X, T) == pytest.approx(expected.item(), rel=1e-12)
     for position, ((dW, db), (W, b)) in enumerate(zip(grads, params, strict=True)):
         expected_dW = np.zeros_like(dW) if position == 1 else W.grad.numpy()
         np.testing.assert_allclose(dW, expected_dW, rtol=1e-10, atol=1e-15)

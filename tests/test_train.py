@@ -38,7 +38,7 @@ def test_learns_xor_with_a_2_2_1_sigmoid_network():
     history = net.fit(
         data.X,
         data.y,
-        optimizer=optim.SGD(lr=2.0, momentum=0.9),
+        optimizer=optim.SGD(learning_rate=2.0, momentum=0.9),
         epochs=2000,
         batch_size=4,
         verbose=0,
@@ -54,7 +54,7 @@ def test_learns_two_spirals():
     net.fit(
         standardize(data.X),
         data.y,
-        optimizer=optim.Adam(lr=0.01),
+        optimizer=optim.Adam(learning_rate=0.01),
         epochs=300,
         batch_size=32,
         verbose=0,
@@ -65,7 +65,7 @@ def test_learns_two_spirals():
 def test_learns_sin():
     x = np.linspace(-3, 3, 200)[:, None]
     net = cr.MLP([1, 32, 32, 1], activation="tanh", loss="mse", seed=0)
-    net.fit(x, np.sin(x), optimizer=optim.Adam(lr=0.01), epochs=800, verbose=0)
+    net.fit(x, np.sin(x), optimizer=optim.Adam(learning_rate=0.01), epochs=800, verbose=0)
     assert np.mean((net.predict(x) - np.sin(x)) ** 2) < 1e-3
 
 
@@ -78,7 +78,7 @@ def test_digits_held_out_accuracy_at_least_97_percent():
         digits.data / 16, digits.target, test_size=0.25, random_state=0, stratify=digits.target
     )
     net = cr.MLP([64, 128, 10], loss="cross_entropy", seed=0)
-    net.fit(X_train, y_train, optimizer=optim.Adam(lr=0.003), epochs=60, verbose=0)
+    net.fit(X_train, y_train, optimizer=optim.Adam(learning_rate=0.003), epochs=60, verbose=0)
     assert (net.predict(X_test).argmax(axis=1) == y_test).mean() >= 0.97
 
 
@@ -86,7 +86,15 @@ def test_batch_size_one_is_the_seeds_per_sample_learning():
     X = np.array([[0.05, 0.10], [0.30, -0.20]])
     T = np.array([[0.01, 0.99], [0.50, 0.10]])
     net = seed001_network()
-    net.fit(X, T, optimizer=optim.SGD(lr=0.5), epochs=2, batch_size=1, shuffle=False, verbose=0)
+    net.fit(
+        X,
+        T,
+        optimizer=optim.SGD(learning_rate=0.5),
+        epochs=2,
+        batch_size=1,
+        shuffle=False,
+        verbose=0,
+    )
     manual = seed001_network()
     for _ in range(2):
         for i in range(2):
@@ -100,20 +108,26 @@ def test_one_full_batch_sgd_epoch_is_seed001_update():
     net.fit(
         seed001.X,
         seed001.T,
-        optimizer=optim.SGD(lr=seed001.ETA),
+        optimizer=optim.SGD(learning_rate=seed001.ETA),
         epochs=1,
         batch_size=None,
         verbose=0,
     )
     assert net.layers[1].W[1, 0] == pytest.approx(seed001.UPDATED["w7"], rel=1e-15)
-    assert net.loss(seed001.X, seed001.T) == pytest.approx(seed001.FORWARD_AFTER["E"], rel=1e-13)
+    assert net.compute_loss(seed001.X, seed001.T) == pytest.approx(
+        seed001.FORWARD_AFTER["E"], rel=1e-13
+    )
 
 
 def _train(seed, **options):
     data = datasets.moons()
     net = cr.MLP([2, 16, 16, 2], loss="cross_entropy", dropout=0.2, seed=seed)
     defaults = dict(
-        optimizer=optim.Adam(lr=0.01), epochs=6, batch_size=16, validation_split=0.25, verbose=0
+        optimizer=optim.Adam(learning_rate=0.01),
+        epochs=6,
+        batch_size=16,
+        validation_split=0.25,
+        verbose=0,
     )
     history = net.fit(data.X, data.y, **{**defaults, **options})
     return net, history
@@ -136,7 +150,7 @@ def test_resume_equals_uninterrupted(tmp_path):
     history = resumed_net.fit(
         data.X,
         data.y,
-        optimizer=optim.Adam(lr=0.01),
+        optimizer=optim.Adam(learning_rate=0.01),
         epochs=6,
         batch_size=16,
         validation_split=0.25,
@@ -152,10 +166,10 @@ def test_resume_equals_uninterrupted(tmp_path):
     "optimizer,schedule",
     [
         (
-            lambda: optim.SGD(lr=0.2, momentum=0.9, nesterov=True),
+            lambda: optim.SGD(learning_rate=0.2, momentum=0.9, nesterov=True),
             lambda: cr.optim.schedules.ReduceOnPlateau(monitor="val_loss", patience=1, factor=0.5),
         ),
-        (lambda: optim.RMSprop(lr=0.01, momentum=0.5, centered=True), lambda: "cosine"),
+        (lambda: optim.RMSprop(learning_rate=0.01, momentum=0.5, centered=True), lambda: "cosine"),
     ],
 )
 def test_resume_equals_uninterrupted_with_schedules_weights_and_a_later_early_stop(
@@ -209,7 +223,7 @@ def test_early_stopping_restores_the_best_epoch():
     history = net.fit(
         data.X,
         data.y,
-        optimizer=optim.Adam(lr=0.05),
+        optimizer=optim.Adam(learning_rate=0.05),
         epochs=200,
         validation_split=0.3,
         early_stopping=cr.EarlyStopping(patience=3),
@@ -247,7 +261,7 @@ def test_one_early_stopping_serves_several_fits_each_from_scratch():
     stopper = cr.EarlyStopping(patience=3)
     options = dict(epochs=40, validation_split=0.2, verbose=0, early_stopping=stopper)
     first = cr.MLP([2, 8, 2], loss="cross_entropy", seed=0)
-    first.fit(data.X, data.y, optimizer=optim.Adam(lr=0.05), **options)
+    first.fit(data.X, data.y, optimizer=optim.Adam(learning_rate=0.05), **options)
     assert stopper.best_epoch is not None
     fits = []
     for early_stopping in (stopper, cr.EarlyStopping(patience=3)):
@@ -255,7 +269,7 @@ def test_one_early_stopping_serves_several_fits_each_from_scratch():
         history = net.fit(
             data.X,
             data.y,
-            optimizer=optim.Adam(lr=0.001),
+            optimizer=optim.Adam(learning_rate=0.001),
             **{**options, "early_stopping": early_stopping},
         )
         fits.append((net.parameters.copy(), history["val_loss"]))
@@ -289,13 +303,19 @@ def test_class_weight_equals_the_matching_sample_weight():
     data = datasets.moons()
     options = {"epochs": 3, "verbose": 0, "seed": 0}
     a = cr.MLP([2, 4, 2], loss="cross_entropy", seed=0, dtype="float64")
-    a.fit(data.X, data.y, class_weight={0: 3.0, 1: 1.0}, optimizer=optim.SGD(lr=0.1), **options)
+    a.fit(
+        data.X,
+        data.y,
+        class_weight={0: 3.0, 1: 1.0},
+        optimizer=optim.SGD(learning_rate=0.1),
+        **options,
+    )
     b = cr.MLP([2, 4, 2], loss="cross_entropy", seed=0, dtype="float64")
     b.fit(
         data.X,
         data.y,
         sample_weight=np.where(data.y == 0, 3.0, 1.0),
-        optimizer=optim.SGD(lr=0.1),
+        optimizer=optim.SGD(learning_rate=0.1),
         **options,
     )
     np.testing.assert_array_equal(a.parameters, b.parameters)
@@ -315,7 +335,11 @@ def test_frozen_parameters_never_move():
     net = seed001_network(train_biases=False)
     biases = [layer.b.copy() for layer in net.dense_layers]
     net.fit(
-        seed001.X, seed001.T, optimizer=optim.AdamW(lr=0.1, weight_decay=0.5), epochs=5, verbose=0
+        seed001.X,
+        seed001.T,
+        optimizer=optim.AdamW(learning_rate=0.1, weight_decay=0.5),
+        epochs=5,
+        verbose=0,
     )
     for layer, before in zip(net.dense_layers, biases, strict=True):
         assert np.array_equal(layer.b, before)
@@ -339,7 +363,7 @@ def test_history_records_metrics_validation_lr_and_time():
         validation_split=0.2,
         metrics=["accuracy"],
         schedule=cr.optim.schedules.StepDecay(step_size=1, gamma=0.5),
-        optimizer=optim.SGD(lr=0.2),
+        optimizer=optim.SGD(learning_rate=0.2),
         verbose=0,
     )
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"}
@@ -429,7 +453,7 @@ def test_lbfgs_minimises_the_full_batch_loss():
     net = cr.MLP([1, 10, 1], activation="tanh", loss="mse", seed=0, dtype="float64")
     history = net.fit(x, x**2, optimizer=optim.LBFGS(), epochs=300, verbose=0)
     assert history["loss"][-1] < 1e-3 < history["loss"][0]
-    assert net.loss(x, x**2) == pytest.approx(history["loss"][-1], rel=1e-6)
+    assert net.compute_loss(x, x**2) == pytest.approx(history["loss"][-1], rel=1e-6)
 
 
 def test_bad_fit_arguments():

@@ -31,7 +31,7 @@ def _diverging_fit(batch_size):
         history = net.fit(
             x,
             1e3 * x,
-            optimizer=optim.SGD(lr=5.0),
+            optimizer=optim.SGD(learning_rate=5.0),
             epochs=1000,
             batch_size=batch_size,
             callbacks=[recorder],
@@ -47,7 +47,7 @@ def test_divergence_keeps_parameters_whose_loss_is_finite(batch_size):
     kept = int(re.search(r"from the end of epoch (\d+)", history.stop_reason).group(1))
     assert np.array_equal(net.parameters, recorder.parameters[kept - 1])
     if batch_size is None:  # one step per epoch: the loss of the kept parameters was measured
-        assert np.isfinite(net.loss(x, 1e3 * x))
+        assert np.isfinite(net.compute_loss(x, 1e3 * x))
         assert kept == len(recorder.parameters) - 1
 
 
@@ -77,7 +77,7 @@ def test_ctrl_c_in_a_callback_keeps_that_step_records_it_and_re_raises():
 def _adamw_fit(callbacks):
     data = datasets.moons()
     net = cr.MLP([2, 32, 32, 2], loss="cross_entropy", seed=1)
-    optimizer = optim.AdamW(lr=0.01, weight_decay=0.1)
+    optimizer = optim.AdamW(learning_rate=0.01, weight_decay=0.1)
     try:
         net.fit(
             data.X,
@@ -143,7 +143,7 @@ def _early_stopped(tmp_path, restore, resume=False, epochs=200):
     history = net.fit(
         data.X,
         data.y,
-        optimizer=optim.Adam(lr=0.05),
+        optimizer=optim.Adam(learning_rate=0.05),
         epochs=epochs,
         batch_size=32,
         validation_split=0.3,

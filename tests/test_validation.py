@@ -34,9 +34,9 @@ def test_bad_inputs(net, X, message):
 def test_sample_weight_checked(net):
     X, T = np.zeros((2, 3)), np.zeros((2, 2))
     with pytest.raises(ValueError, match=r"'sample_weight' must have shape \(2,\)"):
-        net.loss(X, T, sample_weight=[1.0])
+        net.compute_loss(X, T, sample_weight=[1.0])
     with pytest.raises(ValueError, match=r"'sample_weight' must be >= 0, got -1"):
-        net.loss(X, T, sample_weight=[1.0, -1.0])
+        net.compute_loss(X, T, sample_weight=[1.0, -1.0])
 
 
 @pytest.mark.parametrize(
@@ -47,8 +47,8 @@ def test_sample_weight_checked(net):
             ValueError,
             r"'dtype' must be 'float32' or 'float64', got 'float16'",
         ),
-        ({"alpha": -1}, ValueError, r"'alpha' must be a float in \[0.0, inf\], got -1.0"),
-        ({"alpha": "big"}, TypeError, r"'alpha' must be a real number, got 'big'"),
+        ({"l2": -1}, ValueError, r"'l2' must be a float in \[0.0, inf\], got -1.0"),
+        ({"l2": "big"}, TypeError, r"'l2' must be a real number, got 'big'"),
         (
             {"weight_init": "magic"},
             ValueError,
@@ -87,4 +87,4 @@ def test_overflowing_arithmetic_gives_inf_without_a_warning():
     # 2 * 1e38 + 2 * 1e38 = 4e38 exceeds float32's 3.4e38: the output is +inf, as in PyTorch
     net = cr.Network([cr.Dense(2, 1, W=[[1e38], [1e38]], b=[0.0])], "mse")
     assert np.isposinf(net.predict([[2.0, 2.0]])[0, 0])
-    assert net.loss([[2.0, 2.0]], [[0.0]]) == np.inf
+    assert net.compute_loss([[2.0, 2.0]], [[0.0]]) == np.inf

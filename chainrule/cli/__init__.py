@@ -21,8 +21,8 @@ from .common import CommandError, sigterm_as_ctrl_c, stopped
 
 class _Parser(argparse.ArgumentParser):
     """argparse, with a usage error as one line, as every other error: ``chainrule: error:
-    argument --lr: ... (see chainrule train --help)``, exit code 2 (argparse prints the whole
-    usage first). Subcommands' parsers are of this class too."""
+    argument --learning-rate: ... (see chainrule train --help)``, exit code 2 (argparse prints
+    the whole usage first). Subcommands' parsers are of this class too."""
 
     def error(self, message: str):
         self.exit(2, f"chainrule: error: {message} (see {self.prog} --help)\n")

@@ -10,10 +10,13 @@ import sys
 import threading
 import warnings
 
+from ..core.deprecation import REMOVED_IN
 from ..files.atomic import atomic_open, check_writable
 
 __all__ = [
     "CommandError",
+    "RenamedFlag",
+    "add_renamed_flag",
     "check_output",
     "fraction",
     "non_negative_int",
@@ -42,6 +45,50 @@ def plain_warnings():
     with warnings.catch_warnings():
         warnings.showwarning = show
         yield
+
+
+class RenamedFlag(argparse.Action):
+    """An old spelling of a flag, kept for one release: it stores its value where the new flag
+    does and prints ``chainrule: warning: --old is deprecated and will be removed in chainrule
+    0.3; use --new`` on stderr. Made by :func:`add_renamed_flag`."""
+
+    def __init__(self, option_strings, dest, new: str, **options):
+        super().__init__(option_strings, dest, **options)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(
+            f"chainrule: warning: {option_string} is deprecated and will be removed in "
+            f"chainrule {REMOVED_IN}; use {self.new}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
+
+
+def add_renamed_flag(parser, old: str, new: argparse.Action) -> None:
+    """Declare ``old`` on ``parser`` as a deprecated spelling of the flag ``new``: the same
+    type, choices and destination, hidden from ``--help``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser that declared ``new``.
+    old : str
+        The old flag, e.g. ``'--lr'``.
+    new : argparse.Action
+        What ``parser.add_argument`` returned for the new flag (``--learning-rate``).
+    """
+    parser.add_argument(
+        old,
+        action=RenamedFlag,
+        new=new.option_strings[-1],
+        dest=new.dest,
+        type=new.type,
+        choices=new.choices,
+        metavar=new.metavar,
+        default=argparse.SUPPRESS,  # the new flag's default stands
+        help=argparse.SUPPRESS,
+    )
 
 
 class _Stop:

@@ -20,6 +20,7 @@ from ..files.header import MAX_WIDTH
 from ..tables.encoding import IMPUTE, UnseenCategoryWarning
 from .common import (
     CommandError,
+    add_renamed_flag,
     check_output,
     fraction,
     non_negative_int,
@@ -35,12 +36,12 @@ __all__ = ["DEFAULT_OUT", "EXAMPLES", "HelpFormatter", "STRICT", "add_commands"]
 
 def _table(args):
     """The table and target; with ``--distributed``, this rank's block of the rows."""
-    from ..datasets import load
+    from ..datasets import load_dataset
     from ..tables.reading import dataset_table, read_csv
 
     group = getattr(args, "distributed", None)
     if getattr(args, "data", None):
-        dataset = load(args.data)
+        dataset = load_dataset(args.data)
         table = dataset_table(dataset)
         return (table.take(group.block(table.n_rows)) if group else table), dataset.target_name
     if not args.csv:
@@ -197,10 +198,10 @@ def _fit(args, table, target, group):
             activation=args.activation,
             loss=args.loss,
             optimizer=args.optimizer,
-            lr=args.lr,
+            learning_rate=args.learning_rate,
             epochs=args.epochs,
             batch_size=args.batch_size,
-            val=args.val,
+            validation_split=args.validation_split,
             early_stopping=args.early_stopping,
             seed=args.seed,
             verbose=0 if args.quiet else 1,
@@ -209,7 +210,7 @@ def _fit(args, table, target, group):
             categorical=_names(args.categorical) or (),
             impute=args.impute,
             keep=args.keep,
-            distributed=group,
+            group=group,
         )
 
 
@@ -426,7 +427,7 @@ def _info(args) -> int:
         "classes": model.classes or None,
         "sizes": network.sizes,
         "activations": [layer.activation.name for layer in network.dense_layers],
-        "loss": network.loss_function.name,
+        "loss": network.loss.name,
         "parameters": network.n_params,
         "dtype": network.dtype.name,
         **network.file_info,
@@ -647,7 +648,14 @@ def _add_training_options(train) -> None:
         choices=["adam", "adamw", "sgd", "rmsprop", "adagrad", "lbfgs"],
         help="how the weights are updated",
     )
-    train.add_argument("--lr", type=positive_float, default=1e-3, help="learning rate")
+    learning_rate = train.add_argument(
+        "--learning-rate",
+        type=positive_float,
+        default=1e-3,
+        metavar="RATE",
+        help="the optimizer's learning rate",
+    )
+    add_renamed_flag(train, "--lr", learning_rate)
     train.add_argument("--epochs", type=positive_int, default=100, help="passes over the data")
     train.add_argument(
         "--batch-size",
@@ -655,12 +663,14 @@ def _add_training_options(train) -> None:
         default=32,
         help="rows per step (clipped to the training rows, with a note)",
     )
-    train.add_argument(
-        "--val",
+    validation_split = train.add_argument(
+        "--validation-split",
         type=fraction,
+        metavar="FRACTION",
         default=0.1,
         help="fraction held out for validation, stratified by class (0 for none)",
     )
+    add_renamed_flag(train, "--val", validation_split)
     train.add_argument(
         "--early-stopping",
         action="store_true",

@@ -8,7 +8,14 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from .common import CommandError, non_negative_int, positive_float, positive_int, write_text
+from .common import (
+    CommandError,
+    add_renamed_flag,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    write_text,
+)
 
 __all__ = ["STARTER_KINDS", "add_commands"]
 
@@ -52,7 +59,7 @@ def _demo_worked_example(args) -> None:
 
     net = _seed001_network()
     explanation = explain(
-        net, x=[0.05, 0.10], t=[0.01, 0.99], learning_rate=args.lr, steps=args.steps
+        net, x=[0.05, 0.10], t=[0.01, 0.99], learning_rate=args.learning_rate, steps=args.steps
     )
     lines = explanation.render("text").splitlines()
     shown = (
@@ -69,7 +76,7 @@ def _demo_worked_example(args) -> None:
     )
     print(
         "1. Seed 001's worked example: a 2-2-2 sigmoid network, x = (0.05, 0.10), "
-        f"t = (0.01, 0.99), learning rate {args.lr}"
+        f"t = (0.01, 0.99), learning rate {args.learning_rate}"
     )
     for line, following in zip(lines, lines[1:] + [""], strict=True):
         if line.startswith(shown):
@@ -86,27 +93,28 @@ def _demo_worked_example(args) -> None:
 
 def _demo_training(args) -> None:
     """A network trained on the built-in ``--data``, with its training and held-out accuracy."""
-    from ..datasets import load
+    from ..datasets import load_dataset
     from ..tables.model import subset, train_table
     from ..tables.reading import dataset_table
 
-    dataset = load(args.data)
-    hidden, lr = (64, 64), 0.01
+    dataset = load_dataset(args.data)
+    hidden, learning_rate = (64, 64), 0.01
     sizes = "-".join(
         str(n) for n in (len(dataset.feature_names), *hidden, len(dataset.class_names))
     )
     print(
         f"\n2. Training a {sizes} network (ReLU hidden layers, softmax output, cross-entropy "
-        f"loss; Adam, learning rate {lr}, batches of 32) on the built-in {dataset.description}:"
+        f"loss; Adam, learning rate {learning_rate}, batches of 32) on the built-in "
+        f"{dataset.description}:"
     )
     table = dataset_table(dataset)
     run = train_table(
         table,
         dataset.target_name,
         hidden=hidden,
-        lr=lr,
+        learning_rate=learning_rate,
         epochs=args.epochs,
-        val=0.25,
+        validation_split=0.25,
         verbose=0 if args.quiet else 1,
         seed=0,
     )
@@ -198,12 +206,14 @@ def _add_demo(commands) -> None:
         default=1000,
         help="gradient-descent steps on the worked example (default 1000)",
     )
-    demo.add_argument(
-        "--lr",
+    learning_rate = demo.add_argument(
+        "--learning-rate",
         type=positive_float,
         default=0.5,
+        metavar="RATE",
         help="learning rate of the worked example's steps (default 0.5, the seed's)",
     )
+    add_renamed_flag(demo, "--lr", learning_rate)
     demo.add_argument(
         "--data", default="spirals", help="built-in dataset to train on (default spirals)"
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .deprecation import renamed_arguments
 from .validation import check_real
 
 __all__ = ["GradcheckResult", "gradcheck"]
@@ -63,8 +64,9 @@ def _inside_the_kinks(net, X, step: float) -> float:
     return float(np.clip(margin / 4.0, 1e-9, step))
 
 
+@renamed_arguments(T="y")
 def gradcheck(
-    network, X, T, sample_weight=None, *, step: float | None = None, floor: float | None = None
+    network, X, y, sample_weight=None, *, step: float | None = None, floor: float | None = None
 ) -> GradcheckResult:
     """Compare backpropagation's gradient with central finite differences, in float64.
 
@@ -77,8 +79,9 @@ def gradcheck(
     ----------
     network : Network
         Left unchanged.
-    X, T, sample_weight
-        As in :meth:`Network.loss`.
+    X, y, sample_weight
+        The inputs, targets and sample weights, as in :meth:`Network.compute_loss` (``y`` was
+        ``T``, still accepted with a ``FutureWarning``).
     step : float, optional
         The difference step ``h``. By default 1e-3, or 1e-6 where an activation or the loss
         has a kink (ReLU, leaky ReLU, MAE, Huber), so that the stencil rarely straddles one;
@@ -100,10 +103,10 @@ def gradcheck(
     if step is None:
         kinked = {
             layer.activation.name for layer in net.dense_layers
-        } & _KINKED or net.loss_function.name in _KINKED
+        } & _KINKED or net.loss.name in _KINKED
         step = 1e-6 if kinked else 1e-3
     step = check_real(step, "step", low=0.0, low_open=True)
-    X, T, weights = net.check_data(X, T, sample_weight)
+    X, T, weights = net.check_data(X, y, sample_weight)
     if chosen_step:
         step = _inside_the_kinks(net, X, step)
     value = net.forward_backward(X, T, weights)
@@ -121,7 +124,7 @@ def gradcheck(
         values = []
         for shift in (2.0, 1.0, -1.0, -2.0):
             net.parameters[index] = original + shift * step
-            values.append(net.loss(X, T, weights))
+            values.append(net.compute_loss(X, T, weights))
         net.parameters[index] = original
         numeric[index] = (-values[0] + 8.0 * values[1] - 8.0 * values[2] + values[3]) / (
             12.0 * step

@@ -1,7 +1,7 @@
 """``Network``: layers and a loss over one flat parameter buffer; ``MLP`` builds one from sizes.
 
 Forward pass, layer by layer: ``Z = A_prev @ W + b``, ``A = f(Z)``.
-Loss: ``E = sum_i w_i L_i(y_i, t_i) / n + alpha/2 sum W^2 + l1 sum |W|`` (weights only).
+Loss: ``E = sum_i w_i L_i(y_i, t_i) / n + l2/2 sum W^2 + l1 sum |W|`` (weights only).
 Backward pass: ``delta_L = dE/dZ_L``, then for each layer
 ``dW = A_prev.T @ delta``, ``db = sum_i delta_i``, ``delta_prev = (delta @ W.T) * f'(Z_prev)``.
 Each hidden neuron's delta sums over every path to the outputs: that is the matrix product.
@@ -9,9 +9,13 @@ Each hidden neuron's delta sums over every path to the outputs: that is the matr
 
 from __future__ import annotations
 
+import dataclasses
+import weakref
+
 import numpy as np
 
 from . import losses
+from .deprecation import renamed_arguments, warn_renamed
 from .layers import Dense, Dropout
 from .validation import as_dtype, check_matrix, check_real, check_sample_weight
 
@@ -31,8 +35,9 @@ class Network:
     loss : str, dict or Loss, default='mse'
         See :mod:`chainrule.core.losses`. ``binary_cross_entropy`` needs a sigmoid output and
         ``cross_entropy`` a softmax output (their fused output delta is ``y - t``).
-    alpha : float, default=0
-        L2 penalty ``alpha/2 * sum(W**2)`` over the weights (not the biases).
+    l2 : float, default=0
+        L2 penalty ``l2/2 * sum(W**2)`` over the weights (not the biases), as Keras's
+        ``L1L2(l1, l2)``. Formerly ``alpha`` (still accepted, with a ``FutureWarning``).
     l1 : float, default=0
         L1 penalty ``l1 * sum(|W|)`` over the weights.
     seed : int or None
@@ -41,6 +46,10 @@ class Network:
 
     Attributes
     ----------
+    loss : Loss
+        The loss (as ``keras.Model.loss``); :meth:`compute_loss` evaluates it on data.
+    l2, l1 : float
+        The penalties.
     parameters : ndarray of shape (n_params,)
         Every weight and bias; each layer's ``W`` and ``b`` are views into it.
     gradients : ndarray of shape (n_params,)
@@ -55,19 +64,20 @@ class Network:
     (1, 1)
     """
 
+    @renamed_arguments(alpha="l2")
     def __init__(
         self,
         layers,
         loss="mse",
         *,
-        alpha: float = 0.0,
+        l2: float = 0.0,
         l1: float = 0.0,
         seed: int | None = None,
         dtype="float32",
     ):
         self.layers = list(layers)
-        self.loss_function = losses.get(loss)
-        self.alpha = check_real(alpha, "alpha", low=0.0)
+        self._loss = _NetworkLoss.bound(losses.get(loss), self)
+        self.l2 = check_real(l2, "l2", low=0.0)
         self.l1 = check_real(l1, "l1", low=0.0)
         self.dtype = as_dtype(dtype)
         self.seed = seed
@@ -101,13 +111,54 @@ class Network:
                     f"n_out={width}"
                 )
             width = layer.n_out
-        needed = self.loss_function.pairs_with
+        self._check_loss(self._loss)
+
+    def _check_loss(self, loss: losses.Loss) -> None:
+        needed = loss.pairs_with
         output = self.layers[-1].activation.name
         if needed is not None and output != needed:
             raise ValueError(
-                f"loss {self.loss_function.name!r} needs output activation {needed!r}, "
-                f"got {output!r}"
+                f"loss {loss.name!r} needs output activation {needed!r}, got {output!r}"
             )
+
+    # -- renamed attributes ----------------------------------------------------------------
+    @property
+    def loss(self) -> losses.Loss:
+        """The network's :class:`~chainrule.core.losses.Loss` (its name, config, gradient).
+
+        Setting it takes what ``Network(loss=...)`` takes. Calling it as ``net.loss(X, y)``
+        (the method of chainrule 0.1) still computes :meth:`compute_loss`, with a
+        ``FutureWarning``.
+        """
+        return self._loss
+
+    @loss.setter
+    def loss(self, value) -> None:
+        loss = losses.get(value)
+        self._check_loss(loss)
+        self._loss = _NetworkLoss.bound(loss, self)
+
+    @property
+    def loss_function(self) -> losses.Loss:
+        """Deprecated: :attr:`loss`."""
+        warn_renamed("Network.loss_function", "Network.loss")
+        return self.loss
+
+    @loss_function.setter
+    def loss_function(self, value) -> None:
+        warn_renamed("Network.loss_function", "Network.loss")
+        self.loss = value
+
+    @property
+    def alpha(self) -> float:
+        """Deprecated: :attr:`l2`."""
+        warn_renamed("Network.alpha", "Network.l2")
+        return self.l2
+
+    @alpha.setter
+    def alpha(self, value: float) -> None:
+        warn_renamed("Network.alpha", "Network.l2")
+        self.l2 = check_real(value, "alpha", low=0.0)
 
     # -- structure -------------------------------------------------------------------------
     @property
@@ -166,12 +217,12 @@ class Network:
         return A
 
     def _penalty(self) -> float:
-        if not (self.alpha or self.l1):
+        if not (self.l2 or self.l1):
             return 0.0
         total = 0.0
         for layer in self.dense_layers:
-            if self.alpha:
-                total += 0.5 * self.alpha * float(np.vdot(layer.W, layer.W))
+            if self.l2:
+                total += 0.5 * self.l2 * float(np.vdot(layer.W, layer.W))
             if self.l1:
                 total += self.l1 * float(np.abs(layer.W).sum())
         return total
@@ -179,18 +230,26 @@ class Network:
     def _data_loss(
         self, Y: Array, T: Array, Z: Array, weights: Array | None, log_norm: Array | None = None
     ) -> float:
-        from_log_norm = self.loss_function.value_from_log_norm
+        from_log_norm = self._loss.value_from_log_norm
         if log_norm is not None and from_log_norm is not None:
             per_sample = from_log_norm(T, Z, log_norm)  # what the output softmax computed
         else:
-            per_sample = self.loss_function.value(Y, T, Z)
+            per_sample = self._loss.value(Y, T, Z)
         if weights is not None:
             per_sample = per_sample * weights
         return float(np.add.reduce(per_sample, dtype=np.float64) / Y.shape[0])
 
-    def check_data(self, X, T, sample_weight=None) -> tuple[Array, Array, Array | None]:
-        """``X``, ``T`` and ``sample_weight`` checked against the network and converted to its
-        dtype: ``T`` with the outputs' shape (class labels one-hot), weights 1-D or None.
+    @renamed_arguments(T="y")
+    def check_data(self, X, y, sample_weight=None) -> tuple[Array, Array, Array | None]:
+        """``X``, ``y`` and ``sample_weight`` checked against the network and converted to its
+        dtype: the targets ``y`` with the outputs' shape (class labels one-hot), weights 1-D
+        or None.
+
+        Parameters
+        ----------
+        X, y, sample_weight
+            As in :meth:`compute_loss` (``y`` was ``T``, still accepted with a
+            ``FutureWarning``).
 
         Raises
         ------
@@ -198,21 +257,26 @@ class Network:
             Naming the argument, the bad value and what was expected.
         """
         X = self._check_X(X)
-        T = losses.prepare_targets(self.loss_function, T, X.shape[0], self.n_outputs, self.dtype)
+        T = losses.prepare_targets(self._loss, y, X.shape[0], self.n_outputs, self.dtype)
         weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
         return X, T, weights
 
-    def loss(self, X, T, sample_weight=None) -> float:
-        """Return the loss ``E`` on ``(X, T)``, the penalty included.
+    @renamed_arguments(T="y")
+    def compute_loss(self, X, y, sample_weight=None) -> float:
+        """Return the loss ``E`` on ``(X, y)``, the penalty included.
+
+        Formerly ``net.loss(X, T)``, which still works for one release with a
+        ``FutureWarning`` (:attr:`loss` is now the :class:`~chainrule.core.losses.Loss`).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs)
-        T : array-like of shape (n_samples, n_outputs)
+        y : array-like of shape (n_samples, n_outputs)
             Targets; 1-D for a single output or for class labels with ``cross_entropy``.
+            Formerly ``T`` (still accepted, with a ``FutureWarning``).
         sample_weight : array-like of shape (n_samples,), optional
         """
-        return self._outputs_and_loss(*self.check_data(X, T, sample_weight))[1]
+        return self._outputs_and_loss(*self.check_data(X, y, sample_weight))[1]
 
     def _outputs_and_loss(self, X: Array, T: Array, weights) -> tuple[Array, float]:
         """Outputs and loss on checked arrays, without caching (the net input of the output
@@ -226,52 +290,57 @@ class Network:
             Y = output.activation.forward(Z, None)
             return Y, self._data_loss(Y, T, Z, weights) + self._penalty()
 
+    @renamed_arguments(T="y")
     def loss_and_gradients(
-        self, X, T, sample_weight=None
+        self, X, y, sample_weight=None
     ) -> tuple[float, list[tuple[Array, Array]]]:
         """Return the loss and, for each Dense layer, copies of ``(dW, db)``.
 
-        Same arguments as :meth:`loss`. Gradients have the shapes of ``W`` and ``b`` and the
-        network's dtype. :attr:`gradients` holds the same numbers as one flat vector.
+        Same arguments as :meth:`compute_loss` (targets ``y``, formerly ``T``). Gradients have
+        the shapes of ``W`` and ``b`` and the network's dtype. :attr:`gradients` holds the same
+        numbers as one flat vector.
         """
-        X, T, weights = self.check_data(X, T, sample_weight)
+        X, T, weights = self.check_data(X, y, sample_weight)
         value = self.forward_backward(X, T, weights)
         return value, [(layer.dW.copy(), layer.db.copy()) for layer in self.dense_layers]
 
-    def forward_backward(self, X: Array, T: Array, weights: Array | None = None, rng=None) -> float:
+    @renamed_arguments(T="y")
+    def forward_backward(self, X: Array, y: Array, weights: Array | None = None, rng=None) -> float:
         """One forward and backward pass: return the loss ``E`` and fill :attr:`gradients`.
 
         The backward pass every trainer uses (the training loop, L-BFGS, gradcheck, explain).
-        ``X``, ``T`` and ``weights`` must come from :meth:`check_data` (nothing is checked or
-        copied here); ``rng`` switches dropout on (training). The outputs of the pass are kept
-        as :attr:`outputs` until the next one. With ``delta_L = dE/dZ_L`` (``(y - t) / n`` for
-        the fused losses, scaled by ``w_i``), each Dense layer, from the last, writes
-        ``dW = X^T delta``, ``db = sum_i delta_i`` and hands ``delta W^T`` to the layer before;
-        the penalty adds ``alpha W + l1 sign(W)`` to each trained ``dW``.
+        ``X``, the targets ``y`` (formerly ``T``) and ``weights`` must come from
+        :meth:`check_data` (nothing is checked or copied here); ``rng`` switches dropout on
+        (training). The outputs of the pass are kept as :attr:`outputs` until the next one.
+        With ``delta_L = dE/dZ_L`` (``(y - t) / n`` for the fused losses, scaled by ``w_i``),
+        each Dense layer, from the last, writes ``dW = X^T delta``, ``db = sum_i delta_i`` and
+        hands ``delta W^T`` to the layer before; the penalty adds ``l2 W + l1 sign(W)`` to each
+        trained ``dW``.
         """
+        T = y  # the targets matrix of the formulas
         A = X
         for layer in self.layers:
             A = layer.forward(A, keep=True, rng=rng)
         output = self.layers[-1]
         _, Z, Y = output.cache
         value = self._data_loss(Y, T, Z, weights, output.log_norm)
-        gradient = self.loss_function.gradient(Y, T)
+        gradient = self._loss.gradient(Y, T)
         n = X.shape[0]
         if weights is not None:
             gradient *= (weights / n)[:, None]
         elif n > 1:  # a factor of 1 would change nothing
             gradient *= self.dtype.type(1.0 / n)
-        preactivation = self.loss_function.fused
+        preactivation = self._loss.fused
         for position in range(len(self.layers) - 1, -1, -1):
             gradient = self.layers[position].backward(
                 gradient, preactivation=preactivation, need_input_grad=position > 0
             )
             preactivation = False
-        if self.alpha or self.l1:
+        if self.l2 or self.l1:
             for layer in self.dense_layers:
                 if layer.train_weights:
-                    if self.alpha:
-                        layer.dW += self.alpha * layer.W
+                    if self.l2:
+                        layer.dW += self.l2 * layer.W
                     if self.l1:
                         layer.dW += self.l1 * np.sign(layer.W)
             value += self._penalty()
@@ -284,10 +353,11 @@ class Network:
         cache = self.layers[-1].cache
         return None if cache is None else cache[2]
 
+    @renamed_arguments(T="y", distributed="group")
     def fit(
         self,
         X,
-        T=None,
+        y=None,
         *,
         optimizer="adam",
         epochs: int = 10,
@@ -307,7 +377,7 @@ class Network:
         checkpoint_every: int = 1,
         resume_from=None,
         seed: int | None = None,
-        distributed=None,
+        group=None,
     ):
         """Train the network; return a :class:`History` of per-epoch records.
 
@@ -315,16 +385,17 @@ class Network:
         ----------
         X : array-like of shape (n_samples, n_inputs), or an iterable of batches
             May be memory-mapped (``np.load(path, mmap_mode='r')``): batches are gathered from
-            the map and nothing copies it whole. With ``T=None``, an iterable of ``(X, T)`` or
-            ``(X, T, sample_weight)`` batches, read once per epoch in its own order (so
+            the map and nothing copies it whole. With ``y=None``, an iterable of ``(X, y)`` or
+            ``(X, y, sample_weight)`` batches, read once per epoch in its own order (so
             ``batch_size`` and ``shuffle`` do not apply; ``validation_split``,
-            ``sample_weight``, ``class_weight='balanced'``, L-BFGS and ``distributed`` need
+            ``sample_weight``, ``class_weight='balanced'``, L-BFGS and ``group`` need
             arrays).
-        T : array-like of shape (n_samples, n_outputs)
-            As in :meth:`loss` (class labels allowed with ``cross_entropy``).
+        y : array-like of shape (n_samples, n_outputs)
+            The targets, as in :meth:`compute_loss` (class labels allowed with
+            ``cross_entropy``). Formerly ``T`` (still accepted, with a ``FutureWarning``).
         optimizer : str or optimizer, default='adam'
-            An instance from :mod:`chainrule.optim` (``SGD(lr=0.1, momentum=0.9)``, ``Adam()``,
-            ``LBFGS()``...) or a name with default settings.
+            An instance from :mod:`chainrule.optim` (``SGD(learning_rate=0.1, momentum=0.9)``,
+            ``Adam()``, ``LBFGS()``...) or a name with default settings.
         epochs : int, default=10
         batch_size : int or None, default=32
             ``1`` is per-sample learning (the textbooks'); ``None`` is the full batch. A batch
@@ -332,7 +403,7 @@ class Network:
         shuffle : bool, default=True
         validation_split : float in [0, 1), default=0
             A shuffled (for classification, stratified) fraction held out for validation.
-        validation_data : tuple ``(X_val, T_val[, sample_weight_val])``, optional
+        validation_data : tuple ``(X_val, y_val[, sample_weight_val])``, optional
             Takes precedence over ``validation_split``.
         sample_weight : array-like of shape (n_samples,), optional
         class_weight : dict ``{class index: weight}`` or 'balanced', optional
@@ -359,11 +430,12 @@ class Network:
             stopped early trains no more.
         seed : int, optional
             Seeds the validation split, shuffling and dropout (default: the network's seed).
-        distributed : chainrule.distributed.MPIGroup, optional
-            Train data-parallel with the other processes of an MPI job: ``X``, ``T`` and
-            ``sample_weight`` are this process's block of the rows (see
-            :mod:`chainrule.distributed`), ``batch_size`` the global batch; every process ends
-            with the parameters one process would reach on all the rows.
+        group : chainrule.distributed.MPIGroup, optional
+            The process group (torch.distributed's name) to train data-parallel with, the
+            processes of an MPI job: ``X``, ``y`` and ``sample_weight`` are this process's
+            block of the rows (see :mod:`chainrule.distributed`), ``batch_size`` the global
+            batch; every process ends with the parameters one process would reach on all the
+            rows. Formerly ``distributed`` (still accepted, with a ``FutureWarning``).
 
         Returns
         -------
@@ -388,7 +460,7 @@ class Network:
         return fit(
             self,
             X,
-            T,
+            y,
             optimizer=optimizer,
             epochs=epochs,
             batch_size=batch_size,
@@ -407,7 +479,7 @@ class Network:
             checkpoint_every=checkpoint_every,
             resume_from=resume_from,
             seed=seed,
-            distributed=distributed,
+            group=group,
         )
 
     # -- parameters ----------------------------------------------------------------------------
@@ -424,15 +496,24 @@ class Network:
         """The architecture, loss and penalties as JSON-ready data (parameters excluded)."""
         return {
             "layers": [layer.config() for layer in self.layers],
-            "loss": self.loss_function.config(),
-            "alpha": self.alpha,
+            "loss": self._loss.config(),
+            "l2": self.l2,
             "l1": self.l1,
             "dtype": self.dtype.name,
         }
 
     @classmethod
     def from_config(cls, config: dict, parameters=None, *, dtype=None) -> Network:
-        """Rebuild a network from :meth:`config` (and, optionally, its flat parameters)."""
+        """Rebuild a network from :meth:`config` (and, optionally, its flat parameters).
+
+        A config written before the L2 penalty was renamed (its key ``'alpha'``, as in model
+        files, checkpoints and pickles of chainrule 0.1) is read as ``'l2'``, silently.
+
+        Raises
+        ------
+        ValueError
+            If the config holds both ``'l2'`` and its old name ``'alpha'``.
+        """
         layers = []
         for layer in config["layers"]:
             options = {k: v for k, v in layer.items() if k != "type"}
@@ -440,7 +521,7 @@ class Network:
         network = cls(
             layers,
             config["loss"],
-            alpha=config.get("alpha", 0.0),
+            l2=_l2_of(config),
             l1=config.get("l1", 0.0),
             dtype=dtype or config.get("dtype", "float32"),
         )
@@ -470,16 +551,22 @@ class Network:
             else:
                 rows.append(f"{position:<8}{'Dropout':<10}{'':<14}{f'rate {layer.rate}':<14}{0:>8}")
         rows.append(
-            f"loss: {self.loss_function.name}; parameters: {self.n_params}; "
-            f"dtype: {self.dtype.name}"
+            f"loss: {self._loss.name}; parameters: {self.n_params}; dtype: {self.dtype.name}"
         )
         return "\n".join(rows)
 
     def __repr__(self) -> str:
-        return (
-            f"Network(sizes={self.sizes}, loss={self.loss_function.name!r}, "
-            f"dtype={self.dtype.name!r})"
+        return f"Network(sizes={self.sizes}, loss={self._loss.name!r}, dtype={self.dtype.name!r})"
+
+
+def _l2_of(config: dict) -> float:
+    """The L2 penalty a config records, under ``'l2'`` or its old name ``'alpha'``."""
+    if "l2" in config and "alpha" in config:
+        raise ValueError(
+            f"a network config holds both 'l2' ({config['l2']!r}) and its old name 'alpha' "
+            f"({config['alpha']!r}); expected only 'l2'"
         )
+    return config.get("l2", config.get("alpha", 0.0))
 
 
 def _unpickle(config: dict, parameters, seed, history) -> Network:
@@ -488,6 +575,44 @@ def _unpickle(config: dict, parameters, seed, history) -> Network:
     return network
 
 
+class _NetworkLoss(losses.Loss):
+    """A network's :class:`~chainrule.core.losses.Loss`, still callable for one release as
+    the method ``net.loss(X, T)`` of chainrule 0.1 (now :meth:`Network.compute_loss`).
+
+    Everything else is the loss's own: its name, config and repr, and its pickle, which is the
+    plain loss (rebuilt by name, without the network). It holds the network weakly.
+    """
+
+    @classmethod
+    def bound(cls, loss: losses.Loss, network: Network) -> _NetworkLoss:
+        """``loss`` as the loss of ``network``."""
+        bound = cls(
+            **{field.name: getattr(loss, field.name) for field in dataclasses.fields(losses.Loss)}
+        )
+        object.__setattr__(bound, "_network", weakref.ref(network))
+        return bound
+
+    def __call__(self, X, *args, **kwargs) -> float:
+        """Deprecated: ``net.compute_loss(X, y, sample_weight=None)``, which takes the same
+        arguments (and the old method's ``T``, which this warning covers)."""
+        warn_renamed("calling net.loss(X, T)", "net.compute_loss(X, y)")
+        if "T" in kwargs:
+            if "y" in kwargs:
+                raise TypeError("net.loss() got both 'T' and 'y'; pass only 'y' to compute_loss")
+            kwargs["y"] = kwargs.pop("T")
+        network = self._network()
+        if network is None:
+            raise ReferenceError(
+                f"the network of loss {self.name!r} no longer exists; call compute_loss on "
+                "a network"
+            )
+        return network.compute_loss(X, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return super().__repr__().replace(type(self).__name__, "Loss", 1)
+
+
+@renamed_arguments(alpha="l2")
 def MLP(
     sizes,
     activation="relu",
@@ -497,7 +622,7 @@ def MLP(
     dropout: float = 0.0,
     weight_init="auto",
     bias_init="zeros",
-    alpha: float = 0.0,
+    l2: float = 0.0,
     l1: float = 0.0,
     seed: int | None = None,
     dtype="float32",
@@ -516,8 +641,9 @@ def MLP(
     loss : str, dict or Loss, default='mse'
     dropout : float, default=0
         When > 0, a :class:`Dropout` of this rate after every hidden layer.
-    weight_init, bias_init, alpha, l1, seed, dtype
-        As in :class:`Dense` and :class:`Network`.
+    weight_init, bias_init, l2, l1, seed, dtype
+        As in :class:`Dense` and :class:`Network` (``l2`` was ``alpha``, still accepted with
+        a ``FutureWarning``).
 
     Examples
     --------
@@ -545,4 +671,4 @@ def MLP(
         )
         if dropout and not last:
             layers.append(Dropout(dropout))
-    return Network(layers, loss, alpha=alpha, l1=l1, seed=seed, dtype=dtype)
+    return Network(layers, loss, l2=l2, l1=l1, seed=seed, dtype=dtype)

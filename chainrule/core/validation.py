@@ -7,14 +7,18 @@ line can print it as one clear line.
 from __future__ import annotations
 
 import errno
+import math
 import numbers
 import os
 import stat
+from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = [
+    "CONSTRAINTS",
     "FLOAT_DTYPES",
+    "Interval",
     "as_dtype",
     "check_finite",
     "check_int",
@@ -58,13 +62,89 @@ def check_real(value, name: str, *, low=None, high=None, low_open=False, high_op
     return value
 
 
-def check_int(value, name: str, *, low=None) -> int:
-    """Return ``value`` as an int after checking it is an integer ``>= low``."""
+def check_int(value, name: str, *, low=None, high=None) -> int:
+    """Return ``value`` as an int after checking it is an integer ``>= low`` (and ``<= high``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name!r} must be an integer, got {value!r}")
     if low is not None and value < low:
         raise ValueError(f"{name!r} must be an integer >= {low}, got {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"{name!r} must be an integer <= {high}, got {value!r}")
     return int(value)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The numbers an option takes, as scikit-learn's ``Interval`` constraint: integers
+    (``kind=int``) or finite reals (``kind=float``) from ``low`` to ``high`` (None: unbounded),
+    each end included unless ``low_open``/``high_open``; ``none`` also allows None.
+
+    One constraint serves every surface: :meth:`check` for a Python argument (TypeError or
+    ValueError naming it), :meth:`parse` for text (a command-line flag, a playground field),
+    and ``str()`` for what a message says is expected.
+    """
+
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    none: bool = False
+
+    def check(self, value, name: str):
+        """``value`` as an int or float, after checking it; raises naming ``name``."""
+        if value is None and self.none:
+            return None
+        if self.kind is int:
+            return check_int(value, name, low=self.low, high=self.high)
+        bounds = {"low_open": self.low_open, "high_open": self.high_open}
+        return check_real(value, name, low=self.low, high=self.high, **bounds)
+
+    def parse(self, text: str):
+        """The value that ``text`` spells; ValueError ``expected <this>, got <text>``."""
+        try:
+            value = int(text) if self.kind is int else float(text)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or not self.holds(value):
+            raise ValueError(f"expected {self}, got {text!r}")
+        return value
+
+    def holds(self, value) -> bool:
+        """True when the number ``value`` is within the bounds (and finite)."""
+        if not math.isfinite(value):
+            return False
+        low, high = self.low, self.high
+        above = low is None or (value > low if self.low_open else value >= low)
+        below = high is None or (value < high if self.high_open else value <= high)
+        return above and below
+
+    def __str__(self) -> str:
+        kind = "a whole number" if self.kind is int else "a number"
+        if self.low is not None and self.high is not None:
+            left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+            return f"{kind} in {left}{self.low:g}, {self.high:g}{right}"
+        if self.low is not None:
+            return f"{kind} {'>' if self.low_open else '>='} {self.low:g}"
+        if self.high is not None:
+            return f"{kind} {'<' if self.high_open else '<='} {self.high:g}"
+        return kind
+
+
+CONSTRAINTS = {
+    "epochs": Interval(int, 1),
+    "batch_size": Interval(int, 1, none=True),
+    "learning_rate": Interval(float, 0.0),
+    "validation_split": Interval(float, 0.0, 1.0, high_open=True),
+    "l1": Interval(float, 0.0),
+    "l2": Interval(float, 0.0),
+    "seed": Interval(int, 0, none=True),
+    "log_every": Interval(int, 1),
+    "checkpoint_every": Interval(int, 1),
+}
+"""The numeric options of training, read by every surface that takes them: ``fit`` and the
+optimizers (:meth:`Interval.check`), the command line's flags and the playground's fields
+(:meth:`Interval.parse`, within their own tighter limits where they have them)."""
 
 
 def check_plain_array(value, name: str) -> None:

@@ -12,6 +12,8 @@ from importlib import resources
 
 import numpy as np
 
+from ..core.deprecation import warn_renamed
+
 __all__ = [
     "Dataset",
     "LOADERS",
@@ -19,6 +21,7 @@ __all__ = [
     "iris",
     "iris_csv_path",
     "load",
+    "load_dataset",
     "moons",
     "spirals",
     "xor",
@@ -133,12 +136,34 @@ def iris() -> Dataset:
 LOADERS = {"xor": xor, "spirals": spirals, "moons": moons, "circles": circles, "iris": iris}
 
 
-def load(name: str) -> Dataset:
-    """Load a built-in dataset by name (``'xor'``, ``'spirals'``, ``'moons'``, ``'circles'``,
-    ``'iris'``)."""
+def load_dataset(name: str) -> Dataset:
+    """Load a built-in dataset by name, with its loader's default arguments.
+
+    Parameters
+    ----------
+    name : str
+        One of ``'xor'``, ``'spirals'``, ``'moons'``, ``'circles'``, ``'iris'`` (the keys of
+        :data:`LOADERS`).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    ValueError
+        For a name that is not a built-in dataset, naming the known ones.
+    """
     if name not in LOADERS:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(LOADERS)}")
     return LOADERS[name]()
+
+
+def load(name: str) -> Dataset:
+    """Deprecated spelling of :func:`load_dataset` (kept for one release, with a
+    FutureWarning): :func:`chainrule.load` reads model files, this loads a built-in dataset."""
+    warn_renamed("chainrule.datasets.load", "chainrule.datasets.load_dataset")
+    return load_dataset(name)
 
 
 def iris_csv_path():

@@ -10,7 +10,7 @@ passes ``fit`` **its own block of the rows** (the local shard) and an :class:`MP
     X = distributed.load_rows("X.npy", group)          # this rank's rows, memory-mapped
     T = distributed.load_rows("T.npy", group)
     net = cr.MLP([784, 128, 10], loss="cross_entropy", seed=0)
-    net.fit(X, T, batch_size=256, seed=0, distributed=group)   # batch_size: the global batch
+    net.fit(X, T, batch_size=256, seed=0, group=group)   # batch_size: the global batch
 
 Every rank ends with the same parameters: those one process would reach on all the rows with
 the same seed and global batch size, to float rounding. Ranks may hold different numbers of

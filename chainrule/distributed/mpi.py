@@ -85,7 +85,7 @@ def abort(comm, reason: str, code: int) -> None:
 
 
 class MPIGroup(OneProcess):
-    """The processes of an MPI job (default ``MPI.COMM_WORLD``), for ``fit(distributed=...)``.
+    """The processes of an MPI job (default ``MPI.COMM_WORLD``), for ``fit(group=...)``.
 
     Each process passes ``fit`` its own contiguous block of the rows (process 0 the first ones,
     see :func:`chainrule.distributed.shard`); the data set is their concatenation, and the

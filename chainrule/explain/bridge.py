@@ -156,7 +156,7 @@ def spec_from_network(
     layers = network.dense_layers
     spec_layers = _spec_layers(layers, T)
     columns = [inputs] + [layer.neurons for layer in spec_layers]
-    loss = network.loss_function
+    loss = network.loss
     return Spec(
         title,
         inputs,
@@ -175,10 +175,10 @@ def _check_explainable(network: Network) -> None:
             "the network has Dropout layers, which a worked example cannot show. Fix: "
             "explain a copy without them (dropout is random and off at prediction)"
         )
-    if network.alpha or network.l1:
+    if network.l2 or network.l1:
         raise SpecError(
-            f"the network has a weight penalty (alpha={network.alpha}, l1={network.l1}), which "
-            "a worked example does not show. Fix: explain it with alpha=0 and l1=0"
+            f"the network has a weight penalty (l2={network.l2}, l1={network.l1}), which "
+            "a worked example does not show. Fix: explain it with l2=0 and l1=0"
         )
 
 
@@ -201,7 +201,7 @@ def _sample_arrays(network: Network, x, t) -> tuple[np.ndarray, np.ndarray]:
 def _check_output_layer(network: Network, T: np.ndarray) -> None:
     """Refuse an output activation, loss and targets that a worked example does not support."""
     layers = network.dense_layers
-    refusal = unsupported(network.loss_function.name, layers[-1].activation.name, T.tolist())
+    refusal = unsupported(network.loss.name, layers[-1].activation.name, T.tolist())
     if refusal:
         raise SpecError(
             f"the network's output layer (layer {len(layers)}): {refusal[0]}. Fix: {refusal[1]}"

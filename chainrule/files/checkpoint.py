@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..optim.optimizers import renamed_keys
 from . import header as _header
 from .model_file import ModelFileError, read_archive, write_archive
 
@@ -44,8 +45,21 @@ def _join_arrays(state, arrays: dict):
     return state
 
 
+def _renamed_optimizer_keys(saved):
+    """The optimizer part of a checkpoint, with the keys of chainrule 0.2 (``'lr'`` in it,
+    ``'lr'``, ``'beta1'``, ``'eps'``... in its ``'config'``) under their new names, silently:
+    its checkpoints still load. Anything but a dict is left for the schema to refuse."""
+    if not isinstance(saved, dict):
+        return saved
+    saved = renamed_keys(saved)
+    if isinstance(saved.get("config"), dict):
+        saved["config"] = renamed_keys(saved["config"])
+    return saved
+
+
 def _checkpoint_arrays(header: dict) -> dict[str, tuple]:
-    """The checkpoint header's schema; the arrays it refers to, with their declared shapes."""
+    """The checkpoint header's schema (its optimizer part read under the new names, see
+    :func:`_renamed_optimizer_keys`); the arrays it refers to, with their declared shapes."""
     _header.check_dict(
         header,
         "header",
@@ -86,7 +100,10 @@ def _checkpoint_arrays(header: dict) -> dict[str, tuple]:
             stopped,
             "two strings, 'by' and 'reason'",
         )
-    _header.check_dict(header["optimizer"], "optimizer", ("config", "steps", "lr", "state"))
+    header["optimizer"] = _renamed_optimizer_keys(header["optimizer"])
+    _header.check_dict(
+        header["optimizer"], "optimizer", ("config", "steps", "learning_rate", "state")
+    )
     wanted = {"parameters": (n_params,)}
     for part in ("rng_state", "optimizer", "callbacks"):
         _header.expect(isinstance(header[part], dict), part, header[part], "an object")

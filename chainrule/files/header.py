@@ -125,8 +125,18 @@ def _check_layer(layer, where: str) -> int:
 
 
 def check_config(config, where: str = "config") -> int:
-    """Check a network's config (see ``Network.config``); return its number of parameters."""
-    check_dict(config, where, ("layers", "loss"), ("alpha", "l1", "dtype"))
+    """Check a network's config (see ``Network.config``); return its number of parameters.
+
+    The L2 penalty is ``l2``, or ``alpha`` in files written before it was renamed (read as
+    ``l2``, without a warning); not both.
+    """
+    check_dict(config, where, ("layers", "loss"), ("l2", "alpha", "l1", "dtype"))
+    expect(
+        not ("l2" in config and "alpha" in config),
+        f"{where}.alpha",
+        "present",
+        "absent when l2 is given (alpha is the old name of l2)",
+    )
     layers = config["layers"]
     expect(
         isinstance(layers, list) and 1 <= len(layers) <= MAX_LAYERS,
@@ -136,7 +146,7 @@ def check_config(config, where: str = "config") -> int:
     )
     n_params = sum(_check_layer(layer, f"{where}.layers[{i}]") for i, layer in enumerate(layers))
     _check_named(config["loss"], f"{where}.loss")
-    for key in ("alpha", "l1"):
+    for key in ("l2", "alpha", "l1"):
         if key in config:
             value = config[key]
             expect(

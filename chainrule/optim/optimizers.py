@@ -22,16 +22,65 @@ import math
 import numpy as np
 
 from ..core import kernels as _kernels
+from ..core.deprecation import renamed_arguments, warn_renamed
 from ..core.kernels import scalars
 from ..core.registry import lookup
 from ..core.validation import check_int, check_real
 
-__all__ = ["AdaGrad", "Adam", "AdamW", "LBFGS", "Optimizer", "RMSprop", "SGD", "get"]
+__all__ = [
+    "AdaGrad",
+    "Adam",
+    "AdamW",
+    "LBFGS",
+    "Optimizer",
+    "RENAMED",
+    "RMSprop",
+    "SGD",
+    "get",
+    "renamed_keys",
+]
 
 Array = np.ndarray
 
 FORMS = ("torch", "scikit-learn")
 """The values of ``form`` for :class:`SGD` and :class:`Adam`."""
+
+RENAMED = {
+    "lr": "learning_rate",
+    "lr_decay": "learning_rate_decay",
+    "beta1": "beta_1",
+    "beta2": "beta_2",
+    "eps": "epsilon",
+}
+"""chainrule 0.2's names of the optimizers' arguments, attributes and saved keys, and their
+names now (Keras's and scikit-learn's)."""
+
+_ADAM_RENAMED = {old: RENAMED[old] for old in ("lr", "beta1", "beta2", "eps")}
+
+
+def renamed_keys(saved: dict) -> dict:
+    """``saved`` (an optimizer's config, ``state_dict()`` or pickled attributes) with chainrule
+    0.2's keys under their new names, silently: what that version wrote still loads. A key
+    saved under both names keeps its new one."""
+    return {
+        RENAMED.get(key, key): value
+        for key, value in saved.items()
+        if key not in RENAMED or RENAMED[key] not in saved
+    }
+
+
+def _renamed_attribute(old: str, new: str) -> property:
+    """A property ``old`` that reads and writes the attribute ``new``, with a FutureWarning."""
+
+    def read(self):
+        warn_renamed(f"{type(self).__name__}.{old}", f"{type(self).__name__}.{new}")
+        return getattr(self, new)
+
+    def write(self, value):
+        warn_renamed(f"{type(self).__name__}.{old}", f"{type(self).__name__}.{new}")
+        setattr(self, new, value)
+
+    return property(read, write, doc=f"Deprecated: ``{new}``.")
 
 
 def _check_form(form) -> str:
@@ -41,15 +90,22 @@ def _check_form(form) -> str:
 
 
 class Optimizer:
-    """Base class: holds ``lr``, the step count and named state arrays.
+    """Base class: holds ``learning_rate``, the step count and named state arrays.
 
     Subclasses implement ``_update(params, grads)``, writing into ``params`` in place.
+
+    Parameters
+    ----------
+    learning_rate : float
+        The step size, >= 0 (a schedule may change it between epochs).
     """
 
     _state_names: tuple[str, ...] = ()
+    lr = _renamed_attribute("lr", "learning_rate")
 
-    def __init__(self, lr: float):
-        self.lr = check_real(lr, "lr", low=0.0)
+    @renamed_arguments(lr="learning_rate")  # for subclasses written for chainrule 0.2
+    def __init__(self, learning_rate: float):
+        self.learning_rate = check_real(learning_rate, "learning_rate", low=0.0)
         self.steps = 0
         self.state: dict[str, Array] = {}
         self._cast = None
@@ -70,7 +126,7 @@ class Optimizer:
         return state
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
+        self.__dict__.update(renamed_keys(state))  # pickled by chainrule 0.2: silently
         self.__dict__.setdefault("_buffers", {})
 
     def step(self, params: Array, grads: Array) -> None:
@@ -98,14 +154,16 @@ class Optimizer:
         """Step count, learning rate and state arrays (copies)."""
         return {
             "steps": self.steps,
-            "lr": self.lr,
+            "learning_rate": self.learning_rate,
             "state": {name: array.copy() for name, array in self.state.items()},
         }
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what :meth:`state_dict` returned (chainrule 0.2's ``'lr'`` is read as
+        ``'learning_rate'``, silently)."""
+        state = renamed_keys(state)
         self.steps = int(state["steps"])
-        self.lr = float(state["lr"])
+        self.learning_rate = float(state["learning_rate"])
         self.state = {name: np.array(array) for name, array in state["state"].items()}
 
     def config(self) -> dict:
@@ -130,7 +188,9 @@ class SGD(Optimizer):
 
     Parameters
     ----------
-    lr, momentum, dampening, nesterov, weight_decay
+    learning_rate : float, default=0.01
+        The step size (torch.optim.SGD's ``lr``; ``lr`` here is deprecated).
+    momentum, dampening, nesterov, weight_decay
         As torch.optim.SGD's.
     form : {'torch', 'scikit-learn'}, default='torch'
         Where the rate goes: outside the momentum buffer (torch.optim.SGD) or inside a
@@ -141,7 +201,8 @@ class SGD(Optimizer):
 
     Notes
     -----
-    With ``g = grad + weight_decay * p``, ``form='torch'`` (torch.optim.SGD)::
+    With ``lr`` the ``learning_rate`` and ``g = grad + weight_decay * p``, ``form='torch'``
+    (torch.optim.SGD)::
 
         buf = g                                   (first step)
         buf = momentum * buf + (1 - dampening) * g (later steps)
@@ -162,9 +223,10 @@ class SGD(Optimizer):
     _FORM_STATE = {"torch": ("momentum_buffer", "scratch"), "scikit-learn": ("velocity",)}
     form = "torch"  # for instances pickled before there was a choice
 
+    @renamed_arguments(lr="learning_rate")
     def __init__(
         self,
-        lr: float = 0.01,
+        learning_rate: float = 0.01,
         momentum: float = 0.0,
         *,
         dampening: float = 0.0,
@@ -172,7 +234,7 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         form: str = "torch",
     ):
-        super().__init__(lr)
+        super().__init__(learning_rate)
         self.momentum = check_real(momentum, "momentum", low=0.0, high=1.0)
         self.dampening = check_real(dampening, "dampening", low=0.0, high=1.0)
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
@@ -197,12 +259,10 @@ class SGD(Optimizer):
         if self.form == "scikit-learn":
             self._velocity_update(params, grads)
             return
-        key = (params.dtype, self.lr)
+        key = (params.dtype, self.learning_rate)
         if self._cast is None or self._cast[0] != key:  # cast once, not at every step
-            self._cast = (
-                key,
-                scalars(params.dtype, self.lr, self.momentum, self.dampening, self.weight_decay),
-            )
+            rates = (self.learning_rate, self.momentum, self.dampening, self.weight_decay)
+            self._cast = (key, scalars(params.dtype, *rates))
         _kernels.sgd_update(
             params,
             grads,
@@ -218,7 +278,7 @@ class SGD(Optimizer):
         then ``momentum * v``, then the difference), in the parameters' dtype."""
         step = self._buffer("step", params)
         g = _with_weight_decay(params, grads, self.weight_decay, step)
-        step = np.multiply(g, self.lr, out=step)
+        step = np.multiply(g, self.learning_rate, out=step)
         velocity = self.state["velocity"]
         velocity *= self.momentum
         velocity -= step
@@ -233,16 +293,25 @@ class Adam(Optimizer):
 
     Parameters
     ----------
-    lr, beta1, beta2, eps, weight_decay
-        As torch.optim.Adam's (``betas=(beta1, beta2)``).
+    learning_rate : float, default=0.001
+        The step size (torch.optim.Adam's ``lr``).
+    beta_1, beta_2 : float, default=0.9, 0.999
+        The decay rates of the moments, in [0, 1) (torch.optim.Adam's ``betas``).
+    epsilon : float, default=1e-8
+        Added to the denominator (torch.optim.Adam's ``eps``).
+    weight_decay : float, default=0.0
+        L2 penalty added to the gradient, as torch.optim.Adam's.
     form : {'torch', 'scikit-learn'}, default='torch'
-        Where ``eps`` goes: beside the bias-corrected ``sqrt(v)`` (torch.optim.Adam) or beside
-        the uncorrected one (scikit-learn's ``AdamOptimizer``), which makes ``eps`` weigh
-        ``1 / sqrt(1 - beta2^t)`` times more, most in the first steps.
+        Where ``epsilon`` goes: beside the bias-corrected ``sqrt(v)`` (torch.optim.Adam) or
+        beside the uncorrected one (scikit-learn's ``AdamOptimizer``), which makes ``epsilon``
+        weigh ``1 / sqrt(1 - beta_2^t)`` times more, most in the first steps.
+
+    The names of chainrule 0.2, ``lr``, ``beta1``, ``beta2`` and ``eps``, are deprecated.
 
     Notes
     -----
-    With ``g = grad + weight_decay * p`` and step count ``t``, ``form='torch'``
+    With ``lr``, ``beta1``, ``beta2``, ``eps`` the ``learning_rate``, ``beta_1``, ``beta_2``,
+    ``epsilon``, ``g = grad + weight_decay * p`` and step count ``t``, ``form='torch'``
     (torch.optim.Adam)::
 
         m = beta1 m + (1 - beta1) g
@@ -265,20 +334,24 @@ class Adam(Optimizer):
     _FORM_STATE = {"torch": ("m", "v", "scratch"), "scikit-learn": ("m", "v")}
     form = "torch"  # for instances pickled before there was a choice
     _decoupled = False
+    beta1 = _renamed_attribute("beta1", "beta_1")
+    beta2 = _renamed_attribute("beta2", "beta_2")
+    eps = _renamed_attribute("eps", "epsilon")
 
+    @renamed_arguments(**_ADAM_RENAMED)
     def __init__(
         self,
-        lr: float = 0.001,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        eps: float = 1e-8,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
         weight_decay: float = 0.0,
         form: str = "torch",
     ):
-        super().__init__(lr)
-        self.beta1 = check_real(beta1, "beta1", low=0.0, high=1.0, high_open=True)
-        self.beta2 = check_real(beta2, "beta2", low=0.0, high=1.0, high_open=True)
-        self.eps = check_real(eps, "eps", low=0.0)
+        super().__init__(learning_rate)
+        self.beta_1 = check_real(beta_1, "beta_1", low=0.0, high=1.0, high_open=True)
+        self.beta_2 = check_real(beta_2, "beta_2", low=0.0, high=1.0, high_open=True)
+        self.epsilon = check_real(epsilon, "epsilon", low=0.0)
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
         self.form = _check_form(form)
 
@@ -290,67 +363,108 @@ class Adam(Optimizer):
         if self.form == "scikit-learn":
             self._scikit_learn_update(params, grads)
             return
-        scale1 = self.lr / (1.0 - self.beta1**self.steps)
-        scale2 = 1.0 / math.sqrt(1.0 - self.beta2**self.steps)
+        scale1 = self.learning_rate / (1.0 - self.beta_1**self.steps)
+        scale2 = 1.0 / math.sqrt(1.0 - self.beta_2**self.steps)
+        rates = (self.learning_rate, self.beta_1, self.beta_2, self.epsilon, self.weight_decay)
         _kernels.adam_update(
             params,
             grads,
             self.state["m"],
             self.state["v"],
             self.state["scratch"],
-            *scalars(params.dtype, self.lr, self.beta1, self.beta2, self.eps, self.weight_decay),
+            *scalars(params.dtype, *rates),
             self._decoupled,
             *scalars(params.dtype, scale1, scale2),
         )
 
     def _scikit_learn_update(self, params, grads):
-        """scikit-learn's step, operation for operation; ``scratch`` holds ``(1 - beta1) g``,
-        then ``(1 - beta2) g^2``, then ``sqrt(v) + eps``; ``step`` is float64."""
+        """scikit-learn's step, operation for operation; ``scratch`` holds ``(1 - beta_1) g``,
+        then ``(1 - beta_2) g^2``, then ``sqrt(v) + epsilon``; ``step`` is float64."""
         if self.weight_decay:
             grads = _with_weight_decay(params, grads, self.weight_decay, self._buffer("g", params))
         m, v = self.state["m"], self.state["v"]
-        scratch = np.multiply(grads, 1 - self.beta1, out=self._buffer("scratch", params))
-        m *= self.beta1
+        scratch = np.multiply(grads, 1 - self.beta_1, out=self._buffer("scratch", params))
+        m *= self.beta_1
         m += scratch
         scratch = np.multiply(grads, grads, out=scratch)
-        scratch *= 1 - self.beta2
-        v *= self.beta2
+        scratch *= 1 - self.beta_2
+        v *= self.beta_2
         v += scratch
-        rate = self.lr * np.sqrt(1 - self.beta2**self.steps) / (1 - self.beta1**self.steps)
+        rate = self.learning_rate * np.sqrt(1 - self.beta_2**self.steps)
+        rate /= 1 - self.beta_1**self.steps  # after the product, as scikit-learn rounds
         step = np.multiply(m, -rate, out=self._buffer("step", params, np.float64))
         root = np.sqrt(v, out=scratch)
-        root += self.eps
+        root += self.epsilon
         step /= root
         params += step
+
+
+def _variant(init, qualname: str, *, without: str, **defaults):
+    """A subclass's ``__init__``: ``init`` under its own signature, less the argument
+    ``without`` (left at its default) and with other ``defaults``, so that the arguments and
+    their defaults are written once, in ``init``."""
+    signature = inspect.signature(init)
+    signature = signature.replace(
+        parameters=[
+            parameter.replace(default=defaults.get(name, parameter.default))
+            for name, parameter in signature.parameters.items()
+            if name != without
+        ]
+    )
+
+    def __init__(self, *args, **kwargs):
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError as error:  # inspect names no function
+            raise TypeError(f"{qualname.removesuffix('.__init__')}() {error}") from None
+        bound.apply_defaults()
+        init(*bound.args, **bound.kwargs)
+
+    __init__.__signature__ = signature
+    __init__.__qualname__ = qualname
+    __init__.__doc__ = init.__doc__
+    return __init__
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter), as torch.optim.AdamW.
 
+    Parameters
+    ----------
+    learning_rate, beta_1, beta_2, epsilon
+        As :class:`Adam`'s (``lr``, ``beta1``, ``beta2``, ``eps`` are deprecated).
+    weight_decay : float, default=0.01
+        The decoupled decay, as torch.optim.AdamW's.
+
     Notes
     -----
-    ``p = p (1 - lr * weight_decay)``, then the Adam update with the plain gradient.
+    ``p = p (1 - learning_rate * weight_decay)``, then the Adam update with the plain gradient
+    (torch's form only).
     """
 
     _decoupled = True
-
-    def __init__(
-        self,
-        lr: float = 0.001,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        eps: float = 1e-8,
-        weight_decay: float = 0.01,
-    ):
-        super().__init__(lr, beta1, beta2, eps, weight_decay)
+    __init__ = renamed_arguments(**_ADAM_RENAMED)(
+        _variant(Adam.__init__, "AdamW.__init__", without="form", weight_decay=0.01)
+    )
 
 
 class RMSprop(Optimizer):
     """RMSprop (Hinton), optionally centred and with momentum, as torch.optim.RMSprop.
 
+    Parameters
+    ----------
+    learning_rate : float, default=0.01
+        The step size (torch.optim.RMSprop's ``lr``; ``lr`` here is deprecated).
+    rho : float, default=0.99
+        The decay of the squared gradients' average (torch.optim.RMSprop's ``alpha``).
+    epsilon : float, default=1e-8
+        Added to the denominator (torch.optim.RMSprop's ``eps``; ``eps`` is deprecated).
+    weight_decay, momentum, centered
+        As torch.optim.RMSprop's.
+
     Notes
     -----
-    ::
+    With ``lr`` the ``learning_rate`` and ``eps`` the ``epsilon``::
 
         s = rho s + (1 - rho) g^2
         d = sqrt(s - gbar^2) + eps  (centred, with gbar = rho gbar + (1 - rho) g)
@@ -360,19 +474,21 @@ class RMSprop(Optimizer):
     """
 
     _state_names = ("square_avg", "grad_avg", "momentum_buffer", "scratch")
+    eps = _renamed_attribute("eps", "epsilon")
 
+    @renamed_arguments(lr="learning_rate", eps="epsilon")
     def __init__(
         self,
-        lr: float = 0.01,
+        learning_rate: float = 0.01,
         rho: float = 0.99,
-        eps: float = 1e-8,
+        epsilon: float = 1e-8,
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
     ):
-        super().__init__(lr)
+        super().__init__(learning_rate)
         self.rho = check_real(rho, "rho", low=0.0, high=1.0)
-        self.eps = check_real(eps, "eps", low=0.0)
+        self.epsilon = check_real(epsilon, "epsilon", low=0.0)
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
         self.momentum = check_real(momentum, "momentum", low=0.0, high=1.0)
         self.centered = bool(centered)
@@ -389,22 +505,36 @@ class RMSprop(Optimizer):
             denominator = np.sqrt(square_avg - grad_avg * grad_avg)
         else:
             denominator = np.sqrt(square_avg)
-        denominator += self.eps
+        denominator += self.epsilon
         if self.momentum:
             buf = self.state["momentum_buffer"]
             buf *= self.momentum
             buf += g / denominator
-            params -= self.lr * buf
+            params -= self.learning_rate * buf
         else:
-            params -= self.lr * (g / denominator)
+            params -= self.learning_rate * (g / denominator)
 
 
 class AdaGrad(Optimizer):
     """AdaGrad (Duchi et al.), as torch.optim.Adagrad.
 
+    Parameters
+    ----------
+    learning_rate : float, default=0.01
+        The initial step size (torch.optim.Adagrad's ``lr``).
+    learning_rate_decay : float, default=0.0
+        How fast the step size decays (torch.optim.Adagrad's ``lr_decay``).
+    weight_decay, initial_accumulator_value
+        As torch.optim.Adagrad's.
+    epsilon : float, default=1e-10
+        Added to the denominator (torch.optim.Adagrad's ``eps``).
+
+    The names of chainrule 0.2, ``lr``, ``lr_decay`` and ``eps``, are deprecated.
+
     Notes
     -----
-    ::
+    With ``lr``, ``lr_decay``, ``eps`` the ``learning_rate``, ``learning_rate_decay``,
+    ``epsilon``::
 
         lr_t = lr / (1 + (t - 1) lr_decay)
         s = s + g^2
@@ -412,22 +542,25 @@ class AdaGrad(Optimizer):
     """
 
     _state_names = ("sum",)
+    lr_decay = _renamed_attribute("lr_decay", "learning_rate_decay")
+    eps = _renamed_attribute("eps", "epsilon")
 
+    @renamed_arguments(lr="learning_rate", lr_decay="learning_rate_decay", eps="epsilon")
     def __init__(
         self,
-        lr: float = 0.01,
-        lr_decay: float = 0.0,
+        learning_rate: float = 0.01,
+        learning_rate_decay: float = 0.0,
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
-        eps: float = 1e-10,
+        epsilon: float = 1e-10,
     ):
-        super().__init__(lr)
-        self.lr_decay = check_real(lr_decay, "lr_decay", low=0.0)
+        super().__init__(learning_rate)
+        self.learning_rate_decay = check_real(learning_rate_decay, "learning_rate_decay", low=0.0)
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
         self.initial_accumulator_value = check_real(
             initial_accumulator_value, "initial_accumulator_value", low=0.0
         )
-        self.eps = check_real(eps, "eps", low=0.0)
+        self.epsilon = check_real(epsilon, "epsilon", low=0.0)
 
     def _initialise_state(self) -> None:
         self.state["sum"] += self.initial_accumulator_value
@@ -436,8 +569,8 @@ class AdaGrad(Optimizer):
         g = grads + self.weight_decay * params if self.weight_decay else grads
         total = self.state["sum"]
         total += g * g
-        rate = self.lr / (1.0 + (self.steps - 1) * self.lr_decay)
-        params -= rate * (g / (np.sqrt(total) + self.eps))
+        rate = self.learning_rate / (1.0 + (self.steps - 1) * self.learning_rate_decay)
+        params -= rate * (g / (np.sqrt(total) + self.epsilon))
 
 
 class LBFGS:
@@ -456,11 +589,16 @@ class LBFGS:
         Number of corrections kept (scipy's ``maxcor``).
     """
 
+    lr = _renamed_attribute("lr", "learning_rate")
+
     def __init__(self, max_fun: int = 15000, tol: float = 1e-7, memory: int = 10):
         self.max_fun = check_int(max_fun, "max_fun", low=1)
         self.tol = check_real(tol, "tol", low=0.0)
         self.memory = check_int(memory, "memory", low=1)
-        self.lr = 1.0  # reported in the history; L-BFGS chooses its own steps
+        self.learning_rate = 1.0  # reported in the history; L-BFGS chooses its own steps
+
+    def __setstate__(self, state):
+        self.__dict__.update(renamed_keys(state))  # pickled by chainrule 0.2: silently
 
     def config(self) -> dict:
         return {"name": "LBFGS", "max_fun": self.max_fun, "tol": self.tol, "memory": self.memory}
@@ -479,11 +617,35 @@ _REGISTRY = {
 }
 
 
-def get(spec, **options):
-    """Return an optimizer: an instance as it is, or one built from a name and options.
+def _renamed_options(options: dict) -> dict:
+    """``get``'s ``options`` under the new names, with a warning for each old one."""
+    for old in sorted(RENAMED.keys() & options.keys()):
+        new = RENAMED[old]
+        if new in options:
+            raise TypeError(
+                f"get() got both {old!r} and {new!r}; pass only {new!r} ({old!r} is its "
+                "deprecated name)"
+            )
+        # the caller of get: warn_renamed, _renamed_options, get, caller
+        warn_renamed(f"optim.get({old}=...)", f"{new}=...", stacklevel=4)
+    return renamed_keys(options)
 
-    >>> get("sgd", lr=0.1, momentum=0.9)
-    SGD(lr=0.1, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0, form='torch')
+
+def get(spec, **options):
+    """Return an optimizer: an instance as it is, or one built from a name and ``options``,
+    or from a config (``{'name': ..., **options}``, as :meth:`Optimizer.config` writes it).
+
+    A config written by chainrule 0.2 (``'lr'``, ``'beta1'``, ``'eps'``...) is read under the
+    new names silently; those names as ``options`` are deprecated.
+
+    >>> sgd = get("sgd", learning_rate=0.1, momentum=0.9)
+    >>> sgd.learning_rate, sgd.momentum
+    (0.1, 0.9)
+    >>> get({"name": "SGD", "lr": 0.1}).learning_rate  # a config written by chainrule 0.2
+    0.1
     """
-    named = {"name": spec, **options} if isinstance(spec, str) and options else spec
-    return lookup(_REGISTRY, named, "optimizer", (Optimizer, LBFGS))
+    if isinstance(spec, str) and options:
+        spec = {"name": spec, **_renamed_options(options)}
+    elif isinstance(spec, dict):
+        spec = renamed_keys(spec)
+    return lookup(_REGISTRY, spec, "optimizer", (Optimizer, LBFGS))

@@ -1,7 +1,8 @@
 """Learning-rate schedules, evaluated at the start of every epoch.
 
-A schedule maps ``(epoch, lr0, context)`` to the epoch's learning rate, where ``lr0`` is the
-optimizer's initial rate and ``context`` carries ``samples_seen`` and the per-epoch ``history``
+A schedule maps ``(epoch, lr0, context)`` to the epoch's learning rate (the value the loop
+gives the optimizer's ``learning_rate``), where ``lr0`` is that attribute's value at the start
+of the run and ``context`` carries ``samples_seen`` and the per-epoch ``history``
 (a dict of lists, as :class:`chainrule.History`). Every schedule is a pure function of these, so
 a resumed run gets exactly the rates an uninterrupted one would.
 """

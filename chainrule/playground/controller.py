@@ -200,7 +200,7 @@ class Playground:
         network = session.network_at(snap.parameters)
         x, t = session.points.X[sample], np.array([float(session.points.y[sample])])
         try:
-            result = chain_rule(network, x, t, session.settings.lr, target)
+            result = chain_rule(network, x, t, session.settings.learning_rate, target)
         except (ValueError, TypeError) as error:
             raise FieldError({"explain": str(error)}) from None
         split = "test" if sample in set(session.test_rows.tolist()) else "train"

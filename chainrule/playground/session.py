@@ -37,12 +37,12 @@ SPEEDS = {"slow": 5.0, "normal": 30.0, "fast": None}  # epochs per second; None:
 
 def build_network(settings: Settings) -> Network:
     """The run's network: 2 inputs, the hidden layers, one sigmoid output for the two
-    classes, binary cross-entropy, L2 ``alpha``, float64, seeded."""
+    classes, binary cross-entropy, L2 penalty ``l2``, float64, seeded."""
     return MLP(
         [2, *settings.hidden, 1],
         activation=settings.activation,
         loss="binary_cross_entropy",
-        alpha=settings.l2,
+        l2=settings.l2,
         seed=settings.seed,
         dtype="float64",
     )
@@ -51,7 +51,7 @@ def build_network(settings: Settings) -> Network:
 def fit_options(settings: Settings) -> dict:
     """The keyword arguments of the run's ``net.fit`` (besides the data and callbacks)."""
     return {
-        "optimizer": optim.get(settings.optimizer, lr=settings.lr),
+        "optimizer": optim.get(settings.optimizer, learning_rate=settings.learning_rate),
         "batch_size": settings.batch_size,
         "metrics": ["accuracy"],
         "verbose": 0,
@@ -319,9 +319,9 @@ def python_code(settings: Settings, epochs: int, points: Points | None = None) -
         "T = y[:, None].astype(np.float64)",
         f"net = cr.MLP([2, {', '.join(map(str, s.hidden))}, 1], "
         f'activation="{s.activation}", loss="binary_cross_entropy",',
-        f'             alpha={s.l2!r}, seed=seed, dtype="float64")',
+        f'             l2={s.l2!r}, seed=seed, dtype="float64")',
         f"history = net.fit(X[train], T[train], epochs={epochs}, "
-        f'optimizer=cr.optim.get("{s.optimizer}", lr={s.lr!r}),',
+        f'optimizer=cr.optim.get("{s.optimizer}", learning_rate={s.learning_rate!r}),',
         f"                  batch_size={s.batch_size}, "
         + "validation_data=(X[test], T[test]) if n_test else None,",
         '                  metrics=["accuracy"], verbose=0, seed=seed)',

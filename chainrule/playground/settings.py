@@ -46,7 +46,7 @@ class Settings:
     test_fraction: float = 0.5
     hidden: tuple[int, ...] = (4, 2)
     activation: str = "tanh"
-    lr: float = 0.03
+    learning_rate: float = 0.03
     batch_size: int = 10
     optimizer: str = "sgd"
     l2: float = 0.0
@@ -138,7 +138,9 @@ def parse_settings(raw: dict, base: Settings | None = None) -> Settings:
         test_fraction=f.number("test_fraction", base.test_fraction, "test fraction", 0.0, 0.9),
         hidden=f.layers("hidden", base.hidden),
         activation=f.choice("activation", base.activation, ACTIVATIONS),
-        lr=f.number("lr", base.lr, "learning rate", 0.0, 10.0, low_open=True),
+        learning_rate=f.number(
+            "learning_rate", base.learning_rate, "learning rate", 0.0, 10.0, low_open=True
+        ),
         batch_size=f.number("batch_size", base.batch_size, "batch size", 1, 2000, integer=True),
         optimizer=f.choice("optimizer", base.optimizer, OPTIMIZERS),
         l2=f.number("l2", base.l2, "L2", 0.0, 10.0),

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from functools import partial
 from itertools import pairwise
 from numbers import Integral, Real
 
@@ -71,7 +72,6 @@ from sklearn.preprocessing import LabelBinarizer  # noqa: E402
 from sklearn.utils import (  # noqa: E402
     check_random_state,
     column_or_1d,
-    gen_batches,
     shuffle,
 )
 from sklearn.utils._param_validation import Interval, Options, StrOptions  # noqa: E402
@@ -89,9 +89,12 @@ from sklearn.utils.validation import (  # noqa: E402
 )
 
 from .. import optim  # noqa: E402
+from ..core.history import Callback  # noqa: E402
 from ..core.layers import Dense, Dropout  # noqa: E402
 from ..core.network import Network  # noqa: E402
 from ..tables.scaling import mean_and_scale  # noqa: E402
+from ..training.batches import ArrayBatches  # noqa: E402
+from ..training.loop import run_epochs  # noqa: E402
 from ..training.splits import class_weight_table  # noqa: E402
 from . import solvers as solvers  # noqa: E402
 
@@ -101,6 +104,33 @@ _SKLEARN_ACTIVATIONS = {"identity", "logistic", "tanh", "relu"}
 _ACTIVATIONS = _SKLEARN_ACTIVATIONS | {"sigmoid", "leaky_relu", "elu", "softplus", "gelu"}
 _STOCHASTIC = {"sgd", "adam", "adamw", "rmsprop", "adagrad"}
 _CHAINRULE_NAMES = {"logistic": "sigmoid"}  # scikit-learn's activation names -> chainrule's
+
+
+class _ShuffledRows:
+    """scikit-learn's order of the samples: each epoch shuffles the last epoch's order with
+    ``sklearn.utils.shuffle`` and the estimator's ``random_state``."""
+
+    def __init__(self, n_samples: int, random_state):
+        self.rows = np.arange(n_samples, dtype=int)
+        self.random_state = random_state
+
+    def __call__(self):
+        self.rows = shuffle(self.rows, random_state=self.random_state)
+        return self.rows
+
+
+class _EpochEnd(Callback):
+    """The estimator's :meth:`_BaseMLP._end_epoch` as a callback of the training loop."""
+
+    def __init__(self, estimator, n_samples: int, validation, incremental: bool):
+        self.estimator, self.n_samples = estimator, n_samples
+        self.validation, self.incremental = validation, incremental
+
+    def on_epoch_end(self, epoch, logs):
+        stop = self.estimator._end_epoch(
+            self.network, logs["loss"], self.n_samples, self.validation, self.incremental
+        )
+        self.network.stop_training = stop
 
 
 class _BaseMLP(BaseEstimator):
@@ -477,9 +507,11 @@ class _BaseMLP(BaseEstimator):
                 rate, self.beta_1, self.beta_2, self.epsilon, form="scikit-learn"
             )
         elif self.solver == "adamw":
-            optimizer = optim.AdamW(rate, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
+            optimizer = optim.AdamW(
+                rate, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon
+            )
         else:
-            optimizer = optim.get(self.solver, lr=rate)
+            optimizer = optim.get(self.solver, learning_rate=rate)
         return solvers.Schedule(optimizer)
 
     def _fit_stochastic(self, network, X, T, y, sample_weight, incremental):
@@ -546,52 +578,43 @@ class _BaseMLP(BaseEstimator):
         return int(np.clip(self.batch_size, 1, n_samples))
 
     def _epochs(self, network, data, batch_size, rng, validation, incremental):
-        """Epochs over ``data = (X, T, sample_weight)`` in scikit-learn's order: shuffle, the
-        batches' steps, the loss, the stopping rule, the rate's update."""
+        """Epochs over ``data = (X, T, sample_weight)`` on chainrule's training loop, in
+        scikit-learn's order: shuffle, a step after each batch, then (:meth:`_end_epoch`) the
+        loss, the stopping rule and the rate's update."""
         n_samples = data[0].shape[0]
-        sample_idx = np.arange(n_samples, dtype=int)
         self.n_iter_ = 0
-        for _ in range(self.max_iter):
-            if self.shuffle:
-                sample_idx = shuffle(sample_idx, random_state=self._random_state)
-            loss = self._epoch(network, data, sample_idx, batch_size, rng)
-            self.n_iter_ += 1
-            self.loss_ = loss
-            self.t_ += n_samples
-            self.loss_curve_.append(self.loss_)
-            if self.verbose:
-                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-            self._update_no_improvement_count(network, validation)
-            self._optimizer.iteration_ends(self.t_)
-            if self._stop_without_improvement(validation is not None):
-                break
-            if incremental:
-                break
-            if self.n_iter_ == self.max_iter:
-                warnings.warn(
-                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                    "reached and the optimization hasn't converged yet.",
-                    ConvergenceWarning,
-                    stacklevel=3,  # fit's (or partial_fit's) _fit, as before the split
-                )
+        run_epochs(
+            network,
+            self._optimizer.optimizer,
+            ArrayBatches(*data, batch_size),
+            epochs=1 if incremental else self.max_iter,
+            callbacks=[_EpochEnd(self, n_samples, validation, incremental)],
+            order=_ShuffledRows(n_samples, self._random_state) if self.shuffle else None,
+            objective=partial(self._backprop, network),
+            rng=rng,
+            stop_on_divergence=False,  # scikit-learn goes on, then refuses non-finite weights
+        )
 
-    def _epoch(self, network, data, sample_idx, batch_size, rng) -> float:
-        """One pass over the batches, a step after each; the mean of the batches' losses."""
-        X, T, sample_weight = data
-        n_samples = X.shape[0]
-        accumulated_loss = 0.0
-        for batch_slice in gen_batches(n_samples, batch_size):
-            rows = sample_idx[batch_slice] if self.shuffle else batch_slice
-            batch_loss = self._backprop(
-                network,
-                X[rows],
-                T[rows],
-                None if sample_weight is None else sample_weight[rows],
-                rng,
+    def _end_epoch(self, network, loss: float, n_samples: int, validation, incremental) -> bool:
+        """scikit-learn's bookkeeping after an epoch of mean batch loss ``loss``; True to stop."""
+        self.n_iter_ += 1
+        self.loss_ = loss
+        self.t_ += n_samples
+        self.loss_curve_.append(self.loss_)
+        if self.verbose:
+            print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+        self._update_no_improvement_count(network, validation)
+        self._optimizer.iteration_ends(self.t_)
+        if self._stop_without_improvement(validation is not None):
+            return True
+        if not incremental and self.n_iter_ == self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                "reached and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=2,
             )
-            accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
-            self._optimizer.update(network.parameters, network.gradients)
-        return accumulated_loss / n_samples
+        return False
 
     def _stop_without_improvement(self, early_stopping: bool) -> bool:
         """True to stop once more epochs than ``n_iter_no_change`` went without improvement;

@@ -92,7 +92,7 @@ LOSSES = {
 
 class Schedule:
     """scikit-learn's rate bookkeeping around one of chainrule's optimizers, which makes the
-    steps (``optimizer.step``) at the rate ``learning_rate`` (its ``lr``).
+    steps (``optimizer.step``) at the rate ``learning_rate`` (its own).
 
     ``schedule`` is scikit-learn's ``learning_rate``: 'constant'; 'invscaling'
     (``lr0 / (t + 1)^power_t`` after each epoch, ``t`` the samples seen); 'adaptive' (divided
@@ -102,22 +102,18 @@ class Schedule:
 
     def __init__(self, optimizer, schedule: str = "constant", power_t=0.5):
         self.optimizer = optimizer
-        self.learning_rate_init = optimizer.lr
+        self.learning_rate_init = optimizer.learning_rate
         self.schedule = schedule
         self.power_t = power_t
 
     @property
     def learning_rate(self) -> float:
-        """The rate of the next steps: the optimizer's ``lr``."""
-        return self.optimizer.lr
+        """The rate of the next steps: the optimizer's ``learning_rate``."""
+        return self.optimizer.learning_rate
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
-        self.optimizer.lr = value
-
-    def update(self, params: Array, grads: Array) -> None:
-        """One step of the optimizer, in place."""
-        self.optimizer.step(params, grads)
+        self.optimizer.learning_rate = value
 
     def iteration_ends(self, samples_seen: int) -> None:
         if self.schedule == "invscaling":

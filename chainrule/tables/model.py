@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core import losses
+from ..core.deprecation import renamed_arguments, warn_renamed
 from ..core.network import MLP, Network
 from ..core.validation import check_real
 from ..files import header as _header
@@ -79,14 +80,35 @@ class TabularModel:
 
     # -- Python API ------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, data, target: str, **options) -> TabularModel:
-        """Train on a pandas DataFrame, a CSV or Parquet path, or a :class:`Table`: the same
-        training, stored transformations and options as :func:`train_table` (and the command
-        line). ``verbose`` defaults to 0 here. With ``distributed`` (an MPI group), ``data``
-        is this process's block of the rows, e.g.
-        ``chainrule.distributed.read_rows(path, group)``."""
+    def train(cls, data, target: str, **options) -> TabularModel:
+        """A new model trained on a table, with the same training, stored transformations and
+        options as :func:`train_table` (and the command line).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame, str, path-like or Table
+            The rows: a DataFrame, a CSV or Parquet path, or a :class:`Table`. With ``group``
+            (an MPI group), this process's block of the rows, e.g.
+            ``chainrule.distributed.read_rows(path, group)``.
+        target : str
+            The column to predict.
+        **options
+            Those of :func:`train_table` (``learning_rate``, ``validation_split``, ``group``...);
+            ``verbose`` defaults to 0 here.
+
+        Returns
+        -------
+        TabularModel
+            The trained model (a classmethod: unlike ``fit`` elsewhere, it makes a new model).
+        """
         options.setdefault("verbose", 0)
         return train_table(as_table(data), target, **options).model
+
+    @classmethod
+    def fit(cls, data, target: str, **options) -> TabularModel:
+        """Deprecated spelling of :meth:`train` (kept for one release, with a FutureWarning)."""
+        warn_renamed("TabularModel.fit", "TabularModel.train")
+        return cls.train(data, target, **options)
 
     # -- inputs ---------------------------------------------------------------------------------
     def inputs(self, table: Table, *, strict: bool = False) -> np.ndarray:
@@ -143,7 +165,7 @@ class TabularModel:
         X, T = self.inputs(table, strict=strict), self.labels_to_indices(table)
         n = len(T)  # with a group, a process may hold none of these rows
         Y = self.network.predict(X).astype(np.float64) if n else np.empty((0, len(self.classes)))
-        loss = group.weighted_mean(self.network.loss(X, T) if n else 0.0, n)
+        loss = group.weighted_mean(self.network.compute_loss(X, T) if n else 0.0, n)
         rows = int(group.sum([n])[0])
         result = {"rows": rows, "loss": loss}
         if self.task == "classification":
@@ -422,14 +444,17 @@ def task_loss(loss: str | None, task: str, target: str, n_classes: int) -> str:
     raise DataError(f"--loss {loss} does not fit: {detail}; use --loss {fits}")
 
 
-def _held_out(labels, val: float, rows: int) -> int:
+def _held_out(labels, validation_split: float, rows: int) -> int:
     """How many rows a validation fraction holds out (per class, as the stratified split)."""
     if labels is None:
-        return int(round(val * rows))
-    return int(sum(round(val * count) for count in np.unique(labels, return_counts=True)[1]))
+        return int(round(validation_split * rows))
+    counts = np.unique(labels, return_counts=True)[1]
+    return int(sum(round(validation_split * count) for count in counts))
 
 
-def _check_every_class_trains(path: str, classes: list[str], T, train_rows, val: float) -> None:
+def _check_every_class_trains(
+    path: str, classes: list[str], T, train_rows, validation_split: float
+) -> None:
     """A DataError when the validation split holds out every row of a class: the network
     could never learn it (scikit-learn's stratified split refuses such a class too)."""
     absent = np.setdiff1d(np.arange(len(classes)), T[train_rows])
@@ -437,9 +462,9 @@ def _check_every_class_trains(path: str, classes: list[str], T, train_rows, val:
         missing = int(absent[0])
         label, count = classes[missing], int(np.bincount(T, minlength=len(classes))[missing])
         raise DataError(
-            f"{path}: --val {val} holds out every row of the class {label!r} ({count} of "
-            f"{len(T)} rows), leaving none to train on; pass a smaller --val, or add rows of "
-            "that class"
+            f"{path}: --validation-split {validation_split} holds out every row of the class "
+            f"{label!r} ({count} of {len(T)} rows), leaving none to train on; pass a smaller "
+            "--validation-split, or add rows of that class"
         )
 
 
@@ -492,6 +517,7 @@ class TrainingRun:
     seconds: float
 
 
+@renamed_arguments(lr="learning_rate", val="validation_split", distributed="group")
 def train_table(
     table: Table,
     target: str,
@@ -501,10 +527,10 @@ def train_table(
     activation: str = "relu",
     loss: str | None = None,
     optimizer="adam",
-    lr: float = 1e-3,
+    learning_rate: float = 1e-3,
     epochs: int = 100,
     batch_size: int = 32,
-    val: float = 0.1,
+    validation_split: float = 0.1,
     early_stopping: bool = False,
     seed: int = 0,
     verbose: int = 1,
@@ -514,18 +540,50 @@ def train_table(
     categorical=(),
     impute: str = "none",
     keep: str = "best",
-    distributed=None,
+    group=None,
 ) -> TrainingRun:
     """Train a network on a table: infer (or take) the task, encode the labels, hold out a
     shuffled (stratified) validation fraction, fit the column transformations (one-hot
     categories, fill values: see :mod:`chainrule.tables.encoding`) and the standardisation on the
     training rows, fit the network.
 
-    ``features`` names the feature columns (default: all but the target, those in ``drop`` and
-    identifier-like columns); ``categorical`` names columns to one-hot besides the text ones;
-    ``impute`` is ``'none'`` (a missing cell is an error), ``'median'``, ``'mean'`` or
-    ``'most_frequent'``. ``keep='best'`` (with validation rows) keeps the parameters of the
-    epoch with the lowest validation loss, ``'last'`` those of the last epoch.
+    Parameters
+    ----------
+    table : Table
+        The rows; with ``group``, this process's block of them (see below).
+    target : str
+        The column to predict.
+    task : {'classification', 'regression'}, optional
+        Default: inferred from the target column.
+    hidden, activation, loss
+        The hidden layer widths, their activation and the loss (default: ``cross_entropy``
+        for classes, ``mse`` for values).
+    optimizer : str, default='adam'
+        An optimizer name of :mod:`chainrule.optim` (``'lbfgs'`` takes no rate).
+    learning_rate : float, default=1e-3
+        The optimizer's learning rate (formerly ``lr``, deprecated).
+    epochs, batch_size, early_stopping, seed, verbose, callbacks
+        As in :meth:`chainrule.Network.fit`.
+    validation_split : float in [0, 1), default=0.1
+        The fraction of rows held out for validation, stratified by class (0 for none; formerly
+        ``val``, deprecated).
+    features, drop, categorical
+        ``features`` names the feature columns (default: all but the target, those in
+        ``drop`` and identifier-like columns); ``categorical`` names columns to one-hot
+        besides the text ones.
+    impute : {'none', 'median', 'mean', 'most_frequent'}, default='none'
+        How missing cells are filled (``'none'``: a missing cell is an error).
+    keep : {'best', 'last'}, default='best'
+        With validation rows, keep the parameters of the epoch with the lowest validation
+        loss, or those of the last epoch.
+    group : chainrule.distributed.MPIGroup, optional
+        Train data-parallel on the processes of an MPI job (formerly ``distributed``,
+        deprecated); see below.
+
+    Returns
+    -------
+    TrainingRun
+        The model, its history and the row split.
 
     Raises
     ------
@@ -536,7 +594,9 @@ def train_table(
     TrainingInterrupted
         On Ctrl-C (a ``KeyboardInterrupt``), holding the model of the last finished step.
 
-    With ``distributed`` (a :class:`chainrule.distributed.MPIGroup`) ``table`` is this
+    Notes
+    -----
+    With a ``group`` (a :class:`chainrule.distributed.MPIGroup`) ``table`` is this
     process's block of the rows (process 0 the first ones, as
     :func:`chainrule.distributed.read_rows` reads them). Everything fitted on the whole table
     is combined from the blocks, so every process fits the same: the target column is gathered
@@ -545,14 +605,16 @@ def train_table(
     feature statistics are combined from per-block counts and sums. Each process trains on its
     own rows, and the model equals the one-process model on the whole table to float rounding.
     """
-    check_real(val, "val", low=0.0, high=1.0, high_open=True)
+    check_real(validation_split, "validation_split", low=0.0, high=1.0, high_open=True)
     if keep not in KEEP:
         raise ValueError(f"'keep' must be one of {', '.join(KEEP)}, got {keep!r}")
-    group = ONE_PROCESS if distributed is None else distributed
+    group = ONE_PROCESS if group is None else group
     task, names, whole = _planned(table, target, task, features, drop, categorical, group)
     classes, T = _labels(table, target, task, whole)
     loss = task_loss(loss, task, target, len(classes))
-    train_rows, validation_rows = _validation_rows(table.path, T, classes, loss, val, seed)
+    train_rows, validation_rows = _validation_rows(
+        table.path, T, classes, loss, validation_split, seed
+    )
     batch_size = whole_batch(batch_size, len(train_rows))
     _, start = group.layout(table.n_rows)
     mine = range(start, start + table.n_rows)  # this process's rows (all with one process)
@@ -576,7 +638,7 @@ def train_table(
         target_scale or 1.0, columns,
     )  # fmt: skip
     options = {
-        "optimizer": _optimizer(optimizer, lr),
+        "optimizer": _optimizer(optimizer, learning_rate),
         "epochs": epochs,
         "batch_size": batch_size,
         "validation_data": validation,
@@ -585,7 +647,7 @@ def train_table(
         "verbose": verbose,
         "seed": seed,
         "callbacks": callbacks,
-        "distributed": distributed,
+        "group": group,
     }
     started = time.perf_counter()
     rows = (train_rows, validation_rows)
@@ -595,11 +657,11 @@ def train_table(
     return TrainingRun(model, history, *rows, time.perf_counter() - started)
 
 
-def _optimizer(name, lr: float):
-    """The optimizer named on the command line, at rate ``lr`` (L-BFGS takes none)."""
+def _optimizer(name, learning_rate: float):
+    """The optimizer named on the command line, at ``learning_rate`` (L-BFGS takes none)."""
     from .. import optim
 
-    return optim.LBFGS() if name == "lbfgs" else optim.get(name, lr=lr)
+    return optim.LBFGS() if name == "lbfgs" else optim.get(name, learning_rate=learning_rate)
 
 
 def _labels(table: Table, target: str, task: str, whole: Table) -> tuple[list[str], np.ndarray]:
@@ -625,31 +687,34 @@ def _labels(table: Table, target: str, task: str, whole: Table) -> tuple[list[st
     return classes, np.array([index[v] for v in values])
 
 
-def _validation_rows(path: str, T, classes, loss, val: float, seed: int):
-    """Training and validation row indices (validation None without ``val``): ``val`` of the
-    rows held out, shuffled by ``seed``, stratified by class when the loss has classes."""
+def _validation_rows(path: str, T, classes, loss, validation_split: float, seed: int):
+    """Training and validation row indices (validation None without ``validation_split``):
+    that fraction of the rows held out, shuffled by ``seed``, stratified by class when the
+    loss has classes."""
     rows = len(T)
     train_rows, validation_rows = np.arange(rows), None
-    if val and _held_out(T if classes else None, val, rows) == 0:
+    fraction = validation_split
+    if fraction and _held_out(T if classes else None, fraction, rows) == 0:
         warnings.warn(
-            f"--val {val} of {rows} rows holds out no row: training without validation",
+            f"--validation-split {fraction} of {rows} rows holds out no row: training without "
+            "validation",
             UserWarning,
             stacklevel=3,
         )
-    elif val:
+    elif fraction:
         one_hot = np.eye(len(classes))[T] if classes else T[:, None]
         stratified = class_indices_for(losses.get(loss).name, one_hot)
         try:
             train_rows, validation_rows = split_rows(
-                val, np.random.default_rng(seed), rows, stratified
+                fraction, np.random.default_rng(seed), rows, stratified
             )
         except ValueError:
             raise DataError(
-                f"{path}: --val {val} leaves no rows for training out of {rows}; pass a "
-                "smaller fraction (or --val 0 for none)"
+                f"{path}: --validation-split {fraction} leaves no rows for training out of "
+                f"{rows}; pass a smaller fraction (or --validation-split 0 for none)"
             ) from None
     if classes:
-        _check_every_class_trains(path, classes, T, train_rows, val)
+        _check_every_class_trains(path, classes, T, train_rows, fraction)
     return train_rows, validation_rows
 
 

@@ -24,7 +24,8 @@ def clip_batch_size(batch_size: int | None, n: int) -> int:
 
 
 class ArrayBatches:
-    """Gathers shuffled batches into buffers allocated once (views of one for smaller batches).
+    """Gathers shuffled batches into buffers allocated once (views of one for smaller batches);
+    the rows of a scipy sparse ``X`` are taken by indexing.
 
     ``rows`` (optional) maps training samples to rows of ``X``, so that a held-out part of a
     memory-mapped ``X`` is never copied. With several processes the samples are numbered over
@@ -36,13 +37,14 @@ class ArrayBatches:
         self.rows, self.first = rows, first
         self.n = T.shape[0] if n is None else n
         self.shared = self.n != T.shape[0]
+        self.sparse = not isinstance(X, np.ndarray)
         self._buffer = None
 
     def _buffers(self, size: int):
         if self._buffer is None:
             X, T, w, capacity = self.X, self.T, self.weights, self.batch_size
             self._buffer = (
-                np.empty((capacity, X.shape[1]), X.dtype),
+                None if self.sparse else np.empty((capacity, X.shape[1]), X.dtype),
                 np.empty((capacity, T.shape[1]), T.dtype),
                 None if w is None else np.empty(capacity, w.dtype),
             )
@@ -68,7 +70,10 @@ class ArrayBatches:
             # the indices come from a permutation of range(n): 'clip' skips NumPy's bounds
             # checks, a third of the gather's time
             rows = index if self.rows is None else self.rows[index]
-            np.take(self.X, rows, axis=0, out=Xb, mode="clip")
+            if self.sparse:  # a scipy sparse matrix: its rows are taken by indexing
+                Xb = self.X[rows]
+            else:
+                np.take(self.X, rows, axis=0, out=Xb, mode="clip")
             np.take(self.T, index, axis=0, out=Tb, mode="clip")
             if wb is not None:
                 np.take(self.weights, index, out=wb, mode="clip")
@@ -87,7 +92,7 @@ class StreamBatches:
             one_pass = iter(batches) is batches
         except TypeError:
             raise TypeError(
-                f"'X' must be an array, or an iterable of (X, T) batches when T is None; "
+                f"'X' must be an array, or an iterable of (X, y) batches when y is None; "
                 f"got {type(batches).__name__}"
             ) from None
         if one_pass and epochs > 1:
@@ -105,12 +110,12 @@ class StreamBatches:
             "sample_weight": sample_weight is not None,
             "class_weight='balanced'": self.class_weight == "balanced",
             "optimizer=LBFGS()": isinstance(optimizer, LBFGS),
-            "distributed": group.size > 1,
+            "group": group.size > 1,
         }
         refused = [name for name, value in given.items() if value]
         if refused:
             raise ValueError(
-                f"{', '.join(refused)} cannot be used with a stream of batches (T=None); give "
+                f"{', '.join(refused)} cannot be used with a stream of batches (y=None); give "
                 "arrays (a memory-mapped X works), or weights as the batches' third element "
                 "and validation_data"
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from ..core.deprecation import renamed_arguments
 from .evaluation import evaluate
 from .replicas import ONE_PROCESS
 
@@ -32,22 +33,24 @@ def begin_training(
         callback.on_train_begin(begin)
 
 
+@renamed_arguments(lr="learning_rate")
 def epoch_logs(
     network,
     logs: dict,
     *,
     validation,
     metric_names,
-    lr: float,
+    learning_rate: float,
     started: float,
     val_rows=None,
     group=ONE_PROCESS,
 ) -> dict:
     """An epoch's logs: ``logs`` (the training loss and metrics) followed by the validation loss
     and metrics (``val_*``, when ``validation`` holds ``(X, T, weights)``; ``val_rows`` selects
-    rows of its ``X``), the learning rate ``lr`` and the seconds since ``started``."""
+    rows of its ``X``), the optimizer's ``learning_rate`` (under the key ``'lr'``, as in
+    History files) and the seconds since ``started``."""
     if validation is not None:
         logs.update(evaluate(network, *validation, metric_names, "val_", val_rows, group))
-    logs["lr"] = lr
+    logs["lr"] = learning_rate
     logs["seconds"] = time.perf_counter() - started
     return logs

@@ -73,7 +73,7 @@ def fit_lbfgs(
             evaluate(network, X, T, weights, metric_names, ""),
             validation=validation,
             metric_names=metric_names,
-            lr=optimizer.lr,
+            learning_rate=optimizer.learning_rate,
             started=state["started"],
         )
         for callback in chain:

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import optim
+from ..core.deprecation import renamed_arguments
 from ..core.history import Callback, History
 from ..core.layers import Dropout
-from ..core.validation import check_int, check_plain_array
+from ..core.validation import check_plain_array
 from ..files.checkpoint import load_checkpoint, save_checkpoint
 from ..optim import schedules
 from . import metrics as metrics_module
@@ -39,7 +40,7 @@ from .progress import EpochLogger, ProgressBar
 from .replicas import ONE_PROCESS, BatchRows
 from .splits import apply_class_weight, class_indices, split_rows
 
-__all__ = ["TrainingDivergedWarning", "fit"]
+__all__ = ["TrainingDivergedWarning", "fit", "run_epochs"]
 
 Array = np.ndarray
 
@@ -85,12 +86,21 @@ class _Run:
     checkpoint_every: int = 1
     n_batches: int | None = None
     stopped: dict | None = None  # the stop a resumed checkpoint recorded
+    # the parts a caller may replace (the scikit-learn estimators' solvers do)
+    order: object = None  # () -> the epoch's order of the samples; None: shuffle or not
+    objective: object = None  # (X, T, weights, rng) -> loss, filling the gradients
+    stop_on_divergence: bool = True  # else a non-finite loss goes on (as in scikit-learn)
+
+    def __post_init__(self):
+        if self.objective is None:
+            self.objective = self.network.forward_backward
 
 
+@renamed_arguments(T="y", distributed="group")
 def fit(
     network,
     X,
-    T,
+    y,
     *,
     optimizer="adam",
     epochs: int = 10,
@@ -110,12 +120,13 @@ def fit(
     checkpoint_every: int = 1,
     resume_from=None,
     seed: int | None = None,
-    distributed=None,
+    group=None,
 ) -> History:
-    """Train ``network`` on ``(X, T)``; see :meth:`chainrule.Network.fit` for the arguments."""
-    epochs = check_int(epochs, "epochs", low=1)
+    """Train ``network`` on ``(X, y)``; see :meth:`chainrule.Network.fit` for the arguments
+    (``y`` was ``T`` and ``group`` was ``distributed``, both still accepted with a
+    ``FutureWarning``)."""
     options = FitOptions(
-        streamed=T is None, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
+        streamed=y is None, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
         validation_split=validation_split, validation_data=validation_data,
         sample_weight=sample_weight, class_weight=class_weight, metrics=metrics,
         callbacks=callbacks, early_stopping=early_stopping, verbose=verbose,
@@ -124,16 +135,16 @@ def fit(
     )  # fmt: skip
     check_options(options)
     optimizer = optim.get(optimizer)
-    group = ONE_PROCESS if distributed is None else distributed
+    group = ONE_PROCESS if group is None else group
     if isinstance(optimizer, optim.LBFGS) and (checkpoint or resume_from or group.size > 1):
         raise ValueError(
-            "'checkpoint', 'resume_from' and 'distributed' work with the stochastic "
+            "'checkpoint', 'resume_from' and 'group' work with the stochastic "
             "optimizers; L-BFGS runs in one call to scipy, in one process, with no state to save"
         )
     schedule = schedules.get(schedule)
     metric_names = [metrics_module.get(name).name for name in (metrics or [])]
     check_same_on_every_process(group, network, optimizer, schedule, metric_names, options)
-    data, stream = _training_data(network, X, T, options, optimizer, group)
+    data, stream = _training_data(network, X, y, options, optimizer, group)
     resumed = load_checkpoint(resume_from, network, optimizer) if resume_from else None
     group.broadcast(network.parameters)
     entropy = resumed["entropy"] if resumed else (seed if seed is not None else network.seed)
@@ -156,12 +167,41 @@ def fit(
     )
     run = _Run(
         network, optimizer, schedule, metric_names, group, batches, data, shuffle, epochs,
-        history, chain, train_rng, entropy, optimizer.lr, checkpoint=checkpoint,
+        history, chain, train_rng, entropy, optimizer.learning_rate, checkpoint=checkpoint,
         checkpoint_every=checkpoint_every,
         n_batches=stream.n_batches if stream else math.ceil(data.n / batch_size),
     )  # fmt: skip
     if resumed:
         _resume(run, resumed)
+    return _train(run)
+
+
+def run_epochs(
+    network,
+    optimizer,
+    batches: ArrayBatches,
+    *,
+    epochs: int,
+    callbacks=(),
+    order=None,
+    objective=None,
+    rng: np.random.Generator | None = None,
+    stop_on_divergence: bool = True,
+) -> History:
+    """The loop of :func:`fit` on parts its caller assembled and checked (the scikit-learn
+    estimators' stochastic solvers run on it): ``epochs`` passes over ``batches`` in the
+    order ``order()`` gives (None: as they are), a step of ``optimizer`` after
+    ``objective(X, T, weights, rng)`` (default :meth:`Network.forward_backward`) on each, the
+    events to ``callbacks`` (after a new History), Ctrl-C between two steps. The rate is left to
+    the optimizer (no schedule); ``rng`` draws the dropout masks. With
+    ``stop_on_divergence=False`` a non-finite loss does not stop the run."""
+    history = History()
+    run = _Run(
+        network, optimizer, None, [], ONE_PROCESS, batches, _Data(None, None, None, batches.n, 0),
+        False, epochs, history, [history, *callbacks], rng, None, optimizer.learning_rate,
+        n_batches=math.ceil(batches.n / batches.batch_size), order=order, objective=objective,
+        stop_on_divergence=stop_on_divergence,
+    )  # fmt: skip
     return _train(run)
 
 
@@ -300,22 +340,22 @@ def _epoch(run: _Run, at: _Position, interrupt) -> dict | None:
     started = time.perf_counter()
     at.previous_start[...], at.epoch_start[...] = at.epoch_start, params
     at.batch = -1
-    context = {"samples_seen": at.epoch * run.data.n, "history": run.history.history}
-    optimizer.lr = run.schedule(at.epoch, run.lr0, context)
+    if run.schedule is not None:  # None: the rate is the optimizer's own business
+        context = {"samples_seen": at.epoch * run.data.n, "history": run.history.history}
+        optimizer.learning_rate = run.schedule(at.epoch, run.lr0, context)
     for on_epoch_begin in at.epoch_begin:
-        on_epoch_begin(at.epoch, {"lr": optimizer.lr})
+        on_epoch_begin(at.epoch, {"lr": optimizer.learning_rate})
     running = [metrics_module.get(name) for name in run.metric_names]
     total, count = 0.0, 0
-    streamed = isinstance(run.batches, StreamBatches)
-    order = run.train_rng.permutation(run.data.n) if run.shuffle and not streamed else None
+    order = _order(run)
     for at.batch, (Xb, Tb, wb, size, positions) in enumerate(run.batches(order)):
         rng = at.dropout_rng
         if positions is not None and rng is not None:
             rng = BatchRows(rng, positions, size)
-        loss = network.forward_backward(Xb, Tb, wb, rng=rng)
+        loss = run.objective(Xb, Tb, wb, rng)
         loss = run.group.reduce_step(network.gradients, loss, Xb.shape[0], size, interrupt)
-        if not math.isfinite(loss):
-            _diverged(network, run.history, at.epoch, at.batch, loss, optimizer.lr)
+        if run.stop_on_divergence and not math.isfinite(loss):
+            _diverged(network, run.history, at.epoch, at.batch, loss, optimizer.learning_rate)
             params[...] = at.previous_start if at.batch == 0 else at.epoch_start
             return None
         for metric in running:
@@ -331,6 +371,16 @@ def _epoch(run: _Run, at: _Position, interrupt) -> dict | None:
     return _epoch_logs(run, total / count, running, started)
 
 
+def _order(run: _Run) -> Array | None:
+    """The order of the samples this epoch: the caller's, a permutation from the run's
+    generator (``shuffle``; a stream keeps its own order), or None (as they are)."""
+    if run.order is not None:
+        return run.order()
+    if run.shuffle and not isinstance(run.batches, StreamBatches):
+        return run.train_rng.permutation(run.data.n)
+    return None
+
+
 def _epoch_logs(run: _Run, loss: float, running: list, started: float) -> dict:
     """The epoch's loss, metrics (over every process), validation results, rate and time."""
     run.group.merge(running)
@@ -339,7 +389,7 @@ def _epoch_logs(run: _Run, loss: float, running: list, started: float) -> dict:
         {"loss": loss, **{metric.name: metric.result() for metric in running}},
         validation=run.data.validation,
         metric_names=run.metric_names,
-        lr=run.optimizer.lr,
+        learning_rate=run.optimizer.learning_rate,
         started=started,
         val_rows=run.data.val_rows,
         group=run.group,
@@ -435,8 +485,9 @@ def _diverged(network, history, epoch: int, batch: int, loss: float, lr: float) 
         + (f"those from the end of epoch {kept}" if kept > 0 else "the initial ones")
         + f". Try a smaller learning rate than {lr:g}."
     )
-    # the user's fit call: Network.fit, fit, _train, _epoch and this function are between
-    warnings.warn(network.stop_reason, TrainingDivergedWarning, stacklevel=6)
+    # the user's fit call: Network.fit and fit (each behind its renamed_arguments wrapper),
+    # _train, _epoch and this function are between
+    warnings.warn(network.stop_reason, TrainingDivergedWarning, stacklevel=8)
 
 
 def _interrupted(network, history, chain, where: str) -> None:

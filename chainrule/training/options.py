@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.history import Callback
-from ..core.validation import check_int, check_real
+from ..core.validation import CONSTRAINTS
 from ..files.atomic import check_writable
 from .callbacks import EarlyStopping
 
@@ -48,12 +48,12 @@ class FitOptions:
 
 
 def check_options(options: FitOptions) -> None:
-    """Validate every option of :func:`fit` before any work is done."""
-    if options.batch_size is not None:
-        check_int(options.batch_size, "batch_size", low=1)
+    """Validate every option of :func:`fit` before any work is done: the numbers against
+    :data:`chainrule.core.validation.CONSTRAINTS`, the others here."""
+    for name in _NUMBERS:
+        CONSTRAINTS[name].check(getattr(options, name), name)
     if not isinstance(options.shuffle, (bool, np.bool_)):
         raise TypeError(f"'shuffle' must be True or False, got {options.shuffle!r}")
-    check_real(options.validation_split, "validation_split", low=0.0, high=1.0, high_open=True)
     validation_data = options.validation_data
     if validation_data is not None and (
         not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3)
@@ -80,15 +80,14 @@ def check_options(options: FitOptions) -> None:
         )
     if options.verbose not in (0, 1, 2, None) or isinstance(options.verbose, float):
         raise ValueError(f"'verbose' must be 0, 1 or 2, got {options.verbose!r}")
-    check_int(options.log_every, "log_every", low=1)
-    check_int(options.checkpoint_every, "checkpoint_every", low=1)
     for name, value in (("checkpoint", options.checkpoint), ("resume_from", options.resume_from)):
         if value is not None and not isinstance(value, (str, os.PathLike)):
             raise TypeError(f"{name!r} must be a file path, got {value!r}")
     if options.checkpoint is not None:
         check_writable(options.checkpoint, "checkpoint")
-    if options.seed is not None:
-        check_int(options.seed, "seed", low=0)
+
+
+_NUMBERS = ("epochs", "batch_size", "validation_split", "log_every", "checkpoint_every", "seed")
 
 
 def check_same_on_every_process(
@@ -107,7 +106,7 @@ def check_same_on_every_process(
         {
             "layer sizes": network.sizes,
             "dtype": str(network.dtype),
-            "T is None (a stream of batches)": options.streamed,
+            "y is None (a stream of batches)": options.streamed,
             "epochs": options.epochs,
             "batch_size": options.batch_size,
             "shuffle": bool(options.shuffle),

@@ -22,7 +22,7 @@ Array = np.ndarray
 def class_indices(network, T: Array) -> Array | None:
     """Each sample's class index for single-label classification (softmax + cross-entropy, or
     one sigmoid output), else None."""
-    return class_indices_for(network.loss_function.name, T)
+    return class_indices_for(network.loss.name, T)
 
 
 def class_indices_for(loss_name: str, T: Array) -> Array | None:
@@ -46,7 +46,7 @@ def apply_class_weight(
     if classes is None:
         raise ValueError(
             "'class_weight' needs a cross_entropy network or a single-output "
-            f"binary_cross_entropy network, got loss {network.loss_function.name!r} "
+            f"binary_cross_entropy network, got loss {network.loss.name!r} "
             f"with {T.shape[1]} outputs"
         )
     table = class_weight_table(group.gather(classes), max(T.shape[1], 2), class_weight)

@@ -3,7 +3,7 @@
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
-const FIELDS = ["lr", "activation", "optimizer", "l2", "batch_size", "seed", "samples", "noise",
+const FIELDS = ["learning_rate", "activation", "optimizer", "l2", "batch_size", "seed", "samples", "noise",
   "test_fraction", "hidden"];
 const ORANGE = [245, 147, 34], BLUE = [8, 119, 189], WHITE = [232, 234, 235];
 
@@ -355,9 +355,9 @@ function showChain(chain) {
   }
   const settings = app.state.settings;
   $("chain-note").textContent = `The update shown is one plain gradient-descent step on this ` +
-    `sample alone (eta = learning rate ${settings.lr}); the ${settings.optimizer} step of the run ` +
+    `sample alone (eta = learning rate ${settings.learning_rate}); the ${settings.optimizer} step of the run ` +
     `uses the mean gradient over a batch of ${settings.batch_size}` +
-    (settings.l2 > 0 ? ` and adds L2's alpha * w (alpha = ${settings.l2})` : "") + ".";
+    (settings.l2 > 0 ? ` and adds L2's l2 * w (l2 = ${settings.l2})` : "") + ".";
   $("chain-spec").href = "data:text/plain;charset=utf-8," + encodeURIComponent(chain.spec);
   checkBox($("chain-check"), "chain", chain.spec, chain.symbols, chain.focus);
 }
