@@ -108,7 +108,7 @@ def test_installed_command_runs_in_a_subprocess():
         (["trian"], "argument COMMAND: invalid choice: 'trian'"),
         (
             ["train", "--learning-rate", "nan"],
-            "argument --learning-rate: expected a finite number > 0, got nan",
+            "argument --learning-rate: expected a number > 0, got 'nan'",
         ),
         (["export", "m.npz"], "the following arguments are required: output (see chainrule export"),
         (["predict", "m.npz", "x.csv", "--bogus"], "unrecognized arguments: --bogus"),

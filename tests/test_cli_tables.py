@@ -286,7 +286,7 @@ def test_a_bad_learning_rate_names_the_flag(capsys, command, lr):
         main([command, "--data", "xor", "--learning-rate", lr])
     _, err = capsys.readouterr()
     assert exit_.value.code == 2
-    assert f"argument --learning-rate: expected a finite number > 0, got {lr}" in err
+    assert f"argument --learning-rate: expected a number > 0, got '{lr}'" in err
     assert "'lr'" not in err and "'learning_rate'" not in err
 
 

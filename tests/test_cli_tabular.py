@@ -168,7 +168,7 @@ def test_bad_arguments(capsys, tmp_path, iris):
     with pytest.raises(SystemExit):
         run(capsys, "train", iris, "--target", "species", "--validation-split", "1.5")
     assert (
-        "argument --validation-split: expected a fraction in [0, 1), got 1.5"
+        "argument --validation-split: expected a number >= 0 and < 1, got '1.5'"
         in capsys.readouterr().err
     )
     assert "no column named 'kind'" in run(capsys, "train", iris, "--target", "kind")[2]

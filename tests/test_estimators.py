@@ -693,3 +693,21 @@ def test_bad_extras_are_named(iris):
         MLPClassifier(dtype="float16").fit(X, y)
     with pytest.raises(ValueError, match="class_weight is not supported for multi-label"):
         MLPClassifier(class_weight="balanced").fit(X, np.eye(3)[y].astype(int))
+
+
+@pytest.mark.parametrize(
+    "solver, parameter, value",
+    [("adamw", "beta_1", 0.5), ("adamw", "beta_2", 0.9), ("adamw", "epsilon", 0.3),
+     ("rmsprop", "epsilon", 0.3)],
+)  # fmt: skip
+def test_the_extra_solvers_read_the_parameters_that_mean_the_same(data, solver, parameter, value):
+    """'adamw' and 'rmsprop' follow beta_1, beta_2 and epsilon as 'adam' does: a fit with
+    another value is another fit, the same one chainrule's optimizer makes with that value."""
+    X, Y, _, _ = data
+    common = dict(hidden_layer_sizes=(5,), solver=solver, max_iter=4, random_state=0)
+    fits = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for options in ({}, {parameter: value}):
+            fits.append(MLPRegressor(**common, **options).fit(X, Y).predict(X))
+    assert not np.allclose(fits[0], fits[1], rtol=1e-9, atol=0)

@@ -495,7 +495,7 @@ def test_conventions_are_stated_where_they_apply():
     [
         ({"x": [float("nan"), 0.2]}, ValueError, r"'x' must hold only finite values, got nan"),
         ({"t": [float("inf")]}, ValueError, r"'t' must hold only finite values, got inf"),
-        ({"learning_rate": -0.5}, ValueError, r"'learning_rate' must be a float in \[0.0, inf\]"),
+        ({"learning_rate": -0.5}, ValueError, r"'learning_rate' must be a float in \(0.0, inf\]"),
         ({"learning_rate": float("nan")}, ValueError, r"'learning_rate' must be finite, got nan"),
         ({"learning_rate": "fast"}, TypeError, r"'learning_rate' must be a real number, got 'f"),
     ],

@@ -137,7 +137,8 @@ def test_check_refuses_unusable_numbers_in_one_line(capsys, tmp_path, section, e
 def test_zero_significant_digits_is_refused(capsys, command):
     with pytest.raises(SystemExit) as exit_:
         main([command, str(EXAMPLES / "seed001.toml"), "--digits", "0"])
-    assert exit_.value.code == 2 and "expected a number >= 1, got 0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "expected a whole number >= 1, got '0'" in err
 
 
 def test_python_explain_and_check_refuse_zero_digits():

@@ -220,3 +220,26 @@ def test_summary_and_copy():
     assert twin.parameters.dtype == np.float64
     assert np.array_equal(twin.parameters, net.parameters.astype(np.float64))
     assert not np.shares_memory(twin.parameters, net.parameters)
+
+
+def test_forward_then_backward_is_the_chain_rule_of_any_output_gradient():
+    """``backward(delta)`` after ``forward(X)`` gives d(sum(Y * delta))/d(parameters): the
+    vector-Jacobian product, checked against torch autograd on the same float64 network."""
+    torch = pytest.importorskip("torch")
+    net = cr.MLP([3, 4, 2], "tanh", "sigmoid", dtype="float64", seed=3)
+    rng = np.random.default_rng(0)
+    X, delta = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    Y = net.forward(X)
+    net.backward(delta.copy())
+    A = torch.tensor(X)
+    params = []
+    for layer in net.dense_layers:
+        W = torch.tensor(layer.W, requires_grad=True)
+        b = torch.tensor(layer.b, requires_grad=True)
+        params += [W, b]
+        A = A @ W + b
+        A = torch.sigmoid(A) if layer is net.dense_layers[-1] else torch.tanh(A)
+    np.testing.assert_allclose(Y, A.detach().numpy(), rtol=1e-14)
+    (A * torch.tensor(delta)).sum().backward()
+    expected = np.concatenate([p.grad.numpy().ravel() for p in params])
+    np.testing.assert_allclose(net.gradients, expected, rtol=1e-12, atol=1e-15)

@@ -145,7 +145,7 @@ def test_state_round_trip_continues_identically(name):
 @pytest.mark.parametrize(
     "options,message",
     [
-        ({"learning_rate": -0.1}, r"'learning_rate' must be a float in \[0.0, inf\], got -0.1"),
+        ({"learning_rate": -0.1}, r"'learning_rate' must be a float in \(0.0, inf\], got -0.1"),
         ({"momentum": 1.5}, r"'momentum' must be a float in \[0.0, 1.0\], got 1.5"),
         ({"nesterov": True}, r"nesterov momentum needs 'momentum' > 0"),
     ],

@@ -183,7 +183,7 @@ def test_a_bad_value_for_an_old_flag_names_the_flag_typed(capsys):
         main(["train", "--data", "xor", "--val", "1.5"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2
-    assert "argument --val: expected a fraction in [0, 1), got 1.5" in err
+    assert "argument --val: expected a number >= 0 and < 1, got '1.5'" in err
     assert "deprecated" not in err  # the value is refused first
 
 

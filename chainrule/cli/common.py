@@ -11,6 +11,7 @@ import threading
 import warnings
 
 from ..core.deprecation import REMOVED_IN
+from ..core.validation import CONSTRAINTS, Interval
 from ..files.atomic import atomic_open, check_writable
 
 __all__ = [
@@ -18,10 +19,10 @@ __all__ = [
     "RenamedFlag",
     "add_renamed_flag",
     "check_output",
-    "fraction",
+    "flag_type",
     "non_negative_int",
+    "option_type",
     "plain_warnings",
-    "positive_float",
     "positive_int",
     "sigterm_as_ctrl_c",
     "stopped",
@@ -132,44 +133,26 @@ def stopped(reason: str) -> tuple[str, int]:
     return f"chainrule: {reason.replace('interrupted', 'terminated (SIGTERM)', 1)}", 143
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
+def flag_type(constraint: Interval):
+    """An argparse ``type`` that reads a flag's text as ``constraint`` allows (one of
+    :data:`chainrule.core.validation.CONSTRAINTS`, which ``fit`` checks too)."""
+
+    def parse(text: str):
+        try:
+            return constraint.parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
 
 
-def positive_int(text: str) -> int:
-    value = non_negative_int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected a number >= 1, got 0")
-    return value
+non_negative_int = flag_type(Interval(int, 0))
+positive_int = flag_type(Interval(int, 1))
 
 
-def _float(text: str, example: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {example}, got {text!r}") from None
-
-
-def positive_float(text: str) -> float:
-    """A finite number > 0, such as a learning rate."""
-    value = _float(text, "a number such as 0.01")
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
-    return value
-
-
-def fraction(text: str) -> float:
-    """A number in [0, 1), such as a validation fraction."""
-    value = _float(text, "a fraction such as 0.1")
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text}")
-    return value
+def option_type(name: str):
+    """The argparse ``type`` of the training option ``name``, from its constraint."""
+    return flag_type(CONSTRAINTS[name])
 
 
 def check_output(path, option: str, inputs: dict):

@@ -22,10 +22,8 @@ from .common import (
     CommandError,
     add_renamed_flag,
     check_output,
-    fraction,
-    non_negative_int,
+    option_type,
     plain_warnings,
-    positive_float,
     positive_int,
     stopped,
     write_text,
@@ -650,22 +648,24 @@ def _add_training_options(train) -> None:
     )
     learning_rate = train.add_argument(
         "--learning-rate",
-        type=positive_float,
+        type=option_type("learning_rate"),
         default=1e-3,
         metavar="RATE",
         help="the optimizer's learning rate",
     )
     add_renamed_flag(train, "--lr", learning_rate)
-    train.add_argument("--epochs", type=positive_int, default=100, help="passes over the data")
+    train.add_argument(
+        "--epochs", type=option_type("epochs"), default=100, help="passes over the data"
+    )
     train.add_argument(
         "--batch-size",
-        type=positive_int,
+        type=option_type("batch_size"),
         default=32,
         help="rows per step (clipped to the training rows, with a note)",
     )
     validation_split = train.add_argument(
         "--validation-split",
-        type=fraction,
+        type=option_type("validation_split"),
         metavar="FRACTION",
         default=0.1,
         help="fraction held out for validation, stratified by class (0 for none)",
@@ -684,7 +684,7 @@ def _add_training_options(train) -> None:
         "loss, or of the last epoch",
     )
     train.add_argument(
-        "--seed", type=non_negative_int, default=0, help="initial weights, split and shuffling"
+        "--seed", type=option_type("seed"), default=0, help="initial weights, split and shuffling"
     )
 
 

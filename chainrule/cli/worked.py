@@ -12,7 +12,7 @@ from .common import (
     CommandError,
     add_renamed_flag,
     non_negative_int,
-    positive_float,
+    option_type,
     positive_int,
     write_text,
 )
@@ -208,7 +208,7 @@ def _add_demo(commands) -> None:
     )
     learning_rate = demo.add_argument(
         "--learning-rate",
-        type=positive_float,
+        type=option_type("learning_rate"),
         default=0.5,
         metavar="RATE",
         help="learning rate of the worked example's steps (default 0.5, the seed's)",

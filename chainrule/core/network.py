@@ -17,7 +17,7 @@ import numpy as np
 from . import losses
 from .deprecation import renamed_arguments, warn_renamed
 from .layers import Dense, Dropout
-from .validation import as_dtype, check_matrix, check_real, check_sample_weight
+from .validation import CONSTRAINTS, as_dtype, check_matrix, check_real, check_sample_weight
 
 __all__ = ["MLP", "Network"]
 
@@ -77,8 +77,8 @@ class Network:
     ):
         self.layers = list(layers)
         self._loss = _NetworkLoss.bound(losses.get(loss), self)
-        self.l2 = check_real(l2, "l2", low=0.0)
-        self.l1 = check_real(l1, "l1", low=0.0)
+        self.l2 = CONSTRAINTS["l2"].check(l2, "l2")
+        self.l1 = CONSTRAINTS["l1"].check(l1, "l1")
         self.dtype = as_dtype(dtype)
         self.seed = seed
         self._check_architecture()
@@ -304,6 +304,26 @@ class Network:
         value = self.forward_backward(X, T, weights)
         return value, [(layer.dW.copy(), layer.db.copy()) for layer in self.dense_layers]
 
+    def forward(self, X: Array, rng=None) -> Array:
+        """The forward pass of training on checked ``X``: each layer keeps what its backward
+        pass needs (``rng`` switches dropout on); return the outputs ``Y``."""
+        A = X
+        for layer in self.layers:
+            A = layer.forward(A, keep=True, rng=rng)
+        return A
+
+    def backward(self, delta: Array, *, preactivation: bool = False) -> None:
+        """The backward pass after :meth:`forward`: from ``delta = dE/dY`` (``dE/dZ`` of the
+        output layer with ``preactivation``, as the fused losses give it), each layer from the
+        last writes its ``dW = A_prev^T delta`` and ``db = sum_i delta_i`` into
+        :attr:`gradients` and hands ``delta W^T`` (times ``f'(Z_prev)``) to the layer before.
+        No penalty is added."""
+        for position in range(len(self.layers) - 1, -1, -1):
+            delta = self.layers[position].backward(
+                delta, preactivation=preactivation, need_input_grad=position > 0
+            )
+            preactivation = False
+
     @renamed_arguments(T="y")
     def forward_backward(self, X: Array, y: Array, weights: Array | None = None, rng=None) -> float:
         """One forward and backward pass: return the loss ``E`` and fill :attr:`gradients`.
@@ -318,9 +338,7 @@ class Network:
         trained ``dW``.
         """
         T = y  # the targets matrix of the formulas
-        A = X
-        for layer in self.layers:
-            A = layer.forward(A, keep=True, rng=rng)
+        self.forward(X, rng)
         output = self.layers[-1]
         _, Z, Y = output.cache
         value = self._data_loss(Y, T, Z, weights, output.log_norm)
@@ -330,12 +348,7 @@ class Network:
             gradient *= (weights / n)[:, None]
         elif n > 1:  # a factor of 1 would change nothing
             gradient *= self.dtype.type(1.0 / n)
-        preactivation = self._loss.fused
-        for position in range(len(self.layers) - 1, -1, -1):
-            gradient = self.layers[position].backward(
-                gradient, preactivation=preactivation, need_input_grad=position > 0
-            )
-            preactivation = False
+        self.backward(gradient, preactivation=self._loss.fused)
         if self.l2 or self.l1:
             for layer in self.dense_layers:
                 if layer.train_weights:

@@ -120,21 +120,20 @@ class Interval:
         return above and below
 
     def __str__(self) -> str:
-        kind = "a whole number" if self.kind is int else "a number"
-        if self.low is not None and self.high is not None:
-            left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
-            return f"{kind} in {left}{self.low:g}, {self.high:g}{right}"
+        """``'a whole number >= 1'``, ``'a number > 0 and <= 10'``..."""
+        rules = []
         if self.low is not None:
-            return f"{kind} {'>' if self.low_open else '>='} {self.low:g}"
+            rules.append(f"{'>' if self.low_open else '>='} {self.low:g}")
         if self.high is not None:
-            return f"{kind} {'<' if self.high_open else '<='} {self.high:g}"
-        return kind
+            rules.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+        kind = "a whole number" if self.kind is int else "a number"
+        return " ".join([kind, " and ".join(rules)]).strip()
 
 
 CONSTRAINTS = {
     "epochs": Interval(int, 1),
     "batch_size": Interval(int, 1, none=True),
-    "learning_rate": Interval(float, 0.0),
+    "learning_rate": Interval(float, 0.0, low_open=True),
     "validation_split": Interval(float, 0.0, 1.0, high_open=True),
     "l1": Interval(float, 0.0),
     "l2": Interval(float, 0.0),

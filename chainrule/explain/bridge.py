@@ -11,7 +11,7 @@ import numpy as np
 from .. import optim
 from ..core.layers import Dense
 from ..core.network import Network
-from ..core.validation import check_finite, check_real
+from ..core.validation import CONSTRAINTS, check_finite
 from .settings import unsupported
 from .spec import Layer, Neuron, Parameter, Spec, SpecError
 
@@ -146,7 +146,7 @@ def spec_from_network(
     numbered across the network; targets ``t1..``; weights ``w1..`` numbered row by row through
     each layer's ``W`` (from-neuron outer, to-neuron inner) and biases ``b1..`` per neuron."""
     _check_explainable(network)
-    learning_rate = check_real(learning_rate, "learning_rate", low=0.0)
+    learning_rate = CONSTRAINTS["learning_rate"].check(learning_rate, "learning_rate")
     X, T = _sample_arrays(network, x, t)
     _check_output_layer(network, T)
     inputs = [

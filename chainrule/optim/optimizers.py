@@ -25,7 +25,7 @@ from ..core import kernels as _kernels
 from ..core.deprecation import renamed_arguments, warn_renamed
 from ..core.kernels import scalars
 from ..core.registry import lookup
-from ..core.validation import check_int, check_real
+from ..core.validation import CONSTRAINTS, check_int, check_real
 
 __all__ = [
     "AdaGrad",
@@ -105,7 +105,7 @@ class Optimizer:
 
     @renamed_arguments(lr="learning_rate")  # for subclasses written for chainrule 0.2
     def __init__(self, learning_rate: float):
-        self.learning_rate = check_real(learning_rate, "learning_rate", low=0.0)
+        self.learning_rate = CONSTRAINTS["learning_rate"].check(learning_rate, "learning_rate")
         self.steps = 0
         self.state: dict[str, Array] = {}
         self._cast = None

@@ -7,8 +7,9 @@ message the page shows beside it. Nothing here imports the web stack.
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+
+from ..core.validation import CONSTRAINTS, Interval
 
 __all__ = [
     "ACTIVATIONS",
@@ -73,22 +74,14 @@ class _Fields:
             self.errors[name] = f"choose one of {', '.join(choices)}; got {value!r}"
         return value
 
-    def number(self, name, default, label, low, high=math.inf, low_open=False, integer=False):
+    def number(self, name: str, default, label: str, constraint: Interval):
+        """The field as the number ``constraint`` allows, else ``default`` and a message."""
         text = self.text(name, default)
-        kind = "a whole number" if integer else "a number"
-        rule = f"{'>' if low_open else '>='} {low:g}" + (
-            f" and <= {high:g}" if high != math.inf else ""
-        )
         try:
-            value = int(text) if integer else float(text)
+            return constraint.parse(text)
         except ValueError:
-            self.errors[name] = f"{label} must be {kind} {rule}, got {text!r}"
+            self.errors[name] = f"{label} must be {constraint}, got {text!r}"
             return default
-        too_low = value <= low if low_open else value < low
-        if not math.isfinite(value) or too_low or value > high:
-            self.errors[name] = f"{label} must be {kind} {rule}, got {text!r}"
-            return default
-        return value
 
     def layers(self, name: str, default) -> tuple[int, ...]:
         value = self.raw.get(name, default)
@@ -119,6 +112,12 @@ class _Fields:
         return tuple(sizes)
 
 
+def _limited(name: str, high) -> Interval:
+    """The training option ``name``'s constraint (:data:`chainrule.core.validation.CONSTRAINTS`)
+    within the page's upper limit ``high``, which keeps one run small."""
+    return replace(CONSTRAINTS[name], high=high, none=False)
+
+
 def parse_settings(raw: dict, base: Settings | None = None) -> Settings:
     """Check the fields in ``raw`` (missing ones keep ``base``'s values).
 
@@ -133,18 +132,22 @@ def parse_settings(raw: dict, base: Settings | None = None) -> Settings:
     f = _Fields(raw)
     settings = Settings(
         dataset=f.choice("dataset", base.dataset, DATASETS),
-        samples=f.number("samples", base.samples, "samples", 10, 2000, integer=True),
-        noise=f.number("noise", base.noise, "noise", 0.0, 1.0),
-        test_fraction=f.number("test_fraction", base.test_fraction, "test fraction", 0.0, 0.9),
+        samples=f.number("samples", base.samples, "samples", Interval(int, 10, 2000)),
+        noise=f.number("noise", base.noise, "noise", Interval(float, 0.0, 1.0)),
+        test_fraction=f.number(
+            "test_fraction", base.test_fraction, "test fraction", Interval(float, 0.0, 0.9)
+        ),
         hidden=f.layers("hidden", base.hidden),
         activation=f.choice("activation", base.activation, ACTIVATIONS),
         learning_rate=f.number(
-            "learning_rate", base.learning_rate, "learning rate", 0.0, 10.0, low_open=True
+            "learning_rate", base.learning_rate, "learning rate", _limited("learning_rate", 10.0)
         ),
-        batch_size=f.number("batch_size", base.batch_size, "batch size", 1, 2000, integer=True),
+        batch_size=f.number(
+            "batch_size", base.batch_size, "batch size", _limited("batch_size", 2000)
+        ),
         optimizer=f.choice("optimizer", base.optimizer, OPTIMIZERS),
-        l2=f.number("l2", base.l2, "L2", 0.0, 10.0),
-        seed=f.number("seed", base.seed, "seed", 0, 2**32 - 1, integer=True),
+        l2=f.number("l2", base.l2, "L2", _limited("l2", 10.0)),
+        seed=f.number("seed", base.seed, "seed", _limited("seed", 2**32 - 1)),
     )
     if f.errors:
         raise SettingsError(f.errors)

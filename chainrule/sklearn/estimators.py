@@ -15,7 +15,13 @@ arrays when they are assigned.
 Beyond scikit-learn (every extra defaults to scikit-learn's behaviour):
 
 * more hidden activations ('sigmoid', 'leaky_relu', 'elu', 'softplus', 'gelu') and solvers
-  ('adamw', 'rmsprop', 'adagrad', at a constant rate);
+  ('adamw', 'rmsprop', 'adagrad', at a constant rate ``learning_rate_init``). Each reads the
+  parameters that mean the same for it, as scikit-learn's solvers do: 'adamw' ``beta_1``,
+  ``beta_2`` and ``epsilon`` (with torch's decoupled weight decay 0.01 besides ``alpha``'s
+  L2 penalty), 'rmsprop' ``epsilon`` (torch's other defaults: ``rho=0.99``, no momentum),
+  'adagrad' none (torch's defaults: ``epsilon=1e-10``); the others (``momentum``,
+  ``learning_rate``, ``power_t``...) are ignored, as scikit-learn ignores ``momentum`` for
+  'adam';
 * ``dropout`` after every hidden layer; ``dtype`` to force float32 or float64 (default: the
   input's, as scikit-learn: float32 input is fitted in float32, and 'lbfgs' then returns
   float64 ``coefs_``, as scikit-learn's does);
@@ -428,9 +434,7 @@ class _BaseMLP(BaseEstimator):
         ``E = sum_i w_i L_i / sum w + alpha/2 sum W^2 / sum w``; the output delta is
         ``(y - t) w_i``, propagated back, and every gradient is divided by ``sum w``.
         """
-        A = X
-        for layer in network.layers:
-            A = layer.forward(A, keep=True, rng=rng)
+        A = network.forward(X, rng)
         loss = solvers.LOSSES[self.out_activation_](T, A, sample_weight)
         squares = sum(np.dot(W.ravel(), W.ravel()) for W in self.coefs_)
         weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
@@ -438,11 +442,7 @@ class _BaseMLP(BaseEstimator):
         delta = A - T
         if sample_weight is not None:
             delta *= sample_weight.reshape(-1, 1)
-        last = len(network.layers) - 1
-        for position in range(last, -1, -1):
-            delta = network.layers[position].backward(
-                delta, preactivation=position == last, need_input_grad=position > 0
-            )
+        network.backward(delta, preactivation=True)
         for layer in network.dense_layers:
             layer.dW += self.alpha * layer.W
         network.gradients /= weight_sum
@@ -510,8 +510,10 @@ class _BaseMLP(BaseEstimator):
             optimizer = optim.AdamW(
                 rate, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon
             )
+        elif self.solver == "rmsprop":
+            optimizer = optim.RMSprop(rate, epsilon=self.epsilon)
         else:
-            optimizer = optim.get(self.solver, learning_rate=rate)
+            optimizer = optim.AdaGrad(rate)
         return solvers.Schedule(optimizer)
 
     def _fit_stochastic(self, network, X, T, y, sample_weight, incremental):
