@@ -182,17 +182,11 @@ def _loop_fit(net, X, **targets):
     return net.parameters.copy()
 
 
-def _forward_backward(net, X, **targets):
-    """On checked arrays, as the trainers call it."""
-    checked = {key: net.check_data(X, value)[1] for key, value in targets.items()}
-    return net.forward_backward(net.check_data(X, X[:, :1])[0], **checked)
-
-
+# check_data and forward_backward were never released with ``T`` (they were private in 0.1):
+# they have no old keyword to keep
 TAKING_TARGETS = {
     "compute_loss": lambda net, X, **targets: net.compute_loss(X, **targets),
     "loss_and_gradients": lambda net, X, **targets: net.loss_and_gradients(X, **targets)[0],
-    "check_data": lambda net, X, **targets: net.check_data(X, **targets)[1],
-    "forward_backward": _forward_backward,
     "gradcheck": lambda net, X, **targets: cr.gradcheck(net, X, **targets).analytic,
     "fit": _fit,
     "loop.fit": _loop_fit,

@@ -1,4 +1,4 @@
-"""The optimizers' names of chainrule 0.2 (``lr``, ``lr_decay``, ``beta1``, ``beta2``, ``eps``):
+"""The optimizers' names of chainrule 0.1 (``lr``, ``lr_decay``, ``beta1``, ``beta2``, ``eps``):
 each still works for one release with a FutureWarning, the new name is silent, both at once are
 a TypeError, and what 0.2 wrote (configs, states, pickles, checkpoints) loads silently."""
 
@@ -208,7 +208,7 @@ def test_a_config_written_by_chainrule_0_2_builds_silently(silent, config, built
     assert repr(optim.get(built.config())) == repr(built)
 
 
-# -- what chainrule 0.2 wrote loads silently -----------------------------------------------------
+# -- what chainrule 0.1 wrote loads silently -----------------------------------------------------
 def test_a_state_dict_written_by_chainrule_0_2_loads_silently(silent):
     rng = np.random.default_rng(0)
     grads = [rng.normal(size=5) for _ in range(6)]
@@ -232,7 +232,7 @@ def test_a_state_dict_written_by_chainrule_0_2_loads_silently(silent):
 def test_an_optimizer_pickled_by_chainrule_0_2_unpickles_silently(silent, optimizer):
     old_names = {new: old for old, new in RENAMED.items()}
     attributes = {old_names.get(k, k): v for k, v in optimizer.__getstate__().items()}
-    assert "lr" in attributes  # what 0.2's instances held
+    assert "lr" in attributes  # what 0.1's instances held
     restored = type(optimizer).__new__(type(optimizer))  # as pickle.loads does
     restored.__setstate__(attributes)
     assert restored.learning_rate == optimizer.learning_rate
@@ -250,7 +250,7 @@ def _train(optimizer, epochs, **options):
 
 
 def _as_written_by_0_2(path) -> None:
-    """Rewrite the checkpoint at ``path`` with chainrule 0.2's optimizer keys: ``lr`` in its
+    """Rewrite the checkpoint at ``path`` with chainrule 0.1's optimizer keys: ``lr`` in its
     optimizer part, ``lr``, ``beta1``, ``beta2``, ``eps`` in that part's config."""
     with np.load(path) as archive:
         members = {name: archive[name] for name in archive.files}
@@ -290,12 +290,11 @@ def test_a_model_file_keeps_the_history_key_lr(tmp_path):
     assert loaded.history["lr"] == history["lr"] == [0.1, 0.1]
 
 
-def test_epoch_logs_takes_the_old_keyword_with_a_warning():
+def test_epoch_logs_records_the_rate_under_lr():
+    """epoch_logs is new in 0.2 (it has no old keyword); the log key stays 'lr'."""
     from chainrule.training.events import epoch_logs
 
     net = cr.MLP([2, 1], loss="mse")
-    common = dict(validation=None, metric_names=[], started=0.0)
-    with pytest.warns(FutureWarning, match=_message("epoch_logs(lr=...)", "learning_rate=...")):
-        old = epoch_logs(net, {"loss": 1.0}, lr=0.3, **common)
-    new = epoch_logs(net, {"loss": 1.0}, learning_rate=0.3, **common)
-    assert old["lr"] == new["lr"] == 0.3
+    logs = epoch_logs(net, {"loss": 1.0}, learning_rate=0.3, validation=None, metric_names=[],
+                      started=0.0)  # fmt: skip
+    assert logs["lr"] == 0.3

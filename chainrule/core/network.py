@@ -239,7 +239,6 @@ class Network:
             per_sample = per_sample * weights
         return float(np.add.reduce(per_sample, dtype=np.float64) / Y.shape[0])
 
-    @renamed_arguments(T="y")
     def check_data(self, X, y, sample_weight=None) -> tuple[Array, Array, Array | None]:
         """``X``, ``y`` and ``sample_weight`` checked against the network and converted to its
         dtype: the targets ``y`` with the outputs' shape (class labels one-hot), weights 1-D
@@ -248,8 +247,7 @@ class Network:
         Parameters
         ----------
         X, y, sample_weight
-            As in :meth:`compute_loss` (``y`` was ``T``, still accepted with a
-            ``FutureWarning``).
+            As in :meth:`compute_loss`.
 
         Raises
         ------
@@ -324,12 +322,11 @@ class Network:
             )
             preactivation = False
 
-    @renamed_arguments(T="y")
     def forward_backward(self, X: Array, y: Array, weights: Array | None = None, rng=None) -> float:
         """One forward and backward pass: return the loss ``E`` and fill :attr:`gradients`.
 
         The backward pass every trainer uses (the training loop, L-BFGS, gradcheck, explain).
-        ``X``, the targets ``y`` (formerly ``T``) and ``weights`` must come from
+        ``X``, the targets ``y`` and ``weights`` must come from
         :meth:`check_data` (nothing is checked or copied here); ``rng`` switches dropout on
         (training). The outputs of the pass are kept as :attr:`outputs` until the next one.
         With ``delta_L = dE/dZ_L`` (``(y - t) / n`` for the fused losses, scaled by ``w_i``),

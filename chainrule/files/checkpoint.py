@@ -46,7 +46,7 @@ def _join_arrays(state, arrays: dict):
 
 
 def _renamed_optimizer_keys(saved):
-    """The optimizer part of a checkpoint, with the keys of chainrule 0.2 (``'lr'`` in it,
+    """The optimizer part of a checkpoint, with the keys of chainrule 0.1 (``'lr'`` in it,
     ``'lr'``, ``'beta1'``, ``'eps'``... in its ``'config'``) under their new names, silently:
     its checkpoints still load. Anything but a dict is left for the schema to refuse."""
     if not isinstance(saved, dict):

@@ -52,7 +52,7 @@ RENAMED = {
     "beta2": "beta_2",
     "eps": "epsilon",
 }
-"""chainrule 0.2's names of the optimizers' arguments, attributes and saved keys, and their
+"""chainrule 0.1's names of the optimizers' arguments, attributes and saved keys, and their
 names now (Keras's and scikit-learn's)."""
 
 _ADAM_RENAMED = {old: RENAMED[old] for old in ("lr", "beta1", "beta2", "eps")}
@@ -60,7 +60,7 @@ _ADAM_RENAMED = {old: RENAMED[old] for old in ("lr", "beta1", "beta2", "eps")}
 
 def renamed_keys(saved: dict) -> dict:
     """``saved`` (an optimizer's config, ``state_dict()`` or pickled attributes) with chainrule
-    0.2's keys under their new names, silently: what that version wrote still loads. A key
+    0.1's keys under their new names, silently: what that version wrote still loads. A key
     saved under both names keeps its new one."""
     return {
         RENAMED.get(key, key): value
@@ -103,7 +103,7 @@ class Optimizer:
     _state_names: tuple[str, ...] = ()
     lr = _renamed_attribute("lr", "learning_rate")
 
-    @renamed_arguments(lr="learning_rate")  # for subclasses written for chainrule 0.2
+    @renamed_arguments(lr="learning_rate")  # for subclasses written for chainrule 0.1
     def __init__(self, learning_rate: float):
         self.learning_rate = CONSTRAINTS["learning_rate"].check(learning_rate, "learning_rate")
         self.steps = 0
@@ -126,7 +126,7 @@ class Optimizer:
         return state
 
     def __setstate__(self, state):
-        self.__dict__.update(renamed_keys(state))  # pickled by chainrule 0.2: silently
+        self.__dict__.update(renamed_keys(state))  # pickled by chainrule 0.1: silently
         self.__dict__.setdefault("_buffers", {})
 
     def step(self, params: Array, grads: Array) -> None:
@@ -159,7 +159,7 @@ class Optimizer:
         }
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore what :meth:`state_dict` returned (chainrule 0.2's ``'lr'`` is read as
+        """Restore what :meth:`state_dict` returned (chainrule 0.1's ``'lr'`` is read as
         ``'learning_rate'``, silently)."""
         state = renamed_keys(state)
         self.steps = int(state["steps"])
@@ -306,7 +306,7 @@ class Adam(Optimizer):
         beside the uncorrected one (scikit-learn's ``AdamOptimizer``), which makes ``epsilon``
         weigh ``1 / sqrt(1 - beta_2^t)`` times more, most in the first steps.
 
-    The names of chainrule 0.2, ``lr``, ``beta1``, ``beta2`` and ``eps``, are deprecated.
+    The names of chainrule 0.1, ``lr``, ``beta1``, ``beta2`` and ``eps``, are deprecated.
 
     Notes
     -----
@@ -529,7 +529,7 @@ class AdaGrad(Optimizer):
     epsilon : float, default=1e-10
         Added to the denominator (torch.optim.Adagrad's ``eps``).
 
-    The names of chainrule 0.2, ``lr``, ``lr_decay`` and ``eps``, are deprecated.
+    The names of chainrule 0.1, ``lr``, ``lr_decay`` and ``eps``, are deprecated.
 
     Notes
     -----
@@ -598,7 +598,7 @@ class LBFGS:
         self.learning_rate = 1.0  # reported in the history; L-BFGS chooses its own steps
 
     def __setstate__(self, state):
-        self.__dict__.update(renamed_keys(state))  # pickled by chainrule 0.2: silently
+        self.__dict__.update(renamed_keys(state))  # pickled by chainrule 0.1: silently
 
     def config(self) -> dict:
         return {"name": "LBFGS", "max_fun": self.max_fun, "tol": self.tol, "memory": self.memory}
@@ -635,13 +635,13 @@ def get(spec, **options):
     """Return an optimizer: an instance as it is, or one built from a name and ``options``,
     or from a config (``{'name': ..., **options}``, as :meth:`Optimizer.config` writes it).
 
-    A config written by chainrule 0.2 (``'lr'``, ``'beta1'``, ``'eps'``...) is read under the
+    A config written by chainrule 0.1 (``'lr'``, ``'beta1'``, ``'eps'``...) is read under the
     new names silently; those names as ``options`` are deprecated.
 
     >>> sgd = get("sgd", learning_rate=0.1, momentum=0.9)
     >>> sgd.learning_rate, sgd.momentum
     (0.1, 0.9)
-    >>> get({"name": "SGD", "lr": 0.1}).learning_rate  # a config written by chainrule 0.2
+    >>> get({"name": "SGD", "lr": 0.1}).learning_rate  # a config written by chainrule 0.1
     0.1
     """
     if isinstance(spec, str) and options:

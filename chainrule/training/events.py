@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-from ..core.deprecation import renamed_arguments
 from .evaluation import evaluate
 from .replicas import ONE_PROCESS
 
@@ -33,7 +32,6 @@ def begin_training(
         callback.on_train_begin(begin)
 
 
-@renamed_arguments(lr="learning_rate")
 def epoch_logs(
     network,
     logs: dict,
