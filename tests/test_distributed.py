@@ -270,6 +270,72 @@ def test_bad_data_in_one_ranks_part_is_one_line_with_the_files_row_number(tmp_pa
     assert not out.exists()
 
 
+def swapped(lines):
+    """The same table with its first two columns swapped, in the header and every row."""
+    return [",".join([b, a, *rest]) for a, b, *rest in (line.split(",") for line in lines)]
+
+
+def renamed(name):
+    return lambda lines: [lines[0].replace("petal_width", name), *lines[1:]]
+
+
+def with_note(lines):
+    """One more column, a note, on every row."""
+    return [lines[0] + ",note", *(line + ",checked" for line in lines[1:])]
+
+
+@pytest.mark.parametrize(
+    "edits, difference",
+    [
+        (
+            (None, swapped),
+            "its header lists the same columns in another order: column 1 is 'sepal_width' in "
+            "it, 'sepal_length' in rank 0's",
+        ),
+        ((None, with_note), "its header has the column 'note' that rank 0's lacks"),
+        (
+            (renamed("p\u00e9tale"), renamed("pe\u0301tale")),  # NFC on rank 0, NFD on rank 1
+            "its header has the column 'pe\u0301tale' that rank 0's lacks and it lacks the column "
+            "'p\u00e9tale' of rank 0's ('pe\\u0301tale' and 'p\\xe9tale' are one name in two "
+            "Unicode encodings)",
+        ),
+        ((None, lambda lines: lines[:-1]), "it holds {1} bytes, rank 0's {0}"),  # a row less
+    ],
+    ids=["order", "extra-column", "unicode-form", "size"],
+)
+def test_ranks_reading_copies_whose_headers_differ_all_refuse_with_one_line(
+    tmp_path, edits, difference
+):
+    """Each rank reads its own copy of the file (its own working directory, as on its own
+    host). A copy with the columns in another order trained silently with the columns matched
+    by position, and one with an extra column ended in an IndexError traceback: now every rank
+    refuses, and the job says in one line which rank's copy differs and how."""
+    lines = (ROOT / "chainrule" / "datasets" / "iris.csv").read_text().splitlines()
+    command = [sys.executable, "-m", "chainrule.cli", "train", "iris.csv", "--target"]
+    command += ["species", "--distributed", "--epochs", "2", "--quiet"]
+    out = tmp_path / "m.npz"
+    contexts, sizes = [], []
+    for rank, edit in enumerate(edits):
+        host = tmp_path / f"host{rank}"
+        host.mkdir()
+        (host / "iris.csv").write_text("\n".join(edit(lines) if edit else lines) + "\n")
+        sizes.append((host / "iris.csv").stat().st_size)
+        contexts += [":", "-n", "1", "--wdir", str(host), *command, "--out", str(out)]
+    difference = difference.format(*sizes)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MPIEXEC_TIMEOUT="55")
+    job = subprocess.run(
+        [MPIRUN, *MPI_OPTIONS, *contexts[1:]], env=env, capture_output=True, text=True, timeout=60
+    )
+    errors = [line for line in job.stderr.splitlines() if "chainrule: error:" in line]
+    assert errors == [
+        f"chainrule: error: rank 1 of 2: iris.csv: rank 1's copy of the file differs from rank "
+        f"0's: {difference}; every rank must read the same file; ending all ranks"
+    ], job.stderr
+    assert job.returncode == 2
+    assert "Traceback" not in job.stderr
+    assert not out.exists()
+
+
 def test_evaluate_over_the_ranks_with_a_rank_holding_no_rows_equals_one_process():
     job = mpirun(2, str(ROOT / "tests" / "mpi_evaluate.py"))
     assert job.returncode == 0, job.stderr
@@ -384,6 +450,41 @@ def test_ctrl_c_on_one_rank_stops_every_rank_after_the_same_step(tmp_path):
     told = [line for line in err.splitlines() if line.startswith("chainrule: interrupted")]
     assert not [line for line in err.splitlines() if line.startswith(f"epoch {EPOCHS}/")]
     assert len(told) == 1 and f"{out} was left as it was" in told[0], err
+    assert out.read_bytes() == b"the old model"
+    assert TabularModel.load(kept).network.history.stopped_by == "interrupted"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_sigterm_on_one_rank_stops_every_rank_and_the_job_says_sigterm_with_143(tmp_path):
+    """SIGTERM on rank 1 alone (a scheduler ending one process, `kill` on it): handled as
+    Ctrl-C, every rank stops after the same step, but rank 0 says it was SIGTERM, not Ctrl-C,
+    and the job exits 143 (128 + SIGTERM), as one process does; --out is left as it was."""
+    import signal
+
+    out, kept = tmp_path / "m.npz", tmp_path / "kept.npz"
+    out.write_bytes(b"the old model")
+    iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
+    command = [MPIRUN, "-n", "2", *MPI_OPTIONS, sys.executable, "-m", "chainrule.cli", "train"]
+    command += [iris, "--target", "species", "--distributed", "--epochs", str(EPOCHS)]
+    job = subprocess.Popen(
+        [*command, "--out", str(out), "--save-interrupted", str(kept)],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for_training(job)
+    os.kill(rank_pids(job.pid)[1], signal.SIGTERM)
+    _, err = job.communicate(timeout=60)
+    assert job.returncode == 143, err
+    told = [line for line in err.splitlines() if line.startswith("chainrule: ")]
+    assert len(told) == 1, err
+    assert told[0].startswith("chainrule: terminated (SIGTERM) in epoch "), err
+    assert told[0].endswith(
+        f"; {out} was left as it was; the model of that step was written to {kept}"
+    )
+    assert "Ctrl-C" not in err and "Traceback" not in err
     assert out.read_bytes() == b"the old model"
     assert TabularModel.load(kept).network.history.stopped_by == "interrupted"
 

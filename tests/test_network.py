@@ -243,3 +243,18 @@ def test_forward_then_backward_is_the_chain_rule_of_any_output_gradient():
     (A * torch.tensor(delta)).sum().backward()
     expected = np.concatenate([p.grad.numpy().ravel() for p in params])
     np.testing.assert_allclose(net.gradients, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_a_prediction_between_a_training_pass_and_its_backward_pass_leaves_the_mask():
+    """predict (in another thread, say) between forward and backward of a training step must
+    not touch the dropout mask that backward uses."""
+    net = cr.MLP([3, 8, 2], "tanh", dropout=0.5, dtype="float64", seed=0)
+    X, delta = np.random.default_rng(1).normal(size=(4, 3)), np.ones((4, 2))
+    gradients = []
+    for predict_between in (False, True):
+        net.forward(X, np.random.default_rng(2))
+        if predict_between:
+            net.predict(X)
+        net.backward(delta.copy())
+        gradients.append(net.gradients.copy())
+    np.testing.assert_array_equal(gradients[1], gradients[0])

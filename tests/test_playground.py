@@ -330,17 +330,33 @@ def test_a_spec_file_steps_value_by_value_as_explain_prints_it(tmp_path, capsys)
 
 
 # -- the web routes ------------------------------------------------------------------------------
+def _test_client(app):
+    """A test client that asks as the page does: at the server's own address (the server
+    answers no other Host), with the launch token and JSON bodies typed application/json.
+    tests/test_playground_security.py tries the requests the server refuses."""
+    from starlette.testclient import TestClient
+
+    class PageClient(TestClient):
+        def websocket_connect(self, url, *args, **kwargs):  # at the same address
+            return super().websocket_connect("ws://127.0.0.1:8765" + url, *args, **kwargs)
+
+    return PageClient(
+        app,
+        base_url="http://127.0.0.1:8765",
+        headers={"Authorization": f"token {app.state.token}", "Content-Type": "application/json"},
+    )
+
+
 @pytest.fixture
 def client():
     pytest.importorskip("starlette")
     pytest.importorskip("httpx2")
-    from starlette.testclient import TestClient
 
     from chainrule.playground.controller import Playground
     from chainrule.playground.server import create_app
 
     playground = Playground(parse_settings({"dataset": "xor", "samples": "40"}), speed="fast")
-    with TestClient(create_app(playground)) as test_client:
+    with _test_client(create_app(playground, port=8765)) as test_client:
         test_client.playground = playground
         yield test_client
 
@@ -400,7 +416,6 @@ def test_a_split_that_leaves_no_training_rows_is_a_message(client):
 
 def test_an_unexpected_failure_is_one_line_and_the_server_goes_on(monkeypatch):
     pytest.importorskip("httpx2")
-    from starlette.testclient import TestClient
 
     from chainrule.playground.controller import Playground
     from chainrule.playground.server import create_app
@@ -411,7 +426,7 @@ def test_an_unexpected_failure_is_one_line_and_the_server_goes_on(monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(playground, "python", broken)
-    with TestClient(create_app(playground)) as test_client:
+    with _test_client(create_app(playground, port=8765)) as test_client:
         answer = test_client.get("/api/python")
         assert answer.status_code == 500
         assert answer.json() == {"errors": {"server": "internal error: RuntimeError: boom"}}
@@ -487,7 +502,8 @@ def test_the_command_serves_the_page(tmp_path):
     try:
         line = process.stdout.readline()
         assert line.startswith("chainrule playground on http://127.0.0.1:")
-        url = line.split()[3]
+        url = line.split()[3]  # with ?token=..., which the server needs
+        base, token = url.split("?token=")
         for _ in range(600):  # the server may still be starting
             try:
                 page = urllib.request.urlopen(url, timeout=5).read().decode()
@@ -495,7 +511,9 @@ def test_the_command_serves_the_page(tmp_path):
             except OSError:
                 time.sleep(0.1)
         assert "chainrule playground" in page
-        state = json.loads(urllib.request.urlopen(url + "api/state", timeout=5).read())
+        state = json.loads(
+            urllib.request.urlopen(f"{base}api/state?token={token}", timeout=5).read()
+        )
         assert state["settings"] == Settings().to_dict()
     finally:
         process.terminate()

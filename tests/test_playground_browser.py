@@ -50,10 +50,13 @@ DEFAULTS = {
 
 
 class Page:
-    """The browser, the server and helpers to read and click the page."""
+    """The browser, the server and helpers to read and click the page. ``entry`` is the address
+    the server printed, with its token; loading it gives the browser the token's cookie, with
+    which ``url``, the server's plain address, loads too."""
 
-    def __init__(self, driver, url, playground, shots):
-        self.driver, self.url, self.playground, self.shots = driver, url, playground, shots
+    def __init__(self, driver, entry, playground, shots):
+        self.driver, self.entry, self.playground, self.shots = driver, entry, playground, shots
+        self.url, self.token = entry.split("?token=")
 
     def js(self, script, *args):
         return self.driver.execute_script(script, *args)
@@ -81,10 +84,12 @@ class Page:
     def open(self, **fields):
         """A fresh run with ``fields`` over the defaults, and the page loaded anew."""
         body = json.dumps(DEFAULTS | fields).encode()
-        request = urllib.request.Request(self.url + "api/settings", body, method="POST")
+        headers = {"Content-Type": "application/json", "Authorization": f"token {self.token}"}
+        request = urllib.request.Request(self.url + "api/settings", body, headers, method="POST")
         urllib.request.urlopen(request, timeout=10).read()
-        self.driver.get(self.url)
+        self.driver.get(self.entry)
         self.wait(lambda: self.js("return app.frame !== null && app.state !== null"))
+        assert self.driver.current_url == self.url  # the page took the token out of the address
         self.console()  # start each test with an empty log
 
     def epoch(self) -> int:
@@ -152,8 +157,8 @@ def page(tmp_path_factory):
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     playground = Playground(parse_settings(DEFAULTS), speed="fast")
     try:
-        with running(playground) as url:
-            yield Page(driver, url, playground, shots)
+        with running(playground) as entry:
+            yield Page(driver, entry, playground, shots)
     finally:
         driver.quit()
         print(f"\nplayground screenshots: {shots}")

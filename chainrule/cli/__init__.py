@@ -5,6 +5,9 @@ Results go to stdout, progress to stderr. A problem the user can fix is one line
 so is running out of memory, naming the allocation that failed.
 ``check`` exits 1 when a claim is wrong, ``gradcheck`` when backpropagation disagrees with
 finite differences. Ctrl-C exits 130 and SIGTERM 143 (handled as Ctrl-C is), with one line.
+A warning is one line too, ``chainrule: warning: <message>``. Errors and warnings name files,
+columns and labels, so they are printed with control characters escaped
+(:func:`~chainrule.core.terminal.printable`), as is everything a command shows from a file.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import os
 import sys
 
 from .._version import __version__
+from ..core.terminal import printable
 from . import export, playground, tabular, worked
-from .common import CommandError, sigterm_as_ctrl_c, stopped
+from .common import CommandError, plain_warning_format, sigterm_as_ctrl_c, stopped
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
     the whole usage first). Subcommands' parsers are of this class too."""
 
     def error(self, message: str):
-        self.exit(2, f"chainrule: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"chainrule: error: {printable(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,12 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     130 Ctrl-C, 143 SIGTERM)."""
     args = build_parser().parse_args(argv)
     try:
-        with sigterm_as_ctrl_c():
+        with sigterm_as_ctrl_c(), plain_warning_format():
             return args.handler(args)
     except (CommandError, ValueError, TypeError, OSError, ImportError) as error:
         if args.debug:
             raise
-        message = str(error).replace("\n", " ")
+        message = printable(str(error).replace("\n", " "))  # it names files, columns, labels
         print(f"chainrule: error: {message}", file=sys.stderr)
         return 2
     except MemoryError as error:  # numpy names the allocation: "Unable to allocate 149. GiB ..."

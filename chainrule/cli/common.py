@@ -11,6 +11,7 @@ import threading
 import warnings
 
 from ..core.deprecation import REMOVED_IN
+from ..core.terminal import printable
 from ..core.validation import CONSTRAINTS, Interval
 from ..files.atomic import atomic_open, check_writable
 
@@ -23,9 +24,13 @@ __all__ = [
     "non_negative_int",
     "option_type",
     "plain_warnings",
+    "plain_warning_format",
     "positive_int",
+    "say",
+    "share_stops_with",
     "sigterm_as_ctrl_c",
     "stopped",
+    "warning_line",
     "write_text",
 ]
 
@@ -34,17 +39,43 @@ class CommandError(Exception):
     """A problem the user can fix; printed as ``chainrule: error: <message>`` with exit 2."""
 
 
+def say(text: str) -> None:
+    """Print ``text``, a line the program wrote around names and values read from a file, as
+    one line with control characters escaped (:func:`~chainrule.core.terminal.printable`)."""
+    print(printable(text))
+
+
+def warning_line(message) -> str:
+    """A warning as the command line shows it: ``chainrule: warning: <message>``, one line,
+    control characters escaped (a message names columns and labels read from a file)."""
+    one_line = " ".join(str(message).splitlines())  # \r, \x85, \u2028... too
+    return f"chainrule: warning: {printable(one_line)}"
+
+
 @contextlib.contextmanager
 def plain_warnings():
-    """Within the block, a warning is one line on stderr, ``chainrule: warning: <message>``,
-    not Python's format (file, line number, source line)."""
+    """Within the block, a warning is one line on stderr (:func:`warning_line`), not Python's
+    format (file, line number, source line)."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        one_line = " ".join(str(message).splitlines())  # \r, \x85, \u2028... too
-        print(f"chainrule: warning: {one_line}", file=sys.stderr)
+        print(warning_line(message), file=sys.stderr)
 
     with warnings.catch_warnings():
         warnings.showwarning = show
+        yield
+
+
+@contextlib.contextmanager
+def plain_warning_format():
+    """Within the block, a warning that nothing else shows is written as :func:`warning_line`,
+    not in Python's format; unlike :func:`plain_warnings` it leaves ``warnings.showwarning``
+    alone, so a caller that records warnings (``pytest.warns``) still sees them."""
+
+    def format_warning(message, category, filename, lineno, line=None):
+        return warning_line(message) + "\n"
+
+    with warnings.catch_warnings():
+        warnings.formatwarning = format_warning
         yield
 
 
@@ -94,10 +125,21 @@ def add_renamed_flag(parser, old: str, new: argparse.Action) -> None:
 
 class _Stop:
     terminated = False  # the stop was SIGTERM's, not Ctrl-C's
+    group = None  # an MPI job's group, whose ranks agree on SIGTERM (share_stops_with)
+
+
+def share_stops_with(group) -> None:
+    """Within :func:`sigterm_as_ctrl_c`'s block, record a SIGTERM here on ``group`` (an
+    :class:`~chainrule.distributed.MPIGroup`: ``group.terminated``, which its ranks agree on
+    with the Ctrl-C request it causes), and let :func:`stopped` read it there: every rank of
+    the job then reports SIGTERM and 143, whichever rank received it."""
+    _Stop.group = group
 
 
 def _terminate_as_ctrl_c(signum, frame) -> None:
     _Stop.terminated = True
+    if _Stop.group is not None:
+        _Stop.group.terminated = True  # before the request: both travel in the next step
     signal.raise_signal(signal.SIGINT)  # acted on where Ctrl-C would be: between two steps
 
 
@@ -108,7 +150,7 @@ def sigterm_as_ctrl_c():
     temporary file is left behind; :func:`stopped` then gives exit code 143, not 130. A
     SIGTERM handler someone else installed is kept, and so is the default where Ctrl-C is
     ignored (a background job started by a shell): there SIGTERM ends the process at once."""
-    _Stop.terminated = False
+    _Stop.terminated, _Stop.group = False, None
     main = threading.current_thread() is threading.main_thread()
     if (
         not main
@@ -126,8 +168,9 @@ def sigterm_as_ctrl_c():
 
 def stopped(reason: str) -> tuple[str, int]:
     """The one line saying why the command stopped (``reason`` as Ctrl-C gives it) and the exit
-    code: 130 for Ctrl-C (128 + SIGINT), 143 for SIGTERM (128 + SIGTERM), as shells give."""
-    if not _Stop.terminated:
+    code: 130 for Ctrl-C (128 + SIGINT), 143 for SIGTERM (128 + SIGTERM, here or, in an MPI
+    job, on another rank), as shells give."""
+    if not (_Stop.terminated or getattr(_Stop.group, "terminated", False)):
         return f"chainrule: {reason}", 130
     reason = reason.replace("interrupted (Ctrl-C)", "interrupted", 1)
     return f"chainrule: {reason.replace('interrupted', 'terminated (SIGTERM)', 1)}", 143

@@ -4,14 +4,15 @@ Start it with ``mpirun -n K chainrule train data.csv --target y --distributed``.
 reads its own part of the file (:func:`chainrule.distributed.read_rows`), converts it and
 trains on it; rank 0 prints the progress and the summary and writes the model. An error is one
 line, ``chainrule: error: rank r of K: ...``, and ends every rank (exit code 2), since the
-others would otherwise wait for it forever.
+others would otherwise wait for it forever. Ctrl-C or SIGTERM on one rank stops every rank
+after the same step; rank 0 says which signal it was, and the job exits 130 or 143.
 """
 
 from __future__ import annotations
 
 import time
 
-from .common import CommandError
+from .common import CommandError, share_stops_with
 
 __all__ = ["GRACE_SECONDS", "on_ranks"]
 
@@ -31,6 +32,7 @@ def on_ranks(handler, args) -> int:
             "mpirun -n K chainrule train ... --distributed"
         )
     group = MPIGroup()
+    share_stops_with(group)  # a SIGTERM on one rank is reported as SIGTERM by every rank
     args.distributed = group
     try:
         return handler(args)

@@ -1,8 +1,10 @@
-"""The ``playground`` command: serve the browser playground on 127.0.0.1."""
+"""The ``playground`` command: serve the browser playground on 127.0.0.1 (or ``--host``)."""
 
 from __future__ import annotations
 
 import argparse
+
+from .common import plain_warnings
 
 __all__ = ["add_commands"]
 
@@ -20,7 +22,8 @@ def _port(text: str) -> int:
 def _playground(args) -> int:
     from ..playground.server import serve  # ImportError names the 'playground' extra
 
-    serve(args.port, open_browser=not args.no_browser)
+    with plain_warnings():  # another address than 127.0.0.1: one line saying what that means
+        serve(args.port, host=args.host, open_browser=not args.no_browser)
     return 0
 
 
@@ -31,7 +34,13 @@ def add_commands(commands) -> None:
         help="watch a network learn in the browser, with the chain rule of every weight",
     )
     playground.add_argument(
-        "--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765; 0 picks one)"
+        "--port", type=_port, default=8765, help="port to listen on (default 8765; 0 picks one)"
+    )
+    playground.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; another address, "
+        "such as 0.0.0.0, lets other machines in with the printed token as the only guard)",
     )
     playground.add_argument(
         "--no-browser", action="store_true", help="do not open a browser; just print the address"

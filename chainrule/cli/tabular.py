@@ -15,6 +15,7 @@ import numpy as np
 
 from ..core.activations import NAMES as ACTIVATIONS
 from ..core.losses import NAMES as LOSSES
+from ..core.terminal import printable
 from ..files.atomic import atomic_open
 from ..files.header import MAX_WIDTH
 from ..tables.encoding import IMPUTE, UnseenCategoryWarning
@@ -76,10 +77,12 @@ def _print_summary(run, train_metrics, validation_metrics, *, plain: bool = Fals
     """The metrics table and what was kept; ``plain``: no terminal styling (under ``mpirun``
     a rank's stdout is a pseudo-terminal even when mpirun's own is a file)."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     keys = [k for k in ("loss", "accuracy", "mse", "rmse", "mae", "r2") if k in train_metrics]
-    table = Table(title=f"chainrule: {run.model.task} of {run.model.target!r}")
+    target = escape(repr(run.model.target))  # a column name is no markup
+    table = Table(title=f"chainrule: {run.model.task} of {target}")
     table.add_column("")
     regression = run.model.task == "regression"
     for key in keys:
@@ -94,7 +97,7 @@ def _print_summary(run, train_metrics, validation_metrics, *, plain: bool = Fals
             *[f"{validation_metrics[k]:.4g}" for k in keys],
         )
     if regression:
-        table.caption = f"mse, rmse and mae in the units of {run.model.target!r}"
+        table.caption = f"mse, rmse and mae in the units of {target}"
     Console(file=sys.stdout, width=100, force_terminal=False if plain else None).print(table)
     history = run.history
     print(
@@ -283,7 +286,9 @@ def _write_and_report(args, run, boundary, metrics, group) -> int:
 
 def _write_outputs(args, run, boundary, files) -> None:
     """The model and the figures asked for, into the group of atomic writes ``files``."""
-    run.model.save(files.open(args.out, what="--out"))
+    model_file = files.open(args.out, what="--out")
+    run.model.save(model_file)
+    _read_back(files, model_file, args.out)
     if args.plot:
         from ..files import figures as plots
 
@@ -294,6 +299,23 @@ def _write_outputs(args, run, boundary, files) -> None:
         plots.decision_boundary(
             run.model, *boundary, files.open(args.boundary, what="--boundary"), args.boundary
         )
+
+
+def _read_back(files, model_file, out: str) -> None:
+    """Load the model from its temporary file before it replaces ``out``: a model that
+    ``info`` and ``predict`` would refuse is an error, and ``out`` is left as it was."""
+    from ..files.model_file import ModelFileError
+    from ..tables.model import TabularModel
+
+    model_file.flush()
+    staged = files.temporary(model_file)
+    try:
+        TabularModel.load(staged)
+    except ModelFileError as error:
+        reason = str(error).replace(staged, out)
+        raise CommandError(
+            f"the trained model cannot be read back ({reason}); {out} was left as it was"
+        ) from None
 
 
 def _evaluate_rows(model, table, rows, group):
@@ -337,10 +359,11 @@ def _evaluate(args) -> int:
                 value = f"{result[key]:.6g}" if key != "rows" else str(result[key])
                 print(f"{key:>9}: {value}{notes.get(key, '')}")
         if "confusion" in result:
-            width = max(len(c) for c in model.classes) + 2
+            labels = [printable(c) for c in model.classes]  # labels come from the file
+            width = max(len(c) for c in labels) + 2
             print("\nconfusion matrix (rows: true class, columns: predicted)")
-            print(" " * width + "".join(f"{c:>{width}}" for c in model.classes))
-            for label, row in zip(model.classes, result["confusion"], strict=True):
+            print(" " * width + "".join(f"{c:>{width}}" for c in labels))
+            for label, row in zip(labels, result["confusion"], strict=True):
                 print(f"{label:>{width}}" + "".join(f"{v:>{width}}" for v in row))
     if args.plot:
         _plot_evaluation(args, model, table, result)
@@ -364,6 +387,8 @@ def _plot_evaluation(args, model, table, result) -> None:
 
 
 def _predict(args) -> int:
+    from ..tables.reading import read_as_text
+
     if args.output:
         check_output(args.output, "--output", _inputs(args))
     model, table = _model_and_table(args)
@@ -375,13 +400,14 @@ def _predict(args) -> int:
     with plain_warnings():
         predictions = model.predict(table, strict=args.strict)
     kept = [args.id] if args.id is not None else table.columns
+    passed = read_as_text(args.csv, kept)  # as written: 02134 stays 02134, 1e3 stays 1e3
     buffer = text_io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     names = list(predictions)
     writer.writerow([*kept, *names])
     writer.writerows(
         zip(
-            *(table.column(name) for name in kept),
+            *(passed.column(name) for name in kept),
             *(_prediction_text(predictions[name], name.startswith("p_")) for name in names),
             strict=True,
         )
@@ -414,6 +440,7 @@ def _fill(column) -> str:
 
 def _info(args) -> int:
     from ..tables.model import TabularModel
+    from .common import say  # names, labels and notes from the model file, escaped
 
     model = TabularModel.load(args.model)
     network, history = model.network, model.network.history
@@ -442,11 +469,11 @@ def _info(args) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     print(network.summary())
-    print(
+    say(
         f"written by chainrule {network.file_info['chainrule_version']} (model format "
         f"{network.file_info['format_version']})"
     )
-    print(
+    say(
         f"task: {model.task} of {model.target!r} from {len(model.features)} features "
         f"({', '.join(model.features)})"
     )
@@ -458,18 +485,18 @@ def _info(args) -> int:
                 else "numeric"
             )
             fill = "" if column.fill is None else f"; missing cells filled with {_fill(column)}"
-            print(f"  column {column.name!r}: {kind}{fill}")
+            say(f"  column {column.name!r}: {kind}{fill}")
     if model.classes:
-        print(f"classes: {', '.join(model.classes)}")
+        say(f"classes: {', '.join(model.classes)}")
     if history is not None:
         final = ", ".join(f"{k} {v:.4g}" for k, v in summary["final"].items() if k != "seconds")
-        print(f"trained {summary['epochs']} epochs; last epoch: {final}")
+        say(f"trained {summary['epochs']} epochs; last epoch: {final}")
         if "best_epoch" in summary:
-            print(f"best validation loss at epoch {summary['best_epoch']}")
+            say(f"best validation loss at epoch {summary['best_epoch']}")
         kept = f"epoch {model.kept_epoch} (the best)" if model.kept_epoch else "the last epoch"
-        print(f"parameters kept: {kept}")
+        say(f"parameters kept: {kept}")
         if history.stop_reason:
-            print(f"stopped: {history.stop_reason}")
+            say(f"stopped: {history.stop_reason}")
     return 0
 
 

@@ -146,7 +146,9 @@ def _explain(args) -> int:
 
 
 def _check(args) -> int:
+    from ..core.terminal import printable_json
     from ..explain import check
+    from ..explain.render import verdict_text
 
     results = check(args.spec, digits=args.digits)
     if not results:
@@ -155,16 +157,11 @@ def _check(args) -> int:
             "numbers under [claims]"
         )
     if args.format == "json":
-        print(
-            json.dumps(
-                [{k: v for k, v in r.to_dict().items() if k != "kind"} for r in results],
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        document = [{k: v for k, v in r.to_dict().items() if k != "kind"} for r in results]
+        print(printable_json(json.dumps(document, indent=2, ensure_ascii=False)))
     else:
         for r in results:
-            print(f"{r.mark} {r.name} = {r.claimed}: {r.diagnosis}")
+            print(verdict_text(r))  # names from the file, control characters escaped
         unknown = sum(r.kind == "unknown_name" for r in results)
         checked = len(results) - unknown
         wrong = sum(not r.ok for r in results) - unknown

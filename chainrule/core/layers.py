@@ -209,9 +209,12 @@ class Dropout:
         """Dropout has no parameters."""
 
     def forward(self, X: Array, *, keep: bool = False, rng=None) -> Array:
-        """Mask and rescale ``X`` when ``rng`` is given (training); otherwise return ``X``."""
+        """Mask and rescale ``X`` when ``rng`` is given (training); otherwise return ``X``. Only a
+        pass that keeps what backward needs (``keep``) replaces the mask, so a prediction in
+        another thread leaves a training step's mask alone."""
         if rng is None or self.rate == 0.0:
-            self._mask = None
+            if keep:
+                self._mask = None
             return X
         scale = X.dtype.type(1.0 / (1.0 - self.rate))
         self._mask = (rng.random(X.shape, dtype=X.dtype) >= self.rate) * scale

@@ -209,6 +209,12 @@ class Network:
 
         Inputs so large that the arithmetic overflows give infinite or NaN outputs, without a
         warning (as in PyTorch; ``fit`` treats them the same way).
+
+        Thread-safe: it only reads the parameters and returns a new array, so several threads
+        may predict with one network at once (NumPy releases the GIL in the matrix products).
+        Not while :meth:`fit` trains the same network in another thread: fit updates the
+        parameters in place, so predict would see them in the middle of a step. Predict with a
+        copy (:meth:`copy`) instead.
         """
         A = self._check_X(X)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -462,6 +468,19 @@ class Network:
             On Ctrl-C, acted on between two steps (never inside an optimizer update), after
             keeping the last finished step's parameters and recording the interruption in
             ``network.history`` (``stopped_by == 'interrupted'``).
+        RuntimeError
+            When a ``fit`` is already running on this network, in another thread or as the
+            caller of a callback that calls ``fit``: one network trains in one ``fit`` at a
+            time (two would interleave their steps on the same parameters). The second call
+            is refused at once, without waiting and without touching the network; the first
+            goes on. Train a copy (:meth:`copy`) to train in parallel.
+
+        Notes
+        -----
+        Thread safety: ``fit`` is refused, not queued, while another runs on the same network
+        (above). :meth:`predict` only reads the parameters, so any number of threads may call
+        it at once on one network; not while ``fit`` runs on it in another thread (see
+        :meth:`predict`: predict with a copy instead).
         """
         # the one import that climbs (docs/architecture.md): the engine sits above the network
         # and uses only its public methods, as keras.Model.fit hands the model to its trainer

@@ -8,7 +8,9 @@ gradient of the whole batch::
 
     g = sum_p (n_p / n) g_p        (n_p: process p's rows of the batch, n = sum_p n_p)
 
-The batch's loss travels in the same buffer (one more entry), so a step costs one collective.
+The batch's loss travels in the same buffer (one more entry), so a step costs one collective;
+so do a Ctrl-C request and whether it came from SIGTERM (two more), so that every process stops
+after the same step and reports the same signal.
 """
 
 from __future__ import annotations
@@ -98,12 +100,21 @@ class MPIGroup(OneProcess):
     abort_on_error : bool, default=True
         With more than one process, install :func:`abort_on_uncaught_exception`, so that one
         failing process ends the job instead of leaving the others waiting.
+
+    Attributes
+    ----------
+    terminated : bool
+        This process was asked to end by SIGTERM, which its handler (the command line's) turns
+        into a Ctrl-C request and records here; the processes agree on it with the request
+        (one that received SIGTERM makes it True on every process), so that every process, and
+        the one that reports, says SIGTERM (exit code 143), not Ctrl-C (130).
     """
 
     def __init__(self, comm=None, *, abort_on_error: bool = True):
         self.MPI = mpi()
         self.comm = self.MPI.COMM_WORLD if comm is None else comm
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
+        self.terminated = False
         self._step_buffer: Array | None = None
         if abort_on_error and self.size > 1:
             abort_on_uncaught_exception(self.comm)
@@ -133,21 +144,28 @@ class MPIGroup(OneProcess):
         self.comm.Bcast(parameters, root=0)
 
     def reduce_step(self, gradients, loss, rows, batch, interrupt=None):
-        # [gradient, loss, Ctrl-C requested]: one collective a step
+        # [gradient, loss, Ctrl-C requested, by SIGTERM]: one collective a step
         buffer = self._step_buffer
-        if buffer is None or buffer.size != gradients.size + 2 or buffer.dtype != gradients.dtype:
-            buffer = self._step_buffer = np.empty(gradients.size + 2, gradients.dtype)
-        np.multiply(gradients, gradients.dtype.type(rows / batch), out=buffer[:-2])
-        buffer[-2] = loss * rows if rows else 0.0  # no rows: a NaN loss of nothing, weight 0
-        buffer[-1] = bool(interrupt and interrupt.requested)
+        if buffer is None or buffer.size != gradients.size + 3 or buffer.dtype != gradients.dtype:
+            buffer = self._step_buffer = np.empty(gradients.size + 3, gradients.dtype)
+        np.multiply(gradients, gradients.dtype.type(rows / batch), out=buffer[:-3])
+        buffer[-3] = loss * rows if rows else 0.0  # no rows: a NaN loss of nothing, weight 0
+        buffer[-2] = bool(interrupt and interrupt.requested)
+        buffer[-1] = self.terminated  # set before the request it causes: it travels first
         self.comm.Allreduce(self.MPI.IN_PLACE, buffer, op=self.MPI.SUM)
-        gradients[...] = buffer[:-2]
-        if buffer[-1]:
+        gradients[...] = buffer[:-3]
+        if buffer[-2]:
             interrupt.pending = True
-        return float(buffer[-2]) / batch
+        if buffer[-1]:
+            self.terminated = True
+        return float(buffer[-3]) / batch
 
     def agree(self, interrupt, network):
-        requested, stopped = self.max([interrupt.requested, network.stop_training])
+        requested, stopped, terminated = self.max(
+            [interrupt.requested, network.stop_training, self.terminated]
+        )
+        if terminated:  # never reset: a SIGTERM here during the collective may have set it
+            self.terminated = True
         if requested and not stopped:  # a stop ends training anyway, on every process
             interrupt.pending = True
         if stopped and not network.stop_training:

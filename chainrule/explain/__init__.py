@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+import math
 import sys
 import types
 from dataclasses import dataclass
@@ -133,8 +134,21 @@ def explain(
         raise ValueError(f"'steps' must be an integer from 0 to {MAX_STEPS}, got {steps!r}")
     _check_digits(digits)
     trace = Trace(spec)
+    _check_finite(trace)
     results = check_claims(trace, digits=digits) if spec.claims else None
     return Explanation(trace, train_steps(spec, steps) if steps else None, results, digits)
+
+
+def _check_finite(trace: Trace) -> None:
+    """Refuse a worked example whose arithmetic overflows (its given numbers are finite, but
+    one it computes is not): nothing it would show could be checked."""
+    for symbol, quantity in trace.quantities.items():
+        if not math.isfinite(quantity.value):
+            raise SpecError(
+                f"{trace.spec.source}: the worked example overflows: {symbol} = "
+                f"{quantity.value}, computed from the file's numbers. Fix: give numbers of a "
+                "smaller magnitude"
+            )
 
 
 def _check_digits(digits) -> None:

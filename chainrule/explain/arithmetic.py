@@ -14,7 +14,13 @@ from . import rounding
 from .holding import ClaimResult, fmt, holds, last_digit_unit
 from .spec import SpecError
 
-__all__ = ["check_arithmetic", "evaluate_expression", "rounding_tolerance"]
+__all__ = [
+    "MAX_EXPRESSION_DEPTH",
+    "MAX_EXPRESSION_LENGTH",
+    "check_arithmetic",
+    "evaluate_expression",
+    "rounding_tolerance",
+]
 
 _OPERATORS = {
     ast.Add: operator.add,
@@ -34,11 +40,47 @@ _FUNCTIONS = {
 }
 
 
+MAX_EXPRESSION_LENGTH = 1000
+"""The most characters an ``[arithmetic]`` expression may have (a worked example's are a line).
+Python's parser needs memory and recursion in proportion to an expression's nesting: 100 000
+minus signs ran out of memory, a sum of 3000 terms out of recursion."""
+MAX_EXPRESSION_DEPTH = 100
+"""The deepest an expression's tree may be (a sum of n terms is n deep): it is evaluated by
+recursion."""
+
+
+def _shown(expression: str) -> str:
+    return repr(expression if len(expression) <= 60 else expression[:57] + "...")
+
+
 def _parse(expression: str) -> ast.Expression:
+    if len(expression) > MAX_EXPRESSION_LENGTH:
+        raise SpecError(
+            f"the expression {_shown(expression)} has {len(expression)} characters, more than "
+            f"{MAX_EXPRESSION_LENGTH}; split it into several [arithmetic] entries"
+        )
     try:
-        return ast.parse(expression.replace("^", "**"), mode="eval")
+        tree = ast.parse(expression.replace("^", "**"), mode="eval")
     except SyntaxError as error:
         raise SpecError(f"{expression!r} is not an arithmetic expression ({error.msg})") from None
+    except (RecursionError, MemoryError):  # nesting Python's parser cannot hold
+        tree = None
+    if tree is None or _depth(tree) > MAX_EXPRESSION_DEPTH:
+        raise SpecError(
+            f"the expression {_shown(expression)} is nested more than {MAX_EXPRESSION_DEPTH} "
+            "deep (a sum of n terms is n deep); split it into several [arithmetic] entries"
+        )
+    return tree
+
+
+def _depth(tree: ast.AST) -> int:
+    """The depth of ``tree``, without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _walk(tree: ast.Expression, expression: str, values: dict, move=None) -> float:
@@ -113,7 +155,8 @@ def check_arithmetic(item, values: dict[str, float], digits: int) -> ClaimResult
         value = evaluate_expression(item.expression, values)
     except SpecError as error:
         where = f" (line {claim.line})" if claim.line else ""
-        raise SpecError(f"arithmetic {item.name!r}{where}: {error}") from None
+        place = f"{item.source}: " if item.source else ""  # the file, as every SpecError names it
+        raise SpecError(f"{place}arithmetic {item.name!r}{where}: {error}") from None
     unit = last_digit_unit(claim.text) or rounding_tolerance(item.expression, values)
     if holds(claim.value, value, unit):
         return ClaimResult(item.name, claim.text, value, True, "ok", "correct")

@@ -273,39 +273,69 @@ def _spec_parameters(layers: list[Dense], columns: list[list[Neuron]]) -> dict[s
     return parameters
 
 
+def _toml_text(text) -> str:
+    """``text`` as a TOML string: quotes, backslashes and every unprintable character (line
+    breaks, NUL, U+2028) escaped, so a title or a name cannot end its string or its line."""
+    escaped = (
+        "\\" + c
+        if c in '"\\'
+        else c
+        if c.isprintable()
+        else f"\\u{ord(c):04x}"
+        if ord(c) < 0x10000
+        else f"\\U{ord(c):08x}"
+        for c in str(text)
+    )
+    return '"' + "".join(escaped) + '"'
+
+
+def _toml_key(name) -> str:
+    """A name as a TOML key: bare where TOML allows it (``x1``), else quoted."""
+    name = str(name)
+    bare = name and all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
+    return name if bare else _toml_text(name)
+
+
+def _toml_list(names) -> str:
+    return "[" + ", ".join(_toml_text(name) for name in names) + "]"
+
+
 def spec_to_toml(spec: Spec) -> str:
-    """The spec as a TOML file that :func:`~chainrule.explain.load_spec` reads back."""
+    """The spec as a TOML file that :func:`~chainrule.explain.load_spec` reads back. Every
+    title and name is written as a TOML string (or key), never pasted."""
     fixed = [p.name for p in spec.parameters.values() if not p.trained]
     out = [
-        f"title = {spec.title!r}".replace("'", '"'),
-        f'loss = "{spec.loss}"',
+        f"title = {_toml_text(spec.title)}",
+        f"loss = {_toml_text(spec.loss)}",
         f"learning_rate = {spec.learning_rate!r}",
     ]
-    out += [f"fixed = {fixed!r}".replace("'", '"')] if fixed else []
+    out += [f"fixed = {_toml_list(fixed)}"] if fixed else []
     out += [f"huber_delta = {spec.huber_delta!r}"] if spec.loss == "huber" else []
-    out += [f'reduction = "{spec.reduction}"'] if spec.n_samples > 1 else []
+    out += [f"reduction = {_toml_text(spec.reduction)}"] if spec.n_samples > 1 else []
 
     def samples(values):
         return repr(values[0]) if len(values) == 1 else repr(list(values))
 
     out += ["", "[inputs]"]
-    out += [f"{n.name} = {samples(n.values)}" for n in spec.inputs]
+    out += [f"{_toml_key(n.name)} = {samples(n.values)}" for n in spec.inputs]
     for layer in spec.layers:
         neurons = ", ".join(
-            f'{{ name = "{n.name}", net = "{n.net}", out = "{n.out}"'
-            + (f', target = "{n.target}"' if n.target else "")
+            f"{{ name = {_toml_text(n.name)}, net = {_toml_text(n.net)}, "
+            f"out = {_toml_text(n.out)}"
+            + (f", target = {_toml_text(n.target)}" if n.target else "")
             + " }"
             for n in layer.neurons
         )
         out += [
             "",
             "[[layers]]",
-            f'name = "{layer.name}"',
-            f'activation = "{layer.activation}"',
+            f"name = {_toml_text(layer.name)}",
+            f"activation = {_toml_text(layer.activation)}",
             *[f"{key} = {value!r}" for key, value in layer.params.items()],
             f"neurons = [{neurons}]",
         ]
-    out += ["", "[targets]"] + [f"{n.name} = {samples(n.target_values)}" for n in spec.outputs]
+    out += ["", "[targets]"]
+    out += [f"{_toml_key(n.name)} = {samples(n.target_values)}" for n in spec.outputs]
     for kind, table in (("weight", "weights"), ("bias", "biases")):
         out += ["", f"[{table}]"]
         for p in spec.parameters.values():
@@ -314,18 +344,18 @@ def spec_to_toml(spec: Spec) -> str:
             sources = [s for s, _ in p.uses]
             targets = [t for _, t in p.uses]
             where = (
-                f'from = "{sources[0]}", to = "{targets[0]}"'
+                f"from = {_toml_text(sources[0])}, to = {_toml_text(targets[0])}"
                 if kind == "weight" and len(p.uses) == 1
-                else f"to = {targets!r}".replace("'", '"')
+                else f"to = {_toml_list(targets)}"
                 if kind == "bias" and len(p.uses) > 1
-                else f'to = "{targets[0]}"'
+                else f"to = {_toml_text(targets[0])}"
                 if kind == "bias"
-                else f"from = {sources!r}, to = {targets!r}".replace("'", '"')
+                else f"from = {_toml_list(sources)}, to = {_toml_list(targets)}"
             )
-            out.append(f"{p.name} = {{ {where}, value = {p.value!r} }}")
+            out.append(f"{_toml_key(p.name)} = {{ {where}, value = {p.value!r} }}")
     rule = spec.optimizer
     if rule.name != "sgd" or rule.steps != 1:
-        out += ["", "[optimizer]", f'name = "{rule.name}"', f"steps = {rule.steps}"]
+        out += ["", "[optimizer]", f"name = {_toml_text(rule.name)}", f"steps = {rule.steps}"]
         if rule.name in ("momentum", "nesterov"):
             out.append(f"momentum = {rule.momentum!r}")
         if rule.name == "adam":

@@ -1,6 +1,7 @@
 """The matrix form (:mod:`~chainrule.explain.matrix`) as text, Markdown with LaTeX math, LaTeX
 or JSON, each followed by the same step table and verdicts on the claims as the per-value form.
-An entry that is zero within rounding is shown as 0 (:mod:`~chainrule.explain.rounding`)."""
+An entry that is zero within rounding is shown as 0 (:mod:`~chainrule.explain.rounding`). Names
+from the spec file are escaped as :mod:`~chainrule.explain.render` escapes them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..core.terminal import CONTROLS, printable
 from . import rounding
 from .matrix import MatrixStep, matrix_steps, matrix_tolerances
 from .render import (
@@ -85,7 +87,8 @@ def _names(names) -> str:
 def render_matrix_text(trace, digits: int = 9, steps=None, results=None) -> str:
     """``name (shape) = expression = numbers``, one step a line."""
     spec = trace.spec
-    out = [_title(spec), "=" * len(_title(spec)), LAYOUT, ""]
+    title = printable(_title(spec))
+    out = [title, "=" * len(title), LAYOUT, ""]
     for step in shown_steps(spec):
         parts = [f"{step.name} {_shape(step.value)}", step.expression]
         if step.names is not None:
@@ -94,7 +97,7 @@ def render_matrix_text(trace, digits: int = 9, steps=None, results=None) -> str:
         out.append(" = ".join(parts))
     out += [f"({note})" for note in _notes(spec)]
     out += steps_text(steps, digits) + results_text(results)
-    return "\n".join(out) + "\n"
+    return "\n".join(map(printable, out)) + "\n"  # names from the file: each stays one line
 
 
 # -- LaTeX pieces ----------------------------------------------------------------------------
@@ -156,9 +159,29 @@ def _equation(step: MatrixStep, digits: int) -> str:
     return " = ".join(parts)
 
 
+_LATEX_TEXT = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "_": r"\_",
+    "$": r"\$",
+    "%": r"\%",
+    "#": r"\#",
+    "&": r"\&",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+}
+_LATEX_TEXT_SPECIAL = re.compile(rf"[{re.escape(''.join(_LATEX_TEXT))}]|{CONTROLS.pattern}")
+
+
 def _escaped(text: str) -> str:
-    """Words for LaTeX's text mode (``cross_entropy`` has an underscore)."""
-    return text.replace("_", r"\_")
+    """Words for LaTeX's text mode (``cross_entropy`` has an underscore, a shared parameter's
+    name may hold anything): special characters escaped, a control character written as its
+    visible escape (``\\textbackslash{}x1b``)."""
+    return _LATEX_TEXT_SPECIAL.sub(
+        lambda m: _LATEX_TEXT.get(m.group()) or r"\textbackslash{}" + printable(m.group())[1:],
+        text,
+    )
 
 
 def _aside(step: MatrixStep) -> str:
@@ -175,13 +198,18 @@ def render_matrix_markdown(trace, digits: int = 9, steps=None, results=None) -> 
         out += [f"$${_equation(step, digits)}$$", "", f"*{step.name} {_aside(step)}*", ""]
     out += [f"*{note}*" for note in _notes(spec)]
     out += steps_markdown(steps, digits) + results_markdown(results, digits)
-    return "\n".join(out) + "\n"
+    return "\n".join(map(printable, out)) + "\n"
 
 
 def render_matrix_latex(trace, digits: int = 9, steps=None, results=None) -> str:
     """A LaTeX fragment: one ``align*`` environment (amsmath's bmatrix for the matrices)."""
     spec = trace.spec
-    out = [f"% {_title(spec)}", f"% {LAYOUT}", r"\paragraph{Matrix form}", r"\begin{align*}"]
+    out = [
+        f"% {printable(_title(spec))}",
+        f"% {LAYOUT}",
+        r"\paragraph{Matrix form}",
+        r"\begin{align*}",
+    ]
     rows = [
         _equation(step, digits).replace(" = ", " &= ", 1)
         + rf" && \text{{{_escaped(_aside(step))}}}"

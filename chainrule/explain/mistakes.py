@@ -52,8 +52,13 @@ _NONNEGATIVE = {"sigmoid", "softmax", "relu", "softplus", "exp"}
 
 
 def _with(quantity, values: dict, **changes) -> float:
-    """``quantity`` recomputed with some of its inputs changed (only for this quantity)."""
-    return quantity.compute({**values, **changes})
+    """``quantity`` recomputed with some of its inputs changed (only for this quantity); NaN
+    where that leaves its formula's domain (the square root of a person's negative moment), as
+    :meth:`Trace.evaluate` does."""
+    try:
+        return quantity.compute({**values, **changes})
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return math.nan
 
 
 def candidates(trace, symbol: str, values: dict, describe):

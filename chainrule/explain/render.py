@@ -1,16 +1,25 @@
 """Pure renderers: a trace (and optional step table and claim results) to text, Markdown with
-LaTeX math, LaTeX, or JSON. Nothing here computes; it only formats what the trace holds."""
+LaTeX math, LaTeX, or JSON. Nothing here computes; it only formats what the trace holds.
+
+A spec file's title and names are text from a file, shown as they are except for what would
+act instead of showing: control characters and bidi controls are written as visible escapes in
+text and Markdown (:func:`~chainrule.core.terminal.printable`) and as JSON escapes in JSON; in
+LaTeX (and Markdown's math) a name's special characters are escaped too (:func:`latex_name`), so
+that no name ends a formula, a comment or a line."""
 
 from __future__ import annotations
 
 import json
 import re
 
+from ..core.terminal import CONTROLS, printable, printable_json
+
 __all__ = [
     "RENDERERS",
     "SECTIONS",
     "formula_text",
     "json_text",
+    "latex_name",
     "number_text",
     "operator_latex",
     "render_json",
@@ -24,6 +33,7 @@ __all__ = [
     "steps_text",
     "substitution_text",
     "symbol_latex",
+    "verdict_text",
 ]
 
 SECTIONS = [
@@ -113,6 +123,30 @@ def substitution_text(tokens: list, values: dict, digits: int) -> str:
     )
 
 
+_LATEX_MATH = {
+    "\\": r"\backslash ",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "%": r"\%",
+    "#": r"\#",
+    "&": r"\&",
+    "^": r"\hat{}",
+    "~": r"\sim ",
+    " ": r"\ ",  # a space shows (math drops it), and no name holds the " = " rows align on
+}
+_LATEX_SPECIAL = re.compile(rf"[{re.escape(''.join(_LATEX_MATH))}]|{CONTROLS.pattern}")
+
+
+def latex_name(text: str) -> str:
+    """A name from a spec file as LaTeX math: ``\\``, braces, ``$``, ``%``, ``#``, ``&``, ``^``,
+    ``~`` and spaces escaped (in math mode, as MathJax and KaTeX read it too), and a control
+    character written as its visible escape (``\\backslash x1b``); ``_`` stays a subscript."""
+    return _LATEX_SPECIAL.sub(
+        lambda m: _LATEX_MATH.get(m.group()) or r"\backslash " + printable(m.group())[1:], text
+    )
+
+
 def _base_latex(base: str) -> str:
     """A symbol's base as one LaTeX symbol: ``yhat`` -> ``\\hat{y}``, ``beta`` -> ``\\beta``,
     ``out`` -> ``\\mathrm{out}`` (never the italic product o*u*t)."""
@@ -122,8 +156,8 @@ def _base_latex(base: str) -> str:
     if hat:
         return rf"\hat{{{_base_latex(hat.group(1))}}}"
     if len(base) > 1:
-        return rf"\mathrm{{{base}}}"
-    return base
+        return rf"\mathrm{{{latex_name(base)}}}"
+    return latex_name(base)
 
 
 def symbol_latex(symbol: str) -> str:
@@ -133,7 +167,7 @@ def symbol_latex(symbol: str) -> str:
     if symbol in _GREEK:
         return _GREEK[symbol]
     marks = []
-    tagged = re.fullmatch(r"(.+?)(?:\[(\d+)\])?(?:@(\d+))?", symbol)
+    tagged = re.fullmatch(r"(.+?)(?:\[(\d+)\])?(?:@(\d+))?", symbol, flags=re.DOTALL)
     core, sample, step = tagged.groups()
     if sample:
         marks.append(f"({sample})")
@@ -151,7 +185,7 @@ def symbol_latex(symbol: str) -> str:
     else:
         match = re.fullmatch(r"([A-Za-z_]+?)(\d+)", core)
         base, sub = (match.group(1), match.group(2)) if match else (core, "")
-    text = f"{_base_latex(base)}_{{{sub}}}" if sub else _base_latex(base)
+    text = f"{_base_latex(base)}_{{{latex_name(sub)}}}" if sub else _base_latex(base)
     return text + (f"^{{{','.join(marks)}}}" if marks else "")
 
 
@@ -189,7 +223,8 @@ def _sections(trace):
 def render_text(trace, digits: int = 9, steps=None, results=None) -> str:
     """Plain text, one quantity a line: ``symbol = formula = numbers = value``."""
     values = trace.shown_values()
-    out = [trace.spec.title, "=" * len(trace.spec.title)]
+    title = printable(trace.spec.title)
+    out = [title, "=" * len(title)]
     for section, heading, quantities in _sections(trace):
         out += ["", heading, "-" * len(heading)]
         if section == "update":
@@ -217,7 +252,7 @@ def render_text(trace, digits: int = 9, steps=None, results=None) -> str:
             if q.note:
                 out.append(f"    ({q.note})")
     out += steps_text(steps, digits) + results_text(results)
-    return "\n".join(out) + "\n"
+    return "\n".join(map(printable, out)) + "\n"  # names from the file: each stays one line
 
 
 def steps_text(steps, digits) -> list[str]:
@@ -235,10 +270,13 @@ def steps_text(steps, digits) -> list[str]:
 def results_text(results) -> list[str]:
     if not results:
         return []
-    out = ["", "Your numbers", "------------"]
-    for r in results:
-        out.append(f"{r.mark} {r.name} = {r.claimed}: {r.diagnosis}")
-    return out
+    return ["", "Your numbers", "------------"] + [verdict_text(r) for r in results]
+
+
+def verdict_text(result) -> str:
+    """One claim's verdict as one line, ``WRONG y1 = 0.5: you wrote ...``, its name and
+    numbers as the file wrote them but for control characters (shown as escapes)."""
+    return printable(f"{result.mark} {result.name} = {result.claimed}: {result.diagnosis}")
 
 
 def render_markdown(trace, digits: int = 9, steps=None, results=None) -> str:
@@ -262,7 +300,7 @@ def render_markdown(trace, digits: int = 9, steps=None, results=None) -> str:
             if q.note:
                 out += [f"*{q.note}*", ""]
     out += steps_markdown(steps, digits) + results_markdown(results, digits)
-    return "\n".join(out) + "\n"
+    return "\n".join(map(printable, out)) + "\n"
 
 
 def steps_markdown(steps, digits) -> list[str]:
@@ -319,7 +357,7 @@ def _shortcut_latex(q, values, digits) -> str:
 def render_latex(trace, digits: int = 9, steps=None, results=None) -> str:
     """A LaTeX fragment: one ``align*`` environment per section."""
     values = trace.shown_values()
-    out = [f"% {trace.spec.title}"]
+    out = [f"% {printable(trace.spec.title)}"]  # one line: a line break would end the comment
     for _, heading, quantities in _sections(trace):
         out += [f"\\paragraph{{{heading}}}", r"\begin{align*}"]
         rows = []
@@ -384,7 +422,7 @@ def json_text(document: dict, steps=None, results=None) -> str:
         }
     if results is not None:
         document["claims"] = [r.to_dict() for r in results]
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return printable_json(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 RENDERERS = {

@@ -228,6 +228,11 @@ class StagedWrites:
         self._files.append(staged)
         return staged.stream
 
+    def temporary(self, stream) -> str:
+        """The temporary file that ``stream`` (from :meth:`open`) writes, to read back what was
+        written before it replaces its target."""
+        return next(staged.named for staged in self._files if staged.stream is stream)
+
     def _commit(self) -> None:
         for staged in self._files:
             try:

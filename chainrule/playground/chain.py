@@ -12,6 +12,7 @@ import json
 import math
 import re
 
+from ..core.terminal import printable
 from ..explain import check as check_spec
 from ..explain import explain, parse_spec, spec_to_toml
 
@@ -23,12 +24,13 @@ _LINE = re.compile(r"^(\S+) = ")
 def explanation_rows(explanation) -> list[dict]:
     """Every quantity of ``explanation`` in the order ``chainrule explain`` prints them:
     ``symbol``, ``section``, ``kind``, ``line`` (the printed line), ``note``, ``value``."""
-    trace = explanation.trace
+    # the text form shows each symbol escaped (core.terminal.printable): match it as shown
+    shown = {printable(symbol): q for symbol, q in explanation.trace.quantities.items()}
     rows, last = [], None
     for line in explanation.render("text").splitlines():
         match = _LINE.match(line)
-        if match and match.group(1) in trace:
-            q = trace[match.group(1)]
+        if match and match.group(1) in shown:
+            q = shown[match.group(1)]
             last = {
                 "symbol": q.symbol,
                 "section": q.section,

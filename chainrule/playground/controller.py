@@ -17,9 +17,10 @@ from .points import read_points
 from .session import SPEEDS, Session, python_code
 from .settings import Settings, SettingsError, parse_settings
 
-__all__ = ["FieldError", "MAX_UPLOAD", "Playground"]
+__all__ = ["FieldError", "MAX_NAME", "MAX_UPLOAD", "Playground", "unencodable"]
 
 MAX_UPLOAD = 2_000_000  # characters of CSV or spec text
+MAX_NAME = 255  # characters of an uploaded file's name
 
 
 class FieldError(ValueError):
@@ -30,13 +31,34 @@ class FieldError(ValueError):
         self.fields = fields
 
 
-def _text(body: dict, key: str, field: str) -> str:
+def unencodable(text: str) -> str | None:
+    """Why UTF-8 cannot encode ``text`` (a lone surrogate, which JSON's ``\\ud800`` makes), or
+    None when it can: such text could never be sent back in an answer."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        code = f"U+{ord(text[error.start]):04X}"
+        return f"character {error.start + 1} is {code}, half of a UTF-16 pair, not a character"
+    return None
+
+
+def _text(body: dict, key: str, field: str, limit: int = MAX_UPLOAD) -> str:
     value = body.get(key) if isinstance(body, dict) else None
     if not isinstance(value, str):
         raise FieldError({field: f"expected text in {key!r}, got {type(value).__name__}"})
-    if len(value) > MAX_UPLOAD:
-        raise FieldError({field: f"the file is too large ({len(value)} characters)"})
+    if len(value) > limit:
+        raise FieldError({field: f"{key!r} is too long ({len(value)} characters, at most {limit})"})
+    problem = unencodable(value)
+    if problem:
+        raise FieldError({field: f"{key!r} is not text: {problem}"})
     return value
+
+
+def _name(body: dict, field: str, default: str) -> str:
+    """The file name the page sent along (``default`` when none)."""
+    if not isinstance(body.get("name"), str):
+        return default
+    return _text(body, "name", field, MAX_NAME)
 
 
 def _index(body: dict, key: str, field: str) -> int:
@@ -98,7 +120,7 @@ class Playground:
     def upload(self, body: dict) -> dict:
         """Read an uploaded CSV (two features, two classes) and train on it."""
         text = _text(body, "text", "csv")
-        name = body.get("name") if isinstance(body.get("name"), str) else "upload.csv"
+        name = _name(body, "csv", "upload.csv")
         try:
             points = read_points(text, name)
         except DataError as error:
@@ -222,7 +244,7 @@ class Playground:
     def load_spec(self, body: dict) -> dict:
         """A spec file's worked example, value by value."""
         text = _text(body, "text", "spec")
-        name = body.get("name") if isinstance(body.get("name"), str) else "spec.toml"
+        name = _name(body, "spec", "spec.toml")
         try:
             return spec_steps(text, name)
         except ValueError as error:

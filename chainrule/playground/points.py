@@ -17,7 +17,10 @@ from .. import datasets
 from ..tables.reading import DataError, Table, numeric_matrix, sort_labels, target_column
 from .settings import Settings
 
-__all__ = ["Points", "make_points", "read_points", "split"]
+__all__ = ["MAX_COORDINATE", "MAX_FIELD", "Points", "make_points", "read_points", "split"]
+
+MAX_FIELD = 1_000  # characters in one field of an uploaded CSV: a name, a number or a label
+MAX_COORDINATE = 1e6  # the largest |x1| or |x2| of an uploaded point
 
 
 @dataclass(frozen=True)
@@ -61,14 +64,17 @@ def split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarr
 
 def read_points(text: str, name: str = "upload.csv") -> Points:
     """Points from CSV text: a header row, two numeric feature columns, then a label column
-    with exactly two distinct labels (numbers or words).
+    with exactly two distinct labels (numbers or words). Lines may end in ``\\n``, ``\\r\\n``
+    or ``\\r`` alone; a field holds at most :data:`MAX_FIELD` characters and a coordinate lies
+    within ``±MAX_COORDINATE``, so that every answer about the points is plain JSON.
 
     Raises
     ------
     DataError
-        Naming the row and column of the first bad field.
+        Naming the row (or line) and column of the first bad field.
     """
-    rows = [row for row in csv.reader(io.StringIO(text)) if any(f.strip() for f in row)]
+    _check_encodable(text, name)
+    rows = [row for row in _csv_rows(text, name) if any(f.strip() for f in row)]
     if len(rows) < 2:
         raise DataError(f"{name}: needs a header row and at least one data row")
     header, body = [h.strip() for h in rows[0]], [[f.strip() for f in row] for row in rows[1:]]
@@ -82,6 +88,13 @@ def read_points(text: str, name: str = "upload.csv") -> Points:
             raise DataError(f"{name}: row {number} has {len(row)} fields, the header has 3")
     table = Table.from_rows(name, header, body)
     X = numeric_matrix(table, header[:2])
+    far = np.abs(X) > MAX_COORDINATE
+    if far.any():
+        r, c = (int(i) for i in np.argwhere(far)[0])
+        raise DataError(
+            f"{name}: column {header[c]!r} holds {body[r][c]!r} in {table.row(r)}; coordinates "
+            f"must lie within ±{MAX_COORDINATE:,.0f} (scale the data down)"
+        )
     target_column(table, header[2])  # present, nothing missing
     labels = table.column(header[2])
     classes = sort_labels(set(labels))
@@ -92,3 +105,42 @@ def read_points(text: str, name: str = "upload.csv") -> Points:
         )
     y = np.array([classes.index(label) for label in labels])
     return Points(X, y, classes, header[:2], name)
+
+
+def _check_encodable(text: str, name: str) -> None:
+    """Refuse text that UTF-8 cannot encode (a lone surrogate, from a JSON ``\\ud800``)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        head = text[: error.start]
+        line = head.count("\n") + head.count("\r") - head.count("\r\n") + 1
+        code = f"U+{ord(text[error.start]):04X}"
+        raise DataError(
+            f"{name}: line {line} holds {code}, half of a UTF-16 pair, which is no character; "
+            "save the file as UTF-8"
+        ) from None
+
+
+def _csv_rows(text: str, name: str) -> list[list[str]]:
+    """The rows of ``text``: ``\\r`` alone ends a line too, and no field is longer than
+    :data:`MAX_FIELD` characters."""
+    too_long = f"a field may hold at most {MAX_FIELD} characters (a name, a number or a label)"
+    reader = csv.reader(io.StringIO(text, newline=""))  # \r, \n or \r\n ends a line
+    rows = []
+    try:
+        for row in reader:
+            for column, field in enumerate(row, 1):
+                if len(field) > MAX_FIELD:
+                    raise DataError(
+                        f"{name}: line {reader.line_num}, field {column} holds {len(field)} "
+                        f"characters; {too_long}"
+                    )
+            rows.append(row)
+    except csv.Error as error:  # a field beyond csv's own limit, a quote left open, ...
+        if "field larger than field limit" in str(error):
+            raise DataError(
+                f"{name}: line {reader.line_num} holds a field of more than "
+                f"{csv.field_size_limit()} characters; {too_long}"
+            ) from None
+        raise DataError(f"{name}: line {reader.line_num}: {error}") from None
+    return rows

@@ -8,6 +8,7 @@ writes that program out). The page only draws what :meth:`Session.snapshot` retu
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from .. import optim
 from ..core.history import Callback
 from ..core.network import MLP, Network
 from .points import Points, make_points, split
-from .settings import Settings, SettingsError
+from .settings import DATASETS, Settings, SettingsError
 
 __all__ = [
     "MAX_EPOCHS",
@@ -286,8 +287,27 @@ def python_code(settings: Settings, epochs: int, points: Points | None = None) -
     same split and seed, for ``epochs`` epochs (its ``history`` is the page's curve). For an
     uploaded CSV (``points``, as :func:`~chainrule.playground.points.read_points` read it) the
     program reads the file by the name it was uploaded with, as the page did: the first two
-    columns as numbers, the third as labels in the page's class order."""
+    columns as numbers, the third as labels in the page's class order.
+
+    At epoch 0 nothing has been trained yet (and ``fit`` refuses ``epochs=0``): the program
+    builds the network, whose initial weights are the page's, and has no ``fit`` call.
+
+    Every name, label and setting enters the program as a Python literal (:func:`_literal`),
+    never as pasted text, so a CSV header or a label cannot add a statement to it.
+
+    Raises
+    ------
+    ValueError
+        For a dataset other than the playground's, a negative ``epochs``, or a CSV run
+        without its ``points``.
+    TypeError
+        For a setting that is not a number, a text or a list of them.
+    """
     s = settings
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"'epochs' must be a whole number >= 0, got {epochs!r}")
+    if s.dataset not in DATASETS:
+        raise ValueError(f"'dataset' must be one of {', '.join(DATASETS)}, got {s.dataset!r}")
     if s.dataset == "xor":
         data = [
             "rng = np.random.default_rng(seed)",
@@ -300,44 +320,85 @@ def python_code(settings: Settings, epochs: int, points: Points | None = None) -
         if points is None:
             raise ValueError("the Python code of a CSV run needs its points: pass points=...")
         data = _csv_lines(points)
-    else:
-        data = [f"data = datasets.{s.dataset}(n_samples=samples, noise=noise, seed=seed)"]
+    else:  # a generated dataset: its name is this module's own constant, not the page's text
+        name = DATASETS[DATASETS.index(s.dataset)]
+        data = [f"data = datasets.{name}(n_samples=samples, noise=noise, seed=seed)"]
         data += ["X, y = data.X, data.y"]
+    sizes = ", ".join(_literal(size) for size in (2, *s.hidden, 1))
     lines = [
         *(["import csv"] if s.dataset == "csv" else []),
         "import numpy as np",
         "import chainrule as cr",
         *([] if s.dataset == "csv" else ["from chainrule import datasets"]),
         "",
-        f"seed = {s.seed}"
+        f"seed = {_literal(s.seed)}"
         if s.dataset == "csv"
-        else f"seed, samples, noise = {s.seed}, {s.samples}, {s.noise!r}",
+        else f"seed, samples, noise = {_literal(s.seed)}, {_literal(s.samples)}, "
+        f"{_literal(s.noise)}",
         *data,
         "order = np.random.default_rng(seed + 1).permutation(len(y))",
-        f"n_test = int(round({s.test_fraction!r} * len(y)))",
+        f"n_test = int(round({_literal(s.test_fraction)} * len(y)))",
         "train, test = order[n_test:], order[:n_test]",
         "T = y[:, None].astype(np.float64)",
-        f"net = cr.MLP([2, {', '.join(map(str, s.hidden))}, 1], "
-        f'activation="{s.activation}", loss="binary_cross_entropy",',
-        f'             l2={s.l2!r}, seed=seed, dtype="float64")',
-        f"history = net.fit(X[train], T[train], epochs={epochs}, "
-        f'optimizer=cr.optim.get("{s.optimizer}", learning_rate={s.learning_rate!r}),',
-        f"                  batch_size={s.batch_size}, "
-        + "validation_data=(X[test], T[test]) if n_test else None,",
-        '                  metrics=["accuracy"], verbose=0, seed=seed)',
+        f"net = cr.MLP([{sizes}], activation={_literal(s.activation)}, "
+        'loss="binary_cross_entropy",',
+        f'             l2={_literal(s.l2)}, seed=seed, dtype="float64")',
     ]
+    if epochs == 0:
+        lines += [
+            "# Epoch 0: the page has trained nothing yet, so net holds the initial weights it",
+            "# draws; the fit call appears here once an epoch has run (fit needs epochs >= 1).",
+        ]
+    else:
+        lines += [
+            f"history = net.fit(X[train], T[train], epochs={_literal(epochs)}, "
+            f"optimizer=cr.optim.get({_literal(s.optimizer)}, "
+            f"learning_rate={_literal(s.learning_rate)}),",
+            f"                  batch_size={_literal(s.batch_size)}, "
+            + "validation_data=(X[test], T[test]) if n_test else None,",
+            '                  metrics=["accuracy"], verbose=0, seed=seed)',
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _literal(value) -> str:
+    """``value`` as Python source that evaluates to it: a number, a text, ``None`` or a list of
+    them. Text goes through ``str.__repr__``, which writes every line break, quote, backslash
+    and unprintable character as an escape, so the literal is one line that only a matching
+    quote ends; ``nan`` and the infinities, which have no literal, as ``float("nan")``."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, (int, np.integer)):
+        return int.__repr__(int(value))
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return float.__repr__(value) if math.isfinite(value) else f'float("{value}")'
+    if isinstance(value, str):
+        return str.__repr__(value)  # not a subclass's own __repr__
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_literal(item) for item in value) + "]"
+    raise TypeError(
+        f"the playground's program holds numbers, texts and lists, got {type(value).__name__}"
+    )
+
+
+def _file_name(source: str) -> str:
+    """The bare name of the uploaded file (the browser sends no folder), or ``upload.csv``
+    where there is none that ``open`` could take."""
+    name = PurePath(source).name if source else ""
+    return name if name not in ("", ".", "..") and "\x00" not in name else "upload.csv"
 
 
 def _csv_lines(points: Points) -> list[str]:
     """Read the uploaded CSV as the page did: blank rows skipped, fields stripped, a header."""
-    path = PurePath(points.source or "upload.csv").name  # the browser sends the bare name
     return [
-        f'with open({path!r}, newline="", encoding="utf-8") as file:  # the CSV you uploaded',
-        "    rows = [[f.strip() for f in row] for row in csv.reader(file)]",
+        f'with open({_literal(_file_name(points.source))}, newline="", encoding="utf-8") as file:',
+        "    rows = [[f.strip() for f in row] for row in csv.reader(file)]  # the CSV you uploaded",
         "rows = [row for row in rows if any(row)]  # blank rows skipped",
-        f"header, rows = rows[0], rows[1:]  # {', '.join(points.feature_names)}, then the label",
+        "header, rows = rows[0], rows[1:]  # two feature columns, then the label column",
+        f"features = {_literal(list(points.feature_names))}  # the header's first two fields",
         "X = np.array([[float(row[0]), float(row[1])] for row in rows])",
-        f"classes = {list(points.class_names)!r}  # label 0 and label 1, in the page's order",
+        f"classes = {_literal(list(points.class_names))}"
+        "  # label 0 and label 1, in the page's order",
         "y = np.array([classes.index(row[2]) for row in rows])",
     ]

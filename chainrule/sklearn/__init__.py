@@ -1,5 +1,10 @@
 """``from chainrule.sklearn import MLPClassifier, MLPRegressor`` (needs scikit-learn)."""
 
-from .estimators import MLPClassifier, MLPRegressor
+from .estimators import (
+    ChainruleUnpicklingError,
+    ChainruleVersionWarning,
+    MLPClassifier,
+    MLPRegressor,
+)
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["ChainruleUnpicklingError", "ChainruleVersionWarning", "MLPClassifier", "MLPRegressor"]

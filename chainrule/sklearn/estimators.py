@@ -30,6 +30,13 @@ Beyond scikit-learn (every extra defaults to scikit-learn's behaviour):
 * ``partial_fit`` works for multi-label targets without ``classes``; a warm start from 'lbfgs'
   to a stochastic solver (where scikit-learn fails) starts that solver afresh.
 
+Threads and pickles: ``fit`` and ``partial_fit`` refuse, with a ``RuntimeError``, to start
+while either runs on the same estimator (fit clones in parallel instead); ``predict`` may run
+in several threads at once, not during a fit of the same estimator. A pickle records the
+chainrule version; unpickling warns (:class:`ChainruleVersionWarning`) when it differs or is
+missing, and a pickle this version cannot restore raises :class:`ChainruleUnpicklingError`
+naming both versions.
+
 One deliberate departure: a second ``fit`` with ``warm_start=True`` continues the optimizer's
 state (momentum, Adam's moments and step count, an 'adaptive' rate) unless a solver
 hyperparameter changed, where scikit-learn starts a new optimizer. So ``fit`` twice with
@@ -41,9 +48,11 @@ Needs scikit-learn: ``pip install "chainrule[sklearn]"``.
 
 from __future__ import annotations
 
+import pickle
 import re
+import threading
 import warnings
-from functools import partial
+from functools import partial, wraps
 from itertools import pairwise
 from numbers import Integral, Real
 
@@ -95,21 +104,89 @@ from sklearn.utils.validation import (  # noqa: E402
 )
 
 from .. import optim  # noqa: E402
+from .._version import __version__  # noqa: E402
 from ..core.history import Callback  # noqa: E402
 from ..core.layers import Dense, Dropout  # noqa: E402
 from ..core.network import Network  # noqa: E402
 from ..tables.scaling import mean_and_scale  # noqa: E402
 from ..training.batches import ArrayBatches  # noqa: E402
-from ..training.loop import run_epochs  # noqa: E402
+from ..training.loop import FitLock, run_epochs  # noqa: E402
 from ..training.splits import class_weight_table  # noqa: E402
 from . import solvers as solvers  # noqa: E402
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = [
+    "ChainruleUnpicklingError",
+    "ChainruleVersionWarning",
+    "MLPClassifier",
+    "MLPRegressor",
+]
 
 _SKLEARN_ACTIVATIONS = {"identity", "logistic", "tanh", "relu"}
 _ACTIVATIONS = _SKLEARN_ACTIVATIONS | {"sigmoid", "leaky_relu", "elu", "softplus", "gelu"}
 _STOCHASTIC = {"sgd", "adam", "adamw", "rmsprop", "adagrad"}
 _CHAINRULE_NAMES = {"logistic": "sigmoid"}  # scikit-learn's activation names -> chainrule's
+
+
+class ChainruleVersionWarning(UserWarning):
+    """An estimator was unpickled by another chainrule version than the one that pickled it,
+    or its pickle records none (pickled before chainrule recorded it): it may predict
+    differently or fail. Refit it with this version, or load it with the one that pickled it.
+    As scikit-learn's ``InconsistentVersionWarning``, with the same attributes
+    (``original_version`` None when the pickle records none)."""
+
+    def __init__(self, *, estimator_name: str, current_version: str, original_version):
+        self.estimator_name = estimator_name
+        self.current_version = current_version
+        self.original_version = original_version
+
+    def __str__(self) -> str:
+        if self.original_version is None:
+            origin = "that records no chainrule version (pickled before chainrule recorded it)"
+        else:
+            origin = f"pickled by {_pickled_by(self.original_version)}"
+        return (
+            f"unpickling a {self.estimator_name} {origin} with chainrule "
+            f"{self.current_version}: it may predict differently or fail; refit it with "
+            f"chainrule {self.current_version}, or load it with the version that pickled it"
+        )
+
+
+class ChainruleUnpicklingError(pickle.UnpicklingError, ValueError):
+    """A pickled estimator that this chainrule version cannot restore (it lacks what this
+    version needs, or holds what it cannot use); the message names both versions and what is
+    wrong. Raised by ``pickle.load`` itself, not later by ``predict``."""
+
+
+def _pickled_by(pickled) -> str:
+    """Which chainrule wrote a pickle, from the version it records (None: none), as a message
+    says it; a version is quoted unless it looks like one (it was read from the pickle)."""
+    if pickled is None:
+        return "a chainrule that recorded no version"
+    text = str(pickled)
+    return f"chainrule {text}" if re.fullmatch(r"[\w.+!-]{1,40}", text) else f"chainrule {text!r}"
+
+
+# guards the first creation of an estimator's FitLock (two threads would each make one)
+_MAKING_LOCKS = threading.Lock()
+
+
+def _one_fit_at_a_time(method):
+    """``fit`` and ``partial_fit`` refused at once, with a RuntimeError, while either already
+    runs on the same estimator (in another thread, or from inside it): two would interleave
+    their steps on the same ``coefs_`` (see :class:`chainrule.training.loop.FitLock`)."""
+
+    @wraps(method)
+    def one_at_a_time(self, *args, **kwargs):
+        with _MAKING_LOCKS:
+            lock = self.__dict__.get("_fit_lock")
+            if lock is None:
+                lock = self._fit_lock = FitLock()  # not pickled: see __getstate__
+        call = f"{type(self).__name__}.{method.__name__}"
+        advice = "Wait for it to return, or fit a clone (sklearn.base.clone(estimator))."
+        with lock.hold(call, "this estimator", advice):
+            return method(self, *args, **kwargs)
+
+    return one_at_a_time
 
 
 class _ShuffledRows:
@@ -311,9 +388,60 @@ class _BaseMLP(BaseEstimator):
         return self._network_view()
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # a copy: scikit-learn's is the instance's own __dict__ (Python 3.11's object.__getstate__)
+        state = dict(super().__getstate__())
         state.pop("_network", None)  # rebuilt from coefs_ and intercepts_ on first use
+        state.pop("_fit_lock", None)  # a lock is not pickled: the copy makes its own
+        state["_chainrule_version"] = __version__
         return state
+
+    def __setstate__(self, state):
+        """Restore a pickle, checked against what this version needs: one that cannot be
+        restored raises :class:`ChainruleUnpicklingError` naming both versions; one pickled by
+        another version (or recording none) warns with :class:`ChainruleVersionWarning`."""
+        name = type(self).__name__
+        pickled = state.get("_chainrule_version") if isinstance(state, dict) else None
+        try:
+            state = dict(state)
+            state.pop("_chainrule_version", None)
+            missing = [p for p in self._get_param_names() if p not in state]
+            if missing:
+                raise ValueError(f"it lacks the parameter(s) {', '.join(map(repr, missing))}")
+            super().__setstate__(state)
+            self._check_restored()
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as error:
+            raise ChainruleUnpicklingError(
+                f"cannot restore this {name}, pickled by {_pickled_by(pickled)}, "
+                f"with chainrule {__version__}: {error}; refit it with chainrule "
+                f"{__version__}, or load it with the version that pickled it"
+            ) from None
+        if pickled != __version__:
+            warnings.warn(
+                ChainruleVersionWarning(
+                    estimator_name=name, current_version=__version__, original_version=pickled
+                ),
+                stacklevel=2,
+            )
+
+    _FITTED = ("coefs_", "intercepts_", "n_outputs_", "n_layers_", "out_activation_")
+    _FITTED += ("n_iter_", "n_features_in_")
+
+    def _check_restored(self) -> None:
+        """A restored fitted estimator holds what :meth:`predict` reads, consistent with
+        itself: its network is built now (a pickle from another layout fails here, not in a
+        later ``predict``)."""
+        if not any(name.endswith("_") and not name.startswith("__") for name in vars(self)):
+            return  # never fitted (scikit-learn's test): its parameters are all it holds
+        missing = [name for name in self._FITTED if name not in vars(self)]
+        if missing:
+            raise ValueError(f"it was fitted but lacks {', '.join(map(repr, missing))}")
+        network = self._bind_network()  # shapes, dtypes, activations as this version reads
+        if (network.n_inputs, network.n_outputs) != (self.n_features_in_, self.n_outputs_):
+            raise ValueError(
+                f"its network maps {network.n_inputs} inputs to {network.n_outputs} outputs, "
+                f"but n_features_in_ is {self.n_features_in_!r} and n_outputs_ "
+                f"{self.n_outputs_!r}"
+            )
 
     def _forward_pass_fast(self, X, check_input=True):
         if check_input:
@@ -328,7 +456,12 @@ class _BaseMLP(BaseEstimator):
     def predict(self, X):
         """Predictions for ``X`` (n_samples, n_features), dense or sparse: class labels (a
         label indicator matrix for multi-label targets), or values of shape (n_samples,) for
-        one output and (n_samples, n_outputs) for several."""
+        one output and (n_samples, n_outputs) for several.
+
+        Thread-safe: several threads may predict with one fitted estimator at once (it reads
+        ``coefs_`` and ``intercepts_`` and returns a new array); not while ``fit`` or
+        ``partial_fit`` runs on the same estimator in another thread (they update those
+        arrays in place): predict with a clone then."""
         check_is_fitted(self)
         return self._predict(X)
 
@@ -673,9 +806,14 @@ class _BaseMLP(BaseEstimator):
             self._best_parameters = network.parameters.copy()
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_one_fit_at_a_time
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix ``X`` (n_samples, n_features), dense or sparse, and
-        targets ``y``; ``sample_weight`` (n_samples,) optional. Returns the estimator."""
+        targets ``y``; ``sample_weight`` (n_samples,) optional. Returns the estimator.
+
+        Raises ``RuntimeError`` at once, without waiting or touching the estimator, when
+        ``fit`` or ``partial_fit`` already runs on it (in another thread): one estimator
+        trains in one call at a time. Fit clones to train in parallel."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     def _check_solver(self):
@@ -715,6 +853,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         **_BaseMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+    _FITTED = (*_BaseMLP._FITTED, "classes_", "_label_binarizer")
 
     def __init__(
         self,
@@ -831,9 +970,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
+    @_one_fit_at_a_time
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over ``(X, y)``, keeping the optimizer's state. The first call needs
-        ``classes`` (every label), unless ``y`` is a label indicator matrix."""
+        ``classes`` (every label), unless ``y`` is a label indicator matrix. Refused while
+        ``fit`` or ``partial_fit`` runs on this estimator, as :meth:`fit` is."""
         first = not hasattr(self, "classes_")
         if first and classes is None and type_of_target(y).startswith("multilabel"):
             self._label_binarizer = LabelBinarizer().fit(y)
@@ -1018,10 +1159,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
+    @_one_fit_at_a_time
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``(X, y)``, keeping the optimizer's state. Only for the stochastic
         solvers, as the classifier's (scikit-learn's regressor offers it for 'lbfgs' too,
-        through a guard that never runs, and then runs a whole L-BFGS fit)."""
+        through a guard that never runs, and then runs a whole L-BFGS fit). Refused while
+        ``fit`` or ``partial_fit`` runs on this estimator, as :meth:`fit` is."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def _predict(self, X, check_input=True):

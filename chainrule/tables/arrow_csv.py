@@ -2,7 +2,7 @@
 
 pyarrow's whole-file reader keeps the file's blocks and the Arrow table, and converting that
 table to numpy copies it once more: about five times the parsed data at its peak. Here the text
-is cut at line ends into chunks of about :data:`CHUNK_BYTES`; each chunk is parsed by
+is cut at the ends of records into chunks of about :data:`CHUNK_BYTES`; each chunk is parsed by
 ``pyarrow.csv.read_csv`` (multithreaded within the chunk) and its columns are copied straight
 into numpy columns allocated once for the whole file, so memory stays near the parsed data.
 
@@ -13,6 +13,17 @@ keeps every field as written, so a column that turns out to be text after number
 read again from the start as text (numbers cannot be turned back into their spelling); a column
 that was all missing until then just starts being text. Booleans, dates and times are read as
 text too, as written (pyarrow would respell ``True``, ``1`` or ``2020-01-01``).
+
+A cut between two chunks falls only between two records: a line end inside a quoted field (a
+note written with a line break in it) is part of the field, as the csv module reads it.
+
+Both readers type a field alike, value for value: the csv module's
+(:func:`chainrule.tables.reading.read_csv` without pyarrow) follows :data:`INTEGER` and
+:data:`NUMBER`, pyarrow's own grammar, and this module adjusts pyarrow where it differs from
+them. Every field loses the spaces and tabs around it (pyarrow keeps them around text); a
+missing spelling is recognised in any case and with spaces around it (pyarrow matches it
+exactly), so a column of numbers with a cell ``' NA'`` is still numbers; a hexadecimal
+``0x1F`` is text (pyarrow reads it as a number, ``0xFFFFFFFFFFFFFFFF`` as -1).
 """
 
 from __future__ import annotations
@@ -24,10 +35,33 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BLOCK_BYTES", "CHUNK_BYTES", "Unparsed", "numeric_values", "read_columns"]
+__all__ = [
+    "BLOCK_BYTES",
+    "CHUNK_BYTES",
+    "INTEGER",
+    "NUMBER",
+    "SPACE",
+    "Unparsed",
+    "numeric_values",
+    "read_columns",
+]
 
 CHUNK_BYTES = 4 << 20  # text parsed per read_csv call: bounds the memory beyond the columns
 BLOCK_BYTES = 512 << 10  # pyarrow's block within a chunk: the unit its threads share
+
+#: The characters removed around every field, as pyarrow ignores them around a number.
+SPACE = " \t"
+#: A field read as an integer (int64 when it fits, else float64): decimal digits, a minus sign
+#: at most (pyarrow reads ``+1`` as a float).
+INTEGER = re.compile(r"-?[0-9]+")
+#: A field read as a number (float64 unless :data:`INTEGER`), as pyarrow parses doubles.
+NUMBER = re.compile(
+    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN])"
+)  # letters spelled out: no case folding beyond ASCII (re.I matches 'ı' to 'i'), here or in RE2
+
+_QUOTE, _LF, _CR = ord('"'), ord("\n"), ord("\r")
+_THREADED_BYTES = 1024  # a chunk's bytes per column from which pyarrow converts in threads
 
 
 class Unparsed(Exception):
@@ -50,14 +84,18 @@ def read_columns(
     null_values: list[str],
     *,
     text=(),
-    chunk_bytes: int = CHUNK_BYTES,
-    block_bytes: int = BLOCK_BYTES,
+    columns=None,
+    chunk_bytes: int | None = None,
+    block_bytes: int | None = None,
 ) -> dict[str, np.ndarray]:
     """The columns of CSV text as numpy arrays: int64, float64 or object (str, None if missing).
 
     ``source`` is a path or a bytes-like object; ``skip_rows`` lines (blank lines, the header)
-    come before the data, whose fields are named by ``header``; the columns named in ``text``
-    are read as text whatever they hold.
+    come before the data, whose fields are named by ``header``; a field equal to one of
+    ``null_values`` once the spaces and tabs around it are removed is missing; the columns
+    named in ``text`` are read as text whatever they hold; ``columns`` names the columns
+    returned (default: all). ``chunk_bytes`` and ``block_bytes`` default to
+    :data:`CHUNK_BYTES` and :data:`BLOCK_BYTES`, read at each call.
 
     Raises
     ------
@@ -65,43 +103,64 @@ def read_columns(
         Where pyarrow refuses the text.
     """
     text = set(text)
+    wanted = list(header if columns is None else columns)
+    chunk_bytes = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
+    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     while True:
         try:
             return _read(
-                source, header, delimiter, skip_rows, null_values, text, chunk_bytes, block_bytes
-            )
+                source, header, delimiter, skip_rows, null_values, text, wanted, chunk_bytes,
+                block_bytes,
+            )  # fmt: skip
         except _ReadAsText as found:
             text.add(found.name)
 
 
-def _read(source, header, delimiter, skip_rows, null_values, text, chunk_bytes, block_bytes):
+def _read(
+    source, header, delimiter, skip_rows, null_values, text, wanted, chunk_bytes, block_bytes
+):
     import pyarrow as pa
     import pyarrow.csv as arrow_csv
 
-    def parse(chunk, block_size: int):
+    # pyarrow matches each column's fields against its null values one by one: the usual
+    # spellings here (nan, NaN, NAN), any other (nAn) once the column is text (_cleaned)
+    usual = [v for v in null_values if v in (v.lower(), v.upper(), v.title())]
+
+    def parse(chunk, block_size: int, quoted: bool):
         return arrow_csv.read_csv(
             pa.py_buffer(chunk),
-            read_options=arrow_csv.ReadOptions(column_names=header, block_size=block_size),
-            parse_options=arrow_csv.ParseOptions(delimiter=delimiter),
+            read_options=arrow_csv.ReadOptions(
+                column_names=header,
+                block_size=block_size,
+                # threads that convert a few fields each cost more than they save
+                use_threads=len(chunk) >= _THREADED_BYTES * len(header),
+            ),
+            # a line end inside a quoted field: pyarrow's blocks must not cut there either
+            parse_options=arrow_csv.ParseOptions(delimiter=delimiter, newlines_in_values=quoted),
             convert_options=arrow_csv.ConvertOptions(
-                null_values=null_values,
+                include_columns=[] if wanted == header else wanted,  # []: all
+                null_values=usual,
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
-                column_types={name: pa.string() for name in columns.text},
+                column_types={name: pa.string() for name in columns.text | columns.typed_here},
             ),
             memory_pool=pa.system_memory_pool(),  # freed memory back to malloc, not kept
         )
 
     with _opened(source) as (stream, size):
-        columns = _Columns(header, text, size)
-        for chunk in _line_chunks(stream, chunk_bytes, skip_rows):
+        columns = _Columns(wanted, text, size, null_values)
+        for chunk, quoted, hexadecimal in _record_chunks(
+            stream, chunk_bytes, skip_rows, ord(delimiter)
+        ):
+            columns.start_chunk(hexadecimal=hexadecimal)
             arrow = None  # parsed again while a column is newly found to be text
             while arrow is None or not columns.add(arrow, len(chunk)):
-                try:
-                    arrow = parse(chunk, block_bytes)
+                try:  # pyarrow's blocks cut quoted fields badly (the \n of a quoted \r\n at a
+                    # block's end is lost): a chunk with quotes is one block
+                    arrow = parse(chunk, len(chunk) + 1 if quoted else block_bytes, quoted)
                 except pa.ArrowInvalid:  # a row longer than a block? the chunk as one block
                     try:
-                        arrow = parse(chunk, len(chunk) + 1)
+                        arrow = parse(chunk, len(chunk) + 1, quoted)
                     except pa.ArrowInvalid as error:
                         raise Unparsed(str(error)) from None
     return columns.trimmed()
@@ -137,11 +196,12 @@ class _ViewReader:
 _LINE_END = re.compile(rb"\r\n?|\n")
 
 
-def _line_chunks(stream, size: int, skip_lines: int):
+def _record_chunks(stream, size: int, skip_lines: int, delimiter: int):
     """The stream's bytes after its first ``skip_lines`` lines, as consecutive views of about
-    ``size`` bytes (more for a longer line), each ending at a line end (``\\n``, ``\\r\\n`` or
-    ``\\r``, as the csv module counts lines), the last at the stream's end. A view is valid until
-    the next one is taken: one buffer is reused throughout."""
+    ``size`` bytes (more for a longer record), each ending at the end of a record (a line end,
+    ``\\n``, ``\\r\\n`` or ``\\r``, outside quotes: :func:`_record_end`), the last at the
+    stream's end; each with its :func:`_marks`. A view is valid until the next one is taken:
+    one buffer is reused throughout."""
     data = bytearray(size)
     view = memoryview(data)
     kept = 0  # bytes not yet given out, moved to the front before the next read
@@ -159,30 +219,95 @@ def _line_chunks(stream, size: int, skip_lines: int):
             start, skip_lines = line_end.end(), skip_lines - 1
         if at_end:
             if end > start and not skip_lines:
-                yield view[start:end]
+                yield view[start:end], *_marks(data, start, end)
             return
-        cut = (data.rfind(b"\n", start, end) + 1) or (data.rfind(b"\r", start, end) + 1)
-        if skip_lines or not cut:
-            cut = start  # no line end after the skipped lines yet: keep the rest for later
+        cut = 0 if skip_lines else _record_end(data, start, end, delimiter)
+        if not cut:
+            cut = start  # no whole record after the skipped lines yet: keep the rest for later
         else:
-            yield view[start:cut]
+            yield view[start:cut], *_marks(data, start, cut)
         data[: end - cut] = data[cut:end]
         kept = end - cut
-        if kept == len(data):  # a line longer than the buffer: a longer buffer
+        if kept == len(data):  # a record longer than the buffer: a longer buffer
             data = data + bytes(len(data))
             view = memoryview(data)
+
+
+def _marks(data, start: int, end: int) -> tuple[bool, bool]:
+    """Whether ``data[start:end]`` holds a quote, and whether it holds ``0x`` or ``0X`` (pyarrow
+    reads 0x1F as an integer: the integer columns of such a chunk are typed here)."""
+    hexadecimal = any(  # memchr for the letter first: far faster than a search for "0x"
+        data.find(x, start, end) >= 0 and data.find(b"0" + x, start, end) >= 0 for x in (b"x", b"X")
+    )
+    return data.find(b'"', start, end) >= 0, hexadecimal
+
+
+def _record_end(data, start: int, end: int, delimiter: int) -> int:
+    """Where the last whole record of ``data[start:end]`` ends (after its line end), or 0 where
+    none does. ``start`` is a record's start. A line end inside a quoted field belongs to the
+    field: a quote opens a field only at the field's start, and inside it ``""`` is a quote."""
+    if data.find(b'"', start, end) < 0:  # no quotes: every line end ends a record
+        return (data.rfind(b"\n", start, end) + 1) or (data.rfind(b"\r", start, end) + 1)
+    toggles = _quote_toggles(np.frombuffer(data, np.uint8, end - start, start), delimiter)
+    for line_end in (b"\n", b"\r"):
+        position = data.rfind(line_end, start, end)
+        while position >= 0:
+            before = int(np.searchsorted(toggles, position - start))  # quotes that toggle
+            if before % 2 == 0:
+                return position + 1
+            opened = start + int(toggles[before - 1])  # the field holding it: look before it
+            position = data.rfind(line_end, start, opened)
+    return 0
+
+
+def _quote_toggles(text: np.ndarray, delimiter: int) -> np.ndarray:
+    """The positions in ``text`` (which starts a record) of the quotes that open or close a
+    quoted field, in order: a line end is outside every quoted field where an even number of
+    them come before it. In a file whose quotes all open a field, close it or come in pairs
+    inside it (``""``), every quote counts, found at once; where some quote is part of an
+    unquoted field (``5'11"``), the quotes are followed one by one, as the csv module and
+    pyarrow read them."""
+    quotes = np.flatnonzero(text == _QUOTE)
+    before = text[np.maximum(quotes - 1, 0)]
+    opens = (before == delimiter) | (before == _LF) | (before == _CR) | (quotes == 0)
+    follows = np.zeros(len(quotes), dtype=bool)
+    follows[1:] = quotes[1:] - 1 == quotes[:-1]  # right after the quote before it
+    if np.all((opens | follows)[0::2]):  # each quote that would open a field can open it
+        return quotes
+    toggles, inside, k = [], False, 0
+    positions, opens = quotes.tolist(), opens.tolist()
+    while k < len(positions):
+        if not inside:  # a quote within an unquoted field is a character of it
+            if opens[k]:
+                toggles.append(positions[k])
+                inside = True
+        elif k + 1 < len(positions) and positions[k + 1] == positions[k] + 1:
+            k += 1  # "" inside a quoted field: one quote character
+        else:
+            toggles.append(positions[k])
+            inside = False
+        k += 1
+    return np.array(toggles, dtype=np.int64)
 
 
 class _Columns:
     """Numpy columns filled chunk after chunk, their types widened as the chunks require."""
 
-    def __init__(self, header: list[str], text: set[str], size: int):
+    def __init__(self, header: list[str], text: set[str], size: int, null_values: list[str]):
         self.header = header
         self.size = size  # of the text, in bytes
         self.text = set(text)  # columns parsed as text
+        self.typed_here: set[str] = set()  # parsed as text in this chunk, typed by _retyped
+        self.hexadecimal = False  # this chunk holds "0x": its integer columns are checked
+        self.null_values = null_values
         self.arrays: dict[str, np.ndarray] = {}
         self.present: dict[str, bool] = dict.fromkeys(header, False)  # any value so far
         self.rows = 0
+
+    def start_chunk(self, *, hexadecimal: bool) -> None:
+        """A new chunk, holding ``0x`` somewhere or not."""
+        self.typed_here = set()
+        self.hexadecimal = hexadecimal
 
     def add(self, arrow, chunk_bytes: int) -> bool:
         """Append the Arrow table of a chunk of ``chunk_bytes`` bytes; False when a column must be
@@ -198,6 +323,18 @@ class _Columns:
         if arrow.num_rows == 0:
             return True
         kinds = {name: _kind(arrow.column(name).type) for name in self.header}
+        if self.hexadecimal:  # pyarrow reads 0x1F as 31: such columns are typed here instead
+            suspects = [n for n in self.header if kinds[n] == "int" and n not in self.typed_here]
+            if suspects:
+                self.typed_here.update(suspects)
+                return False
+        values = {}
+        for name in self.header:
+            values[name] = arrow.column(name)
+            if kinds[name] == "text":
+                values[name] = _cleaned(values[name], self.null_values)
+                if name not in self.text:  # text to pyarrow, maybe numbers once cleaned
+                    kinds[name], values[name] = _retyped(values[name])
         newly_text = [n for n, k in kinds.items() if k in ("text", "other") and n not in self.text]
         for name in newly_text:
             if self.present[name]:
@@ -207,21 +344,21 @@ class _Columns:
             return False  # booleans, dates...: parse the chunk again to have them as written
         if not self.arrays:
             # rows estimated from the first chunk, 5% more; the columns grow if that is short
-            self._allocate(arrow, kinds, int(1.05 * len(arrow) * self.size / chunk_bytes) + 1024)
+            self._allocate(values, kinds, int(1.05 * len(arrow) * self.size / chunk_bytes) + 1024)
         stop = self.rows + arrow.num_rows
         capacity = len(self.arrays[self.header[0]])
         if stop > capacity:
             self._grow(max(stop, 2 * capacity))
         for name in self.header:
-            self._put(name, kinds[name], arrow.column(name))
+            self._put(name, kinds[name], values[name])
         self.rows = stop
         return True
 
-    def _allocate(self, arrow, kinds, size: int):
+    def _allocate(self, values, kinds, size: int):
         for name in self.header:
             if name in self.text:
                 self.arrays[name] = np.full(size, None, dtype=object)
-            elif kinds[name] == "int" and arrow.column(name).null_count == 0:
+            elif kinds[name] == "int" and values[name].null_count == 0:
                 self.arrays[name] = np.empty(size, dtype=np.int64)
             else:
                 self.arrays[name] = np.empty(size, dtype=np.float64)
@@ -284,3 +421,46 @@ def _kind(arrow_type) -> str:
     if pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type):
         raise Unparsed("not UTF-8 text")
     return "other"
+
+
+_INTEGER_FIELD = f"^(?:{INTEGER.pattern})$"  # the patterns for pyarrow's regular expressions
+_NUMBER_FIELD = f"^(?:{NUMBER.pattern})$"
+
+
+def _cleaned(column, null_values: list[str]):
+    """A column of text without the spaces and tabs around each field (:data:`SPACE`), a field
+    that is then one of ``null_values`` missing. (``pa.array`` and ``pa.scalar`` import pandas,
+    seconds and tens of megabytes: the Arrow values are built from buffers.)"""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = pc.utf8_trim(column, characters=SPACE)
+    if not null_values:
+        return column
+    encoded = [value.encode() for value in null_values]
+    offsets = np.cumsum([0, *map(len, encoded)], dtype=np.int32)
+    spellings = pa.StringArray.from_buffers(
+        len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))
+    )
+    missing = pc.is_in(column, value_set=spellings)
+    return pc.if_else(missing, pa.nulls(len(column), column.type), column)
+
+
+def _retyped(column) -> tuple[str, object]:
+    """The kind of a cleaned column of text (:func:`_cleaned`) and the column as that kind, as
+    the csv module's reader types it: 'int' where every present field is an
+    :data:`INTEGER` within int64, 'float' where each is a :data:`NUMBER`, 'null' where none is
+    present, else 'text'."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.null_count == len(column):
+        return "null", column
+    if pc.all(pc.match_substring_regex(column, pattern=_INTEGER_FIELD)).as_py():
+        try:
+            return "int", column.cast(pa.int64())
+        except pa.ArrowInvalid:  # beyond int64: a float, as pyarrow reads such a number
+            pass
+    if pc.all(pc.match_substring_regex(column, pattern=_NUMBER_FIELD)).as_py():
+        return "float", column.cast(pa.float64())
+    return "text", column

@@ -132,8 +132,9 @@ def choose_columns(
         column that is not a feature, or no feature left.
     """
     named = (("--features", features or ()), ("--drop", drop), ("--categorical", categorical))
+    present, drop = set(table.columns), set(drop)  # sets: a file may have 100 000 columns
     for option, names in named:
-        unknown = [n for n in names if n not in table.columns]
+        unknown = [n for n in names if n not in present]
         if unknown:
             raise DataError(
                 f"{table.path}: {option} names {unknown[0]!r}, which is not a column; the "
@@ -158,7 +159,8 @@ def choose_columns(
             chosen.append(name)
     if not chosen:
         raise DataError(f"{table.path}: there is no feature column besides the target {target!r}")
-    unused = [name for name in categorical if name not in chosen]
+    kept = set(chosen)
+    unused = [name for name in categorical if name not in kept]
     if unused:
         raise DataError(
             f"{table.path}: --categorical names {unused[0]!r}, which is not a feature (the "
@@ -186,7 +188,7 @@ def fit_columns(
     """
     if impute not in IMPUTE:
         raise ValueError(f"'impute' must be one of {', '.join(IMPUTE)}, got {impute!r}")
-    columns = []
+    columns, categorical = [], set(categorical)
     for name in names:
         values = table.data[name][rows]
         if name in categorical or is_text(table, name, group):
@@ -260,7 +262,8 @@ def encode(
         column and ``--impute``), a value that is not a number in a numeric column, or with
         ``strict`` a category unseen in training.
     """
-    absent = [c.name for c in columns if c.name not in table.columns]
+    present = set(table.columns)
+    absent = [c.name for c in columns if c.name not in present]
     if absent:
         raise DataError(
             f"{table.path}: the model needs the column(s) {', '.join(absent)}; "

@@ -12,6 +12,8 @@ import csv
 import io
 import itertools
 import mmap
+import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,7 @@ __all__ = [
     "missing_spellings",
     "numeric_column",
     "numeric_matrix",
+    "read_as_text",
     "read_csv",
     "read_csv_block",
     "sort_labels",
@@ -123,8 +126,15 @@ def is_number(text: str) -> bool:
 
 
 def missing_spellings() -> list[str]:
-    """The missing-value spellings in lower, upper and title case, for pyarrow's exact match."""
-    return sorted({v for m in MISSING for v in (m, m.upper(), m.title())})
+    """The missing-value spellings in every mix of cases (``nAn``, ``N/a``), for pyarrow's exact
+    match: the csv module's reader compares a field's lower case with :data:`MISSING`."""
+    return sorted(
+        {
+            "".join(letters)
+            for spelling in MISSING
+            for letters in itertools.product(*({c.lower(), c.upper()} for c in spelling))
+        }
+    )
 
 
 def _header(path: Path) -> tuple[list[str], str, int]:
@@ -156,12 +166,18 @@ def _header(path: Path) -> tuple[list[str], str, int]:
             f"{path}: the first row holds numbers, not column names; add a header "
             "row naming the columns"
         )
-    if any(not name for name in header):
-        raise DataError(f"{path}: column {header.index('') + 1} of the header has no name")
-    duplicated = sorted({name for name in header if header.count(name) > 1})
-    if duplicated:
-        raise DataError(f"{path}: the column name {duplicated[0]!r} appears twice in the header")
+    _check_names(path, header, "the header")
     return header, delimiter, lines
+
+
+def _check_names(path, names: list[str], where: str) -> None:
+    """A DataError for a column without a name or a name given twice (in time linear in the
+    number of columns: a file may have a hundred thousand)."""
+    if not all(names):
+        raise DataError(f"{path}: column {names.index('') + 1} of {where} has no name")
+    duplicated = sorted(name for name, count in Counter(names).items() if count > 1)
+    if duplicated:
+        raise DataError(f"{path}: the column name {duplicated[0]!r} appears twice in {where}")
 
 
 # what a file that is not UTF-8 text most likely is, by its first bytes
@@ -204,17 +220,21 @@ def read_csv(path) -> Table:
     pyarrow installed (the ``tables`` extra) the file is parsed by pyarrow's multithreaded
     CSV reader a few megabytes at a time, straight into one numpy array per column (memory
     stays near the parsed data); without it, or for a file pyarrow refuses, by Python's
-    ``csv`` module, which names the row at fault. A column is int64 when every field is an
-    integer (written without a point or exponent), float64 (NaN where missing) when every
-    present field is a number, else text as written (None where missing); a missing field is
-    empty or one of ``MISSING`` (in lower, upper or title case).
+    ``csv`` module, which names the row at fault (reading through the file without keeping
+    it). Both give the same table, value for value. A quoted field may hold line breaks and
+    delimiters. Every field loses the spaces and tabs around it. A column is int64 when every
+    field is an integer within int64 (digits and a minus sign at most: not ``+1``, ``1.0``,
+    ``1e3`` or ``0x1F``), float64 (NaN where missing) when every present field is a number
+    (``1.5``, ``-2e3``, ``+1``, ``inf``, or an integer beyond int64), else text as written
+    (None where missing); a missing field is empty or one of ``MISSING``, in any case.
 
     Raises
     ------
     DataError
         For a missing or unreadable file, an empty file, a file with no header (its first row
-        is all numbers), duplicated or empty column names, or a row with the wrong number of
-        fields.
+        is all numbers), duplicated or empty column names (in a Parquet file too), a row with
+        the wrong number of fields, or a Parquet column of integers that int64 (or, with
+        missing cells, float64) cannot hold exactly.
     """
     path = Path(path)
     _check_input(path)
@@ -222,6 +242,82 @@ def read_csv(path) -> Table:
         return _read_parquet(path)
     header, delimiter, lines = _header(path)
     return _parse_csv(path, str(path), header, delimiter, lines)
+
+
+def read_as_text(path, columns) -> Table:
+    """The named columns of a CSV or Parquet file as text, each field as the file holds it:
+    for a CSV file the text written there (less the spaces and tabs around it, as
+    :func:`read_csv` reads every field), a missing cell included (``''``, ``NA``), never
+    typed (``02134`` stays ``02134``, ``1e3`` stays ``1e3``, a 20-digit number keeps its
+    digits); for a Parquet file each value as text (``''`` where missing). What ``predict``
+    writes back of its input. The rows are those of :func:`read_csv`.
+
+    Raises
+    ------
+    DataError
+        As :func:`read_csv`, and for a name that is not a column of the file.
+    """
+    path = Path(path)
+    _check_input(path)
+    columns = list(columns)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return _parquet_as_text(path, columns)
+    header, delimiter, lines = _header(path)
+    position = {name: i for i, name in enumerate(header)}
+    absent = [name for name in columns if name not in position]
+    if absent:
+        raise DataError(
+            f"{path}: no column named {absent[0]!r}; the columns are {', '.join(header)}"
+        )
+    data = None
+    try:
+        import pyarrow.csv  # noqa: F401
+
+        data = _arrow_csv.read_columns(
+            path, header, delimiter, lines, [], text=columns, columns=columns
+        )
+    except ImportError:
+        pass
+    except _arrow_csv.Unparsed:
+        data = None
+    if data is None:
+        _check_with_csv_module(path, str(path), header, delimiter, lines)
+        where = [position[name] for name in columns]
+        fields: list[list[str]] = [[] for _ in columns]
+        for row in _csv_module_records(path, str(path), header, delimiter, lines):
+            for values, at in zip(fields, where, strict=True):
+                values.append(row[at])
+        data = {name: np.array(v, dtype=object) for name, v in zip(columns, fields, strict=True)}
+    if not data or not len(data[columns[0]]):
+        raise DataError(f"{path}: the file has a header but no data rows")
+    return Table(str(path), columns, data)
+
+
+def _parquet_as_text(path: Path, columns: list[str]) -> Table:
+    """:func:`read_as_text` for a Parquet file: each value cast to text by pyarrow."""
+    parquet = _parquet_module(path)
+    import pyarrow as pa
+
+    try:
+        with parquet.ParquetFile(path) as file:
+            names = _parquet_names(path, file.schema_arrow.names)
+            present = set(names)
+            absent = [name for name in columns if name not in present]
+            if absent:
+                raise DataError(
+                    f"{path}: no column named {absent[0]!r}; the columns are {', '.join(names)}"
+                )
+            arrow = file.read(columns=columns)
+        data = {}
+        for name in columns:
+            column = arrow.column(name)
+            if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                column = column.cast(pa.string())
+            values = ["" if v is None else v for v in column.to_pylist()]
+            data[name] = np.array(values, dtype=object)
+    except (pa.ArrowException, OSError) as error:
+        raise DataError(f"{path}: not a readable Parquet file ({error})") from None
+    return Table(str(path), columns, data)
 
 
 def _check_input(path: Path) -> None:
@@ -249,7 +345,10 @@ def _parse_csv(source, name: str, header, delimiter: str, skip_rows: int, **chun
         data = _arrow_csv.read_columns(
             source, header, delimiter, skip_rows, missing_spellings(), **chunking
         )
-    except _arrow_csv.Unparsed:  # a bad row: let the csv module name it
+    except _arrow_csv.Unparsed:
+        data = None  # leaving the handler frees the columns read so far
+    if data is None:  # a bad row: the csv module names it, reading through the file first
+        _check_with_csv_module(source, name, header, delimiter, skip_rows)
         return _read_with_csv_module(source, name, header, delimiter, skip_rows)
     if not data:
         raise DataError(f"{name}: the file has a header but no data rows")
@@ -318,7 +417,15 @@ def _read_parquet(path: Path) -> Table:
             arrow = file.read()
     except (pa.ArrowException, OSError) as error:
         raise DataError(f"{path}: not a readable Parquet file ({error})") from None
-    return _from_arrow(str(path), [str(name) for name in arrow.column_names], arrow)
+    return _from_arrow(str(path), _parquet_names(path, arrow.column_names), arrow)
+
+
+def _parquet_names(path, names) -> list[str]:
+    """A Parquet file's column names, checked as a CSV header's are (:func:`_check_names`):
+    two columns of one name would be read as one."""
+    names = [str(name) for name in names]
+    _check_names(path, names, "the file's columns")
+    return names
 
 
 def _from_arrow(path: str, header: list[str], arrow) -> Table:
@@ -332,9 +439,9 @@ def _from_arrow(path: str, header: list[str], arrow) -> Table:
     for name, column in zip(header, arrow.columns, strict=True):
         kind = column.type
         if pa.types.is_integer(kind) and column.null_count == 0:
-            data[name] = _arrow_numbers(column, "int")
+            data[name] = _arrow_numbers(column, "int", path, name)
         elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
-            data[name] = _arrow_numbers(column, "float")
+            data[name] = _arrow_numbers(column, "float", path, name)
         else:
             if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
                 try:
@@ -348,13 +455,27 @@ def _from_arrow(path: str, header: list[str], arrow) -> Table:
     return Table(path, header, data)
 
 
-def _arrow_numbers(column, kind: str) -> np.ndarray:
+def _arrow_numbers(column, kind: str, path: str, name: str) -> np.ndarray:
     """A numeric Arrow column as int64 (``kind='int'``) or float64 (NaN where missing), read
-    from its buffers chunk by chunk (``to_numpy`` would import pandas)."""
+    from its buffers chunk by chunk (``to_numpy`` would import pandas); a DataError naming the
+    file and the column for an integer that the type cannot hold exactly."""
     import pyarrow as pa
 
     target = pa.int64() if kind == "int" else pa.float64()
-    pieces = [_arrow_csv.numeric_values(chunk.cast(target), kind) for chunk in column.chunks]
+    try:
+        pieces = [_arrow_csv.numeric_values(chunk.cast(target), kind) for chunk in column.chunks]
+    except pa.ArrowInvalid as error:  # uint64 beyond int64, an integer beyond 2**53 with gaps
+        found = re.search(r"value (-?\d+)", str(error))
+        value = found.group(1) if found else "an integer"
+        within = (
+            "int64 holds integers up to 2**63 - 1"
+            if kind == "int"
+            else "with missing cells the column is float64, exact for integers up to 2**53"
+        )
+        raise DataError(
+            f"{path}: column {name!r} holds {value}, which cannot be read as a number exactly "
+            f"({within}); store the column as text (string), or remove it from the file"
+        ) from None
     return np.concatenate(pieces) if pieces else np.empty(0, np.int64 if kind == "int" else float)
 
 
@@ -365,65 +486,89 @@ def _text_stream(source):
     return io.TextIOWrapper(io.BytesIO(source), encoding="utf-8-sig", newline="")
 
 
-def _csv_module_rows(
+def _csv_module_records(
     source, path: str, header: list[str], delimiter: str, skip_rows: int, first: int = 0
-) -> list[list[str]]:
-    """The non-blank rows after ``skip_rows`` lines, parsed by Python's csv module, fields
-    stripped; slow, but it names the row at fault (a :class:`FieldCountError` numbered from
-    ``first``, the file's data rows before this text)."""
+):
+    """The rows after ``skip_rows`` lines, one at a time, parsed by Python's csv module, each
+    field without the spaces and tabs around it; an empty line is skipped, and so is a line
+    of spaces alone in a file of several columns (pyarrow refuses such a line: read_csv then
+    reads the file with this reader).
+    Slow, but it names the row at fault (a :class:`FieldCountError` numbered from ``first``,
+    the file's data rows before this text) as it reaches it."""
+    wide = len(header) > 1
     try:
         with _text_stream(source) as stream:
             for _ in range(skip_rows):
                 stream.readline()
-            rows = [
-                [field.strip() for field in row]
-                for row in csv.reader(stream, delimiter=delimiter)
-                if any(field.strip() for field in row)
-            ]
+            index = 0
+            for row in csv.reader(stream, delimiter=delimiter):
+                if not row or (wide and len(row) == 1 and not row[0].strip(_arrow_csv.SPACE)):
+                    continue
+                if len(row) != len(header):
+                    raise FieldCountError(path, index, len(row), len(header), first)
+                yield [field.strip(_arrow_csv.SPACE) for field in row]
+                index += 1
     except UnicodeDecodeError:
         if isinstance(source, (str, Path)):
             raise _not_utf8(source) from None
         raise DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)") from None
     except csv.Error as error:
         raise DataError(f"{path}: not a readable CSV file ({error})") from None
-    for index, row in enumerate(rows):
-        if len(row) != len(header):
-            raise FieldCountError(path, index, len(row), len(header), first)
-    return rows
+
+
+def _csv_module_rows(
+    source, path: str, header: list[str], delimiter: str, skip_rows: int, first: int = 0
+) -> list[list[str]]:
+    """Every row of :func:`_csv_module_records`, as a list."""
+    return list(_csv_module_records(source, path, header, delimiter, skip_rows, first))
+
+
+def _check_with_csv_module(
+    source, path: str, header: list[str], delimiter: str, skip_rows: int
+) -> None:
+    """The first problem the csv module finds (:func:`_csv_module_records`) as a DataError,
+    read through the file keeping one row at a time."""
+    for _ in _csv_module_records(source, path, header, delimiter, skip_rows):
+        pass
 
 
 def _read_with_csv_module(
     source, path: str, header: list[str], delimiter: str, skip_rows: int
 ) -> Table:
-    """The table parsed by Python's csv module (:func:`_csv_module_rows`) after ``skip_rows``
-    lines (as :func:`_parse_csv`)."""
-    body = _csv_module_rows(source, path, header, delimiter, skip_rows)
-    if not body:
+    """The table parsed by Python's csv module (:func:`_csv_module_records`) after
+    ``skip_rows`` lines (as :func:`_parse_csv`), gathered column by column."""
+    columns: list[list[str]] = [[] for _ in header]
+    records = _csv_module_records(source, path, header, delimiter, skip_rows)
+    while batch := list(itertools.islice(records, 1 << 14)):
+        for values, fields in zip(columns, zip(*batch, strict=True), strict=True):
+            values.extend(fields)
+    if not columns[0]:
         raise DataError(f"{path}: the file has a header but no data rows")
-    return Table.from_rows(str(path), header, body)
+    return Table(
+        str(path), header, {name: _typed(v) for name, v in zip(header, columns, strict=True)}
+    )
 
 
 def _typed(fields) -> np.ndarray:
-    """A column of text fields as the pyarrow reader would type it: numbers when every
-    non-missing field is one (NaN for the missing), else text (None for the missing)."""
+    """A column of text fields (without the spaces around them) typed as the pyarrow reader
+    types it (:mod:`chainrule.tables.arrow_csv`): int64 when every field is an
+    :data:`~chainrule.tables.arrow_csv.INTEGER` within int64, float64 (NaN for the missing)
+    when every present field is a :data:`~chainrule.tables.arrow_csv.NUMBER`, else text (None
+    for the missing)."""
     missing = [f.lower() in MISSING for f in fields]
     present = [f for f, gap in zip(fields, missing, strict=True) if not gap]
-    try:
-        numbers = np.array(present, dtype=np.float64)  # parsed as float() parses
-    except ValueError:
-        return np.array(
-            [None if gap else f for f, gap in zip(fields, missing, strict=True)], dtype=object
-        )
-    if any(missing):
+    if not any(missing) and all(_arrow_csv.INTEGER.fullmatch(f) for f in present):
+        try:
+            return np.array([int(f) for f in present], dtype=np.int64)
+        except OverflowError:  # beyond int64: floats, as pyarrow reads them
+            pass
+    if all(_arrow_csv.NUMBER.fullmatch(f) for f in present):
         values = np.full(len(fields), np.nan)
-        values[~np.array(missing)] = numbers
+        values[~np.array(missing, dtype=bool)] = [float(f) for f in present]
         return values
-    whole = (
-        np.all(np.abs(numbers) < 2**53)  # finite, and exactly an int64
-        and np.all(numbers == np.round(numbers))
-        and not any("." in f or "e" in f or "E" in f for f in present)
+    return np.array(
+        [None if gap else f for f, gap in zip(fields, missing, strict=True)], dtype=object
     )
-    return numbers.astype(np.int64) if whole else numbers
 
 
 def numeric_matrix(table: Table, columns: list[str]) -> np.ndarray:
@@ -714,6 +859,4 @@ def _parquet_block(path: Path, part: int, parts: int, first: int) -> Block:
         raise DataError(f"{path}: not a readable Parquet file ({error})") from None
     skip = start - (int(ends[groups[0]] - sizes[groups[0]]) if groups else 0)
     arrow = arrow.slice(skip, stop - start)
-    return _arrow_rows(
-        str(path), [str(name) for name in arrow.column_names], arrow, first, "pyarrow"
-    )
+    return _arrow_rows(str(path), _parquet_names(path, arrow.column_names), arrow, first, "pyarrow")

@@ -9,10 +9,13 @@ seed, so the same seed and data give the same parameters, bit for bit.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
+import threading
 import time
 import warnings
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,9 +43,64 @@ from .progress import EpochLogger, ProgressBar
 from .replicas import ONE_PROCESS, BatchRows
 from .splits import apply_class_weight, class_indices, split_rows
 
-__all__ = ["TrainingDivergedWarning", "fit", "run_epochs"]
+__all__ = ["FitLock", "TrainingDivergedWarning", "fit", "run_epochs"]
 
 Array = np.ndarray
+
+
+class FitLock:
+    """Refuses a second ``fit`` on one object while one runs, instead of letting the two
+    interleave their steps on the same parameters (which ends with parameters that neither
+    run, nor the two one after the other, would give).
+
+    Tried, never waited on: :meth:`hold` raises ``RuntimeError`` at once when another call
+    holds it, in another thread or earlier in the same one (a callback that calls ``fit``).
+    It is held for the whole call and released on every way out: a return, an exception,
+    Ctrl-C. Its owner is recorded inside the ``try`` whose ``finally`` clears it, so a
+    ``KeyboardInterrupt`` at any instruction leaves it held only if the call owns it and
+    then releases it. Never pickled or copied: each object makes its own (a network's is kept
+    here, beside it: :func:`fit` holds it; the scikit-learn estimators keep their own).
+    """
+
+    def __init__(self):
+        self._guard = threading.Lock()  # held while the owner is read or set, never longer
+        self._owner = None  # the running call's token
+        self._holder = ""  # what runs, and in which thread: for the error message
+
+    @contextlib.contextmanager
+    def hold(self, call: str, owner: str, advice: str):
+        """Hold the lock while the block runs ``call`` (``'Network.fit'``) on ``owner``
+        (``'this network'``); if it is held already, raise ``RuntimeError`` ending with
+        ``advice``."""
+        token = object()
+        try:
+            with self._guard:
+                if self._owner is not None:
+                    raise RuntimeError(
+                        f"{call} cannot start: {self._holder} is already training {owner}; "
+                        f"two at once would interleave their steps on the same parameters. "
+                        f"{advice}"
+                    )
+                self._owner = token
+                self._holder = f"{call} in thread {threading.current_thread().name!r}"
+            yield
+        finally:
+            with self._guard:
+                if self._owner is token:
+                    self._owner = None
+
+
+# each network's FitLock, made on its first fit (guarded: two threads would make one each)
+_FIT_LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_MAKING_LOCKS = threading.Lock()
+
+
+def _fit_lock(network) -> FitLock:
+    with _MAKING_LOCKS:
+        lock = _FIT_LOCKS.get(network)
+        if lock is None:
+            lock = _FIT_LOCKS[network] = FitLock()
+    return lock
 
 
 class TrainingDivergedWarning(UserWarning):
@@ -124,56 +182,59 @@ def fit(
 ) -> History:
     """Train ``network`` on ``(X, y)``; see :meth:`chainrule.Network.fit` for the arguments
     (``y`` was ``T`` and ``group`` was ``distributed``, both still accepted with a
-    ``FutureWarning``)."""
-    options = FitOptions(
-        streamed=y is None, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
-        validation_split=validation_split, validation_data=validation_data,
-        sample_weight=sample_weight, class_weight=class_weight, metrics=metrics,
-        callbacks=callbacks, early_stopping=early_stopping, verbose=verbose,
-        log_every=log_every, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-        resume_from=resume_from, seed=seed,
-    )  # fmt: skip
-    check_options(options)
-    optimizer = optim.get(optimizer)
-    group = ONE_PROCESS if group is None else group
-    if isinstance(optimizer, optim.LBFGS) and (checkpoint or resume_from or group.size > 1):
-        raise ValueError(
-            "'checkpoint', 'resume_from' and 'group' work with the stochastic "
-            "optimizers; L-BFGS runs in one call to scipy, in one process, with no state to save"
+    ``FutureWarning``). One fit at a time on a network: a second while one runs raises
+    ``RuntimeError`` at once (:class:`FitLock`)."""
+    advice = "Wait for it to return, or train a copy (net.copy())."
+    with _fit_lock(network).hold("Network.fit", "this network", advice):
+        options = FitOptions(
+            streamed=y is None, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
+            validation_split=validation_split, validation_data=validation_data,
+            sample_weight=sample_weight, class_weight=class_weight, metrics=metrics,
+            callbacks=callbacks, early_stopping=early_stopping, verbose=verbose,
+            log_every=log_every, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+            resume_from=resume_from, seed=seed,
+        )  # fmt: skip
+        check_options(options)
+        optimizer = optim.get(optimizer)
+        group = ONE_PROCESS if group is None else group
+        if isinstance(optimizer, optim.LBFGS) and (checkpoint or resume_from or group.size > 1):
+            raise ValueError(
+                "'checkpoint', 'resume_from' and 'group' work with the stochastic optimizers; "
+                "L-BFGS runs in one call to scipy, in one process, with no state to save"
+            )
+        schedule = schedules.get(schedule)
+        metric_names = [metrics_module.get(name).name for name in (metrics or [])]
+        check_same_on_every_process(group, network, optimizer, schedule, metric_names, options)
+        data, stream = _training_data(network, X, y, options, optimizer, group)
+        resumed = load_checkpoint(resume_from, network, optimizer) if resume_from else None
+        group.broadcast(network.parameters)
+        entropy = resumed["entropy"] if resumed else (seed if seed is not None else network.seed)
+        if entropy is None:  # fresh entropy, process 0's on every process: one shuffle for all
+            entropy = group.collect(np.random.SeedSequence().entropy)[0]
+        split_rng, train_rng = (
+            np.random.default_rng(s) for s in np.random.SeedSequence(entropy).spawn(2)
         )
-    schedule = schedules.get(schedule)
-    metric_names = [metrics_module.get(name).name for name in (metrics or [])]
-    check_same_on_every_process(group, network, optimizer, schedule, metric_names, options)
-    data, stream = _training_data(network, X, y, options, optimizer, group)
-    resumed = load_checkpoint(resume_from, network, optimizer) if resume_from else None
-    group.broadcast(network.parameters)
-    entropy = resumed["entropy"] if resumed else (seed if seed is not None else network.seed)
-    if entropy is None:  # fresh entropy, process 0's on every process: one shuffle for all
-        entropy = group.collect(np.random.SeedSequence().entropy)[0]
-    split_rng, train_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(entropy).spawn(2)
-    )
-    if data.validation is None and validation_split:
-        _hold_out(network, data, float(validation_split), split_rng, group)
-    if group.rank != 0:  # one process shows the progress and writes the checkpoints
-        verbose, checkpoint = 0, None
-    history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
-    if isinstance(optimizer, optim.LBFGS):
-        return _fit_lbfgs(network, data, optimizer, epochs, metric_names, history, chain)
-    if stream is None:
-        batch_size = clip_batch_size(batch_size, data.n)
-    batches = stream or ArrayBatches(
-        data.X, data.T, data.weights, batch_size, data.rows, data.first, data.n
-    )
-    run = _Run(
-        network, optimizer, schedule, metric_names, group, batches, data, shuffle, epochs,
-        history, chain, train_rng, entropy, optimizer.learning_rate, checkpoint=checkpoint,
-        checkpoint_every=checkpoint_every,
-        n_batches=stream.n_batches if stream else math.ceil(data.n / batch_size),
-    )  # fmt: skip
-    if resumed:
-        _resume(run, resumed)
-    return _train(run)
+        if data.validation is None and validation_split:
+            _hold_out(network, data, float(validation_split), split_rng, group)
+        if group.rank != 0:  # one process shows the progress and writes the checkpoints
+            verbose, checkpoint = 0, None
+        history, chain = _callbacks(callbacks, early_stopping, verbose, log_every, epochs)
+        if isinstance(optimizer, optim.LBFGS):
+            return _fit_lbfgs(network, data, optimizer, epochs, metric_names, history, chain)
+        if stream is None:
+            batch_size = clip_batch_size(batch_size, data.n)
+        batches = stream or ArrayBatches(
+            data.X, data.T, data.weights, batch_size, data.rows, data.first, data.n
+        )
+        run = _Run(
+            network, optimizer, schedule, metric_names, group, batches, data, shuffle, epochs,
+            history, chain, train_rng, entropy, optimizer.learning_rate, checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            n_batches=stream.n_batches if stream else math.ceil(data.n / batch_size),
+        )  # fmt: skip
+        if resumed:
+            _resume(run, resumed)
+        return _train(run)
 
 
 def run_epochs(

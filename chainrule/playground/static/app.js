@@ -22,7 +22,13 @@ const app = {
 };
 
 // ---- talking to the server ----------------------------------------------------------------
+// Opened with the address `chainrule playground` printed (?token=...), the page got a cookie
+// holding the token, which the browser sends with every request and the websocket from now on;
+// the token leaves the address bar (and the history) at once.
+if (new URLSearchParams(location.search).has("token")) history.replaceState(null, "", location.pathname);
+
 async function call(path, body) {
+  // the server takes JSON bodies as application/json only, from this page's own origin
   const options = body === undefined ? {} : {
     method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)};
   let response;
