@@ -30,6 +30,7 @@ __all__ = [
     "UnseenCategoryWarning",
     "choose_columns",
     "encode",
+    "encoded_columns",
     "fit_columns",
     "is_text",
     "looks_like_id",
@@ -269,13 +270,34 @@ def encode(
             f"{table.path}: the model needs the column(s) {', '.join(absent)}; "
             f"the file has {', '.join(table.columns)}"
         )
-    blocks = []
+    blocks = list(encoded_columns(table, columns, strict=strict, fitting=fitting, checked=True))
+    return np.hstack(blocks) if blocks else np.empty((table.n_rows, 0))
+
+
+def encoded_columns(
+    table: Table,
+    columns: list[Column],
+    *,
+    strict: bool = False,
+    fitting: bool = False,
+    checked: bool = False,
+):
+    """:func:`encode`'s blocks, one per column (2-D, a row per table row), one at a time: the
+    caller places each where it wants it without a joined copy of all. ``checked`` when the
+    columns are known present."""
+    if not checked:
+        present = set(table.columns)
+        absent = [c.name for c in columns if c.name not in present]
+        if absent:
+            raise DataError(
+                f"{table.path}: the model needs the column(s) {', '.join(absent)}; "
+                f"the file has {', '.join(table.columns)}"
+            )
     for column in columns:
         if column.kind == "numeric":
-            blocks.append(_encode_numeric(table, column, fitting)[:, None])
+            yield _encode_numeric(table, column, fitting)[:, None]
         else:
-            blocks.append(_encode_categorical(table, column, strict, fitting))
-    return np.hstack(blocks) if blocks else np.empty((table.n_rows, 0))
+            yield _encode_categorical(table, column, strict, fitting)
 
 
 def _encode_numeric(table: Table, column: Column, fitting: bool) -> np.ndarray:

@@ -25,7 +25,7 @@ from ..training.batches import clip_batch_size
 from ..training.loop import TrainingDivergedWarning
 from ..training.replicas import ONE_PROCESS
 from ..training.splits import class_indices_for, split_rows
-from .encoding import KINDS, Column, choose_columns, encode, fit_columns
+from .encoding import KINDS, Column, choose_columns, encode, encoded_columns, fit_columns
 from .reading import (
     DataError,
     Table,
@@ -35,7 +35,7 @@ from .reading import (
     sort_labels,
     target_column,
 )
-from .scaling import mean_and_scale
+from .scaling import BLOCK_ROWS, mean_and_scale, mean_and_scale_blocks
 
 __all__ = [
     "KEEP",
@@ -122,7 +122,9 @@ class TabularModel:
             fill value, or (with ``strict``) a category was not seen in training.
         """
         raw = encode(table, self.columns, strict=strict)
-        return _standardise(table, self.features, raw, self.mean, self.scale, self.network.dtype)
+        return _standardise(
+            table, self.features, raw, self.mean, self.scale, self.network.dtype, out=raw
+        )  # raw is encode's new array: standardised in place
 
     def labels_to_indices(self, table: Table) -> np.ndarray:
         """The target column as class indices (classification) or scaled values."""
@@ -381,21 +383,79 @@ def _statistics(table: Table, columns: list[str], X: np.ndarray, rows, group=ONE
     return mean, scale
 
 
-def _standardise(table: Table, columns: list[str], X: np.ndarray, mean, scale, dtype):
-    """``(X - mean) / scale`` (``X`` holds the rows of ``table``), or a DataError naming the
-    first value that lands beyond the range of the network's ``dtype`` (a value far outside
-    the training rows' range)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        standardised = (X - mean) / scale
-    bad = ~(np.abs(standardised) <= np.finfo(dtype).max)
-    if bad.any():
-        row, column = (int(i) for i in np.argwhere(bad)[0])
+def _standardise(
+    table: Table, columns: list[str], X: np.ndarray, mean, scale, dtype, *, out=None, rows=None
+):
+    """``(X - mean) / scale`` (``X`` holds the rows of ``table``, or its rows ``rows`` in that
+    order), or a DataError naming the first value that lands beyond the range of the network's
+    ``dtype`` (a value far outside the training rows' range). ``out=X`` standardises in place;
+    either way a block of rows at a time (the temporaries one block, the numbers the same)."""
+    if out is None:
+        out = np.empty(X.shape)
+    first = None  # (table row, column, value) of the first value out of range, in the table
+    for start in range(0, len(X), BLOCK_ROWS):
+        block = X[start : start + BLOCK_ROWS]
+        with np.errstate(over="ignore", invalid="ignore"):
+            standardised = (block - mean) / scale
+        bad = ~(np.abs(standardised) <= np.finfo(dtype).max)
+        if bad.any():
+            positions, columns_at = np.nonzero(bad)
+            at = start + positions if rows is None else np.asarray(rows)[start + positions]
+            k = np.lexsort((columns_at, at))[0]  # the lowest row, then the leftmost column
+            found = (int(at[k]), int(columns_at[k]), block[positions[k], columns_at[k]])
+            first = found if first is None else min(first, found)
+        out[start : start + len(block)] = standardised
+    if first is not None:
+        row, column, value = first
         raise DataError(
-            f"{table.path}: column {columns[column]!r} holds {X[row, column]:g} in "
-            f"{table.row(row)}, far outside the training rows' range (standardised it exceeds "
-            f"{np.dtype(dtype).name}); check the value or rescale the column"
+            f"{table.path}: column {columns[column]!r} holds {value:g} in {table.row(row)}, far "
+            f"outside the training rows' range (standardised it exceeds {np.dtype(dtype).name}); "
+            "check the value or rescale the column"
         )
-    return standardised
+    return out
+
+
+def _rows_in_order(train_local, validation_rows, mine: range):
+    """This process's training rows (of its block), its validation rows (of the whole table;
+    None without validation) and the block's rows in the order training uses them: training
+    rows, then validation rows, so that each part is a slice of one matrix, not a copy."""
+    if validation_rows is None:
+        return train_local, None, train_local
+    val_mine = validation_rows[(validation_rows >= mine.start) & (validation_rows < mine.stop)]
+    return train_local, val_mine, np.concatenate([train_local, val_mine - mine.start])
+
+
+def _encoded_rows(table: Table, columns: list[Column], order, width: int) -> np.ndarray:
+    """The encoded rows ``order`` of ``table`` (float64, before standardisation), filled a
+    column at a time: beyond the matrix only one column's encoding is held (:func:`encode`
+    holds them all, then their joined copy, and ``X[rows]`` copied it again)."""
+    X = np.empty((len(order), width))
+    every = len(order) == table.n_rows and bool(np.all(order == np.arange(len(order))))
+    j = 0
+    for part in encoded_columns(table, columns, fitting=True):
+        X[:, j : j + part.shape[1]] = part if every else part[order]
+        j += part.shape[1]
+        del part
+    return X
+
+
+def _train_statistics(table: Table, columns: list[str], X, order, n_train: int, group):
+    """:func:`_statistics` of the first ``n_train`` rows of ``X`` (the rows ``order`` of
+    ``table``), a block of rows at a time, without copying them."""
+    train = X[:n_train]
+    blocks = [train[start : start + BLOCK_ROWS] for start in range(0, n_train, BLOCK_ROWS)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, scale = mean_and_scale_blocks(blocks or [train], group=group, width=len(columns))
+    bad = ~(np.isfinite(mean) & np.isfinite(scale))
+    if bad.any():
+        column = int(np.flatnonzero(bad)[0])
+        position = int(np.argmax(np.abs(train[:, column])))
+        raise DataError(
+            f"{table.path}: column {columns[column]!r} holds {train[position, column]:g} in "
+            f"{table.row(int(order[position]))}, too large to standardise (its spread overflows "
+            "float64); rescale the column"
+        )
+    return mean, scale
 
 
 #: A categorical column with more categories than this gets a note when it is one-hot encoded
@@ -621,18 +681,18 @@ def train_table(
     train_mine = train_rows[(train_rows >= mine.start) & (train_rows < mine.stop)]
     columns = _fitted_columns(table, names, train_mine - mine.start, categorical, impute, group)
     features = [name for column in columns for name in column.inputs]
-    X = encode(table, columns, fitting=True)
+    train_local, val_mine, order = _rows_in_order(train_mine - mine.start, validation_rows, mine)
+    X = _encoded_rows(table, columns, order, len(features))
     n_outputs = len(classes) if classes else 1
     network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
-    mean, scale = _statistics(table, features, X, train_mine - mine.start, group)
+    n_train = len(train_local)
+    mean, scale = _train_statistics(table, features, X, order, n_train, group)
     target_mean = target_scale = None
     if task == "regression":
         T, target_mean, target_scale = _standardised_target(whole, target, T, train_rows, network)
-    Xs = _standardise(table, features, X, mean, scale, network.dtype)
-    validation = None
-    if validation_rows is not None:
-        val_mine = validation_rows[(validation_rows >= mine.start) & (validation_rows < mine.stop)]
-        validation = (Xs[val_mine - mine.start], T[val_mine])
+    _standardise(table, features, X, mean, scale, network.dtype, out=X, rows=order)
+    X_train, X_val = X[:n_train], X[n_train:]  # views: the rows are in this order
+    validation = None if val_mine is None else (X_val, T[val_mine])
     model = TabularModel(
         network, features, target, task, mean, scale, classes, target_mean or 0.0,
         target_scale or 1.0, columns,
@@ -651,7 +711,7 @@ def train_table(
     }
     started = time.perf_counter()
     rows = (train_rows, validation_rows)
-    history = _fit(model, Xs[train_mine - mine.start], T[train_mine], options, rows, started)
+    history = _fit(model, X_train, T[train_mine], options, rows, started)
     if keep == "best" or early_stopping:
         model.kept_epoch = kept_epoch(history)
     return TrainingRun(model, history, *rows, time.perf_counter() - started)

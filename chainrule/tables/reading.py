@@ -644,18 +644,21 @@ def infer_task(values: list[str], table: Table | None = None, target: str = "") 
     """
     if isinstance(values, np.ndarray) and values.dtype != object:
         return _task_of_numbers(values.astype(np.float64))
-    strays = [(r, v) for r, v in enumerate(values) if not is_number(v)]
-    if strays and len(strays) <= 0.1 * len(values):
-        r, value = strays[0]
-        more = f" (and {len(strays) - 1} more)" if len(strays) > 1 else ""
+    first, strays = None, 0  # counted, not listed: a column of labels is all strays
+    for r, v in enumerate(values):
+        if not is_number(v):
+            first, strays = first or (r, v), strays + 1
+            if strays > 0.1 * len(values):
+                return "classification"
+    if strays:
+        r, value = first
+        more = f" (and {strays - 1} more)" if strays > 1 else ""
         where = f"{table.path}: the target column {target!r}" if table else "the target column"
         row = table.row(r) if table else f"row {r + 2}"
         raise DataError(
             f"{where} holds numbers except {value!r} in {row}{more}; fix the value, or "
             "pass --task classification to use the column as class labels"
         )
-    if strays:
-        return "classification"
     return _task_of_numbers(np.array([float(v) for v in values]))
 
 

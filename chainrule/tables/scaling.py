@@ -6,7 +6,7 @@ import numpy as np
 
 from ..training.replicas import ONE_PROCESS
 
-__all__ = ["mean_and_scale"]
+__all__ = ["BLOCK_ROWS", "mean_and_scale", "mean_and_scale_blocks"]
 
 
 def mean_and_scale(X: np.ndarray, weights=None, group=ONE_PROCESS) -> tuple[np.ndarray, np.ndarray]:
@@ -22,18 +22,52 @@ def mean_and_scale(X: np.ndarray, weights=None, group=ONE_PROCESS) -> tuple[np.n
     rows and the statistics are those of every process's rows, in two passes:
     ``mean = sum_p sum_i w x / sum_p sum_i w``, then the same average of ``(x - mean)^2``.
     """
-    largest = np.abs(X).max(axis=0, initial=0.0)
+    return mean_and_scale_blocks(_row_blocks(X), weights, group, width=X.shape[1])
+
+
+#: Rows per block: the temporaries of :func:`mean_and_scale_blocks` are one block, not a copy
+#: of the data (three copies at once, before: ``X / unit``, its deviations and their squares).
+BLOCK_ROWS = 1 << 13
+
+
+def _row_blocks(X: np.ndarray) -> list[np.ndarray]:
+    return [X[start : start + BLOCK_ROWS] for start in range(0, len(X), BLOCK_ROWS)] or [X]
+
+
+def mean_and_scale_blocks(blocks, weights=None, group=ONE_PROCESS, *, width: int):
+    """:func:`mean_and_scale` of the rows of ``blocks`` (2-D arrays of ``width`` columns, read
+    in order, not changed), with temporaries of one block.
+
+    The results are bit for bit those of the whole array: a column sum over the rows of a
+    matrix of two or more columns adds row after row, so it is carried from block to block as
+    the first row of the next one. A single column is summed pairwise (numpy's sum of
+    contiguous values), so its blocks are joined first (one column: a small copy).
+    """
+    blocks = [np.asarray(block) for block in blocks]
+    if width < 2 and len(blocks) > 1:
+        blocks = [np.concatenate(blocks)]
+    largest = np.zeros(width)
+    for block in blocks:  # max(X.max(), -X.min()) is max(|X|), without a copy of |X|
+        np.maximum(largest, block.max(axis=0, initial=0.0), out=largest)
+        np.maximum(largest, -block.min(axis=0, initial=0.0), out=largest)
     _, exponent = np.frexp(group.max(largest))
     unit = np.ldexp(1.0, exponent)
-    scaled = X / unit
     w = None if weights is None else np.asarray(weights, dtype=np.float64)[:, None]
+    starts = np.cumsum([0, *(len(block) for block in blocks)])
 
     def average(values):
-        total = values.sum(axis=0) if w is None else np.multiply(values, w).sum(axis=0)
-        count = values.shape[0] if w is None else w.sum()
+        total = None
+        for k, block in enumerate(blocks):
+            part = values(block)
+            if w is not None:
+                part = np.multiply(part, w[starts[k] : starts[k + 1]])
+            if total is not None:  # the sum so far as the first row: the same additions
+                part = np.concatenate([total[None], part])
+            total = part.sum(axis=0)
+        count = starts[-1] if w is None else w.sum()
         sums = group.sum(np.append(total, count))
         return sums[:-1] / sums[-1]
 
-    mean = average(scaled)
-    spread = np.sqrt(average((scaled - mean) ** 2)) * unit
+    mean = average(lambda block: block / unit)
+    spread = np.sqrt(average(lambda block: (block / unit - mean) ** 2)) * unit
     return mean * unit, np.where(spread > 0, spread, 1.0)  # 0 also when it underflows
