@@ -263,6 +263,13 @@ def encode(
         column and ``--impute``), a value that is not a number in a numeric column, or with
         ``strict`` a category unseen in training.
     """
+    _check_present(table, columns)
+    blocks = list(encoded_columns(table, columns, strict=strict, fitting=fitting, checked=True))
+    return np.hstack(blocks) if blocks else np.empty((table.n_rows, 0))
+
+
+def _check_present(table: Table, columns: list[Column]) -> None:
+    """Refuse a table that lacks any of ``columns``, naming them and the table's columns."""
     present = set(table.columns)
     absent = [c.name for c in columns if c.name not in present]
     if absent:
@@ -270,8 +277,6 @@ def encode(
             f"{table.path}: the model needs the column(s) {', '.join(absent)}; "
             f"the file has {', '.join(table.columns)}"
         )
-    blocks = list(encoded_columns(table, columns, strict=strict, fitting=fitting, checked=True))
-    return np.hstack(blocks) if blocks else np.empty((table.n_rows, 0))
 
 
 def encoded_columns(
@@ -286,13 +291,7 @@ def encoded_columns(
     caller places each where it wants it without a joined copy of all. ``checked`` when the
     columns are known present."""
     if not checked:
-        present = set(table.columns)
-        absent = [c.name for c in columns if c.name not in present]
-        if absent:
-            raise DataError(
-                f"{table.path}: the model needs the column(s) {', '.join(absent)}; "
-                f"the file has {', '.join(table.columns)}"
-            )
+        _check_present(table, columns)
     for column in columns:
         if column.kind == "numeric":
             yield _encode_numeric(table, column, fitting)[:, None]
