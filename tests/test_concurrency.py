@@ -169,19 +169,18 @@ def test_the_lock_is_released_after_a_real_ctrl_c():
     assert len(history.epoch) == FIT["epochs"]
 
 
-def test_predict_from_many_threads_at_once_equals_predict_in_one():
-    """predict only reads the parameters: documented thread-safe, checked here."""
-    net = network()
-    net.fit(*data(), **FIT)
+def _assert_threads_predict_as_one(predict):
+    """Eight threads started together, each calling ``predict`` 50 times on its own inputs,
+    get what one thread gets."""
     inputs = [np.random.default_rng(seed).normal(size=(257, 3)) for seed in range(8)]
-    expected = [net.predict(X) for X in inputs]
+    expected = [predict(X) for X in inputs]
     start, results = threading.Barrier(len(inputs)), [None] * len(inputs)
 
-    def predict(position):
+    def run(position):
         start.wait(WAIT)
-        results[position] = [net.predict(inputs[position]) for _ in range(50)]
+        results[position] = [predict(inputs[position]) for _ in range(50)]
 
-    threads = [threading.Thread(target=predict, args=(p,)) for p in range(len(inputs))]
+    threads = [threading.Thread(target=run, args=(p,)) for p in range(len(inputs))]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -189,6 +188,13 @@ def test_predict_from_many_threads_at_once_equals_predict_in_one():
     for got, want in zip(results, expected, strict=True):
         for each in got:
             np.testing.assert_array_equal(each, want)
+
+
+def test_predict_from_many_threads_at_once_equals_predict_in_one():
+    """predict only reads the parameters: documented thread-safe, checked here."""
+    net = network()
+    net.fit(*data(), **FIT)
+    _assert_threads_predict_as_one(net.predict)
 
 
 # -- the scikit-learn estimators ------------------------------------------------------------------
@@ -332,19 +338,4 @@ def test_the_estimators_lock_is_released_after_a_real_ctrl_c(solver):
 def test_an_estimators_predict_from_many_threads_at_once_equals_predict_in_one():
     X, y = data()
     model = estimator(kind="regressor").fit(X, y.astype(float))
-    inputs = [np.random.default_rng(seed).normal(size=(257, 3)) for seed in range(8)]
-    expected = [model.predict(Xp) for Xp in inputs]
-    start, results = threading.Barrier(len(inputs)), [None] * len(inputs)
-
-    def predict(position):
-        start.wait(WAIT)
-        results[position] = [model.predict(inputs[position]) for _ in range(50)]
-
-    threads = [threading.Thread(target=predict, args=(p,)) for p in range(len(inputs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(WAIT)
-    for got, want in zip(results, expected, strict=True):
-        for each in got:
-            np.testing.assert_array_equal(each, want)
+    _assert_threads_predict_as_one(model.predict)

@@ -423,13 +423,9 @@ def rank_pids(launcher_pid):
     return ranks
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
-def test_ctrl_c_on_one_rank_stops_every_rank_after_the_same_step(tmp_path):
-    """SIGINT on rank 1 alone (as a launcher that signals the ranks would deliver it): the
-    request travels in the next step's Allreduce, every rank stops after that step, rank 0
-    tells it once, keeps the model of that step (--save-interrupted), and the job exits 130."""
-    import signal
-
+def _signal_rank_1_while_training(tmp_path, signum):
+    """A two-rank ``train`` over an existing ``--out``, ``signum`` sent to rank 1 alone once it
+    trains: the finished job, ``--out``, ``--save-interrupted``'s path and the job's stderr."""
     out, kept = tmp_path / "m.npz", tmp_path / "kept.npz"
     out.write_bytes(b"the old model")
     iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
@@ -444,8 +440,19 @@ def test_ctrl_c_on_one_rank_stops_every_rank_after_the_same_step(tmp_path):
         text=True,
     )
     wait_for_training(job)
-    os.kill(rank_pids(job.pid)[1], signal.SIGINT)
+    os.kill(rank_pids(job.pid)[1], signum)
     _, err = job.communicate(timeout=60)
+    return job, out, kept, err
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_ctrl_c_on_one_rank_stops_every_rank_after_the_same_step(tmp_path):
+    """SIGINT on rank 1 alone (as a launcher that signals the ranks would deliver it): the
+    request travels in the next step's Allreduce, every rank stops after that step, rank 0
+    tells it once, keeps the model of that step (--save-interrupted), and the job exits 130."""
+    import signal
+
+    job, out, kept, err = _signal_rank_1_while_training(tmp_path, signal.SIGINT)
     assert job.returncode == 130, err
     told = [line for line in err.splitlines() if line.startswith("chainrule: interrupted")]
     assert not [line for line in err.splitlines() if line.startswith(f"epoch {EPOCHS}/")]
@@ -461,22 +468,7 @@ def test_sigterm_on_one_rank_stops_every_rank_and_the_job_says_sigterm_with_143(
     and the job exits 143 (128 + SIGTERM), as one process does; --out is left as it was."""
     import signal
 
-    out, kept = tmp_path / "m.npz", tmp_path / "kept.npz"
-    out.write_bytes(b"the old model")
-    iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
-    command = [MPIRUN, "-n", "2", *MPI_OPTIONS, sys.executable, "-m", "chainrule.cli", "train"]
-    command += [iris, "--target", "species", "--distributed", "--epochs", str(EPOCHS)]
-    job = subprocess.Popen(
-        [*command, "--out", str(out), "--save-interrupted", str(kept)],
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    wait_for_training(job)
-    os.kill(rank_pids(job.pid)[1], signal.SIGTERM)
-    _, err = job.communicate(timeout=60)
+    job, out, kept, err = _signal_rank_1_while_training(tmp_path, signal.SIGTERM)
     assert job.returncode == 143, err
     told = [line for line in err.splitlines() if line.startswith("chainrule: ")]
     assert len(told) == 1, err
