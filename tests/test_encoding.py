@@ -66,8 +66,9 @@ def test_stored_transformations_reproduce_the_training_inputs(
     path = tmp_path / "m.npz"
     run.model.save(path)
     model = TabularModel.load(path)
-    again = model.inputs(table.take(run.train_rows))
-    np.testing.assert_array_equal(again, seen["X"])
+    again = model.inputs(table.take(run.train_rows))  # float64; fit is given its float32 cast
+    assert seen["X"].dtype == model.network.dtype
+    np.testing.assert_array_equal(again.astype(model.network.dtype), seen["X"])
     assert model.columns == run.model.columns
 
 
@@ -185,3 +186,28 @@ def test_messages_about_a_file_still_count_rows_as_a_spreadsheet_does(tmp_path):
     path.write_text("x,y\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(9)) + ",a\n")
     with pytest.raises(DataError, match=r"column 'x' has a missing value in row 11;"):
         TabularModel.train(path, "y", epochs=1, validation_split=0, hidden=(2,), batch_size=4)
+
+
+def test_feature_statistics_are_the_training_rows_alone():
+    """The stored mean and scale are numpy's mean and standard deviation of the training rows
+    (a numeric column, a one-hot categorical one), however far the held-out rows lie."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=40)
+    colour = np.array(["red", "blue", "green", "red"] * 10, dtype=object)
+    labels = np.array(["a", "b"] * 20, dtype=object)
+    table = Table("<rows>", ["x", "colour", "y"], {"x": x, "colour": colour, "y": labels})
+    options = {"validation_split": 0.25, "epochs": 1, "verbose": 0, "hidden": (2,), "batch_size": 8}
+    run = train_table(table, "y", **options)
+    train = run.train_rows
+    x_far = x.copy()
+    x_far[run.validation_rows] = 1e6  # held-out rows far away: the statistics must not move
+    far = Table("<rows>", ["x", "colour", "y"], {"x": x_far, "colour": colour, "y": labels})
+    again = train_table(far, "y", **options)
+    model = run.model
+    onehot = np.stack([colour[train] == c for c in ("blue", "green", "red")], axis=1)
+    expected = np.column_stack([x[train], onehot.astype(float)])
+    assert model.features[0] == "x" and len(model.features) == 4  # x, then the three colours
+    np.testing.assert_allclose(model.mean, expected.mean(axis=0), rtol=1e-14, atol=1e-16)
+    np.testing.assert_allclose(model.scale, expected.std(axis=0), rtol=1e-14)
+    np.testing.assert_array_equal(again.model.mean, model.mean)
+    np.testing.assert_array_equal(again.model.scale, model.scale)

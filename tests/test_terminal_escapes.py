@@ -214,7 +214,7 @@ def test_explain_markdown_escapes_controls_and_keeps_each_formula_closed(
 ):
     code, out, _ = run(capsys, "explain", hostile_spec, "--format", "markdown", "--form", form)
     assert code == 0 and raw_controls(out) == []
-    assert out.startswith(r"# Title\x1b]0;pwned\x07\u202e\u2066 café 漢字 🙂")
+    assert out.startswith(r"# Title\x1b\]0;pwned\x07\u202e\u2066 café 漢字 🙂")
     for line in out.splitlines():
         if "$$" in line:  # a name's $$ does not end the formula early
             assert line.startswith("$$") and line.endswith("$$") and line.count("$$") == 2, line
@@ -361,3 +361,24 @@ def test_the_train_summary_shows_a_target_holding_rich_markup_as_written(capsys,
     argv = ["train", data, "--target", "[bold red]y[/]", "--epochs", "1", "--out"]
     code, out, err = run(capsys, *argv, tmp_path / "m.npz")
     assert code == 0 and "of '[bold red]y[/]'" in " ".join(out.split())  # the title may wrap
+
+
+def test_markdown_titles_names_and_claims_start_no_markup_and_no_html(capsys, tmp_path):
+    """A title with an HTML tag, a table bar and backticks; a claim with a bar and a tag: in
+    Markdown each shows as written (a notebook renders Markdown with its HTML)."""
+    title = "T <img src=x onerror=alert(1)> | `code` *bold* <!--"
+    path = tmp_path / "html.toml"
+    text = STARTER.replace('"My first backpropagation step"', _toml_string(title))
+    path.write_text(text.replace("[claims]\n", '[claims]\n"y1 <b>|</b>" = "0.2"\n'))
+    for form in ("values", "matrix"):
+        code, out, _ = run(capsys, "explain", path, "--format", "markdown", "--form", form)
+        assert code == 0, out  # explain shows the verdicts; check exits 1 on a wrong claim
+        assert "<img" not in out and "<!--" not in out
+        first = out.splitlines()[0]
+        assert first.startswith(r"# T &lt;img src=x onerror=alert(1)&gt; \| \`code\` \*bold\*")
+        rows = [line for line in out.splitlines() if line.startswith("| ✗ | `y1 ")]
+        assert len(rows) == 1 and rows[0].count(" | ") == 4, rows  # five cells: \| is no bar
+        # the name a code span (no markup, no HTML inside); quoted in the diagnosis, escaped
+        assert rows[0].startswith(r"| ✗ | `y1 <b>\|</b>` | 0.2 |")
+        assert r"the claim 'y1 &lt;b&gt;\|&lt;/b&gt;'" in rows[0]
+        assert rows[0].count("<b>") == 1

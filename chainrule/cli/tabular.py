@@ -323,7 +323,7 @@ def _evaluate_rows(model, table, rows, group):
     ``group``, ``table`` is this rank's block and the metrics are over every rank's rows."""
     if group:
         rows = rows[(rows >= table.first) & (rows < table.first + table.n_rows)] - table.first
-    return model.evaluate(table.take(rows), group=group)
+    return model.evaluate(table, rows=rows, group=group)
 
 
 def _inputs(args) -> dict:

@@ -15,6 +15,7 @@ from . import rounding
 from .matrix import MatrixStep, matrix_steps, matrix_tolerances
 from .render import (
     json_text,
+    markdown_text,
     operator_latex,
     results_markdown,
     results_text,
@@ -193,7 +194,7 @@ def _aside(step: MatrixStep) -> str:
 def render_matrix_markdown(trace, digits: int = 9, steps=None, results=None) -> str:
     """Each step as ``$$ ... $$`` LaTeX math with bmatrix matrices, its shape and note below."""
     spec = trace.spec
-    out = [f"# {_title(spec)}", "", f"*{LAYOUT}*", ""]
+    out = [f"# {markdown_text(_title(spec))}", "", f"*{LAYOUT}*", ""]
     for step in shown_steps(spec):
         out += [f"$${_equation(step, digits)}$$", "", f"*{step.name} {_aside(step)}*", ""]
     out += [f"*{note}*" for note in _notes(spec)]

@@ -5,7 +5,8 @@ A spec file's title and names are text from a file, shown as they are except for
 act instead of showing: control characters and bidi controls are written as visible escapes in
 text and Markdown (:func:`~chainrule.core.terminal.printable`) and as JSON escapes in JSON; in
 LaTeX (and Markdown's math) a name's special characters are escaped too (:func:`latex_name`), so
-that no name ends a formula, a comment or a line."""
+that no name ends a formula, a comment or a line; in Markdown's text a title, a name or a claim
+starts no markup and no HTML (:func:`markdown_text`)."""
 
 from __future__ import annotations
 
@@ -136,6 +137,30 @@ _LATEX_MATH = {
     " ": r"\ ",  # a space shows (math drops it), and no name holds the " = " rows align on
 }
 _LATEX_SPECIAL = re.compile(rf"[{re.escape(''.join(_LATEX_MATH))}]|{CONTROLS.pattern}")
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def markdown_text(text: str) -> str:
+    """``text`` shown as written in Markdown: its punctuation backslash-escaped (a ``|`` does
+    not end a table cell, a backtick or ``*`` starts no code or emphasis, a ``$`` no math)
+    and ``&``, ``<``, ``>`` as HTML entities, so that no tag or comment in a title or a name
+    reaches a renderer that passes HTML through (Jupyter, GitHub strip some, not all)."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    return re.sub("[&<>]", lambda m: _HTML[m.group()], escaped)
+
+
+def markdown_code(text: str) -> str:
+    """``text`` as a Markdown code span, shown as written: fenced by one more backtick than its
+    longest run of them (padded where it starts or ends with one), a ``|`` escaped so that it
+    ends no table cell (GitHub's tables read ``\\|`` in a code span as ``|``); a code span
+    holds no markup and no HTML."""
+    text = str(text).replace("|", "\\|")
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[:1] == "`" or text[-1:] == "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def latex_name(text: str) -> str:
@@ -282,7 +307,7 @@ def verdict_text(result) -> str:
 def render_markdown(trace, digits: int = 9, steps=None, results=None) -> str:
     """Markdown with ``$$ ... $$`` LaTeX math (renders on GitHub and in Jupyter)."""
     values = trace.shown_values()
-    out = [f"# {trace.spec.title}"]
+    out = [f"# {markdown_text(trace.spec.title)}"]
     for section, heading, quantities in _sections(trace):
         out += ["", f"## {heading}", ""]
         if section == "update":
@@ -318,8 +343,8 @@ def results_markdown(results, digits) -> list[str]:
     out = ["", "## Your numbers", "", "| | quantity | yours | correct | diagnosis |"]
     out.append("|---|---|---:|---:|---|")
     return out + [
-        f"| {'✓' if r.ok else '✗'} | `{r.name}` | {r.claimed} | "
-        f"{r.correct:.{digits}g} | {r.diagnosis} |"
+        f"| {'✓' if r.ok else '✗'} | {markdown_code(r.name)} | {markdown_text(r.claimed)} | "
+        f"{r.correct:.{digits}g} | {markdown_text(r.diagnosis)} |"
         for r in results
     ]
 

@@ -158,36 +158,22 @@ class TabularModel:
             return type(table)(result, index=table.index)
         return result
 
-    def evaluate(self, table: Table, *, strict: bool = False, group=None) -> dict:
+    def evaluate(self, table: Table, *, strict: bool = False, group=None, rows=None) -> dict:
         """Loss and metrics on a table that has the target column; a confusion matrix (rows:
-        true class, columns: predicted) for classification. With a ``group``, ``table`` is
-        this process's block and the results are over every process's rows (sums combined)."""
+        true class, columns: predicted) for classification. ``rows`` (indices) restricts it
+        to those rows. With a ``group``, ``table`` is this process's block and the results are
+        over every process's rows (sums combined).
+
+        The rows go through the network :data:`EVALUATION_ROWS` at a time, so that beyond the
+        table only one block's encoded inputs are held; the loss is the blocks' losses
+        weighted by their sizes (the mean over every row)."""
         group = ONE_PROCESS if group is None else group
         table = as_table(table)
-        X, T = self.inputs(table, strict=strict), self.labels_to_indices(table)
-        n = len(T)  # with a group, a process may hold none of these rows
-        Y = self.network.predict(X).astype(np.float64) if n else np.empty((0, len(self.classes)))
-        loss = group.weighted_mean(self.network.compute_loss(X, T) if n else 0.0, n)
-        rows = int(group.sum([n])[0])
-        result = {"rows": rows, "loss": loss}
-        if self.task == "classification":
-            k = len(self.classes)
-            confusion = np.zeros((k, k), dtype=int)
-            np.add.at(confusion, (T.astype(int), Y.argmax(axis=1)), 1)
-            confusion = group.sum(confusion.ravel()).astype(int).reshape(k, k)
-            accuracy = float(np.trace(confusion) / rows)
-            result.update(accuracy=accuracy, confusion=confusion.tolist())
-            return result
-        values = Y[:, 0] * self.target_scale + self.target_mean if n else np.empty(0)
-        truth = T * self.target_scale + self.target_mean
-        r2 = metrics.R2()
-        r2.update(values[:, None], truth[:, None])
-        group.merge([r2])
-        errors = values - truth
-        squared, absolute = group.sum([np.sum(errors**2), np.sum(np.abs(errors))])
-        result.update(mse=float(squared / rows), mae=float(absolute / rows), r2=r2.result())
-        result["rmse"] = float(np.sqrt(result["mse"]))
-        return result
+        tally = _Tally(self)
+        for block in _row_blocks(table.n_rows if rows is None else np.asarray(rows)):
+            part = table.take(block)
+            tally.add(self.inputs(part, strict=strict), self.labels_to_indices(part))
+        return tally.result(group)
 
     # -- files ----------------------------------------------------------------------------------
     def metadata(self) -> dict:
@@ -390,9 +376,16 @@ def _standardise(
     order), or a DataError naming the first value that lands beyond the range of the network's
     ``dtype`` (a value far outside the training rows' range). ``out=X`` standardises in place;
     either way a block of rows at a time (the temporaries one block, the numbers the same)."""
-    if out is None:
-        out = np.empty(X.shape)
-    first = None  # (table row, column, value) of the first value out of range, in the table
+    out = np.empty(X.shape) if out is None else out
+    _raise_out_of_range(table, columns, _standardise_into(X, mean, scale, dtype, out, rows), dtype)
+    return out
+
+
+def _standardise_into(X: np.ndarray, mean, scale, dtype, out, rows):
+    """Write ``(X - mean) / scale`` into ``out`` (computed in float64, cast on writing) a block
+    of rows at a time; return the first value out of ``dtype``'s range as (table row, column,
+    value), the lowest row then the leftmost column, or None."""
+    first = None
     for start in range(0, len(X), BLOCK_ROWS):
         block = X[start : start + BLOCK_ROWS]
         with np.errstate(over="ignore", invalid="ignore"):
@@ -401,10 +394,15 @@ def _standardise(
         if bad.any():
             positions, columns_at = np.nonzero(bad)
             at = start + positions if rows is None else np.asarray(rows)[start + positions]
-            k = np.lexsort((columns_at, at))[0]  # the lowest row, then the leftmost column
+            k = np.lexsort((columns_at, at))[0]
             found = (int(at[k]), int(columns_at[k]), block[positions[k], columns_at[k]])
             first = found if first is None else min(first, found)
         out[start : start + len(block)] = standardised
+    return first
+
+
+def _raise_out_of_range(table: Table, columns: list[str], first, dtype) -> None:
+    """The DataError for :func:`_standardise_into`'s first value out of range, if any."""
     if first is not None:
         row, column, value = first
         raise DataError(
@@ -412,7 +410,6 @@ def _standardise(
             f"outside the training rows' range (standardised it exceeds {np.dtype(dtype).name}); "
             "check the value or rescale the column"
         )
-    return out
 
 
 def _rows_in_order(train_local, validation_rows, mine: range):
@@ -425,18 +422,33 @@ def _rows_in_order(train_local, validation_rows, mine: range):
     return train_local, val_mine, np.concatenate([train_local, val_mine - mine.start])
 
 
-def _encoded_rows(table: Table, columns: list[Column], order, width: int) -> np.ndarray:
-    """The encoded rows ``order`` of ``table`` (float64, before standardisation), filled a
-    column at a time: beyond the matrix only one column's encoding is held (:func:`encode`
-    holds them all, then their joined copy, and ``X[rows]`` copied it again)."""
-    X = np.empty((len(order), width))
+def _standardised_rows(table: Table, columns: list[Column], order, n_train: int, group, dtype):
+    """The rows ``order`` of ``table``, encoded and standardised with the statistics of the
+    first ``n_train`` of them, in the network's ``dtype``; and those statistics (float64).
+
+    One column's encoding at a time: its statistics and its standardised values (computed in
+    float64, cast on writing) are done before the next column is encoded, so that beyond the
+    returned matrix only one column is held. The statistics do not depend on the other
+    columns; a value out of range is reported as :func:`_standardise` reports it (the lowest
+    row, then the leftmost column), after every column's statistics."""
+    features = [name for column in columns for name in column.inputs]
+    Z = np.empty((len(order), len(features)), dtype=dtype)
     every = len(order) == table.n_rows and bool(np.all(order == np.arange(len(order))))
-    j = 0
+    means, scales, first, j = [], [], None, 0
     for part in encoded_columns(table, columns, fitting=True):
-        X[:, j : j + part.shape[1]] = part if every else part[order]
-        j += part.shape[1]
+        part = part if every else part[order]
+        names, width = features[j : j + part.shape[1]], part.shape[1]
+        mean, scale = _train_statistics(table, names, part, order, n_train, group)
+        found = _standardise_into(part, mean, scale, dtype, Z[:, j : j + width], order)
+        if found is not None:
+            found = (found[0], found[1] + j, found[2])
+            first = found if first is None else min(first, found)
+        means.append(mean)
+        scales.append(scale)
+        j += width
         del part
-    return X
+    _raise_out_of_range(table, features, first, dtype)
+    return Z, np.concatenate(means or [[]]), np.concatenate(scales or [[]])
 
 
 def _train_statistics(table: Table, columns: list[str], X, order, n_train: int, group):
@@ -682,15 +694,13 @@ def train_table(
     columns = _fitted_columns(table, names, train_mine - mine.start, categorical, impute, group)
     features = [name for column in columns for name in column.inputs]
     train_local, val_mine, order = _rows_in_order(train_mine - mine.start, validation_rows, mine)
-    X = _encoded_rows(table, columns, order, len(features))
     n_outputs = len(classes) if classes else 1
     network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
     n_train = len(train_local)
-    mean, scale = _train_statistics(table, features, X, order, n_train, group)
+    X, mean, scale = _standardised_rows(table, columns, order, n_train, group, network.dtype)
     target_mean = target_scale = None
     if task == "regression":
         T, target_mean, target_scale = _standardised_target(whole, target, T, train_rows, network)
-    _standardise(table, features, X, mean, scale, network.dtype, out=X, rows=order)
     X_train, X_val = X[:n_train], X[n_train:]  # views: the rows are in this order
     validation = None if val_mine is None else (X_val, T[val_mine])
     model = TabularModel(
@@ -829,3 +839,79 @@ def _fit(model: TabularModel, X, T, options: dict, rows, started: float):
 def subset(table: Table, rows) -> Table:
     """The table restricted to the given row indices (:meth:`Table.take`)."""
     return table.take(rows)
+
+
+#: The rows :meth:`TabularModel.evaluate` puts through the network at once: the blocks of
+#: standardisation (each block's copy, encoding and float32 cast are about 1.4 MB for 20
+#: columns; a block this size keeps the matrix products efficient).
+EVALUATION_ROWS = BLOCK_ROWS
+
+
+def _row_blocks(rows):
+    """Blocks of at most :data:`EVALUATION_ROWS` rows: ``range`` objects over a table of
+    ``rows`` rows (so that messages keep the file's row numbers), or slices of an index array;
+    one empty block when there are none."""
+    if isinstance(rows, (int, np.integer)):
+        starts = range(0, max(int(rows), 1), EVALUATION_ROWS)
+        return [range(s, min(s + EVALUATION_ROWS, int(rows))) for s in starts]
+    starts = range(0, max(len(rows), 1), EVALUATION_ROWS)
+    return [rows[s : s + EVALUATION_ROWS] for s in starts]
+
+
+class _Tally:
+    """What :meth:`TabularModel.evaluate` adds up over blocks of rows: each block's loss and
+    rows, the confusion matrix (classification), the squared and absolute errors and R^2's sums
+    (regression); :meth:`result` combines them over a process group."""
+
+    def __init__(self, model: TabularModel):
+        self.model, self.losses, self.sizes = model, [], []
+        k = len(model.classes)
+        self.confusion = np.zeros((k, k), dtype=int)
+        self.squared, self.absolute, self.r2 = 0.0, 0.0, metrics.R2()
+
+    def add(self, X: np.ndarray, T: np.ndarray) -> None:
+        n, model = len(T), self.model
+        if not n:  # with a group, a process may hold none of the rows
+            return
+        Y = model.network.predict(X).astype(np.float64)
+        self.losses.append(model.network.compute_loss(X, T))
+        self.sizes.append(n)
+        if model.task == "classification":
+            np.add.at(self.confusion, (T.astype(int), Y.argmax(axis=1)), 1)
+            return
+        values = Y[:, 0] * model.target_scale + model.target_mean
+        truth = T * model.target_scale + model.target_mean
+        self.r2.update(values[:, None], truth[:, None])
+        errors = values - truth
+        self.squared += float(np.sum(errors**2))
+        self.absolute += float(np.sum(np.abs(errors)))
+
+    def _mean_loss(self) -> float:
+        """The mean loss over this process's rows: one block's as computed, else the blocks'
+        losses weighted by their rows."""
+        if len(self.losses) <= 1:
+            return self.losses[0] if self.losses else 0.0
+        return float(np.dot(self.losses, self.sizes) / sum(self.sizes))
+
+    def result(self, group) -> dict:
+        rows = int(group.sum([sum(self.sizes)])[0])
+        loss = group.weighted_mean(self._mean_loss(), sum(self.sizes))
+        result = {"rows": rows, "loss": loss}
+        if self.model.task == "classification":
+            k = len(self.model.classes)
+            confusion = group.sum(self.confusion.ravel()).astype(int).reshape(k, k)
+            return {
+                **result,
+                "accuracy": float(np.trace(confusion) / rows),
+                "confusion": confusion.tolist(),
+            }
+        group.merge([self.r2])
+        squared, absolute = group.sum([self.squared, self.absolute])
+        mse = float(squared / rows)
+        return {
+            **result,
+            "mse": mse,
+            "mae": float(absolute / rows),
+            "r2": self.r2.result(),
+            "rmse": float(np.sqrt(mse)),
+        }
