@@ -134,8 +134,11 @@ def test_fixed_parameters_do_not_move():
         seed001_spec().replace("learning_rate = 0.01", 'learning_rate = 0.01\nfixed = ["b1", "b2"]')
     )
     trace = Trace(spec)
-    assert "b1+" not in trace and "w1+" in trace
-    assert ("s", "b1") in trace["z1+"].formula and ("s", "w1+") in trace["z1+"].formula
+    # issue 26: a fixed parameter's b1+ is a quantity, its unchanged value, and the second
+    # forward pass reads it (it held `"b1+" not in trace` and b1 in z1+'s formula before)
+    assert trace["b1+"].kind == "frozen" and trace["b1+"].formula == [("s", "b1")]
+    assert trace["b1+"].value == trace["b1"].value and trace["w1+"].kind == "update"
+    assert ("s", "b1+") in trace["z1+"].formula and ("s", "w1+") in trace["z1+"].formula
     # the engine's steps (a separate code path) hold them fixed too
     rows = dict(cr.explain.explain(spec, steps=1).steps.rows)
     assert rows[1] == pytest.approx(trace["E+"].value, rel=1e-13)

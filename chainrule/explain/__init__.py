@@ -159,7 +159,9 @@ def _check_digits(digits) -> None:
 def check(source, *, digits: int = 9) -> list[ClaimResult]:
     """Check the claims in a spec file (or Spec); see :mod:`chainrule.explain.check`."""
     _check_digits(digits)
-    return check_claims(Trace(_as_spec(source, None, None, None)), digits=digits)
+    trace = Trace(_as_spec(source, None, None, None))
+    _check_finite(trace)  # as explain: no claim can be checked against an overflow
+    return check_claims(trace, digits=digits)
 
 
 class _CallableModule(types.ModuleType):

@@ -54,6 +54,9 @@ def _notes(spec) -> list[str]:
     shared = [p.name for p in spec.parameters.values() if len(p.uses) > 1]
     if shared:
         notes.append(f"shared: {', '.join(shared)}; each one's gradient is the sum of its entries")
+    fixed = [p.name for p in spec.parameters.values() if not p.trained]
+    if fixed:
+        notes.append(f"fixed: {', '.join(fixed)}; they do not train: W+ and b+ keep their values")
     if spec.optimizer.name != "sgd":
         notes.append(
             "the updates above are plain gradient descent; the per-value form writes out "

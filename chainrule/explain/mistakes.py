@@ -10,12 +10,23 @@ mistake would get. :mod:`~chainrule.explain.check` tries them in the order given
 - ``derivative_at_net``: an activation derivative evaluated at the net input, ``z(1 - z)``
   instead of ``a(1 - a)``;
 - ``inactive_unit``: relu'(z) (or leaky_relu's) taken as 1 where z <= 0;
+- ``relu_for_leaky``: leaky_relu'(z) taken as relu's 0 where z <= 0 (it is the slope);
 - ``missing_derivative``: an activation derivative left out of the chain;
 - ``rate_forgotten``: an update without the learning rate (``w - dE/dw``);
 - ``bias_correction``: Adam's bias correction left out (``m`` used for ``mhat``);
 - ``momentum_sign``: the velocity's momentum term with the wrong sign (``g - mu v``);
+- ``momentum_convention``: a velocity in the classic convention (``v = mu v - g`` or
+  ``mu v - eta g``) where the spec's is torch's ``mu v + g``
+  (:mod:`~chainrule.explain.conventions`);
+- ``nesterov_convention``: Nesterov momentum in Keras's convention, by the look-ahead form of
+  Sutskever et al., or as plain momentum's update ``w - eta v``;
+- ``frozen_updated``: a fixed parameter (the spec's ``fixed`` or ``trained``) updated as if it
+  trained (``b1+ = b1 - eta dE/db1``, or the optimizer's step at every step) where it keeps
+  its value;
 - ``batch_reduction``: a batch gradient or error summed where the spec says mean, or the
   reverse (a factor of n);
+- ``huber_branch``: huber's error or its derivative by the other branch: the quadratic
+  ``r^2/2`` where ``|r| = |y - t| > delta``, or the linear ``delta (|r| - delta/2)`` inside;
 - ``factor_two``: a missing 1/2 or an extra factor 2 (or the reverse);
 - ``sign``: the right size with the wrong sign (an update moving with the gradient).
 """
@@ -25,7 +36,36 @@ from __future__ import annotations
 import itertools
 import math
 
-__all__ = ["candidates"]
+from .conventions import momentum_conventions, nesterov_conventions
+from .optimizer import replayed_step
+
+__all__ = ["FAMILIES", "candidates"]
+
+FAMILIES = {
+    "inherited": "inherited",
+    "dropped_path": "dropped path",
+    "updated_weight": "updated weight",
+    "softmax_diagonal": "softmax diagonal",
+    "derivative_at_net": "derivative at the net input",
+    "inactive_unit": "inactive unit",
+    "relu_for_leaky": "leaky ReLU taken as ReLU",
+    "missing_derivative": "missing derivative",
+    "rate_forgotten": "learning rate forgotten",
+    "bias_correction": "bias correction",
+    "momentum_sign": "momentum sign",
+    "momentum_convention": "momentum convention",
+    "nesterov_convention": "Nesterov convention",
+    "frozen_updated": "fixed parameter updated",
+    "batch_reduction": "batch reduction",
+    "huber_branch": "huber branch",
+    "factor_two": "factor two",
+    "sign": "sign",
+    "given": "given",
+    "arithmetic": "arithmetic",
+}
+"""Every kind of mistake ``check`` names, with its name in docs/spec-format.md's "How claims
+are judged": the families of this module, and check's own ``inherited``, ``given`` and
+``arithmetic``."""
 
 _COMPUTED_KINDS = {
     "net",
@@ -67,11 +107,12 @@ def candidates(trace, symbol: str, values: dict, describe):
     upstream = trace.ancestors(symbol) | {symbol}
     names = [s for s in trace.quantities if s in upstream]
     # a sign flipped somewhere upstream can mimic many mistakes (a relu unit taken as active
-    # is also "z with the wrong sign"): the named mistakes are tried first
+    # is also "z with the wrong sign"): the named mistakes are tried first, and an update
+    # moving with the gradient is one of them (its own mistake, before a flip upstream of it)
     signs = []
     for name in names:
         for candidate in _mistakes_of(trace, trace[name], values, describe):
-            if candidate[0] == "sign":
+            if candidate[0] == "sign" and trace[name].kind != "update":
                 signs.append(candidate)
             else:
                 yield candidate
@@ -166,6 +207,23 @@ def _inactive_unit(trace, quantity, values, describe):
         )
 
 
+def _relu_for_leaky(trace, quantity, values, describe):
+    """leaky_relu'(z) taken as relu's 0 where ``z <= 0``, where it is the slope."""
+    name, activation = quantity.symbol, quantity.meta.get("activation")
+    if activation != "leaky_relu":
+        return
+    z_name = quantity.parents[0]
+    slope = _with(quantity, values)  # leaky_relu'(z) at the z of values: the slope, for z <= 0
+    if values[z_name] <= 0 and slope:
+        yield (
+            "relu_for_leaky",
+            f"{name} takes leaky_relu'({z_name}) as relu's 0 for {z_name} = "
+            f"{values[z_name]:.6g} <= 0: a leaky ReLU unit is never switched off, it passes "
+            f"back the slope {slope:g} there (leaky_relu'(z) = 1 for z > 0, else the slope)",
+            {name: 0.0},
+        )
+
+
 def _missing_derivative(trace, quantity, values, describe):
     """An activation derivative left out of the chain (taken as 1)."""
     name = quantity.symbol
@@ -228,6 +286,39 @@ def _momentum_sign(trace, quantity, values, describe):
     )
 
 
+# the update a person applied to a fixed parameter, per optimizer, in words
+_FROZEN_RULES = {
+    "sgd": "{p} - eta*dE/d{p}",
+    "momentum": "{p} - eta*v (the velocity v = mu*v + dE/d{p})",
+    "nesterov": "{p} - eta*(dE/d{p} + mu*v) (the velocity v = mu*v + dE/d{p})",
+    "adam": "{p} - eta*mhat/(sqrt(vhat) + eps) (Adam's moments of dE/d{p})",
+}
+
+
+def _frozen_updated(trace, quantity, values, describe):
+    """A fixed parameter p updated as if it trained: from its given value, the optimizer's
+    step at each step 1..k, with p's gradient at step j taken at the parameters before it
+    (p itself replaced by its updated value)."""
+    name, meta = quantity.symbol, quantity.meta
+    parameter, optimizer = meta["parameter"], trace.spec.optimizer.name
+    value, gradients, replayed = values[parameter], [], {}
+    try:
+        for before, gradient in meta["history"]:
+            if gradients:  # the value before this step: the replay's, not the fixed one
+                replayed[before] = value
+            gradients.append(gradient({**values, before: value}))
+            value -= replayed_step(optimizer, values, gradients)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return  # a person's own numbers outside a formula's domain
+    every = f" at each of the {meta['step']} steps" if meta["step"] > 1 else ""
+    yield (
+        "frozen_updated",
+        f"{parameter} is fixed (it does not train): {name} = {parameter}; you applied the "
+        f"update {_FROZEN_RULES[optimizer].format(p=parameter)}{every}",
+        {**replayed, name: value},
+    )
+
+
 def _batch_reduction(trace, quantity, values, describe):
     """A batch gradient or error summed where the spec says mean, or the reverse."""
     name, meta = quantity.symbol, quantity.meta
@@ -240,6 +331,37 @@ def _batch_reduction(trace, quantity, values, describe):
         f"{name} is {'the sum' if mean else 'the mean'} over the {n} samples, but the spec "
         f"says {meta['reduction']} (a factor of {n})",
         {name: values[name] * (n if mean else 1 / n)},
+    )
+
+
+# huber's two branches, h(r) and h'(r) for r = y - t, in words
+_HUBER_BRANCHES = {
+    "quadratic": "quadratic branch r^2/2 (derivative r)",
+    "linear": "linear branch delta*(|r| - delta/2) (derivative delta*sign(r))",
+}
+
+
+def _huber_branch(trace, quantity, values, describe):
+    """An output's huber error or ``dE/dy`` by the other branch, for ``r = y - t`` over K
+    outputs: ``r^2/(2K)`` (``r/K``) where ``|r| > delta``, or ``delta (|r| - delta/2)/K``
+    (``delta sign(r)/K``) where ``|r| <= delta``."""
+    spec = trace.spec
+    if spec.loss != "huber":
+        return
+    name, (y, t) = quantity.symbol, quantity.parents[:2]
+    r, delta = values[y] - values[t], spec.huber_delta
+    inside = abs(r) <= delta
+    if quantity.kind == "error":
+        value = delta * (abs(r) - delta / 2) if inside else r * r / 2
+    else:
+        value = math.copysign(delta, r) * (r != 0) if inside else r
+    used, asked = ("linear", "quadratic") if inside else ("quadratic", "linear")
+    yield (
+        "huber_branch",
+        f"{name} takes huber's {_HUBER_BRANCHES[used]}, but |r| = |{y} - {t}| = {abs(r):.6g} "
+        f"is {'at most' if inside else 'above'} delta = {delta:g}, where huber takes its "
+        f"{_HUBER_BRANCHES[asked]}",
+        {name: value / len(spec.outputs)},
     )
 
 
@@ -303,12 +425,17 @@ _FAMILIES = (
     (("delta",), _softmax_diagonal),
     (("derivative",), _derivative_at_net),
     (("derivative",), _inactive_unit),
+    (("derivative",), _relu_for_leaky),
     (("derivative",), _missing_derivative),
     (("update",), _rate_forgotten),
     (("update",), _uncorrected_update),
     (("corrected",), _uncorrected_moment),
     (("velocity",), _momentum_sign),
+    (("velocity",), momentum_conventions),
+    (("velocity", "update"), nesterov_conventions),
+    (("frozen",), _frozen_updated),
     (("gradient", "total"), _batch_reduction),
+    (("error", "output_grad"), _huber_branch),
     (("gradient", "sample_gradient", *_ERROR_KINDS, "output_grad"), _factor_two),
     (("update",), _update_sign),
     (_COMPUTED_KINDS, _wrong_sign),

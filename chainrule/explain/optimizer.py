@@ -16,10 +16,15 @@ forward pass). Step ``k >= 2`` is written with ``@k``: the gradient ``g_w@k`` at
 after step k - 1 (computed by the engine, not expanded again), the buffers ``v_w@k`` (or
 ``m_w@k``, ``v_w@k``, ``mhat_w@k``, ``vhat_w@k``), the parameter ``w@k`` and the error
 ``E@k`` after the step.
+
+A fixed parameter (the spec's ``fixed`` or ``trained``) does not move: ``b1+ = b1`` and
+``b1@k = b1@(k-1)`` (kind ``frozen``), and the quantities after the step are computed from
+them, so that a person's numbers built on an updated fixed parameter can be followed.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -27,7 +32,7 @@ import numpy as np
 from .bridge import spec_network
 from .formulas import O, S
 
-__all__ = ["add_updates"]
+__all__ = ["add_updates", "replayed_step"]
 
 _RATES = {"momentum": ("mu",), "nesterov": ("mu",), "adam": ("beta1", "beta2", "eps")}
 
@@ -45,7 +50,9 @@ class _EngineGradients:
         if values not in self.cache:
             bridge = self.bridge
             bridge.network.parameters[bridge.positions] = np.asarray(values)[bridge.owners]
-            error = bridge.network.forward_backward(bridge.X, bridge.T, None)
+            # an overflow gives inf, which explain names (a quantity that is not finite)
+            with np.errstate(all="ignore"):
+                error = bridge.network.forward_backward(bridge.X, bridge.T, None)
             gradient = np.bincount(
                 bridge.owners,
                 weights=bridge.network.gradients[bridge.positions],
@@ -65,22 +72,30 @@ def _parameter_after(name: str, step: int) -> str:
 
 
 def add_updates(trace) -> None:
-    """Add the first step's updates (section ``update``) and any later steps (``steps``)."""
+    """Add the first step's updates (section ``update``) and any later steps (``steps``); a
+    fixed parameter's value after each step is its value before it (see :func:`_frozen`)."""
     spec, optimizer = trace.spec, trace.spec.optimizer
     for rate in _RATES.get(optimizer.name, ()):
         value = optimizer.momentum if rate == "mu" else getattr(optimizer, rate)
         trace.given(rate, value, "rate")
-    trained = [p.name for p in spec.parameters.values() if p.trained]
-    for name in trained:
-        _step(trace, name, 1, f"dE/d{name}")
+    history = {}  # per fixed parameter: (its symbol before the step, its gradient) per step
+    for name, parameter in spec.parameters.items():
+        if parameter.trained:
+            _step(trace, name, 1, f"dE/d{name}")
+        else:
+            history[name] = ((name, lambda v, g=f"dE/d{name}": v[g]),)
+            _frozen(trace, name, 1, history[name])
     if optimizer.steps == 1:
         return
     engine = _EngineGradients(spec)
     every = list(spec.parameters)
     for step in range(2, optimizer.steps + 1):
-        current = [_parameter_after(p, step - 1) if p in trained else p for p in every]
+        current = [_parameter_after(p, step - 1) for p in every]
         for index, name in enumerate(every):
-            if name not in trained:
+            gradient = _engine_gradient(engine, tuple(current), index)
+            if name in history:
+                history[name] += ((current[index], gradient),)
+                _frozen(trace, name, step, history[name])
                 continue
             trace.add(
                 f"g_{name}@{step}",
@@ -88,12 +103,12 @@ def add_updates(trace) -> None:
                 "step_gradient",
                 [O(f"dE/d{name} at the parameters after step {step - 1}")],
                 current,
-                lambda v, c=tuple(current), i=index: engine(tuple(v[x] for x in c))[1][i],
+                gradient,
                 parameter=name,
                 step=step,
             )
             _step(trace, name, step, f"g_{name}@{step}")
-        after = [_parameter_after(p, step) if p in trained else p for p in every]
+        after = [_parameter_after(p, step) for p in every]
         trace.add(
             f"E@{step}",
             "steps",
@@ -103,6 +118,50 @@ def add_updates(trace) -> None:
             lambda v, c=tuple(after): engine(tuple(v[x] for x in c))[0],
             step=step,
         )
+
+
+def replayed_step(name: str, rates: dict, gradients: list) -> float:
+    """What the optimizer ``name`` subtracts from a parameter at step t = len(gradients), its
+    buffers rebuilt from the parameter's gradient at each step 1..t, with the rates ``eta``,
+    ``mu``, ``beta1``, ``beta2`` and ``eps`` in ``rates`` (the rules of the module docstring)."""
+    eta, g = rates["eta"], gradients[-1]
+    if name == "sgd":
+        return eta * g
+    if name in ("momentum", "nesterov"):
+        mu = rates["mu"]
+        v = functools.reduce(lambda v, g: mu * v + g, gradients[1:], gradients[0])
+        return eta * (v if name == "momentum" else g + mu * v)
+    beta1, beta2, m, v = rates["beta1"], rates["beta2"], 0.0, 0.0
+    for g in gradients:
+        m, v = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g**2
+    t = len(gradients)
+    return eta * m / (1 - beta1**t) / (math.sqrt(v / (1 - beta2**t)) + rates["eps"])
+
+
+def _engine_gradient(engine, current: tuple, index: int):
+    """The engine's dE/d(parameter ``index``) at the parameters named ``current``."""
+    return lambda v: engine(tuple(v[x] for x in current))[1][index]
+
+
+def _frozen(trace, name: str, step: int, history: tuple) -> None:
+    """A fixed parameter after step ``step``: its value before the step (``b1+ = b1``).
+    ``history`` holds, for each step so far, the parameter's symbol before that step and a
+    function giving its gradient there: the checker replays with them a person who updated
+    the parameter all the same."""
+    old, new = _parameter_after(name, step - 1), _parameter_after(name, step)
+    trace.add(
+        new,
+        "update" if step == 1 else "steps",
+        "frozen",
+        [S(old)],
+        (old,),
+        lambda v: v[old],
+        "fixed: it does not train",
+        parameter=name,
+        step=step,
+        old=old,
+        history=history,
+    )
 
 
 def _step(trace, name: str, step: int, g: str) -> None:

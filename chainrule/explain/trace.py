@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
+
 from . import formulas, rounding
 from .formulas import N, O, S, joined
 from .optimizer import add_updates
@@ -38,7 +40,7 @@ class Quantity:
     section: str  # given, forward, error, backward, update, forward+, error+, steps
     kind: str  # input, target, parameter, rate, net, out, error, total, output_grad,
     #            derivative, delta, path_sum, local, sample_gradient, gradient, update, change,
-    #            state (optimizer buffers), step_gradient
+    #            state (optimizer buffers), step_gradient, frozen (a fixed parameter's p+)
     formula: list = field(default_factory=list)  # tokens of the right-hand side
     parents: tuple[str, ...] = ()
     compute: Callable[[dict], float] | None = None
@@ -107,7 +109,8 @@ class Trace:
                 values[symbol] = overrides[symbol]
                 continue
             try:
-                values[symbol] = quantity.compute(values)
+                with np.errstate(all="ignore"):  # a person's 1e300 gives inf, not a warning
+                    values[symbol] = quantity.compute(values)
             except (ValueError, ZeroDivisionError, OverflowError):
                 # a person's numbers (or a candidate mistake) outside a formula's domain,
                 # such as the log of a negative output: nothing follows from them
@@ -205,9 +208,6 @@ class Trace:
             return self.tag(neuron.out, sample)
         return self.tag((neuron.net if which == "net" else neuron.out) + suffix, sample)
 
-    def _parameter(self, name: str, suffix: str) -> str:
-        return name + suffix if suffix and self.spec.parameters[name].trained else name
-
     def incoming(self, neuron: Neuron):
         """``(parameter, source neuron or None)`` for every weight and bias into ``neuron``."""
         neurons = self.spec.neurons
@@ -242,7 +242,7 @@ class Trace:
     def _net(self, neuron: Neuron, suffix: str, sample: int) -> None:
         weights, biases, tokens, parents = [], [], [], []
         for parameter, source in self.incoming(neuron):
-            p = self._parameter(parameter.name, suffix)
+            p = parameter.name + suffix  # w1+ (a fixed parameter's w1+ is w1 unchanged)
             if source is None:
                 biases.append(p)
                 tokens += [O("+")] * bool(tokens) + [N(1.0), O("*"), S(p)]

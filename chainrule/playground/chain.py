@@ -84,12 +84,13 @@ def _focus(explanation, target: dict) -> tuple[str, set[str], str]:
             for q in trace.quantities.values()
             if q.kind == "update" and q.meta.get("parameter") == parameter.name
         )
-        where = f"from {source.name} " if source else ""
-        title = f"{kind} {parameter.name} {where}into {to.name}"
+        # named by the symbols its formulas use: the output it multiplies, the net input it feeds
+        where = f"from {source.out} " if source else ""
+        title = f"{kind} {parameter.name} {where}into {to.net}"
     elif kind == "neuron":
         focus = _quantity(trace, "delta", "neuron", to.name)
         shown = {focus}
-        title = f"neuron {to.name}"
+        title = f"neuron with net input {to.net} and output {to.out}"
     else:
         raise ValueError(f"'kind' must be 'weight', 'bias' or 'neuron', got {kind!r}")
     for q in trace.quantities.values():
