@@ -89,8 +89,17 @@ _MOVED = {
 MovedModules(__name__, _MOVED).install()
 
 
+# a class's exercises and their grading (chainrule.teaching), imported on first use: importing
+# chainrule imports neither typst nor matplotlib
+_TEACHING = ("exercise", "grade")
+
+
 def __getattr__(name):
-    """``chainrule.callbacks``, ``chainrule.schedules``...: the modules 0.1 bound here."""
+    """``chainrule.exercise`` and ``chainrule.grade`` (from :mod:`chainrule.teaching`, imported
+    on first use); ``chainrule.callbacks``, ``chainrule.schedules``...: the modules 0.1 bound
+    here."""
+    if name in _TEACHING:
+        return getattr(importlib.import_module(f"{__name__}.teaching"), name)
     if name not in _MOVED:
         raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
     warn_renamed(f"chainrule.{name}", f"chainrule.{_MOVED[name]}")

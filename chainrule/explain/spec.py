@@ -429,6 +429,31 @@ _SCHEMA = _Table(
                 "eps": _NUMBER,
             },
         ),
+        # an exercise for a class (chainrule.teaching): explain and check leave it alone
+        "exercise": _Table(
+            "a table",
+            {
+                "ask": _List(_STRING, "a list of quantity names"),
+                "digits": _INTEGER,
+                "seed": _INTEGER,
+                "id": _STRING,
+                "name": _STRING,
+                "vary": _Table(
+                    "a table",
+                    each=_Table("a table", {"low": _NUMBER, "high": _NUMBER, "decimals": _INTEGER}),
+                ),
+                "inactive": _List(_STRING, "a list of neuron names"),
+                "avoid": _Table(
+                    "a table",
+                    {
+                        "saturation": _NUMBER,
+                        "inactive": _Kind("true or false", lambda v: isinstance(v, bool)),
+                        "equal": _Kind("true or false", lambda v: isinstance(v, bool)),
+                        "smaller_than": _NUMBER,
+                    },
+                ),
+            },
+        ),
     },
 )
 """Every table and key of a spec file with the TOML type of its value (docs/spec-format.md)."""
