@@ -135,6 +135,7 @@ CONSTRAINTS = {
     "batch_size": Interval(int, 1, none=True),
     "learning_rate": Interval(float, 0.0, low_open=True),
     "validation_split": Interval(float, 0.0, 1.0, high_open=True),
+    "dropout": Interval(float, 0.0, 1.0, high_open=True),
     "l1": Interval(float, 0.0),
     "l2": Interval(float, 0.0),
     "seed": Interval(int, 0, none=True),

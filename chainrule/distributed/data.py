@@ -9,7 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..tables.reading import DataError, FieldCountError, Table, read_csv_block
+from ..tables.reading import (
+    DataError,
+    FieldCountError,
+    Table,
+    read_csv_block,
+    with_decimal_commas,
+)
 from ..training.replicas import ONE_PROCESS
 
 __all__ = ["ElsewhereError", "NUMERIC_TYPES", "TEXT_TYPES", "load_rows", "read_rows", "shard"]
@@ -37,7 +43,7 @@ def load_rows(path, group=None, *, mmap: bool = True) -> np.ndarray:
     return array[shard(array.shape[0], group)]
 
 
-def read_rows(path, group=None) -> Table:
+def read_rows(path, group=None, *, decimal: str | None = None) -> Table:
     """This process's part of a CSV or Parquet file's rows, typed as one read of the whole file
     (:func:`chainrule.tables.reading.read_csv`) types them; ``first`` is the part's first row in
     the file.
@@ -54,13 +60,19 @@ def read_rows(path, group=None) -> Table:
     holds integers, float64 where one holds a fraction or a gap, text where one holds text
     (a numeric part is then read again as text, so its cells keep their spelling). Should one
     part need Python's csv module (pyarrow refused it), every part is read with it.
+    Numbers written with a decimal comma are read as :func:`~chainrule.tables.reading.read_csv`
+    reads them (``decimal``), a column being such numbers where it is in every part.
+
+    A compressed file is refused: its bytes cannot be cut into parts that are read apart
+    (decompress it first, or read it in one process with ``read_csv``).
 
     Raises
     ------
     DataError
         On the first process (in rank order) whose part is bad, with the file's row number,
         or whose copy of the file differs from process 0's, naming the difference; the others
-        raise :class:`ElsewhereError`, so the job reports one line.
+        raise :class:`ElsewhereError`, so the job reports one line. Every process refuses a
+        compressed file alike; process 0 raises the DataError.
     """
     group = ONE_PROCESS if group is None else group
     engine = None
@@ -91,7 +103,9 @@ def read_rows(path, group=None) -> Table:
     data = {}
     for c, name in enumerate(table.columns):
         data[name] = _as_kind(table.data[name], _kind(counts, c))
-    return Table(table.path, table.columns, data, first)
+    return with_decimal_commas(
+        Table(table.path, table.columns, data, first), decimal, block.delimiter, group
+    )
 
 
 def _agreed(path, group, engine):

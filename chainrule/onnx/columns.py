@@ -17,12 +17,20 @@ so a category never seen in training is all zeros (chainrule's predict also warn
 with ``strict``; a graph cannot). A missing cell (``""`` or a missing-value spelling such as
 ``NA``, ``nan``, ``None``) takes the column's stored fill category; without one it is all zeros
 too, where predict would refuse the row.
+
+A model whose numeric columns are robustly scaled (the default, ``scaling='robust'``) has them
+so in the graph too, after the fill, as :func:`chainrule.tables.encoding.smooth_clip` computes
+them (in the graph's dtype):
+
+    z = clip((x - center) / spread, -1e18, 1e18)
+    x' = z / sqrt(1 + (z / 3)^2)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..tables.encoding import CLIP, SCALED_BOUND
 from ..tables.reading import missing_spellings
 from .graph import ML_DOMAIN
 
@@ -73,6 +81,30 @@ def _column(graph, source: str, position: int) -> str:
     return graph.node("Gather", [source, index], axis=1)
 
 
+def _robust(graph, X: str, numeric: list) -> str:
+    """The numeric columns robustly scaled and smoothly clipped, where the model's are (every
+    numeric column of a model is, or none: its metadata's schema says so)."""
+    scaled = [column.spread is not None for column in numeric]
+    if not any(scaled):
+        return X
+    if not all(scaled):
+        raise ValueError(
+            "the model robustly scales some numeric columns and not others, which its file "
+            "cannot hold: it was not trained by chainrule"
+        )
+    center = graph.constant(graph.cast([column.center for column in numeric]), "center")
+    spread = graph.constant(graph.cast([column.spread for column in numeric]), "spread")
+    z = graph.node("Div", [graph.node("Sub", [X, center]), spread])
+    z = graph.node(
+        "Clip", [z, graph.scalar(-SCALED_BOUND), graph.scalar(SCALED_BOUND)]
+    )  # opset >= 11: the bounds are inputs
+    ratio = graph.node("Div", [z, graph.scalar(CLIP)])
+    root = graph.node(
+        "Sqrt", [graph.node("Add", [graph.scalar(1.0), graph.node("Mul", [ratio, ratio])])]
+    )
+    return graph.node("Div", [z, root])
+
+
 def features(graph, model, X: str, categories: str) -> str:
     """The (batch, n_features) network inputs before standardisation, from ``X`` (numeric
     columns, NaN filled with the stored fill values) and ``categories`` (one-hot)."""
@@ -81,6 +113,7 @@ def features(graph, model, X: str, categories: str) -> str:
     if any(fill is not None for fill in fills):
         fill = graph.constant(graph.cast([np.nan if f is None else f for f in fills]), "fill")
         X = graph.node("Where", [graph.node("IsNaN", [X]), fill, X])
+    X = _robust(graph, X, numeric)
     if not categorical:
         return X
     numeric_position = {column.name: i for i, column in enumerate(numeric)}

@@ -1,4 +1,6 @@
-"""``from chainrule.sklearn import MLPClassifier, MLPRegressor`` (needs scikit-learn)."""
+"""``from chainrule.sklearn import MLPClassifier, MLPRegressor`` (needs scikit-learn), the drop-in
+for scikit-learn's MLP; ``TableClassifier`` and ``TableRegressor``, the table route on raw
+DataFrames."""
 
 from .estimators import (
     ChainruleUnpicklingError,
@@ -6,5 +8,13 @@ from .estimators import (
     MLPClassifier,
     MLPRegressor,
 )
+from .tables import TableClassifier, TableRegressor
 
-__all__ = ["ChainruleUnpicklingError", "ChainruleVersionWarning", "MLPClassifier", "MLPRegressor"]
+__all__ = [
+    "ChainruleUnpicklingError",
+    "ChainruleVersionWarning",
+    "MLPClassifier",
+    "MLPRegressor",
+    "TableClassifier",
+    "TableRegressor",
+]

@@ -24,13 +24,22 @@ them. Every field loses the spaces and tabs around it (pyarrow keeps them around
 missing spelling is recognised in any case and with spaces around it (pyarrow matches it
 exactly), so a column of numbers with a cell ``' NA'`` is still numbers; a hexadecimal
 ``0x1F`` is text (pyarrow reads it as a number, ``0xFFFFFFFFFFFFFFFF`` as -1).
+
+A compressed file (gzip, bz2, xz, zstd), recognised by its first bytes (:func:`compression_of`,
+whatever its name), is read through a decompressing stream (:func:`open_binary`): the chunks
+come from it as they come from a plain file, so memory stays as bounded as for the plain text.
 """
 
 from __future__ import annotations
 
+import bz2
 import contextlib
+import gzip
+import io
+import lzma
 import os
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -38,11 +47,16 @@ import numpy as np
 __all__ = [
     "BLOCK_BYTES",
     "CHUNK_BYTES",
+    "COMPRESSIONS",
+    "CompressionError",
     "INTEGER",
     "NUMBER",
     "SPACE",
     "Unparsed",
+    "compression_of",
     "numeric_values",
+    "open_binary",
+    "open_text",
     "read_columns",
 ]
 
@@ -74,6 +88,147 @@ class _ReadAsText(Exception):
     def __init__(self, name: str):
         super().__init__(name)
         self.name = name
+
+
+#: The compressions read directly, by a file's first bytes (its name plays no part), each with
+#: the command that decompresses such a file by hand.
+COMPRESSIONS = {
+    "gzip": (b"\x1f\x8b", "gunzip"),
+    "bz2": (b"BZh", "bunzip2"),
+    "xz": (b"\xfd7zXZ\x00", "unxz"),
+    "zstd": (b"\x28\xb5\x2f\xfd", "unzstd"),
+}
+# a bz2 stream: "BZh", the block size, then a block's magic (or the end of an empty stream's)
+_BZ2_START = re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)")
+
+
+class CompressionError(ValueError):
+    """A compressed file that cannot be read (damaged, cut short, or zstd without a zstd
+    decompressor installed); the message names the file."""
+
+
+def compression_of(path) -> str | None:
+    """The compression of the file at ``path`` by its first bytes (a key of
+    :data:`COMPRESSIONS`), or None for a file that is not compressed."""
+    with open(path, "rb") as stream:
+        start = stream.read(10)
+    for name, (magic, _) in COMPRESSIONS.items():
+        if start.startswith(magic) and (name != "bz2" or _BZ2_START.match(start)):
+            return name
+    return None
+
+
+@contextlib.contextmanager
+def open_binary(path):
+    """The file at ``path`` as a binary stream of its text, decompressed as it is read where
+    the file is compressed (:func:`compression_of`), with the text's size in bytes (for a
+    compressed file an estimate, :func:`_size_estimate`)."""
+    compression = compression_of(path)
+    if compression is None:
+        with open(path, "rb") as stream:
+            yield stream, os.fstat(stream.fileno()).st_size
+        return
+    with io.BufferedReader(_Decompressing(path, compression), 1 << 16) as stream:
+        yield stream, _size_estimate(path, compression)
+
+
+def open_text(path):
+    """The file at ``path`` as UTF-8 text for the csv module (a BOM skipped, line ends kept),
+    decompressed as it is read where the file is compressed."""
+    compression = compression_of(path)
+    if compression is None:
+        return open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 (a context)
+    raw = io.BufferedReader(_Decompressing(path, compression), 1 << 16)
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+class _Decompressing(io.RawIOBase):
+    """A compressed file's text as a raw stream; a decompressor's failure (damaged data, a file
+    cut short) is a :class:`CompressionError` naming the file."""
+
+    def __init__(self, path, compression: str):
+        super().__init__()
+        self.path, self.compression = path, compression
+        self.inner, self.errors = _decompressor(path, compression)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        try:
+            return self.inner.readinto(buffer)
+        except self.errors as error:
+            raise CompressionError(
+                f"{self.path}: not a CSV text file: it is {self.compression}-compressed, and "
+                f"the compressed data is damaged or cut short ({error})"
+            ) from None
+
+    def close(self) -> None:
+        if not self.closed:
+            self.inner.close()
+        super().close()
+
+
+# what a decompressor raises on damaged data, besides its own error class
+_DAMAGED = (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)
+
+
+def _decompressor(path, compression: str):
+    """A binary stream of the decompressed file, and the errors it raises on damaged data."""
+    if compression == "gzip":
+        return gzip.open(path, "rb"), _DAMAGED
+    if compression == "bz2":
+        return bz2.open(path, "rb"), _DAMAGED
+    if compression == "xz":
+        return lzma.open(path, "rb"), _DAMAGED
+    return _zstd_reader(path)
+
+
+def _zstd_reader(path):
+    """A zstd-compressed file's decompressed stream, by Python's ``compression.zstd`` (3.14),
+    the ``zstandard`` module or pyarrow's zstd codec, the first there; a
+    :class:`CompressionError` naming what to install where none is."""
+    try:
+        from compression import zstd
+
+        return zstd.open(path, "rb"), (*_DAMAGED, zstd.ZstdError)
+    except ImportError:
+        pass
+    try:
+        import zstandard
+
+        stream = open(path, "rb")  # noqa: SIM115 (closed with the reader)
+        reader = zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
+        return reader, (*_DAMAGED, zstandard.ZstdError)
+    except ImportError:
+        pass
+    try:
+        import pyarrow as pa
+
+        if pa.Codec.is_available("zstd"):
+            stream = pa.CompressedInputStream(pa.OSFile(os.fspath(path)), "zstd")
+            return stream, (*_DAMAGED, pa.ArrowException)
+    except ImportError:
+        pass
+    raise CompressionError(
+        f"{path}: it is zstd-compressed, and reading zstd needs the zstandard module: pip "
+        f"install zstandard (or Python 3.14 or pyarrow); or decompress it first: unzstd {path}"
+    )
+
+
+def _size_estimate(path, compression: str) -> int:
+    """The size of a compressed file's text, which the columns are first allocated for (they
+    grow where it is short): gzip records it (modulo 2**32) in its last four bytes; for the
+    others, or where that is below the compressed size (beyond 4 GiB, or several members),
+    four times the compressed size, a usual ratio for CSV text."""
+    size = os.path.getsize(path)
+    if compression == "gzip" and size >= 4:
+        with open(path, "rb") as stream:
+            stream.seek(-4, os.SEEK_END)
+            recorded = int.from_bytes(stream.read(4), "little")
+        if recorded >= size:
+            return recorded
+    return 4 * size
 
 
 def read_columns(
@@ -168,10 +323,11 @@ def _read(
 
 @contextlib.contextmanager
 def _opened(source):
-    """A path or bytes as a binary stream, with its size in bytes."""
+    """A path (decompressed where the file is compressed: :func:`open_binary`) or bytes as a
+    binary stream, with its size in bytes."""
     if isinstance(source, (str, Path)):
-        with open(source, "rb") as stream:
-            yield stream, os.fstat(stream.fileno()).st_size
+        with open_binary(source) as (stream, size):
+            yield stream, size
     elif isinstance(source, (bytes, bytearray, memoryview)):
         view = memoryview(source).cast("B")
         yield _ViewReader(view), view.nbytes

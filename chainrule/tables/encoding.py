@@ -1,32 +1,57 @@
 """From a table's columns to a network's inputs: which columns, one-hot categories, filled gaps.
 
-A :class:`Column` is one stored transformation, fitted on the training rows and kept in the
-model file, so that evaluate and predict turn a new table into inputs exactly as training did:
+A :class:`Column` is one stored transformation, fitted when training and kept in the model
+file, so that evaluate and predict turn a new table into inputs exactly as training did; its
+statistics (fill values) come from the training rows, its set of categories from every row of
+the table trained on, the held-out validation rows too (values, not statistics: nothing of the
+target leaks), so that a category whose rows all fell in the validation split still has its
+input:
 
 - a numeric column is one input; a missing cell takes the column's ``fill`` (the training rows'
-  median, mean or most frequent value, with ``--impute``) or is refused, naming row and column;
-- a categorical column (text, or named with ``--categorical``) is one input per category seen in
-  training, 1 for the row's category and 0 for the others (one-hot). A category never seen in
-  training is all zeros, with a warning naming the value and the column (as scikit-learn's
+  median, mean or most frequent value, with ``--impute``) or is refused, naming row and column.
+  With ``scaling='robust'`` (the table model's default, chosen by measurement: see
+  benchmarks/RESULTS.md, "Tables by default") the value is then centred on the training rows'
+  median, divided by their interquartile range and smoothly clipped to (-3, 3)
+  (:func:`smooth_clip`), before the table model's standardisation;
+- a categorical column (text, or named with ``--categorical``) is one input per category of the
+  table trained on, 1 for the row's category and 0 for the others (one-hot). A category never
+  seen in training is all zeros, with a warning naming the value and the column (as scikit-learn's
   ``OneHotEncoder(handle_unknown='ignore')``), or an error with ``strict``. A missing cell takes
   the most frequent category with ``--impute`` (any strategy), or is refused.
+
+A column is left out as an identifier (:func:`looks_like_id`) only on strong evidence: every
+value distinct, and a name such as ``id`` or ``customer_id``, or integers that increase row
+after row, or text; a numeric column of distinct values (areas, prices) stays a feature.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..training.replicas import ONE_PROCESS
-from .reading import DataError, Table, is_number, numeric_column, sort_labels
+from .reading import (
+    DataError,
+    Table,
+    did_you_mean,
+    is_number,
+    numeric_column,
+    sort_labels,
+    spelled,
+)
 
 __all__ = [
+    "CLIP",
     "Column",
     "ID_MIN_ROWS",
+    "IDENTIFIER_NAME",
     "IMPUTE",
     "KINDS",
+    "SCALED_BOUND",
+    "SCALING",
     "UnseenCategoryWarning",
     "choose_columns",
     "encode",
@@ -34,14 +59,30 @@ __all__ = [
     "fit_columns",
     "is_text",
     "looks_like_id",
+    "robust_scale",
+    "smooth_clip",
 ]
 
 IMPUTE = ("none", "median", "mean", "most_frequent")
 KINDS = ("numeric", "categorical")
+SCALING = ("robust", "standard")
 
-# A column with this many rows or more whose values are all distinct integers or strings is
-# taken as an identifier, not a feature, unless named.
+#: Where :func:`smooth_clip` bounds the centred and scaled values, x / sqrt(1 + (x/CLIP)^2).
+CLIP = 3.0
+#: Centred and scaled values are first limited to +-this (their square stays finite in float32
+#: too); the clipped value there is CLIP to the last bit.
+SCALED_BOUND = 1e18
+
+# A column with this many rows or more whose values are all distinct integers or strings may be
+# taken as an identifier, not a feature, unless named (see looks_like_id).
 ID_MIN_ROWS = 20
+
+#: A column name that says identifier, in any case: ``id``, ``uuid``, ``guid``, ``key``, or one
+#: ending in ``_id``, `` id``, ``-id``, ``.id`` (``_uuid``, ``_key``...); ``PassengerId``,
+#: ``customerID`` too (a capital I after a lower-case letter).
+IDENTIFIER_NAME = re.compile(
+    r"(?i:(?:.*[_\s.-])?(?:id|uuid|guid|key))|.*[a-z0-9](?:Id|ID)|.*[a-z0-9](?:Uuid|UUID|Key)"
+)
 
 
 class UnseenCategoryWarning(UserWarning):
@@ -56,6 +97,11 @@ class Column:
     kind: str = "numeric"
     categories: list[str] = field(default_factory=list)
     fill: float | str | None = None
+    # Robust scaling of a numeric column (scaling='robust'): the training rows' median and
+    # interquartile range (see robust_scale). Kept in the model file's metadata ("robust"),
+    # not in to_dict, whose keys are the model file's column schema.
+    center: float | None = None
+    spread: float | None = None
 
     @property
     def inputs(self) -> list[str]:
@@ -76,9 +122,10 @@ class Column:
 def _missing_hint(fitting: bool, table: Table) -> str:
     """What a user can do about a missing cell: in training, pass --impute; for a trained
     model (evaluate, predict, which have no --impute), fill the cell or train again with it.
-    For a DataFrame the user is in Python, where the option is ``impute='median'``."""
-    if table.index is None:
-        option, name = "--impute median, mean or most_frequent", "--impute"
+    In Python the option is ``impute='median'`` (:func:`~chainrule.tables.reading.spelled`)."""
+    name = spelled("impute")
+    if name.startswith("--"):
+        option = "--impute median, mean or most_frequent"
     else:
         option, name = "impute='median', 'mean' or 'most_frequent'", "impute"
     if fitting:
@@ -102,19 +149,37 @@ def is_text(table: Table, name: str, group=ONE_PROCESS) -> bool:
 
 
 def looks_like_id(table: Table, name: str, group=ONE_PROCESS) -> bool:
-    """All values distinct integers or distinct strings, on at least :data:`ID_MIN_ROWS` rows.
+    """An identifier on strong evidence: on at least :data:`ID_MIN_ROWS` rows, every value
+    distinct and present, and the column text, or named as identifiers are
+    (:data:`IDENTIFIER_NAME`), or integers that increase from each row to the next. Distinct
+    numbers alone are not enough (areas, prices, measurements are often all distinct).
+
     With a ``group`` (``table`` this process's block), over every process's rows: a column
-    distinct within each block is gathered to check that the blocks share no value."""
+    distinct within each block is gathered to check that the blocks share no value, and the
+    blocks' ends are compared for an increase across them."""
     values = table.data[name]
     if values.dtype.kind not in "iO":
         return False
-    gaps = values.dtype == object and any(v is None for v in values)
+    text = values.dtype == object
+    gaps = text and any(v is None for v in values)
     rows, gaps, repeats = group.sum([len(values), gaps, len(set(values.tolist())) < len(values)])
     if rows < ID_MIN_ROWS or gaps or repeats:
+        return False
+    if not (text or IDENTIFIER_NAME.fullmatch(name) or _increasing(values, group)):
         return False
     if group.size == 1:
         return True
     return len(set(group.gather(values).tolist())) == rows
+
+
+def _increasing(values: np.ndarray, group=ONE_PROCESS) -> bool:
+    """Integers that increase from each row to the next, over every process's rows in order."""
+    rising = bool(np.all(values[1:] > values[:-1]))
+    ends = group.collect((rising, *(values[[0, -1]].tolist() if len(values) else ())))
+    if not all(block[0] for block in ends):
+        return False
+    bounds = [value for block in ends if len(block) == 3 for value in block[1:]]
+    return all(a < b for a, b in zip(bounds[1:-1:2], bounds[2::2], strict=True))
 
 
 def choose_columns(
@@ -132,19 +197,22 @@ def choose_columns(
         For a named column the table lacks, the target named as a feature, a ``categorical``
         column that is not a feature, or no feature left.
     """
-    named = (("--features", features or ()), ("--drop", drop), ("--categorical", categorical))
+    named = (("features", features or ()), ("drop", drop), ("categorical", categorical))
     present, drop = set(table.columns), set(drop)  # sets: a file may have 100 000 columns
     for option, names in named:
         unknown = [n for n in names if n not in present]
         if unknown:
             raise DataError(
-                f"{table.path}: {option} names {unknown[0]!r}, which is not a column; the "
-                f"columns are {', '.join(table.columns)}"
+                f"{table.path}: {spelled(option)} names {unknown[0]!r}, which is not a column"
+                f"{did_you_mean(unknown[0], table.columns)}; the columns are "
+                f"{', '.join(table.columns)}"
             )
     notes = []
     if features:
         if target in features:
-            raise DataError(f"--features names the target {target!r}; it cannot be a feature")
+            raise DataError(
+                f"{spelled('features')} names the target {target!r}; it cannot be a feature"
+            )
         chosen = list(dict.fromkeys(features))
     else:
         chosen = []
@@ -154,7 +222,7 @@ def choose_columns(
             if looks_like_id(table, name, group):
                 notes.append(
                     f"column {name!r} looks like an identifier (every value distinct): not used "
-                    f"as a feature; name it in --features to use it"
+                    f"as a feature; name it in {spelled('features')} to use it"
                 )
                 continue
             chosen.append(name)
@@ -164,8 +232,9 @@ def choose_columns(
     unused = [name for name in categorical if name not in kept]
     if unused:
         raise DataError(
-            f"{table.path}: --categorical names {unused[0]!r}, which is not a feature (the "
-            f"features are {', '.join(chosen)}); name it in --features to use it"
+            f"{table.path}: {spelled('categorical')} names {unused[0]!r}, which is not a "
+            f"feature (the features are {', '.join(chosen)}); name it in {spelled('features')} "
+            "to use it"
         )
     return chosen, notes
 
@@ -178,8 +247,13 @@ def fit_columns(
     categorical=(),
     impute: str = "none",
     group=ONE_PROCESS,
+    scaling: str = "standard",
 ) -> list[Column]:
-    """Each column's kind, categories and fill value, fitted on ``table``'s ``rows``.
+    """Each column's kind, categories and fill value: the fill values fitted on ``table``'s
+    ``rows`` (the training rows), the categories on every row of ``table`` (the set of values
+    of the rows held out for validation too, none of their statistics). With
+    ``scaling='robust'``, each numeric column's median and spread too (:func:`robust_scale` of
+    its training rows, gathered from every process); ``'standard'`` leaves them out.
 
     With a ``group``, ``table`` is this process's block and ``rows`` its training rows; the
     fit is over every process's, with the same result as one process on all rows: the
@@ -189,16 +263,12 @@ def fit_columns(
     """
     if impute not in IMPUTE:
         raise ValueError(f"'impute' must be one of {', '.join(IMPUTE)}, got {impute!r}")
+    if scaling not in SCALING:
+        raise ValueError(f"'scaling' must be one of {', '.join(SCALING)}, got {scaling!r}")
     columns, categorical = [], set(categorical)
     for name in names:
-        values = table.data[name][rows]
         if name in categorical or is_text(table, name, group):
-            text = [_category(v) for v in values]
-            counts = _counts(np.array([v for v in text if v is not None], dtype=str), group)
-            if not counts:
-                raise DataError(f"{table.path}: column {name!r} has no values in training rows")
-            fill = _most_frequent(counts) if impute != "none" else None
-            columns.append(Column(name, "categorical", sort_labels(counts), fill))
+            columns.append(_categorical(table, name, rows, impute, group))
             continue
         fill = None
         if impute != "none":
@@ -215,8 +285,57 @@ def fit_columns(
                 fill = float(total / count)
             else:
                 fill = float(_most_frequent(_counts(numbers, group)))
-        columns.append(Column(name, "numeric", [], fill))
+        center = spread = None
+        if scaling == "robust":
+            center, spread = robust_scale(group.gather(_numbers(table, name)[rows]))
+        columns.append(Column(name, "numeric", [], fill, center, spread))
     return columns
+
+
+def robust_scale(values: np.ndarray) -> tuple[float, float]:
+    """The median and the spread that :func:`smooth_clip` uses, of the values that are not
+    NaN: the interquartile range (numpy's linear quantiles), else half the range (a column
+    whose middle half is one value, such as a rare 0/1 flag), else 1 (a constant column, or
+    none). The spread is finite, at most the largest float64."""
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return 0.0, 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        low, center, high = np.quantile(values, [0.25, 0.5, 0.75])
+        if not np.isfinite([low, center, high]).all():  # near +-1.8e308: interpolated halves
+            low, center, high = 2 * np.quantile(values / 2, [0.25, 0.5, 0.75])
+        spread = high - low
+        if not spread > 0:
+            spread = values.max() - values.min()
+            spread = spread / 2 if np.isfinite(spread) else values.max() / 2 - values.min() / 2
+    spread = float(min(spread, np.finfo(np.float64).max)) if spread > 0 else 1.0
+    return float(center), spread
+
+
+def smooth_clip(values: np.ndarray, center: float, spread: float) -> np.ndarray:
+    """``z / sqrt(1 + (z / 3)^2)`` with ``z = (values - center) / spread``: about ``z`` near the
+    median, never beyond +-3 (an outlier keeps its order but not its distance; NaN stays NaN)."""
+    with np.errstate(over="ignore"):
+        z = np.clip((values - center) / spread, -SCALED_BOUND, SCALED_BOUND)
+    return z / np.sqrt(1.0 + (z / CLIP) ** 2)
+
+
+def _categorical(table: Table, name: str, rows, impute: str, group) -> Column:
+    """A categorical column: its categories from every row of ``table``, its fill value (with
+    ``impute``) the most frequent category of the training ``rows``."""
+    labels = np.array([_category(v) for v in table.data[name]], dtype=object)
+    present = labels != None  # noqa: E711
+    categories = _counts(labels[present].astype(str), group)
+    if not categories:
+        raise DataError(f"{table.path}: column {name!r} has no values")
+    fill = None
+    if impute != "none":
+        training = labels[rows]
+        counts = _counts(training[training != None].astype(str), group)  # noqa: E711
+        if not counts:
+            raise DataError(f"{table.path}: column {name!r} has no values in training rows")
+        fill = _most_frequent(counts)
+    return Column(name, "categorical", sort_labels(categories), fill)
 
 
 def _category(value) -> str | None:
@@ -274,8 +393,8 @@ def _check_present(table: Table, columns: list[Column]) -> None:
     absent = [c.name for c in columns if c.name not in present]
     if absent:
         raise DataError(
-            f"{table.path}: the model needs the column(s) {', '.join(absent)}; "
-            f"the file has {', '.join(table.columns)}"
+            f"{table.path}: the model needs the column(s) {', '.join(absent)}"
+            f"{did_you_mean(absent[0], table.columns)}; the file has {', '.join(table.columns)}"
         )
 
 
@@ -309,6 +428,8 @@ def _encode_numeric(table: Table, column: Column, fitting: bool) -> np.ndarray:
                 f"{table.row(int(np.argmax(gaps)))}; {_missing_hint(fitting, table)}"
             )
         values = np.where(gaps, column.fill, values)
+    if column.spread is not None:
+        values = smooth_clip(values, column.center, column.spread)
     return values
 
 

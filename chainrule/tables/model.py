@@ -17,10 +17,9 @@ import numpy as np
 from ..core import losses
 from ..core.deprecation import renamed_arguments, warn_renamed
 from ..core.network import MLP, Network
-from ..core.validation import check_real
+from ..core.validation import CONSTRAINTS, check_int, check_real
 from ..files import header as _header
 from ..files import model_file as io
-from ..training import metrics
 from ..training.batches import clip_batch_size
 from ..training.loop import TrainingDivergedWarning
 from ..training.replicas import ONE_PROCESS
@@ -32,10 +31,14 @@ from .reading import (
     as_table,
     infer_task,
     numeric_matrix,
+    rows_with_target,
     sort_labels,
+    spelled,
     target_column,
 )
+from .report import Tally
 from .scaling import BLOCK_ROWS, mean_and_scale, mean_and_scale_blocks
+from .weights import row_weights, without_weight_column
 
 __all__ = [
     "KEEP",
@@ -46,6 +49,8 @@ __all__ = [
     "TrainingDivergedError",
     "TrainingInterrupted",
     "TrainingRun",
+    "cross_validate",
+    "cross_validation_folds",
     "kept_epoch",
     "plan",
     "subset",
@@ -93,8 +98,11 @@ class TabularModel:
         target : str
             The column to predict.
         **options
-            Those of :func:`train_table` (``learning_rate``, ``validation_split``, ``group``...);
-            ``verbose`` defaults to 0 here.
+            Those of :func:`train_table` (``learning_rate``, ``validation_split``,
+            ``sample_weight`` (a column name or an array), ``class_weight``, ``group``,
+            ``dropout``, ``l2``, ``drop_missing_target``...); ``verbose`` defaults to 0 here;
+            and ``decimal`` (``','`` or ``'.'``), how a CSV path's numbers are read (see
+            :func:`chainrule.tables.reading.read_csv`).
 
         Returns
         -------
@@ -102,7 +110,8 @@ class TabularModel:
             The trained model (a classmethod: unlike ``fit`` elsewhere, it makes a new model).
         """
         options.setdefault("verbose", 0)
-        return train_table(as_table(data), target, **options).model
+        table = as_table(data, decimal=options.pop("decimal", None))
+        return train_table(table, target, **options).model
 
     @classmethod
     def fit(cls, data, target: str, **options) -> TabularModel:
@@ -159,20 +168,30 @@ class TabularModel:
         return result
 
     def evaluate(self, table: Table, *, strict: bool = False, group=None, rows=None) -> dict:
-        """Loss and metrics on a table that has the target column; a confusion matrix (rows:
-        true class, columns: predicted) for classification. ``rows`` (indices) restricts it
-        to those rows. With a ``group``, ``table`` is this process's block and the results are
-        over every process's rows (sums combined).
+        """Loss and metrics on a table that has the target column, computed as scikit-learn
+        computes them on the same predictions (see :mod:`chainrule.tables.report`).
 
-        The rows go through the network :data:`EVALUATION_ROWS` at a time, so that beyond the
-        table only one block's encoded inputs are held; the loss is the blocks' losses
-        weighted by their sizes (the mean over every row)."""
+        Classification: ``accuracy``, ``balanced_accuracy``, ``precision``, ``recall`` and
+        ``f1`` averaged ``_macro`` and ``_weighted`` (and, for two classes, the second class's,
+        named by ``positive_class``), ``roc_auc`` (one-vs-rest macro for more than two classes;
+        None where a class has no row), ``log_loss``, ``brier`` (two classes), ``per_class``
+        (each label's precision, recall, f1 and support) and ``confusion`` (rows: true class,
+        columns: predicted). Regression, in the target's units: ``mse``, ``rmse``, ``mae``,
+        ``r2``, ``mape`` (a fraction), ``median_absolute_error``. Both: ``rows`` and ``loss``
+        (the network's, on the standardised target for regression). Every row counts once
+        (training weights do not apply).
+
+        ``rows`` (indices) restricts it to those rows. With a ``group``, ``table`` is this
+        process's block and the results are over every process's rows. The rows go through the
+        network :data:`EVALUATION_ROWS` at a time, so that beyond the table only one block's
+        encoded inputs are held, with each row's probabilities or prediction; the loss is the
+        blocks' losses weighted by their sizes (the mean over every row)."""
         group = ONE_PROCESS if group is None else group
         table = as_table(table)
-        tally = _Tally(self)
+        tally = Tally(self)
         for block in _row_blocks(table.n_rows if rows is None else np.asarray(rows)):
             part = table.take(block)
-            tally.add(self.inputs(part, strict=strict), self.labels_to_indices(part))
+            tally.add(self.inputs(part, strict=strict), self.labels_to_indices(part), part)
         return tally.result(group)
 
     # -- files ----------------------------------------------------------------------------------
@@ -188,6 +207,7 @@ class TabularModel:
             "target_scale": self.target_scale,
             "columns": [column.to_dict() for column in self.columns],
             **({"kept_epoch": self.kept_epoch} if self.kept_epoch else {}),
+            **_robust_metadata(self.columns),
         }
 
     def save(self, path) -> None:
@@ -224,15 +244,39 @@ class TabularModel:
             list(meta["classes"]),
             float(meta["target_mean"]),
             float(meta["target_scale"]),
-            [Column(**column) for column in meta["columns"]] if "columns" in meta else None,
+            _stored_columns(meta),
             meta.get("kept_epoch"),
         )
+
+
+def _robust_metadata(columns: list[Column]) -> dict:
+    """``{"robust": [[center, spread] or None per column]}`` for a model whose numeric columns
+    are robustly scaled (see :func:`chainrule.tables.encoding.smooth_clip`); nothing for one
+    without (its file as before that scaling existed)."""
+    if not any(column.spread is not None for column in columns):
+        return {}
+    pairs = [None if c.spread is None else [c.center, c.spread] for c in columns]
+    return {"robust": pairs}
+
+
+def _stored_columns(meta: dict) -> list[Column] | None:
+    """The metadata's columns (None: an old file of numeric columns without fill), each
+    numeric one with its robust scaling where the file has one."""
+    if "columns" not in meta:
+        return None
+    columns = [Column(**column) for column in meta["columns"]]
+    for column, pair in zip(columns, meta.get("robust") or [None] * len(columns), strict=True):
+        if pair is not None:
+            column.center, column.spread = float(pair[0]), float(pair[1])
+    return columns
 
 
 def _check_metadata(meta: dict, network: Network) -> None:
     """The schema of a table model's metadata, against its network's inputs and outputs."""
     keys = ("task", "features", "target", "classes", "mean", "scale", "target_mean")
-    _header.check_dict(meta, "metadata", (*keys, "target_scale"), ("columns", "kept_epoch"))
+    _header.check_dict(
+        meta, "metadata", (*keys, "target_scale"), ("columns", "kept_epoch", "robust")
+    )
     expect = _header.expect
     expect(meta["task"] in TASKS, "metadata.task", meta["task"], "'classification' or 'regression'")
     n_in, n_out = network.n_inputs, network.n_outputs
@@ -277,6 +321,8 @@ def _check_metadata(meta: dict, network: Network) -> None:
         _header.check_columns(meta["columns"], "metadata.columns", KINDS)
         inputs = [name for column in meta["columns"] for name in Column(**column).inputs]
         expect(inputs == features, "metadata.columns", "...", "columns giving the features")
+    if "robust" in meta:
+        _check_robust(meta)
     classes = meta["classes"]
     if meta["task"] == "classification":
         expect(
@@ -295,6 +341,33 @@ def _check_metadata(meta: dict, network: Network) -> None:
             "metadata.classes",
             classes,
             "an empty list, with one network output, for regression",
+        )
+
+
+def _check_robust(meta: dict) -> None:
+    """``metadata.robust``: with the columns, one entry per column, a ``[center, spread]`` pair
+    of finite numbers (the spread > 0) for each numeric column and null for each categorical
+    one (every numeric column of a model is scaled so, or none)."""
+    expect = _header.expect
+    robust, columns = meta["robust"], meta.get("columns")
+    expect(
+        isinstance(columns, list) and isinstance(robust, list) and len(robust) == len(columns),
+        "metadata.robust",
+        robust,
+        "a list with one entry per column of metadata.columns",
+    )
+    for i, (pair, column) in enumerate(zip(robust, columns, strict=True)):
+        if column["kind"] != "numeric":
+            expect(pair is None, f"metadata.robust[{i}]", pair, "null for a categorical column")
+            continue
+        expect(
+            isinstance(pair, list)
+            and len(pair) == 2
+            and all(_header.is_number(v) and math.isfinite(v) for v in pair)
+            and pair[1] > 0,
+            f"metadata.robust[{i}]",
+            pair,
+            "[center, spread] of finite numbers, the spread > 0, for a numeric column",
         )
 
 
@@ -348,7 +421,10 @@ def whole_target(table: Table, target: str, group=ONE_PROCESS) -> Table:
     row), checked for presence and gaps (:func:`~chainrule.tables.reading.target_column`)."""
     target_column(table, target)  # a gap is named by the process whose block holds it
     if group.size == 1:
-        return Table(table.path, [target], {target: table.data[target]}, table.first, table.index)
+        return Table(
+            table.path, [target], {target: table.data[target]}, table.first, table.index,
+            table.lines,
+        )  # fmt: skip
     return Table(table.path, [target], {target: group.gather(table.data[target])})
 
 
@@ -612,7 +688,13 @@ def train_table(
     categorical=(),
     impute: str = "none",
     keep: str = "best",
+    sample_weight=None,
+    class_weight=None,
     group=None,
+    dropout: float = 0.0,
+    l2: float = 0.0,
+    drop_missing_target: bool = False,
+    scaling: str = "robust",
 ) -> TrainingRun:
     """Train a network on a table: infer (or take) the task, encode the labels, hold out a
     shuffled (stratified) validation fraction, fit the column transformations (one-hot
@@ -648,9 +730,31 @@ def train_table(
     keep : {'best', 'last'}, default='best'
         With validation rows, keep the parameters of the epoch with the lowest validation
         loss, or those of the last epoch.
+    sample_weight : str or array-like of shape (n_rows,), optional
+        Each row's weight: a numeric column of the table (not used as a feature) or an array,
+        every value a finite number >= 0. ``fit`` minimises ``sum_i w_i L_i / n``, so a weight
+        of 2 counts a row twice (see :mod:`chainrule.tables.weights`).
+    class_weight : 'balanced' or dict, optional
+        Weights by class label, multiplied into the sample weights: ``{label: weight}`` (other
+        classes 1) or ``'balanced'``, ``n / (n_classes * count_c)`` over every row. The
+        validation rows keep their weights, so the validation loss is weighted too.
     group : chainrule.distributed.MPIGroup, optional
         Train data-parallel on the processes of an MPI job (formerly ``distributed``,
         deprecated); see below.
+    dropout : float in [0, 1), default=0
+        A dropout of this rate after every hidden layer (``MLP(..., dropout=)``).
+    l2 : float >= 0, default=0
+        The L2 penalty ``l2/2 sum W^2`` on the weights (``MLP(..., l2=)``).
+    drop_missing_target : bool, default=False
+        Leave out the rows whose target cell is missing, with a warning saying how many;
+        by default such a row is an error naming it.
+    scaling : {'robust', 'standard'}, default='robust'
+        How numeric columns are scaled. ``'robust'``: centred on the training rows' median,
+        divided by their interquartile range and smoothly clipped to (-3, 3),
+        ``z / sqrt(1 + (z/3)^2)`` (:func:`chainrule.tables.encoding.smooth_clip`), then
+        standardised; stored in the model file, so evaluate, predict and the ONNX export apply
+        it. ``'standard'``: standardised only (as models were trained before). The default was
+        chosen on real tables: benchmarks/RESULTS.md, "Tables by default (issue 28)".
 
     Returns
     -------
@@ -678,11 +782,16 @@ def train_table(
     own rows, and the model equals the one-process model on the whole table to float rounding.
     """
     check_real(validation_split, "validation_split", low=0.0, high=1.0, high_open=True)
+    dropout = CONSTRAINTS["dropout"].check(dropout, "dropout")
+    l2 = CONSTRAINTS["l2"].check(l2, "l2")
     if keep not in KEEP:
         raise ValueError(f"'keep' must be one of {', '.join(KEEP)}, got {keep!r}")
     group = ONE_PROCESS if group is None else group
+    table = rows_with_target(table, target, drop=drop_missing_target, group=group)[0]
+    drop = without_weight_column(table, target, features, drop, sample_weight)
     task, names, whole = _planned(table, target, task, features, drop, categorical, group)
     classes, T = _labels(table, target, task, whole)
+    weights = row_weights(table, target, classes, T, sample_weight, class_weight, group)
     loss = task_loss(loss, task, target, len(classes))
     train_rows, validation_rows = _validation_rows(
         table.path, T, classes, loss, validation_split, seed
@@ -691,40 +800,42 @@ def train_table(
     _, start = group.layout(table.n_rows)
     mine = range(start, start + table.n_rows)  # this process's rows (all with one process)
     train_mine = train_rows[(train_rows >= mine.start) & (train_rows < mine.stop)]
-    columns = _fitted_columns(table, names, train_mine - mine.start, categorical, impute, group)
-    features = [name for column in columns for name in column.inputs]
     train_local, val_mine, order = _rows_in_order(train_mine - mine.start, validation_rows, mine)
-    n_outputs = len(classes) if classes else 1
-    network = MLP([len(features), *hidden, n_outputs], activation=activation, loss=loss, seed=seed)
+    columns = _fitted_columns(table, names, train_local, categorical, impute, group, scaling)
+    features = [name for column in columns for name in column.inputs]
+    network = MLP(
+        [len(features), *hidden, len(classes) or 1], activation=activation, loss=loss, seed=seed,
+        dropout=dropout, l2=l2,
+    )  # fmt: skip
     n_train = len(train_local)
     X, mean, scale = _standardised_rows(table, columns, order, n_train, group, network.dtype)
     target_mean = target_scale = None
     if task == "regression":
         T, target_mean, target_scale = _standardised_target(whole, target, T, train_rows, network)
     X_train, X_val = X[:n_train], X[n_train:]  # views: the rows are in this order
-    validation = None if val_mine is None else (X_val, T[val_mine])
+    validation = None if val_mine is None else (X_val, T[val_mine], _part(weights, val_mine))
     model = TabularModel(
         network, features, target, task, mean, scale, classes, target_mean or 0.0,
         target_scale or 1.0, columns,
     )  # fmt: skip
     options = {
-        "optimizer": _optimizer(optimizer, learning_rate),
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "validation_data": validation,
-        "early_stopping": _stopping(early_stopping, keep, validation, epochs),
+        "optimizer": _optimizer(optimizer, learning_rate), "epochs": epochs, "seed": seed,
+        "batch_size": batch_size, "validation_data": validation, "verbose": verbose,
+        "early_stopping": _stopping(early_stopping, keep, validation, epochs), "group": group,
+        "sample_weight": _part(weights, train_mine), "callbacks": callbacks,
         "metrics": ["accuracy"] if classes else ["r2"],
-        "verbose": verbose,
-        "seed": seed,
-        "callbacks": callbacks,
-        "group": group,
-    }
+    }  # fmt: skip
     started = time.perf_counter()
     rows = (train_rows, validation_rows)
     history = _fit(model, X_train, T[train_mine], options, rows, started)
     if keep == "best" or early_stopping:
         model.kept_epoch = kept_epoch(history)
     return TrainingRun(model, history, *rows, time.perf_counter() - started)
+
+
+def _part(weights, rows):
+    """The weights of the given rows (indices over every process's rows), or None."""
+    return None if weights is None else weights[rows]
 
 
 def _optimizer(name, learning_rate: float):
@@ -788,12 +899,15 @@ def _validation_rows(path: str, T, classes, loss, validation_split: float, seed:
     return train_rows, validation_rows
 
 
-def _fitted_columns(table: Table, names, train_rows, categorical, impute, group) -> list[Column]:
+def _fitted_columns(
+    table: Table, names, train_rows, categorical, impute, group, scaling
+) -> list[Column]:
     """The column transformations fitted on the training rows, with a warning for a column
     one-hot encoded into many inputs."""
     columns = fit_columns(
-        table, names, train_rows, categorical=categorical, impute=impute, group=group
-    )
+        table, names, train_rows, categorical=categorical, impute=impute, group=group,
+        scaling=scaling,
+    )  # fmt: skip
     for column in columns:
         if len(column.categories) > MANY_CATEGORIES:
             warnings.warn(
@@ -858,60 +972,105 @@ def _row_blocks(rows):
     return [rows[s : s + EVALUATION_ROWS] for s in starts]
 
 
-class _Tally:
-    """What :meth:`TabularModel.evaluate` adds up over blocks of rows: each block's loss and
-    rows, the confusion matrix (classification), the squared and absolute errors and R^2's sums
-    (regression); :meth:`result` combines them over a process group."""
+# -- cross-validation ----------------------------------------------------------------------------
 
-    def __init__(self, model: TabularModel):
-        self.model, self.losses, self.sizes = model, [], []
-        k = len(model.classes)
-        self.confusion = np.zeros((k, k), dtype=int)
-        self.squared, self.absolute, self.r2 = 0.0, 0.0, metrics.R2()
 
-    def add(self, X: np.ndarray, T: np.ndarray) -> None:
-        n, model = len(T), self.model
-        if not n:  # with a group, a process may hold none of the rows
-            return
-        Y = model.network.predict(X).astype(np.float64)
-        self.losses.append(model.network.compute_loss(X, T))
-        self.sizes.append(n)
-        if model.task == "classification":
-            np.add.at(self.confusion, (T.astype(int), Y.argmax(axis=1)), 1)
-            return
-        values = Y[:, 0] * model.target_scale + model.target_mean
-        truth = T * model.target_scale + model.target_mean
-        self.r2.update(values[:, None], truth[:, None])
-        errors = values - truth
-        self.squared += float(np.sum(errors**2))
-        self.absolute += float(np.sum(np.abs(errors)))
+def cross_validation_folds(n_rows: int, cv: int, seed: int, labels=None) -> list[np.ndarray]:
+    """The rows each of ``cv`` folds holds out (sorted indices; together every row once): the
+    rows shuffled by ``seed`` and dealt to the folds in turn, one class after another when
+    ``labels`` (each row's class index) are given, so that each fold holds about ``1/cv`` of
+    every class (stratified, as scikit-learn's ``StratifiedKFold(shuffle=True)``). The folds'
+    sizes differ by one row at most, and so do their counts of any one class."""
+    rng = np.random.default_rng(seed)
+    if labels is None:
+        order = rng.permutation(n_rows)
+    else:
+        labels = np.asarray(labels)
+        members = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
+        order = np.concatenate(members)
+    return [np.sort(order[k::cv]) for k in range(cv)]
 
-    def _mean_loss(self) -> float:
-        """The mean loss over this process's rows: one block's as computed, else the blocks'
-        losses weighted by their rows."""
-        if len(self.losses) <= 1:
-            return self.losses[0] if self.losses else 0.0
-        return float(np.dot(self.losses, self.sizes) / sum(self.sizes))
 
-    def result(self, group) -> dict:
-        rows = int(group.sum([sum(self.sizes)])[0])
-        loss = group.weighted_mean(self._mean_loss(), sum(self.sizes))
-        result = {"rows": rows, "loss": loss}
-        if self.model.task == "classification":
-            k = len(self.model.classes)
-            confusion = group.sum(self.confusion.ravel()).astype(int).reshape(k, k)
-            return {
-                **result,
-                "accuracy": float(np.trace(confusion) / rows),
-                "confusion": confusion.tolist(),
-            }
-        group.merge([self.r2])
-        squared, absolute = group.sum([self.squared, self.absolute])
-        mse = float(squared / rows)
-        return {
-            **result,
-            "mse": mse,
-            "mae": float(absolute / rows),
-            "r2": self.r2.result(),
-            "rmse": float(np.sqrt(mse)),
-        }
+def _check_folds(path: str, cv: int, labels, names) -> None:
+    """A DataError when ``cv`` folds cannot each hold out rows (of every class, for labels):
+    more folds than rows, or than the rows of the smallest class."""
+    n = len(names)
+    if cv > n:
+        raise DataError(
+            f"{path}: {spelled('cv', cv)} needs at least {cv} rows, one per fold, and the "
+            f"table has {n}; pass at most {spelled('cv', n)}"
+        )
+    if labels is None:
+        return
+    counts = np.bincount(labels)
+    smallest = int(np.argmin(counts))
+    count, label = int(counts[smallest]), names[int(np.argmax(labels == smallest))]
+    if count >= cv:
+        return
+    advice = (
+        f"pass at most {spelled('cv', count)}"
+        if count >= 2
+        else "cross-validation needs 2 rows of every class; add rows of it or leave it out"
+    )
+    raise DataError(
+        f"{path}: {spelled('cv', cv)} holds out rows of every class in each of its {cv} "
+        f"folds, and the class {label!r} has {count} row{'s' if count > 1 else ''}; {advice}"
+    )
+
+
+def cross_validate(table: Table, target: str, cv: int = 5, **options) -> list[dict]:
+    """Train and evaluate the table route ``cv`` times, each time holding out one fold of the
+    rows (:func:`cross_validation_folds`, stratified by class for classification, shuffled by
+    ``seed``) and training on the others as :func:`train_table` trains.
+
+    Parameters
+    ----------
+    table : Table
+        The rows (one process's: ``group`` is refused).
+    target : str
+        The column to predict.
+    cv : int >= 2, default=5
+        The number of folds.
+    **options
+        Those of :func:`train_table`, for every fold (the same ``seed`` too); a
+        ``sample_weight`` array holds one weight per row of ``table``.
+
+    Returns
+    -------
+    list of dict
+        One per fold, in order: :meth:`TabularModel.evaluate`'s result on the rows it held out
+        (``rows``, ``loss`` and every metric), with ``fold`` (from 1) and ``epochs`` (run).
+
+    Raises
+    ------
+    DataError
+        For more folds than rows, or (classification) than the rows of the smallest class.
+    TrainingDivergedError
+        When a fold's training diverged, naming the fold.
+    """
+    cv = check_int(cv, "cv", low=2)
+    if options.get("group") is not None:
+        raise ValueError(
+            "'group' must be None: cross_validate trains its folds one after another on one "
+            f"process, got {options['group']!r}"
+        )
+    table = rows_with_target(table, target, drop=options.pop("drop_missing_target", False))[0]
+    whole = whole_target(table, target)
+    task = options.pop("task", None) or infer_task(target_column(whole, target), whole, target)
+    names = whole.column(target)
+    labels = np.unique(names, return_inverse=True)[1] if task == "classification" else None
+    _check_folds(table.path, cv, labels, names)
+    seed, weights = options.pop("seed", 0), options.pop("sample_weight", None)
+    results = []
+    for k, held_out in enumerate(cross_validation_folds(table.n_rows, cv, seed, labels)):
+        kept = np.setdiff1d(np.arange(table.n_rows), held_out)
+        mine = weights if weights is None or isinstance(weights, str) else np.asarray(weights)[kept]
+        try:
+            run = train_table(
+                table.take(kept), target, task=task, seed=seed, sample_weight=mine, **options
+            )
+        except TrainingDivergedError as error:
+            raise TrainingDivergedError(f"fold {k + 1} of {cv}: {error}") from None
+        scores = run.model.evaluate(table, rows=held_out)
+        results.append({"fold": k + 1, "epochs": len(run.history.epoch), **scores})
+    return results

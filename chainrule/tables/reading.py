@@ -2,34 +2,52 @@
 
 Every problem is a :class:`DataError` (a ``ValueError``) that names the file, the column and the
 row (counted as in a spreadsheet: the header is row 1; for a pandas DataFrame, the row's index
-label), so the command line can print one line.
+label), so the command line can print one line. A message that names an option spells it as
+the caller does (:func:`spelled`): ``--features`` on the command line (within
+:func:`command_line_spelling`), ``features=`` in Python; one that names a column the table
+lacks suggests the closest it has (:func:`close_match`).
+
+Files as people have them: a compressed CSV (gzip, bz2, xz, zstd: by its first bytes) is read
+as it is decompressed; numbers written with a decimal comma (``5,1``) in a ``;`` or tab
+separated file are read as numbers, with a warning saying so (``decimal``); a missing cell is
+spelled alike in a file and in a DataFrame's text (:data:`MISSING`).
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
+import contextvars
 import csv
+import difflib
 import io
 import itertools
 import mmap
 import re
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..core.extras import install_hint
 from ..core.validation import not_a_file
+from ..training.replicas import ONE_PROCESS
 from . import arrow_csv as _arrow_csv
 
 __all__ = [
     "Block",
+    "DECIMAL_COMMA",
     "DataError",
     "FieldCountError",
     "MISSING",
     "Table",
     "as_table",
+    "close_match",
+    "command_line_spelling",
     "dataset_table",
+    "did_you_mean",
     "from_frame",
     "infer_task",
     "is_number",
@@ -39,11 +57,61 @@ __all__ = [
     "read_as_text",
     "read_csv",
     "read_csv_block",
+    "rows_with_target",
     "sort_labels",
+    "spelled",
     "target_column",
+    "with_decimal_commas",
 ]
 
 MISSING = {"", "na", "nan", "null", "none", "n/a", "?"}
+
+#: A number written with a decimal comma (``5,1``, ``-0,25``, ``,5``, ``1,5e3``; an integer
+#: too), as a spreadsheet set to a European language writes it in a ``;``-separated file.
+DECIMAL_COMMA = re.compile(r"[+-]?(?:[0-9]+(?:,[0-9]*)?|,[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+_COMMAND_LINE = contextvars.ContextVar("chainrule_command_line", default=False)
+
+
+@contextlib.contextmanager
+def command_line_spelling():
+    """Within the block, messages name options as the command line spells them
+    (``--features``, ``--decimal ,``); outside it, as Python's keywords (``features=``,
+    ``decimal=','``). The command line runs every command within it."""
+    token = _COMMAND_LINE.set(True)
+    try:
+        yield
+    finally:
+        _COMMAND_LINE.reset(token)
+
+
+def spelled(name: str, value=None) -> str:
+    """The option ``name`` (a Python keyword, ``drop_missing_target``), with ``value`` if
+    given, as the caller spells it: ``--drop-missing-target`` (a value of True left out),
+    ``--task classification`` on the command line; ``drop_missing_target=True``,
+    ``task='classification'``, or ``features=`` without a value, in Python."""
+    if _COMMAND_LINE.get():
+        flag = "--" + name.replace("_", "-")
+        return flag if value is None or value is True else f"{flag} {value}"
+    return f"{name}=" if value is None else f"{name}={value!r}"
+
+
+def close_match(name: str, names) -> str | None:
+    """The one of ``names`` that ``name`` most likely meant: the same name in another case
+    (``Species`` for ``species``), else the closest by :mod:`difflib` (a ratio of at least 0.6),
+    else None."""
+    names = list(names)
+    folded = [n for n in names if n.casefold() == name.casefold()]
+    if folded:
+        return folded[0]
+    close = difflib.get_close_matches(name, names, n=1)
+    return close[0] if close else None
+
+
+def did_you_mean(name: str, names) -> str:
+    """`` (did you mean 'species'?)`` for :func:`close_match`'s column, or nothing."""
+    match = close_match(name, names)
+    return f" (did you mean {match!r}?)" if match is not None else ""
 
 
 class DataError(ValueError):
@@ -73,14 +141,18 @@ class Table:
     data: dict[str, np.ndarray]
     first: int = 0  # the file's rows before this table's first (a block of a larger table)
     index: np.ndarray | None = None  # a DataFrame's index labels, one per row
+    lines: np.ndarray | None = None  # each row's number in the file, where rows were left out
 
     def row(self, r: int) -> str:
         """Row ``r`` (from 0, of this table) as a message names it: ``'row 5'`` for a file (the
-        header is row 1, as in a spreadsheet or an editor's line numbers), ``"the row with
-        index 'b'"`` for a DataFrame, whose users look rows up by label (``frame.loc``)."""
-        if self.index is None:
-            return f"row {self.first + r + 2}"
-        return f"the row with index {self.index[r]!r}"
+        header is row 1, as in a spreadsheet or an editor's line numbers; for a table of some
+        of a file's rows, the row's own number in the file), ``"the row with index 'b'"`` for a
+        DataFrame, whose users look rows up by label (``frame.loc``)."""
+        if self.index is not None:
+            return f"the row with index {self.index[r]!r}"
+        if self.lines is not None:
+            return f"row {self.lines[r]}"
+        return f"row {self.first + r + 2}"
 
     @property
     def n_rows(self) -> int:
@@ -96,13 +168,16 @@ class Table:
         return ["" if v is None else v for v in values]
 
     def take(self, rows) -> Table:
-        """The table restricted to the given row indices; a ``range`` of rows (a block) keeps
-        the file's row numbers in messages."""
-        first = self.first + rows.start if isinstance(rows, range) and rows.step == 1 else 0
+        """The table restricted to the given row indices, each row keeping its number in the
+        file for messages (a ``range`` of rows, a block, as its ``first``)."""
+        block = isinstance(rows, range) and rows.step == 1
+        first = self.first + rows.start if block else 0
         data = {k: v[rows] for k, v in self.data.items()}
-        return Table(
-            self.path, self.columns, data, first, None if self.index is None else self.index[rows]
-        )
+        index = None if self.index is None else self.index[rows]
+        lines = None if self.lines is None else self.lines[rows]
+        if lines is None and index is None and not block:
+            lines = self.first + 2 + _positions(rows, self.n_rows)
+        return Table(self.path, self.columns, data, first, index, lines)
 
     @classmethod
     def from_rows(cls, path: str, columns: list[str], rows: list[list[str]]) -> Table:
@@ -115,6 +190,14 @@ class Table:
 
     def is_numeric(self, name: str) -> bool:
         return self.data[name].dtype != object
+
+
+def _positions(rows, n_rows: int) -> np.ndarray:
+    """The positions (from 0) that ``rows`` (indices, a mask or a slice) selects of ``n_rows``."""
+    if isinstance(rows, slice):
+        return np.arange(n_rows)[rows]
+    rows = np.asarray(rows)
+    return np.flatnonzero(rows) if rows.dtype == bool else rows
 
 
 def is_number(text: str) -> bool:
@@ -143,7 +226,7 @@ def _header(path: Path) -> tuple[list[str], str, int]:
     header's own: a quoted name may hold a line break); checked as documented in
     :func:`read_csv`."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as stream:
+        with _arrow_csv.open_text(path) as stream:
             skipped, line = 0, ""
             for line in stream:
                 if line.strip(" \t\r\n,;"):
@@ -180,9 +263,8 @@ def _check_names(path, names: list[str], where: str) -> None:
         raise DataError(f"{path}: the column name {duplicated[0]!r} appears twice in {where}")
 
 
-# what a file that is not UTF-8 text most likely is, by its first bytes
+# what a file that is not UTF-8 text most likely is, by its first bytes (once decompressed)
 _SIGNATURES = {
-    b"\x1f\x8b": "gzip-compressed: decompress it first (gunzip)",
     b"PK\x03\x04": "a zip archive (an Excel workbook?): export the sheet as CSV",
     b"\xff\xfe": "UTF-16 text: save it as UTF-8",
     b"\xfe\xff": "UTF-16 text: save it as UTF-8",
@@ -190,15 +272,15 @@ _SIGNATURES = {
 
 
 def _not_utf8(path) -> DataError:
-    """The error for a file that is not UTF-8: what it is by its first bytes (gzip, zip,
-    UTF-16), else the line and byte where UTF-8 decoding fails (scanned a megabyte at a
-    time)."""
-    with open(path, "rb") as stream:
+    """The error for a file that is not UTF-8: what it is by its first bytes (zip, UTF-16),
+    else the line and byte where UTF-8 decoding fails (scanned a megabyte at a time); a
+    compressed file's text is what is looked at."""
+    with _arrow_csv.open_binary(path) as (stream, _):
         start = stream.read(4)
         for signature, what in _SIGNATURES.items():
             if start.startswith(signature):
                 return DataError(f"{path}: not a CSV text file: it is {what}")
-        stream.seek(0)
+    with _arrow_csv.open_binary(path) as (stream, _):
         decoder, line = codecs.getincrementaldecoder("utf-8")(), 1
         while chunk := stream.read(1 << 20):
             try:
@@ -213,7 +295,7 @@ def _not_utf8(path) -> DataError:
     return DataError(f"{path}: not a UTF-8 text file (is it a CSV file?)")
 
 
-def read_csv(path) -> Table:
+def read_csv(path, *, decimal: str | None = None) -> Table:
     """Read a CSV file with a header row (or a Parquet file, by its suffix ``.parquet``/``.pq``).
 
     The delimiter is a comma, or a semicolon or tab when the header holds no comma. With
@@ -228,20 +310,106 @@ def read_csv(path) -> Table:
     (``1.5``, ``-2e3``, ``+1``, ``inf``, or an integer beyond int64), else text as written
     (None where missing); a missing field is empty or one of ``MISSING``, in any case.
 
+    A file compressed with gzip, bz2, xz or zstd (known by its first bytes, whatever its name)
+    is read as it is decompressed, a chunk at a time as a plain file is (zstd needs Python
+    3.14, the ``zstandard`` module or pyarrow).
+
+    ``decimal`` is the decimal mark of the file's numbers: with ``','`` every text column whose
+    fields are all numbers written with a decimal comma (:data:`DECIMAL_COMMA`: ``5,1``) is
+    read as numbers; with ``'.'`` such columns stay text. By default a ``;`` or tab separated
+    file's such columns are read as numbers, with a warning naming them (never silently
+    categories).
+
     Raises
     ------
     DataError
         For a missing or unreadable file, an empty file, a file with no header (its first row
         is all numbers), duplicated or empty column names (in a Parquet file too), a row with
-        the wrong number of fields, or a Parquet column of integers that int64 (or, with
-        missing cells, float64) cannot hold exactly.
+        the wrong number of fields, a Parquet column of integers that int64 (or, with missing
+        cells, float64) cannot hold exactly, or a compressed file that is damaged, cut short
+        or (zstd) without a decompressor.
     """
     path = Path(path)
     _check_input(path)
+    _check_decimal(decimal)
     if path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(path)
-    header, delimiter, lines = _header(path)
-    return _parse_csv(path, str(path), header, delimiter, lines)
+    with _readable_compression():
+        header, delimiter, lines = _header(path)
+        table = _parse_csv(path, str(path), header, delimiter, lines)
+    return with_decimal_commas(table, decimal, delimiter)
+
+
+@contextlib.contextmanager
+def _readable_compression():
+    """A compressed file that cannot be read (damaged, cut short, zstd without a
+    decompressor: :class:`~chainrule.tables.arrow_csv.CompressionError`) as a DataError."""
+    try:
+        yield
+    except _arrow_csv.CompressionError as error:
+        raise DataError(str(error)) from None
+
+
+DECIMALS = (".", ",")
+
+
+def _check_decimal(decimal) -> None:
+    """A ValueError naming ``decimal`` unless it is None, ``'.'`` or ``','``."""
+    if decimal is not None and decimal not in DECIMALS:
+        raise ValueError(f"'decimal' must be '.' or ',', got {decimal!r}")
+
+
+def with_decimal_commas(table: Table, decimal: str | None, delimiter: str, group=None) -> Table:
+    """``table`` (read from a file separated by ``delimiter``) with its columns of numbers
+    written with a decimal comma (:func:`_decimal_comma_columns`) read as float64: with
+    ``decimal=','`` silently, with ``None`` in a ``;`` or tab separated file with a warning
+    naming them and the option, never with ``'.'``. With a ``group``, ``table`` is this
+    process's block, and a column is read so where it is so over every process's rows."""
+    _check_decimal(decimal)
+    if decimal == "." or (decimal is None and delimiter == ","):
+        return table
+    found = _decimal_comma_columns(table, ONE_PROCESS if group is None else group)
+    for name in found:
+        table.data[name] = np.array(
+            [np.nan if v is None else float(v.replace(",", ".")) for v in table.data[name]]
+        )
+    if found and decimal is None:
+        warnings.warn(
+            f"{table.path}: read {_named(found)} as numbers written with a decimal comma (5,1 "
+            f"as 5.1); pass {spelled('decimal', ',')} to say so, or {spelled('decimal', '.')} "
+            "to read them as text",
+            UserWarning,
+            stacklevel=3,
+        )
+    return table
+
+
+def _named(names: list[str], most: int = 5) -> str:
+    """``the column 'a'``, ``the columns 'a', 'b'``, or the first ``most`` and a count."""
+    shown = ", ".join(map(repr, names[:most]))
+    if len(names) > most:
+        shown += f" and {len(names) - most} more"
+    return f"the column {shown}" if len(names) == 1 else f"the columns {shown}"
+
+
+def _decimal_comma_columns(table: Table, group) -> list[str]:
+    """The text columns whose present fields are all :data:`DECIMAL_COMMA` numbers, one at
+    least with a comma (a column of numbers without one is numbers already), counted over
+    every process's rows of ``group`` (a text column is text in every process's block)."""
+    names = [name for name in table.columns if table.data[name].dtype == object]
+    if not names:
+        return []
+    counts = []  # per column: whether a field is no such number, whether one has a comma
+    for name in names:
+        values = table.data[name]
+        other = any(v is not None and not DECIMAL_COMMA.fullmatch(v) for v in values)
+        counts += [other, not other and any(v is not None and "," in v for v in values)]
+    totals = np.asarray(group.sum(np.array(counts, dtype=np.float64)))
+    return [
+        name
+        for name, others, commas in zip(names, totals[0::2], totals[1::2], strict=True)
+        if others == 0 and commas > 0
+    ]
 
 
 def read_as_text(path, columns) -> Table:
@@ -262,12 +430,19 @@ def read_as_text(path, columns) -> Table:
     columns = list(columns)
     if path.suffix.lower() in (".parquet", ".pq"):
         return _parquet_as_text(path, columns)
+    with _readable_compression():
+        return _csv_as_text(path, columns)
+
+
+def _csv_as_text(path: Path, columns: list[str]) -> Table:
+    """:func:`read_as_text` for a CSV file."""
     header, delimiter, lines = _header(path)
     position = {name: i for i, name in enumerate(header)}
     absent = [name for name in columns if name not in position]
     if absent:
         raise DataError(
-            f"{path}: no column named {absent[0]!r}; the columns are {', '.join(header)}"
+            f"{path}: no column named {absent[0]!r}{did_you_mean(absent[0], header)}; the "
+            f"columns are {', '.join(header)}"
         )
     data = None
     try:
@@ -355,15 +530,18 @@ def _parse_csv(source, name: str, header, delimiter: str, skip_rows: int, **chun
     return Table(name, header, data)
 
 
-def as_table(data, name: str = "<DataFrame>") -> Table:
+def as_table(data, name: str = "<DataFrame>", *, decimal: str | None = None) -> Table:
     """A :class:`Table` from a Table, a CSV or Parquet path (:func:`read_csv`) or a pandas
-    DataFrame (:func:`from_frame`)."""
+    DataFrame (:func:`from_frame`); ``decimal`` as :func:`read_csv` takes it (for a DataFrame,
+    ``','`` reads its text columns of decimal-comma numbers as numbers)."""
+    _check_decimal(decimal)
     if isinstance(data, Table):
         return data
     if isinstance(data, (str, Path)):
-        return read_csv(data)
+        return read_csv(data, decimal=decimal)
     if hasattr(data, "columns") and hasattr(data, "dtypes"):
-        return from_frame(data, name)
+        table = from_frame(data, name)
+        return table if decimal is None else with_decimal_commas(table, decimal, ";")
     raise TypeError(
         f"expected a pandas DataFrame, a file path or a Table, got {type(data).__name__}"
     )
@@ -371,8 +549,10 @@ def as_table(data, name: str = "<DataFrame>") -> Table:
 
 def from_frame(frame, name: str = "<DataFrame>") -> Table:
     """A pandas DataFrame as a table: number columns as float64 (int64 when complete integers),
-    every other column as text, NaN/None/NA as missing. Messages name a row by its index
-    label (``the row with index 'b'``), as ``frame.loc`` finds it."""
+    every other column as text, NaN/None/NA as missing, and so is text that a CSV file would
+    hold for a missing cell (one of :data:`MISSING` in any case, ``?``, ``NA``, ``''``, with the
+    spaces around it). Messages name a row by its index label (``the row with index 'b'``), as
+    ``frame.loc`` finds it."""
     columns = [str(c) for c in frame.columns]
     if len(set(columns)) != len(columns):
         raise DataError(f"{name}: the DataFrame has duplicated column names")
@@ -388,13 +568,20 @@ def from_frame(frame, name: str = "<DataFrame>") -> Table:
         elif kind in "iuf":  # pandas' nullable Int64 holds NA: float64 with NaN, as a CSV gap
             data[label] = series.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
-            data[label] = np.array(
-                [None if gap else str(v) for v, gap in zip(series.tolist(), missing, strict=True)],
-                dtype=object,
-            )
+            data[label] = _frame_text(series.tolist(), missing)
     index = np.empty(len(frame), dtype=object)
     index[:] = frame.index.tolist()  # labels as Python values (a tuple for a MultiIndex)
     return Table(name, columns, data, index=index)
+
+
+def _frame_text(values: list, missing: np.ndarray) -> np.ndarray:
+    """A DataFrame column's cells as text (None where missing: a gap, or text that spells a
+    missing cell as a CSV file does)."""
+    text = [None if gap else str(v) for v, gap in zip(values, missing, strict=True)]
+    return np.array(
+        [None if v is None or v.strip(_arrow_csv.SPACE).lower() in MISSING else v for v in text],
+        dtype=object,
+    )
 
 
 def _parquet_module(path: Path):
@@ -403,7 +590,7 @@ def _parquet_module(path: Path):
         import pyarrow.parquet as parquet
     except ImportError:
         raise DataError(
-            f"{path}: reading Parquet needs pyarrow: pip install 'chainrule[tables]'"
+            f"{path}: reading Parquet needs pyarrow: {install_hint('tables')}"
         ) from None
     return parquet
 
@@ -480,9 +667,10 @@ def _arrow_numbers(column, kind: str, path: str, name: str) -> np.ndarray:
 
 
 def _text_stream(source):
-    """A path or bytes opened as UTF-8 text for the csv module (a BOM skipped)."""
+    """A path (a compressed file decompressed) or bytes opened as UTF-8 text for the csv
+    module (a BOM skipped)."""
     if isinstance(source, (str, Path)):
-        return open(source, newline="", encoding="utf-8-sig")  # noqa: SIM115 (a context)
+        return _arrow_csv.open_text(source)
     return io.TextIOWrapper(io.BytesIO(source), encoding="utf-8-sig", newline="")
 
 
@@ -614,21 +802,69 @@ def numeric_column(table: Table, name: str, *, allow_missing: bool = False) -> n
     return values
 
 
+def _check_column(table: Table, name: str) -> None:
+    """A DataError naming the closest column when ``table`` has no column ``name``."""
+    if name not in table.data:
+        raise DataError(
+            f"{table.path}: no column named {name!r}{did_you_mean(name, table.columns)}; the "
+            f"columns are {', '.join(table.columns)}"
+        )
+
+
+def _missing(values: np.ndarray) -> np.ndarray:
+    """Where a column's cells are missing: NaN in numbers, None in text."""
+    return np.isnan(values) if values.dtype.kind == "f" else values == None  # noqa: E711
+
+
 def target_column(table: Table, target: str):
     """The target column's fields, checked for presence and missing values: a float64 or
     int64 array for a column of numbers, else a list of text fields."""
-    if target not in table.columns:
-        raise DataError(
-            f"{table.path}: no column named {target!r}; the columns are {', '.join(table.columns)}"
-        )
+    _check_column(table, target)
     values = table.data[target]
-    missing = np.isnan(values) if values.dtype.kind == "f" else values == None  # noqa: E711
+    missing = _missing(values)
     if np.any(missing):
         raise DataError(
             f"{table.path}: the target column {target!r} has a missing value in "
             f"{table.row(int(np.argmax(missing)))}"
         )
     return values if values.dtype != object else list(values)
+
+
+def rows_with_target(
+    table: Table, target: str, *, drop: bool = False, group=None
+) -> tuple[Table, int]:
+    """The table's rows that have a target, and how many were left out for lacking one.
+
+    With ``drop``, a row whose target cell is missing is left out, with a warning saying how
+    many (over every process's rows with a ``group``, ``table`` being this process's block:
+    the blocks' rows stay in order, each keeping its row number in the file for messages).
+    Without it such a row is a DataError naming the row and the option that leaves it out.
+    """
+    _check_column(table, target)
+    missing = _missing(table.data[target])
+    if not drop:
+        if missing.any():
+            raise DataError(
+                f"{table.path}: the target column {target!r} has a missing value in "
+                f"{table.row(int(np.argmax(missing)))}; fill it in, or pass "
+                f"{spelled('drop_missing_target', True)} to leave out the rows without a target"
+            )
+        return table, 0
+    group = ONE_PROCESS if group is None else group
+    rows = int(group.sum([float(missing.sum())])[0])
+    if rows == 0:
+        return table, 0
+    if rows == group.sum([float(len(missing))])[0]:
+        raise DataError(f"{table.path}: the target column {target!r} is missing in every row")
+    kept = table.take(np.flatnonzero(~missing))
+    kept.first = group.layout(kept.n_rows)[1]  # the position among every process's rows
+    warnings.warn(
+        f"{table.path}: left out {rows} row{'s' if rows > 1 else ''} without a value of the "
+        f"target {target!r} ({spelled('drop_missing_target', True)})",
+        UserWarning,
+        stacklevel=2,
+    )
+    return kept, rows
 
 
 def infer_task(values: list[str], table: Table | None = None, target: str = "") -> str:
@@ -657,7 +893,7 @@ def infer_task(values: list[str], table: Table | None = None, target: str = "") 
         row = table.row(r) if table else f"row {r + 2}"
         raise DataError(
             f"{where} holds numbers except {value!r} in {row}{more}; fix the value, or "
-            "pass --task classification to use the column as class labels"
+            f"pass {spelled('task', 'classification')} to use the column as class labels"
         )
     return _task_of_numbers(np.array([float(v) for v in values]))
 
@@ -694,11 +930,13 @@ class Block:
     """One part of a file's rows as read on its own: the table (``first`` its first data row's
     position in the file when given, else 0), each column's type as the reader inferred it from
     this part alone (``'null'`` where no value is present, ``'int64'``, ``'double'``,
-    ``'string'``, or another Arrow type) and the reader used (``'pyarrow'`` or ``'csv'``)."""
+    ``'string'``, or another Arrow type), the reader used (``'pyarrow'`` or ``'csv'``) and the
+    file's delimiter (``','`` for Parquet)."""
 
     table: Table
     types: list[str]
     engine: str
+    delimiter: str = ","
 
 
 def _line_start(stream, offset: int, body: int, size: int) -> int:
@@ -752,7 +990,8 @@ def read_csv_block(
     ------
     DataError
         As :func:`read_csv`; a row with the wrong number of fields is a
-        :class:`FieldCountError` numbered from ``first``.
+        :class:`FieldCountError` numbered from ``first``; a compressed file, whose bytes cannot
+        be cut into parts read apart.
     """
     path = Path(path)
     _check_input(path)
@@ -760,6 +999,7 @@ def read_csv_block(
         raise ValueError(f"'part' must be in [0, {parts}), got {part}")
     if path.suffix.lower() in (".parquet", ".pq"):
         return _parquet_block(path, part, parts, first)
+    _check_not_compressed(path)
     header, delimiter, lines = _header(path)
     with path.open("rb") as stream:
         body = _body_offset(stream, lines)
@@ -786,11 +1026,25 @@ def read_csv_block(
             engine = "pyarrow"
         except ImportError:
             engine = "csv"
+    block = None
     if engine == "pyarrow" and (len(data) > 4096 or data.tobytes().strip()):
         block = _arrow_block(str(path), header, delimiter, data, first, text)
-        if block is not None:
-            return block
-    return _csv_module_block(str(path), header, delimiter, data, first, text)
+    if block is None:
+        block = _csv_module_block(str(path), header, delimiter, data, first, text)
+    block.delimiter = delimiter
+    return block
+
+
+def _check_not_compressed(path: Path) -> None:
+    """A DataError for a compressed file, whose bytes cannot be cut into parts read apart."""
+    compression = _arrow_csv.compression_of(path)
+    if compression is not None:
+        tool = _arrow_csv.COMPRESSIONS[compression][1]
+        raise DataError(
+            f"{path}: it is {compression}-compressed, and a compressed file cannot be cut into "
+            f"parts for the processes of a distributed job; decompress it first ({tool} "
+            f"{path}) or train in one process"
+        )
 
 
 def _arrow_block(path: str, header, delimiter, data, first: int, text) -> Block | None:
