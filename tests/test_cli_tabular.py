@@ -337,7 +337,8 @@ def test_a_missing_plotting_extra_is_reported_before_training(capsys, tmp_path, 
         "--plot",
         tmp_path / "c.png",
     )
-    assert code == 2 and 'pip install "chainrule[plot]"' in err
+    assert code == 2
+    assert 'pip install "chainrule[plot]" (from a source checkout: pip install ".[plot]")' in err
     assert out == "" and not (tmp_path / "m.npz").exists()
 
 

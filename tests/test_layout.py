@@ -17,11 +17,13 @@ ORDER = [
     "tables",
     "datasets",
     "explain",
+    "teaching",
     "sklearn",
     "onnx",
     "distributed",
     "playground",
     "cli",
+    "__main__",
     "__init__",
 ]
 LEVEL = {name: level for level, name in enumerate(ORDER)}
@@ -52,9 +54,9 @@ def _subpackage(path: Path) -> str:
 
 def test_the_top_level_holds_the_public_names_and_the_version_only():
     files = sorted(p.name for p in PACKAGE.iterdir() if p.suffix == ".py")
-    assert files == ["__init__.py", "_version.py"]
+    assert files == ["__init__.py", "__main__.py", "_version.py"]  # __main__: python -m chainrule
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
-    assert folders == set(ORDER) - {"_version", "__init__"}
+    assert folders == set(ORDER) - {"_version", "__main__", "__init__"}
 
 
 def test_every_subpackage_is_in_the_order():

@@ -27,7 +27,10 @@ def test_to_onnx_without_onnx(missing):
     missing("onnx")
     with pytest.raises(ImportError) as raised:
         cr.onnx.to_onnx(cr.MLP([2, 1], seed=0))
-    assert str(raised.value) == 'chainrule.onnx.to_onnx needs onnx: pip install "chainrule[onnx]"'
+    assert str(raised.value) == (
+        'chainrule.onnx.to_onnx needs onnx: pip install "chainrule[onnx]" '
+        '(from a source checkout: pip install ".[onnx]")'
+    )
 
 
 def test_register_without_skl2onnx(missing):
@@ -35,7 +38,7 @@ def test_register_without_skl2onnx(missing):
     with pytest.raises(
         ImportError,
         match=r"^chainrule.onnx.register_skl2onnx needs skl2onnx: "
-        r'pip install "chainrule\[onnx\]"$',
+        r'pip install "chainrule\[onnx\]" \(from a source checkout: pip install "\.\[onnx\]"\)$',
     ):
         cr.onnx.register_skl2onnx()
 
@@ -61,7 +64,8 @@ def test_cli_export_without_onnx(missing, tmp_path, capsys):
     code = main(["export", str(tmp_path / "m.npz"), str(tmp_path / "m.onnx")])
     assert code == 2
     assert capsys.readouterr().err == (
-        'chainrule: error: chainrule.onnx.to_onnx needs onnx: pip install "chainrule[onnx]"\n'
+        'chainrule: error: chainrule.onnx.to_onnx needs onnx: pip install "chainrule[onnx]" '
+        '(from a source checkout: pip install ".[onnx]")\n'
     )
 
 

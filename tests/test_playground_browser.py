@@ -3,11 +3,13 @@ selenium): one browser and one server for the module. Each state is saved as a s
 under a temporary folder (its path is printed with ``-s``)."""
 
 import json
+import os
 import shutil
 import tempfile
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -148,7 +150,10 @@ def page(tmp_path_factory):
         pytest.skip("needs Debian's chromium and chromium-driver (apt-get install them)")
     from selenium.webdriver.chrome.service import Service
 
-    shots = tmp_path_factory.mktemp("playground-screenshots")
+    # tools/docs_figures.py names a folder to keep them in (the manual's screenshot)
+    named = os.environ.get("CHAINRULE_SCREENSHOTS")
+    shots = Path(named) if named else tmp_path_factory.mktemp("playground-screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in FLAGS + [f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}"]:

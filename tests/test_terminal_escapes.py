@@ -307,7 +307,7 @@ def test_a_usage_error_shows_the_argument_escaped(capsys):
         main(["check", "a.toml", "--bogus\x1b[2J\r\u202e"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and raw_controls(err) == [] and err.count("\n") == 1
-    assert r"unrecognized arguments: --bogus\x1b[2J\r\u202e (see chainrule --help)" in err
+    assert r"unrecognized arguments: --bogus\x1b[2J\r\u202e (see chainrule check --help)" in err
 
 
 def test_a_warning_naming_categories_is_one_line_with_them_escaped(capsys, hostile_model):

@@ -8,6 +8,9 @@ finite differences. Ctrl-C exits 130 and SIGTERM 143 (handled as Ctrl-C is), wit
 A warning is one line too, ``chainrule: warning: <message>``. Errors and warnings name files,
 columns and labels, so they are printed with control characters escaped
 (:func:`~chainrule.core.terminal.printable`), as is everything a command shows from a file.
+A misspelt command, option or choice is answered with the closest one (``chainrule trian``:
+did you mean train?), and messages name options as flags (``--features``), not as Python's
+keywords (:func:`~chainrule.tables.reading.command_line_spelling`).
 """
 
 from __future__ import annotations
@@ -19,17 +22,49 @@ import sys
 
 from .._version import __version__
 from ..core.terminal import printable
-from . import export, playground, tabular, worked
+from ..tables.reading import close_match, command_line_spelling
+from . import export, playground, tabular, teaching, worked
 from .common import CommandError, plain_warning_format, sigterm_as_ctrl_c, stopped
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, with a usage error as one line, as every other error: ``chainrule: error:
     argument --learning-rate: ... (see chainrule train --help)``, exit code 2 (argparse prints
-    the whole usage first). Subcommands' parsers are of this class too."""
+    the whole usage first); a value that is not one of the choices (a subcommand too) names the
+    closest. Subcommands' parsers are of this class too."""
 
     def error(self, message: str):
         self.exit(2, f"chainrule: error: {printable(message)} (see {self.prog} --help)\n")
+
+    def _check_value(self, action, value):
+        if action.choices is not None and value not in action.choices:
+            choices = ", ".join(map(str, action.choices))
+            raise argparse.ArgumentError(
+                action, f"invalid choice: {value!r}{_suggestion(value, action.choices)} (choose "
+                f"from {choices})"
+            )  # fmt: skip
+
+
+def _suggestion(given: str, names) -> str:
+    """``; did you mean train?`` for the closest of ``names`` (strings), or nothing."""
+    match = close_match(str(given), [str(name) for name in names])
+    return f"; did you mean {match}?" if match is not None else ""
+
+
+def _unrecognized(parser: argparse.ArgumentParser, args, extras: list[str]) -> None:
+    """Report arguments no parser took as the subcommand's usage error, with the closest of its
+    options for a misspelt one (``--hiden 8``: did you mean --hidden?)."""
+    command = parser.commands.choices.get(getattr(args, "command", None), parser)
+    # compared without their dashes, which every long option shares
+    options = [flag[2:] for action in command._actions for flag in action.option_strings]
+    hints = []
+    for extra in extras:
+        if extra.startswith("--"):
+            match = close_match(extra[2:].split("=", 1)[0], [o for o in options if o])
+            if match is not None:
+                hints.append(f"did you mean --{match}?")
+    said = f" ({'; '.join(dict.fromkeys(hints))})" if hints else ""
+    command.error(f"unrecognized arguments: {' '.join(extras)}{said}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,20 +75,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.commands = commands  # the subcommands' parsers, for _unrecognized
     worked.add_commands(commands)
     tabular.add_commands(commands)
     export.add_commands(commands)
     playground.add_commands(commands)
+    teaching.add_commands(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 success, 1 a failed check, 2 an error,
     130 Ctrl-C, 143 SIGTERM)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        _unrecognized(parser, args, extras)
     try:
         with sigterm_as_ctrl_c(), plain_warning_format():
-            return args.handler(args)
+            return _handled(args)
     except (CommandError, ValueError, TypeError, OSError, ImportError) as error:
         if args.debug:
             raise
@@ -70,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         line, code = stopped("interrupted")
         print(line, file=sys.stderr)
         return code
+
+
+def _handled(args) -> int:
+    """The command's handler, its messages naming options as flags (``--features``)."""
+    with command_line_spelling():
+        return args.handler(args)
 
 
 def run() -> None:

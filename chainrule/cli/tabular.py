@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io as text_io
 import json
@@ -14,8 +15,10 @@ import warnings
 import numpy as np
 
 from ..core.activations import NAMES as ACTIVATIONS
+from ..core.history import Callback
 from ..core.losses import NAMES as LOSSES
 from ..core.terminal import printable
+from ..core.validation import Interval
 from ..files.atomic import atomic_open
 from ..files.header import MAX_WIDTH
 from ..tables.encoding import IMPUTE, UnseenCategoryWarning
@@ -23,6 +26,7 @@ from .common import (
     CommandError,
     add_renamed_flag,
     check_output,
+    flag_type,
     option_type,
     plain_warnings,
     positive_int,
@@ -36,7 +40,7 @@ __all__ = ["DEFAULT_OUT", "EXAMPLES", "HelpFormatter", "STRICT", "add_commands"]
 def _table(args):
     """The table and target; with ``--distributed``, this rank's block of the rows."""
     from ..datasets import load_dataset
-    from ..tables.reading import dataset_table, read_csv
+    from ..tables.reading import dataset_table
 
     group = getattr(args, "distributed", None)
     if getattr(args, "data", None):
@@ -50,8 +54,27 @@ def _table(args):
     if group:
         from ..distributed import read_rows
 
-        return read_rows(args.csv, group), args.target
-    return read_csv(args.csv), args.target
+        with _rank_0_tells(group):
+            return read_rows(args.csv, group, decimal=args.decimal), args.target
+    return _read(args), args.target
+
+
+@contextlib.contextmanager
+def _rank_0_tells(group):
+    """Within the block, warnings are one line each, from rank 0 alone with a ``group`` (every
+    rank would say the same)."""
+    with plain_warnings():
+        if group and group.rank != 0:
+            warnings.simplefilter("ignore")
+        yield
+
+
+def _read(args):
+    """The CSV file (``--decimal`` its numbers' mark), its warnings one line each."""
+    from ..tables.reading import read_csv
+
+    with plain_warnings():
+        return read_csv(args.csv, decimal=args.decimal)
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -139,7 +162,7 @@ def _check_outputs(args, table, target) -> None:
                 target,
                 args.task,
                 features=_names(args.features),
-                drop=_names(args.drop) or (),
+                drop=[*(_names(args.drop) or ()), *_weight_column(args, table)],
                 group=args.distributed or None,
             )
         if task != "classification" or len(features) != 2:
@@ -149,10 +172,15 @@ def _check_outputs(args, table, target) -> None:
             )
 
 
+def _weight_column(args, table) -> list[str]:
+    """The --sample-weight column, when the table has it (training names one it lacks)."""
+    return [args.sample_weight] if args.sample_weight in table.columns else []
+
+
 def _train(args) -> int:
     """The ``train`` command: check the outputs, train, then write every output or none."""
-    from ..tables.model import TrainingDivergedError, TrainingInterrupted
-
+    if args.cv is not None:
+        return _cross_validate(args)
     if args.distributed is True:
         from .distributed import on_ranks
 
@@ -164,13 +192,26 @@ def _train(args) -> int:
             )
         args.out = DEFAULT_OUT
     table, target = _table(args)
+    _check_target_named(table, target)
+    group = args.distributed or None
+    table = _rows_with_target(args, table, target, group)
+    _check_outputs(args, table, target)
+    return _train_and_write(args, table, target, group)
+
+
+def _check_target_named(table, target) -> None:
+    """A CommandError when no --target was given (a built-in dataset names its own)."""
     if target is None:
         raise CommandError(
             f"pass --target COLUMN to name the column to predict, e.g. --target "
             f"{table.columns[-1]}; the columns are {', '.join(table.columns)}"
         )
-    group = args.distributed or None
-    _check_outputs(args, table, target)
+
+
+def _train_and_write(args, table, target, group) -> int:
+    """Train on the table, then write every output or none and report (rank 0 alone)."""
+    from ..tables.model import TrainingDivergedError, TrainingInterrupted
+
     try:
         run = _fit(args, table, target, group)
     except TrainingDivergedError as error:
@@ -184,6 +225,109 @@ def _train(args) -> int:
     return _write_and_report(args, run, boundary, (train_metrics, validation_metrics), group)
 
 
+def _cross_validate(args) -> int:
+    """``train --cv K``: each fold's metrics on the rows it held out, their mean and standard
+    deviation; then, with --out, the final model on all the rows, as without --cv."""
+    from ..tables.model import TrainingDivergedError, TrainingInterrupted, cross_validate
+
+    _check_cv_options(args)
+    table, target = _table(args)
+    _check_target_named(table, target)
+    table = _rows_with_target(args, table, target, None)
+    if args.out is not None:
+        _check_outputs(args, table, target)  # before any training
+    options = _route_options(args)
+    if not args.quiet:  # which fold the progress display is about
+        options["callbacks"] = [_FoldHeading(args.cv)]
+    try:
+        with plain_warnings():
+            results = cross_validate(table, target, args.cv, **options)
+    except TrainingDivergedError as error:
+        print(f"chainrule: error: {error} Nothing was written.", file=sys.stderr)
+        return 1
+    except TrainingInterrupted as interrupt:
+        line, code = stopped(interrupt.run.history.stop_reason)
+        print(f"{line} during cross-validation; nothing was written", file=sys.stderr)
+        return code
+    for line in _fold_lines(args, results, target):
+        print(printable(line))
+    if args.out is None:
+        print(
+            f"no model written (--out FILE trains the final model on all {table.n_rows} rows "
+            "after the folds)"
+        )
+        return 0
+    print(f"the final model, trained on all {table.n_rows} rows as without --cv:")
+    return _train_and_write(args, table, target, None)
+
+
+class _FoldHeading(Callback):
+    """``fold k of K`` on stderr as each fold's training begins (before its progress)."""
+
+    def __init__(self, folds: int):
+        self.folds, self.fold = folds, 0
+
+    def on_train_begin(self, logs) -> None:
+        self.fold += 1
+        print(f"fold {self.fold} of {self.folds}", file=sys.stderr)
+
+
+def _check_cv_options(args) -> None:
+    """--cv's companions: not --distributed; the final model's outputs only with --out."""
+    if args.distributed:
+        raise CommandError(
+            f"--cv {args.cv} trains its {args.cv} models one after another in one process; "
+            "it cannot run with --distributed (leave out one of them)"
+        )
+    if args.out is None:
+        for option in ("--plot", "--boundary", "--save-interrupted"):
+            if getattr(args, option[2:].replace("-", "_")):
+                raise CommandError(
+                    f"{option} is for the final model, which --cv trains only with --out "
+                    f"FILE; pass --out too, or leave out {option}"
+                )
+
+
+def _fold_lines(args, results: list[dict], target: str) -> list[str]:
+    """The lines of ``train --cv``'s table: a heading, a row per fold (its held-out rows and
+    the metrics ``evaluate`` shows by default), then their mean and standard deviation."""
+    from ..tables.report import DEFAULTS
+
+    task = "classification" if "accuracy" in results[0] else "regression"
+    names = [name for name in DEFAULTS[task] if name not in ("per_class", "confusion")]
+    folds = "shuffled folds" + (" stratified by class" if task == "classification" else "")
+    rows = [[str(r["fold"]), str(r["rows"]), *(_cell(r[n]) for n in names)] for r in results]
+    for label, summary in (("mean", np.mean), ("std", np.std)):
+        values = [[r[n] for r in results if r[n] is not None] for n in names]
+        rows.append([label, "", *(_cell(summary(v) if v else None) for v in values)])
+    header = ["fold", "rows", *names]
+    widths = [max(len(row[j]) for row in [header, *rows]) for j in range(len(header))]
+    lines = [
+        f"{args.cv}-fold cross-validation of {target!r} ({task}; {folds}, --seed {args.seed})",
+        "the scores of each fold's model on the rows it held out:",
+    ]
+    for row in [header, *rows]:
+        lines.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    return lines
+
+
+def _cell(value) -> str:
+    """A metric as the --cv table shows it: 4 decimals (4 significant digits when large)."""
+    if value is None:
+        return "-"
+    return f"{value:.4f}" if abs(value) < 1e5 else f"{value:.4g}"
+
+
+def _rows_with_target(args, table, target, group):
+    """The rows that have a target: with --drop-missing-target the others are left out (said in
+    one line, by rank 0); without it, a missing target is an error naming the row and the
+    option."""
+    from ..tables.reading import rows_with_target
+
+    with _rank_0_tells(group):
+        return rows_with_target(table, target, drop=args.drop_missing_target, group=group)[0]
+
+
 def _fit(args, table, target, group):
     """The training run the options ask for, its warnings one line each (rank 0's only)."""
     from ..tables.model import train_table
@@ -191,28 +335,34 @@ def _fit(args, table, target, group):
     with plain_warnings():
         if group and group.rank != 0:  # rank 0 tells
             warnings.simplefilter("ignore")
-        return train_table(
-            table,
-            target,
-            task=args.task,
-            hidden=_hidden(args.hidden),
-            activation=args.activation,
-            loss=args.loss,
-            optimizer=args.optimizer,
-            learning_rate=args.learning_rate,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            validation_split=args.validation_split,
-            early_stopping=args.early_stopping,
-            seed=args.seed,
-            verbose=0 if args.quiet else 1,
-            features=_names(args.features),
-            drop=_names(args.drop) or (),
-            categorical=_names(args.categorical) or (),
-            impute=args.impute,
-            keep=args.keep,
-            group=group,
-        )
+        return train_table(table, target, group=group, **_route_options(args))
+
+
+def _route_options(args) -> dict:
+    """train_table's options as the command line gives them (all but the MPI group)."""
+    return dict(
+        task=args.task,
+        hidden=_hidden(args.hidden),
+        activation=args.activation,
+        loss=args.loss,
+        optimizer=args.optimizer,
+        learning_rate=args.learning_rate,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation_split=args.validation_split,
+        early_stopping=args.early_stopping,
+        seed=args.seed,
+        verbose=0 if args.quiet else 1,
+        features=_names(args.features),
+        drop=_names(args.drop) or (),
+        categorical=_names(args.categorical) or (),
+        impute=args.impute,
+        keep=args.keep,
+        sample_weight=args.sample_weight,
+        class_weight=args.class_weight,
+        dropout=args.dropout,
+        l2=args.l2,
+    )
 
 
 def _diverged(args, error, group) -> int:
@@ -333,38 +483,48 @@ def _inputs(args) -> dict:
 
 def _model_and_table(args):
     from ..tables.model import TabularModel
-    from ..tables.reading import read_csv
 
-    return TabularModel.load(args.model), read_csv(args.csv)
+    return TabularModel.load(args.model), _labelled_table(args)
+
+
+def _labelled_table(args):
+    """The rows evaluate and gradcheck read: the CSV file, or evaluate's --data NAME."""
+    from ..tables.reading import dataset_table
+
+    name = getattr(args, "data", None)
+    if name and args.csv:
+        raise CommandError(f"give a CSV file or --data {name}, not both")
+    if name:
+        from ..datasets import load_dataset
+
+        return dataset_table(load_dataset(name))
+    if not args.csv:
+        raise CommandError(
+            "give a CSV file, or --data NAME for a built-in dataset (chainrule datasets lists them)"
+        )
+    return _read(args)
 
 
 def _evaluate(args) -> int:
+    from ..tables.model import TabularModel
+    from ..tables.report import chosen_metrics, selected, text_report
+
     if args.plot:
         from ..files import figures as plots
 
         check_output(args.plot, "--plot", _inputs(args))
         plots.check_format(args.plot, "--plot")
-    model, table = _model_and_table(args)
+    model = TabularModel.load(args.model)
+    names = chosen_metrics(args.metrics, model.task, len(model.classes))  # before reading
+    table = _labelled_table(args)
     with plain_warnings():
         result = model.evaluate(table, strict=args.strict)
     if args.format == "json":
-        print(json.dumps({"classes": model.classes or None, **result}, indent=2))
+        shown = result if args.metrics is None else selected(result, names)
+        print(json.dumps({"classes": model.classes or None, **shown}, indent=2))
     else:
-        units = f" (in units of {model.target!r})"
-        notes = {"mse": units, "rmse": units, "mae": units}
-        if model.task == "regression":
-            notes["loss"] = " (on the standardised target)"
-        for key in ("rows", "loss", "accuracy", "mse", "rmse", "mae", "r2"):
-            if key in result:
-                value = f"{result[key]:.6g}" if key != "rows" else str(result[key])
-                print(f"{key:>9}: {value}{notes.get(key, '')}")
-        if "confusion" in result:
-            labels = [printable(c) for c in model.classes]  # labels come from the file
-            width = max(len(c) for c in labels) + 2
-            print("\nconfusion matrix (rows: true class, columns: predicted)")
-            print(" " * width + "".join(f"{c:>{width}}" for c in labels))
-            for label, row in zip(labels, result["confusion"], strict=True):
-                print(f"{label:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+        for line in text_report(result, names, model):
+            print(printable(line))
     if args.plot:
         _plot_evaluation(args, model, table, result)
     return 0
@@ -393,9 +553,11 @@ def _predict(args) -> int:
         check_output(args.output, "--output", _inputs(args))
     model, table = _model_and_table(args)
     if args.id is not None and args.id not in table.columns:
+        from ..tables.reading import did_you_mean
+
         raise CommandError(
-            f"--id {args.id!r} is not a column of {args.csv}; the columns are "
-            f"{', '.join(table.columns)}"
+            f"--id {args.id!r} is not a column of {args.csv}{did_you_mean(args.id, table.columns)}"
+            f"; the columns are {', '.join(table.columns)}"
         )
     with plain_warnings():
         predictions = model.predict(table, strict=args.strict)
@@ -455,6 +617,8 @@ def _info(args) -> int:
         "loss": network.loss.name,
         "parameters": network.n_params,
         "dtype": network.dtype.name,
+        "dropout": _dropout(network),
+        "l2": network.l2,
         **network.file_info,
     }
     if history is not None:
@@ -486,6 +650,8 @@ def _info(args) -> int:
             )
             fill = "" if column.fill is None else f"; missing cells filled with {_fill(column)}"
             say(f"  column {column.name!r}: {kind}{fill}")
+    if summary["dropout"] or summary["l2"]:
+        say(f"regularisation: dropout {summary['dropout']:g}, l2 {summary['l2']:g}")
     if model.classes:
         say(f"classes: {', '.join(model.classes)}")
     if history is not None:
@@ -498,6 +664,11 @@ def _info(args) -> int:
         if history.stop_reason:
             say(f"stopped: {history.stop_reason}")
     return 0
+
+
+def _dropout(network) -> float:
+    """The rate of the network's dropout layers (one after every hidden layer), or 0."""
+    return next((layer.rate for layer in network.layers if hasattr(layer, "rate")), 0.0)
 
 
 def _gradcheck(args) -> int:
@@ -533,7 +704,11 @@ EXAMPLES = {
         "chainrule train people.csv --target label --impute median --drop person --out m.npz",
         "chainrule train houses.csv --target price --features rooms,area,town --epochs 200",
     ],
-    "evaluate": ["chainrule evaluate m.npz test.csv --plot figure.png"],
+    "evaluate": [
+        "chainrule evaluate m.npz test.csv --plot figure.png",
+        "chainrule evaluate m.npz test.csv --metrics f1_macro,roc_auc,per_class",
+        "chainrule evaluate m.npz --data moons --format json",
+    ],
     "predict": ["chainrule predict m.npz new.csv --id person -o predictions.csv"],
     "info": ["chainrule info m.npz --format json"],
     "gradcheck": ["chainrule gradcheck m.npz train.csv --rows 8"],
@@ -569,6 +744,15 @@ _SHARED = {
         {"choices": ["text", "json"], "default": "text", "help": "output"},
     ),
     "--strict": (["--strict"], {"action": "store_true", "help": STRICT}),
+    "--decimal": (
+        ["--decimal"],
+        {
+            "choices": [".", ","],
+            "help": "the decimal mark of the file's numbers: , reads 5,1 as 5.1; . keeps such "
+            "columns as text (default: a ; or tab separated file's columns of 5,1-like numbers "
+            "are read as numbers, with a warning)",
+        },
+    ),
 }
 
 
@@ -636,6 +820,13 @@ def _add_data_options(train) -> None:
         "identifier-like columns: all values distinct integers or text)",
     )
     train.add_argument("--drop", metavar="A,B,...", help="columns not to use as features")
+    _add_shared(train, "--decimal")
+    train.add_argument(
+        "--drop-missing-target",
+        action="store_true",
+        help="leave out the rows whose target is missing, saying how many (default: such a "
+        "row is an error naming it)",
+    )
     train.add_argument(
         "--categorical",
         metavar="A,B,...",
@@ -649,11 +840,49 @@ def _add_data_options(train) -> None:
         "(categories: most frequent), stored in the model; none: a missing cell is an "
         "error naming the row and column",
     )
+    train.add_argument(
+        "--sample-weight",
+        metavar="COLUMN",
+        help="a numeric column weighing each row (not a feature; every value >= 0): the loss "
+        "is sum(w * L) / n, so a weight of 2 counts a row twice",
+    )
+    train.add_argument(
+        "--class-weight",
+        metavar="balanced|JSON",
+        type=_class_weight,
+        help="weights by class, multiplied into the sample weights: balanced (n / (k * "
+        "count), as scikit-learn) or a JSON object of weights by label, other classes 1: "
+        "'{\"yes\": 3}'",
+    )
+
+
+def _class_weight(text: str):
+    """--class-weight's value: 'balanced' or a dict of weights by label."""
+    from ..tables.weights import class_weight_from_text
+
+    try:
+        return class_weight_from_text(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_network_options(train) -> None:
     """train's network: the hidden layers, their activation and the loss."""
     train.add_argument("--hidden", default="64,32", help="hidden layer widths")
+    train.add_argument(
+        "--dropout",
+        type=option_type("dropout"),
+        default=0.0,
+        metavar="RATE",
+        help="dropout after every hidden layer: the fraction of its units zeroed at each step",
+    )
+    train.add_argument(
+        "--l2",
+        type=option_type("l2"),
+        default=0.0,
+        metavar="L2",
+        help="L2 penalty on the weights, l2/2 * sum(W**2), added to the loss",
+    )
     train.add_argument(
         "--activation", default="relu", choices=ACTIVATIONS, help="hidden layers' activation"
     )
@@ -713,6 +942,16 @@ def _add_training_options(train) -> None:
     train.add_argument(
         "--seed", type=option_type("seed"), default=0, help="initial weights, split and shuffling"
     )
+    train.add_argument(
+        "--cv",
+        type=flag_type(Interval(int, 2)),
+        metavar="K",
+        help="cross-validate: train K models, each on all the rows but one of K folds "
+        "(stratified by class for classification, drawn by --seed), and print each fold's "
+        "metrics on the rows it held out with their mean and standard deviation; nothing is "
+        "written unless --out is given too, which then trains the final model on all the "
+        "rows, as without --cv",
+    )
 
 
 def _add_output_options(train) -> None:
@@ -746,8 +985,23 @@ def _add_evaluate(commands) -> None:
     """Register ``evaluate``."""
     evaluate = _add_parser(commands, "evaluate", "metrics of a model on a labelled CSV")
     _add_shared(evaluate, "model")
-    evaluate.add_argument("csv", help="a CSV or Parquet file with the model's columns and target")
-    _add_shared(evaluate, "--format", "--strict")
+    evaluate.add_argument(
+        "csv", nargs="?", help="a CSV or Parquet file with the model's columns and target"
+    )
+    evaluate.add_argument("--data", help="a built-in dataset instead of a CSV (see: datasets)")
+    evaluate.add_argument(
+        "--metrics",
+        metavar="A,B,...",
+        help="the metrics to show (default: accuracy, balanced_accuracy, f1_macro, roc_auc, "
+        "log_loss and the confusion matrix for classes; loss, rmse, mae and r2 for values; "
+        "--format json without --metrics shows them all). Classes: loss, accuracy, "
+        "balanced_accuracy, precision, recall, f1 (the second of two classes), "
+        "precision_macro, recall_macro, f1_macro, precision_weighted, recall_weighted, "
+        "f1_weighted, roc_auc (one-vs-rest macro beyond two classes), log_loss, brier (two "
+        "classes), per_class, confusion. Values: loss, mse, rmse, mae, r2, mape, "
+        "median_absolute_error. Computed as scikit-learn computes them",
+    )
+    _add_shared(evaluate, "--format", "--strict", "--decimal")
     evaluate.add_argument(
         "--plot",
         metavar="FILE",
@@ -762,7 +1016,7 @@ def _add_predict(commands) -> None:
     _add_shared(predict, "model")
     predict.add_argument("csv", help="a CSV or Parquet file with the model's feature columns")
     predict.add_argument("-o", "--output", metavar="FILE", help="write a CSV (default: stdout)")
-    _add_shared(predict, "--strict")
+    _add_shared(predict, "--strict", "--decimal")
     predict.add_argument(
         "--id",
         metavar="COLUMN",
@@ -785,6 +1039,7 @@ def _add_gradcheck(commands) -> None:
         commands, "gradcheck", "backpropagation against finite differences on a model and data"
     )
     _add_shared(gradcheck, "model")
+    _add_shared(gradcheck, "--decimal")
     gradcheck.add_argument("csv", help="a CSV file with the model's columns and target")
     gradcheck.add_argument("--rows", type=positive_int, default=16, help="rows to check on")
     gradcheck.add_argument(

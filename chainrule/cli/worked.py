@@ -21,6 +21,12 @@ __all__ = ["STARTER_KINDS", "add_commands"]
 
 STARTER_KINDS = ("basic", "softmax", "bce", "batch", "momentum", "adam")
 
+# Seed 001 (and examples/seed001.toml) steps at 0.01; the demo's default is 0.5, which shows
+# the error fall within a few steps. The demo says which it uses.
+SEED001_LEARNING_RATE = 0.01
+DEMO_LEARNING_RATE = 0.5
+_WHY_DEMO_RATE = f"{DEMO_LEARNING_RATE} shows the error fall within a few steps"
+
 
 def _step_count(text: str) -> int:
     """A number of training steps, refused above explain's limit before any work starts."""
@@ -76,7 +82,7 @@ def _demo_worked_example(args) -> None:
     )
     print(
         "1. Seed 001's worked example: a 2-2-2 sigmoid network, x = (0.05, 0.10), "
-        f"t = (0.01, 0.99), learning rate {args.learning_rate}"
+        f"t = (0.01, 0.99), {_learning_rate_words(args.learning_rate)}"
     )
     for line, following in zip(lines, lines[1:] + [""], strict=True):
         if line.startswith(shown):
@@ -89,6 +95,14 @@ def _demo_worked_example(args) -> None:
     for step, error in shown_rows + ([rows[-1]] if rows[-1] not in shown_rows else []):
         print(f"   step {step:>6}  E_total = {error:.9f}")
     print("   (chainrule explain FILE shows every step; chainrule check FILE checks yours)")
+
+
+def _learning_rate_words(rate: float) -> str:
+    """``learning rate R`` and how R relates to seed 001's own rate."""
+    if rate == SEED001_LEARNING_RATE:
+        return f"learning rate {rate} (seed 001's own)"
+    why = f"; {_WHY_DEMO_RATE}" if rate == DEMO_LEARNING_RATE else ""
+    return f"learning rate {rate} (seed 001 itself uses {SEED001_LEARNING_RATE}{why})"
 
 
 def _demo_training(args) -> None:
@@ -176,13 +190,16 @@ def _init_example(args) -> int:
         raise CommandError(f"{target} already exists; pass --force to overwrite it")
     package = resources.files("chainrule.explain")
     starter = (
-        package / "starter.toml"
+        package / "starters" / f"{args.kind}_exercise.toml"
+        if args.exercise
+        else package / "starter.toml"
         if args.kind == "basic"
         else package / "starters" / f"{args.kind}.toml"
     )
     text = starter.read_text("utf-8")
     write_text(text, str(target))
-    print(f"wrote {target}; try: chainrule explain {target}", file=sys.stderr)
+    command = f"exercise {target} --count 30 --out sheets" if args.exercise else f"explain {target}"
+    print(f"wrote {target}; try: chainrule {command}", file=sys.stderr)
     return 0
 
 
@@ -206,9 +223,11 @@ def _add_demo(commands) -> None:
     learning_rate = demo.add_argument(
         "--learning-rate",
         type=option_type("learning_rate"),
-        default=0.5,
+        default=DEMO_LEARNING_RATE,
         metavar="RATE",
-        help="learning rate of the worked example's steps (default 0.5, the seed's)",
+        help=f"learning rate of the worked example's steps (default {DEMO_LEARNING_RATE}; "
+        f"seed 001 itself uses {SEED001_LEARNING_RATE}, which reproduces chainrule explain "
+        f"examples/seed001.toml; {_WHY_DEMO_RATE})",
     )
     add_renamed_flag(demo, "--lr", learning_rate)
     demo.add_argument(
@@ -283,5 +302,11 @@ def _add_init_example(commands) -> None:
         default="basic",
         help="basic: a 2-2-1 sigmoid network; softmax: softmax with cross-entropy; bce: sigmoid "
         "with binary cross-entropy; batch: three samples; momentum, adam: two optimizer steps",
+    )
+    init.add_argument(
+        "--exercise",
+        action="store_true",
+        help="write the kind's exercise template instead: the spec with an [exercise] table "
+        "(what is asked, what varies) for chainrule exercise",
     )
     init.set_defaults(handler=_init_example)

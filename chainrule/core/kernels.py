@@ -6,7 +6,7 @@ rounded, and numba is not allowed to contract ``a * b + c`` into a fused multipl
 NumPy versions make several passes over memory; the numba ones make one, which matters for
 the optimizer: its update runs over every parameter at every step.
 
-numba is opt-in: ``pip install "chainrule[fast]"``, then ``chainrule.use_numba()`` or the
+numba is opt-in: install the ``fast`` extra, then ``chainrule.use_numba()`` or the
 environment variable ``CHAINRULE_NUMBA=1``. It is not the default because importing it and
 loading the compiled kernels costs about 0.2 s and 130 MB of memory, more than the kernels save
 on most networks (see benchmarks/RESULTS.md).
@@ -18,6 +18,8 @@ import functools
 import os
 
 import numpy as np
+
+from .extras import install_hint
 
 __all__ = ["numba_kernels", "scalars", "use_numba", "using_numba"]
 
@@ -150,12 +152,12 @@ def use_numba(enabled: bool = True) -> None:
     Raises
     ------
     ImportError
-        If numba is not installed (``pip install "chainrule[fast]"``).
+        If numba is not installed (the ``fast`` extra).
     """
     try:
         chosen = numba_kernels() if enabled else _NUMPY
     except ImportError:
-        raise ImportError('use_numba needs numba: pip install "chainrule[fast]"') from None
+        raise ImportError(f"use_numba needs numba: {install_hint('fast')}") from None
     globals().update(chosen)
 
 

@@ -207,6 +207,8 @@ class Network:
         ----------
         X : array-like of shape (n_samples, n_inputs)
 
+        Notes
+        -----
         Inputs so large that the arithmetic overflows give infinite or NaN outputs, without a
         warning (as in PyTorch; ``fit`` treats them the same way).
 

@@ -1,4 +1,4 @@
-"""Data-parallel training on MPI (mpi4py + Open MPI: ``pip install "chainrule[distributed]"``).
+"""Data-parallel training on MPI (mpi4py + Open MPI: the ``distributed`` extra).
 
 Start one process per rank with ``mpirun -n K python train.py``; in ``train.py`` each process
 passes ``fit`` **its own block of the rows** (the local shard) and an :class:`MPIGroup`::

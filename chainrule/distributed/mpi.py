@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from ..core.extras import install_hint
 from ..training.replicas import OneProcess
 
 __all__ = [
@@ -44,8 +45,7 @@ def mpi():
         from mpi4py import MPI
     except ImportError:
         raise ImportError(
-            "distributed training needs mpi4py and an MPI library: "
-            'pip install "chainrule[distributed]"'
+            "distributed training needs mpi4py and an MPI library: " + install_hint("distributed")
         ) from None
     return MPI
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.extras import install_hint
 from .atomic import atomic_open
 
 __all__ = [
@@ -29,7 +30,7 @@ def pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ImportError('figures need matplotlib: pip install "chainrule[plot]"') from None
+        raise ImportError(f"figures need matplotlib: {install_hint('plot')}") from None
     return plt
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib
 
+from ..core.extras import install_hint
+
 _INSTALL = {
-    "onnx": 'pip install "chainrule[onnx]"',
-    "onnxruntime": 'pip install "chainrule[onnx]"',
-    "skl2onnx": 'pip install "chainrule[onnx]"',
-    "sklearn": 'pip install "chainrule[sklearn]"',
+    "onnx": install_hint("onnx"),
+    "onnxruntime": install_hint("onnx"),
+    "skl2onnx": install_hint("onnx"),
+    "sklearn": install_hint("sklearn"),
     "torch": "pip install torch",
 }
 
@@ -19,7 +21,8 @@ def require(module: str, purpose: str):
     Raises
     ------
     ImportError
-        ``chainrule.onnx.to_onnx needs onnx: pip install "chainrule[onnx]"``.
+        One line: ``chainrule.onnx.to_onnx needs onnx:`` and the command that installs the
+        extra (``chainrule.core.extras.install_hint``).
     """
     try:
         return importlib.import_module(module)

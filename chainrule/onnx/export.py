@@ -144,7 +144,7 @@ def to_onnx(model, path=None, *, opset: int | None = None, dtype="float32"):
     Raises
     ------
     ImportError
-        Without the ``onnx`` extra: ``pip install "chainrule[onnx]"``.
+        Without the ``onnx`` extra (the message says how to install it).
     TypeError
         For a model of another kind.
 

@@ -306,10 +306,10 @@ class Adam(Optimizer):
         beside the uncorrected one (scikit-learn's ``AdamOptimizer``), which makes ``epsilon``
         weigh ``1 / sqrt(1 - beta_2^t)`` times more, most in the first steps.
 
-    The names of chainrule 0.1, ``lr``, ``beta1``, ``beta2`` and ``eps``, are deprecated.
-
     Notes
     -----
+    The names of chainrule 0.1, ``lr``, ``beta1``, ``beta2`` and ``eps``, are deprecated.
+
     With ``lr``, ``beta1``, ``beta2``, ``eps`` the ``learning_rate``, ``beta_1``, ``beta_2``,
     ``epsilon``, ``g = grad + weight_decay * p`` and step count ``t``, ``form='torch'``
     (torch.optim.Adam)::
@@ -529,10 +529,10 @@ class AdaGrad(Optimizer):
     epsilon : float, default=1e-10
         Added to the denominator (torch.optim.Adagrad's ``eps``).
 
-    The names of chainrule 0.1, ``lr``, ``lr_decay`` and ``eps``, are deprecated.
-
     Notes
     -----
+    The names of chainrule 0.1, ``lr``, ``lr_decay`` and ``eps``, are deprecated.
+
     With ``lr``, ``lr_decay``, ``eps`` the ``learning_rate``, ``learning_rate_decay``,
     ``epsilon``::
 
@@ -577,8 +577,8 @@ class LBFGS:
     """Limited-memory BFGS on the full batch, through ``scipy.optimize.minimize``.
 
     For small full-batch problems (scikit-learn's ``solver='lbfgs'``). :meth:`Network.fit`
-    runs at most ``epochs`` iterations and ``max_fun`` loss evaluations. Needs scipy:
-    ``pip install "chainrule[lbfgs]"``.
+    runs at most ``epochs`` iterations and ``max_fun`` loss evaluations. Needs scipy (the
+    ``lbfgs`` extra).
 
     Parameters
     ----------

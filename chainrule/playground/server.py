@@ -42,6 +42,8 @@ import warnings
 import webbrowser
 from pathlib import Path
 
+from ..core.extras import install_hint
+
 try:
     import uvicorn
     from starlette.applications import Starlette
@@ -54,7 +56,7 @@ try:
     from starlette.websockets import WebSocket
 except ImportError as error:  # pragma: no cover - exercised by a test that hides the modules
     raise ImportError(
-        "the playground needs the 'playground' extra: pip install 'chainrule[playground]'"
+        f"the playground needs the 'playground' extra: {install_hint('playground')}"
     ) from error
 
 from .controller import MAX_UPLOAD, FieldError, Playground, unencodable

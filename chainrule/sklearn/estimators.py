@@ -43,7 +43,7 @@ hyperparameter changed, where scikit-learn starts a new optimizer. So ``fit`` tw
 ``max_iter=5`` equals one ``fit`` with ``max_iter=10``, and differs from scikit-learn's second
 fit (the first fit, and every fit without ``warm_start``, are scikit-learn's).
 
-Needs scikit-learn: ``pip install "chainrule[sklearn]"``.
+Needs scikit-learn (the ``sklearn`` extra).
 """
 
 from __future__ import annotations
@@ -58,12 +58,12 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ..core.extras import install_hint
+
 try:
     import sklearn
 except ImportError:  # pragma: no cover - exercised only without scikit-learn
-    raise ImportError(
-        'chainrule.sklearn needs scikit-learn: pip install "chainrule[sklearn]"'
-    ) from None
+    raise ImportError(f"chainrule.sklearn needs scikit-learn: {install_hint('sklearn')}") from None
 
 _FOUND = re.match(r"(\d+)\.(\d+)", sklearn.__version__)
 if _FOUND is None or tuple(map(int, _FOUND.groups())) < (1, 6):

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from ..core.extras import install_hint
 from .evaluation import evaluate
 from .events import begin_training, epoch_logs
 
@@ -20,9 +21,7 @@ def _scipy_minimize():
     try:
         from scipy.optimize import minimize
     except ImportError:
-        raise ImportError(
-            'the L-BFGS optimizer needs scipy: pip install "chainrule[lbfgs]"'
-        ) from None
+        raise ImportError(f"the L-BFGS optimizer needs scipy: {install_hint('lbfgs')}") from None
     return minimize
 
 
