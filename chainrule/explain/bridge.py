@@ -19,6 +19,7 @@ __all__ = [
     "SpecNetwork",
     "StepTable",
     "spec_from_network",
+    "toml_string",
     "spec_network",
     "spec_to_toml",
     "train_steps",
@@ -273,8 +274,8 @@ def _spec_parameters(layers: list[Dense], columns: list[list[Neuron]]) -> dict[s
     return parameters
 
 
-def _toml_text(text) -> str:
-    """``text`` as a TOML string: quotes, backslashes and every unprintable character (line
+def toml_string(text) -> str:
+    """``text`` as a TOML basic string: quotes, backslashes and every unprintable character (line
     breaks, NUL, U+2028) escaped, so a title or a name cannot end its string or its line."""
     escaped = (
         "\\" + c
@@ -293,11 +294,11 @@ def _toml_key(name) -> str:
     """A name as a TOML key: bare where TOML allows it (``x1``), else quoted."""
     name = str(name)
     bare = name and all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
-    return name if bare else _toml_text(name)
+    return name if bare else toml_string(name)
 
 
 def _toml_list(names) -> str:
-    return "[" + ", ".join(_toml_text(name) for name in names) + "]"
+    return "[" + ", ".join(toml_string(name) for name in names) + "]"
 
 
 def spec_to_toml(spec: Spec) -> str:
@@ -305,13 +306,13 @@ def spec_to_toml(spec: Spec) -> str:
     title and name is written as a TOML string (or key), never pasted."""
     fixed = [p.name for p in spec.parameters.values() if not p.trained]
     out = [
-        f"title = {_toml_text(spec.title)}",
-        f"loss = {_toml_text(spec.loss)}",
+        f"title = {toml_string(spec.title)}",
+        f"loss = {toml_string(spec.loss)}",
         f"learning_rate = {spec.learning_rate!r}",
     ]
     out += [f"fixed = {_toml_list(fixed)}"] if fixed else []
     out += [f"huber_delta = {spec.huber_delta!r}"] if spec.loss == "huber" else []
-    out += [f"reduction = {_toml_text(spec.reduction)}"] if spec.n_samples > 1 else []
+    out += [f"reduction = {toml_string(spec.reduction)}"] if spec.n_samples > 1 else []
 
     def samples(values):
         return repr(values[0]) if len(values) == 1 else repr(list(values))
@@ -320,17 +321,17 @@ def spec_to_toml(spec: Spec) -> str:
     out += [f"{_toml_key(n.name)} = {samples(n.values)}" for n in spec.inputs]
     for layer in spec.layers:
         neurons = ", ".join(
-            f"{{ name = {_toml_text(n.name)}, net = {_toml_text(n.net)}, "
-            f"out = {_toml_text(n.out)}"
-            + (f", target = {_toml_text(n.target)}" if n.target else "")
+            f"{{ name = {toml_string(n.name)}, net = {toml_string(n.net)}, "
+            f"out = {toml_string(n.out)}"
+            + (f", target = {toml_string(n.target)}" if n.target else "")
             + " }"
             for n in layer.neurons
         )
         out += [
             "",
             "[[layers]]",
-            f"name = {_toml_text(layer.name)}",
-            f"activation = {_toml_text(layer.activation)}",
+            f"name = {toml_string(layer.name)}",
+            f"activation = {toml_string(layer.activation)}",
             *[f"{key} = {value!r}" for key, value in layer.params.items()],
             f"neurons = [{neurons}]",
         ]
@@ -344,18 +345,18 @@ def spec_to_toml(spec: Spec) -> str:
             sources = [s for s, _ in p.uses]
             targets = [t for _, t in p.uses]
             where = (
-                f"from = {_toml_text(sources[0])}, to = {_toml_text(targets[0])}"
+                f"from = {toml_string(sources[0])}, to = {toml_string(targets[0])}"
                 if kind == "weight" and len(p.uses) == 1
                 else f"to = {_toml_list(targets)}"
                 if kind == "bias" and len(p.uses) > 1
-                else f"to = {_toml_text(targets[0])}"
+                else f"to = {toml_string(targets[0])}"
                 if kind == "bias"
                 else f"from = {_toml_list(sources)}, to = {_toml_list(targets)}"
             )
             out.append(f"{_toml_key(p.name)} = {{ {where}, value = {p.value!r} }}")
     rule = spec.optimizer
     if rule.name != "sgd" or rule.steps != 1:
-        out += ["", "[optimizer]", f"name = {_toml_text(rule.name)}", f"steps = {rule.steps}"]
+        out += ["", "[optimizer]", f"name = {toml_string(rule.name)}", f"steps = {rule.steps}"]
         if rule.name in ("momentum", "nesterov"):
             out.append(f"momentum = {rule.momentum!r}")
         if rule.name == "adam":

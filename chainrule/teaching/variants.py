@@ -21,14 +21,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..explain import SpecError, parse_spec
-from ..explain.bridge import spec_to_toml
+from ..explain.bridge import spec_to_toml, toml_string
 from ..explain.spec import Spec
 from ..explain.trace import Trace
 from .roster import Student
 from .rules import RULES, first_problem
 from .template import Range, Template
 
-__all__ = ["MAX_DRAWS", "Variant", "draw_variant", "student_rng", "toml_string"]
+__all__ = ["MAX_DRAWS", "Variant", "draw_variant", "student_rng"]
 
 MAX_DRAWS = 2000
 """The most draws tried for one student before the template is reported as too tight."""
@@ -135,22 +135,6 @@ def _written(template: Template, student: Student, spec: Spec, draws: int) -> Va
     if not all(math.isfinite(v) for v in values.values()):  # the rules checked the same numbers
         raise SpecError(f"{template.source}: student {student.id!r}'s variant does not compute")
     return Variant(student, spec, text, trace, values, draws)
-
-
-def toml_string(text: str) -> str:
-    """``text`` as a TOML basic string: quotes, backslashes and every unprintable character
-    escaped, so that no name ends its string or its line."""
-    escaped = (
-        "\\" + c
-        if c in '"\\'
-        else c
-        if c.isprintable()
-        else f"\\u{ord(c):04x}"
-        if ord(c) < 0x10000
-        else f"\\U{ord(c):08x}"
-        for c in str(text)
-    )
-    return '"' + "".join(escaped) + '"'
 
 
 def _exercise_table(template: Template, student: Student) -> str:
