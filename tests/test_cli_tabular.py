@@ -155,9 +155,8 @@ BAD_CSV = {
 def test_bad_training_data_is_one_line_and_exit_two(capsys, tmp_path, name):
     text, message = BAD_CSV[name]
     (tmp_path / name).write_text(text)
-    code, out, err = run(
-        capsys, "train", tmp_path / name, "--target", "y", "--quiet", "--out", tmp_path / "m.npz"
-    )
+    argv = ["train", tmp_path / name, "--target", "y", "--quiet", "--out", tmp_path / "m.npz"]
+    code, out, err = run(capsys, *argv, "--impute", "none")  # a missing cell refused, not filled
     lines = err.splitlines()  # notes on tiny data (one batch, no validation) come first
     assert code == 2 and message in lines[-1] and lines[-1].startswith("chainrule: error: ")
     assert all(line.startswith("chainrule: warning: ") for line in lines[:-1])

@@ -110,7 +110,9 @@ def test_every_missing_spelling_takes_the_stored_fill_category(regressor, spelli
 
 def test_a_missing_category_without_a_fill_value_is_all_zeros_like_an_unseen_one():
     frame = frame_of().dropna()
-    model = TabularModel.train(frame.drop(columns="kind"), target="y", epochs=2, seed=0)
+    model = TabularModel.train(
+        frame.drop(columns="kind"), target="y", impute="none", epochs=2, seed=0
+    )
     colour = next(c for c in model.columns if c.name == "colour")
     assert colour.kind == "categorical" and colour.fill is None
     test = frame.drop(columns=["y", "kind"]).iloc[:2].copy()

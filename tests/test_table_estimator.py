@@ -36,7 +36,7 @@ WEIGHTS_ARE_NOT_REPEATS = (
     "(test_sample_weights_are_the_table_routes)"
 )
 A_GAP_IS_A_MISSING_VALUE = (
-    "without impute, a NaN cell is refused with a ValueError that says 'missing value' and "
+    "with impute='none', a NaN cell is refused with a ValueError that says 'missing value' and "
     "names its row, column and impute=, not the word 'NaN' the check looks for "
     "(test_a_gap_without_impute_names_its_row_column_and_the_option)"
 )
@@ -51,10 +51,10 @@ def _expected_failures(estimator) -> dict:
 
 @parametrize_with_checks(
     [
-        TableClassifier(),
-        TableRegressor(),
-        TableClassifier(impute="median"),
-        TableRegressor(impute="median", early_stopping=True),
+        TableClassifier(impute="none"),
+        TableRegressor(impute="none"),
+        TableClassifier(),  # impute='median', the default
+        TableRegressor(early_stopping=True),
     ],
     expected_failed_checks=_expected_failures,
 )
@@ -312,7 +312,7 @@ def test_a_gap_without_impute_names_its_row_column_and_the_option():
     with pytest.raises(
         DataError, match=r"column 'x1' has a missing value in the row with index 2; .*impute="
     ):
-        TableRegressor(epochs=1).fit(X, np.arange(6.0))
+        TableRegressor(epochs=1, impute="none").fit(X, np.arange(6.0))
     X[2, 1] = np.inf
     with pytest.raises(ValueError, match="Input X contains infinity"):
         TableRegressor(epochs=1).fit(X, np.arange(6.0))

@@ -266,7 +266,7 @@ def test_rows_without_a_target_are_refused_or_left_out_with_a_note(capsys, tmp_p
         "--drop-missing-target to leave out the rows without a target"
     ) in err
     argv = ("train", path, "--target", "y", *FAST, "--out", out, "--drop-missing-target")
-    code, _, err = run(capsys, *argv)
+    code, _, err = run(capsys, *argv, "--impute", "none")
     assert (
         code == 2
         and (
@@ -314,7 +314,7 @@ def test_a_dataframe_holds_missing_cells_as_a_csv_file_does(tmp_path):
     frame.loc[[3, 8], "x"] = ["?", " NA "]
     frame.loc[5, "colour"] = "n/a"
     with pytest.raises(DataError) as error:
-        TabularModel.train(frame, "y", epochs=1)
+        TabularModel.train(frame, "y", impute="none", epochs=1)
     message = str(error.value)
     assert "column 'x' has a missing value in the row with index 3" in message
     assert "impute='median'" in message and "--" not in message
@@ -342,7 +342,7 @@ def test_the_command_line_names_its_flags(capsys, tmp_path):
         assert code == 2 and (
             f"{option} names 'colr', which is not a column (did you mean 'colour'?)" in err
         )
-    code, _, err = run(capsys, "train", path, "--target", "y", *FAST)
+    code, _, err = run(capsys, "train", path, "--target", "y", "--impute", "none", *FAST)
     assert code == 2 and "row 3; fill it in, drop the row, or pass --impute median" in err
 
 

@@ -3,7 +3,8 @@
 The exported table model takes the table's columns as they are, in two inputs:
 
 * ``X`` (batch, n_numeric), floats: the numeric feature columns, in the model's column order
-  (a missing cell as NaN, filled with the stored fill value where the model has one);
+  (a missing cell as NaN, filled with the stored fill value where the model has one:
+  ``Where(IsNaN(x), fill, x)``, so that NaN never reaches the network);
 * ``categories`` (batch, n_categorical), strings: the categorical columns' cells as text, in
   the model's column order (a number category as chainrule writes it: ``3``, ``2.5``).
 
@@ -17,6 +18,12 @@ so a category never seen in training is all zeros (chainrule's predict also warn
 with ``strict``; a graph cannot). A missing cell (``""`` or a missing-value spelling such as
 ``NA``, ``nan``, ``None``) takes the column's stored fill category; without one it is all zeros
 too, where predict would refuse the row.
+
+A numeric column with a missing indicator (``missing_indicators=True`` in training) gives a
+second input beside its own, computed before the fill, as
+:func:`chainrule.tables.encoding.encode` does:
+
+    indicator = Cast(IsNaN(x))          1 where the cell is missing, 0 elsewhere
 
 A model whose numeric columns are robustly scaled (the default, ``scaling='robust'``) has them
 so in the graph too, after the fill, as :func:`chainrule.tables.encoding.smooth_clip` computes
@@ -107,21 +114,29 @@ def _robust(graph, X: str, numeric: list) -> str:
 
 def features(graph, model, X: str, categories: str) -> str:
     """The (batch, n_features) network inputs before standardisation, from ``X`` (numeric
-    columns, NaN filled with the stored fill values) and ``categories`` (one-hot)."""
+    columns, NaN filled with the stored fill values; their missing indicators) and
+    ``categories`` (one-hot)."""
     numeric, categorical = numeric_and_categorical(model)
     fills = [column.fill for column in numeric]
-    if any(fill is not None for fill in fills):
+    filled = any(fill is not None for fill in fills)
+    indicated = any(column.indicator for column in numeric)
+    gaps = graph.node("IsNaN", [X]) if filled or indicated else None
+    indicators = graph.node("Cast", [gaps], to=graph.element_type()) if indicated else None
+    if filled:
         fill = graph.constant(graph.cast([np.nan if f is None else f for f in fills]), "fill")
-        X = graph.node("Where", [graph.node("IsNaN", [X]), fill, X])
+        X = graph.node("Where", [gaps, fill, X])
     X = _robust(graph, X, numeric)
-    if not categorical:
+    if not categorical and not indicated:
         return X
     numeric_position = {column.name: i for i, column in enumerate(numeric)}
     categorical_position = {column.name: i for i, column in enumerate(categorical)}
-    blocks = [
-        _column(graph, X, numeric_position[column.name])
-        if column.kind == "numeric"
-        else _one_hot(graph, _column(graph, categories, categorical_position[column.name]), column)
-        for column in model.columns
-    ]
+    blocks = []
+    for column in model.columns:
+        if column.kind != "numeric":
+            cells = _column(graph, categories, categorical_position[column.name])
+            blocks.append(_one_hot(graph, cells, column))
+            continue
+        blocks.append(_column(graph, X, numeric_position[column.name]))
+        if column.indicator:
+            blocks.append(_column(graph, indicators, numeric_position[column.name]))
     return graph.node("Concat", blocks, axis=1)

@@ -1,7 +1,8 @@
 """The table route as scikit-learn estimators: ``TableClassifier`` and ``TableRegressor``.
 
 They train what ``chainrule train`` trains (:func:`chainrule.tables.model.train_table`: text
-columns one-hot encoded, missing cells filled as ``impute`` says, numbers standardised on the
+columns one-hot encoded, missing cells filled as ``impute`` says (the training rows' median
+by default), numbers standardised on the
 training rows, a stratified validation split whose best epoch is kept) on a raw pandas
 DataFrame, behind scikit-learn's interface: ``get_params`` and ``set_params``,
 ``fit(X, y, sample_weight=None)``, ``predict``, ``predict_proba`` (classifier, columns in the
@@ -67,7 +68,16 @@ _ROUTE = {name: p.default for name, p in inspect.signature(train_table).paramete
 # The options checked against core.validation.CONSTRAINTS, as fit and the command line check them.
 _NUMBERS = ("epochs", "batch_size", "learning_rate", "validation_split", "dropout", "l2")
 # The options handed to train_table as they are (the numbers after checking).
-_ROUTE_OPTIONS = ("activation", "loss", "optimizer", "early_stopping", "keep", "impute", "scaling")
+_ROUTE_OPTIONS = (
+    "activation",
+    "loss",
+    "optimizer",
+    "early_stopping",
+    "keep",
+    "impute",
+    "scaling",
+    "missing_indicators",
+)
 
 
 def _is_frame(X) -> bool:
@@ -258,10 +268,14 @@ class _TableEstimator(BaseEstimator):
         return self
 
     def _outputs(self, X) -> np.ndarray:
-        """The network's outputs for X (float64), after the stored transformations."""
+        """The network's outputs for X (float64), after the stored transformations (missing
+        cells filled with the stored fill values are said in one line, a
+        :class:`~chainrule.tables.encoding.FilledGapsWarning`)."""
         check_is_fitted(self, "model_")
         table = self._table(X, reset=False)
-        return self.model_.network.predict(self.model_.inputs(table)).astype(np.float64)
+        inputs = self.model_.inputs(table)
+        self.model_.report_filled(table)
+        return self.model_.network.predict(inputs).astype(np.float64)
 
     # -- pickles ----------------------------------------------------------------------------
     def __getstate__(self):
@@ -332,13 +346,20 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
     keep : {'best', 'last'}, default='best'
         With validation rows, keep the parameters of the epoch of lowest validation loss, or
         the last epoch's.
-    impute : {'none', 'median', 'mean', 'most_frequent'}, default='none'
-        How missing cells are filled (text columns: their most frequent category); 'none':
-        a missing cell is a ValueError naming its row and column.
+    impute : {'median', 'mean', 'most_frequent', 'none'}, default='median'
+        How missing cells are filled (text columns: their most frequent category), in ``fit``
+        and, with the fill values stored for every column, in ``predict``; each says in one
+        line how many cells it filled (a
+        :class:`~chainrule.tables.encoding.FilledGapsWarning`). 'none': a missing cell is a
+        ValueError naming its row and column.
     scaling : {'robust', 'standard'}, default='robust'
         'robust': each numeric column centred on its training rows' median, divided by their
         interquartile range and smoothly clipped, before standardisation; 'standard':
         standardised alone (see :mod:`chainrule.tables.encoding`).
+    missing_indicators : bool, default=False
+        Give each numeric column with missing cells in the training rows a 0/1 input, 1 where
+        the cell is missing. Off by default: it lost on 3 of the 10 real tables measured
+        (benchmarks/RESULTS.md, "Tables by default").
     categorical : tuple of str, default=()
         Columns to one-hot encode besides the text ones (integer codes, say).
     dropout : float in [0, 1), default=0
@@ -372,7 +393,7 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
     >>> frame = pd.DataFrame({"size": [1.0, 2.0, None, 4.0] * 10,
     ...                       "colour": ["red", "blue", "red", None] * 10})
     >>> y = ["small", "small", "large", "large"] * 10
-    >>> clf = TableClassifier(impute="median", epochs=5, random_state=0).fit(frame, y)
+    >>> clf = TableClassifier(epochs=5, random_state=0).fit(frame, y)
     >>> clf.predict_proba(frame).shape
     (40, 2)
     """
@@ -394,6 +415,7 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         keep=_ROUTE["keep"],
         impute=_ROUTE["impute"],
         scaling=_ROUTE["scaling"],
+        missing_indicators=_ROUTE["missing_indicators"],
         categorical=_ROUTE["categorical"],
         dropout=_ROUTE["dropout"],
         l2=_ROUTE["l2"],
@@ -413,6 +435,7 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         self.keep = keep
         self.impute = impute
         self.scaling = scaling
+        self.missing_indicators = missing_indicators
         self.categorical = categorical
         self.dropout = dropout
         self.l2 = l2
@@ -469,7 +492,8 @@ class TableRegressor(RegressorMixin, _TableEstimator):
     Parameters
     ----------
     hidden, activation, loss, optimizer, learning_rate, epochs, batch_size, validation_split,
-    early_stopping, keep, impute, scaling, categorical, dropout, l2, random_state, verbose
+    early_stopping, keep, impute, scaling, missing_indicators, categorical, dropout, l2,
+    random_state, verbose
         As :class:`TableClassifier`'s (``loss`` defaults to ``mse``; ``'mae'`` and
         ``'huber'`` too), without ``class_weight``; the validation split is not stratified.
 
@@ -501,6 +525,7 @@ class TableRegressor(RegressorMixin, _TableEstimator):
         keep=_ROUTE["keep"],
         impute=_ROUTE["impute"],
         scaling=_ROUTE["scaling"],
+        missing_indicators=_ROUTE["missing_indicators"],
         categorical=_ROUTE["categorical"],
         dropout=_ROUTE["dropout"],
         l2=_ROUTE["l2"],
@@ -519,6 +544,7 @@ class TableRegressor(RegressorMixin, _TableEstimator):
         self.keep = keep
         self.impute = impute
         self.scaling = scaling
+        self.missing_indicators = missing_indicators
         self.categorical = categorical
         self.dropout = dropout
         self.l2 = l2

@@ -8,16 +8,20 @@ target leaks), so that a category whose rows all fell in the validation split st
 input:
 
 - a numeric column is one input; a missing cell takes the column's ``fill`` (the training rows'
-  median, mean or most frequent value, with ``--impute``) or is refused, naming row and column.
-  With ``scaling='robust'`` (the table model's default, chosen by measurement: see
-  benchmarks/RESULTS.md, "Tables by default") the value is then centred on the training rows'
-  median, divided by their interquartile range and smoothly clipped to (-3, 3)
-  (:func:`smooth_clip`), before the table model's standardisation;
+  median by default, or their mean or most frequent value, as ``impute`` says) or, with
+  ``impute='none'``, is refused, naming row and column. Every column stores its fill value,
+  whether or not its training rows had gaps, so that a trained model fills a gap wherever it
+  appears (:class:`FilledGapsWarning` says how many). With ``missing_indicators`` a numeric
+  column whose training rows had gaps gives a second input, ``name=missing``: 1 where the cell
+  was missing, 0 elsewhere. With ``scaling='robust'`` (the table model's default, chosen by
+  measurement: see benchmarks/RESULTS.md, "Tables by default") the value is then centred on
+  the training rows' median, divided by their interquartile range and smoothly clipped to
+  (-3, 3) (:func:`smooth_clip`), before the table model's standardisation;
 - a categorical column (text, or named with ``--categorical``) is one input per category of the
   table trained on, 1 for the row's category and 0 for the others (one-hot). A category never
   seen in training is all zeros, with a warning naming the value and the column (as scikit-learn's
   ``OneHotEncoder(handle_unknown='ignore')``), or an error with ``strict``. A missing cell takes
-  the most frequent category with ``--impute`` (any strategy), or is refused.
+  the training rows' most frequent category (any ``impute`` but ``'none'``), or is refused.
 
 A column is left out as an identifier (:func:`looks_like_id`) only on strong evidence: every
 value distinct, and a name such as ``id`` or ``customer_id``, or integers that increase row
@@ -41,11 +45,13 @@ from .reading import (
     numeric_column,
     sort_labels,
     spelled,
+    spelled_choices,
 )
 
 __all__ = [
     "CLIP",
     "Column",
+    "FilledGapsWarning",
     "ID_MIN_ROWS",
     "IDENTIFIER_NAME",
     "IMPUTE",
@@ -56,7 +62,9 @@ __all__ = [
     "choose_columns",
     "encode",
     "encoded_columns",
+    "filled_note",
     "fit_columns",
+    "gap_counts",
     "is_text",
     "looks_like_id",
     "robust_scale",
@@ -89,6 +97,11 @@ class UnseenCategoryWarning(UserWarning):
     """A category at predict time that the model never saw in training."""
 
 
+class FilledGapsWarning(UserWarning):
+    """Missing cells filled with the columns' fill values: in training (the values just fitted)
+    and at predict and evaluate (the values the model stores), one line naming the columns."""
+
+
 @dataclass
 class Column:
     """One feature column and how it becomes network inputs."""
@@ -102,12 +115,17 @@ class Column:
     # not in to_dict, whose keys are the model file's column schema.
     center: float | None = None
     spread: float | None = None
+    # A numeric column's missing indicator (missing_indicators=True, where its training rows
+    # had gaps): a second input, 1 where the cell is missing. Kept in the model file's metadata
+    # ("missing_indicators"), not in to_dict, as the robust scaling is.
+    indicator: bool = False
 
     @property
     def inputs(self) -> list[str]:
-        """The names of the network inputs it gives: its own, or ``name=category`` each."""
+        """The names of the network inputs it gives: its own (and ``name=missing``, its missing
+        indicator), or ``name=category`` each."""
         if self.kind == "numeric":
-            return [self.name]
+            return [self.name, f"{self.name}=missing"] if self.indicator else [self.name]
         return [f"{self.name}={c}" for c in self.categories]
 
     def to_dict(self) -> dict:
@@ -120,19 +138,17 @@ class Column:
 
 
 def _missing_hint(fitting: bool, table: Table) -> str:
-    """What a user can do about a missing cell: in training, pass --impute; for a trained
-    model (evaluate, predict, which have no --impute), fill the cell or train again with it.
-    In Python the option is ``impute='median'`` (:func:`~chainrule.tables.reading.spelled`)."""
-    name = spelled("impute")
-    if name.startswith("--"):
-        option = "--impute median, mean or most_frequent"
-    else:
-        option, name = "impute='median', 'mean' or 'most_frequent'", "impute"
+    """What a user can do about a missing cell: in training (``impute='none'``), pass another
+    ``impute``; for a trained model without fill values (evaluate, predict, which have no
+    ``impute``), fill the cell or train again. Spelled as the caller spells options
+    (:func:`~chainrule.tables.reading.spelled_choices`: ``--impute median, mean or
+    most_frequent``, ``impute='median', 'mean' or 'most_frequent'``)."""
+    option = spelled_choices("impute", IMPUTE[1:])
     if fitting:
         return f"fill it in, drop the row, or pass {option}"
     return (
-        f"the model was trained without {name}, so it has no fill value: fill it in, drop "
-        f"the row, or train the model again with {option}"
+        f"the model has no fill value (it was trained with {spelled('impute', 'none')}): fill "
+        f"it in, drop the row, or train the model again with {option}"
     )
 
 
@@ -248,12 +264,15 @@ def fit_columns(
     impute: str = "none",
     group=ONE_PROCESS,
     scaling: str = "standard",
+    missing_indicators: bool = False,
 ) -> list[Column]:
     """Each column's kind, categories and fill value: the fill values fitted on ``table``'s
-    ``rows`` (the training rows), the categories on every row of ``table`` (the set of values
-    of the rows held out for validation too, none of their statistics). With
-    ``scaling='robust'``, each numeric column's median and spread too (:func:`robust_scale` of
-    its training rows, gathered from every process); ``'standard'`` leaves them out.
+    ``rows`` (the training rows), one for every column (``impute='none'``: none), the
+    categories on every row of ``table`` (the set of values of the rows held out for
+    validation too, none of their statistics). With ``scaling='robust'``, each numeric
+    column's median and spread too (:func:`robust_scale` of its training rows, gathered from
+    every process); ``'standard'`` leaves them out. With ``missing_indicators``, a numeric
+    column whose training rows (on any process) have a gap gets its indicator input.
 
     With a ``group``, ``table`` is this process's block and ``rows`` its training rows; the
     fit is over every process's, with the same result as one process on all rows: the
@@ -265,31 +284,39 @@ def fit_columns(
         raise ValueError(f"'impute' must be one of {', '.join(IMPUTE)}, got {impute!r}")
     if scaling not in SCALING:
         raise ValueError(f"'scaling' must be one of {', '.join(SCALING)}, got {scaling!r}")
+    if not isinstance(missing_indicators, (bool, np.bool_)):
+        raise TypeError(f"'missing_indicators' must be True or False, got {missing_indicators!r}")
     columns, categorical = [], set(categorical)
     for name in names:
         if name in categorical or is_text(table, name, group):
             columns.append(_categorical(table, name, rows, impute, group))
             continue
-        fill = None
-        if impute != "none":
-            numbers = _numbers(table, name)[rows]
-            numbers = numbers[~np.isnan(numbers)]
-            if impute == "median":
-                numbers = group.gather(numbers)
-            if group.sum([numbers.size])[0] == 0:
-                raise DataError(f"{table.path}: column {name!r} has no values in training rows")
-            if impute == "median":
-                fill = float(np.median(numbers))
-            elif impute == "mean":
-                total, count = group.sum([np.sum(numbers), numbers.size])
-                fill = float(total / count)
-            else:
-                fill = float(_most_frequent(_counts(numbers, group)))
+        fill = None if impute == "none" else _numeric_fill(table, name, rows, impute, group)
         center = spread = None
         if scaling == "robust":
             center, spread = robust_scale(group.gather(_numbers(table, name)[rows]))
-        columns.append(Column(name, "numeric", [], fill, center, spread))
+        indicator = False
+        if missing_indicators:
+            indicator = bool(group.sum([np.isnan(_numbers(table, name)[rows]).sum()])[0] > 0)
+        columns.append(Column(name, "numeric", [], fill, center, spread, indicator))
     return columns
+
+
+def _numeric_fill(table: Table, name: str, rows, impute: str, group) -> float:
+    """A numeric column's fill value: its training ``rows``' median, mean or most frequent
+    value (over every process's), or a DataError when they hold no value."""
+    numbers = _numbers(table, name)[rows]
+    numbers = numbers[~np.isnan(numbers)]
+    if impute == "median":
+        numbers = group.gather(numbers)
+    if group.sum([numbers.size])[0] == 0:
+        raise DataError(f"{table.path}: column {name!r} has no values in training rows")
+    if impute == "median":
+        return float(np.median(numbers))
+    if impute == "mean":
+        total, count = group.sum([np.sum(numbers), numbers.size])
+        return float(total / count)
+    return float(_most_frequent(_counts(numbers, group)))
 
 
 def robust_scale(values: np.ndarray) -> tuple[float, float]:
@@ -413,12 +440,14 @@ def encoded_columns(
         _check_present(table, columns)
     for column in columns:
         if column.kind == "numeric":
-            yield _encode_numeric(table, column, fitting)[:, None]
+            yield _encode_numeric(table, column, fitting)
         else:
             yield _encode_categorical(table, column, strict, fitting)
 
 
 def _encode_numeric(table: Table, column: Column, fitting: bool) -> np.ndarray:
+    """A numeric column's block: its values filled and scaled, then its indicator if it has
+    one (1.0 where the cell was missing)."""
     values = _numbers(table, column.name)
     gaps = np.isnan(values)
     if gaps.any():
@@ -430,7 +459,40 @@ def _encode_numeric(table: Table, column: Column, fitting: bool) -> np.ndarray:
         values = np.where(gaps, column.fill, values)
     if column.spread is not None:
         values = smooth_clip(values, column.center, column.spread)
-    return values
+    return np.column_stack([values, gaps]) if column.indicator else values[:, None]
+
+
+def gap_counts(table: Table, columns: list[Column]) -> list[int]:
+    """How many missing cells ``table`` has in each of ``columns`` that has a fill value (0
+    for one without: its gaps are refused, not filled), the cells :func:`encode` fills."""
+    counts = []
+    for column in columns:
+        if column.fill is None:
+            counts.append(0)
+        elif column.kind == "numeric":
+            counts.append(int(np.isnan(_numbers(table, column.name)).sum()))
+        else:
+            counts.append(sum(_category(v) is None for v in table.data[column.name]))
+    return counts
+
+
+# How many columns filled_note names, with their counts, before "and N more".
+_NAMED_COLUMNS = 5
+
+
+def filled_note(columns: list[Column], counts, source: str) -> str | None:
+    """One line saying which missing cells were filled, ``counts`` per column (of
+    :func:`gap_counts`), with what (``source``); None when no cell was: ``filled 5 missing
+    cells in 2 columns ('age' 4, 'town' 1) with ...``."""
+    filled = [(c.name, int(n)) for c, n in zip(columns, counts, strict=True) if n]
+    if not filled:
+        return None
+    total = sum(n for _, n in filled)
+    named = ", ".join(f"{name!r} {n}" for name, n in filled[:_NAMED_COLUMNS])
+    more = f" and {len(filled) - _NAMED_COLUMNS} more" if len(filled) > _NAMED_COLUMNS else ""
+    cells = "cell" if total == 1 else "cells"
+    where = f"{len(filled)} column{'s' if len(filled) > 1 else ''} ({named}{more})"
+    return f"filled {total} missing {cells} in {where} with {source}"
 
 
 def _encode_categorical(table: Table, column: Column, strict: bool, fitting: bool) -> np.ndarray:

@@ -60,6 +60,7 @@ __all__ = [
     "rows_with_target",
     "sort_labels",
     "spelled",
+    "spelled_choices",
     "target_column",
     "with_decimal_commas",
 ]
@@ -89,11 +90,26 @@ def spelled(name: str, value=None) -> str:
     """The option ``name`` (a Python keyword, ``drop_missing_target``), with ``value`` if
     given, as the caller spells it: ``--drop-missing-target`` (a value of True left out),
     ``--task classification`` on the command line; ``drop_missing_target=True``,
-    ``task='classification'``, or ``features=`` without a value, in Python."""
+    ``task='classification'``, or ``features=`` without a value, in Python. A list of names
+    is ``--drop a,b`` on the command line, ``drop=['a', 'b']`` in Python."""
     if _COMMAND_LINE.get():
         flag = "--" + name.replace("_", "-")
+        if isinstance(value, list | tuple):
+            value = ",".join(str(v) for v in value)
         return flag if value is None or value is True else f"{flag} {value}"
     return f"{name}=" if value is None else f"{name}={value!r}"
+
+
+def spelled_choices(name: str, values) -> str:
+    """The option ``name`` with one of ``values``, as the caller spells it:
+    ``--impute median, mean or most_frequent`` on the command line, ``impute='median', 'mean'
+    or 'most_frequent'`` in Python (see :func:`spelled`)."""
+    values = list(values)
+    first = spelled(name, values[0])
+    shown = [str(v) if _COMMAND_LINE.get() else repr(v) for v in values[1:]]
+    if not shown:
+        return first
+    return f"{', '.join([first, *shown[:-1]])} or {shown[-1]}"
 
 
 def close_match(name: str, names) -> str | None:
