@@ -179,22 +179,23 @@ def median_times(contenders: dict, repeats: int) -> Timings:
 
 def numba_available() -> bool:
     try:
-        cr.use_numba(True)
+        cr.set_kernels("numba")
     except ImportError:
         return False
-    cr.use_numba(False)
+    finally:
+        cr.set_kernels("auto")
     return True
 
 
-def with_numba(run):
-    """``run`` with chainrule's optional numba kernels switched on (results are identical)."""
+def with_kernels(choice: str, run):
+    """``run`` on the kernels ``choice`` forces (``cr.set_kernels``), then back to 'auto'."""
 
     def timed():
-        cr.use_numba(True)
+        cr.set_kernels(choice)
         try:
             return run()
         finally:
-            cr.use_numba(False)
+            cr.set_kernels("auto")
 
     return timed
 
@@ -203,26 +204,26 @@ def case1_and_2(repeats: int, with_sklearn: bool) -> list[str]:
     X, y = mnist_shaped()
     numba = numba_available()
     rows = [
-        "| batch | chainrule s | PyTorch s | GEMM floor s | chainrule / PyTorch | "
-        "chainrule / floor |"
-        + (" with numba s | numba / PyTorch | numba / floor |" if numba else "")
+        "| batch | chainrule NumPy s | PyTorch s | GEMM floor s | NumPy / PyTorch | "
+        "NumPy / floor |"
+        + (" numba s | numba / PyTorch | numba / floor | numba / NumPy |" if numba else "")
         + (
             " scikit-learn f32 s | sklearn f64 s | chainrule / sklearn f32 |"
             if with_sklearn
             else ""
         ),
         "|---:|---:|---:|---:|---:|---:|"
-        + ("---:|---:|---:|" if numba else "")
+        + ("---:|---:|---:|---:|" if numba else "")
         + ("---:|---:|---:|" if with_sklearn else ""),
     ]
     for batch in (32, 128, 512):
         contenders = {
-            "chainrule": lambda b=batch: chainrule_epoch(X, y, b),
+            "chainrule": with_kernels("numpy", lambda b=batch: chainrule_epoch(X, y, b)),
             "torch": lambda b=batch: torch_epoch(X, y, b),
             "floor": lambda b=batch: gemm_floor(X, b),
         }
         if numba:
-            contenders["numba"] = with_numba(lambda b=batch: chainrule_epoch(X, y, b))
+            contenders["numba"] = with_kernels("numba", lambda b=batch: chainrule_epoch(X, y, b))
         if with_sklearn:
             contenders["sk32"] = lambda b=batch: sklearn_epoch(X, y, b, np.float32)
             contenders["sk64"] = lambda b=batch: sklearn_epoch(X, y, b, np.float64)
@@ -234,7 +235,7 @@ def case1_and_2(repeats: int, with_sklearn: bool) -> list[str]:
         if numba:
             row += (
                 f" {t['numba']:.3f} | {t.ratio('numba', 'torch'):.2f} | "
-                f"{t.ratio('numba', 'floor'):.2f} |"
+                f"{t.ratio('numba', 'floor'):.2f} | {t.ratio('numba', 'chainrule'):.2f} |"
             )
         if with_sklearn:
             row += f" {t['sk32']:.3f} | {t['sk64']:.3f} | {t.ratio('chainrule', 'sk32'):.2f} |"
@@ -415,9 +416,8 @@ def case5() -> list[str]:
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for kernels in ("NumPy", "numba") if numba_available() else ("NumPy",):
-        environment = {k: v for k, v in os.environ.items() if k != "CHAINRULE_NUMBA"}
-        if kernels == "numba":
-            environment["CHAINRULE_NUMBA"] = "1"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("CHAINRULE_")}
+        environment["CHAINRULE_KERNELS"] = kernels.lower()
         result = subprocess.run(
             [sys.executable, "-c", _MEMORY_PROBE.format(path=folder)],
             capture_output=True,
@@ -465,28 +465,41 @@ def case6(repeats: int) -> list[str]:
     ]
 
 
+def cpu_model() -> str:
+    """The CPU's model name as the kernel reports it (Linux), else what platform knows."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def environment() -> list[str]:
+    """The host beside every figure: CPU, versions, and each thread pool with its BLAS
+    architecture as threadpoolctl reports it."""
     import threadpoolctl
 
     lines = [
+        f"- {cpu_model()}, {os.cpu_count()} CPUs ({platform.machine()})",
         f"- Python {platform.python_version()}, NumPy {np.__version__}, chainrule "
-        f"{cr.__version__}, {os.cpu_count()} CPUs ({platform.machine()})"
+        f"{cr.__version__}, kernels {cr.get_kernels()}",
     ]
-    try:
-        import torch
-
-        lines.append(f"- PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
-    except ImportError:
-        pass
-    try:
-        import sklearn
-
-        lines.append(f"- scikit-learn {sklearn.__version__}")
-    except ImportError:
-        pass
+    for name in ("torch", "sklearn", "numba"):
+        try:
+            module = __import__(name)
+        except ImportError:
+            continue
+        threads = f", {module.get_num_threads()} threads" if name == "torch" else ""
+        lines.append(f"- {name} {module.__version__}{threads}")
     for pool in threadpoolctl.threadpool_info():
+        architecture = pool.get("architecture")
         lines.append(
-            f"- {pool['internal_api']} {pool.get('version')}: {pool['num_threads']} threads"
+            f"- {pool['internal_api']} {pool.get('version')}"
+            + (f" ({architecture})" if architecture else "")
+            + f": {pool['num_threads']} threads"
         )
     return lines
 

@@ -14,7 +14,7 @@ from .core import activations, initializers, losses
 from .core.deprecation import MovedModules, warn_renamed
 from .core.gradcheck import GradcheckResult, gradcheck
 from .core.history import Callback, History
-from .core.kernels import use_numba, using_numba
+from .core.kernels import get_kernels, set_kernels, use_numba, using_numba
 from .core.layers import Dense, Dropout
 from .core.network import MLP, Network
 from .explain import SpecError, check
@@ -56,7 +56,9 @@ __all__ = [
     "losses",
     "metrics",
     "optim",
+    "get_kernels",
     "save",
+    "set_kernels",
     "to_onnx",
     "use_numba",
     "using_numba",

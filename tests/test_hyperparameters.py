@@ -24,15 +24,15 @@ def torch():
 
 @pytest.fixture(params=["numpy", "numba"])
 def kernels(request):
-    """Run SGD's and Adam's update with the NumPy kernels, then with the numba ones."""
+    """Run the optimizers' updates with the NumPy kernels, then with the numba ones."""
     if request.param == "numba":
         pytest.importorskip("numba")
-    before = _kernels.using_numba()
-    cr.use_numba(request.param == "numba")
+    before = _kernels.get_kernels()
+    cr.set_kernels(request.param)
     try:
         yield request.param
     finally:
-        cr.use_numba(before)
+        cr.set_kernels(before[0], threads=before[1])
 
 
 def _t(torch, array, grad=False):
@@ -131,7 +131,36 @@ def test_network_with_hyperparameters_gives_torch_s_loss_and_gradients(
 
 
 # -- optimizers: 5 steps on a quadratic vs torch.optim, every option away from its default ------
-KERNEL_CASES = [  # (ours, our options, torch's name, torch's options): SGD and Adam kernels
+ADAGRAD = dict(
+    learning_rate=0.1,
+    learning_rate_decay=0.3,
+    weight_decay=0.2,
+    initial_accumulator_value=0.5,
+    epsilon=0.1,
+)
+TORCH_ADAGRAD = dict(lr=0.1, lr_decay=0.3, weight_decay=0.2, initial_accumulator_value=0.5, eps=0.1)
+PLAIN_CASES = [  # RMSprop and AdaGrad
+    (
+        optim.RMSprop,
+        {"learning_rate": 0.02, "rho": 0.8, "epsilon": 1e-2, "momentum": 0.3, "weight_decay": 0.1},
+        "RMSprop",
+        {"lr": 0.02, "alpha": 0.8, "eps": 1e-2, "momentum": 0.3, "weight_decay": 0.1},
+    ),
+    (
+        optim.RMSprop,
+        {"learning_rate": 0.02, "rho": 0.7, "epsilon": 0.05, "centered": True},
+        "RMSprop",
+        {"lr": 0.02, "alpha": 0.7, "eps": 0.05, "centered": True},
+    ),
+    (
+        optim.AdaGrad,
+        ADAGRAD,
+        "Adagrad",
+        TORCH_ADAGRAD,
+    ),
+]
+
+OPTIMIZER_CASES = [  # (ours, our options, torch's name, torch's options)
     (optim.SGD, {"learning_rate": 0.05, "momentum": 0.7}, "SGD", {"lr": 0.05, "momentum": 0.7}),
     (
         optim.SGD,
@@ -169,35 +198,7 @@ KERNEL_CASES = [  # (ours, our options, torch's name, torch's options): SGD and 
         "AdamW",
         {"lr": 0.05, "betas": (0.7, 0.9), "eps": 1e-2, "weight_decay": 0.4},
     ),
-]
-
-ADAGRAD = dict(
-    learning_rate=0.1,
-    learning_rate_decay=0.3,
-    weight_decay=0.2,
-    initial_accumulator_value=0.5,
-    epsilon=0.1,
-)
-TORCH_ADAGRAD = dict(lr=0.1, lr_decay=0.3, weight_decay=0.2, initial_accumulator_value=0.5, eps=0.1)
-PLAIN_CASES = [  # RMSprop and AdaGrad: plain NumPy, no kernels
-    (
-        optim.RMSprop,
-        {"learning_rate": 0.02, "rho": 0.8, "epsilon": 1e-2, "momentum": 0.3, "weight_decay": 0.1},
-        "RMSprop",
-        {"lr": 0.02, "alpha": 0.8, "eps": 1e-2, "momentum": 0.3, "weight_decay": 0.1},
-    ),
-    (
-        optim.RMSprop,
-        {"learning_rate": 0.02, "rho": 0.7, "epsilon": 0.05, "centered": True},
-        "RMSprop",
-        {"lr": 0.02, "alpha": 0.7, "eps": 0.05, "centered": True},
-    ),
-    (
-        optim.AdaGrad,
-        ADAGRAD,
-        "Adagrad",
-        TORCH_ADAGRAD,
-    ),
+    *PLAIN_CASES,
 ]
 
 
@@ -219,22 +220,21 @@ def _run_against_torch(torch, ours, our_options, theirs, their_options):
 
 @pytest.mark.parametrize(
     "ours,our_options,theirs,their_options",
-    KERNEL_CASES,
-    ids=["sgd-momentum", "sgd-dampening", "sgd-nesterov", "sgd-decay", "adam", "adamw"],
+    OPTIMIZER_CASES,
+    ids=[
+        "sgd-momentum",
+        "sgd-dampening",
+        "sgd-nesterov",
+        "sgd-decay",
+        "adam",
+        "adamw",
+        "rmsprop-momentum",
+        "rmsprop-centered",
+        "adagrad",
+    ],  # fmt: skip
 )
-def test_sgd_and_adam_hyperparameters_match_torch_with_either_kernel(
+def test_optimizer_hyperparameters_match_torch_with_either_kernel(
     torch, kernels, ours, our_options, theirs, their_options
-):
-    _run_against_torch(torch, ours, our_options, theirs, their_options)
-
-
-@pytest.mark.parametrize(
-    "ours,our_options,theirs,their_options",
-    PLAIN_CASES,
-    ids=["rmsprop-momentum", "rmsprop-centered", "adagrad"],
-)
-def test_rmsprop_and_adagrad_hyperparameters_match_torch(
-    torch, ours, our_options, theirs, their_options
 ):
     _run_against_torch(torch, ours, our_options, theirs, their_options)
 

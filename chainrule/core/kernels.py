@@ -1,32 +1,97 @@
-"""Fused elementwise kernels for the training hot path: numba when installed, NumPy otherwise.
+"""The elementwise work of a training step, and which implementation of it runs.
 
-Each kernel exists twice with the same arithmetic in the same order, every scalar first cast
-to the arrays' dtype, so both give identical results bit for bit (IEEE operations are exactly
-rounded, and numba is not allowed to contract ``a * b + c`` into a fused multiply-add). The
-NumPy versions make several passes over memory; the numba ones make one, which matters for
-the optimizer: its update runs over every parameter at every step.
+Two sets of kernels do the same work: the NumPy reference (here; a few passes over memory per
+operation, one thread) and numba's compiled ones (:mod:`.compiled`; one fused pass, split over
+the cores). The work is the optimizers' update, the bias addition with the activation, the
+activation's backward pass, the bias gradient, the loss's output delta and the gather of a
+shuffled batch. Matrix products are BLAS's in both.
 
-numba is opt-in: install the ``fast`` extra, then ``chainrule.use_numba()`` or the
-environment variable ``CHAINRULE_NUMBA=1``. It is not the default because importing it and
-loading the compiled kernels costs about 0.2 s and 130 MB of memory, more than the kernels save
-on most networks (see benchmarks/RESULTS.md).
+Which set runs is :func:`set_kernels`' choice, or the environment variable
+``CHAINRULE_KERNELS`` read at import (``auto``, ``numpy`` or ``numba``; the older
+``CHAINRULE_NUMBA=1`` means ``numba``):
+
+- ``'numpy'``: always the reference.
+- ``'numba'``: always numba (the ``fast`` extra).
+- ``'auto'`` (default): numba for a fit long enough for the compiled kernels to repay
+  loading numba (:func:`worth_compiling`, measured in benchmarks/RESULTS.md), where numba is
+  installed; the reference otherwise, and outside fit.
+
+The results agree within float rounding (tests/test_kernels.py bounds the difference for every
+optimizer and activation), and each set is deterministic: the same seed, kernels and number of
+threads give the same bits.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+import importlib.util
+import math
 import os
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
 from .extras import install_hint
 
-__all__ = ["numba_kernels", "scalars", "use_numba", "using_numba"]
+__all__ = [
+    "CHOICES",
+    "Kernels",
+    "NUMPY",
+    "current",
+    "fit_work",
+    "for_fit",
+    "get_kernels",
+    "numba_kernels",
+    "pinned",
+    "scalars",
+    "set_kernels",
+    "use_numba",
+    "using_numba",
+    "with_weight_decay",
+    "worth_compiling",
+]
 
 Array = np.ndarray
 
+CHOICES = ("auto", "numpy", "numba")
+"""The values of :func:`set_kernels` and ``CHAINRULE_KERNELS``."""
 
-# -- NumPy versions ------------------------------------------------------------------------------
+STEP_COST = 1e6
+"""What a training step costs beyond its arithmetic (Python, NumPy's calls: about 50 µs on the
+hosts measured), in parameter-samples: a fit's work is ``steps * (STEP_COST + parameters *
+batch size)``."""
+
+MIN_WORK = 1e11
+"""'auto' compiles for fits of at least this much work: about 5 s of NumPy training on the
+hosts measured, of which the compiled kernels save 8-27%, more than the 0.5 s that loading
+numba and its cached kernels costs (benchmarks/RESULTS.md, "Compiled kernels")."""
+
+
+@dataclass(frozen=True)
+class Kernels:
+    """One implementation of the training step's elementwise work.
+
+    Every kernel writes into the buffers it is given. ``scalars`` are already cast to the
+    parameters' dtype where a signature says so.
+    """
+
+    name: str
+    sgd_update: object  # (p, g, buf, scratch, lr, momentum, dampening, wd, nesterov, first)
+    adam_update: object  # (p, g, m, v, scratch, lr, b1, b2, eps, wd, decoupled, s1, s2)
+    rmsprop_update: object  # (p, g, square_avg, grad_avg, buf, scratch, lr, rho, eps, wd, ...)
+    adagrad_update: object  # (p, g, total, rate, weight_decay, epsilon)
+    take_rows: object  # (X, rows, out) -> out = X[rows]
+    bias_activation: object  # (Z, b, activation, out) -> A = f(Z + b); Z becomes Z + b
+    bias_softmax: object  # (Z, b, activation, out) -> (A, log_norm), as above
+    activation_backward: object  # (grad, Z, A, activation, out) -> dE/dZ
+    column_sums: object  # (delta, out) -> out = sum over rows of delta
+    output_delta: object  # (loss, Y, T, weights, n) -> dE/dZ of the output (or dE/dY)
+
+
+# -- the NumPy reference -------------------------------------------------------------------------
 def _sgd_numpy(p, g, buf, scratch, lr, momentum, dampening, weight_decay, nesterov, first):
     if weight_decay:
         np.multiply(p, weight_decay, out=scratch)
@@ -76,94 +141,288 @@ def _adam_numpy(
     p -= scratch
 
 
-def _relu_backward_numpy(grad, A, out):
-    return np.multiply(grad, A > 0, out=out)
+def with_weight_decay(p: Array, g: Array, weight_decay: float, scratch: Array) -> Array:
+    """``g + weight_decay * p`` into ``scratch`` (or ``g`` itself when there is no decay)."""
+    if not weight_decay:
+        return g
+    np.multiply(p, weight_decay, out=scratch)
+    scratch += g
+    return scratch
 
 
-# -- numba versions (the same operations, one pass) ---------------------------------------------
+def _rmsprop_numpy(p, g, square_avg, grad_avg, buf, scratch, lr, rho, eps, weight_decay,
+                   momentum, centered):  # fmt: skip
+    g = with_weight_decay(p, g, weight_decay, scratch)
+    square_avg *= rho
+    square_avg += (1.0 - rho) * g * g
+    if centered:
+        grad_avg *= rho
+        grad_avg += (1.0 - rho) * g
+        denominator = np.sqrt(square_avg - grad_avg * grad_avg)
+    else:
+        denominator = np.sqrt(square_avg)
+    denominator += eps
+    if momentum:
+        buf *= momentum
+        buf += g / denominator
+        p -= lr * buf
+    else:
+        p -= lr * (g / denominator)
+
+
+def _adagrad_numpy(p, g, total, rate, weight_decay, eps):
+    g = g + weight_decay * p if weight_decay else g
+    total += g * g
+    p -= rate * (g / (np.sqrt(total) + eps))
+
+
+def _bias_activation_numpy(Z, b, activation, out):
+    Z += b
+    return activation.forward(Z, out)
+
+
+def _bias_softmax_numpy(Z, b, activation, out):
+    Z += b
+    return activation.forward_log_norm(Z, out)
+
+
+def _activation_backward_numpy(grad, Z, A, activation, out):
+    return activation.backward(grad, Z, A, out)
+
+
+def _output_delta_numpy(loss, Y, T, weights, n):
+    gradient = loss.gradient(Y, T)
+    if weights is not None:
+        gradient *= (weights / n)[:, None]
+    elif n > 1:  # a factor of 1 would change nothing
+        gradient *= Y.dtype.type(1.0 / n)
+    return gradient
+
+
+NUMPY = Kernels(
+    "numpy",
+    sgd_update=_sgd_numpy,
+    adam_update=_adam_numpy,
+    rmsprop_update=_rmsprop_numpy,
+    adagrad_update=_adagrad_numpy,
+    take_rows=lambda X, rows, out: np.take(X, rows, axis=0, out=out, mode="clip"),
+    bias_activation=_bias_activation_numpy,
+    bias_softmax=_bias_softmax_numpy,
+    activation_backward=_activation_backward_numpy,
+    column_sums=lambda delta, out: np.add.reduce(delta, axis=0, out=out),
+    output_delta=_output_delta_numpy,
+)
+"""The reference: NumPy, one thread, results the tests compare everything else with."""
+
+
+# -- numba ---------------------------------------------------------------------------------------
 @functools.cache
-def numba_kernels() -> dict:
-    """Compile (or load from numba's cache) the numba kernels; ImportError without numba."""
-    from numba import njit
+def numba_kernels(threads: int = 1) -> Kernels:
+    """The compiled kernels on ``threads`` threads (compiled at their first call, then loaded
+    from numba's cache), with the reference for what they do not cover; ImportError without
+    numba."""
+    from . import compiled
 
-    @njit(cache=True, nogil=True)
-    def sgd(p, g, buf, scratch, lr, momentum, dampening, weight_decay, nesterov, first):
-        one = p.dtype.type(1)
-        for i in range(p.size):
-            gi = g[i]
-            if weight_decay:
-                gi = p[i] * weight_decay + gi
-            if momentum:
-                if first:
-                    b = gi
-                elif dampening:
-                    b = buf[i] * momentum + gi * (one - dampening)
-                else:
-                    b = buf[i] * momentum + gi
-                buf[i] = b
-                gi = b * momentum + gi if nesterov else b
-            p[i] = p[i] - gi * lr
+    built = compiled.build()
+    parallel_min = compiled.PARALLEL_MIN if threads > 1 else math.inf
 
-    @njit(cache=True, nogil=True)
-    def adam(p, g, m, v, scratch, lr, beta1, beta2, eps, weight_decay, decoupled, scale1, scale2):
-        one = p.dtype.type(1)
-        shrink = one - lr * weight_decay
-        for i in range(p.size):
-            gi = g[i]
-            if decoupled:
-                p[i] = p[i] * shrink
-            elif weight_decay:
-                gi = p[i] * weight_decay + gi
-            mi = m[i] * beta1 + gi * (one - beta1)
-            vi = v[i] * beta2 + (gi * gi) * (one - beta2)
-            m[i] = mi
-            v[i] = vi
-            p[i] = p[i] - mi / (np.sqrt(vi) * scale2 + eps) * scale1
+    def pick(name, size):
+        return built[name][size >= parallel_min]
 
-    @njit(cache=True, nogil=True)
-    def relu_loop(grad, A, out):
-        one, zero = A.dtype.type(1), A.dtype.type(0)
-        for i in range(A.size):
-            out[i] = grad[i] * (one if A[i] > 0 else zero)
+    def plain(*arrays):  # what the compiled kernels take: C-ordered float32/float64 arrays
+        return all(a.flags.c_contiguous and a.dtype.kind == "f" for a in arrays)
 
-    def relu(grad, A, out):
-        if out is None:
-            out = np.empty_like(A)
-        if grad.flags.c_contiguous and A.flags.c_contiguous and out.flags.c_contiguous:
-            relu_loop(grad.reshape(-1), A.reshape(-1), out.reshape(-1))
-            return out
-        return _relu_backward_numpy(grad, A, out)
+    def sgd(p, g, buf, scratch, *rates):
+        pick("sgd", p.size)(p, g, buf, *rates)
 
-    return {"sgd_update": sgd, "adam_update": adam, "relu_backward": relu}
+    def adam(p, g, m, v, scratch, *rates):
+        pick("adam", p.size)(p, g, m, v, *rates)
+
+    def rmsprop(p, g, square_avg, grad_avg, buf, scratch, lr, rho, eps, wd, momentum, centered):
+        rates = scalars(p.dtype, lr, rho, eps, wd, momentum)
+        pick("rmsprop", p.size)(p, g, square_avg, grad_avg, buf, *rates, centered)
+
+    def adagrad(p, g, total, rate, weight_decay, eps):
+        pick("adagrad", p.size)(p, g, total, *scalars(p.dtype, rate, weight_decay, eps))
+
+    def take_rows(X, rows, out):  # one thread: NumPy's gather is as fast
+        if threads == 1 or not (plain(X, out) and X.dtype == out.dtype and rows.dtype.kind == "i"):
+            return NUMPY.take_rows(X, rows, out)
+        pick("take_rows", out.size)(X, rows, out)
+        return out
+
+    def bias_activation(Z, b, activation, out):
+        name = activation.name
+        if name not in ("relu", "identity") or not plain(Z, b, out):
+            return NUMPY.bias_activation(Z, b, activation, out)
+        if name == "identity":
+            pick("bias_add", Z.size)(Z, b)
+            return _store(Z, out)
+        if out is Z:
+            pick("bias_relu_in_place", Z.size)(Z, b)
+        else:
+            pick("bias_relu", Z.size)(Z, b, out)
+        return out
+
+    def bias_softmax(Z, b, activation, out):
+        if not plain(Z, b, out):
+            return NUMPY.bias_softmax(Z, b, activation, out)
+        log_norm = np.empty((Z.shape[0], 1), Z.dtype)
+        pick("bias_softmax", Z.size)(Z, b, out, log_norm)
+        return out, log_norm
+
+    def activation_backward(grad, Z, A, activation, out):
+        kernel = compiled.BACKWARD.get(activation.name)
+        if kernel is None or out is None or not plain(grad, A, out):
+            return NUMPY.activation_backward(grad, Z, A, activation, out)
+        pick(kernel, A.size)(grad, A, out)
+        return out
+
+    def column_sums(delta, out):
+        if not plain(delta, out) or delta.shape[0] == 0:
+            return NUMPY.column_sums(delta, out)
+        blocks = -(-delta.shape[0] // compiled.ROWS_PER_BLOCK)
+        partial = np.empty((blocks, delta.shape[1]), delta.dtype)
+        pick("column_sums", delta.size)(delta, out, partial)
+        return out
+
+    def output_delta(loss, Y, T, weights, n):
+        if loss.name != "cross_entropy" or weights is not None or not plain(Y, T):
+            return NUMPY.output_delta(loss, Y, T, weights, n)
+        out = np.empty_like(Y)  # the gradient of cross-entropy with softmax: Y - T, over n
+        pick("scaled_difference", Y.size)(Y, T, Y.dtype.type(1.0 / n), out)
+        return out
+
+    return Kernels(
+        "numba", sgd, adam, rmsprop, adagrad, take_rows, bias_activation, bias_softmax,
+        activation_backward, column_sums, output_delta,
+    )  # fmt: skip
 
 
-_NUMPY = {
-    "sgd_update": _sgd_numpy,
-    "adam_update": _adam_numpy,
-    "relu_backward": _relu_backward_numpy,
-}
-sgd_update, adam_update, relu_backward = _sgd_numpy, _adam_numpy, _relu_backward_numpy
+def _store(result: Array, out: Array | None) -> Array:
+    if out is None or out is result:
+        return result
+    np.copyto(out, result)
+    return out
 
 
-def use_numba(enabled: bool = True) -> None:
-    """Run the optimizers' and ReLU's kernels with numba (True) or NumPy (False); results are
-    identical either way.
+# -- the choice ----------------------------------------------------------------------------------
+_setting, _threads = "auto", 1
+_in_fit: contextvars.ContextVar[Kernels | None] = contextvars.ContextVar(
+    "chainrule_kernels", default=None
+)
+
+
+def _numba_or_hint() -> Kernels:
+    try:
+        kernels = numba_kernels(_threads)
+    except ImportError:
+        raise ImportError(f"the numba kernels need numba: {install_hint('fast')}") from None
+    if _threads > 1:  # numba's thread count is the calling thread's own
+        import numba
+
+        numba.set_num_threads(min(_threads, numba.config.NUMBA_NUM_THREADS))
+    return kernels
+
+
+def set_kernels(choice: str, *, threads: int = 1) -> None:
+    """Choose the kernels of training: ``'auto'`` (default), ``'numpy'`` or ``'numba'``.
+
+    ``'auto'`` compiles for a fit large enough to pay for it (:func:`worth_compiling`) where
+    numba is installed; ``'numpy'`` and ``'numba'`` force either. The environment variables
+    ``CHAINRULE_KERNELS`` and ``CHAINRULE_KERNEL_THREADS`` set the same at import.
+
+    Parameters
+    ----------
+    choice : {'auto', 'numpy', 'numba'}
+    threads : int, default=1
+        The threads numba's kernels split large arrays over (at most numba's own count). One
+        by default: beside OpenBLAS's threads, more were slower on every host measured
+        (benchmarks/RESULTS.md, "Compiled kernels").
 
     Raises
     ------
+    ValueError
+        For another choice, or ``threads`` below 1.
     ImportError
-        If numba is not installed (the ``fast`` extra).
+        For ``'numba'`` where numba is not installed (the ``fast`` extra).
     """
-    try:
-        chosen = numba_kernels() if enabled else _NUMPY
-    except ImportError:
-        raise ImportError(f"use_numba needs numba: {install_hint('fast')}") from None
-    globals().update(chosen)
+    global _setting, _threads
+    if choice not in CHOICES:
+        raise ValueError(f"kernels must be one of {', '.join(map(repr, CHOICES))}, got {choice!r}")
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a whole number of at least 1, got {threads!r}")
+    _setting, _threads = choice, threads
+    if choice == "numba":
+        _numba_or_hint()
+
+
+def get_kernels() -> tuple[str, int]:
+    """The choice made by :func:`set_kernels` and its thread count: ``('auto', 1)`` by
+    default."""
+    return _setting, _threads
+
+
+def use_numba(enabled: bool = True) -> None:
+    """``set_kernels('numba')`` (True) or ``set_kernels('numpy')`` (False)."""
+    set_kernels("numba" if enabled else "numpy")
 
 
 def using_numba() -> bool:
-    """True while the numba kernels are in use."""
-    return sgd_update is not _sgd_numpy
+    """True where the numba kernels run now: inside a fit that chose them, or forced."""
+    return current().name == "numba"
+
+
+def fit_work(steps: float, n_params: int, batch_size: float) -> float:
+    """A fit's work in parameter-samples: ``steps * (STEP_COST + n_params * batch_size)``."""
+    return steps * (STEP_COST + n_params * batch_size)
+
+
+def worth_compiling(work: float) -> bool:
+    """'auto''s rule: numba for a fit of at least :data:`MIN_WORK` (:func:`fit_work`), where
+    numba is installed. A rule of the configuration alone, never of timings, so that the same
+    configuration always runs on the same kernels and gives the same bits."""
+    return work >= MIN_WORK and importlib.util.find_spec("numba") is not None
+
+
+def current() -> Kernels:
+    """The kernels that run here and now."""
+    chosen = _in_fit.get()
+    if chosen is not None:
+        return chosen
+    return _numba_or_hint() if _setting == "numba" else NUMPY
+
+
+@contextlib.contextmanager
+def for_fit(work: float, *, reference: bool = False):
+    """Run a fit's steps on the kernels :func:`set_kernels` chose for it (``reference``: on
+    NumPy's whatever the choice, as the scikit-learn estimators do to give scikit-learn's
+    numbers)."""
+    if reference or _setting == "numpy":
+        chosen = NUMPY
+    elif _in_fit.get() is not None:  # pinned by the caller (pinned), or an outer fit's
+        chosen = _in_fit.get()
+    elif _setting == "numba" or worth_compiling(work):
+        chosen = _numba_or_hint()
+    else:
+        chosen = NUMPY
+    token = _in_fit.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _in_fit.reset(token)
+
+
+@contextlib.contextmanager
+def pinned(chosen: Kernels):
+    """Run the fits inside on ``chosen`` (:data:`NUMPY` or :func:`numba_kernels`'s) whatever
+    :func:`set_kernels` says, in this thread: the playground pins NumPy's, so that its curve is
+    bit for bit the one its Python program draws, however long it runs."""
+    token = _in_fit.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _in_fit.reset(token)
 
 
 def scalars(dtype, *values):
@@ -172,5 +431,26 @@ def scalars(dtype, *values):
     return tuple(kind(value) for value in values)
 
 
-if os.environ.get("CHAINRULE_NUMBA"):
-    use_numba()
+def _from_environment() -> tuple[str, int]:
+    """``CHAINRULE_KERNELS`` and ``CHAINRULE_KERNEL_THREADS``; a value that is not one of
+    theirs warns and leaves the default."""
+    choice = os.environ.get("CHAINRULE_KERNELS", "").strip().lower()
+    if not choice:
+        choice = "numba" if os.environ.get("CHAINRULE_NUMBA") else "auto"
+    elif choice not in CHOICES:
+        warnings.warn(
+            f"CHAINRULE_KERNELS={choice!r} is not one of {', '.join(CHOICES)}; using 'auto'",
+            stacklevel=2,
+        )
+        choice = "auto"
+    threads = os.environ.get("CHAINRULE_KERNEL_THREADS", "1").strip()
+    if not threads.isdigit() or int(threads) < 1:
+        warnings.warn(
+            f"CHAINRULE_KERNEL_THREADS={threads!r} is not a whole number of at least 1; using 1",
+            stacklevel=2,
+        )
+        threads = "1"
+    return choice, int(threads)
+
+
+_setting, _threads = _from_environment()

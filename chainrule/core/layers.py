@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import activations, initializers
+from . import kernels as _kernels
 from .validation import check_finite, check_int, check_real
 
 __all__ = ["Dense", "Dropout"]
@@ -129,17 +130,17 @@ class Dense:
             Z = X @ self.W
             Z += self.b
             return self.activation.forward(Z, Z)
-        buffers = self._buffers(X.shape[0], self.W.dtype)
+        buffers, kernels = self._buffers(X.shape[0], self.W.dtype), _kernels.current()
         if isinstance(X, np.ndarray):
             Z = np.dot(X, self.W, out=buffers["Z"])
         else:  # a scipy sparse matrix: sparse @ dense, never densified
             Z = buffers["Z"]
             Z[...] = X @ self.W
-        Z += self.b
         if self.keep_net_input and self.activation.forward_log_norm is not None:
-            A, self.log_norm = self.activation.forward_log_norm(Z, buffers["A"])
+            A, self.log_norm = kernels.bias_softmax(Z, self.b, self.activation, buffers["A"])
         else:
-            A, self.log_norm = self.activation.forward(Z, buffers["A"]), None
+            A = kernels.bias_activation(Z, self.b, self.activation, buffers["A"])
+            self.log_norm = None
         self.cache = (X, Z, A)
         return A
 
@@ -152,8 +153,10 @@ class Dense:
         (the fused output delta). Frozen weights or biases get a zero gradient.
         """
         X, Z, A = self.cache
-        buffers = self._buffers(X.shape[0], self.W.dtype)
-        delta = grad if preactivation else self.activation.backward(grad, Z, A, buffers["dZ"])
+        buffers, kernels = self._buffers(X.shape[0], self.W.dtype), _kernels.current()
+        if not preactivation:
+            grad = kernels.activation_backward(grad, Z, A, self.activation, buffers["dZ"])
+        delta = grad
         if self.train_weights and not isinstance(X, np.ndarray):
             self.dW[...] = X.T @ delta  # scipy sparse input
         elif self.train_weights:
@@ -161,7 +164,7 @@ class Dense:
         else:
             self.dW.fill(0.0)
         if self.train_biases:
-            np.add.reduce(delta, axis=0, out=self.db)
+            kernels.column_sums(delta, self.db)
         else:
             self.db.fill(0.0)
         if not need_input_grad:

@@ -14,6 +14,7 @@ import weakref
 
 import numpy as np
 
+from . import kernels as _kernels
 from . import losses
 from .deprecation import renamed_arguments, warn_renamed
 from .layers import Dense, Dropout
@@ -347,12 +348,7 @@ class Network:
         output = self.layers[-1]
         _, Z, Y = output.cache
         value = self._data_loss(Y, T, Z, weights, output.log_norm)
-        gradient = self._loss.gradient(Y, T)
-        n = X.shape[0]
-        if weights is not None:
-            gradient *= (weights / n)[:, None]
-        elif n > 1:  # a factor of 1 would change nothing
-            gradient *= self.dtype.type(1.0 / n)
+        gradient = _kernels.current().output_delta(self._loss, Y, T, weights, X.shape[0])
         self.backward(gradient, preactivation=self._loss.fused)
         if self.l2 or self.l1:
             for layer in self.dense_layers:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core import kernels as _kernels
 from ..core.deprecation import renamed_arguments, warn_renamed
-from ..core.kernels import scalars
+from ..core.kernels import scalars, with_weight_decay
 from ..core.registry import lookup
 from ..core.validation import CONSTRAINTS, check_int, check_real
 
@@ -174,15 +174,6 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
-def _with_weight_decay(params: Array, grads: Array, weight_decay: float, scratch: Array) -> Array:
-    """``g + weight_decay * p`` into ``scratch`` (or ``grads`` itself when there is no decay)."""
-    if not weight_decay:
-        return grads
-    np.multiply(params, weight_decay, out=scratch)
-    scratch += grads
-    return scratch
-
-
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum and Nesterov momentum.
 
@@ -263,7 +254,7 @@ class SGD(Optimizer):
         if self._cast is None or self._cast[0] != key:  # cast once, not at every step
             rates = (self.learning_rate, self.momentum, self.dampening, self.weight_decay)
             self._cast = (key, scalars(params.dtype, *rates))
-        _kernels.sgd_update(
+        _kernels.current().sgd_update(
             params,
             grads,
             self.state["momentum_buffer"],
@@ -277,7 +268,7 @@ class SGD(Optimizer):
         """scikit-learn's step: ``momentum * v - lr * g`` rounded as there (``lr * g`` first,
         then ``momentum * v``, then the difference), in the parameters' dtype."""
         step = self._buffer("step", params)
-        g = _with_weight_decay(params, grads, self.weight_decay, step)
+        g = with_weight_decay(params, grads, self.weight_decay, step)
         step = np.multiply(g, self.learning_rate, out=step)
         velocity = self.state["velocity"]
         velocity *= self.momentum
@@ -366,7 +357,7 @@ class Adam(Optimizer):
         scale1 = self.learning_rate / (1.0 - self.beta_1**self.steps)
         scale2 = 1.0 / math.sqrt(1.0 - self.beta_2**self.steps)
         rates = (self.learning_rate, self.beta_1, self.beta_2, self.epsilon, self.weight_decay)
-        _kernels.adam_update(
+        _kernels.current().adam_update(
             params,
             grads,
             self.state["m"],
@@ -381,7 +372,7 @@ class Adam(Optimizer):
         """scikit-learn's step, operation for operation; ``scratch`` holds ``(1 - beta_1) g``,
         then ``(1 - beta_2) g^2``, then ``sqrt(v) + epsilon``; ``step`` is float64."""
         if self.weight_decay:
-            grads = _with_weight_decay(params, grads, self.weight_decay, self._buffer("g", params))
+            grads = with_weight_decay(params, grads, self.weight_decay, self._buffer("g", params))
         m, v = self.state["m"], self.state["v"]
         scratch = np.multiply(grads, 1 - self.beta_1, out=self._buffer("scratch", params))
         m *= self.beta_1
@@ -494,25 +485,12 @@ class RMSprop(Optimizer):
         self.centered = bool(centered)
 
     def _update(self, params, grads):
-        square_avg, scratch = self.state["square_avg"], self.state["scratch"]
-        g = _with_weight_decay(params, grads, self.weight_decay, scratch)
-        square_avg *= self.rho
-        square_avg += (1.0 - self.rho) * g * g
-        if self.centered:
-            grad_avg = self.state["grad_avg"]
-            grad_avg *= self.rho
-            grad_avg += (1.0 - self.rho) * g
-            denominator = np.sqrt(square_avg - grad_avg * grad_avg)
-        else:
-            denominator = np.sqrt(square_avg)
-        denominator += self.epsilon
-        if self.momentum:
-            buf = self.state["momentum_buffer"]
-            buf *= self.momentum
-            buf += g / denominator
-            params -= self.learning_rate * buf
-        else:
-            params -= self.learning_rate * (g / denominator)
+        state = self.state
+        _kernels.current().rmsprop_update(
+            params, grads, state["square_avg"], state["grad_avg"], state["momentum_buffer"],
+            state["scratch"], self.learning_rate, self.rho, self.epsilon, self.weight_decay,
+            self.momentum, self.centered,
+        )  # fmt: skip
 
 
 class AdaGrad(Optimizer):
@@ -566,11 +544,10 @@ class AdaGrad(Optimizer):
         self.state["sum"] += self.initial_accumulator_value
 
     def _update(self, params, grads):
-        g = grads + self.weight_decay * params if self.weight_decay else grads
-        total = self.state["sum"]
-        total += g * g
         rate = self.learning_rate / (1.0 + (self.steps - 1) * self.learning_rate_decay)
-        params -= rate * (g / (np.sqrt(total) + self.epsilon))
+        _kernels.current().adagrad_update(
+            params, grads, self.state["sum"], rate, self.weight_decay, self.epsilon
+        )
 
 
 class LBFGS:

@@ -17,6 +17,7 @@ from pathlib import PurePath
 import numpy as np
 
 from .. import optim
+from ..core import kernels
 from ..core.history import Callback
 from ..core.network import MLP, Network
 from .points import Points, make_points, split
@@ -215,14 +216,15 @@ class Session:
         validation = self.arrays(self.test_rows) if self.test_rows.size else None
         message = None
         try:
-            self.network.fit(
-                X,
-                T,
-                epochs=MAX_EPOCHS,
-                validation_data=validation,
-                callbacks=[_Controller(self)],
-                **fit_options(self.settings),
-            )
+            with kernels.pinned(kernels.NUMPY):  # as the page's Python program pins them
+                self.network.fit(
+                    X,
+                    T,
+                    epochs=MAX_EPOCHS,
+                    validation_data=validation,
+                    callbacks=[_Controller(self)],
+                    **fit_options(self.settings),
+                )
             message = self.network.stop_reason
         except _Stopped:
             pass
@@ -331,6 +333,7 @@ def python_code(settings: Settings, epochs: int, points: Points | None = None) -
         "import chainrule as cr",
         *([] if s.dataset == "csv" else ["from chainrule import datasets"]),
         "",
+        'cr.set_kernels("numpy")  # the page\'s kernels: its curve, bit for bit, at any length',
         f"seed = {_literal(s.seed)}"
         if s.dataset == "csv"
         else f"seed, samples, noise = {_literal(s.seed)}, {_literal(s.samples)}, "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core import kernels as _kernels
 from ..optim import LBFGS
 from .splits import apply_class_weight
 
@@ -59,6 +60,7 @@ class ArrayBatches:
             return
         if order is None:
             order = np.arange(self.n)
+        kernels = _kernels.current()
         for start in range(0, self.n, self.batch_size):
             index = order[start : start + self.batch_size]
             size, positions = index.size, None
@@ -73,7 +75,7 @@ class ArrayBatches:
             if self.sparse:  # a scipy sparse matrix: its rows are taken by indexing
                 Xb = self.X[rows]
             else:
-                np.take(self.X, rows, axis=0, out=Xb, mode="clip")
+                kernels.take_rows(self.X, rows, Xb)
             np.take(self.T, index, axis=0, out=Tb, mode="clip")
             if wb is not None:
                 np.take(self.weights, index, out=wb, mode="clip")
