@@ -156,6 +156,9 @@ def test_every_activation_forward_and_backward_agrees_with_the_reference(fast, d
         np.testing.assert_allclose(log_norm, log_norm0, **TOLERANCE[dtype])
     if name in ("relu", "identity"):  # no function evaluated: the reference's bits
         assert np.array_equal(A, A0) and np.array_equal(dZ, dZ0)
+        in_place = Z.copy()  # the layer's buffer when the activation overwrites Z
+        assert fast.bias_activation(in_place, b, activation, in_place) is in_place
+        assert np.array_equal(in_place, A0)
 
 
 @pytest.mark.parametrize("fast", COMPILED, ids=["serial", "threaded"])
