@@ -285,6 +285,9 @@ def test_auto_compiles_a_long_fit_and_leaves_a_short_one_to_numpy(monkeypatch):
     assert _kernels_during_fit(small, X, y, epochs=1) == ["numba"] and cr.using_numba()
     with kernels.pinned(NUMPY):  # the playground's pin beats the choice
         assert _kernels_during_fit(small, X, y, epochs=1) == ["numpy"]
+    cr.set_kernels("numpy")
+    with kernels.pinned(SERIAL):
+        assert _kernels_during_fit(small, X, y, epochs=1) == ["numba"]
 
 
 def test_the_default_threshold_is_about_five_seconds_of_training():
@@ -299,8 +302,9 @@ def test_the_default_threshold_is_about_five_seconds_of_training():
     assert kernels.worth_compiling(kernels.fit_work(10**6, 12, 1))
 
 
-@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
-def test_the_scikit_learn_estimators_step_on_the_reference(monkeypatch):
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer", "ignore:lbfgs failed")
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_the_scikit_learn_estimators_step_on_the_reference(monkeypatch, solver):
     sklearn_mlp = pytest.importorskip("chainrule.sklearn")
     seen = []
     forward = Dense.forward
@@ -312,7 +316,7 @@ def test_the_scikit_learn_estimators_step_on_the_reference(monkeypatch):
     monkeypatch.setattr(Dense, "forward", spy)
     cr.set_kernels("numba")
     X = np.random.default_rng(0).normal(size=(40, 3))
-    sklearn_mlp.MLPRegressor(hidden_layer_sizes=(5,), max_iter=2, solver="sgd").fit(X, X[:, 0])
+    sklearn_mlp.MLPRegressor(hidden_layer_sizes=(5,), max_iter=2, solver=solver).fit(X, X[:, 0])
     assert seen and set(seen) == {"numpy"}
 
 
@@ -322,6 +326,7 @@ def test_the_scikit_learn_estimators_step_on_the_reference(monkeypatch):
         ({"CHAINRULE_KERNELS": "numpy"}, "('numpy', 1)"),
         ({"CHAINRULE_KERNELS": "NUMBA", "CHAINRULE_KERNEL_THREADS": "2"}, "('numba', 2)"),
         ({"CHAINRULE_NUMBA": "1"}, "('numba', 1)"),
+        ({"CHAINRULE_NUMBA": "0"}, "('auto', 1)"),
         ({}, "('auto', 1)"),
     ],
 )
@@ -340,6 +345,7 @@ def test_the_environment_chooses_at_import(environment, expected):
     [
         ({"CHAINRULE_KERNELS": "gpu"}, "CHAINRULE_KERNELS='gpu' is not one of auto, numpy, numba"),
         ({"CHAINRULE_KERNEL_THREADS": "-2"}, "CHAINRULE_KERNEL_THREADS='-2' is not a whole"),
+        ({"CHAINRULE_KERNEL_THREADS": "²"}, "CHAINRULE_KERNEL_THREADS='²' is not a whole"),
     ],
 )
 def test_a_bad_environment_value_warns_and_keeps_the_default(environment, warning):
@@ -356,3 +362,76 @@ def test_importing_chainrule_does_not_import_numba():
     code = "import sys, chainrule; chainrule.MLP([2, 2]); print('numba' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_run_interrupted_and_resumed_chooses_as_the_whole_run(monkeypatch, tmp_path):
+    """'auto' weighs every configured epoch, not those left: the resumed part of a run that
+    compiles compiles too, and ends on the uninterrupted run's bits."""
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(64, 30)).astype(np.float32), rng.integers(0, 3, 64)
+
+    def network():
+        return cr.MLP([30, 40, 3], loss="cross_entropy", seed=0, dtype="float32")
+
+    monkeypatch.setattr(kernels, "MIN_WORK", kernels.fit_work(2 * 3.5, network().n_params, 32))
+    whole = network()
+    assert _kernels_during_fit(whole, X, y, epochs=4, batch_size=32, seed=0) == ["numba"] * 4
+
+    class Interrupt(cr.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    path = tmp_path / "run.npz"
+    with pytest.raises(KeyboardInterrupt):
+        network().fit(X, y, epochs=4, batch_size=32, seed=0, verbose=0, checkpoint=path,
+                      callbacks=[Interrupt()])  # fmt: skip
+    resumed = network()
+    seen = _kernels_during_fit(resumed, X, y, epochs=4, batch_size=32, seed=0, resume_from=path)
+    assert seen == ["numba"] * len(seen) and seen
+    assert np.array_equal(resumed.parameters, whole.parameters)
+
+
+@pytest.mark.parametrize("fast", COMPILED, ids=["serial", "threaded"])
+def test_the_compiled_updates_refuse_what_numpy_refuses_and_take_what_it_takes(fast):
+    """A matrix of parameters is updated as NumPy updates it; gradients of another shape are
+    an error, never a read past the end of an array."""
+    for name, hyper in [
+        *EXACT_UPDATES[1:2],
+        *EXACT_UPDATES[4:5],
+        *CLOSE_UPDATES[1:2],
+        *CLOSE_UPDATES[4:],
+    ]:
+        results = []
+        for kernel_set in (fast, NUMPY):
+            p, g = np.ones((3, 4)), np.full((3, 4), 0.5)
+            state = [np.zeros((3, 4)) for _ in range(STATE_SIZES[name])]
+            getattr(kernel_set, name)(p, g, *state, *hyper(np.float64, 2))
+            results.append(p)
+        np.testing.assert_allclose(results[0], results[1], **TOLERANCE[np.float64])
+        with pytest.raises(ValueError):
+            state = [np.zeros(10) for _ in range(STATE_SIZES[name])]
+            getattr(fast, name)(np.ones(10), np.ones(3), *state, *hyper(np.float64, 2))
+
+
+def test_processes_that_would_run_other_kernels_are_refused():
+    from chainrule.training.options import FitOptions, check_same_on_every_process
+
+    class TwoProcesses:
+        size = 2
+
+        def check_same(self, settings):
+            self.settings = settings
+
+    group = TwoProcesses()
+    net = cr.MLP([2, 3, 1])
+    cr.set_kernels("numpy")
+    options = FitOptions(
+        streamed=False, epochs=1, batch_size=32, shuffle=True, validation_split=0.0,
+        validation_data=None, sample_weight=None, class_weight=None, metrics=None,
+        callbacks=None, early_stopping=False, verbose=0, log_every=1, checkpoint=None,
+        checkpoint_every=1, resume_from=None, seed=0,
+    )  # fmt: skip
+    check_same_on_every_process(group, net, cr.optim.SGD(), None, [], options)
+    assert group.settings["kernels"] == "numpy" and group.settings["kernel threads"] == 1
+    assert group.settings["numba installed"] is True

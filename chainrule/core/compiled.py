@@ -11,7 +11,8 @@ NumPy's in the last bits only. A sum is never split by thread: the bias gradient
 blocks of rows, then the blocks in order, so the same inputs give the same bits whatever the
 number of threads.
 
-Imported only when the numba kernels are chosen (importing numba costs about 0.2 s).
+Imported only when the numba kernels are chosen: importing numba and loading the cached
+kernels costs about 0.5 s and 125 MiB (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ __all__ = [
     "CHOICES",
     "Kernels",
     "NUMPY",
+    "configuration",
     "current",
     "fit_work",
     "for_fit",
@@ -61,13 +62,14 @@ CHOICES = ("auto", "numpy", "numba")
 
 STEP_COST = 1e6
 """What a training step costs beyond its arithmetic (Python, NumPy's calls: about 50 µs on the
-hosts measured), in parameter-samples: a fit's work is ``steps * (STEP_COST + parameters *
+host measured), in parameter-samples: a fit's work is ``steps * (STEP_COST + parameters *
 batch size)``."""
 
 MIN_WORK = 1e11
 """'auto' compiles for fits of at least this much work: about 5 s of NumPy training on the
-hosts measured, of which the compiled kernels save 8-27%, more than the 0.5 s that loading
-numba and its cached kernels costs (benchmarks/RESULTS.md, "Compiled kernels")."""
+host measured, where the compiled kernels took 0.73-0.96x NumPy's epoch time (0.89-1.08x on
+the MNIST-shaped network at batch 32), against 0.5 s to load numba and its cached kernels
+(benchmarks/RESULTS.md, "Compiled kernels")."""
 
 
 @dataclass(frozen=True)
@@ -226,34 +228,67 @@ def numba_kernels(threads: int = 1) -> Kernels:
     built = compiled.build()
     parallel_min = compiled.PARALLEL_MIN if threads > 1 else math.inf
 
-    def pick(name, size):
+    def pick(name, size):  # the serial build, or the threaded one for a large array
         return built[name][size >= parallel_min]
 
-    def plain(*arrays):  # what the compiled kernels take: C-ordered float32/float64 arrays
-        return all(a.flags.c_contiguous and a.dtype.kind == "f" for a in arrays)
+    return Kernels("numba", **_compiled_updates(pick), **_compiled_layers(pick, threads))
+
+
+def _plain(*arrays) -> bool:
+    """What the compiled kernels take: C-ordered float32/float64 arrays."""
+    return all(a.flags.c_contiguous and a.dtype.kind == "f" for a in arrays)
+
+
+def _flat(p, *others) -> bool:
+    """What the compiled updates take: one plain vector and others of its shape."""
+    return p.ndim == 1 and _plain(p, *others) and all(a.shape == p.shape for a in others)
+
+
+def _compiled_updates(pick) -> dict:
+    """The optimizers' updates, compiled where :func:`_flat` holds."""
 
     def sgd(p, g, buf, scratch, *rates):
+        if not _flat(p, g, buf):
+            return NUMPY.sgd_update(p, g, buf, scratch, *rates)
         pick("sgd", p.size)(p, g, buf, *rates)
 
     def adam(p, g, m, v, scratch, *rates):
+        if not _flat(p, g, m, v):
+            return NUMPY.adam_update(p, g, m, v, scratch, *rates)
         pick("adam", p.size)(p, g, m, v, *rates)
 
     def rmsprop(p, g, square_avg, grad_avg, buf, scratch, lr, rho, eps, wd, momentum, centered):
+        if not _flat(p, g, square_avg, grad_avg, buf):
+            return NUMPY.rmsprop_update(p, g, square_avg, grad_avg, buf, scratch, lr, rho, eps,
+                                        wd, momentum, centered)  # fmt: skip
         rates = scalars(p.dtype, lr, rho, eps, wd, momentum)
         pick("rmsprop", p.size)(p, g, square_avg, grad_avg, buf, *rates, centered)
 
     def adagrad(p, g, total, rate, weight_decay, eps):
+        if not _flat(p, g, total):
+            return NUMPY.adagrad_update(p, g, total, rate, weight_decay, eps)
         pick("adagrad", p.size)(p, g, total, *scalars(p.dtype, rate, weight_decay, eps))
 
+    return {
+        "sgd_update": sgd, "adam_update": adam, "rmsprop_update": rmsprop,
+        "adagrad_update": adagrad,
+    }  # fmt: skip
+
+
+def _compiled_layers(pick, threads: int) -> dict:
+    """The layers' and the loss's elementwise passes and the gather, compiled where
+    :func:`_plain` holds."""
+    from . import compiled
+
     def take_rows(X, rows, out):  # one thread: NumPy's gather is as fast
-        if threads == 1 or not (plain(X, out) and X.dtype == out.dtype and rows.dtype.kind == "i"):
+        if threads == 1 or not (_plain(X, out) and X.dtype == out.dtype and rows.dtype.kind == "i"):
             return NUMPY.take_rows(X, rows, out)
         pick("take_rows", out.size)(X, rows, out)
         return out
 
     def bias_activation(Z, b, activation, out):
         name = activation.name
-        if name not in ("relu", "identity") or not plain(Z, b, out):
+        if name not in ("relu", "identity") or not _plain(Z, b, out):
             return NUMPY.bias_activation(Z, b, activation, out)
         if name == "identity":
             pick("bias_add", Z.size)(Z, b)
@@ -265,7 +300,7 @@ def numba_kernels(threads: int = 1) -> Kernels:
         return out
 
     def bias_softmax(Z, b, activation, out):
-        if not plain(Z, b, out):
+        if not _plain(Z, b, out):
             return NUMPY.bias_softmax(Z, b, activation, out)
         log_norm = np.empty((Z.shape[0], 1), Z.dtype)
         pick("bias_softmax", Z.size)(Z, b, out, log_norm)
@@ -273,13 +308,13 @@ def numba_kernels(threads: int = 1) -> Kernels:
 
     def activation_backward(grad, Z, A, activation, out):
         kernel = compiled.BACKWARD.get(activation.name)
-        if kernel is None or out is None or not plain(grad, A, out):
+        if kernel is None or out is None or not _plain(grad, A, out):
             return NUMPY.activation_backward(grad, Z, A, activation, out)
         pick(kernel, A.size)(grad, A, out)
         return out
 
     def column_sums(delta, out):
-        if not plain(delta, out) or delta.shape[0] == 0:
+        if not _plain(delta, out) or delta.shape[0] == 0:
             return NUMPY.column_sums(delta, out)
         blocks = -(-delta.shape[0] // compiled.ROWS_PER_BLOCK)
         partial = np.empty((blocks, delta.shape[1]), delta.dtype)
@@ -287,16 +322,17 @@ def numba_kernels(threads: int = 1) -> Kernels:
         return out
 
     def output_delta(loss, Y, T, weights, n):
-        if loss.name != "cross_entropy" or weights is not None or not plain(Y, T):
+        if loss.name != "cross_entropy" or weights is not None or n == 0 or not _plain(Y, T):
             return NUMPY.output_delta(loss, Y, T, weights, n)
         out = np.empty_like(Y)  # the gradient of cross-entropy with softmax: Y - T, over n
         pick("scaled_difference", Y.size)(Y, T, Y.dtype.type(1.0 / n), out)
         return out
 
-    return Kernels(
-        "numba", sgd, adam, rmsprop, adagrad, take_rows, bias_activation, bias_softmax,
-        activation_backward, column_sums, output_delta,
-    )  # fmt: skip
+    return {
+        "take_rows": take_rows, "bias_activation": bias_activation, "bias_softmax": bias_softmax,
+        "activation_backward": activation_backward, "column_sums": column_sums,
+        "output_delta": output_delta,
+    }  # fmt: skip
 
 
 def _store(result: Array, out: Array | None) -> Array:
@@ -321,6 +357,8 @@ def _numba_or_hint() -> Kernels:
     if _threads > 1:  # numba's thread count is the calling thread's own
         import numba
 
+        if not os.environ.get("NUMBA_THREADING_LAYER"):  # fits in two threads: never workqueue
+            numba.config.THREADING_LAYER = "threadsafe"
         numba.set_num_threads(min(_threads, numba.config.NUMBA_NUM_THREADS))
     return kernels
 
@@ -394,14 +432,13 @@ def current() -> Kernels:
 
 
 @contextlib.contextmanager
-def for_fit(work: float, *, reference: bool = False):
-    """Run a fit's steps on the kernels :func:`set_kernels` chose for it (``reference``: on
-    NumPy's whatever the choice, as the scikit-learn estimators do to give scikit-learn's
-    numbers)."""
-    if reference or _setting == "numpy":
-        chosen = NUMPY
-    elif _in_fit.get() is not None:  # pinned by the caller (pinned), or an outer fit's
+def for_fit(work: float):
+    """Run a fit's steps on the kernels chosen for it: those :func:`pinned` (or an outer
+    fit's), else :func:`set_kernels`' choice for a fit of this ``work``."""
+    if _in_fit.get() is not None:  # pinned by the caller, or an outer fit's
         chosen = _in_fit.get()
+    elif _setting == "numpy":
+        chosen = NUMPY
     elif _setting == "numba" or worth_compiling(work):
         chosen = _numba_or_hint()
     else:
@@ -417,12 +454,23 @@ def for_fit(work: float, *, reference: bool = False):
 def pinned(chosen: Kernels):
     """Run the fits inside on ``chosen`` (:data:`NUMPY` or :func:`numba_kernels`'s) whatever
     :func:`set_kernels` says, in this thread: the playground pins NumPy's, so that its curve is
-    bit for bit the one its Python program draws, however long it runs."""
+    bit for bit the one its Python program draws, however long it runs; the scikit-learn
+    estimators pin NumPy's, so that they compute as scikit-learn does."""
     token = _in_fit.set(chosen)
     try:
         yield chosen
     finally:
         _in_fit.reset(token)
+
+
+def configuration() -> dict:
+    """What decides the kernels of a fit: the choice, its threads, and whether numba is
+    installed (data-parallel processes must agree on it, or their replicas drift apart)."""
+    return {
+        "kernels": _setting,
+        "kernel threads": _threads,
+        "numba installed": importlib.util.find_spec("numba") is not None,
+    }
 
 
 def scalars(dtype, *values):
@@ -436,7 +484,8 @@ def _from_environment() -> tuple[str, int]:
     theirs warns and leaves the default."""
     choice = os.environ.get("CHAINRULE_KERNELS", "").strip().lower()
     if not choice:
-        choice = "numba" if os.environ.get("CHAINRULE_NUMBA") else "auto"
+        older = os.environ.get("CHAINRULE_NUMBA", "").strip().lower()
+        choice = "numba" if older in ("1", "true", "yes") else "auto"
     elif choice not in CHOICES:
         warnings.warn(
             f"CHAINRULE_KERNELS={choice!r} is not one of {', '.join(CHOICES)}; using 'auto'",
@@ -444,7 +493,7 @@ def _from_environment() -> tuple[str, int]:
         )
         choice = "auto"
     threads = os.environ.get("CHAINRULE_KERNEL_THREADS", "1").strip()
-    if not threads.isdigit() or int(threads) < 1:
+    if not (threads.isascii() and threads.isdecimal()) or int(threads) < 1:
         warnings.warn(
             f"CHAINRULE_KERNEL_THREADS={threads!r} is not a whole number of at least 1; using 1",
             stacklevel=2,

@@ -58,6 +58,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ..core import kernels
 from ..core.extras import install_hint
 
 try:
@@ -548,10 +549,11 @@ class _BaseMLP(BaseEstimator):
         X = X.astype(dtype, copy=False)
         T = np.asarray(self._training_targets(y, sample_weight, first_pass), dtype=dtype)
         try:
-            if self.solver == "lbfgs":
-                self._fit_lbfgs(network, X, T, sample_weight)
-            else:
-                self._fit_stochastic(network, X, T, y, sample_weight, incremental)
+            with kernels.pinned(kernels.NUMPY):  # scikit-learn's arithmetic, whatever the choice
+                if self.solver == "lbfgs":
+                    self._fit_lbfgs(network, X, T, sample_weight)
+                else:
+                    self._fit_stochastic(network, X, T, y, sample_weight, incremental)
         finally:
             self._leave_training()
         if not np.isfinite(self._network_view().parameters).all():

@@ -149,7 +149,6 @@ class _Run:
     order: object = None  # () -> the epoch's order of the samples; None: shuffle or not
     objective: object = None  # (X, T, weights, rng) -> loss, filling the gradients
     stop_on_divergence: bool = True  # else a non-finite loss goes on (as in scikit-learn)
-    reference_kernels: bool = False  # NumPy's kernels whatever chainrule.set_kernels chose
 
     def __post_init__(self):
         if self.objective is None:
@@ -257,15 +256,13 @@ def run_epochs(
     ``objective(X, T, weights, rng)`` (default :meth:`Network.forward_backward`) on each, the
     events to ``callbacks`` (after a new History), Ctrl-C between two steps. The rate is left to
     the optimizer (no schedule); ``rng`` draws the dropout masks. With
-    ``stop_on_divergence=False`` a non-finite loss does not stop the run. The steps run on
-    NumPy's kernels (the reference) whatever :func:`chainrule.set_kernels` chose, as
-    scikit-learn computes."""
+    ``stop_on_divergence=False`` a non-finite loss does not stop the run."""
     history = History()
     run = _Run(
         network, optimizer, None, [], ONE_PROCESS, batches, _Data(None, None, None, batches.n, 0),
         False, epochs, history, [history, *callbacks], rng, None, optimizer.learning_rate,
         n_batches=math.ceil(batches.n / batches.batch_size), order=order, objective=objective,
-        stop_on_divergence=stop_on_divergence, reference_kernels=True,
+        stop_on_divergence=stop_on_divergence,
     )  # fmt: skip
     return _train(run)
 
@@ -368,7 +365,7 @@ def _train(run: _Run) -> History:
     at = _Position(run)
     # a diverging loss overflows on its way to inf/NaN; the loop detects that and reports it
     agreed = DeferredInterrupt(agreed=run.group.size > 1)  # every process stops after one step
-    chosen = kernels.for_fit(_work(run), reference=run.reference_kernels)
+    chosen = kernels.for_fit(_work(run))
     with np.errstate(over="ignore", invalid="ignore"), agreed as interrupt, chosen:
         try:
             for epoch in range(run.first_epoch, run.epochs):
@@ -395,9 +392,10 @@ def _train(run: _Run) -> History:
 
 def _work(run: _Run) -> float:
     """The fit's work (:func:`chainrule.core.kernels.fit_work`) that the kernels' choice
-    weighs. A stream's batches count as one sample each (their size is not known before they
-    come), and a stream of unknown length as no work: 'auto' leaves it to NumPy."""
-    steps = (run.n_batches or 0) * (run.epochs - run.first_epoch)
+    weighs: every configured epoch, so that a resumed run chooses as the whole run did. A
+    stream's batches count as one sample each (their size is not known before they come), and
+    a stream of unknown length as no work: 'auto' leaves it to NumPy."""
+    steps = (run.n_batches or 0) * run.epochs
     batch_size = getattr(run.batches, "batch_size", 1)
     return kernels.fit_work(steps, run.network.n_params, batch_size)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core import kernels
 from ..core.history import Callback
 from ..core.validation import CONSTRAINTS
 from ..files.atomic import check_writable
@@ -120,6 +121,7 @@ def check_same_on_every_process(
             "resume_from given": options.resume_from is not None,
             "optimizer": repr(optimizer),
             "schedule": type(schedule).__name__,
+            **kernels.configuration(),
         }
     )
 
