@@ -15,10 +15,11 @@ includes reading its CSV file, which the others are handed as a DataFrame).
 
 Contenders (``--contenders``, comma-separated):
 
-* ``chainrule``: ``TabularModel.train(train.csv, target, seed=seed)`` with its defaults, the
-  Python form of ``chainrule train train.csv --target T --seed S``; where the defaults refuse a
-  table (missing cells), ``chainrule+impute`` is the same with ``impute='median'``, the one
-  option the error message asks for;
+* ``chainrule``: ``TabularModel.train(train.csv, target, seed=seed)`` with this checkout's
+  defaults, the Python form of ``chainrule train train.csv --target T --seed S``;
+  ``chainrule+impute`` is the same with ``impute='median'``, the one option the error message
+  asked for when the defaults refused a table with missing cells (before issue 28 made it the
+  default);
 * the variants tried for the defaults, ``chainrule+`` and the changes joined by ``+``
   (``chainrule+es+robust``), each on top of the defaults before issue 28
   (``scaling='standard'``, whatever this checkout's default; ``impute='median'`` where a table
@@ -29,6 +30,14 @@ Contenders (``--contenders``, comma-separated):
   for each numeric column with a gap in the training rows, and a missing cell of a category
   column as its own category); their transformations are fitted on the training rows and
   written into the CSV files, so that chainrule itself is unchanged;
+* the second round's variants (issue 28's time), each on top of this checkout's defaults and
+  passed as ``train``'s options from the training rows left once the validation fraction is
+  held out: ``batch`` (the power of two nearest rows / 64, at least 32 and at most 512: batch
+  32 up to 2 896 training rows; with ``cap128`` or ``cap256``, at most 128 or 256), ``lr``
+  (with ``batch``: the learning rate 1e-3 times ``sqrt(batch / 32)``), ``steps`` (the epochs
+  cut to about 10 000 steps, 10 to 100 of them), and ``reseed``, the defaults with another
+  training seed (``seed + 1000``) on the same split: a run's own noise, against which the
+  others are judged;
 * ``hgb``: ``HistGradientBoosting{Classifier,Regressor}(categorical_features='from_dtype',
   random_state=seed)`` on a DataFrame whose text columns are pandas categories;
 * ``sklearn-mlp``: ``MLP{Classifier,Regressor}(random_state=seed)`` after a ColumnTransformer
@@ -42,7 +51,8 @@ Contenders (``--contenders``, comma-separated):
 Results are appended as JSON lines to ``--out`` (one line per table, seed and contender, with
 the host's load average), so a run can be split into several; ``report`` (every contender
 against HistGradientBoosting), ``compare BEFORE AFTER`` (per split) and ``summary`` print the
-Markdown tables of RESULTS.md ("Tables by default (issue 28)") from them.
+Markdown tables of RESULTS.md ("Tables by default (issue 28)") from them; ``judge BEFORE AFTER``
+judges a variant by the run's own noise (``chainrule+reseed``).
 
     nice -n 19 python benchmarks/real_tables.py run --seeds 0,1,2,3,4 --out results.jsonl
     python benchmarks/real_tables.py report results.jsonl
@@ -178,7 +188,48 @@ def scores(task: str, y_true, prediction, proba=None, classes=None) -> dict:
 
 
 # -- chainrule and its variants -----------------------------------------------------------------
-VARIANTS = ("es", "es20", "robust", "indicator")
+FIRST_ROUND = ("es", "es20", "robust", "indicator")
+"""Variants on top of the defaults before issue 28 (``scaling='standard'``)."""
+SECOND_ROUND = ("batch", "cap128", "cap256", "lr", "steps", "reseed")
+"""Variants on top of this checkout's defaults (issue 28, "Time by default (second round)")."""
+VARIANTS = FIRST_ROUND + SECOND_ROUND
+
+STEP_BUDGET = 10_000
+"""``steps``: the epochs are cut to about this many steps (at least 10 epochs, at most 100)."""
+
+
+def training_rows(train: pd.DataFrame, target: str, task: str, validation_split=0.1) -> int:
+    """The rows chainrule trains on once it has held out its validation fraction (per class
+    for classification, as ``chainrule.tables.model`` holds out)."""
+    if task == "regression":
+        return len(train) - int(round(validation_split * len(train)))
+    counts = train[target].astype(str).value_counts()
+    return len(train) - int(sum(round(validation_split * count) for count in counts))
+
+
+def growing_batch(rows: int, cap: int = 512) -> int:
+    """``batch``: the power of two nearest ``rows / 64`` (about 64 steps an epoch), at least
+    32 (every table of up to 2 896 training rows, 64 x 32 x sqrt(2), keeps batch 32) and at
+    most ``cap`` (512; ``cap128``, ``cap256``: 128, 256)."""
+    nearest = 2 ** math.floor(math.log2(rows / 64) + 0.5)
+    return min(max(nearest, 32), cap)
+
+
+def second_round_options(variant: tuple, rows: int) -> dict:
+    """The options of the second-round variants for ``rows`` training rows: ``batch`` (the
+    batch size of :func:`growing_batch`), ``lr`` (with ``batch``: the learning rate 1e-3 scaled
+    by ``sqrt(batch / 32)``), ``steps`` (the epochs cut to :data:`STEP_BUDGET` steps);
+    ``reseed`` alone changes nothing but the training seed (``seed + 1000``: the same split,
+    other initial weights, validation rows and shuffling), to measure a run's noise."""
+    cap = 128 if "cap128" in variant else 256 if "cap256" in variant else 512
+    batch = growing_batch(rows, cap) if "batch" in variant else 32
+    options = {"batch_size": batch}
+    if "lr" in variant:
+        options["learning_rate"] = 1e-3 * math.sqrt(batch / 32)
+    if "steps" in variant:
+        per_epoch = math.ceil(rows / batch)
+        options["epochs"] = min(100, max(10, math.ceil(STEP_BUDGET / per_epoch)))
+    return options
 
 
 def robust_clip(train: pd.DataFrame, test: pd.DataFrame, numeric: list[str]):
@@ -232,9 +283,16 @@ def run_chainrule(train, test, target, task, seed, folder: Path, variant: tuple,
     stopping = "es" in variant_steps
     if "es20" in variant_steps:
         stopping = cr.training.callbacks.EarlyStopping(patience=20)
-    options = {"seed": seed, "impute": impute, "early_stopping": stopping}
-    if variant is not None:  # a variant: from the old defaults, whatever this checkout's are
+    options = {"seed": seed, "early_stopping": stopping}
+    if impute is not None:  # None: this checkout's default
+        options["impute"] = impute
+    if set(variant_steps) & set(FIRST_ROUND):  # from the old defaults, whatever this checkout's
         options["scaling"] = "standard"
+    if set(variant_steps) & set(SECOND_ROUND):
+        rows = training_rows(train, target, task)
+        options.update(second_round_options(variant_steps, rows))
+    if "reseed" in variant_steps:
+        options["seed"] = seed + 1000
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         started = time.perf_counter()
@@ -370,7 +428,7 @@ def run(tables, seeds, contenders, out: Path, row_cap: int | None) -> None:
 
 def _one(contender, train, test, target, task, seed, folder, gaps):
     if contender == "chainrule":
-        return run_chainrule(train, test, target, task, seed, folder, None, "none")
+        return run_chainrule(train, test, target, task, seed, folder, None, None)
     if contender == "chainrule+impute":
         return run_chainrule(train, test, target, task, seed, folder, None, "median")
     if contender.startswith("chainrule+"):
@@ -379,6 +437,8 @@ def _one(contender, train, test, target, task, seed, folder, gaps):
         if unknown:
             raise SystemExit(f"unknown variant {unknown}")
         impute = "median" if gaps else "none"
+        if not set(variant) & set(FIRST_ROUND):  # the second round: this checkout's defaults
+            impute = None
         return run_chainrule(train, test, target, task, seed, folder, variant, impute)
     return {"hgb": run_hgb, "sklearn-mlp": run_sklearn_mlp, "realmlp": run_realmlp}[contender](
         train, test, target, task, seed
@@ -473,6 +533,43 @@ def compare(paths, before: str, after: str) -> None:
             )
 
 
+def judge(paths, before: str, after: str, noise: str) -> None:
+    """``after`` against ``before`` judged by a run's own noise: per table and score, the noise
+    is the median over the seeds of ``|noise - before|`` (``noise``: ``before`` with another
+    training seed on the same split, ``chainrule+reseed``), and ``after`` is within it when
+    the median of its per-seed differences is at least minus that noise."""
+    by = {(r["table"], r["contender"], r["seed"]): r for r in _read(paths) if "error" not in r}
+    print(
+        f"| table | metric | seeds | {before} | {after} - {before} (median) | better / equal / "
+        f"worse | noise: median abs({noise} - {before}) | within noise | time ratio |"
+    )
+    print("|---|---|---:|---:|---:|---|---:|---|---:|")
+    for table in dict.fromkeys(t for t, _, _ in by):
+        seeds = [
+            s
+            for (t, c, s) in by
+            if (t, c) == (table, before) and all((table, x, s) in by for x in (after, noise))
+        ]
+        if not seeds:
+            continue
+        for metric in ["r2"] if TABLES[table][2] == "regression" else ["accuracy", "roc_auc"]:
+            base = [by[(table, before, s)][metric] for s in seeds]
+            diffs = [by[(table, after, s)][metric] - b for s, b in zip(seeds, base, strict=True)]
+            spread = statistics.median(
+                abs(by[(table, noise, s)][metric] - b) for s, b in zip(seeds, base, strict=True)
+            )
+            tally = [sum(d > 0 for d in diffs), sum(d == 0 for d in diffs)]
+            tally.append(len(diffs) - sum(tally))
+            ratio = statistics.median(
+                by[(table, after, s)]["seconds"] / by[(table, before, s)]["seconds"] for s in seeds
+            )
+            print(
+                f"| {table} | {metric} | {len(seeds)} | {statistics.median(base):.4f} | "
+                f"{_signed(diffs)} | {' / '.join(map(str, tally))} | {spread:.4f} | "
+                f"{'yes' if statistics.median(diffs) >= -spread else 'NO'} | {ratio:.2f} |"
+            )
+
+
 def summary(before_paths, after_paths) -> None:
     """One row per table and score, medians over seeds: chainrule before (the files of
     ``before_paths``: its defaults then, ``impute='median'`` where they refuse the table) and
@@ -551,12 +648,20 @@ def main(argv=None) -> None:
     pair.add_argument("before")
     pair.add_argument("after")
     pair.add_argument("paths", nargs="+")
+    noisy = commands.add_parser("judge")
+    noisy.add_argument("before")
+    noisy.add_argument("after")
+    noisy.add_argument("paths", nargs="+")
+    noisy.add_argument("--noise", default="chainrule+reseed")
     whole = commands.add_parser("summary")
     whole.add_argument("--before", nargs="+", required=True)
     whole.add_argument("--after", nargs="+", required=True)
     args = parser.parse_args(argv)
     if args.command == "summary":
         summary(args.before, args.after)
+        return
+    if args.command == "judge":
+        judge(args.paths, args.before, args.after, args.noise)
         return
     if args.command == "compare":
         compare(args.paths, args.before, args.after)
