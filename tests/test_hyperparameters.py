@@ -22,19 +22,6 @@ def torch():
     return pytest.importorskip("torch")
 
 
-@pytest.fixture(params=["numpy", "numba"])
-def kernels(request):
-    """Run the optimizers' updates with the NumPy kernels, then with the numba ones."""
-    if request.param == "numba":
-        pytest.importorskip("numba")
-    before = _kernels.get_kernels()
-    cr.set_kernels(request.param)
-    try:
-        yield request.param
-    finally:
-        cr.set_kernels(before[0], threads=before[1])
-
-
 def _t(torch, array, grad=False):
     return torch.tensor(np.asarray(array, dtype=np.float64), requires_grad=grad)
 
@@ -128,115 +115,6 @@ def test_network_with_hyperparameters_gives_torch_s_loss_and_gradients(
     for (dW, db), (W, b) in zip(grads, params, strict=True):
         np.testing.assert_allclose(dW, W.grad.numpy(), rtol=1e-11, atol=1e-14)
         np.testing.assert_allclose(db, b.grad.numpy(), rtol=1e-11, atol=1e-14)
-
-
-# -- optimizers: 5 steps on a quadratic vs torch.optim, every option away from its default ------
-ADAGRAD = dict(
-    learning_rate=0.1,
-    learning_rate_decay=0.3,
-    weight_decay=0.2,
-    initial_accumulator_value=0.5,
-    epsilon=0.1,
-)
-TORCH_ADAGRAD = dict(lr=0.1, lr_decay=0.3, weight_decay=0.2, initial_accumulator_value=0.5, eps=0.1)
-PLAIN_CASES = [  # RMSprop and AdaGrad
-    (
-        optim.RMSprop,
-        {"learning_rate": 0.02, "rho": 0.8, "epsilon": 1e-2, "momentum": 0.3, "weight_decay": 0.1},
-        "RMSprop",
-        {"lr": 0.02, "alpha": 0.8, "eps": 1e-2, "momentum": 0.3, "weight_decay": 0.1},
-    ),
-    (
-        optim.RMSprop,
-        {"learning_rate": 0.02, "rho": 0.7, "epsilon": 0.05, "centered": True},
-        "RMSprop",
-        {"lr": 0.02, "alpha": 0.7, "eps": 0.05, "centered": True},
-    ),
-    (
-        optim.AdaGrad,
-        ADAGRAD,
-        "Adagrad",
-        TORCH_ADAGRAD,
-    ),
-]
-
-OPTIMIZER_CASES = [  # (ours, our options, torch's name, torch's options)
-    (optim.SGD, {"learning_rate": 0.05, "momentum": 0.7}, "SGD", {"lr": 0.05, "momentum": 0.7}),
-    (
-        optim.SGD,
-        {"learning_rate": 0.05, "momentum": 0.6, "dampening": 0.4, "weight_decay": 0.3},
-        "SGD",
-        {"lr": 0.05, "momentum": 0.6, "dampening": 0.4, "weight_decay": 0.3},
-    ),
-    (
-        optim.SGD,
-        {"learning_rate": 0.04, "momentum": 0.6, "nesterov": True, "weight_decay": 0.2},
-        "SGD",
-        {"lr": 0.04, "momentum": 0.6, "nesterov": True, "weight_decay": 0.2},
-    ),
-    (
-        optim.SGD,
-        {"learning_rate": 0.05, "weight_decay": 0.3},
-        "SGD",
-        {"lr": 0.05, "weight_decay": 0.3},
-    ),
-    (
-        optim.Adam,
-        {
-            "learning_rate": 0.05,
-            "beta_1": 0.6,
-            "beta_2": 0.95,
-            "epsilon": 1e-3,
-            "weight_decay": 0.3,
-        },
-        "Adam",
-        {"lr": 0.05, "betas": (0.6, 0.95), "eps": 1e-3, "weight_decay": 0.3},
-    ),
-    (
-        optim.AdamW,
-        {"learning_rate": 0.05, "beta_1": 0.7, "beta_2": 0.9, "epsilon": 1e-2, "weight_decay": 0.4},
-        "AdamW",
-        {"lr": 0.05, "betas": (0.7, 0.9), "eps": 1e-2, "weight_decay": 0.4},
-    ),
-    *PLAIN_CASES,
-]
-
-
-def _run_against_torch(torch, ours, our_options, theirs, their_options):
-    rng = np.random.default_rng(4)
-    start, targets = rng.normal(size=7), rng.normal(size=(5, 7))
-    curvature = np.linspace(0.3, 3.0, 7)
-    params = start.copy()
-    torch_params = _t(torch, start, grad=True)
-    optimizer = ours(**our_options)
-    torch_optimizer = getattr(torch.optim, theirs)([torch_params], **their_options)
-    for target in targets:
-        optimizer.step(params, (params - target) * curvature)
-        torch_params.grad = (torch_params.detach() - _t(torch, target)) * _t(torch, curvature)
-        torch_optimizer.step()
-    assert not np.allclose(params, start, rtol=1e-3)  # the steps moved the parameters
-    np.testing.assert_allclose(params, torch_params.detach().numpy(), rtol=1e-12, atol=1e-14)
-
-
-@pytest.mark.parametrize(
-    "ours,our_options,theirs,their_options",
-    OPTIMIZER_CASES,
-    ids=[
-        "sgd-momentum",
-        "sgd-dampening",
-        "sgd-nesterov",
-        "sgd-decay",
-        "adam",
-        "adamw",
-        "rmsprop-momentum",
-        "rmsprop-centered",
-        "adagrad",
-    ],  # fmt: skip
-)
-def test_optimizer_hyperparameters_match_torch_with_either_kernel(
-    torch, kernels, ours, our_options, theirs, their_options
-):
-    _run_against_torch(torch, ours, our_options, theirs, their_options)
 
 
 # -- L-BFGS: max_fun, tol and memory vs scipy's L-BFGS-B on a hand-written least squares -------
@@ -517,3 +395,128 @@ def test_regressor_adamw_passes_beta_1_beta_2_epsilon_to_torch_s_adamw(torch):
     got = [ours.coefs_[0], ours.intercepts_[0], ours.coefs_[1], ours.intercepts_[1]]
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+
+
+# -- optimizers: 5 steps on a quadratic vs torch.optim, every option away from its default ------
+# (last in the file, NumPy's cases before numba's: numba's compile kernels, which a planted bug
+# caught earlier need not wait for)
+@pytest.fixture
+def kernels(request):
+    """Run the optimizers' updates with the kernels the test's ``choice`` names."""
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    before = _kernels.get_kernels()
+    cr.set_kernels(request.param)
+    try:
+        yield request.param
+    finally:
+        cr.set_kernels(before[0], threads=before[1])
+
+
+ADAGRAD = dict(
+    learning_rate=0.1,
+    learning_rate_decay=0.3,
+    weight_decay=0.2,
+    initial_accumulator_value=0.5,
+    epsilon=0.1,
+)
+TORCH_ADAGRAD = dict(lr=0.1, lr_decay=0.3, weight_decay=0.2, initial_accumulator_value=0.5, eps=0.1)
+PLAIN_CASES = [  # RMSprop and AdaGrad
+    (
+        optim.RMSprop,
+        {"learning_rate": 0.02, "rho": 0.8, "epsilon": 1e-2, "momentum": 0.3, "weight_decay": 0.1},
+        "RMSprop",
+        {"lr": 0.02, "alpha": 0.8, "eps": 1e-2, "momentum": 0.3, "weight_decay": 0.1},
+    ),
+    (
+        optim.RMSprop,
+        {"learning_rate": 0.02, "rho": 0.7, "epsilon": 0.05, "centered": True},
+        "RMSprop",
+        {"lr": 0.02, "alpha": 0.7, "eps": 0.05, "centered": True},
+    ),
+    (
+        optim.AdaGrad,
+        ADAGRAD,
+        "Adagrad",
+        TORCH_ADAGRAD,
+    ),
+]
+
+OPTIMIZER_CASES = [  # (ours, our options, torch's name, torch's options)
+    (optim.SGD, {"learning_rate": 0.05, "momentum": 0.7}, "SGD", {"lr": 0.05, "momentum": 0.7}),
+    (
+        optim.SGD,
+        {"learning_rate": 0.05, "momentum": 0.6, "dampening": 0.4, "weight_decay": 0.3},
+        "SGD",
+        {"lr": 0.05, "momentum": 0.6, "dampening": 0.4, "weight_decay": 0.3},
+    ),
+    (
+        optim.SGD,
+        {"learning_rate": 0.04, "momentum": 0.6, "nesterov": True, "weight_decay": 0.2},
+        "SGD",
+        {"lr": 0.04, "momentum": 0.6, "nesterov": True, "weight_decay": 0.2},
+    ),
+    (
+        optim.SGD,
+        {"learning_rate": 0.05, "weight_decay": 0.3},
+        "SGD",
+        {"lr": 0.05, "weight_decay": 0.3},
+    ),
+    (
+        optim.Adam,
+        {
+            "learning_rate": 0.05,
+            "beta_1": 0.6,
+            "beta_2": 0.95,
+            "epsilon": 1e-3,
+            "weight_decay": 0.3,
+        },
+        "Adam",
+        {"lr": 0.05, "betas": (0.6, 0.95), "eps": 1e-3, "weight_decay": 0.3},
+    ),
+    (
+        optim.AdamW,
+        {"learning_rate": 0.05, "beta_1": 0.7, "beta_2": 0.9, "epsilon": 1e-2, "weight_decay": 0.4},
+        "AdamW",
+        {"lr": 0.05, "betas": (0.7, 0.9), "eps": 1e-2, "weight_decay": 0.4},
+    ),
+    *PLAIN_CASES,
+]
+
+
+def _run_against_torch(torch, ours, our_options, theirs, their_options):
+    rng = np.random.default_rng(4)
+    start, targets = rng.normal(size=7), rng.normal(size=(5, 7))
+    curvature = np.linspace(0.3, 3.0, 7)
+    params = start.copy()
+    torch_params = _t(torch, start, grad=True)
+    optimizer = ours(**our_options)
+    torch_optimizer = getattr(torch.optim, theirs)([torch_params], **their_options)
+    for target in targets:
+        optimizer.step(params, (params - target) * curvature)
+        torch_params.grad = (torch_params.detach() - _t(torch, target)) * _t(torch, curvature)
+        torch_optimizer.step()
+    assert not np.allclose(params, start, rtol=1e-3)  # the steps moved the parameters
+    np.testing.assert_allclose(params, torch_params.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "ours,our_options,theirs,their_options",
+    OPTIMIZER_CASES,
+    ids=[
+        "sgd-momentum",
+        "sgd-dampening",
+        "sgd-nesterov",
+        "sgd-decay",
+        "adam",
+        "adamw",
+        "rmsprop-momentum",
+        "rmsprop-centered",
+        "adagrad",
+    ],  # fmt: skip
+)
+@pytest.mark.parametrize("kernels", ["numpy", "numba"], indirect=True)  # numba's cases last
+def test_optimizer_hyperparameters_match_torch_with_either_kernel(
+    torch, kernels, ours, our_options, theirs, their_options
+):
+    _run_against_torch(torch, ours, our_options, theirs, their_options)
