@@ -169,6 +169,19 @@ def text_columns(frame: pd.DataFrame, target: str) -> list[str]:
 
 
 # -- scores -------------------------------------------------------------------------------------
+def fit_and_score(model, X, y, X_test, y_test, task: str) -> dict:
+    """Fit ``model`` (timed, its warnings silenced) and score it on the test rows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        started = time.perf_counter()
+        model.fit(X, y)
+        seconds = time.perf_counter() - started
+    classification = task == "classification"
+    proba = model.predict_proba(X_test) if classification else None
+    classes = [str(c) for c in model.classes_] if classification else None
+    return {**scores(task, y_test, model.predict(X_test), proba, classes), "seconds": seconds}
+
+
 def scores(task: str, y_true, prediction, proba=None, classes=None) -> dict:
     from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 
@@ -325,12 +338,7 @@ def run_hgb(train, test, target, task, seed):
     cls = HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor
     model = cls(categorical_features="from_dtype", random_state=seed)
     y = train[target].astype(str) if task == "classification" else train[target]
-    started = time.perf_counter()
-    model.fit(X, y)
-    seconds = time.perf_counter() - started
-    proba = model.predict_proba(X_test) if task == "classification" else None
-    classes = list(model.classes_) if task == "classification" else None
-    return {**scores(task, test[target], model.predict(X_test), proba, classes), "seconds": seconds}
+    return fit_and_score(model, X, y, X_test, test[target], task)
 
 
 def run_sklearn_mlp(train, test, target, task, seed):
@@ -364,14 +372,7 @@ def run_sklearn_mlp(train, test, target, task, seed):
         )
         y = train[target].to_numpy(dtype=float)
     X, X_test = train.drop(columns=[target]), test.drop(columns=[target])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        started = time.perf_counter()
-        model.fit(X, y)
-        seconds = time.perf_counter() - started
-    proba = model.predict_proba(X_test) if task == "classification" else None
-    classes = list(model.classes_) if task == "classification" else None
-    return {**scores(task, test[target], model.predict(X_test), proba, classes), "seconds": seconds}
+    return fit_and_score(model, X, y, X_test, test[target], task)
 
 
 def run_realmlp(train, test, target, task, seed):
@@ -387,14 +388,7 @@ def run_realmlp(train, test, target, task, seed):
     cls = RealMLP_TD_Classifier if task == "classification" else RealMLP_TD_Regressor
     model = cls(random_state=seed, device="cpu", verbosity=0)
     y = train[target].astype(str) if task == "classification" else train[target].astype(float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        started = time.perf_counter()
-        model.fit(X, y)
-        seconds = time.perf_counter() - started
-    proba = model.predict_proba(X_test) if task == "classification" else None
-    classes = [str(c) for c in model.classes_] if task == "classification" else None
-    return {**scores(task, test[target], model.predict(X_test), proba, classes), "seconds": seconds}
+    return fit_and_score(model, X, y, X_test, test[target], task)
 
 
 # -- the run ------------------------------------------------------------------------------------

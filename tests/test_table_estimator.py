@@ -18,6 +18,7 @@ from sklearn.base import clone  # noqa: E402
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
+import chainrule.sklearn.estimators as sklearn_estimators  # noqa: E402
 import chainrule.sklearn.tables as table_estimators  # noqa: E402
 from chainrule.sklearn import (  # noqa: E402
     ChainruleUnpicklingError,
@@ -261,7 +262,7 @@ def test_pickles_record_the_chainrule_version(monkeypatch):
         warnings.simplefilter("error", ChainruleVersionWarning)
         restored = pickle.loads(data)
     np.testing.assert_array_equal(restored.predict_proba(frame), clf.predict_proba(frame))
-    monkeypatch.setattr(table_estimators, "__version__", "9.9.9")
+    monkeypatch.setattr(sklearn_estimators, "__version__", "9.9.9")  # the version restoring
     with pytest.warns(
         ChainruleVersionWarning, match="pickled by chainrule .* with chainrule 9.9.9"
     ):

@@ -292,7 +292,7 @@ def _compiled_layers(pick, threads: int) -> dict:
             return NUMPY.bias_activation(Z, b, activation, out)
         if name == "identity":
             pick("bias_add", Z.size)(Z, b)
-            return _store(Z, out)
+            return activation.forward(Z, out)
         if out is Z:
             pick("bias_relu_in_place", Z.size)(Z, b)
         else:
@@ -333,13 +333,6 @@ def _compiled_layers(pick, threads: int) -> dict:
         "activation_backward": activation_backward, "column_sums": column_sums,
         "output_delta": output_delta,
     }  # fmt: skip
-
-
-def _store(result: Array, out: Array | None) -> Array:
-    if out is None or out is result:
-        return result
-    np.copyto(out, result)
-    return out
 
 
 # -- the choice ----------------------------------------------------------------------------------

@@ -158,6 +158,35 @@ class ChainruleUnpicklingError(pickle.UnpicklingError, ValueError):
     wrong. Raised by ``pickle.load`` itself, not later by ``predict``."""
 
 
+def _restore_pickled(estimator, state, restore) -> None:
+    """Restore ``estimator`` from a pickle's ``state`` with ``restore(state)``, checked against
+    this version: a state that lacks a parameter, or that ``restore`` cannot take, raises
+    :class:`ChainruleUnpicklingError` naming both versions; one pickled by another version (or
+    recording none) warns with :class:`ChainruleVersionWarning`."""
+    name = type(estimator).__name__
+    pickled = state.get("_chainrule_version") if isinstance(state, dict) else None
+    try:
+        state = dict(state)
+        state.pop("_chainrule_version", None)
+        missing = [p for p in estimator._get_param_names() if p not in state]
+        if missing:
+            raise ValueError(f"it lacks the parameter(s) {', '.join(map(repr, missing))}")
+        restore(state)
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as error:
+        raise ChainruleUnpicklingError(
+            f"cannot restore this {name}, pickled by {_pickled_by(pickled)}, "
+            f"with chainrule {__version__}: {error}; refit it with chainrule "
+            f"{__version__}, or load it with the version that pickled it"
+        ) from None
+    if pickled != __version__:
+        warnings.warn(
+            ChainruleVersionWarning(
+                estimator_name=name, current_version=__version__, original_version=pickled
+            ),
+            stacklevel=3,  # the caller of __setstate__ (pickle.loads)
+        )
+
+
 def _pickled_by(pickled) -> str:
     """Which chainrule wrote a pickle, from the version it records (None: none), as a message
     says it; a version is quoted unless it looks like one (it was read from the pickle)."""
@@ -397,32 +426,15 @@ class _BaseMLP(BaseEstimator):
         return state
 
     def __setstate__(self, state):
-        """Restore a pickle, checked against what this version needs: one that cannot be
-        restored raises :class:`ChainruleUnpicklingError` naming both versions; one pickled by
-        another version (or recording none) warns with :class:`ChainruleVersionWarning`."""
-        name = type(self).__name__
-        pickled = state.get("_chainrule_version") if isinstance(state, dict) else None
-        try:
-            state = dict(state)
-            state.pop("_chainrule_version", None)
-            missing = [p for p in self._get_param_names() if p not in state]
-            if missing:
-                raise ValueError(f"it lacks the parameter(s) {', '.join(map(repr, missing))}")
-            super().__setstate__(state)
+        """Restore a pickle, checked against what this version needs (see
+        :func:`_restore_pickled`): its parameters, and the fitted model they describe."""
+        base = super().__setstate__
+
+        def restore(checked):
+            base(checked)
             self._check_restored()
-        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as error:
-            raise ChainruleUnpicklingError(
-                f"cannot restore this {name}, pickled by {_pickled_by(pickled)}, "
-                f"with chainrule {__version__}: {error}; refit it with chainrule "
-                f"{__version__}, or load it with the version that pickled it"
-            ) from None
-        if pickled != __version__:
-            warnings.warn(
-                ChainruleVersionWarning(
-                    estimator_name=name, current_version=__version__, original_version=pickled
-                ),
-                stacklevel=2,
-            )
+
+        _restore_pickled(self, state, restore)
 
     _FITTED = ("coefs_", "intercepts_", "n_outputs_", "n_layers_", "out_activation_")
     _FITTED += ("n_iter_", "n_features_in_")

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import inspect
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -53,12 +52,7 @@ from .._version import __version__
 from ..core.validation import CONSTRAINTS, check_int
 from ..tables.model import train_table
 from ..tables.reading import MISSING, Table, from_frame
-from .estimators import (
-    ChainruleUnpicklingError,
-    ChainruleVersionWarning,
-    _one_fit_at_a_time,
-    _pickled_by,
-)
+from .estimators import _one_fit_at_a_time, _restore_pickled
 
 __all__ = ["TableClassifier", "TableRegressor"]
 
@@ -285,31 +279,9 @@ class _TableEstimator(BaseEstimator):
         return state
 
     def __setstate__(self, state):
-        """Restore a pickle: one pickled by another chainrule version (or recording none)
-        warns with :class:`~chainrule.sklearn.ChainruleVersionWarning`; one that lacks a
-        parameter raises :class:`~chainrule.sklearn.ChainruleUnpicklingError`."""
-        name, current = type(self).__name__, __version__
-        pickled = state.get("_chainrule_version") if isinstance(state, dict) else None
-        try:
-            state = dict(state)
-            state.pop("_chainrule_version", None)
-            missing = [p for p in self._get_param_names() if p not in state]
-            if missing:
-                raise ValueError(f"it lacks the parameter(s) {', '.join(map(repr, missing))}")
-        except (TypeError, ValueError) as error:
-            raise ChainruleUnpicklingError(
-                f"cannot restore this {name}, pickled by {_pickled_by(pickled)}, with "
-                f"chainrule {current}: {error}; refit it with chainrule {current}, or load it "
-                "with the version that pickled it"
-            ) from None
-        super().__setstate__(state)
-        if pickled != current:
-            warnings.warn(
-                ChainruleVersionWarning(
-                    estimator_name=name, current_version=current, original_version=pickled
-                ),
-                stacklevel=2,
-            )
+        """Restore a pickle, checked against this version (see
+        :func:`~chainrule.sklearn.estimators._restore_pickled`)."""
+        _restore_pickled(self, state, super().__setstate__)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
