@@ -245,6 +245,36 @@ def second_round_options(variant: tuple, rows: int) -> dict:
     return options
 
 
+def named_options(variant: tuple) -> dict:
+    """The options a variant names as ``key=value`` (``hidden=128x128``, ``learning_rate=3e-3``,
+    ``early_stopping=patience:20``, ``patience=none``): numbers as numbers, ``none`` as None,
+    ``x`` between a list's items."""
+    from chainrule.training.callbacks import EarlyStopping
+
+    options = {}
+    for part in variant:
+        if "=" not in part:
+            continue
+        key, value = part.split("=", 1)
+        if value.startswith("patience:"):
+            options[key] = EarlyStopping(patience=int(value.split(":")[1]))
+            continue
+        items = [_number(item) for item in value.split("x")] if "x" in value else None
+        options[key] = tuple(items) if items else _number(value)
+    return options
+
+
+def _number(text: str):
+    if text == "none":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def robust_clip(train: pd.DataFrame, test: pd.DataFrame, numeric: list[str]):
     """Median-centred, scaled by the interquartile range (half the range where that is 0, 1
     for a constant column) and smoothly clipped to (-3, 3): fitted on the training rows."""
@@ -306,6 +336,7 @@ def run_chainrule(train, test, target, task, seed, folder: Path, variant: tuple,
         options.update(second_round_options(variant_steps, rows))
     if "reseed" in variant_steps:
         options["seed"] = seed + 1000
+    options.update(named_options(variant_steps))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         started = time.perf_counter()
@@ -427,7 +458,7 @@ def _one(contender, train, test, target, task, seed, folder, gaps):
         return run_chainrule(train, test, target, task, seed, folder, None, "median")
     if contender.startswith("chainrule+"):
         variant = tuple(contender.split("+")[1:])
-        unknown = set(variant) - set(VARIANTS)
+        unknown = {part for part in variant if "=" not in part} - set(VARIANTS)
         if unknown:
             raise SystemExit(f"unknown variant {unknown}")
         impute = "median" if gaps else "none"

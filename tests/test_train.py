@@ -208,6 +208,29 @@ def test_resume_equals_uninterrupted_with_schedules_weights_and_a_later_early_st
         assert history[key] == expected[key]
 
 
+def test_a_resumed_run_keeps_the_recent_losses_that_min_rise_reads(tmp_path):
+    # random labels: the validation loss climbs within a few epochs
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 4)), rng.integers(0, 2, 200)
+
+    def run(epochs, **options):
+        net = cr.MLP([4, 64, 64, 2], loss="cross_entropy", seed=3)
+        stopper = cr.EarlyStopping(patience=2, min_rise=0.05)
+        history = net.fit(
+            X, y, optimizer=optim.Adam(learning_rate=0.01), epochs=epochs, batch_size=16,
+            validation_split=0.25, early_stopping=stopper, verbose=0, **options,
+        )  # fmt: skip
+        return net, history, stopper
+
+    whole, expected, stopper = run(60)
+    assert expected.stopped_by == "early_stopping" and len(expected.epoch) > 5
+    run(len(expected.epoch) - 2, checkpoint=tmp_path / "state.npz")
+    resumed, history, again = run(60, resume_from=tmp_path / "state.npz")
+    assert again.recent == stopper.recent and len(again.recent) == 5
+    assert history.epoch == expected.epoch
+    assert np.array_equal(resumed.parameters, whole.parameters)
+
+
 def test_resume_refuses_another_architecture(tmp_path):
     path = tmp_path / "state.npz"
     _train(5, epochs=1, checkpoint=path)
@@ -235,6 +258,65 @@ def test_early_stopping_restores_the_best_epoch():
     best = int(np.argmin(val))
     assert len(val) == best + 4  # patience 3: stops on the 3rd epoch without improvement
     assert np.array_equal(net.parameters, recorder.parameters[best])
+
+
+def _stop_after(losses, stopper) -> int:
+    """The epochs ``stopper`` lets run on these validation losses (a network stand-in)."""
+
+    class Stand:
+        parameters = np.zeros(1)
+        stop_training = False
+
+    stand = Stand()
+    stopper.set_network(stand)
+    stopper.on_train_begin({})
+    for epoch, loss in enumerate(losses):
+        stopper.on_epoch_end(epoch, {"val_loss": loss})
+        if stand.stop_training:
+            return epoch + 1
+    return len(losses)
+
+
+def _falls_then(best: int, after) -> list:
+    """Validation losses falling to 0.5 at epoch ``best`` (from 1), then ``after``."""
+    return [0.5 + 1.0 / e - 1.0 / best for e in range(1, best + 1)] + list(after)
+
+
+# the median of the last five losses against best + min_rise * |best| = 0.5 * 1.3 = 0.65
+@pytest.mark.parametrize(
+    "after, runs",
+    [
+        ([0.9] * 300, 4 + 20),  # risen at once: stops when the patience of 20 runs out
+        ([0.6] * 300, 304),  # a plateau 20% above the best: never stops
+        ([0.6] * 30 + [0.7] * 270, 4 + 33),  # 0.7 is above the bar: 3 of the 5 by epoch 33
+        ([0.66, 0.6] * 150, 4 + 21),  # alternating: 3 of the 5 last above the bar at 25
+        ([0.66, 0.6, 0.6] * 100, 304),  # never more than 2 of 5 above: the median is 0.6
+        ([0.6] * 15 + [0.9] * 285, 4 + 20),  # risen before the patience ran out
+    ],
+)
+def test_min_rise_stops_only_once_the_loss_has_clearly_risen(after, runs):
+    stopper = cr.EarlyStopping(patience=20, min_rise=0.3)
+    assert _stop_after(_falls_then(4, after), stopper) == runs
+    assert stopper.best_epoch + 1 == 4
+
+
+def test_without_min_rise_the_patience_alone_stops_as_in_keras():
+    stopper = cr.EarlyStopping(patience=20)
+    assert _stop_after(_falls_then(4, [0.6] * 300), stopper) == 24
+
+
+def test_min_rise_measures_from_the_best_values_size():
+    # a best value of -2 (a maximised metric, stored negated, or a negative loss): the bar is
+    # -2 + 0.5 * 2 = -1, so -1.5 is within it and -0.5 above it
+    stopper = cr.EarlyStopping(patience=1, min_rise=0.5)
+    assert _stop_after([-2.0] + [-1.5] * 10, stopper) == 11
+    # before five epochs the median is over those run: (-2, -0.5, -0.5) at epoch 3
+    assert _stop_after([-2.0] + [-0.5] * 10, stopper) == 3
+
+
+def test_a_negative_min_rise_is_refused():
+    with pytest.raises(ValueError, match="min_rise"):
+        cr.EarlyStopping(min_rise=-0.5)
 
 
 def test_early_stopping_can_monitor_a_metric():

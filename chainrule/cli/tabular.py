@@ -18,7 +18,7 @@ from ..core.activations import NAMES as ACTIVATIONS
 from ..core.history import Callback
 from ..core.losses import NAMES as LOSSES
 from ..core.terminal import printable
-from ..core.validation import Interval
+from ..core.validation import CONSTRAINTS, Interval
 from ..files.atomic import atomic_open
 from ..files.header import MAX_WIDTH
 from ..tables.encoding import IMPUTE, SCALING, FilledGapsWarning, UnseenCategoryWarning
@@ -356,6 +356,7 @@ def _route_options(args) -> dict:
         batch_size=args.batch_size,
         validation_split=args.validation_split,
         early_stopping=args.early_stopping,
+        patience=args.patience,
         seed=args.seed,
         verbose=0 if args.quiet else 1,
         features=_names(args.features),
@@ -904,6 +905,18 @@ def _add_data_options(train) -> None:
     )
 
 
+def _patience(text: str):
+    """``--patience``: ``auto``, ``none`` or a whole number >= 1."""
+    if text.strip().lower() in ("auto", "none"):
+        return None if text.strip().lower() == "none" else "auto"
+    try:
+        return CONSTRAINTS["patience"].parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected auto, none or a whole number >= 1, got {text!r}"
+        ) from None
+
+
 def _class_weight(text: str):
     """--class-weight's value: 'balanced' or a dict of weights by label."""
     from ..tables.weights import class_weight_from_text
@@ -978,7 +991,17 @@ def _add_training_options(train) -> None:
     train.add_argument(
         "--early-stopping",
         action="store_true",
-        help="stop when the validation loss stops improving; keep the best",
+        help="stop when the validation loss has not improved for 5 epochs (instead of "
+        "--patience); keep the best",
+    )
+    train.add_argument(
+        "--patience",
+        type=_patience,
+        default="auto",
+        metavar="N|auto|none",
+        help="with validation rows and --keep best, stop after N epochs without a lower "
+        "validation loss; auto (default): after 20 such epochs once the loss has also risen "
+        "30%% above its best (the median of the last 5 epochs); none: run every epoch",
     )
     train.add_argument(
         "--keep",

@@ -141,6 +141,7 @@ CONSTRAINTS = {
     "seed": Interval(int, 0, none=True),
     "log_every": Interval(int, 1),
     "checkpoint_every": Interval(int, 1),
+    "patience": Interval(int, 1, none=True),
 }
 """The numeric options of training, read by every surface that takes them: ``fit`` and the
 optimizers (:meth:`Interval.check`), the command line's flags and the playground's fields

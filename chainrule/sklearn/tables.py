@@ -67,6 +67,7 @@ _ROUTE_OPTIONS = (
     "loss",
     "optimizer",
     "early_stopping",
+    "patience",
     "keep",
     "impute",
     "scaling",
@@ -314,7 +315,13 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
     validation_split : float in [0, 1), default=0.1
         The fraction of the rows held out, stratified by class, to choose the kept epoch.
     early_stopping : bool, default=False
-        Stop when the validation loss stops improving.
+        Stop when the validation loss has not improved for 5 epochs (instead of
+        ``patience``).
+    patience : 'auto', int >= 1 or None, default='auto'
+        When to stop before ``epochs``: after this many epochs without a lower validation
+        loss; ``'auto'``: after 20 such epochs once the validation loss has also risen 30%
+        above its best (the median of the last five); None: every epoch runs (see
+        :func:`~chainrule.tables.model.train_table`).
     keep : {'best', 'last'}, default='best'
         With validation rows, keep the parameters of the epoch of lowest validation loss, or
         the last epoch's.
@@ -384,6 +391,7 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         batch_size=_ROUTE["batch_size"],
         validation_split=_ROUTE["validation_split"],
         early_stopping=_ROUTE["early_stopping"],
+        patience=_ROUTE["patience"],
         keep=_ROUTE["keep"],
         impute=_ROUTE["impute"],
         scaling=_ROUTE["scaling"],
@@ -404,6 +412,7 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         self.batch_size = batch_size
         self.validation_split = validation_split
         self.early_stopping = early_stopping
+        self.patience = patience
         self.keep = keep
         self.impute = impute
         self.scaling = scaling
@@ -464,8 +473,8 @@ class TableRegressor(RegressorMixin, _TableEstimator):
     Parameters
     ----------
     hidden, activation, loss, optimizer, learning_rate, epochs, batch_size, validation_split,
-    early_stopping, keep, impute, scaling, missing_indicators, categorical, dropout, l2,
-    random_state, verbose
+    early_stopping, patience, keep, impute, scaling, missing_indicators, categorical, dropout,
+    l2, random_state, verbose
         As :class:`TableClassifier`'s (``loss`` defaults to ``mse``; ``'mae'`` and
         ``'huber'`` too), without ``class_weight``; the validation split is not stratified.
 
@@ -494,6 +503,7 @@ class TableRegressor(RegressorMixin, _TableEstimator):
         batch_size=_ROUTE["batch_size"],
         validation_split=_ROUTE["validation_split"],
         early_stopping=_ROUTE["early_stopping"],
+        patience=_ROUTE["patience"],
         keep=_ROUTE["keep"],
         impute=_ROUTE["impute"],
         scaling=_ROUTE["scaling"],
@@ -513,6 +523,7 @@ class TableRegressor(RegressorMixin, _TableEstimator):
         self.batch_size = batch_size
         self.validation_split = validation_split
         self.early_stopping = early_stopping
+        self.patience = patience
         self.keep = keep
         self.impute = impute
         self.scaling = scaling

@@ -684,16 +684,37 @@ def _check_every_class_trains(
 
 KEEP = ("best", "last")
 
+AUTO_PATIENCE = 20
+"""``patience='auto'``: the epochs without a better validation loss before stopping..."""
+AUTO_MIN_RISE = 0.3
+"""...once the median of the last five validation losses is also 30% above the best one
+(chosen on real tables: benchmarks/RESULTS.md, "When to stop (issue 28, third round)")."""
 
-def _stopping(early_stopping: bool, keep: str, validation, epochs: int):
+
+def _stopping(early_stopping, keep: str, validation, epochs: int, patience):
     """What to pass as ``early_stopping``: with validation rows and ``keep='best'``, an
-    :class:`~chainrule.training.callbacks.EarlyStopping` that never stops early (patience beyond the
-    epochs) but puts back the best validation epoch's parameters."""
+    :class:`~chainrule.training.callbacks.EarlyStopping` that puts back the best validation
+    epoch's parameters and stops as ``patience`` says (``'auto'``: patience
+    :data:`AUTO_PATIENCE` with ``min_rise`` :data:`AUTO_MIN_RISE`; None: never early)."""
     if early_stopping or keep == "last" or validation is None:
         return early_stopping
     from ..training.callbacks import EarlyStopping
 
-    return EarlyStopping(patience=epochs)
+    if patience == "auto":
+        return EarlyStopping(patience=AUTO_PATIENCE, min_rise=AUTO_MIN_RISE)
+    return EarlyStopping(patience=epochs if patience is None else patience)
+
+
+def _checked_patience(patience):
+    """``patience`` as :func:`train_table` takes it: ``'auto'``, None or a whole number >= 1
+    (ValueError or TypeError naming it otherwise)."""
+    if isinstance(patience, str) and patience == "auto":
+        return patience
+    if isinstance(patience, str):
+        raise ValueError(
+            f"'patience' must be 'auto', None or a whole number >= 1, got {patience!r}"
+        )
+    return CONSTRAINTS["patience"].check(patience, "patience")
 
 
 def kept_epoch(history) -> int | None:
@@ -762,6 +783,7 @@ def train_table(
     drop_missing_target: bool = False,
     scaling: str = "robust",
     missing_indicators: bool = False,
+    patience="auto",
 ) -> TrainingRun:
     """Train a network on a table: infer (or take) the task, encode the labels, hold out a
     shuffled (stratified) validation fraction, fit the column transformations (one-hot
@@ -784,7 +806,8 @@ def train_table(
     learning_rate : float, default=1e-3
         The optimizer's learning rate (formerly ``lr``, deprecated).
     epochs, batch_size, early_stopping, seed, verbose, callbacks
-        As in :meth:`chainrule.Network.fit`.
+        As in :meth:`chainrule.Network.fit` (``early_stopping=True``: patience 5, replacing
+        ``patience``).
     validation_split : float in [0, 1), default=0.1
         The fraction of rows held out for validation, stratified by class (0 for none; formerly
         ``val``, deprecated).
@@ -802,7 +825,16 @@ def train_table(
         default (issue 28)".
     keep : {'best', 'last'}, default='best'
         With validation rows, keep the parameters of the epoch with the lowest validation
-        loss, or those of the last epoch.
+        loss, or those of the last epoch (then every epoch runs).
+    patience : 'auto', int >= 1 or None, default='auto'
+        With validation rows and ``keep='best'``, when to stop before ``epochs``: after this
+        many epochs without a lower validation loss; ``'auto'``: after 20 such epochs once the
+        validation loss has also clearly risen, the median of its last five values 30% above
+        the best (:class:`~chainrule.training.callbacks.EarlyStopping` with ``min_rise=0.3``),
+        so that a run over-fitting from epoch 5 stops near epoch 25 while one whose loss
+        wanders on a plateau and falls again later runs on; None: every epoch runs. The best
+        epoch is kept either way. Chosen on real tables: benchmarks/RESULTS.md, "When to
+        stop (issue 28, third round)".
     sample_weight : str or array-like of shape (n_rows,), optional
         Each row's weight: a numeric column of the table (not used as a feature) or an array,
         every value a finite number >= 0. ``fit`` minimises ``sum_i w_i L_i / n``, so a weight
@@ -859,7 +891,7 @@ def train_table(
     feature statistics are combined from per-block counts and sums. Each process trains on its
     own rows, and the model equals the one-process model on the whole table to float rounding.
     """
-    dropout, l2 = _checked_options(validation_split, dropout, l2, keep)
+    dropout, l2, patience = _checked_options(validation_split, dropout, l2, keep, patience)
     group = ONE_PROCESS if group is None else group
     table = rows_with_target(table, target, drop=drop_missing_target, group=group)[0]
     drop = without_weight_column(table, target, features, drop, sample_weight)
@@ -897,8 +929,8 @@ def train_table(
     options = {
         "optimizer": _optimizer(optimizer, learning_rate), "epochs": epochs, "seed": seed,
         "batch_size": batch_size, "validation_data": validation, "verbose": verbose,
-        "early_stopping": _stopping(early_stopping, keep, validation, epochs), "group": group,
-        "sample_weight": _part(weights, train_mine), "callbacks": callbacks,
+        "early_stopping": _stopping(early_stopping, keep, validation, epochs, patience),
+        "group": group, "sample_weight": _part(weights, train_mine), "callbacks": callbacks,
         "metrics": ["accuracy"] if classes else ["r2"],
     }  # fmt: skip
     started = time.perf_counter()
@@ -909,15 +941,15 @@ def train_table(
     return TrainingRun(model, history, *rows, time.perf_counter() - started)
 
 
-def _checked_options(validation_split, dropout, l2, keep) -> tuple[float, float]:
+def _checked_options(validation_split, dropout, l2, keep, patience) -> tuple:
     """:func:`train_table`'s options checked before any work (a ValueError or TypeError naming
-    the first bad one); returns ``dropout`` and ``l2`` as checked."""
+    the first bad one); returns ``dropout``, ``l2`` and ``patience`` as checked."""
     check_real(validation_split, "validation_split", low=0.0, high=1.0, high_open=True)
     dropout = CONSTRAINTS["dropout"].check(dropout, "dropout")
     l2 = CONSTRAINTS["l2"].check(l2, "l2")
     if keep not in KEEP:
         raise ValueError(f"'keep' must be one of {', '.join(KEEP)}, got {keep!r}")
-    return dropout, l2
+    return dropout, l2, _checked_patience(patience)
 
 
 def _part(weights, rows):

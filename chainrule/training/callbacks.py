@@ -33,7 +33,18 @@ class EarlyStopping(Callback):
     restore_best_weights : bool, default=True
         (Keras's defaults to False.) The best epoch's parameters are put back when training
         ends, whether or not it stopped early, as in Keras.
+    min_rise : float >= 0, optional
+        (Not in Keras.) Stop only once the monitored value has clearly turned: after
+        ``patience`` epochs without improvement, training stops at the first epoch where the
+        median of the last :attr:`RISE_WINDOW` values (the score, lower is better) exceeds
+        ``best + min_rise * |best|``. A validation loss wandering on a plateau keeps training;
+        one climbing as the network over-fits stops it. None (the default): patience alone,
+        as in Keras. The table route's default stopping (``patience='auto'``) is patience 20
+        with ``min_rise=0.3``, chosen on real tables (benchmarks/RESULTS.md, "When to stop").
     """
+
+    RISE_WINDOW = 5
+    """The last values whose median ``min_rise`` compares with the best."""
 
     def __init__(
         self,
@@ -42,6 +53,7 @@ class EarlyStopping(Callback):
         patience: int = 5,
         mode: str = "auto",
         restore_best_weights: bool = True,
+        min_rise: float | None = None,
     ):
         self.monitor = monitor
         self.min_delta = check_real(min_delta, "min_delta", low=0.0)
@@ -50,6 +62,7 @@ class EarlyStopping(Callback):
             raise ValueError(f"'mode' must be 'auto', 'min' or 'max', got {mode!r}")
         self.mode = mode
         self.restore_best_weights = bool(restore_best_weights)
+        self.min_rise = None if min_rise is None else check_real(min_rise, "min_rise", low=0.0)
         self._reset()
 
     def _reset(self):
@@ -58,6 +71,7 @@ class EarlyStopping(Callback):
         self.wait = 0
         self.best_parameters: np.ndarray | None = None
         self.stopped_epoch: int | None = None
+        self.recent: list[float] = []  # the last RISE_WINDOW scores
         self._resumed = False
 
     def on_train_begin(self, logs):
@@ -84,19 +98,32 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, epoch, logs):
         score = self._score(logs)
+        self.recent = [*self.recent, score][-self.RISE_WINDOW :]
         if score < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = score, epoch, 0
             if self.restore_best_weights:
                 self.best_parameters = self.network.parameters.copy()
             return
         self.wait += 1
-        if self.wait >= self.patience:
+        if self.wait >= self.patience and self._risen():
             self.stopped_epoch = epoch
             self.network.stop_training = True
             self.network.stop_reason = (
                 f"early stopping: {self.monitor} did not improve for "
-                f"{self.wait} epochs after epoch {self.best_epoch + 1}"
+                f"{self.wait} epochs after epoch {self.best_epoch + 1}{self._rise_said()}"
             )
+
+    def _risen(self) -> bool:
+        """True without ``min_rise``; with it, whether the recent median is above the bar."""
+        if self.min_rise is None:
+            return True
+        return float(np.median(self.recent)) > self.best + self.min_rise * abs(self.best)
+
+    def _rise_said(self) -> str:
+        if self.min_rise is None:
+            return ""
+        rise = (float(np.median(self.recent)) - self.best) / (abs(self.best) or 1.0)
+        return f" and rose {rise:.0%} above its best (min_rise {self.min_rise:g})"
 
     def on_train_end(self, logs):
         if self.restore_best_weights and self.best_parameters is not None:
@@ -108,11 +135,13 @@ class EarlyStopping(Callback):
             "best_epoch": self.best_epoch,
             "wait": self.wait,
             "best_parameters": self.best_parameters,
+            "recent": list(self.recent),
         }
 
     def load_state_dict(self, state):
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
         self.best_parameters = state["best_parameters"]
+        self.recent = list(state.get("recent", []))  # checkpoints written before min_rise
         self._resumed = True
 
 
