@@ -254,6 +254,18 @@ def test_clone_and_set_params():
     assert fitted.n_iter_ == 3 and "count=0" in fitted.model_.features  # integer codes one-hot
 
 
+def test_a_pickle_from_before_patience_restores_running_every_epoch():
+    # pickles written before the parameter existed ran every epoch: they restore so
+    frame, labels, _ = _rows(40)
+    clf = TableClassifier(epochs=2, impute="median").fit(frame, labels)
+    state = clf.__getstate__()
+    del state["patience"]
+    restored = TableClassifier.__new__(TableClassifier)
+    restored.__setstate__(state)
+    assert restored.get_params()["patience"] is None
+    np.testing.assert_array_equal(restored.predict_proba(frame), clf.predict_proba(frame))
+
+
 def test_pickles_record_the_chainrule_version(monkeypatch):
     frame, labels, _ = _rows(40)
     clf = TableClassifier(epochs=2, impute="median").fit(frame, labels)

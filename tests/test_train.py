@@ -314,6 +314,45 @@ def test_min_rise_measures_from_the_best_values_size():
     assert _stop_after([-2.0] + [-0.5] * 10, stopper) == 3
 
 
+def _stop_message(values, monitor="val_loss", **options) -> str:
+    class Stand:
+        parameters = np.zeros(1)
+        stop_training = False
+        stop_reason = None
+
+    stand, stopper = Stand(), cr.EarlyStopping(monitor=monitor, **options)
+    stopper.set_network(stand)
+    stopper.on_train_begin({})
+    for epoch, value in enumerate(values):
+        stopper.on_epoch_end(epoch, {monitor: value})
+        if stand.stop_training:
+            return stand.stop_reason
+    return ""
+
+
+def test_min_rise_on_a_maximised_metric_says_it_fell():
+    # accuracy 0.9 at best, then 0.5: the score (negated) rose from -0.9 to -0.5, 44 % of 0.9
+    said = _stop_message([0.5, 0.9] + [0.5] * 10, "val_accuracy", patience=2, min_rise=0.3)
+    expected = "after epoch 2, and the median of its last 4 values fell 44% below the best"
+    assert said.endswith(expected)
+
+
+def test_min_rise_from_a_best_of_zero_says_how_far_not_a_percentage():
+    said = _stop_message([0.5, 0.0] + [0.25] * 10, patience=2, min_rise=0.3)
+    assert said.endswith("values rose 0.25 above the best")
+
+
+def test_a_nan_among_the_recent_losses_counts_as_risen():
+    stopper = cr.EarlyStopping(patience=2, min_rise=0.3)
+    assert _stop_after([1.0, 0.5] + [float("nan")] * 20, stopper) == 4
+
+
+def test_a_checkpoint_from_before_min_rise_restores_with_no_recent_losses():
+    stopper = cr.EarlyStopping(patience=3, min_rise=0.3)
+    stopper.load_state_dict({"best": 0.5, "best_epoch": 4, "wait": 1, "best_parameters": None})
+    assert stopper.recent == [] and stopper.best == 0.5 and stopper.wait == 1
+
+
 def test_a_negative_min_rise_is_refused():
     with pytest.raises(ValueError, match="min_rise"):
         cr.EarlyStopping(min_rise=-0.5)

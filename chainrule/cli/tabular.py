@@ -991,8 +991,9 @@ def _add_training_options(train) -> None:
     train.add_argument(
         "--early-stopping",
         action="store_true",
-        help="stop when the validation loss has not improved for 5 epochs (instead of "
-        "--patience); keep the best",
+        help="stop when the validation loss (without validation rows: the training loss) has "
+        "not improved for 5 epochs, instead of --patience and whatever --keep says; keep the "
+        "best",
     )
     train.add_argument(
         "--patience",
@@ -1000,8 +1001,8 @@ def _add_training_options(train) -> None:
         default="auto",
         metavar="N|auto|none",
         help="with validation rows and --keep best, stop after N epochs without a lower "
-        "validation loss; auto (default): after 20 such epochs once the loss has also risen "
-        "30%% above its best (the median of the last 5 epochs); none: run every epoch",
+        "validation loss; auto: after 20 such epochs once the loss has also risen 30%% above "
+        "its best (the median of the last 5 epochs); none: run every epoch",
     )
     train.add_argument(
         "--keep",

@@ -279,9 +279,16 @@ class _TableEstimator(BaseEstimator):
         state["_chainrule_version"] = __version__
         return state
 
+    _ADDED = {"patience": None}
+    """Parameters added after pickles were written, with the value that gives those pickles'
+    behaviour (before ``patience``, every epoch ran)."""
+
     def __setstate__(self, state):
         """Restore a pickle, checked against this version (see
-        :func:`~chainrule.sklearn.estimators._restore_pickled`)."""
+        :func:`~chainrule.sklearn.estimators._restore_pickled`); a parameter added since it
+        was written takes the value that behaves as the pickled estimator did."""
+        if isinstance(state, dict):
+            state = {**self._ADDED, **state}
         _restore_pickled(self, state, super().__setstate__)
 
     def __sklearn_tags__(self):

@@ -707,14 +707,16 @@ def _stopping(early_stopping, keep: str, validation, epochs: int, patience):
 
 def _checked_patience(patience):
     """``patience`` as :func:`train_table` takes it: ``'auto'``, None or a whole number >= 1
-    (ValueError or TypeError naming it otherwise)."""
-    if isinstance(patience, str) and patience == "auto":
+    (a ValueError or TypeError saying so otherwise)."""
+    if patience is None or (isinstance(patience, str) and patience == "auto"):
         return patience
+    expected = f"'patience' must be 'auto', None or a whole number >= 1, got {patience!r}"
     if isinstance(patience, str):
-        raise ValueError(
-            f"'patience' must be 'auto', None or a whole number >= 1, got {patience!r}"
-        )
-    return CONSTRAINTS["patience"].check(patience, "patience")
+        raise ValueError(expected)
+    try:
+        return CONSTRAINTS["patience"].check(patience, "patience")
+    except (TypeError, ValueError) as error:
+        raise type(error)(expected) from None
 
 
 def kept_epoch(history) -> int | None:

@@ -71,6 +71,7 @@ class EarlyStopping(Callback):
         self.wait = 0
         self.best_parameters: np.ndarray | None = None
         self.stopped_epoch: int | None = None
+        self.maximise = False
         self.recent: list[float] = []  # the last RISE_WINDOW scores
         self._resumed = False
 
@@ -91,10 +92,10 @@ class EarlyStopping(Callback):
                 f"EarlyStopping monitors {self.monitor!r}, which is not recorded; "
                 f"recorded: {', '.join(sorted(logs))}"
             )
-        maximise = self.mode == "max" or (
+        self.maximise = self.mode == "max" or (
             self.mode == "auto" and key.split("_")[-1] in ("accuracy", "r2")
         )
-        return -logs[key] if maximise else logs[key]
+        return -logs[key] if self.maximise else logs[key]
 
     def on_epoch_end(self, epoch, logs):
         score = self._score(logs)
@@ -114,16 +115,22 @@ class EarlyStopping(Callback):
             )
 
     def _risen(self) -> bool:
-        """True without ``min_rise``; with it, whether the recent median is above the bar."""
+        """True without ``min_rise``; with it, whether the recent median is above the bar (a
+        NaN among the recent values counts as risen: it is no better than the best)."""
         if self.min_rise is None:
             return True
-        return float(np.median(self.recent)) > self.best + self.min_rise * abs(self.best)
+        return not float(np.median(self.recent)) <= self.best + self.min_rise * abs(self.best)
 
     def _rise_said(self) -> str:
+        """How far the recent median has moved from the best, in the monitored value's terms."""
         if self.min_rise is None:
             return ""
-        rise = (float(np.median(self.recent)) - self.best) / (abs(self.best) or 1.0)
-        return f" and rose {rise:.0%} above its best (min_rise {self.min_rise:g})"
+        moved = float(np.median(self.recent)) - self.best
+        way = "fell" if self.maximise else "rose"
+        side = "below" if self.maximise else "above"
+        size = f"{moved / abs(self.best):.0%}" if self.best else f"{moved:.3g}"
+        last = len(self.recent)
+        return f", and the median of its last {last} values {way} {size} {side} the best"
 
     def on_train_end(self, logs):
         if self.restore_best_weights and self.best_parameters is not None:
