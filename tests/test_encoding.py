@@ -225,3 +225,19 @@ def test_feature_statistics_are_the_training_rows_alone():
     np.testing.assert_allclose(model.scale, expected.std(axis=0), rtol=1e-14)
     np.testing.assert_array_equal(again.model.mean, model.mean)
     np.testing.assert_array_equal(again.model.scale, model.scale)
+
+
+def test_each_cell_becomes_the_label_it_would_become_alone():
+    # the column's cells are converted once per distinct (type, value): True and 1, 1 and 1.0
+    # are equal in Python but not as labels of the same kind, and every NaN is missing
+    from chainrule.tables.encoding import _category, _category_labels
+
+    cells = np.array(
+        [True, 1, 1.0, "1", np.float64(2.0), 2.5, float("nan"), None, np.nan, "a", True, 1],
+        dtype=object,
+    )
+    expected = [_category(v) for v in cells]
+    assert _category_labels(cells) == expected
+    assert expected[:4] == ["True", "1", "1", "1"] and expected[6:9] == [None, None, None]
+    floats = np.array([3.0, np.nan, 2.5])
+    assert _category_labels(floats) == ["3", None, "2.5"]

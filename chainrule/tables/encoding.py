@@ -350,7 +350,7 @@ def smooth_clip(values: np.ndarray, center: float, spread: float) -> np.ndarray:
 def _categorical(table: Table, name: str, rows, impute: str, group) -> Column:
     """A categorical column: its categories from every row of ``table``, its fill value (with
     ``impute``) the most frequent category of the training ``rows``."""
-    labels = np.array([_category(v) for v in table.data[name]], dtype=object)
+    labels = np.array(_category_labels(table.data[name]), dtype=object)
     present = labels != None  # noqa: E711
     categories = _counts(labels[present].astype(str), group)
     if not categories:
@@ -372,6 +372,19 @@ def _category(value) -> str | None:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+def _labels_by_cell(values: list) -> dict:
+    """Each distinct cell of ``values``, keyed by its type and value, as :func:`_category`
+    makes it a label: a column of a million cells holds a few hundred distinct ones."""
+    return {key: _category(key[1]) for key in {(type(v), v) for v in values}}
+
+
+def _category_labels(cells) -> list:
+    """Every cell of a column as :func:`_category` makes it a label."""
+    values = cells.tolist() if isinstance(cells, np.ndarray) else list(cells)
+    label = _labels_by_cell(values)
+    return [label[type(v), v] for v in values]
 
 
 def _counts(values: np.ndarray, group=ONE_PROCESS) -> dict:
@@ -472,7 +485,7 @@ def gap_counts(table: Table, columns: list[Column]) -> list[int]:
         elif column.kind == "numeric":
             counts.append(int(np.isnan(_numbers(table, column.name)).sum()))
         else:
-            counts.append(sum(_category(v) is None for v in table.data[column.name]))
+            counts.append(_category_labels(table.data[column.name]).count(None))
     return counts
 
 
@@ -496,23 +509,24 @@ def filled_note(columns: list[Column], counts, source: str) -> str | None:
 
 
 def _encode_categorical(table: Table, column: Column, strict: bool, fitting: bool) -> np.ndarray:
-    labels = [_category(v) for v in table.data[column.name]]
+    cells = table.data[column.name]
+    values = cells.tolist() if isinstance(cells, np.ndarray) else list(cells)
+    label = _labels_by_cell(values)
+    if column.fill is None and None in label.values():
+        r = next(r for r, v in enumerate(values) if label[type(v), v] is None)
+        raise DataError(
+            f"{table.path}: column {column.name!r} has a missing value in "
+            f"{table.row(r)}; {_missing_hint(fitting, table)}"
+        )
     index = {c: i for i, c in enumerate(column.categories)}
-    block = np.zeros((len(labels), len(column.categories)))
+    code = {key: index.get(column.fill if got is None else got, -1) for key, got in label.items()}
+    codes = np.fromiter((code[type(v), v] for v in values), np.intp, len(values))
+    block = np.zeros((len(values), len(column.categories)))
+    known = np.flatnonzero(codes >= 0)
+    block[known, codes[known]] = 1.0
     unseen: dict[str, int] = {}
-    for r, label in enumerate(labels):
-        if label is None:
-            if column.fill is None:
-                raise DataError(
-                    f"{table.path}: column {column.name!r} has a missing value in "
-                    f"{table.row(r)}; {_missing_hint(fitting, table)}"
-                )
-            label = column.fill
-        i = index.get(label)
-        if i is None:
-            unseen.setdefault(label, r)
-            continue
-        block[r, i] = 1.0
+    for r in np.flatnonzero(codes < 0).tolist():
+        unseen.setdefault(label[type(values[r]), values[r]], r)
     if unseen:
         value, r = next(iter(unseen.items()))
         more = f" (and {len(unseen) - 1} more unseen values)" if len(unseen) > 1 else ""
