@@ -412,6 +412,7 @@ def test_ctrl_c_to_mpirun_ends_every_rank_at_once_and_leaves_out(tmp_path):
     iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
     command = [MPIRUN, "-n", "2", *MPI_OPTIONS, sys.executable, "-m", "chainrule.cli", "train"]
     command += [iris, "--target", "species", "--distributed", "--epochs", str(EPOCHS)]
+    command += ["--patience", "none"]  # runs until interrupted
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     job = subprocess.Popen(
         [*command, "--out", str(out)],
@@ -448,6 +449,7 @@ def _signal_rank_1_while_training(tmp_path, signum):
     iris = str(ROOT / "chainrule" / "datasets" / "iris.csv")
     command = [MPIRUN, "-n", "2", *MPI_OPTIONS, sys.executable, "-m", "chainrule.cli", "train"]
     command += [iris, "--target", "species", "--distributed", "--epochs", str(EPOCHS)]
+    command += ["--patience", "none"]  # runs until interrupted
     job = subprocess.Popen(
         [*command, "--out", str(out), "--save-interrupted", str(kept)],
         cwd=ROOT,

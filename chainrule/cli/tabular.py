@@ -933,9 +933,10 @@ def _add_network_options(train) -> None:
     train.add_argument(
         "--dropout",
         type=option_type("dropout"),
-        default=0.0,
+        default=0.1,
         metavar="RATE",
-        help="dropout after every hidden layer: the fraction of its units zeroed at each step",
+        help="dropout after every hidden layer: the fraction of its units zeroed at each step "
+        "(0 for none)",
     )
     train.add_argument(
         "--l2",
@@ -1001,8 +1002,7 @@ def _add_training_options(train) -> None:
         default="auto",
         metavar="N|auto|none",
         help="with validation rows and --keep best, stop after N epochs without a lower "
-        "validation loss; auto: after 20 such epochs once the loss has also risen 30%% above "
-        "its best (the median of the last 5 epochs); none: run every epoch",
+        "validation loss (auto: 40); none: run every epoch",
     )
     train.add_argument(
         "--keep",

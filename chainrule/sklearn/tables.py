@@ -325,10 +325,8 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         Stop when the validation loss has not improved for 5 epochs (instead of
         ``patience``).
     patience : 'auto', int >= 1 or None, default='auto'
-        When to stop before ``epochs``: after this many epochs without a lower validation
-        loss; ``'auto'``: after 20 such epochs once the validation loss has also risen 30%
-        above its best (the median of the last five); None: every epoch runs (see
-        :func:`~chainrule.tables.model.train_table`).
+        Stop after this many epochs without a lower validation loss (``'auto'``: 40); None:
+        every epoch runs (see :func:`~chainrule.tables.model.train_table`).
     keep : {'best', 'last'}, default='best'
         With validation rows, keep the parameters of the epoch of lowest validation loss, or
         the last epoch's.
@@ -348,8 +346,8 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         (benchmarks/RESULTS.md, "Tables by default").
     categorical : tuple of str, default=()
         Columns to one-hot encode besides the text ones (integer codes, say).
-    dropout : float in [0, 1), default=0
-        Dropout after every hidden layer.
+    dropout : float in [0, 1), default=0.1
+        Dropout after every hidden layer (chosen on real tables; 0 for none).
     l2 : float >= 0, default=0
         The L2 penalty ``l2/2 sum W^2`` on the weights.
     class_weight : 'balanced' or dict, optional
