@@ -466,6 +466,12 @@ def test_demo_states_the_whole_architecture_and_learning_rates(capsys):
     )
 
 
+def test_the_demo_trains_the_network_it_describes_for_every_epoch(capsys):
+    # no dropout (it says none) and no early stop: the table route's defaults are not its own
+    code, out, _ = run(capsys, "demo", "--steps", "1", "--quiet")
+    assert code == 0 and "(300 epochs, " in out
+
+
 def test_a_column_of_many_categories_gets_one_note_and_few_get_none(tmp_path):
     """A date column read as text is one input per distinct date: said once, with how to drop
     it; a column of three colours says nothing."""

@@ -241,3 +241,16 @@ def test_each_cell_becomes_the_label_it_would_become_alone():
     assert expected[:4] == ["True", "1", "1", "1"] and expected[6:9] == [None, None, None]
     floats = np.array([3.0, np.nan, 2.5])
     assert _category_labels(floats) == ["3", None, "2.5"]
+    for other in (np.array([0.1, np.nan, 2.0], dtype=np.float32), np.arange(3)):
+        assert _category_labels(other) == [_category(v) for v in other]
+
+
+def test_without_a_fill_the_first_missing_category_is_the_one_named(tmp_path):
+    from chainrule.tables.model import train_table
+    from chainrule.tables.reading import DataError, as_table
+
+    path = tmp_path / "gaps.csv"
+    rows = [f"{i},{'' if i in (3, 6) else 'ab'[i % 2]},{i % 2}" for i in range(12)]
+    path.write_text("x,c,y\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match="column 'c' has a missing value in row 5;"):
+        train_table(as_table(path), "y", impute="none", epochs=1, verbose=0, batch_size=8)

@@ -973,7 +973,10 @@ def _add_training_options(train) -> None:
     )
     add_renamed_flag(train, "--lr", learning_rate)
     train.add_argument(
-        "--epochs", type=option_type("epochs"), default=100, help="passes over the data"
+        "--epochs",
+        type=option_type("epochs"),
+        default=100,
+        help="passes over the data, at most (see --patience)",
     )
     train.add_argument(
         "--batch-size",
@@ -1012,7 +1015,10 @@ def _add_training_options(train) -> None:
         "loss, or of the last epoch",
     )
     train.add_argument(
-        "--seed", type=option_type("seed"), default=0, help="initial weights, split and shuffling"
+        "--seed",
+        type=option_type("seed"),
+        default=0,
+        help="initial weights, split, shuffling and dropout masks",
     )
     train.add_argument(
         "--cv",

@@ -380,9 +380,17 @@ def _labels_by_cell(values: list) -> dict:
     return {key: _category(key[1]) for key in {(type(v), v) for v in values}}
 
 
+def _cell_list(cells) -> list:
+    """A column's cells as a list of the objects :func:`_category` would be handed one by one
+    (an object array's own objects; NumPy scalars, not Python numbers, for other arrays)."""
+    if isinstance(cells, np.ndarray) and cells.dtype == object:
+        return cells.tolist()
+    return list(cells)
+
+
 def _category_labels(cells) -> list:
     """Every cell of a column as :func:`_category` makes it a label."""
-    values = cells.tolist() if isinstance(cells, np.ndarray) else list(cells)
+    values = _cell_list(cells)
     label = _labels_by_cell(values)
     return [label[type(v), v] for v in values]
 
@@ -509,8 +517,7 @@ def filled_note(columns: list[Column], counts, source: str) -> str | None:
 
 
 def _encode_categorical(table: Table, column: Column, strict: bool, fitting: bool) -> np.ndarray:
-    cells = table.data[column.name]
-    values = cells.tolist() if isinstance(cells, np.ndarray) else list(cells)
+    values = _cell_list(table.data[column.name])
     label = _labels_by_cell(values)
     if column.fill is None and None in label.values():
         r = next(r for r, v in enumerate(values) if label[type(v), v] is None)
