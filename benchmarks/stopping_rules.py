@@ -11,6 +11,7 @@ times as JSON lines; ``judge`` replays the rules on them and prints, per rule, t
 kept model changed, the median score change per table against the run's own noise (the
 defaults trained again with ``seed + 1000``, recorded by ``record --reseed``) and the time.
 
+    pip install ".[bench]"
     nice -n 19 python benchmarks/stopping_rules.py record --seeds 0,1,2 --out runs.jsonl
     nice -n 19 python benchmarks/stopping_rules.py record --seeds 0,1,2 --reseed --out runs.jsonl
     python benchmarks/stopping_rules.py judge runs.jsonl

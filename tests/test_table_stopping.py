@@ -4,6 +4,8 @@
 estimators. Each expectation is computed from the run's own validation losses, not read from
 the callback."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -72,6 +74,25 @@ def test_keep_last_and_no_validation_rows_run_every_epoch():
     frame = noisy_frame()
     assert len(train(frame, keep="last").history["val_loss"]) == 200
     assert len(train(frame, validation_split=0.0, epochs=40).history["loss"]) == 40
+
+
+@pytest.mark.parametrize(
+    "options, why",
+    [
+        ({"keep": "last"}, "keep='last' runs every epoch"),
+        ({"validation_split": 0.0}, "there are no validation rows to watch"),
+        ({"early_stopping": True}, "early_stopping=True stops after 5 epochs"),
+    ],
+)
+def test_a_patience_that_does_nothing_says_why(options, why):
+    with pytest.warns(UserWarning, match=f"patience=7 does nothing: {why}"):
+        train(noisy_frame(80), epochs=3, patience=7, **options)
+
+
+def test_the_default_patience_says_nothing_where_it_does_nothing():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train(noisy_frame(80), epochs=3, keep="last", batch_size=16)
 
 
 @pytest.mark.parametrize(

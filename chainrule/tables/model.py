@@ -696,12 +696,28 @@ def _stopping(early_stopping, keep: str, validation, epochs: int, patience):
     epoch's parameters and stops as ``patience`` says (``'auto'``: after
     :data:`AUTO_PATIENCE` epochs without improvement; None: never early)."""
     if early_stopping or keep == "last" or validation is None:
+        _say_patience_unused(patience, early_stopping, keep)
         return early_stopping
     from ..training.callbacks import EarlyStopping
 
     if patience == "auto":
         patience = AUTO_PATIENCE
     return EarlyStopping(patience=epochs if patience is None else patience)
+
+
+def _say_patience_unused(patience, early_stopping, keep: str) -> None:
+    """Warn that a patience given as a number does nothing, and why ('auto', the default,
+    says nothing)."""
+    if not isinstance(patience, int):
+        return
+    why = (
+        f"{spelled('early_stopping', True)} stops after 5 epochs"
+        if early_stopping
+        else f"{spelled('keep', 'last')} runs every epoch"
+        if keep == "last"
+        else "there are no validation rows to watch"
+    )
+    warnings.warn(f"{spelled('patience', patience)} does nothing: {why}", UserWarning, stacklevel=3)
 
 
 def _checked_patience(patience):
