@@ -60,7 +60,7 @@ def _outputs(model, X):
     """The test predictions of ``model``'s network as it stands (as ``TabularModel.predict``)."""
     Y = model.network.predict(X).astype(np.float64)
     if model.task == "regression":
-        return Y[:, 0] * model.target_scale + model.target_mean, None
+        return model.in_target_units(Y), None
     return np.array(model.classes, dtype=object)[Y.argmax(axis=1)], Y
 
 

@@ -907,8 +907,9 @@ def _add_data_options(train) -> None:
 
 def _patience(text: str):
     """``--patience``: ``auto``, ``none`` or a whole number >= 1."""
-    if text.strip().lower() in ("auto", "none"):
-        return None if text.strip().lower() == "none" else "auto"
+    word = text.strip().lower()
+    if word in ("auto", "none"):
+        return None if word == "none" else "auto"
     try:
         return CONSTRAINTS["patience"].parse(text)
     except ValueError:

@@ -546,5 +546,5 @@ class TableRegressor(RegressorMixin, _TableEstimator):
 
     def predict(self, X) -> np.ndarray:
         """Each row's predicted value, in the target's units (float64)."""
-        Y = self._outputs(X)
-        return Y[:, 0] * self.model_.target_scale + self.model_.target_mean
+        Y = self._outputs(X)  # checks that it is fitted, before model_ is read
+        return self.model_.in_target_units(Y)

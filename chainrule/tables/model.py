@@ -164,6 +164,11 @@ class TabularModel:
         return np.array([index[v] for v in values])
 
     # -- outputs --------------------------------------------------------------------------------
+    def in_target_units(self, Y: np.ndarray) -> np.ndarray:
+        """A regression network's outputs ``Y`` (one column) in the target's units, the
+        training rows' standardisation undone: ``Y[:, 0] * target_scale + target_mean``."""
+        return Y[:, 0] * self.target_scale + self.target_mean
+
     def predict(self, table, *, strict: bool = False):
         """``{'prediction': labels or values}`` plus ``p_<class>`` probabilities, for a
         :class:`Table` or a path; for a pandas DataFrame, a DataFrame of those columns with its
@@ -174,7 +179,7 @@ class TabularModel:
         self._say_filled(gap_counts(rows, self.columns))
         Y = self.network.predict(X).astype(np.float64)
         if self.task == "regression":
-            result = {"prediction": Y[:, 0] * self.target_scale + self.target_mean}
+            result = {"prediction": self.in_target_units(Y)}
         else:
             result = {"prediction": np.array(self.classes, dtype=object)[Y.argmax(axis=1)]}
             result.update({f"p_{label}": Y[:, i] for i, label in enumerate(self.classes)})

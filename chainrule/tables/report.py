@@ -279,7 +279,7 @@ class Tally:
             self.outputs.append(Y)
             return
         self.truth.append(numeric_column(table, model.target))
-        self.outputs.append(Y[:, 0] * model.target_scale + model.target_mean)  # as predict
+        self.outputs.append(model.in_target_units(Y))
 
     def _mean_loss(self) -> float:
         """The mean loss over this process's rows: one block's as computed, else the blocks'
