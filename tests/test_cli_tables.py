@@ -3,12 +3,14 @@ categories, missing values, stored transformations (issue 15)."""
 
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from chainrule.cli import main
+from chainrule.tables.model import TabularModel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -368,7 +370,6 @@ def test_the_best_validation_epoch_is_kept_by_default(capsys, tmp_path):
     assert code == 0
     _, text, _ = run(capsys, "info", best, "--format", "json")
     summary = json.loads(text)
-    from chainrule.tables.model import TabularModel
 
     model = TabularModel.load(best)
     history = model.network.history.history["val_loss"]
@@ -473,19 +474,34 @@ def test_the_demo_trains_the_network_it_describes_for_every_epoch(capsys):
 
 
 def test_a_column_of_many_categories_gets_one_note_and_few_get_none(tmp_path):
-    """A date column read as text is one input per distinct date: said once, with how to drop
-    it; a column of three colours says nothing."""
+    """A date column read as text has one category per distinct date: by default its dates in
+    fewer than 40 rows share an input, said once; with --min-frequency none it is one input
+    per date, said once, with how to drop it; a column of three colours says nothing."""
     rng = np.random.default_rng(0)
+    days = [f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(400)]
     lines = ["day,colour,x,y"] + [
-        f"2024-{1 + i % 12:02d}-{1 + i % 28:02d},{rng.choice(['red', 'blue', 'green'])},"
-        f"{rng.normal():.4f},{rng.normal():.4f}"
-        for i in range(400)
+        f"{day},{rng.choice(['red', 'blue', 'green'])},{rng.normal():.4f},{rng.normal():.4f}"
+        for day in days
     ]
     path = tmp_path / "days.csv"
     path.write_text("\n".join(lines) + "\n")
-    trained = cli(
-        "train", path, "--target", "y", "--epochs", "1", "--quiet", "--out", tmp_path / "m.npz"
-    )
+    counts = Counter(days)
+    assert len(counts) == 84 and max(counts.values()) < 40
+    common = ["train", path, "--target", "y", "--epochs", "1", "--quiet", "--validation-split"]
+    trained = cli(*common, "0", "--out", tmp_path / "m.npz")
+    assert trained.returncode == 0, trained.stderr
+    notes = [line for line in trained.stderr.splitlines() if "column 'day'" in line]
+    assert len(notes) == 1 and "colour" not in trained.stderr
+    assert (
+        "column 'day': 83 of its 84 categories are in fewer than 40 rows each and share one "
+        "input, day=(infrequent) (set by --min-frequency auto; none gives every category its "
+        "own)"
+    ) in notes[0]
+    model = TabularModel.load(tmp_path / "m.npz")
+    most = min(day for day, n in counts.items() if n == max(counts.values()))
+    assert model.columns[0].categories == [most] and model.columns[0].fill == most
+    assert model.features[:2] == [f"day={most}", "day=(infrequent)"]
+    trained = cli(*common, "0", "--min-frequency", "none", "--out", tmp_path / "m.npz")
     assert trained.returncode == 0, trained.stderr
     notes = [line for line in trained.stderr.splitlines() if "one-hot encoded into" in line]
     assert len(notes) == 1 and "column 'day' is one-hot encoded into 84 inputs" in notes[0]
@@ -526,7 +542,6 @@ def test_predict_writes_values_exactly_and_probabilities_to_six_digits(capsys, t
     import csv as csv_module
 
     from chainrule import datasets
-    from chainrule.tables.model import TabularModel
     from chainrule.tables.reading import read_csv
 
     iris = datasets.iris_csv_path()

@@ -231,13 +231,20 @@ def mixed_csv(path, rows=60):
 
 
 @pytest.mark.parametrize(
-    "target, drop, impute", [("y", "v", "median"), ("v", "y", "most_frequent")]
+    "target, drop, impute, extra",
+    [
+        ("y", "v", "median", ()),
+        ("v", "y", "most_frequent", ()),
+        # code: each value once in each rank's half, twice (0 and 1) or once in the file
+        ("y", "v", "median", ("--categorical", "code", "--min-frequency", "2")),
+    ],
 )
-def test_cli_ranks_reading_their_parts_equal_one_process(tmp_path, target, drop, impute):
+def test_cli_ranks_reading_their_parts_equal_one_process(tmp_path, target, drop, impute, extra):
     """Each rank reads only its part of the file; task, classes, split, identifier detection,
-    categories, fill values and statistics combined over the ranks give the one-process model."""
+    categories (infrequent ones too, counted over every rank's rows), fill values and
+    statistics combined over the ranks give the one-process model."""
     path = mixed_csv(tmp_path / "mixed.csv")
-    common = ["train", str(path), "--target", target, "--drop", drop, "--impute", impute]
+    common = ["train", str(path), "--target", target, "--drop", drop, "--impute", impute, *extra]
     common += ["--epochs", "4", "--hidden", "8", "--batch-size", "8", "--seed", "3", "--quiet"]
     out = tmp_path / "two.npz"
     job = mpirun(2, "-m", "chainrule.cli", *common, "--distributed", "--out", str(out))
@@ -249,6 +256,8 @@ def test_cli_ranks_reading_their_parts_equal_one_process(tmp_path, target, drop,
     assert two.task == one.task == ("classification" if target == "y" else "regression")
     assert [c.to_dict() for c in two.columns] == [c.to_dict() for c in one.columns]
     assert [c.name for c in one.columns] == ["code", "color", "x1", "x2"]  # id dropped
+    if extra:  # codes 0 and 1 twice in the file (once in each rank's part): frequent
+        assert one.columns[0].categories[:2] == ["0", "1"] and len(one.columns[0].infrequent) == 56
     assert two.classes == one.classes
     assert (two.target_mean, two.target_scale) == pytest.approx((one.target_mean, one.target_scale))
     np.testing.assert_allclose(two.mean, one.mean, rtol=1e-14)

@@ -21,7 +21,14 @@ from ..core.terminal import printable
 from ..core.validation import CONSTRAINTS, Interval
 from ..files.atomic import atomic_open
 from ..files.header import MAX_WIDTH
-from ..tables.encoding import IMPUTE, SCALING, FilledGapsWarning, UnseenCategoryWarning
+from ..tables.encoding import (
+    IMPUTE,
+    INFREQUENT,
+    MIN_FREQUENCY,
+    SCALING,
+    FilledGapsWarning,
+    UnseenCategoryWarning,
+)
 from .common import (
     CommandError,
     add_renamed_flag,
@@ -364,6 +371,7 @@ def _route_options(args) -> dict:
         categorical=_names(args.categorical) or (),
         impute=args.impute,
         missing_indicators=args.missing_indicators,
+        min_frequency=args.min_frequency,
         scaling=args.scaling,
         keep=args.keep,
         sample_weight=args.sample_weight,
@@ -611,12 +619,15 @@ def _fill(column) -> str:
 
 
 def _column_line(column) -> str:
-    """``info``'s line for a column: a categorical one's categories, a numeric one's scaling
+    """``info``'s line for a column: a categorical one's categories (and how many infrequent
+    ones share an input), a numeric one's scaling
     (robust: its median and interquartile range, then standardised; or standardised alone)
     and missing indicator; and either's fill."""
     if column.kind == "categorical":
         categories = ", ".join(column.categories)
-        return f"  column {column.name!r}: one-hot over {categories}; {_fill(column)}"
+        count = len(column.infrequent)
+        rare = f"; {count} infrequent categories share input {INFREQUENT}" if count else ""
+        return f"  column {column.name!r}: one-hot over {categories}{rare}; {_fill(column)}"
     scaling = "scaling standard (standardised only)"
     if column.spread is not None:
         scaling = (
@@ -764,8 +775,9 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 DEFAULT_OUT = "model.npz"
 
 STRICT = (
-    "refuse a category not seen in training (default: encode it as all zeros, with a warning "
-    "naming the value and column)"
+    "refuse a category not seen in training (default: encode it as the column's infrequent "
+    "categories are, or as all zeros where it has none, with a warning naming the value and "
+    "column)"
 )
 
 
@@ -882,6 +894,16 @@ def _add_data_options(train) -> None:
         "3 of the 10 real tables measured (benchmarks/RESULTS.md, Tables by default)",
     )
     train.add_argument(
+        "--min-frequency",
+        metavar="N|auto|none",
+        type=_min_frequency,
+        default="auto",
+        help="categories found in fewer than N rows share one input, which a category unseen "
+        "in training also takes at predict time (with a warning); none: an input for every "
+        "category; auto (the default): 40, in columns of more than 50 categories only (a job "
+        "title, a name), chosen on real tables (benchmarks/RESULTS.md, Many-valued columns)",
+    )
+    train.add_argument(
         "--scaling",
         choices=SCALING,
         default="robust",
@@ -905,17 +927,28 @@ def _add_data_options(train) -> None:
     )
 
 
-def _patience(text: str):
-    """``--patience``: ``auto``, ``none`` or a whole number >= 1."""
+def _word_or_number(text: str, constraint: Interval, words: dict):
+    """A flag's value: one of ``words`` (any case), mapped to its meaning, or a number that
+    ``constraint`` holds."""
     word = text.strip().lower()
-    if word in ("auto", "none"):
-        return None if word == "none" else "auto"
+    if word in words:
+        return words[word]
     try:
-        return CONSTRAINTS["patience"].parse(text)
+        return constraint.parse(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected auto, none or a whole number >= 1, got {text!r}"
+            f"expected {', '.join(words)} or {constraint}, got {text!r}"
         ) from None
+
+
+def _patience(text: str):
+    """``--patience``: ``auto``, ``none`` or a whole number >= 1."""
+    return _word_or_number(text, CONSTRAINTS["patience"], {"auto": "auto", "none": None})
+
+
+def _min_frequency(text: str):
+    """``--min-frequency``: ``auto``, ``none`` or a whole number >= 1."""
+    return _word_or_number(text, MIN_FREQUENCY, {"auto": "auto", "none": None})
 
 
 def _class_weight(text: str):

@@ -196,11 +196,12 @@ def check_history(history, where: str = "history") -> None:
 def check_columns(columns, where: str, kinds) -> None:
     """A table model's stored column transformations: ``[{name, kind, categories, fill}]``,
     a name, a kind from ``kinds``, distinct text categories (none for a numeric column) and a
-    fill value that is null, a finite number (numeric) or one of the categories."""
+    fill value that is null, a finite number (numeric) or one of the categories; a categorical
+    column may add ``infrequent``, distinct text labels that are not among its categories."""
     expect(isinstance(columns, list), where, columns, "a list")
     for i, column in enumerate(columns):
         at = f"{where}[{i}]"
-        check_dict(column, at, ("name", "kind", "categories", "fill"))
+        check_dict(column, at, ("name", "kind", "categories", "fill"), ("infrequent",))
         expect(isinstance(column["name"], str), f"{at}.name", column["name"], "a column name")
         expect(column["kind"] in kinds, f"{at}.kind", column["kind"], f"one of {', '.join(kinds)}")
         categories, fill = column["categories"], column["fill"]
@@ -223,3 +224,21 @@ def check_columns(columns, where: str, kinds) -> None:
                 "distinct text labels",
             )
             expect(fill is None or fill in categories, f"{at}.fill", fill, "null or a category")
+        if "infrequent" in column:  # after the categories: known to be distinct text
+            _check_infrequent(column, at)
+
+
+def _check_infrequent(column: dict, at: str) -> None:
+    """A categorical column's ``infrequent`` labels: distinct text, none a category."""
+    infrequent, categories = column["infrequent"], column["categories"]
+    expect(
+        column["kind"] != "numeric"
+        and isinstance(infrequent, list)
+        and infrequent
+        and all(isinstance(c, str) for c in infrequent)
+        and len(set(infrequent)) == len(infrequent)
+        and not set(infrequent) & set(categories),
+        f"{at}.infrequent",
+        infrequent,
+        "distinct text labels, none of them a category, for a categorical column",
+    )

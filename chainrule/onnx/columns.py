@@ -15,9 +15,11 @@ category and 0 for the others, as :func:`chainrule.tables.encoding.encode` does:
     one_hot[:, k] = (index == k)        k = 0 .. n_categories - 1
 
 so a category never seen in training is all zeros (chainrule's predict also warns, or refuses
-with ``strict``; a graph cannot). A missing cell (``""`` or a missing-value spelling such as
-``NA``, ``nan``, ``None``) takes the column's stored fill category; without one it is all zeros
-too, where predict would refuse the row.
+with ``strict``; a graph cannot). A column trained with ``min_frequency`` has one more input,
+the last, shared by its infrequent categories and by any category unseen in training (the
+LabelEncoder's default is that input's position, not -1). A missing cell (``""`` or a
+missing-value spelling such as ``NA``, ``nan``, ``None``) takes the column's stored fill
+category; without one it is all zeros too, where predict would refuse the row.
 
 A numeric column with a missing indicator (``missing_indicators=True`` in training) gives a
 second input beside its own, computed before the fill, as
@@ -53,31 +55,35 @@ def numeric_and_categorical(model) -> tuple[list, list]:
     return numeric, categorical
 
 
-def _index_of(column) -> tuple[list[str], list[int]]:
-    """LabelEncoder's keys and values: each category to its position, and every missing
-    spelling that is not itself a category to the fill category's position (or unseen)."""
-    keys = list(column.categories)
-    values = list(range(len(keys)))
-    filled = UNSEEN if column.fill is None else column.categories.index(column.fill)
+def _index_of(column) -> tuple[list[str], list[int], int]:
+    """LabelEncoder's keys, values and default: each category to its input's position (an
+    infrequent one to the column's last, which it shares with any category unseen in training,
+    the default), and every missing spelling that is not itself a category to the fill
+    category's position (or unseen: -1, no input)."""
+    keys = [*column.categories, *column.infrequent]
+    pooled = len(column.categories)
+    values = [*range(pooled), *[pooled] * len(column.infrequent)]
+    default = pooled if column.infrequent else UNSEEN
+    filled = default if column.fill is None else values[keys.index(column.fill)]
     for spelling in ["", *missing_spellings()]:
         if spelling not in keys:
             keys.append(spelling)
             values.append(filled)
-    return keys, values
+    return keys, values, default
 
 
 def _one_hot(graph, cells: str, column) -> str:
-    """(batch, 1) strings to (batch, n_categories) indicators in the graph's dtype."""
-    keys, values = _index_of(column)
+    """(batch, 1) strings to (batch, n_inputs) indicators in the graph's dtype."""
+    keys, values, default = _index_of(column)
     index = graph.node(
         "LabelEncoder",
         [cells],
         domain=ML_DOMAIN,
         keys_strings=keys,
         values_int64s=values,
-        default_int64=UNSEEN,
+        default_int64=default,
     )
-    positions = graph.constant(np.arange(len(column.categories), dtype=np.int64), "positions")
+    positions = graph.constant(np.arange(len(column.inputs), dtype=np.int64), "positions")
     equal = graph.node("Equal", [index, positions])  # (batch, 1) against (K,): (batch, K)
     return graph.node("Cast", [equal], to=graph.element_type())
 

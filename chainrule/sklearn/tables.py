@@ -72,6 +72,7 @@ _ROUTE_OPTIONS = (
     "impute",
     "scaling",
     "missing_indicators",
+    "min_frequency",
 )
 
 
@@ -279,9 +280,10 @@ class _TableEstimator(BaseEstimator):
         state["_chainrule_version"] = __version__
         return state
 
-    _ADDED = {"patience": None}
+    _ADDED = {"patience": None, "min_frequency": None}
     """Parameters added after pickles were written, with the value that gives those pickles'
-    behaviour (before ``patience``, every epoch ran)."""
+    behaviour (before ``patience``, every epoch ran; before ``min_frequency``, every category
+    had its input)."""
 
     def __setstate__(self, state):
         """Restore a pickle, checked against this version (see
@@ -344,6 +346,10 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         Give each numeric column with missing cells in the training rows a 0/1 input, 1 where
         the cell is missing. Off by default: it lost on 3 of the 10 real tables measured
         (benchmarks/RESULTS.md, "Tables by default").
+    min_frequency : 'auto', int >= 1 or None, default='auto'
+        A text column's categories found in fewer rows share one input, as a category unseen
+        in fit does in ``predict``; None: an input for every category; 'auto': 40, in columns
+        of more than 50 categories only (see :func:`~chainrule.tables.model.train_table`).
     categorical : tuple of str, default=()
         Columns to one-hot encode besides the text ones (integer codes, say).
     dropout : float in [0, 1), default=0.1
@@ -401,6 +407,7 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         impute=_ROUTE["impute"],
         scaling=_ROUTE["scaling"],
         missing_indicators=_ROUTE["missing_indicators"],
+        min_frequency=_ROUTE["min_frequency"],
         categorical=_ROUTE["categorical"],
         dropout=_ROUTE["dropout"],
         l2=_ROUTE["l2"],
@@ -422,6 +429,7 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         self.impute = impute
         self.scaling = scaling
         self.missing_indicators = missing_indicators
+        self.min_frequency = min_frequency
         self.categorical = categorical
         self.dropout = dropout
         self.l2 = l2
@@ -478,8 +486,8 @@ class TableRegressor(RegressorMixin, _TableEstimator):
     Parameters
     ----------
     hidden, activation, loss, optimizer, learning_rate, epochs, batch_size, validation_split,
-    early_stopping, patience, keep, impute, scaling, missing_indicators, categorical, dropout,
-    l2, random_state, verbose
+    early_stopping, patience, keep, impute, scaling, missing_indicators, min_frequency,
+    categorical, dropout, l2, random_state, verbose
         As :class:`TableClassifier`'s (``loss`` defaults to ``mse``; ``'mae'`` and
         ``'huber'`` too), without ``class_weight``; the validation split is not stratified.
 
@@ -513,6 +521,7 @@ class TableRegressor(RegressorMixin, _TableEstimator):
         impute=_ROUTE["impute"],
         scaling=_ROUTE["scaling"],
         missing_indicators=_ROUTE["missing_indicators"],
+        min_frequency=_ROUTE["min_frequency"],
         categorical=_ROUTE["categorical"],
         dropout=_ROUTE["dropout"],
         l2=_ROUTE["l2"],
@@ -533,6 +542,7 @@ class TableRegressor(RegressorMixin, _TableEstimator):
         self.impute = impute
         self.scaling = scaling
         self.missing_indicators = missing_indicators
+        self.min_frequency = min_frequency
         self.categorical = categorical
         self.dropout = dropout
         self.l2 = l2

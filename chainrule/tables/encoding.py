@@ -22,6 +22,8 @@ input:
   seen in training is all zeros, with a warning naming the value and the column (as scikit-learn's
   ``OneHotEncoder(handle_unknown='ignore')``), or an error with ``strict``. A missing cell takes
   the training rows' most frequent category (any ``impute`` but ``'none'``), or is refused.
+  With ``min_frequency``, the categories in fewer rows share one more input, the column's
+  last, which a category never seen in training then takes instead (with the warning).
 
 A column is left out as an identifier (:func:`looks_like_id`) only on strong evidence: every
 value distinct, and a name such as ``id`` or ``customer_id``, or integers that increase row
@@ -36,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.validation import Interval
 from ..training.replicas import ONE_PROCESS
 from .reading import (
     DataError,
@@ -55,6 +58,10 @@ __all__ = [
     "ID_MIN_ROWS",
     "IDENTIFIER_NAME",
     "IMPUTE",
+    "INFREQUENT",
+    "MIN_FREQUENCY",
+    "MANY_CATEGORIES",
+    "AUTO_MIN_FREQUENCY",
     "KINDS",
     "SCALED_BOUND",
     "SCALING",
@@ -80,6 +87,23 @@ CLIP = 3.0
 #: Centred and scaled values are first limited to +-this (their square stays finite in float32
 #: too); the clipped value there is CLIP to the last bit.
 SCALED_BOUND = 1e18
+
+#: The values ``min_frequency`` takes (:func:`fit_columns`) besides ``'auto'``: None or a row
+#: count >= 1.
+MIN_FREQUENCY = Interval(int, 1, none=True)
+
+#: A categorical column of more categories than this is many-valued: ``min_frequency='auto'``
+#: pools its infrequent categories, and one left with more inputs than this gets a warning.
+MANY_CATEGORIES = 50
+
+#: ``min_frequency='auto'``: in a many-valued column, the categories in fewer rows than this
+#: share one input; other columns keep an input per category. Chosen on real tables
+#: (benchmarks/RESULTS.md, "Many-valued columns (issue 28)").
+AUTO_MIN_FREQUENCY = 40
+
+#: The label of the input a categorical column's infrequent categories share (in its input's
+#: name, ``column=(infrequent)``).
+INFREQUENT = "(infrequent)"
 
 # A column with this many rows or more whose values are all distinct integers or strings may be
 # taken as an identifier, not a feature, unless named (see looks_like_id).
@@ -119,21 +143,30 @@ class Column:
     # had gaps): a second input, 1 where the cell is missing. Kept in the model file's metadata
     # ("missing_indicators"), not in to_dict, as the robust scaling is.
     indicator: bool = False
+    # A categorical column's infrequent categories (fit_columns' min_frequency): they share
+    # one input, the column's last, which a category unseen in training also takes.
+    infrequent: list[str] = field(default_factory=list)
 
     @property
     def inputs(self) -> list[str]:
         """The names of the network inputs it gives: its own (and ``name=missing``, its missing
-        indicator), or ``name=category`` each."""
+        indicator), or ``name=category`` each (and ``name=(infrequent)``, the input its
+        infrequent categories share)."""
         if self.kind == "numeric":
             return [self.name, f"{self.name}=missing"] if self.indicator else [self.name]
-        return [f"{self.name}={c}" for c in self.categories]
+        pooled = [f"{self.name}={INFREQUENT}"] if self.infrequent else []
+        return [f"{self.name}={c}" for c in self.categories] + pooled
 
     def to_dict(self) -> dict:
+        """The column as the model file's column schema holds it (``infrequent`` only where
+        the column has infrequent categories: a file without them reads as before them)."""
+        pooled = {"infrequent": self.infrequent} if self.infrequent else {}
         return {
             "name": self.name,
             "kind": self.kind,
             "categories": self.categories,
             "fill": self.fill,
+            **pooled,
         }
 
 
@@ -265,6 +298,7 @@ def fit_columns(
     group=ONE_PROCESS,
     scaling: str = "standard",
     missing_indicators: bool = False,
+    min_frequency: int | str | None = None,
 ) -> list[Column]:
     """Each column's kind, categories and fill value: the fill values fitted on ``table``'s
     ``rows`` (the training rows), one for every column (``impute='none'``: none), the
@@ -272,7 +306,13 @@ def fit_columns(
     validation too, none of their statistics). With ``scaling='robust'``, each numeric
     column's median and spread too (:func:`robust_scale` of its training rows, gathered from
     every process); ``'standard'`` leaves them out. With ``missing_indicators``, a numeric
-    column whose training rows (on any process) have a gap gets its indicator input.
+    column whose training rows (on any process) have a gap gets its indicator input. With
+    ``min_frequency``, the categories of a categorical column that occur in fewer rows of
+    ``table`` are infrequent: they share one input, as a category unseen in training does at
+    predict time (scikit-learn's ``OneHotEncoder(min_frequency=...,
+    handle_unknown='infrequent_if_exist')``). The fill value and the most frequent category
+    always keep their own inputs. ``'auto'``: :data:`AUTO_MIN_FREQUENCY` in a column of more
+    than :data:`MANY_CATEGORIES` categories, None in the others.
 
     With a ``group``, ``table`` is this process's block and ``rows`` its training rows; the
     fit is over every process's, with the same result as one process on all rows: the
@@ -286,10 +326,12 @@ def fit_columns(
         raise ValueError(f"'scaling' must be one of {', '.join(SCALING)}, got {scaling!r}")
     if not isinstance(missing_indicators, (bool, np.bool_)):
         raise TypeError(f"'missing_indicators' must be True or False, got {missing_indicators!r}")
+    if min_frequency != "auto":
+        min_frequency = MIN_FREQUENCY.check(min_frequency, "min_frequency")
     columns, categorical = [], set(categorical)
     for name in names:
         if name in categorical or is_text(table, name, group):
-            columns.append(_categorical(table, name, rows, impute, group))
+            columns.append(_categorical(table, name, rows, impute, group, min_frequency))
             continue
         fill = None if impute == "none" else _numeric_fill(table, name, rows, impute, group)
         center = spread = None
@@ -347,9 +389,12 @@ def smooth_clip(values: np.ndarray, center: float, spread: float) -> np.ndarray:
     return z / np.sqrt(1.0 + (z / CLIP) ** 2)
 
 
-def _categorical(table: Table, name: str, rows, impute: str, group) -> Column:
+def _categorical(
+    table: Table, name: str, rows, impute: str, group, min_frequency: int | str | None = None
+) -> Column:
     """A categorical column: its categories from every row of ``table``, its fill value (with
-    ``impute``) the most frequent category of the training ``rows``."""
+    ``impute``) the most frequent category of the training ``rows``; with ``min_frequency``,
+    those in fewer rows of ``table`` are infrequent (see :func:`fit_columns`)."""
     labels = np.array(_category_labels(table.data[name]), dtype=object)
     present = labels != None  # noqa: E711
     categories = _counts(labels[present].astype(str), group)
@@ -362,7 +407,15 @@ def _categorical(table: Table, name: str, rows, impute: str, group) -> Column:
         if not counts:
             raise DataError(f"{table.path}: column {name!r} has no values in training rows")
         fill = _most_frequent(counts)
-    return Column(name, "categorical", sort_labels(categories), fill)
+    column = Column(name, "categorical", sort_labels(categories), fill)
+    if min_frequency == "auto":
+        min_frequency = AUTO_MIN_FREQUENCY if len(categories) > MANY_CATEGORIES else None
+    if min_frequency is not None:
+        kept = {c for c, n in categories.items() if n >= min_frequency}
+        kept |= {_most_frequent(categories)} | ({fill} if fill is not None else set())
+        column.infrequent = [c for c in column.categories if c not in kept]
+        column.categories = [c for c in column.categories if c in kept]
+    return column
 
 
 def _category(value) -> str | None:
@@ -525,23 +578,43 @@ def _encode_categorical(table: Table, column: Column, strict: bool, fitting: boo
             f"{table.path}: column {column.name!r} has a missing value in "
             f"{table.row(r)}; {_missing_hint(fitting, table)}"
         )
-    index = {c: i for i, c in enumerate(column.categories)}
-    code = {key: index.get(column.fill if got is None else got, -1) for key, got in label.items()}
+    index = _category_positions(column)
+    unseen = len(column.categories) if column.infrequent else -1  # -1: no input
+    code = {
+        key: index.get(column.fill if got is None else got, unseen) for key, got in label.items()
+    }
     codes = np.fromiter((code[type(v), v] for v in values), np.intp, len(values))
-    block = np.zeros((len(values), len(column.categories)))
+    block = np.zeros((len(values), len(column.inputs)))
     known = np.flatnonzero(codes >= 0)
     block[known, codes[known]] = 1.0
-    unseen: dict[str, int] = {}
-    for r in np.flatnonzero(codes < 0).tolist():
-        unseen.setdefault(label[type(values[r]), values[r]], r)
-    if unseen:
-        value, r = next(iter(unseen.items()))
-        more = f" (and {len(unseen) - 1} more unseen values)" if len(unseen) > 1 else ""
-        message = (
-            f"{table.path}: column {column.name!r} holds {value!r} in {table.row(r)}{more}, a "
-            f"category not seen in training (it knows {', '.join(column.categories)})"
-        )
-        if strict:
-            raise DataError(message)
-        warnings.warn(message + "; encoded as all zeros", UnseenCategoryWarning, stacklevel=3)
+    _say_unseen(table, column, values, label, index, strict)
     return block
+
+
+def _category_positions(column: Column) -> dict[str, int]:
+    """Each category's input: its own, or (an infrequent one) the column's last."""
+    index = {c: i for i, c in enumerate(column.categories)}
+    return index | dict.fromkeys(column.infrequent, len(column.categories))
+
+
+def _say_unseen(table: Table, column: Column, values: list, label: dict, index: dict, strict):
+    """Warn (or with ``strict`` refuse) the first category of ``values`` not seen in training,
+    and how many others there are."""
+    if all(got is None or got in index for got in label.values()):
+        return
+    unseen: dict[str, int] = {}
+    for r, value in enumerate(values):
+        got = label[type(value), value]
+        if got is not None and got not in index:
+            unseen.setdefault(got, r)
+    value, r = next(iter(unseen.items()))
+    more = f" (and {len(unseen) - 1} more unseen values)" if len(unseen) > 1 else ""
+    rare = f" and {len(column.infrequent)} infrequent ones" if column.infrequent else ""
+    message = (
+        f"{table.path}: column {column.name!r} holds {value!r} in {table.row(r)}{more}, a "
+        f"category not seen in training (it knows {', '.join(column.categories)}{rare})"
+    )
+    if strict:
+        raise DataError(message)
+    encoded = "as its infrequent categories are" if column.infrequent else "as all zeros"
+    warnings.warn(f"{message}; encoded {encoded}", UnseenCategoryWarning, stacklevel=4)
