@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -192,8 +193,10 @@ def is_text(table: Table, name: str, group=ONE_PROCESS) -> bool:
     values = table.data[name]
     if values.dtype != object:
         return False
-    present = [v for v in values if v is not None]
-    numbers, count = group.sum([sum(1 for v in present if is_number(v)), len(present)])
+    cells = Counter(values.tolist())  # each distinct cell read once: a column repeats its values
+    cells.pop(None, None)
+    numbers = sum(count for cell, count in cells.items() if is_number(cell))
+    numbers, count = group.sum([numbers, cells.total()])
     return numbers < 0.5 * count
 
 
