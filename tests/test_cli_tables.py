@@ -493,14 +493,19 @@ def test_a_column_of_many_categories_gets_one_note_and_few_get_none(tmp_path):
     notes = [line for line in trained.stderr.splitlines() if "column 'day'" in line]
     assert len(notes) == 1 and "colour" not in trained.stderr
     assert (
-        "column 'day': 83 of its 84 categories are in fewer than 40 rows each and share one "
-        "input, day=(infrequent) (set by --min-frequency auto; none gives every category its "
-        "own)"
+        "column 'day': 84 of its 84 categories are in fewer than 40 rows each and share one "
+        "input, day=(infrequent) (set by --min-frequency auto; --min-frequency none gives every "
+        "category its own)"
     ) in notes[0]
     model = TabularModel.load(tmp_path / "m.npz")
     most = min(day for day, n in counts.items() if n == max(counts.values()))
-    assert model.columns[0].categories == [most] and model.columns[0].fill == most
-    assert model.features[:2] == [f"day={most}", "day=(infrequent)"]
+    assert model.columns[0].categories == [] and model.columns[0].fill == most
+    assert model.features == ["day=(infrequent)", "colour=blue", "colour=green", "colour=red", "x"]
+    shown = cli("info", tmp_path / "m.npz")
+    assert (
+        f"  column 'day': one-hot over (infrequent) (84 infrequent categories); missing cells "
+        f"filled with {most!r}"
+    ) in shown.stdout
     trained = cli(*common, "0", "--min-frequency", "none", "--out", tmp_path / "m.npz")
     assert trained.returncode == 0, trained.stderr
     notes = [line for line in trained.stderr.splitlines() if "one-hot encoded into" in line]

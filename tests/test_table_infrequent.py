@@ -8,6 +8,8 @@ schema checks, the ONNX export, the command line and the estimators carry it.
 Expected encodings come from scikit-learn or from ``collections.Counter`` over the fixture's
 own cells, never from chainrule."""
 
+import copy
+import pickle
 import warnings
 from collections import Counter
 
@@ -23,7 +25,7 @@ from chainrule.tables.encoding import (
     encode,
     fit_columns,
 )
-from chainrule.tables.model import TabularModel
+from chainrule.tables.model import TabularModel, train_table
 from chainrule.tables.reading import DataError, as_table
 
 pd = pytest.importorskip("pandas")
@@ -47,7 +49,7 @@ def train_quietly(data, **options):
 
 
 # -- the encoding, against scikit-learn ----------------------------------------------------------
-@pytest.mark.parametrize("k", [1, 4, 7, 13])
+@pytest.mark.parametrize("k", [1, 4, 7, 13, 31, 100])  # 31 and up: every category
 def test_the_encoding_is_scikit_learns_one_hot_with_min_frequency(k):
     preprocessing = pytest.importorskip("sklearn.preprocessing")
     data = frame()
@@ -72,15 +74,33 @@ def test_without_min_frequency_every_category_has_its_input():
     assert "infrequent" not in column.to_dict()  # its file as before the option
 
 
-def test_the_fill_value_and_the_most_frequent_category_keep_their_inputs():
-    # the training rows (those without "a") make "b" the fill; "a" is the most common overall
+def test_a_fill_value_among_the_infrequent_categories_fills_with_their_input():
+    # the training rows (those without "a" or "b") make "c" the fill, 6 rows of the table
     data = frame()
-    rows = np.flatnonzero(data["word"].to_numpy() != "a")
-    (column,) = fit_columns(as_table(data), ["word"], rows, impute="median", min_frequency=100)
-    assert column.categories == ["a", "b"] and column.fill == "b"
+    rows = np.flatnonzero(~data["word"].isin(["a", "b"]).to_numpy())
+    (column,) = fit_columns(as_table(data), ["word"], rows, impute="median", min_frequency=10)
+    assert column.categories == ["a", "b"] and column.fill == "c"
     assert column.inputs == ["word=a", "word=b", "word=(infrequent)"]
-    gap = pd.DataFrame({"word": [None, "c"], "x": 0.0, "y": 0.0})
-    np.testing.assert_array_equal(encode(as_table(gap), [column]), [[0, 1, 0], [0, 0, 1]])
+    gap = pd.DataFrame({"word": [None, "b"], "x": 0.0, "y": 0.0})
+    np.testing.assert_array_equal(encode(as_table(gap), [column]), [[0, 0, 1], [0, 1, 0]])
+
+
+def test_every_category_infrequent_leaves_the_shared_input_alone(tmp_path):
+    model = train_quietly(frame(), min_frequency=100, impute="median")
+    assert model.columns[0].categories == [] and model.columns[0].fill == "a"
+    assert model.features == ["word=(infrequent)", "x"]
+    model.save(tmp_path / "m.npz")
+    assert TabularModel.load(tmp_path / "m.npz").columns == model.columns
+
+
+def test_a_category_spelled_as_the_shared_input_does_not_collide(tmp_path):
+    words = ["(infrequent)"] * 20 + ["((infrequent))"] * 20 + ["a"] * 20 + ["r1", "r2"]
+    model = train_quietly(frame(words), min_frequency=5)
+    assert model.features == [
+        "word=((infrequent))", "word=(infrequent)", "word=a", "word=(((infrequent)))", "x",
+    ]  # fmt: skip
+    model.save(tmp_path / "m.npz")
+    assert TabularModel.load(tmp_path / "m.npz").features == model.features
 
 
 def test_auto_pools_only_columns_of_many_categories():
@@ -100,15 +120,31 @@ def test_auto_pools_only_columns_of_many_categories():
 @pytest.mark.parametrize(
     "value, error, message",
     [
-        (0, ValueError, "'min_frequency' must be an integer >= 1, got 0"),
-        (True, TypeError, "'min_frequency' must be an integer, got True"),
-        (2.5, TypeError, "'min_frequency' must be an integer, got 2.5"),
-        ("often", TypeError, "'min_frequency' must be an integer, got 'often'"),
+        (0, ValueError, "'min_frequency' must be 'auto', None or a whole number >= 1, got 0"),
+        (True, TypeError, "'min_frequency' must be 'auto', None or a whole number >= 1, got True"),
+        (2.5, TypeError, "'min_frequency' must be 'auto', None or a whole number >= 1, got 2.5"),
+        ("often", ValueError, "'min_frequency' must be 'auto', None or a whole number >= 1, got"),
     ],
 )
 def test_a_bad_min_frequency_is_refused_naming_it(value, error, message):
     with pytest.raises(error, match=message):
         TabularModel.train(frame(), "y", min_frequency=value, **FAST)
+    with pytest.raises(error, match=message):
+        fit_columns(as_table(frame()), ["word"], np.arange(60), min_frequency=value)
+    with pytest.raises(error, match=message):  # before the rows are looked at
+        train_table(as_table(frame()), "no such target", min_frequency=value)
+
+
+def test_training_says_how_many_categories_share_an_input_as_python_spells_it():
+    words = WORDS + [f"u{i:02d}" for i in range(60) for _ in range(2)]  # 73 categories
+    with pytest.warns(UserWarning) as caught:
+        TabularModel.train(frame(words), "y", min_frequency=2, **FAST)
+    (line,) = [str(w.message) for w in caught if "column 'word'" in str(w.message)]
+    assert line == (
+        "column 'word': 9 of its 73 categories are in fewer than 2 rows each and share one "
+        "input, word=(infrequent) (set by min_frequency=2; min_frequency=None gives every "
+        "category its own); still one-hot encoded into 65 inputs, drop=['word'] leaves it out"
+    )
 
 
 # -- predict ---------------------------------------------------------------------------------------
@@ -130,7 +166,9 @@ def test_an_unseen_category_takes_the_shared_input_with_a_warning_or_is_refused(
         unseen["prediction"].nunique() == 1
         and known["prediction"].iloc[0] == unseen["prediction"].iloc[1]
     )
-    with pytest.raises(DataError, match="'zebra' in the row with index 1, a category not seen in training"):
+    with pytest.raises(
+        DataError, match="'zebra' in the row with index 1, a category not seen in training"
+    ):
         model.predict(rows, strict=True)
 
 
@@ -150,11 +188,17 @@ def test_infrequent_categories_round_trip_through_the_model_file(tmp_path):
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda c: c[0].update(infrequent=["a"]), "none of them a category"),
-        (lambda c: c[0].update(infrequent=["d", "d"]), "distinct text labels"),
-        (lambda c: c[0].update(infrequent="d"), "distinct text labels"),
-        (lambda c: c[0].update(infrequent=[]), "distinct text labels"),
-        (lambda c: c[1].update(infrequent=["d"]), "for a categorical column"),
+        (lambda c: c[0].update(infrequent=["a"]), r"categories.*none of them infrequent"),
+        (lambda c: c[0].update(infrequent=["d", "d"]), r"infrequent must be distinct text"),
+        (lambda c: c[0].update(infrequent="d"), r"infrequent must be distinct text"),
+        (lambda c: c[0].update(infrequent=[]), r"infrequent must be distinct text"),
+        (lambda c: c[0].update(infrequent=[None]), r"infrequent must be distinct text"),
+        (lambda c: c[1].update(infrequent=["d"]), r"infrequent must be absent \(numeric\)"),
+        (lambda c: c[0].update(fill="zebra"), r"fill must be null or a category"),
+        (
+            lambda c: c[0].update(categories=[], infrequent=None) or c[0].pop("infrequent"),
+            r"categories must be distinct text labels \(at least one\)",
+        ),  # fmt: skip
         (lambda c: c[0].pop("infrequent"), "columns giving the features"),  # one input too many
     ],
 )
@@ -216,13 +260,19 @@ def test_the_estimators_take_min_frequency_and_old_pickles_restore_without_it():
 
     data = frame()
     assert TableRegressor().get_params()["min_frequency"] == "auto"
-    reg = TableRegressor(epochs=2, min_frequency=5).fit(data[["word", "x"]], data["y"])
+    X = data[["word", "x"]]
+    reg = TableRegressor(epochs=2, min_frequency=5).fit(X, data["y"])
     assert reg.model_.columns[0].infrequent == ["d", *[f"t{i}" for i in range(9)]]
-    state = reg.__getstate__()
-    del state["min_frequency"]  # a pickle from before the parameter
+    # a pickle from before the parameter: an estimator without it, whose columns lacked the
+    # attribute too (it trained an input per category, as min_frequency=None does)
+    old = TableRegressor(epochs=2, min_frequency=None).fit(X, data["y"])
+    state = copy.deepcopy(old.__getstate__())
+    del state["min_frequency"]
+    for column in state["model_"].columns:
+        del column.__dict__["infrequent"]
+    state = pickle.loads(pickle.dumps(state))
     restored = TableRegressor.__new__(TableRegressor)
     restored.__setstate__(state)
     assert restored.get_params()["min_frequency"] is None
-    np.testing.assert_array_equal(
-        restored.predict(data[["word", "x"]]), reg.predict(data[["word", "x"]])
-    )
+    assert [c.infrequent for c in restored.model_.columns] == [[], []]
+    np.testing.assert_array_equal(restored.predict(X), old.predict(X))

@@ -23,7 +23,6 @@ from ..files.atomic import atomic_open
 from ..files.header import MAX_WIDTH
 from ..tables.encoding import (
     IMPUTE,
-    INFREQUENT,
     MIN_FREQUENCY,
     SCALING,
     FilledGapsWarning,
@@ -624,10 +623,10 @@ def _column_line(column) -> str:
     (robust: its median and interquartile range, then standardised; or standardised alone)
     and missing indicator; and either's fill."""
     if column.kind == "categorical":
-        categories = ", ".join(column.categories)
-        count = len(column.infrequent)
-        rare = f"; {count} infrequent categories share input {INFREQUENT}" if count else ""
-        return f"  column {column.name!r}: one-hot over {categories}{rare}; {_fill(column)}"
+        inputs = list(column.categories)
+        if column.infrequent:
+            inputs.append(f"{column.pooled_label} ({len(column.infrequent)} infrequent categories)")
+        return f"  column {column.name!r}: one-hot over {', '.join(inputs)}; {_fill(column)}"
     scaling = "scaling standard (standardised only)"
     if column.spread is not None:
         scaling = (

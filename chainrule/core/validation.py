@@ -130,6 +130,22 @@ class Interval:
         return " ".join([kind, " and ".join(rules)]).strip()
 
 
+def check_auto(value, name: str, constraint: Interval):
+    """``value`` as an option that takes ``'auto'``, None (where ``constraint.none``) or a number
+    that ``constraint`` holds; a ValueError or TypeError naming ``name`` and all three
+    otherwise: ``'patience' must be 'auto', None or a whole number >= 1, got 0``."""
+    if (value is None and constraint.none) or (isinstance(value, str) and value == "auto"):
+        return value
+    none = "None or " if constraint.none else ""
+    expected = f"{name!r} must be 'auto', {none}{constraint}, got {value!r}"
+    if isinstance(value, str):
+        raise ValueError(expected)
+    try:
+        return constraint.check(value, name)
+    except (TypeError, ValueError) as error:
+        raise type(error)(expected) from None
+
+
 CONSTRAINTS = {
     "epochs": Interval(int, 1),
     "batch_size": Interval(int, 1, none=True),

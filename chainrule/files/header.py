@@ -197,7 +197,8 @@ def check_columns(columns, where: str, kinds) -> None:
     """A table model's stored column transformations: ``[{name, kind, categories, fill}]``,
     a name, a kind from ``kinds``, distinct text categories (none for a numeric column) and a
     fill value that is null, a finite number (numeric) or one of the categories; a categorical
-    column may add ``infrequent``, distinct text labels that are not among its categories."""
+    column may add ``infrequent``, distinct text labels that are not among its categories (then
+    its categories may be none, and its fill one of the infrequent)."""
     expect(isinstance(columns, list), where, columns, "a list")
     for i, column in enumerate(columns):
         at = f"{where}[{i}]"
@@ -207,6 +208,7 @@ def check_columns(columns, where: str, kinds) -> None:
         categories, fill = column["categories"], column["fill"]
         if column["kind"] == "numeric":
             expect(categories == [], f"{at}.categories", categories, "[] for a numeric column")
+            expect("infrequent" not in column, f"{at}.infrequent", "present", "absent (numeric)")
             expect(
                 fill is None or (is_number(fill) and math.isfinite(fill)),
                 f"{at}.fill",
@@ -214,31 +216,31 @@ def check_columns(columns, where: str, kinds) -> None:
                 "null or a finite number",
             )
         else:
-            expect(
-                isinstance(categories, list)
-                and categories
-                and all(isinstance(c, str) for c in categories)
-                and len(set(categories)) == len(categories),
-                f"{at}.categories",
-                categories,
-                "distinct text labels",
-            )
-            expect(fill is None or fill in categories, f"{at}.fill", fill, "null or a category")
-        if "infrequent" in column:  # after the categories: known to be distinct text
-            _check_infrequent(column, at)
+            _check_categorical(column, at)
 
 
-def _check_infrequent(column: dict, at: str) -> None:
-    """A categorical column's ``infrequent`` labels: distinct text, none a category."""
-    infrequent, categories = column["infrequent"], column["categories"]
+def _check_categorical(column: dict, at: str) -> None:
+    """A categorical column's ``categories`` and optional ``infrequent`` (those sharing one
+    input): distinct text labels, none in both, at least one in all; its ``fill`` null or one
+    of them."""
+    categories, fill = column["categories"], column["fill"]
+    infrequent = column.get("infrequent", [])
+
+    def labels(value, nonempty) -> bool:
+        return (
+            isinstance(value, list)
+            and (bool(value) or not nonempty)
+            and all(isinstance(c, str) for c in value)
+            and len(set(value)) == len(value)
+        )
+
+    if "infrequent" in column:
+        expect(labels(infrequent, True), f"{at}.infrequent", infrequent, "distinct text labels")
     expect(
-        column["kind"] != "numeric"
-        and isinstance(infrequent, list)
-        and infrequent
-        and all(isinstance(c, str) for c in infrequent)
-        and len(set(infrequent)) == len(infrequent)
-        and not set(infrequent) & set(categories),
-        f"{at}.infrequent",
-        infrequent,
-        "distinct text labels, none of them a category, for a categorical column",
+        labels(categories, "infrequent" not in column) and not set(infrequent) & set(categories),
+        f"{at}.categories",
+        categories,
+        "distinct text labels (at least one), none of them infrequent",
     )
+    known = fill is None or fill in categories or fill in infrequent
+    expect(known, f"{at}.fill", fill, "null or a category")

@@ -11,15 +11,16 @@ The exported table model takes the table's columns as they are, in two inputs:
 Each categorical column becomes one input per category seen in training, 1 for the row's
 category and 0 for the others, as :func:`chainrule.tables.encoding.encode` does:
 
-    index = position of the cell among the categories (LabelEncoder; -1 when unseen)
-    one_hot[:, k] = (index == k)        k = 0 .. n_categories - 1
+    index = position of the cell's input (LabelEncoder; the default when unseen)
+    one_hot[:, k] = (index == k)        k = 0 .. n_inputs - 1
 
-so a category never seen in training is all zeros (chainrule's predict also warns, or refuses
-with ``strict``; a graph cannot). A column trained with ``min_frequency`` has one more input,
-the last, shared by its infrequent categories and by any category unseen in training (the
-LabelEncoder's default is that input's position, not -1). A missing cell (``""`` or a
-missing-value spelling such as ``NA``, ``nan``, ``None``) takes the column's stored fill
-category; without one it is all zeros too, where predict would refuse the row.
+A column trained with ``min_frequency`` has one more input, the last, shared by its infrequent
+categories; the LabelEncoder's default is that input's position, so a category never seen in
+training takes it too. Without it the default is -1: an unseen category is all zeros.
+(chainrule's predict also warns, or refuses with ``strict``; a graph cannot.) A missing cell
+(``""`` or a missing-value spelling such as ``NA``, ``nan``, ``None``) takes the column's
+stored fill category; without one it is encoded as an unseen category, where predict would
+refuse the row.
 
 A numeric column with a missing indicator (``missing_indicators=True`` in training) gives a
 second input beside its own, computed before the fill, as
@@ -58,8 +59,9 @@ def numeric_and_categorical(model) -> tuple[list, list]:
 def _index_of(column) -> tuple[list[str], list[int], int]:
     """LabelEncoder's keys, values and default: each category to its input's position (an
     infrequent one to the column's last, which it shares with any category unseen in training,
-    the default), and every missing spelling that is not itself a category to the fill
-    category's position (or unseen: -1, no input)."""
+    the default; -1, no input, where the column has no infrequent categories), and every
+    missing spelling that is not itself a category to the fill category's position (or,
+    without a fill, to the default)."""
     keys = [*column.categories, *column.infrequent]
     pooled = len(column.categories)
     values = [*range(pooled), *[pooled] * len(column.infrequent)]

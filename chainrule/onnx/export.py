@@ -71,6 +71,9 @@ def _tabular(graph, model, X: str):
         metadata["categorical_columns"] = json.dumps(
             {column.name: column.categories for column in categorical}
         )
+        pooled = {column.name: column.infrequent for column in categorical if column.infrequent}
+        if pooled:  # the categories that share each column's last input
+            metadata["infrequent_categories"] = json.dumps(pooled)
     if model.task == "regression":
         heads.rescaled(graph, Y, [model.target_scale], [model.target_mean], "variable")
         return inputs, [("variable", graph.element_type(), [None, 1])], metadata

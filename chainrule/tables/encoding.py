@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.validation import Interval
+from ..core.validation import Interval, check_auto
 from ..training.replicas import ONE_PROCESS
 from .reading import (
     DataError,
@@ -155,8 +155,21 @@ class Column:
         infrequent categories share)."""
         if self.kind == "numeric":
             return [self.name, f"{self.name}=missing"] if self.indicator else [self.name]
-        pooled = [f"{self.name}={INFREQUENT}"] if self.infrequent else []
+        pooled = [f"{self.name}={self.pooled_label}"] if self.infrequent else []
         return [f"{self.name}={c}" for c in self.categories] + pooled
+
+    @property
+    def pooled_label(self) -> str:
+        """The label of the input the infrequent categories share: :data:`INFREQUENT`, in more
+        parentheses while that is one of the column's categories (input names are distinct)."""
+        label = INFREQUENT
+        while label in self.categories:
+            label = f"({label})"
+        return label
+
+    def __setstate__(self, state: dict) -> None:
+        # a column pickled before infrequent categories existed had none
+        self.__dict__.update({"infrequent": [], **state})
 
     def to_dict(self) -> dict:
         """The column as the model file's column schema holds it (``infrequent`` only where
@@ -309,13 +322,16 @@ def fit_columns(
     validation too, none of their statistics). With ``scaling='robust'``, each numeric
     column's median and spread too (:func:`robust_scale` of its training rows, gathered from
     every process); ``'standard'`` leaves them out. With ``missing_indicators``, a numeric
-    column whose training rows (on any process) have a gap gets its indicator input. With
-    ``min_frequency``, the categories of a categorical column that occur in fewer rows of
-    ``table`` are infrequent: they share one input, as a category unseen in training does at
-    predict time (scikit-learn's ``OneHotEncoder(min_frequency=...,
-    handle_unknown='infrequent_if_exist')``). The fill value and the most frequent category
-    always keep their own inputs. ``'auto'``: :data:`AUTO_MIN_FREQUENCY` in a column of more
-    than :data:`MANY_CATEGORIES` categories, None in the others.
+    column whose training rows (on any process) have a gap gets its indicator input.
+
+    With ``min_frequency``, the categories of a categorical column found in fewer rows of
+    ``table`` (every row, as for the set of categories: how often a value occurs, nothing of
+    the target) are infrequent: they share one input, the column's last, which a category
+    unseen in training also takes at predict time, as scikit-learn's
+    ``OneHotEncoder(min_frequency=..., handle_unknown='infrequent_if_exist')`` fitted on
+    those rows encodes them (the fill value may be one of them; where every category is, the
+    column is that one input). ``'auto'``: :data:`AUTO_MIN_FREQUENCY` in a column of more than
+    :data:`MANY_CATEGORIES` categories, None in the others.
 
     With a ``group``, ``table`` is this process's block and ``rows`` its training rows; the
     fit is over every process's, with the same result as one process on all rows: the
@@ -329,8 +345,7 @@ def fit_columns(
         raise ValueError(f"'scaling' must be one of {', '.join(SCALING)}, got {scaling!r}")
     if not isinstance(missing_indicators, (bool, np.bool_)):
         raise TypeError(f"'missing_indicators' must be True or False, got {missing_indicators!r}")
-    if min_frequency != "auto":
-        min_frequency = MIN_FREQUENCY.check(min_frequency, "min_frequency")
+    min_frequency = check_auto(min_frequency, "min_frequency", MIN_FREQUENCY)
     columns, categorical = [], set(categorical)
     for name in names:
         if name in categorical or is_text(table, name, group):
@@ -415,7 +430,6 @@ def _categorical(
         min_frequency = AUTO_MIN_FREQUENCY if len(categories) > MANY_CATEGORIES else None
     if min_frequency is not None:
         kept = {c for c, n in categories.items() if n >= min_frequency}
-        kept |= {_most_frequent(categories)} | ({fill} if fill is not None else set())
         column.infrequent = [c for c in column.categories if c not in kept]
         column.categories = [c for c in column.categories if c in kept]
     return column

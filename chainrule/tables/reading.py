@@ -61,6 +61,7 @@ __all__ = [
     "sort_labels",
     "spelled",
     "spelled_choices",
+    "spelled_none",
     "target_column",
     "with_decimal_commas",
 ]
@@ -98,6 +99,12 @@ def spelled(name: str, value=None) -> str:
             value = ",".join(str(v) for v in value)
         return flag if value is None or value is True else f"{flag} {value}"
     return f"{name}=" if value is None else f"{name}={value!r}"
+
+
+def spelled_none(name: str) -> str:
+    """The option ``name`` set to nothing, as the caller spells it: ``--min-frequency none``
+    on the command line, ``min_frequency=None`` in Python."""
+    return f"--{name.replace('_', '-')} none" if _COMMAND_LINE.get() else f"{name}=None"
 
 
 def spelled_choices(name: str, values) -> str:
