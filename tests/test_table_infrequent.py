@@ -9,6 +9,7 @@ Expected encodings come from scikit-learn or from ``collections.Counter`` over t
 own cells, never from chainrule."""
 
 import copy
+import json
 import pickle
 import warnings
 from collections import Counter
@@ -159,7 +160,7 @@ def test_an_unseen_category_takes_the_shared_input_with_a_warning_or_is_refused(
     (warning,) = caught
     assert (
         "column 'word' holds 'zebra' in the row with index 1, a category not seen in training "
-        "(it knows a, b, c and 10 infrequent ones); encoded as its infrequent categories are"
+        "(it knows a, b, c and 10 infrequent categories); encoded as its infrequent categories are"
     ) in str(warning.message)
     # "d", "zebra" and "t1" are the same input: the same prediction
     assert (
@@ -170,6 +171,33 @@ def test_an_unseen_category_takes_the_shared_input_with_a_warning_or_is_refused(
         DataError, match="'zebra' in the row with index 1, a category not seen in training"
     ):
         model.predict(rows, strict=True)
+
+
+def test_the_unseen_message_counts_the_infrequent_categories_when_none_is_frequent(capsys):
+    model = train_quietly(frame(), min_frequency=100)
+    rows = pd.DataFrame({"word": ["zebra"], "x": [0.0]})
+    with pytest.raises(
+        DataError, match=r"not seen in training \(it knows 13 infrequent categories\)$"
+    ):
+        model.predict(rows, strict=True)
+    one = train_quietly(frame(["a"] * 20 + ["b"]), min_frequency=5)
+    with pytest.raises(DataError, match=r"\(it knows a and 1 infrequent category\)$"):
+        one.predict(rows, strict=True)
+
+
+def test_columns_giving_the_same_input_name_are_refused_in_training():
+    x = np.arange(40.0)
+    clash = pd.DataFrame({"w": ["a"] * 30 + [f"r{i}" for i in range(10)], "w=(infrequent)": x})
+    clash["y"] = x
+    with pytest.raises(
+        DataError,
+        match=r"the columns 'w' and 'w=\(infrequent\)' both give the input 'w=\(infrequent\)'; "
+        r"rename one of them, or leave one out with drop=\['w=\(infrequent\)'\]",
+    ):
+        TabularModel.train(clash, "y", min_frequency=5, **FAST)
+    plain = pd.DataFrame({"w": ["a", "b"] * 20, "w=a": x, "y": x})  # without pooling too
+    with pytest.raises(DataError, match="both give the input 'w=a'"):
+        TabularModel.train(plain, "y", **FAST)
 
 
 # -- the model file -------------------------------------------------------------------------------
@@ -232,6 +260,22 @@ def test_the_onnx_export_pools_infrequent_and_unseen_categories_as_predict_does(
         warnings.simplefilter("ignore", UserWarning)
         expected = model.predict(test)["prediction"].to_numpy()
     assert_close(values.ravel(), expected, np.float32)
+    assert json.loads(session.get_modelmeta().custom_metadata_map["infrequent_categories"]) == {
+        "word": ["d", *[f"t{i}" for i in range(9)]]
+    }
+
+
+def test_in_onnx_a_missing_cell_without_fill_takes_the_shared_input():
+    # predict refuses the cell (impute='none'); the graph cannot, and encodes it as unseen
+    pytest.importorskip("onnx")
+    onnxruntime = pytest.importorskip("onnxruntime")
+    model = train_quietly(frame(), min_frequency=5, impute="none")
+    session = onnxruntime.InferenceSession(
+        cr.onnx.to_onnx(model).SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    cells = np.array([[""], ["NA"], ["zebra"], ["t3"], ["a"]], dtype=object)
+    (values,) = session.run(None, {"X": np.zeros((5, 1), np.float32), "categories": cells})
+    assert values[0] == values[1] == values[2] == values[3] != values[4]
 
 
 # -- the command line and the estimators ---------------------------------------------------------
@@ -276,3 +320,14 @@ def test_the_estimators_take_min_frequency_and_old_pickles_restore_without_it():
     assert restored.get_params()["min_frequency"] is None
     assert [c.infrequent for c in restored.model_.columns] == [[], []]
     np.testing.assert_array_equal(restored.predict(X), old.predict(X))
+
+
+def test_info_names_the_shared_input_as_the_model_does(capsys, tmp_path):
+    words = ["(infrequent)"] * 20 + ["a"] * 20 + ["r1"]
+    model = train_quietly(frame(words), min_frequency=5, impute="median")
+    model.save(tmp_path / "m.npz")
+    assert main(["info", str(tmp_path / "m.npz")]) == 0
+    assert (
+        "  column 'word': one-hot over (infrequent), a, ((infrequent)) (1 infrequent category); "
+        "missing cells filled with '(infrequent)'"
+    ) in capsys.readouterr().out

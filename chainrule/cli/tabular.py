@@ -27,6 +27,7 @@ from ..tables.encoding import (
     SCALING,
     FilledGapsWarning,
     UnseenCategoryWarning,
+    infrequent_count,
 )
 from .common import (
     CommandError,
@@ -625,7 +626,7 @@ def _column_line(column) -> str:
     if column.kind == "categorical":
         inputs = list(column.categories)
         if column.infrequent:
-            inputs.append(f"{column.pooled_label} ({len(column.infrequent)} infrequent categories)")
+            inputs.append(f"{column.pooled_label} ({infrequent_count(column)})")
         return f"  column {column.name!r}: one-hot over {', '.join(inputs)}; {_fill(column)}"
     scaling = "scaling standard (standardised only)"
     if column.spread is not None:

@@ -234,13 +234,17 @@ def _check_categorical(column: dict, at: str) -> None:
             and len(set(value)) == len(value)
         )
 
-    if "infrequent" in column:
-        expect(labels(infrequent, True), f"{at}.infrequent", infrequent, "distinct text labels")
+    pooled = "infrequent" in column
+    if pooled:
+        at_least = "distinct text labels (at least one)"
+        expect(labels(infrequent, True), f"{at}.infrequent", infrequent, at_least)
     expect(
-        labels(categories, "infrequent" not in column) and not set(infrequent) & set(categories),
+        labels(categories, not pooled) and not set(infrequent) & set(categories),
         f"{at}.categories",
         categories,
-        "distinct text labels (at least one), none of them infrequent",
+        "distinct text labels, none of them infrequent"
+        if pooled
+        else "distinct text labels (at least one)",
     )
     known = fill is None or fill in categories or fill in infrequent
     expect(known, f"{at}.fill", fill, "null or a category")

@@ -347,7 +347,7 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         the cell is missing. Off by default: it lost on 3 of the 10 real tables measured
         (benchmarks/RESULTS.md, "Tables by default").
     min_frequency : 'auto', int >= 1 or None, default='auto'
-        A text column's categories found in fewer rows share one input, as a category unseen
+        A categorical column's categories found in fewer rows share one input, as one unseen
         in fit does in ``predict``; None: an input for every category; 'auto': 40, in columns
         of more than 50 categories only (see :func:`~chainrule.tables.model.train_table`).
     categorical : tuple of str, default=()

@@ -73,6 +73,7 @@ __all__ = [
     "filled_note",
     "fit_columns",
     "gap_counts",
+    "infrequent_count",
     "is_text",
     "looks_like_id",
     "robust_scale",
@@ -608,6 +609,12 @@ def _encode_categorical(table: Table, column: Column, strict: bool, fitting: boo
     return block
 
 
+def infrequent_count(column: Column) -> str:
+    """``1 infrequent category``, ``3 infrequent categories``: how many share the input."""
+    count = len(column.infrequent)
+    return f"{count} infrequent {'category' if count == 1 else 'categories'}"
+
+
 def _category_positions(column: Column) -> dict[str, int]:
     """Each category's input: its own, or (an infrequent one) the column's last."""
     index = {c: i for i, c in enumerate(column.categories)}
@@ -626,10 +633,12 @@ def _say_unseen(table: Table, column: Column, values: list, label: dict, index: 
             unseen.setdefault(got, r)
     value, r = next(iter(unseen.items()))
     more = f" (and {len(unseen) - 1} more unseen values)" if len(unseen) > 1 else ""
-    rare = f" and {len(column.infrequent)} infrequent ones" if column.infrequent else ""
+    known = ", ".join(column.categories)
+    if column.infrequent:
+        known = " and ".join(filter(None, [known, infrequent_count(column)]))
     message = (
         f"{table.path}: column {column.name!r} holds {value!r} in {table.row(r)}{more}, a "
-        f"category not seen in training (it knows {', '.join(column.categories)}{rare})"
+        f"category not seen in training (it knows {known})"
     )
     if strict:
         raise DataError(message)

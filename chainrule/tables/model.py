@@ -876,7 +876,7 @@ def train_table(
         tables measured it lost on 3 of 10 (benchmarks/RESULTS.md, "Tables by default").
     min_frequency : 'auto', int >= 1 or None, default='auto'
         The categories of a categorical column found in fewer rows are infrequent: they share
-        one input, ``name=(infrequent)``, which a category unseen in training also takes at
+        one input, ``name=(infrequent)`` (more parentheses where a category is so named), which a category unseen in training also takes at
         predict time (with a warning), as scikit-learn's ``OneHotEncoder(min_frequency=...,
         handle_unknown='infrequent_if_exist')`` fitted on the rows (every row, as for the
         set of categories). None: an input for every category. ``'auto'``: 40, in
@@ -910,7 +910,7 @@ def train_table(
     feature statistics are combined from per-block counts and sums. Each process trains on its
     own rows, and the model equals the one-process model on the whole table to float rounding.
     """
-    dropout, l2, patience = _checked_options(
+    dropout, l2, patience, min_frequency = _checked_options(
         validation_split, dropout, l2, keep, patience, min_frequency
     )
     group = ONE_PROCESS if group is None else group
@@ -971,14 +971,16 @@ def _my_rows(table: Table, group, train_rows, validation_rows) -> tuple:
 
 def _checked_options(validation_split, dropout, l2, keep, patience, min_frequency) -> tuple:
     """:func:`train_table`'s options checked before any work (a ValueError or TypeError naming
-    the first bad one); returns ``dropout``, ``l2`` and ``patience`` as checked."""
-    check_auto(min_frequency, "min_frequency", MIN_FREQUENCY)
+    the first bad one); returns ``dropout``, ``l2``, ``patience`` and ``min_frequency`` as
+    checked."""
+    min_frequency = check_auto(min_frequency, "min_frequency", MIN_FREQUENCY)
     check_real(validation_split, "validation_split", low=0.0, high=1.0, high_open=True)
     dropout = CONSTRAINTS["dropout"].check(dropout, "dropout")
     l2 = CONSTRAINTS["l2"].check(l2, "l2")
     if keep not in KEEP:
         raise ValueError(f"'keep' must be one of {', '.join(KEEP)}, got {keep!r}")
-    return dropout, l2, check_auto(patience, "patience", CONSTRAINTS["patience"])
+    patience = check_auto(patience, "patience", CONSTRAINTS["patience"])
+    return dropout, l2, patience, min_frequency
 
 
 def _part(weights, rows):
@@ -1060,10 +1062,25 @@ def _fitted_columns(
         table, names, train_rows, categorical=categorical, impute=impute, group=group,
         **transforms,
     )  # fmt: skip
+    _check_distinct_inputs(table, columns)
     _filled_in_training(table, columns, impute, group)
     for column in columns:
         _say_categories(column, transforms["min_frequency"])
     return columns
+
+
+def _check_distinct_inputs(table: Table, columns: list[Column]) -> None:
+    """Refuse columns whose inputs share a name (a column named ``colour=red`` beside a
+    column ``colour`` holding ``red``), which the model file could not tell apart."""
+    owner: dict[str, str] = {}
+    for column in columns:
+        for name in column.inputs:
+            if owner.setdefault(name, column.name) != column.name:
+                raise DataError(
+                    f"{table.path}: the columns {owner[name]!r} and {column.name!r} both give "
+                    f"the input {name!r}; rename one of them, or leave one out with "
+                    f"{spelled('drop', [column.name])}"
+                )
 
 
 def _say_categories(column: Column, min_frequency) -> None:
@@ -1076,9 +1093,10 @@ def _say_categories(column: Column, min_frequency) -> None:
     if pooled:
         rows = AUTO_MIN_FREQUENCY if min_frequency == "auto" else min_frequency
         still = f"; still {many}, {drop}" if inputs > MANY_CATEGORIES else ""
+        verbs = ("is", "takes") if pooled == 1 else ("are", "share")
         message = (
             f"column {column.name!r}: {pooled} of its {pooled + len(column.categories)} "
-            f"categories are in fewer than {rows} rows each and share one input, "
+            f"categories {verbs[0]} in fewer than {rows} rows each and {verbs[1]} one input, "
             f"{column.inputs[-1]} (set by {spelled('min_frequency', min_frequency)}; "
             f"{spelled_none('min_frequency')} gives every category its own){still}"
         )
