@@ -40,13 +40,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tables.encoding import CLIP, SCALED_BOUND
+from ..tables.encoding import CLIP, NO_INPUT, SCALED_BOUND
 from ..tables.reading import missing_spellings
 from .graph import ML_DOMAIN
 
 __all__ = ["UNSEEN", "features", "numeric_and_categorical"]
 
-UNSEEN = -1
+UNSEEN = NO_INPUT
 
 
 def numeric_and_categorical(model) -> tuple[list, list]:
@@ -62,11 +62,9 @@ def _index_of(column) -> tuple[list[str], list[int], int]:
     the default; -1, no input, where the column has no infrequent categories), and every
     missing spelling that is not itself a category to the fill category's position (or,
     without a fill, to the default)."""
-    keys = [*column.categories, *column.infrequent]
-    pooled = len(column.categories)
-    values = [*range(pooled), *[pooled] * len(column.infrequent)]
-    default = pooled if column.infrequent else UNSEEN
-    filled = default if column.fill is None else values[keys.index(column.fill)]
+    positions, default = column.positions, column.unseen_position
+    keys, values = list(positions), list(positions.values())
+    filled = default if column.fill is None else positions[column.fill]
     for spelling in ["", *missing_spellings()]:
         if spelling not in keys:
             keys.append(spelling)

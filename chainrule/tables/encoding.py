@@ -61,6 +61,7 @@ __all__ = [
     "IMPUTE",
     "INFREQUENT",
     "MIN_FREQUENCY",
+    "NO_INPUT",
     "MANY_CATEGORIES",
     "AUTO_MIN_FREQUENCY",
     "KINDS",
@@ -75,6 +76,7 @@ __all__ = [
     "gap_counts",
     "infrequent_count",
     "is_text",
+    "least_rows",
     "looks_like_id",
     "robust_scale",
     "smooth_clip",
@@ -102,6 +104,10 @@ MANY_CATEGORIES = 50
 #: share one input; other columns keep an input per category. Chosen on real tables
 #: (benchmarks/RESULTS.md, "Many-valued columns (issue 28)").
 AUTO_MIN_FREQUENCY = 40
+
+#: The position of "no input": a category unseen in training, in a column without infrequent
+#: categories, is all zeros.
+NO_INPUT = -1
 
 #: The label of the input a categorical column's infrequent categories share (in its input's
 #: name, ``column=(infrequent)``).
@@ -167,6 +173,19 @@ class Column:
         while label in self.categories:
             label = f"({label})"
         return label
+
+    @property
+    def positions(self) -> dict[str, int]:
+        """Each category's input, by position: its own, or (an infrequent one) the column's
+        last."""
+        index = {c: i for i, c in enumerate(self.categories)}
+        return index | dict.fromkeys(self.infrequent, len(self.categories))
+
+    @property
+    def unseen_position(self) -> int:
+        """The input a category unseen in training takes: the infrequent categories' (the
+        column's last), or -1, none (all zeros), in a column without them."""
+        return len(self.categories) if self.infrequent else NO_INPUT
 
     def __setstate__(self, state: dict) -> None:
         # a column pickled before infrequent categories existed had none
@@ -427,13 +446,21 @@ def _categorical(
             raise DataError(f"{table.path}: column {name!r} has no values in training rows")
         fill = _most_frequent(counts)
     column = Column(name, "categorical", sort_labels(categories), fill)
-    if min_frequency == "auto":
-        min_frequency = AUTO_MIN_FREQUENCY if len(categories) > MANY_CATEGORIES else None
-    if min_frequency is not None:
-        kept = {c for c, n in categories.items() if n >= min_frequency}
+    least = least_rows(min_frequency, len(categories))
+    if least is not None:
+        kept = {c for c, n in categories.items() if n >= least}
         column.infrequent = [c for c in column.categories if c not in kept]
         column.categories = [c for c in column.categories if c in kept]
     return column
+
+
+def least_rows(min_frequency, n_categories: int) -> int | None:
+    """The rows a category needs for its own input in a column of ``n_categories`` (None: every
+    category has one): ``min_frequency`` itself, or for ``'auto'``
+    :data:`AUTO_MIN_FREQUENCY` in a column of more than :data:`MANY_CATEGORIES`."""
+    if min_frequency == "auto":
+        return AUTO_MIN_FREQUENCY if n_categories > MANY_CATEGORIES else None
+    return min_frequency
 
 
 def _category(value) -> str | None:
@@ -596,8 +623,7 @@ def _encode_categorical(table: Table, column: Column, strict: bool, fitting: boo
             f"{table.path}: column {column.name!r} has a missing value in "
             f"{table.row(r)}; {_missing_hint(fitting, table)}"
         )
-    index = _category_positions(column)
-    unseen = len(column.categories) if column.infrequent else -1  # -1: no input
+    index, unseen = column.positions, column.unseen_position
     code = {
         key: index.get(column.fill if got is None else got, unseen) for key, got in label.items()
     }
@@ -613,12 +639,6 @@ def infrequent_count(column: Column) -> str:
     """``1 infrequent category``, ``3 infrequent categories``: how many share the input."""
     count = len(column.infrequent)
     return f"{count} infrequent {'category' if count == 1 else 'categories'}"
-
-
-def _category_positions(column: Column) -> dict[str, int]:
-    """Each category's input: its own, or (an infrequent one) the column's last."""
-    index = {c: i for i, c in enumerate(column.categories)}
-    return index | dict.fromkeys(column.infrequent, len(column.categories))
 
 
 def _say_unseen(table: Table, column: Column, values: list, label: dict, index: dict, strict):

@@ -25,7 +25,6 @@ from ..training.loop import TrainingDivergedWarning
 from ..training.replicas import ONE_PROCESS
 from ..training.splits import class_indices_for, split_rows
 from .encoding import (
-    AUTO_MIN_FREQUENCY,
     KINDS,
     MANY_CATEGORIES,
     MIN_FREQUENCY,
@@ -37,6 +36,7 @@ from .encoding import (
     filled_note,
     fit_columns,
     gap_counts,
+    least_rows,
 )
 from .reading import (
     DataError,
@@ -876,14 +876,15 @@ def train_table(
         tables measured it lost on 3 of 10 (benchmarks/RESULTS.md, "Tables by default").
     min_frequency : 'auto', int >= 1 or None, default='auto'
         The categories of a categorical column found in fewer rows are infrequent: they share
-        one input, ``name=(infrequent)`` (more parentheses where a category is so named), which a category unseen in training also takes at
-        predict time (with a warning), as scikit-learn's ``OneHotEncoder(min_frequency=...,
-        handle_unknown='infrequent_if_exist')`` fitted on the rows (every row, as for the
-        set of categories). None: an input for every category. ``'auto'``: 40, in
-        columns of more than 50 categories only (a job title, a name): on the two real tables
-        that have one it raised R² from 0.29 to 0.40 and from 0.58 to 0.88 and cut the time
-        9-fold on the first, where pooling the rare categories of smaller columns lost a
-        little on the others (benchmarks/RESULTS.md, "Many-valued columns (issue 28)").
+        one input, ``name=(infrequent)`` (more parentheses where a category is so named),
+        which a category unseen in training also takes at predict time (with a warning), as
+        scikit-learn's ``OneHotEncoder(min_frequency=..., handle_unknown='infrequent_if_exist')``
+        fitted on the rows (every row, as for the set of categories). None: an input for every
+        category. ``'auto'``: 40, in columns of more than 50 categories only (a job title, a
+        name): on the two real tables that have one it raised R² from 0.29 to 0.40 and from
+        0.58 to 0.89 and cut the time 9-fold on the first, where pooling the rare categories of
+        smaller columns lost a little on the others (benchmarks/RESULTS.md, "Many-valued
+        columns (issue 28)").
 
     Returns
     -------
@@ -1091,7 +1092,7 @@ def _say_categories(column: Column, min_frequency) -> None:
     many = f"one-hot encoded into {inputs} inputs"
     drop = f"{spelled('drop', [column.name])} leaves it out"
     if pooled:
-        rows = AUTO_MIN_FREQUENCY if min_frequency == "auto" else min_frequency
+        rows = least_rows(min_frequency, pooled + len(column.categories))
         still = f"; still {many}, {drop}" if inputs > MANY_CATEGORIES else ""
         verbs = ("is", "takes") if pooled == 1 else ("are", "share")
         message = (
