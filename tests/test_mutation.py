@@ -1,5 +1,7 @@
 """The suite catches the bugs listed in tools/mutants.toml (see docs/testing.md)."""
 
+import importlib.util
+import py_compile
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +46,46 @@ def test_a_bug_the_tests_cannot_see_is_reported_as_survived(tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     *_, verdict, summary = result.stdout.splitlines()
     assert verdict.startswith("SURVIVED a-comment  (") and summary == "0 caught, 1 survived"
+
+
+def test_a_mutant_whose_tests_fail_unmutated_is_refused_before_any_run(tmp_path):
+    """A catch must be the mutant's: tests that fail without it stop the run with one line."""
+    mutants = tmp_path / "mutants.toml"
+    mutants.write_text(
+        "[[mutant]]\n"
+        'name = "tests-that-fail-anyway"\n'
+        'file = "chainrule/core/losses.py"\n'
+        'original = "def _softplus(Z: Array) -> Array:"\n'
+        'mutated = "def _softplus(Z: Array) -> Array:  # changes nothing"\n'
+        'tests = ["tests/test_losses.py::no_such_test"]\n'
+    )
+    result = _mutation("--mutants", str(mutants))
+    assert result.returncode == 1 and "caught" not in result.stdout, result.stdout
+    assert result.stderr.startswith("the unmutated tests fail; run them and fix them first")
+
+
+def _mutation_module(monkeypatch):
+    spec = importlib.util.spec_from_file_location("mutation_tool", MUTATION)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_planted_copy_keeps_the_templates_bytecode_except_the_mutated_files(
+    tmp_path, monkeypatch
+):
+    """Python trusts a cached module whose source has the same size and second; a mutant of the
+    same length written within that second would otherwise run the unmutated code."""
+    tool = _mutation_module(monkeypatch)
+    template = tmp_path / "template"
+    (template / "package").mkdir(parents=True)
+    for name in ("changed", "kept"):
+        source = template / "package" / f"{name}.py"
+        source.write_text("LIMIT = 1 < 2\n")
+        py_compile.compile(str(source), cfile=importlib.util.cache_from_source(str(source)))
+    mutant = tool.Mutant("same-length", "package/changed.py", "1 < 2", "1 > 2", ())
+    copy = tool._planted(mutant, template, str(tmp_path / "run"))
+    assert (copy / "package" / "changed.py").read_text() == "LIMIT = 1 > 2\n"
+    cached = sorted(path.name.split(".")[0] for path in copy.rglob("*.pyc"))
+    assert cached == ["kept"]

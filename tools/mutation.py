@@ -5,7 +5,8 @@ once, the snippet's mutated form (a bug a person could write), and the tests tha
 For every mutant the script copies the tracked files into a temporary folder, applies that one
 edit, and runs those tests there with ``pytest -x``: a failing run means the suite *caught* the
 bug, a passing run means it *survived* (a hole in the safety net). The unmutated copy runs the
-same tests first, so a failure that is already there is never counted as a catch.
+same tests first, so a failure that is already there is never counted as a catch; the bytecode
+it compiles is copied with it, so each mutant's run compiles only its mutated file.
 
 Usage::
 
@@ -91,6 +92,14 @@ def _copy_repository(destination: Path) -> None:
         shutil.copy2(ROOT / name, destination / name)
 
 
+def _stale_bytecode(source: Path) -> None:
+    """Remove what was compiled from ``source`` (Python's and pytest's rewritten form): the
+    check of a cached file reads the source's size and whole seconds, which a mutant written
+    within the second may keep."""
+    for compiled in (source.parent / "__pycache__").glob(f"{source.stem}.*.pyc"):
+        compiled.unlink()
+
+
 def _environment(copy: Path) -> dict:
     """Import chainrule from ``copy``, ahead of any installed (or editable) chainrule."""
     return {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
@@ -106,8 +115,9 @@ def _preload() -> None:
     assert "chainrule" not in sys.modules
 
 
-def _start_pytest(copy: Path, tests) -> int:
-    """Fork a process that runs ``tests`` in ``copy`` with the copy's chainrule; its pid."""
+def _start_pytest(copy: Path, tests, *, compile_into_copy: bool = False) -> int:
+    """Fork a process that runs ``tests`` in ``copy`` with the copy's chainrule; its pid.
+    With ``compile_into_copy`` the run leaves the bytecode of what it imported in the copy."""
     pid = os.fork()
     if pid:
         return pid
@@ -116,6 +126,7 @@ def _start_pytest(copy: Path, tests) -> int:
         os.chdir(copy)
         os.environ.update(_environment(copy))  # for the tests' own subprocesses
         sys.path.insert(0, str(copy))
+        sys.dont_write_bytecode = not compile_into_copy
         quiet = os.open(os.devnull, os.O_WRONLY)
         os.dup2(quiet, 1)
         os.dup2(quiet, 2)
@@ -146,23 +157,26 @@ def _wait(pid: int, deadline: float) -> bool:
     return passed
 
 
-def _planted(mutant: Mutant, folder: str) -> Path:
-    """A copy of the repository in ``folder`` with ``mutant`` applied."""
-    copy = Path(folder)
-    _copy_repository(copy)
+def _planted(mutant: Mutant, template: Path, folder: str) -> Path:
+    """A copy of ``template`` (the repository and its bytecode) in ``folder`` with ``mutant``
+    applied."""
+    copy = Path(folder) / "repository"
+    shutil.copytree(template, copy)  # copy2 keeps the times that validate the bytecode
     source = copy / mutant.file
     source.write_text(source.read_text().replace(mutant.original, mutant.mutated))
+    _stale_bytecode(source)
     return copy
 
 
-def _run_all(mutants: list[Mutant], jobs: int, timeout: float):
-    """Yield ``(mutant, caught, seconds)`` for each mutant, ``jobs`` runs at a time."""
+def _run_all(mutants: list[Mutant], template: Path, jobs: int, timeout: float):
+    """Yield ``(mutant, caught, seconds)`` for each mutant, ``jobs`` runs at a time, each in a
+    copy of ``template``."""
     waiting, running = list(mutants), []
     while waiting or running:
         while waiting and len(running) < jobs:
             mutant = waiting.pop(0)
             folder = tempfile.TemporaryDirectory(prefix="chainrule-mutant-")
-            pid = _start_pytest(_planted(mutant, folder.name), mutant.tests)
+            pid = _start_pytest(_planted(mutant, template, folder.name), mutant.tests)
             running.append((mutant, folder, pid, time.monotonic()))
         time.sleep(0.05)
         for entry in list(running):  # whichever run ends first frees its slot
@@ -174,25 +188,29 @@ def _run_all(mutants: list[Mutant], jobs: int, timeout: float):
                 yield mutant, not passed, time.monotonic() - started
 
 
-def _baseline(mutants: list[Mutant], timeout: float) -> None:
-    """Fail loudly when the copy's tests would not import the copy's chainrule, or when the
-    unmutated tests do not pass: a catch must be the mutant's."""
+def _baseline(mutants: list[Mutant], copy: Path, jobs: int, timeout: float) -> None:
+    """Copy the repository into ``copy``, the template of every mutant's copy, and run the
+    mutants' tests there unmutated, in ``jobs`` runs at once, leaving their bytecode (each
+    mutant's run then compiles only its mutated file). Fail loudly when the copy's tests would
+    not import the copy's chainrule, or when they do not pass unmutated: a catch must be the
+    mutant's."""
     tests = sorted({test for mutant in mutants for test in mutant.tests})
-    with tempfile.TemporaryDirectory(prefix="chainrule-mutant-") as folder:
-        copy = Path(folder)
-        _copy_repository(copy)
-        imported = subprocess.run(
-            [sys.executable, "-c", "import chainrule; print(chainrule.__file__)"],
-            cwd=copy,
-            env=_environment(copy),
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        if not Path(imported).is_relative_to(copy):
-            sys.exit(f"the copy's tests would import {imported}, not the mutated copy")
-        if not _wait(_start_pytest(copy, tests), time.monotonic() + timeout * 4):
-            sys.exit(f"the unmutated tests fail; run them and fix them first: {' '.join(tests)}")
+    _copy_repository(copy)
+    imported = subprocess.run(
+        [sys.executable, "-c", "import chainrule; print(chainrule.__file__)"],
+        cwd=copy,
+        env=_environment(copy),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not Path(imported).is_relative_to(copy):
+        sys.exit(f"the copy's tests would import {imported}, not the mutated copy")
+    shares = [tests[start::jobs] for start in range(min(jobs, len(tests)))]
+    pids = [_start_pytest(copy, share, compile_into_copy=True) for share in shares]
+    deadline = time.monotonic() + timeout * 4
+    if not all([_wait(pid, deadline) for pid in pids]):  # a list: wait for every run
+        sys.exit(f"the unmutated tests fail; run them and fix them first: {' '.join(tests)}")
 
 
 def main(argv=None) -> int:
@@ -212,13 +230,15 @@ def main(argv=None) -> int:
         print(f"{len(mutants)} mutants, every snippet found once")
         return 0
     _preload()
-    _baseline(mutants, options.timeout)
     survived = []
-    for mutant, caught, seconds in _run_all(mutants, max(1, options.jobs), options.timeout):
-        verdict = "caught  " if caught else "SURVIVED"
-        print(f"{verdict} {mutant.name}  ({seconds:.1f} s)", flush=True)
-        if not caught:
-            survived.append(mutant.name)
+    with tempfile.TemporaryDirectory(prefix="chainrule-template-") as template:
+        _baseline(mutants, Path(template), max(1, options.jobs), options.timeout)
+        runs = _run_all(mutants, Path(template), max(1, options.jobs), options.timeout)
+        for mutant, caught, seconds in runs:
+            verdict = "caught  " if caught else "SURVIVED"
+            print(f"{verdict} {mutant.name}  ({seconds:.1f} s)", flush=True)
+            if not caught:
+                survived.append(mutant.name)
     print(f"{len(mutants) - len(survived)} caught, {len(survived)} survived")
     return 1 if survived else 0
 
