@@ -48,6 +48,23 @@ def test_a_bug_the_tests_cannot_see_is_reported_as_survived(tmp_path):
     assert verdict.startswith("SURVIVED a-comment  (") and summary == "0 caught, 1 survived"
 
 
+def test_a_mutant_that_changes_nothing_survives_a_test_that_reads_its_own_path(tmp_path):
+    """Every copy runs its tests as fresh ones would: this test compares a warning's file
+    with ``__file__``, which a test module cached in another folder would fail."""
+    mutants = tmp_path / "mutants.toml"
+    mutants.write_text(
+        "[[mutant]]\n"
+        'name = "a-comment-in-the-estimators"\n'
+        'file = "chainrule/sklearn/estimators.py"\n'
+        'original = "def __setstate__(self, state):"\n'
+        'mutated = "def __setstate__(self, state):  # changes nothing"\n'
+        'tests = ["tests/test_pickle_versions.py::'
+        'test_a_pickle_from_another_version_warns_naming_both"]\n'
+    )
+    result = _mutation("--mutants", str(mutants))
+    assert result.stdout.splitlines()[-1] == "0 caught, 1 survived", result.stdout + result.stderr
+
+
 def test_a_mutant_whose_tests_fail_unmutated_is_refused_before_any_run(tmp_path):
     """A catch must be the mutant's: tests that fail without it stop the run with one line."""
     mutants = tmp_path / "mutants.toml"

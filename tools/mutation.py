@@ -38,6 +38,12 @@ ROOT = Path(__file__).resolve().parents[1]
 MUTANTS = ROOT / "tools" / "mutants.toml"
 # imported once before the runs fork (see _preload)
 PRELOADED = ("numpy", "scipy.optimize", "sklearn.neural_network", "torch", "pytest", "hypothesis")
+# What a mutant's copy does not take from the template: pytest's rewritten test modules keep
+# the template's path in their code (Python's own bytecode is given the copy's path as it loads,
+# pytest's is not, so a test comparing a warning's file with __file__ would fail in every
+# copy), and numba's on-disk kernels, which the baseline's processes may have written at once
+# (numba's index of them takes no lock)
+NOT_COPIED = shutil.ignore_patterns("*-pytest-*.pyc", "*.nbi", "*.nbc")
 
 
 @dataclass(frozen=True)
@@ -93,9 +99,8 @@ def _copy_repository(destination: Path) -> None:
 
 
 def _stale_bytecode(source: Path) -> None:
-    """Remove what was compiled from ``source`` (Python's and pytest's rewritten form): the
-    check of a cached file reads the source's size and whole seconds, which a mutant written
-    within the second may keep."""
+    """Remove the bytecode cached for ``source``: Python checks a cached module against its
+    source's size and whole seconds, which a mutant written within the second may keep."""
     for compiled in (source.parent / "__pycache__").glob(f"{source.stem}.*.pyc"):
         compiled.unlink()
 
@@ -161,7 +166,7 @@ def _planted(mutant: Mutant, template: Path, folder: str) -> Path:
     """A copy of ``template`` (the repository and its bytecode) in ``folder`` with ``mutant``
     applied."""
     copy = Path(folder) / "repository"
-    shutil.copytree(template, copy)  # copy2 keeps the times that validate the bytecode
+    shutil.copytree(template, copy, ignore=NOT_COPIED)  # copy2 keeps the bytecode's times
     source = copy / mutant.file
     source.write_text(source.read_text().replace(mutant.original, mutant.mutated))
     _stale_bytecode(source)
