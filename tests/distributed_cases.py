@@ -70,10 +70,11 @@ def adam_class_weight_early_stopping():
 
 
 def float32_regression():
-    """float32 Adam with weight decay on a regression, validation_data (each rank its own
-    rows), r2 and mae; batches of 5 (often all from one rank: the other has an empty one)."""
+    """float32 Adam with weight decay on a regression, a learned input scale, validation_data
+    (each rank its own rows), r2 and mae; batches of 5 (often all from one rank: the other has
+    an empty one)."""
     X, y = _values(64, "float32")
-    net = cr.MLP([3, 10, 1], activation="relu", seed=5, dtype="float32")
+    net = cr.MLP([3, 10, 1], activation="relu", input_scale=6.0, seed=5, dtype="float32")
     options = dict(
         optimizer=optim.AdamW(learning_rate=0.01),
         epochs=5,

@@ -148,6 +148,17 @@ TAMPERED = {
     "format_version 1.5": (_set(["format_version"], 1.5), "format version 1.5, expected"),
     "format_version true": (_set(["format_version"], True), "format version True, expected"),
     "format_version 2": (_set(["format_version"], 2), "format version 2;.*upgrade chainrule"),
+    "input_scale true": (_set(["config", "layers", 0, "input_scale"], True), "input_scale must"),
+    "input_scale 0": (_set(["config", "layers", 0, "input_scale"], 0), "input_scale must"),
+    "input_scale NaN": (
+        _set(["config", "layers", 0, "input_scale"], float("nan")),
+        "input_scale must",
+    ),
+    "input_scale 1e7": (_set(["config", "layers", 0, "input_scale"], 1e7), "input_scale must"),
+    "input_scale without its parameters": (
+        _set(["config", "layers", 0, "input_scale"], 6.0),
+        "parameters",
+    ),
     "unknown activation": (
         _set(["config", "layers", 0, "activation"], {"name": "relux"}),
         "unknown activation",

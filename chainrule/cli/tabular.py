@@ -378,6 +378,7 @@ def _route_options(args) -> dict:
         class_weight=args.class_weight,
         dropout=args.dropout,
         l2=args.l2,
+        input_scale=args.input_scale,
     )
 
 
@@ -669,6 +670,7 @@ def _info(args) -> int:
         "dtype": network.dtype.name,
         "dropout": _dropout(network),
         "l2": network.l2,
+        "input_scale": network.dense_layers[0].input_scale,
         **network.file_info,
     }
     if history is not None:
@@ -695,6 +697,8 @@ def _info(args) -> int:
         say(_column_line(column))
     if summary["dropout"] or summary["l2"]:
         say(f"regularisation: dropout {summary['dropout']:g}, l2 {summary['l2']:g}")
+    if summary["input_scale"] is not None:
+        say(f"input scale: learned, one per input, steps {summary['input_scale']:g}x a weight's")
     if model.classes:
         say(f"classes: {', '.join(model.classes)}")
     if history is not None:
@@ -961,6 +965,11 @@ def _class_weight(text: str):
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _input_scale(text: str) -> float | None:
+    """--input-scale's value: a number in CONSTRAINTS['input_scale'], or 'none'."""
+    return None if text.strip().lower() == "none" else option_type("input_scale")(text)
+
+
 def _add_network_options(train) -> None:
     """train's network: the hidden layers, their activation and the loss."""
     train.add_argument("--hidden", default="64,32", help="hidden layer widths")
@@ -978,6 +987,14 @@ def _add_network_options(train) -> None:
         default=0.0,
         metavar="L2",
         help="L2 penalty on the weights, l2/2 * sum(W**2), added to the loss",
+    )
+    train.add_argument(
+        "--input-scale",
+        type=_input_scale,
+        default=None,
+        metavar="C|none",
+        help="a learned scale of each input before the first layer, its steps C times a "
+        "weight's (default: none; 6 is RealMLP's)",
     )
     train.add_argument(
         "--activation", default="relu", choices=ACTIVATIONS, help="hidden layers' activation"

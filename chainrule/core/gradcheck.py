@@ -48,7 +48,9 @@ def _describe(network, index: int) -> str:
             split = layer.n_in * layer.n_out
             if offset < split:
                 return f"layer {position} W[{offset // layer.n_out}, {offset % layer.n_out}]"
-            return f"layer {position} b[{offset - split}]"
+            if offset < split + layer.n_out:
+                return f"layer {position} b[{offset - split}]"
+            return f"layer {position} u[{offset - split - layer.n_out}]"
         start += layer.n_params
     raise IndexError(index)
 
@@ -59,7 +61,7 @@ def _inside_the_kinks(net, X, step: float) -> float:
     A, margin = X, np.inf
     for layer in net.layers:
         if getattr(layer, "activation", None) is not None and layer.activation.name in _KINKED:
-            margin = min(margin, float(np.abs(A @ layer.W + layer.b).min()))
+            margin = min(margin, float(np.abs(A @ layer.effective_W + layer.b).min()))
         A = layer.forward(A)
     return float(np.clip(margin / 4.0, 1e-9, step))
 

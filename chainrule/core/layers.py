@@ -11,7 +11,7 @@ import numpy as np
 
 from . import activations, initializers
 from . import kernels as _kernels
-from .validation import check_finite, check_int, check_real
+from .validation import CONSTRAINTS, check_finite, check_int, check_real
 
 __all__ = ["Dense", "Dropout"]
 
@@ -36,6 +36,13 @@ class Dense:
     train_weights, train_biases : bool, default=True
         False holds that part fixed: its gradient is reported as 0 and training never moves it
         (textbook examples often keep biases constant).
+    input_scale : float in (0, 1e6] or None, default=None
+        None: none. A positive ``c``: a learned scale ``s_i`` of each input, initialised to 1
+        and applied before the weights, ``Z = (X * s) @ W + b``, as RealMLP's scaling layer
+        (Holzmueller et al., 2024), which lets training weigh each input as a whole. The
+        parameter stored is ``u = s / c``: an Adam step moves each ``u`` by about the learning
+        rate whatever its gradient's size, so it moves ``s`` about ``c`` times as far as it
+        moves a weight (with SGD, ``c**2`` times).
 
     Notes
     -----
@@ -44,6 +51,13 @@ class Dense:
         dW = X.T @ delta
         db = sum over samples of delta
         dE/dX = delta @ W.T
+
+    With an input scale the layer applies ``V = diag(s) W`` (:attr:`effective_W`), and with
+    ``dV = X.T @ delta``::
+
+        dW = diag(s) dV
+        dE/du_i = c * sum over j of W_ij dV_ij
+        dE/dX = delta @ V.T
     """
 
     def __init__(
@@ -58,6 +72,7 @@ class Dense:
         b=None,
         train_weights: bool = True,
         train_biases: bool = True,
+        input_scale: float | None = None,
     ):
         self.n_in = check_int(n_in, "n_in", low=1)
         self.n_out = check_int(n_out, "n_out", low=1)
@@ -68,6 +83,7 @@ class Dense:
         self._initial_b = None if b is None else self._given(b, (self.n_out,), "b")
         self.train_weights = bool(train_weights)
         self.train_biases = bool(train_biases)
+        self.input_scale = CONSTRAINTS["input_scale"].check(input_scale, "input_scale")
         self._workspace: dict[int, dict[str, Array]] = {}
         self.cache: tuple[Array, Array, Array] | None = None
         self.keep_net_input = False
@@ -84,15 +100,30 @@ class Dense:
 
     @property
     def n_params(self) -> int:
-        return self.n_in * self.n_out + self.n_out
+        scales = 0 if self.input_scale is None else self.n_in
+        return self.n_in * self.n_out + self.n_out + scales
+
+    @property
+    def scales(self) -> Array | None:
+        """The input scale ``s = c * u`` (a new array), or None without one."""
+        return None if self.input_scale is None else self.u * self.u.dtype.type(self.input_scale)
+
+    @property
+    def effective_W(self) -> Array:
+        """The weights the layer applies: ``W``, or ``diag(s) W`` with an input scale."""
+        return self.W if self.input_scale is None else self.W * self.scales[:, None]
 
     def bind(self, params: Array, grads: Array, rng: np.random.Generator) -> None:
-        """Make ``W``, ``b``, ``dW``, ``db`` views of the given slices and initialise them."""
-        split = self.n_in * self.n_out
+        """Make ``W``, ``b``, ``dW``, ``db`` (and ``u``, ``du``) views of the given slices and
+        initialise them (``s = 1``)."""
+        split, end = self.n_in * self.n_out, self.n_in * self.n_out + self.n_out
         self.W = params[:split].reshape(self.n_in, self.n_out)
-        self.b = params[split:]
+        self.b = params[split:end]
         self.dW = grads[:split].reshape(self.n_in, self.n_out)
-        self.db = grads[split:]
+        self.db = grads[split:end]
+        if self.input_scale is not None:
+            self.u, self.du = params[end:], grads[end:]
+            self.u[...] = 1.0 / self.input_scale
         fans = (self.n_in, self.n_out)
         self.W[...] = (
             self._initial_W
@@ -127,15 +158,16 @@ class Dense:
         computed without ``keep`` are fresh arrays.
         """
         if not keep:
-            Z = X @ self.W
+            Z = X @ self.effective_W
             Z += self.b
             return self.activation.forward(Z, Z)
         buffers, kernels = self._buffers(X.shape[0], self.W.dtype), _kernels.current()
+        self._V = self.effective_W  # the weights this pass applied, for the backward pass
         if isinstance(X, np.ndarray):
-            Z = np.dot(X, self.W, out=buffers["Z"])
+            Z = np.dot(X, self._V, out=buffers["Z"])
         else:  # a scipy sparse matrix: sparse @ dense, never densified
             Z = buffers["Z"]
-            Z[...] = X @ self.W
+            Z[...] = X @ self._V
         if self.keep_net_input and self.activation.forward_log_norm is not None:
             A, self.log_norm = kernels.bias_softmax(Z, self.b, self.activation, buffers["A"])
         else:
@@ -157,12 +189,15 @@ class Dense:
         if not preactivation:
             grad = kernels.activation_backward(grad, Z, A, self.activation, buffers["dZ"])
         delta = grad
-        if self.train_weights and not isinstance(X, np.ndarray):
+        scaled = self.input_scale is not None
+        if (self.train_weights or scaled) and not isinstance(X, np.ndarray):
             self.dW[...] = X.T @ delta  # scipy sparse input
-        elif self.train_weights:
+        elif self.train_weights or scaled:
             np.dot(X.T, delta, out=self.dW)
         else:
             self.dW.fill(0.0)
+        if scaled:
+            self._scale_gradients()
         if self.train_biases:
             kernels.column_sums(delta, self.db)
         else:
@@ -171,11 +206,23 @@ class Dense:
             return None
         if "dX" not in buffers:
             buffers["dX"] = np.empty((X.shape[0], self.n_in), self.W.dtype)
-        return np.dot(delta, self.W.T, out=buffers["dX"])
+        return np.dot(delta, self._V.T, out=buffers["dX"])
+
+    def _scale_gradients(self) -> None:
+        """With ``dW`` holding ``dV = X.T @ delta``: ``du = c * rowsum(W * dV)``, then
+        ``dW = diag(s) dV`` (or 0 for frozen weights)."""
+        np.einsum("ij,ij->i", self.W, self.dW, out=self.du)
+        self.du *= self.du.dtype.type(self.input_scale)
+        if self.train_weights:
+            self.dW *= self.scales[:, None]
+        else:
+            self.dW.fill(0.0)
 
     def __getstate__(self) -> dict:
         # the last batch (cache) and the buffers are not part of the layer: never pickled
-        return {**self.__dict__, "cache": None, "_workspace": {}, "log_norm": None}
+        state = {**self.__dict__, "cache": None, "_workspace": {}, "log_norm": None}
+        state.pop("_V", None)
+        return state
 
     def config(self) -> dict:
         """The layer's architecture as JSON-ready data (parameters excluded)."""
@@ -186,7 +233,7 @@ class Dense:
             "activation": self.activation.config(),
             "train_weights": self.train_weights,
             "train_biases": self.train_biases,
-        }
+        } | ({} if self.input_scale is None else {"input_scale": self.input_scale})
 
     def __repr__(self) -> str:
         return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r})"

@@ -293,7 +293,7 @@ class Network:
             for layer in self.layers[:-1]:
                 A = layer.forward(A)
             output = self.layers[-1]
-            Z = A @ output.W + output.b
+            Z = A @ output.effective_W + output.b
             Y = output.activation.forward(Z, None)
             return Y, self._data_loss(Y, T, Z, weights) + self._penalty()
 
@@ -647,6 +647,7 @@ def MLP(
     loss="mse",
     *,
     dropout: float = 0.0,
+    input_scale: float | None = None,
     weight_init="auto",
     bias_init="zeros",
     l2: float = 0.0,
@@ -668,6 +669,8 @@ def MLP(
     loss : str, dict or Loss, default='mse'
     dropout : float, default=0
         When > 0, a :class:`Dropout` of this rate after every hidden layer.
+    input_scale : float or None, default=None
+        The first layer's learned scale of each input (``Dense(input_scale=)``); None: none.
     weight_init, bias_init, l2, l1, seed, dtype
         As in :class:`Dense` and :class:`Network` (``l2`` was ``alpha``, still accepted with
         a ``FutureWarning``).
@@ -694,6 +697,7 @@ def MLP(
                 output_activation if last else activation,
                 weight_init=weight_init,
                 bias_init=bias_init,
+                input_scale=input_scale if position == 0 else None,
             )
         )
         if dropout and not last:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import numbers
 
+from ..core.validation import CONSTRAINTS
+
 __all__ = [
     "HeaderError",
     "MAX_DEPTH",
@@ -107,7 +109,10 @@ def _check_layer(layer, where: str) -> int:
         expect(is_number(rate) and 0 <= rate < 1, f"{where}.rate", rate, "a number in [0, 1)")
         return 0
     check_dict(
-        layer, where, ("type", "n_in", "n_out", "activation"), ("train_weights", "train_biases")
+        layer,
+        where,
+        ("type", "n_in", "n_out", "activation"),
+        ("train_weights", "train_biases", "input_scale"),
     )
     for key in ("n_in", "n_out"):
         width = layer[key]
@@ -121,7 +126,15 @@ def _check_layer(layer, where: str) -> int:
     for key in ("train_weights", "train_biases"):
         if key in layer:
             expect(isinstance(layer[key], bool), f"{where}.{key}", layer[key], "true or false")
-    return layer["n_in"] * layer["n_out"] + layer["n_out"]
+    scale, allowed = layer.get("input_scale"), CONSTRAINTS["input_scale"]
+    expect(
+        scale is None or (is_number(scale) and allowed.holds(scale)),
+        f"{where}.input_scale",
+        scale,
+        str(allowed),
+    )
+    scales = 0 if scale is None else layer["n_in"]
+    return layer["n_in"] * layer["n_out"] + layer["n_out"] + scales
 
 
 def check_config(config, where: str = "config") -> int:

@@ -22,7 +22,7 @@ def network_nodes(graph, X: str, network: Network) -> str:
     """The network's forward pass on ``X``; Dropout is the identity at inference."""
     A = X
     for layer in network.dense_layers:
-        A = ops.dense(graph, A, layer.W, layer.b, layer.activation)
+        A = ops.dense(graph, A, layer.effective_W, layer.b, layer.activation)
     return A
 
 

@@ -60,7 +60,9 @@ __all__ = ["TableClassifier", "TableRegressor"]
 _ROUTE = {name: p.default for name, p in inspect.signature(train_table).parameters.items()}
 
 # The options checked against core.validation.CONSTRAINTS, as fit and the command line check them.
-_NUMBERS = ("epochs", "batch_size", "learning_rate", "validation_split", "dropout", "l2")
+_NUMBERS = (
+    "epochs", "batch_size", "learning_rate", "validation_split", "dropout", "l2", "input_scale",
+)  # fmt: skip
 # The options handed to train_table as they are (the numbers after checking).
 _ROUTE_OPTIONS = (
     "activation",
@@ -356,6 +358,9 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         Dropout after every hidden layer (chosen on real tables; 0 for none).
     l2 : float >= 0, default=0
         The L2 penalty ``l2/2 sum W^2`` on the weights.
+    input_scale : float in (0, 1e6] or None, default=None
+        A learned scale of each input before the first layer, moved this many times as fast
+        as a weight (:class:`~chainrule.core.layers.Dense`); None for none.
     class_weight : 'balanced' or dict, optional
         Weights by class label, multiplied into the sample weights.
     random_state : int, RandomState instance or None, default=0
@@ -411,6 +416,7 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         categorical=_ROUTE["categorical"],
         dropout=_ROUTE["dropout"],
         l2=_ROUTE["l2"],
+        input_scale=_ROUTE["input_scale"],
         class_weight=_ROUTE["class_weight"],
         random_state=_ROUTE["seed"],
         verbose=0,
@@ -433,6 +439,7 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         self.categorical = categorical
         self.dropout = dropout
         self.l2 = l2
+        self.input_scale = input_scale
         self.class_weight = class_weight
         self.random_state = random_state
         self.verbose = verbose
@@ -487,7 +494,7 @@ class TableRegressor(RegressorMixin, _TableEstimator):
     ----------
     hidden, activation, loss, optimizer, learning_rate, epochs, batch_size, validation_split,
     early_stopping, patience, keep, impute, scaling, missing_indicators, min_frequency,
-    categorical, dropout, l2, random_state, verbose
+    categorical, dropout, l2, input_scale, random_state, verbose
         As :class:`TableClassifier`'s (``loss`` defaults to ``mse``; ``'mae'`` and
         ``'huber'`` too), without ``class_weight``; the validation split is not stratified.
 
@@ -525,6 +532,7 @@ class TableRegressor(RegressorMixin, _TableEstimator):
         categorical=_ROUTE["categorical"],
         dropout=_ROUTE["dropout"],
         l2=_ROUTE["l2"],
+        input_scale=_ROUTE["input_scale"],
         random_state=_ROUTE["seed"],
         verbose=0,
     ):
@@ -546,6 +554,7 @@ class TableRegressor(RegressorMixin, _TableEstimator):
         self.categorical = categorical
         self.dropout = dropout
         self.l2 = l2
+        self.input_scale = input_scale
         self.random_state = random_state
         self.verbose = verbose
 
