@@ -152,6 +152,9 @@ def test_dropout_and_penalties_are_refused_with_the_alternative():
     net = cr.MLP([2, 1], loss="mse", l2=0.1, seed=0)
     with pytest.raises(SpecError, match=r"weight penalty \(l2=0.1.*Fix: explain it with l2=0"):
         cr.explain.explain(net, x=[0.1, 0.2], t=[0.3])
+    net = cr.MLP([2, 2, 1], loss="mse", input_scale=6.0, seed=0)
+    with pytest.raises(SpecError, match=r"learned input scale.*Fix: explain a network built"):
+        cr.explain.explain(net, x=[0.1, 0.2], t=[0.3])
 
 
 @pytest.mark.parametrize(

@@ -170,7 +170,8 @@ def spec_from_network(
 
 
 def _check_explainable(network: Network) -> None:
-    """Refuse a network with what a worked example cannot show: dropout, a weight penalty."""
+    """Refuse a network with what a worked example cannot show: dropout, a weight penalty, a
+    learned input scale."""
     if len(network.dense_layers) != len(network.layers):
         raise SpecError(
             "the network has Dropout layers, which a worked example cannot show. Fix: "
@@ -180,6 +181,11 @@ def _check_explainable(network: Network) -> None:
         raise SpecError(
             f"the network has a weight penalty (l2={network.l2}, l1={network.l1}), which "
             "a worked example does not show. Fix: explain it with l2=0 and l1=0"
+        )
+    if any(layer.input_scale is not None for layer in network.dense_layers):
+        raise SpecError(
+            "the network has a learned input scale (Dense(input_scale=...)), which a worked "
+            "example does not show. Fix: explain a network built without input_scale"
         )
 
 
