@@ -155,6 +155,15 @@ TAMPERED = {
         "input_scale must",
     ),
     "input_scale 1e7": (_set(["config", "layers", 0, "input_scale"], 1e7), "input_scale must"),
+    "input_scale 1e-39": (_set(["config", "layers", 0, "input_scale"], 1e-39), "input_scale must"),
+    "input_scale 10**400": (
+        _set(["config", "layers", 0, "input_scale"], 10**400),
+        "input_scale must",
+    ),
+    "activation parameter 10**400": (
+        _set(["config", "layers", 0, "activation"], {"name": "leaky_relu", "alpha": 10**400}),
+        "activation.alpha must be a finite number",
+    ),
     "input_scale without its parameters": (
         _set(["config", "layers", 0, "input_scale"], 6.0),
         "parameters",

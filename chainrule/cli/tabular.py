@@ -698,7 +698,7 @@ def _info(args) -> int:
     if summary["dropout"] or summary["l2"]:
         say(f"regularisation: dropout {summary['dropout']:g}, l2 {summary['l2']:g}")
     if summary["input_scale"] is not None:
-        say(f"input scale: learned, one per input, steps {summary['input_scale']:g}x a weight's")
+        say(f"input scale: learned, one per input, stored as s / {summary['input_scale']:g}")
     if model.classes:
         say(f"classes: {', '.join(model.classes)}")
     if history is not None:
@@ -993,8 +993,8 @@ def _add_network_options(train) -> None:
         type=_input_scale,
         default=None,
         metavar="C|none",
-        help="a learned scale of each input before the first layer, its steps C times a "
-        "weight's (default: none; 6 is RealMLP's)",
+        help="a learned scale of each input before the first layer, stored as s / C: Adam "
+        "moves it about C times as far as a weight (default: none; 6 is RealMLP's)",
     )
     train.add_argument(
         "--activation", default="relu", choices=ACTIVATIONS, help="hidden layers' activation"

@@ -36,7 +36,7 @@ class Dense:
     train_weights, train_biases : bool, default=True
         False holds that part fixed: its gradient is reported as 0 and training never moves it
         (textbook examples often keep biases constant).
-    input_scale : float in (0, 1e6] or None, default=None
+    input_scale : float in [1e-6, 1e6] or None, default=None
         None: none. A positive ``c``: a learned scale ``s_i`` of each input, initialised to 1
         and applied before the weights, ``Z = (X * s) @ W + b``, as RealMLP's scaling layer
         (Holzmueller et al., 2024), which lets training weigh each input as a whole. The

@@ -52,7 +52,8 @@ class Network:
     l2, l1 : float
         The penalties.
     parameters : ndarray of shape (n_params,)
-        Every weight and bias; each layer's ``W`` and ``b`` are views into it.
+        Every weight and bias (and input scale, ``Dense(input_scale=)``); each layer's ``W``
+        and ``b`` are views into it.
     gradients : ndarray of shape (n_params,)
         The gradient buffer, same layout; each layer's ``dW`` and ``db`` are views into it.
 
@@ -193,7 +194,7 @@ class Network:
             if isinstance(layer, Dense):
                 split = start + layer.n_in * layer.n_out
                 mask[start:split] = not layer.train_weights
-                mask[split : start + layer.n_params] = not layer.train_biases
+                mask[split : split + layer.n_out] = not layer.train_biases  # never an input scale
             start += layer.n_params
         return mask if mask.any() else None
 
@@ -305,7 +306,8 @@ class Network:
 
         Same arguments as :meth:`compute_loss` (targets ``y``, formerly ``T``). Gradients have
         the shapes of ``W`` and ``b`` and the network's dtype. :attr:`gradients` holds the same
-        numbers as one flat vector.
+        numbers as one flat vector (and, for a layer with an input scale, its ``du`` after
+        ``db``).
         """
         X, T, weights = self.check_data(X, y, sample_weight)
         value = self.forward_backward(X, T, weights)

@@ -158,8 +158,9 @@ CONSTRAINTS = {
     "log_every": Interval(int, 1),
     "checkpoint_every": Interval(int, 1),
     "patience": Interval(int, 1, none=True),
-    # Dense's learned input scale, s = c * u: beyond 1e6 the stored u = 1/c loses its digits
-    "input_scale": Interval(float, 0.0, 1e6, low_open=True, none=True),
+    # Dense's learned input scale s = c * u starts at u = 1/c: a range of c far from float32's
+    # limits (a c of 1e-39 would start u at infinity)
+    "input_scale": Interval(float, 1e-6, 1e6, none=True),
 }
 """The numeric options of training, read by every surface that takes them: ``fit`` and the
 optimizers (:meth:`Interval.check`), the command line's flags and the playground's fields

@@ -24,6 +24,7 @@ __all__ = [
     "check_history",
     "expect",
     "is_int",
+    "is_finite_number",
     "is_number",
 ]
 
@@ -51,6 +52,14 @@ def is_int(value) -> bool:
 
 def is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def is_finite_number(value) -> bool:
+    """A number that is finite as a float (JSON's integers may be too large to be one)."""
+    try:
+        return is_number(value) and math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def check_depth(value, where: str) -> None:
@@ -87,7 +96,7 @@ def _check_named(value, where: str) -> None:
     for key, parameter in value.items():
         if key != "name":
             expect(
-                is_number(parameter) and math.isfinite(parameter),
+                is_finite_number(parameter),
                 f"{where}.{key}",
                 parameter,
                 "a finite number",
@@ -128,7 +137,7 @@ def _check_layer(layer, where: str) -> int:
             expect(isinstance(layer[key], bool), f"{where}.{key}", layer[key], "true or false")
     scale, allowed = layer.get("input_scale"), CONSTRAINTS["input_scale"]
     expect(
-        scale is None or (is_number(scale) and allowed.holds(scale)),
+        scale is None or (is_finite_number(scale) and allowed.holds(scale)),
         f"{where}.input_scale",
         scale,
         str(allowed),
@@ -163,7 +172,7 @@ def check_config(config, where: str = "config") -> int:
         if key in config:
             value = config[key]
             expect(
-                is_number(value) and math.isfinite(value) and value >= 0,
+                is_finite_number(value) and value >= 0,
                 f"{where}.{key}",
                 value,
                 "a finite number >= 0",
@@ -223,7 +232,7 @@ def check_columns(columns, where: str, kinds) -> None:
             expect(categories == [], f"{at}.categories", categories, "[] for a numeric column")
             expect("infrequent" not in column, f"{at}.infrequent", "present", "absent (numeric)")
             expect(
-                fill is None or (is_number(fill) and math.isfinite(fill)),
+                fill is None or is_finite_number(fill),
                 f"{at}.fill",
                 fill,
                 "null or a finite number",

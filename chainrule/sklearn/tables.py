@@ -358,7 +358,7 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         Dropout after every hidden layer (chosen on real tables; 0 for none).
     l2 : float >= 0, default=0
         The L2 penalty ``l2/2 sum W^2`` on the weights.
-    input_scale : float in (0, 1e6] or None, default=None
+    input_scale : float in [1e-6, 1e6] or None, default=None
         A learned scale of each input before the first layer, moved this many times as fast
         as a weight (:class:`~chainrule.core.layers.Dense`); None for none.
     class_weight : 'balanced' or dict, optional

@@ -7,7 +7,6 @@ needs is kept in the model file's metadata, so a saved model predicts from a CSV
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -357,7 +356,7 @@ def _check_metadata(meta: dict, network: Network) -> None:
     )
     finite = [*meta["mean"], *meta["scale"], meta["target_mean"], meta["target_scale"]]
     expect(
-        all(_header.is_number(v) and math.isfinite(v) for v in finite),
+        all(_header.is_finite_number(v) for v in finite),
         "metadata",
         "mean/scale",
         "finite numbers in mean, scale, target_mean and target_scale",
@@ -420,7 +419,7 @@ def _check_robust(meta: dict) -> None:
         expect(
             isinstance(pair, list)
             and len(pair) == 2
-            and all(_header.is_number(v) and math.isfinite(v) for v in pair)
+            and all(_header.is_finite_number(v) for v in pair)
             and pair[1] > 0,
             f"metadata.robust[{i}]",
             pair,
@@ -860,7 +859,7 @@ def train_table(
         without.
     l2 : float >= 0, default=0
         The L2 penalty ``l2/2 sum W^2`` on the weights (``MLP(..., l2=)``).
-    input_scale : float in (0, 1e6] or None, default=None
+    input_scale : float in [1e-6, 1e6] or None, default=None
         A learned scale of each network input before the first layer, ``Z = (X * s) @ W + b``
         (``MLP(..., input_scale=)``, :class:`~chainrule.core.layers.Dense`), whose Adam steps
         are this many times a weight's; None: none. Measured on real tables (benchmarks/
