@@ -106,3 +106,27 @@ def test_a_planted_copy_keeps_the_templates_bytecode_except_the_mutated_files(
     assert (copy / "package" / "changed.py").read_text() == "LIMIT = 1 > 2\n"
     cached = sorted(path.name.split(".")[0] for path in copy.rglob("*.pyc"))
     assert cached == ["kept"]
+
+
+def _files(folder: Path) -> set[Path]:
+    return {path for path in folder.rglob("*") if path.is_file()} if folder.exists() else set()
+
+
+def test_a_runs_failing_examples_stay_in_its_copy(tmp_path):
+    """hypothesis is imported before the runs fork, in the checkout; a run that fails a
+    property test must save its examples in its own copy, not in the checkout's database
+    (which later runs and the ordinary suite would replay)."""
+    mutants = tmp_path / "mutants.toml"
+    mutants.write_text(
+        "[[mutant]]\n"
+        'name = "a-property-test-that-fails"\n'
+        'file = "tests/test_data.py"\n'
+        'original = "    assert np.isfinite(X).all() and X.shape == (table.n_rows, '
+        'len(table.columns))"\n'
+        "mutated = \"    assert False, 'planted'\"\n"
+        'tests = ["tests/test_data.py::test_fuzzed_csv_is_read_or_refused_with_a_data_error"]\n'
+    )
+    before = _files(ROOT / ".hypothesis")
+    result = _mutation("--mutants", str(mutants))
+    assert result.stdout.splitlines()[-1] == "1 caught, 0 survived", result.stdout + result.stderr
+    assert _files(ROOT / ".hypothesis") == before

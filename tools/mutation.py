@@ -43,7 +43,7 @@ PRELOADED = ("numpy", "scipy.optimize", "sklearn.neural_network", "torch", "pyte
 # pytest's is not, so a test comparing a warning's file with __file__ would fail in every
 # copy), and numba's on-disk kernels, which the baseline's processes may have written at once
 # (numba's index of them takes no lock)
-NOT_COPIED = shutil.ignore_patterns("*-pytest-*.pyc", "*.nbi", "*.nbc")
+NOT_COPIED = shutil.ignore_patterns("*-pytest-*.pyc", "*.nbi", "*.nbc", ".hypothesis")
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,16 @@ def _preload() -> None:
     assert "chainrule" not in sys.modules
 
 
+def _own_examples(copy: Path) -> None:
+    """Keep hypothesis's example database in ``copy``: the parent imported hypothesis in the
+    checkout, where every run would otherwise save its failing examples and replay the others'
+    (and the ordinary suite would replay the mutants')."""
+    with contextlib.suppress(ImportError):
+        from hypothesis import configuration
+
+        configuration.set_hypothesis_home_dir(copy / ".hypothesis")
+
+
 def _start_pytest(copy: Path, tests, *, compile_into_copy: bool = False) -> int:
     """Fork a process that runs ``tests`` in ``copy`` with the copy's chainrule; its pid.
     With ``compile_into_copy`` the run leaves the bytecode of what it imported in the copy."""
@@ -132,6 +142,7 @@ def _start_pytest(copy: Path, tests, *, compile_into_copy: bool = False) -> int:
         os.environ.update(_environment(copy))  # for the tests' own subprocesses
         sys.path.insert(0, str(copy))
         sys.dont_write_bytecode = not compile_into_copy
+        _own_examples(copy)
         quiet = os.open(os.devnull, os.O_WRONLY)
         os.dup2(quiet, 1)
         os.dup2(quiet, 2)
