@@ -264,7 +264,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     go = commands.add_parser("record")
-    go.add_argument("--tables", default=",".join(real_tables.TABLES))
+    go.add_argument("--tables", default=",".join(real_tables.CHOSEN_ON))
     go.add_argument("--seeds", default="0,1,2,3,4")
     go.add_argument("--reseed", action="store_true", help="train with seed + 1000 (the noise)")
     go.add_argument("--out", type=Path, default=Path("stopping.jsonl"))

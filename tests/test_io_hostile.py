@@ -164,8 +164,12 @@ TAMPERED = {
         _set(["config", "layers", 0, "activation"], {"name": "leaky_relu", "alpha": 10**400}),
         "activation.alpha must be a finite number",
     ),
-    "input_scale without its parameters": (
-        _set(["config", "layers", 0, "input_scale"], 6.0),
+    "input_scale left out, its parameters kept": (
+        lambda h: h["config"]["layers"][0].pop("input_scale"),
+        "parameters",
+    ),
+    "input_scale added without its parameters": (
+        lambda h: h["config"]["layers"][-1].update(input_scale=6.0),
         "parameters",
     ),
     "unknown activation": (

@@ -42,9 +42,18 @@ A_GAP_IS_A_MISSING_VALUE = (
     "(test_a_gap_without_impute_names_its_row_column_and_the_option)"
 )
 
+ONE_ROW_ROUNDS_IN_FLOAT32 = (
+    "the network computes in float32, and BLAS rounds a row alone (a matrix-vector product) "
+    "and the same row in a batch (a matrix product) differently in the last float32 bit: "
+    "up to 1.2e-7 in a probability, above the check's 1e-7 for float64 output "
+    "(test_a_row_alone_and_in_a_batch_agree_to_float32_rounding)"
+)
+
 
 def _expected_failures(estimator) -> dict:
     failures = {"check_sample_weight_equivalence_on_dense_data": WEIGHTS_ARE_NOT_REPEATS}
+    if isinstance(estimator, TableClassifier):
+        failures["check_methods_subset_invariance"] = ONE_ROW_ROUNDS_IN_FLOAT32
     if estimator.impute == "none":
         failures["check_estimators_nan_inf"] = A_GAP_IS_A_MISSING_VALUE
     return failures
@@ -354,3 +363,15 @@ def test_the_model_is_one_the_command_line_reads(tmp_path):
     np.testing.assert_allclose(
         loaded.predict(frame)[["p_big", "p_small"]].to_numpy(), clf.predict_proba(frame), rtol=1e-6
     )
+
+
+def test_a_row_alone_and_in_a_batch_agree_to_float32_rounding():
+    """Why check_methods_subset_invariance fails: the same network, the same row, one float32
+    rounding apart between a matrix-vector and a matrix product, never more."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 4))
+    clf = TableClassifier().fit(X, (X[:, 0] + X[:, 1] ** 2 > 0.5).astype(int))
+    assert clf.model_.network.dtype == np.float32
+    batch = clf.predict_proba(X)
+    alone = np.vstack([clf.predict_proba(X[i : i + 1]) for i in range(len(X))])
+    np.testing.assert_allclose(alone, batch, rtol=0, atol=2 * np.finfo(np.float32).eps)

@@ -991,10 +991,10 @@ def _add_network_options(train) -> None:
     train.add_argument(
         "--input-scale",
         type=_input_scale,
-        default=None,
+        default=6.0,
         metavar="C|none",
         help="a learned scale of each input before the first layer, stored as s / C: Adam "
-        "moves it about C times as far as a weight (default: none; 6 is RealMLP's)",
+        "moves it about C times as far as a weight (RealMLP's 6 by default; none for none)",
     )
     train.add_argument(
         "--activation", default="relu", choices=ACTIVATIONS, help="hidden layers' activation"

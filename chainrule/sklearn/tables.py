@@ -358,9 +358,10 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         Dropout after every hidden layer (chosen on real tables; 0 for none).
     l2 : float >= 0, default=0
         The L2 penalty ``l2/2 sum W^2`` on the weights.
-    input_scale : float in [1e-6, 1e6] or None, default=None
-        A learned scale of each input before the first layer, moved this many times as fast
-        as a weight (:class:`~chainrule.core.layers.Dense`); None for none.
+    input_scale : float in [1e-6, 1e6] or None, default=6
+        A learned scale of each input before the first layer, moved by Adam about this many
+        times as far as a weight (:class:`~chainrule.core.layers.Dense`; chosen on real
+        tables); None for none.
     class_weight : 'balanced' or dict, optional
         Weights by class label, multiplied into the sample weights.
     random_state : int, RandomState instance or None, default=0
