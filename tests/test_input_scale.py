@@ -267,3 +267,19 @@ def test_info_says_the_scale(scaled, tmp_path, capsys):
     assert "input scale: learned, one per input, stored as s / 6" in capsys.readouterr().out
     assert main(["info", str(tmp_path / "m.npz"), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["input_scale"] == C
+
+
+def test_the_table_route_learns_a_scale_by_default(frame, tmp_path):
+    """RealMLP's factor, chosen on real tables (benchmarks/RESULTS.md): Python, the command line
+    and the estimators alike; the scikit-learn MLP estimators keep scikit-learn's network."""
+    from chainrule.sklearn import MLPRegressor, TableClassifier, TableRegressor
+
+    assert TabularModel.train(frame, "y", **FAST).network.layers[0].input_scale == C
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    out = str(tmp_path / "m.npz")
+    assert main(["train", str(tmp_path / "d.csv"), "--target", "y", "--epochs", "2",
+                 "--quiet", "--out", out]) == 0  # fmt: skip
+    assert TabularModel.load(out).network.layers[0].input_scale == C
+    assert TableClassifier().input_scale == TableRegressor().input_scale == C
+    fitted = MLPRegressor(max_iter=5).fit(frame[["x", "noise"]], frame["y"])
+    assert all(layer.input_scale is None for layer in fitted.network_.dense_layers)

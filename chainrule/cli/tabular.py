@@ -994,7 +994,7 @@ def _add_network_options(train) -> None:
         default=6.0,
         metavar="C|none",
         help="a learned scale of each input before the first layer, stored as s / C: Adam "
-        "moves it about C times as far as a weight (RealMLP's 6 by default; none for none)",
+        "moves it about C times as far as a weight (RealMLP's factor; none: no scale)",
     )
     train.add_argument(
         "--activation", default="relu", choices=ACTIVATIONS, help="hidden layers' activation"

@@ -132,6 +132,7 @@ def _demo_training(args) -> None:
         verbose=0 if args.quiet else 1,
         seed=0,
         dropout=0.0,  # the network described above, every epoch run (the best one kept)
+        input_scale=None,
         patience=None,
     )
     held_out = run.model.evaluate(subset(table, run.validation_rows))

@@ -185,7 +185,8 @@ def _check_explainable(network: Network) -> None:
     if any(layer.input_scale is not None for layer in network.dense_layers):
         raise SpecError(
             "the network has a learned input scale (Dense(input_scale=...)), which a worked "
-            "example does not show. Fix: explain a network built without input_scale"
+            "example does not show. Fix: explain a network built without one (input_scale=None; "
+            "chainrule train --input-scale none)"
         )
 
 

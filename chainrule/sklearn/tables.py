@@ -282,10 +282,10 @@ class _TableEstimator(BaseEstimator):
         state["_chainrule_version"] = __version__
         return state
 
-    _ADDED = {"patience": None, "min_frequency": None}
+    _ADDED = {"patience": None, "min_frequency": None, "input_scale": None}
     """Parameters added after pickles were written, with the value that gives those pickles'
     behaviour (before ``patience``, every epoch ran; before ``min_frequency``, every category
-    had its input)."""
+    had its input; before ``input_scale``, the inputs had no learned scale)."""
 
     def __setstate__(self, state):
         """Restore a pickle, checked against this version (see
