@@ -263,15 +263,20 @@ def test_clone_and_set_params():
     assert fitted.n_iter_ == 3 and "count=0" in fitted.model_.features  # integer codes one-hot
 
 
-def test_a_pickle_from_before_patience_restores_running_every_epoch():
-    # pickles written before the parameter existed ran every epoch: they restore so
+@pytest.mark.parametrize(
+    "name, fit_with", [("patience", {}), ("input_scale", {"input_scale": None})]
+)
+def test_a_pickle_from_before_a_parameter_restores_as_it_trained(name, fit_with):
+    """Pickles written before ``patience`` ran every epoch, and before ``input_scale`` had no
+    scale: restored without the parameter, it takes the value that behaves so (a refit gives
+    the model they had), whatever the default is now."""
     frame, labels, _ = _rows(40)
-    clf = TableClassifier(epochs=2, impute="median").fit(frame, labels)
+    clf = TableClassifier(epochs=2, impute="median", **fit_with).fit(frame, labels)
     state = clf.__getstate__()
-    del state["patience"]
+    del state[name]
     restored = TableClassifier.__new__(TableClassifier)
     restored.__setstate__(state)
-    assert restored.get_params()["patience"] is None
+    assert restored.get_params()[name] is None
     np.testing.assert_array_equal(restored.predict_proba(frame), clf.predict_proba(frame))
 
 
@@ -292,19 +297,6 @@ def test_pickles_record_the_chainrule_version(monkeypatch):
     del state["epochs"]
     with pytest.raises(ChainruleUnpicklingError, match="lacks the parameter\\(s\\) 'epochs'"):
         TableClassifier.__new__(TableClassifier).__setstate__(state)
-
-
-def test_a_pickle_from_before_input_scale_restores_without_one():
-    """Estimators pickled before ``input_scale`` existed trained without a scale: restored, the
-    parameter says so (a refit gives the model they had), whatever the default is now."""
-    frame, labels, _ = _rows(40)
-    clf = TableClassifier(epochs=2, input_scale=None).fit(frame, labels)
-    state = clf.__getstate__()
-    del state["input_scale"]
-    restored = TableClassifier.__new__(TableClassifier)
-    restored.__setstate__(state)
-    assert restored.get_params()["input_scale"] is None
-    np.testing.assert_array_equal(restored.predict_proba(frame), clf.predict_proba(frame))
 
 
 def test_random_state_integers_repeat_and_other_states_draw_a_seed():
