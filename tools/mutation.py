@@ -41,8 +41,9 @@ PRELOADED = ("numpy", "scipy.optimize", "sklearn.neural_network", "torch", "pyte
 # What a mutant's copy does not take from the template: pytest's rewritten test modules keep
 # the template's path in their code (Python's own bytecode is given the copy's path as it loads,
 # pytest's is not, so a test comparing a warning's file with __file__ would fail in every
-# copy), and numba's on-disk kernels, which the baseline's processes may have written at once
-# (numba's index of them takes no lock)
+# copy), numba's on-disk kernels, which the baseline's processes may have written at once
+# (numba's index of them takes no lock), and the baseline's hypothesis examples (each run keeps
+# its own: _own_examples)
 NOT_COPIED = shutil.ignore_patterns("*-pytest-*.pyc", "*.nbi", "*.nbc", ".hypothesis")
 
 
