@@ -15,7 +15,7 @@ from .core.deprecation import MovedModules, warn_renamed
 from .core.gradcheck import GradcheckResult, gradcheck
 from .core.history import Callback, History
 from .core.kernels import get_kernels, set_kernels, use_numba, using_numba
-from .core.layers import Dense, Dropout
+from .core.layers import Dense, Dropout, Embedding
 from .core.network import MLP, Network
 from .explain import SpecError, check
 from .files.model_file import ModelFileError, load, save
@@ -34,6 +34,7 @@ __all__ = [
     "Dense",
     "Dropout",
     "EarlyStopping",
+    "Embedding",
     "GradcheckResult",
     "History",
     "LambdaCallback",

@@ -264,12 +264,18 @@ def test_clone_and_set_params():
 
 
 @pytest.mark.parametrize(
-    "name, fit_with", [("patience", {}), ("input_scale", {"input_scale": None})]
+    "name, fit_with",
+    [
+        ("patience", {}),
+        ("input_scale", {"input_scale": None}),
+        ("embedding_size", {"embedding_size": None}),
+    ],
 )
 def test_a_pickle_from_before_a_parameter_restores_as_it_trained(name, fit_with):
-    """Pickles written before ``patience`` ran every epoch, and before ``input_scale`` had no
-    scale: restored without the parameter, it takes the value that behaves so (a refit gives
-    the model they had), whatever the default is now."""
+    """Pickles written before ``patience`` ran every epoch, before ``input_scale`` had no
+    scale, before ``embedding_size`` embedded no column: restored without the parameter, it
+    takes the value that behaves so (a refit gives the model they had), whatever the default
+    is now."""
     frame, labels, _ = _rows(40)
     clf = TableClassifier(epochs=2, impute="median", **fit_with).fit(frame, labels)
     state = clf.__getstate__()

@@ -379,6 +379,7 @@ def _route_options(args) -> dict:
         dropout=args.dropout,
         l2=args.l2,
         input_scale=args.input_scale,
+        embedding_size=args.embedding_size,
     )
 
 
@@ -671,6 +672,7 @@ def _info(args) -> int:
         "dropout": _dropout(network),
         "l2": network.l2,
         "input_scale": network.dense_layers[0].input_scale,
+        "embedded": _embedded(model),
         **network.file_info,
     }
     if history is not None:
@@ -699,6 +701,9 @@ def _info(args) -> int:
         say(f"regularisation: dropout {summary['dropout']:g}, l2 {summary['l2']:g}")
     if summary["input_scale"] is not None:
         say(f"input scale: learned, one per input, stored as s / {summary['input_scale']:g}")
+    if summary["embedded"]:
+        width = network.embedding.width
+        say(f"embedded ({width} numbers each): {', '.join(summary['embedded'])}")
     if model.classes:
         say(f"classes: {', '.join(model.classes)}")
     if history is not None:
@@ -711,6 +716,19 @@ def _info(args) -> int:
         if history.stop_reason:
             say(f"stopped: {history.stop_reason}")
     return 0
+
+
+def _embedded(model) -> list[str]:
+    """The names of the columns the model's Embedding layer embeds, in order."""
+    embedding = model.network.embedding
+    if embedding is None:
+        return []
+    starts, position, names = {start for start, _ in embedding.groups}, 0, []
+    for column in model.columns:
+        if position in starts:
+            names.append(column.name)
+        position += len(column.inputs)
+    return names
 
 
 def _dropout(network) -> float:
@@ -965,9 +983,14 @@ def _class_weight(text: str):
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _input_scale(text: str) -> float | None:
-    """--input-scale's value: a number in CONSTRAINTS['input_scale'], or 'none'."""
-    return None if text.strip().lower() == "none" else option_type("input_scale")(text)
+def _or_none(name: str):
+    """A flag's parser: a number in ``CONSTRAINTS[name]``, or 'none' (None)."""
+    number = option_type(name)
+
+    def parse(text: str):
+        return None if text.strip().lower() == "none" else number(text)
+
+    return parse
 
 
 def _add_network_options(train) -> None:
@@ -990,11 +1013,19 @@ def _add_network_options(train) -> None:
     )
     train.add_argument(
         "--input-scale",
-        type=_input_scale,
+        type=_or_none("input_scale"),
         default=6.0,
         metavar="C|none",
         help="a learned scale of each input before the first layer, stored as s / C: Adam "
         "moves it about C times as far as a weight (RealMLP's factor; none: no scale)",
+    )
+    train.add_argument(
+        "--embedding-size",
+        type=_or_none("embedding_size"),
+        default=4,
+        metavar="N|none",
+        help="a learned embedding of N numbers for each text column of more than N categories, "
+        "before the first layer, as RealMLP's (none: an input per category)",
     )
     train.add_argument(
         "--activation", default="relu", choices=ACTIVATIONS, help="hidden layers' activation"

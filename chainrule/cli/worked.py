@@ -133,6 +133,7 @@ def _demo_training(args) -> None:
         seed=0,
         dropout=0.0,  # the network described above, every epoch run (the best one kept)
         input_scale=None,
+        embedding_size=None,
         patience=None,
     )
     held_out = run.model.evaluate(subset(table, run.validation_rows))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .deprecation import renamed_arguments
+from .layers import Embedding
 from .validation import check_real
 
 __all__ = ["GradcheckResult", "gradcheck"]
@@ -45,6 +46,8 @@ def _describe(network, index: int) -> str:
     for position, layer in enumerate(network.layers):
         if start <= index < start + layer.n_params:
             offset = index - start
+            if isinstance(layer, Embedding):
+                return f"layer {position} {_embedding_parameter(layer, offset)}"
             split = layer.n_in * layer.n_out
             if offset < split:
                 return f"layer {position} W[{offset // layer.n_out}, {offset % layer.n_out}]"
@@ -53,6 +56,16 @@ def _describe(network, index: int) -> str:
             return f"layer {position} u[{offset - split - layer.n_out}]"
         start += layer.n_params
     raise IndexError(index)
+
+
+def _embedding_parameter(layer: Embedding, offset: int) -> str:
+    """``E<group>[i, j]``: the Embedding parameter at ``offset`` in the layer's slice."""
+    for group, (start, stop) in enumerate(layer.groups):
+        size = (stop - start) * layer.width
+        if offset < size:
+            return f"E{group}[{offset // layer.width}, {offset % layer.width}]"
+        offset -= size
+    raise IndexError(offset)
 
 
 def _inside_the_kinks(net, X, step: float) -> float:

@@ -1,4 +1,5 @@
-"""Layers: ``Dense`` (an affine map and an activation) and ``Dropout``.
+"""Layers: ``Dense`` (an affine map and an activation), ``Dropout`` and ``Embedding`` (learned
+embeddings of one-hot columns).
 
 A layer's parameters are views into its network's flat buffer; the layer never owns them and
 never rebinds them (optimizers write into the same memory). Buffers for the forward and backward
@@ -13,7 +14,7 @@ from . import activations, initializers
 from . import kernels as _kernels
 from .validation import CONSTRAINTS, check_finite, check_int, check_real
 
-__all__ = ["Dense", "Dropout"]
+__all__ = ["Dense", "Dropout", "Embedding"]
 
 Array = np.ndarray
 
@@ -286,3 +287,150 @@ class Dropout:
 
     def __repr__(self) -> str:
         return f"Dropout({self.rate})"
+
+
+class Embedding:
+    """Learned embeddings of categorical columns given as groups of one-hot inputs: each group
+    of ``k`` inputs ``X_g`` becomes ``width`` numbers ``X_g @ E_g`` (``E_g`` of shape
+    ``(k, width)``, learned), the other inputs pass through unchanged. The first layer of a
+    network, before its first Dense layer, as the embeddings of RealMLP (Holzmueller et al.,
+    2024) and of Keras's ``Embedding`` layer, which look up the row of ``E_g`` that a category's
+    index names: on a one-hot group the product is that lookup.
+
+    Parameters
+    ----------
+    n_in : int
+        The number of inputs.
+    groups : list of (start, stop)
+        The inputs ``start`` to ``stop - 1`` of each embedded column; groups are disjoint and
+        in increasing order, each of at least one input.
+    width : int
+        The embedding's width, the same for every group.
+
+    Notes
+    -----
+    The outputs are the inputs outside every group, in their order, then each group's
+    ``width`` embedding numbers, in the groups' order: ``n_out = n_in - sum(k) +
+    len(groups) * width``. ``E_g`` starts as ``N(0, 1/k)``, so that each embedding number of a
+    standardised one-hot group has about unit variance. With ``delta = dE/dY`` of the group's
+    outputs::
+
+        dE_g = X_g.T @ delta_g
+        dE/dX_g = delta_g @ E_g.T
+
+    The network's L2 and L1 penalties do not reach ``E`` (as Keras's ``Embedding``, whose
+    regulariser is off by default).
+    """
+
+    def __init__(self, n_in: int, groups, width: int):
+        self.n_in = check_int(n_in, "n_in", low=1)
+        self.width = check_int(width, "width", low=1)
+        self.groups = _checked_groups(groups, self.n_in)
+        grouped = np.zeros(self.n_in, dtype=bool)
+        for start, stop in self.groups:
+            grouped[start:stop] = True
+        self._passed = np.flatnonzero(~grouped)
+        self.n_out = len(self._passed) + len(self.groups) * self.width
+        self._where = self._positions()
+        self.cache = None
+
+    def _positions(self) -> Array:
+        """The parameters' flat positions, in their order, in :meth:`tables`."""
+        n_columns = len(self.groups) * self.width
+        blocks = [
+            np.arange(start, stop)[:, None] * n_columns + group * self.width + np.arange(self.width)
+            for group, (start, stop) in enumerate(self.groups)
+        ]
+        return np.concatenate(blocks or [np.zeros((0, 1), int)], axis=None)
+
+    @property
+    def n_params(self) -> int:
+        return sum(stop - start for start, stop in self.groups) * self.width
+
+    def bind(self, params: Array, grads: Array, rng: np.random.Generator) -> None:
+        """Make each group's ``E_g`` and ``dE_g`` views of the given slices; draw ``E_g``."""
+        self._E, self._dE = params, grads
+        self.E, self.dE, position = [], [], 0
+        for start, stop in self.groups:
+            k = stop - start
+            end = position + k * self.width
+            self.E.append(params[position:end].reshape(k, self.width))
+            self.dE.append(grads[position:end].reshape(k, self.width))
+            self.E[-1][...] = initializers.initialize("lecun_normal", rng, (k, self.width), k, 0)
+            position = end
+        self._tables = None
+
+    def tables(self, out: Array | None = None) -> Array:
+        """Every ``E_g`` in one matrix of shape ``(n_in, len(groups) * width)``: in its group's
+        rows and columns, zeros elsewhere (written into ``out`` where given, whose zeros stay)."""
+        if out is None:
+            out = np.zeros((self.n_in, len(self.groups) * self.width), self._E.dtype)
+        out.ravel()[self._where] = self._E
+        return out
+
+    def matrix(self) -> Array:
+        """The layer as one matrix ``M`` of shape ``(n_in, n_out)``, ``Y = X @ M``: a 1 for
+        each passed input, then :meth:`tables` (a new array)."""
+        passed = len(self._passed)
+        M = np.zeros((self.n_in, self.n_out), self._E.dtype)
+        M[self._passed, np.arange(passed)] = 1
+        M[:, passed:] = self.tables()
+        return M
+
+    def forward(self, X: Array, *, keep: bool = False, rng=None) -> Array:
+        """Return ``X @ M`` (:meth:`matrix`) as a new array: the passed inputs, copied, then
+        ``X @ tables()``; with ``keep`` cache ``X`` for :meth:`backward`."""
+        if keep:  # the tables as the optimizer last wrote them, in a reused matrix
+            self._tables = self.tables(self._tables)
+        tables = self._tables if keep else self.tables()
+        Y = np.empty((X.shape[0], self.n_out), tables.dtype)
+        Y[:, : len(self._passed)] = X[:, self._passed]
+        Y[:, len(self._passed) :] = X @ tables
+        if keep:
+            self.cache = (X, None, Y)
+        return Y
+
+    def backward(
+        self, grad: Array, *, preactivation: bool = False, need_input_grad: bool = True
+    ) -> Array | None:
+        """Write every ``dE_g = X_g.T @ delta_g`` (the entries of ``X.T @ delta_E`` at the
+        parameters' places, ``delta_E`` the embeddings' columns of ``delta``) and return
+        ``dE/dX`` (when needed): ``delta_E @ tables().T``, plus ``delta`` for each passed
+        input."""
+        X, embedded = self.cache[0], grad[:, len(self._passed) :]
+        np.take(np.asarray(X.T @ embedded).ravel(), self._where, out=self._dE)
+        if not need_input_grad:
+            return None
+        dX = embedded @ self._tables.T
+        dX[:, self._passed] += grad[:, : len(self._passed)]
+        return dX
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "cache": None, "_tables": None}
+
+    def config(self) -> dict:
+        """The layer's architecture as JSON-ready data (parameters excluded)."""
+        groups = [[start, stop] for start, stop in self.groups]
+        return {"type": "Embedding", "n_in": self.n_in, "groups": groups, "width": self.width}
+
+    def __repr__(self) -> str:
+        return f"Embedding({self.n_in}, {len(self.groups)} groups, width={self.width})"
+
+
+def _checked_groups(groups, n_in: int) -> list[tuple[int, int]]:
+    """``groups`` as a list of ``(start, stop)`` pairs, or ValueError naming the first bad one."""
+    checked, end = [], 0
+    for position, group in enumerate(groups):
+        pair = tuple(group) if isinstance(group, (list, tuple)) else ()
+        if len(pair) != 2:
+            raise ValueError(f"groups[{position}] must be a (start, stop) pair, got {group!r}")
+        start = check_int(pair[0], f"groups[{position}] start", low=0)
+        stop = check_int(pair[1], f"groups[{position}] stop", low=start + 1, high=n_in)
+        if start < end:
+            raise ValueError(
+                f"groups[{position}] = {group!r} overlaps or precedes the group before it "
+                f"(which ends at {end}); expected disjoint groups in increasing order"
+            )
+        checked.append((start, stop))
+        end = stop
+    return checked

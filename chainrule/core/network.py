@@ -17,7 +17,7 @@ import numpy as np
 from . import kernels as _kernels
 from . import losses
 from .deprecation import renamed_arguments, warn_renamed
-from .layers import Dense, Dropout
+from .layers import Dense, Dropout, Embedding
 from .validation import CONSTRAINTS, as_dtype, check_matrix, check_real, check_sample_weight
 
 __all__ = ["MLP", "Network"]
@@ -30,9 +30,10 @@ class Network:
 
     Parameters
     ----------
-    layers : list of Dense or Dropout
+    layers : list of Dense, Dropout or Embedding
         Consecutive layers; each Dense layer's ``n_in`` equals the previous one's ``n_out``.
-        The last layer is Dense.
+        The last layer is Dense; an :class:`~chainrule.core.layers.Embedding` only comes
+        first.
     loss : str, dict or Loss, default='mse'
         See :mod:`chainrule.core.losses`. ``binary_cross_entropy`` needs a sigmoid output and
         ``cross_entropy`` a softmax output (their fused output delta is ``y - t``).
@@ -101,12 +102,17 @@ class Network:
         if not self.layers:
             raise ValueError("'layers' must hold at least one Dense layer, got an empty list")
         for position, layer in enumerate(self.layers):
-            if not isinstance(layer, (Dense, Dropout)):
-                raise TypeError(f"layer {position} must be Dense or Dropout, got {layer!r}")
+            if not isinstance(layer, (Dense, Dropout, Embedding)):
+                raise TypeError(
+                    f"layer {position} must be Dense, Dropout or Embedding, got {layer!r}"
+                )
+            if isinstance(layer, Embedding) and position > 0:
+                raise ValueError(f"layer {position} is an Embedding: only the first layer can be")
         if not isinstance(self.layers[-1], Dense):
             raise ValueError(f"the last layer must be Dense, got {self.layers[-1]!r}")
         width = None
-        for position, layer in enumerate(self.dense_layers):
+        sized = [layer for layer in self.layers if not isinstance(layer, Dropout)]
+        for position, layer in enumerate(sized):
             if width is not None and layer.n_in != width:
                 raise ValueError(
                     f"layer {position} has n_in={layer.n_in} but the layer before it has "
@@ -169,8 +175,13 @@ class Network:
         return [layer for layer in self.layers if isinstance(layer, Dense)]
 
     @property
+    def embedding(self) -> Embedding | None:
+        """The first layer where it is an :class:`~chainrule.core.layers.Embedding`, else None."""
+        return self.layers[0] if isinstance(self.layers[0], Embedding) else None
+
+    @property
     def n_inputs(self) -> int:
-        return self.dense_layers[0].n_in
+        return (self.embedding or self.dense_layers[0]).n_in
 
     @property
     def n_outputs(self) -> int:
@@ -546,7 +557,7 @@ class Network:
         layers = []
         for layer in config["layers"]:
             options = {k: v for k, v in layer.items() if k != "type"}
-            layers.append(Dense(**options) if layer["type"] == "Dense" else Dropout(**options))
+            layers.append(_LAYER_TYPES[layer["type"]](**options))
         network = cls(
             layers,
             config["loss"],
@@ -577,6 +588,12 @@ class Network:
                     f"{position:<8}{'Dense':<10}{shape:<14}"
                     f"{layer.activation.name:<14}{layer.n_params:>8}"
                 )
+            elif isinstance(layer, Embedding):
+                shape = f"{layer.n_in} -> {layer.n_out}"
+                groups = f"{len(layer.groups)} x {layer.width}"
+                rows.append(
+                    f"{position:<8}{'Embedding':<10}{shape:<14}{groups:<14}{layer.n_params:>8}"
+                )
             else:
                 rows.append(f"{position:<8}{'Dropout':<10}{'':<14}{f'rate {layer.rate}':<14}{0:>8}")
         rows.append(
@@ -586,6 +603,9 @@ class Network:
 
     def __repr__(self) -> str:
         return f"Network(sizes={self.sizes}, loss={self._loss.name!r}, dtype={self.dtype.name!r})"
+
+
+_LAYER_TYPES = {"Dense": Dense, "Dropout": Dropout, "Embedding": Embedding}
 
 
 def _l2_of(config: dict) -> float:

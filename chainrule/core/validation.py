@@ -161,6 +161,7 @@ CONSTRAINTS = {
     # Dense's learned input scale s = c * u starts at u = 1/c: a range of c far from float32's
     # limits (a c of 1e-39 would start u at infinity)
     "input_scale": Interval(float, 1e-6, 1e6, none=True),
+    "embedding_size": Interval(int, 1, 4096, none=True),
 }
 """The numeric options of training, read by every surface that takes them: ``fit`` and the
 optimizers (:meth:`Interval.check`), the command line's flags and the playground's fields

@@ -171,7 +171,13 @@ def spec_from_network(
 
 def _check_explainable(network: Network) -> None:
     """Refuse a network with what a worked example cannot show: dropout, a weight penalty, a
-    learned input scale."""
+    learned input scale, embeddings."""
+    if network.embedding is not None:
+        raise SpecError(
+            "the network begins with an Embedding of its categorical inputs, which a worked "
+            "example does not show. Fix: explain a network without one (embedding_size=None; "
+            "chainrule train --embedding-size none)"
+        )
     if len(network.dense_layers) != len(network.layers):
         raise SpecError(
             "the network has Dropout layers, which a worked example cannot show. Fix: "

@@ -107,11 +107,13 @@ def _check_layer(layer, where: str) -> int:
     """Check one layer's config; return its number of parameters."""
     expect(isinstance(layer, dict), where, layer, "an object")
     expect(
-        layer.get("type") in ("Dense", "Dropout"),
+        layer.get("type") in ("Dense", "Dropout", "Embedding"),
         f"{where}.type",
         layer.get("type"),
-        "'Dense' or 'Dropout'",
+        "'Dense', 'Dropout' or 'Embedding'",
     )
+    if layer["type"] == "Embedding":
+        return _check_embedding(layer, where)
     if layer["type"] == "Dropout":
         check_dict(layer, where, ("type", "rate"))
         rate = layer["rate"]
@@ -146,6 +148,60 @@ def _check_layer(layer, where: str) -> int:
     return layer["n_in"] * layer["n_out"] + layer["n_out"] + scales
 
 
+def _check_embedding(layer: dict, where: str) -> int:
+    """Check an Embedding layer's config (its groups disjoint, increasing, inside ``n_in``);
+    return its number of parameters."""
+    check_dict(layer, where, ("type", "n_in", "groups", "width"))
+    for key in ("n_in", "width"):
+        expect(
+            is_int(layer[key]) and 1 <= layer[key] <= MAX_WIDTH,
+            f"{where}.{key}",
+            layer[key],
+            f"an integer in [1, {MAX_WIDTH}]",
+        )
+    groups, end, grouped = layer["groups"], 0, 0
+    expect(isinstance(groups, list), f"{where}.groups", groups, "a list of [start, stop] pairs")
+    for i, group in enumerate(groups):
+        fits = isinstance(group, list) and len(group) == 2 and all(is_int(v) for v in group)
+        fits = fits and end <= group[0] < group[1] <= layer["n_in"]
+        expect(
+            fits,
+            f"{where}.groups[{i}]",
+            group,
+            f"[start, stop] with {end} <= start < stop <= {layer['n_in']} (disjoint, increasing)",
+        )
+        end, grouped = group[1], grouped + group[1] - group[0]
+    return grouped * layer["width"]
+
+
+def _check_embedding_place(layers: list, where: str) -> None:
+    """An Embedding comes only first, and the Dense layer after it takes its outputs: checked
+    before a layer is built, so that no Embedding is sized by inputs that the parameters in
+    the file do not pay for (those it passes through are paid by that Dense layer's
+    weights)."""
+    for i, layer in enumerate(layers[1:], start=1):
+        expect(
+            layer["type"] != "Embedding",
+            f"{where}[{i}].type",
+            layer["type"],
+            "'Dense' or 'Dropout' (an Embedding comes only first)",
+        )
+    first = layers[0]
+    if first["type"] != "Embedding":
+        return
+    grouped = sum(stop - start for start, stop in first["groups"])
+    n_out = first["n_in"] - grouped + len(first["groups"]) * first["width"]
+    dense = [i for i, layer in enumerate(layers) if layer["type"] == "Dense"]
+    expect(bool(dense), f"{where}", "no Dense layer", "a Dense layer after the Embedding")
+    n_in = layers[dense[0]]["n_in"]
+    expect(
+        n_in == n_out,
+        f"{where}[{dense[0]}].n_in",
+        n_in,
+        f"{n_out}, the outputs of the Embedding before it",
+    )
+
+
 def check_config(config, where: str = "config") -> int:
     """Check a network's config (see ``Network.config``); return its number of parameters.
 
@@ -167,6 +223,7 @@ def check_config(config, where: str = "config") -> int:
         f"a list of 1 to {MAX_LAYERS} layers",
     )
     n_params = sum(_check_layer(layer, f"{where}.layers[{i}]") for i, layer in enumerate(layers))
+    _check_embedding_place(layers, f"{where}.layers")
     _check_named(config["loss"], f"{where}.loss")
     for key in ("l2", "alpha", "l1"):
         if key in config:

@@ -62,6 +62,7 @@ _ROUTE = {name: p.default for name, p in inspect.signature(train_table).paramete
 # The options checked against core.validation.CONSTRAINTS, as fit and the command line check them.
 _NUMBERS = (
     "epochs", "batch_size", "learning_rate", "validation_split", "dropout", "l2", "input_scale",
+    "embedding_size",
 )  # fmt: skip
 # The options handed to train_table as they are (the numbers after checking).
 _ROUTE_OPTIONS = (
@@ -282,10 +283,11 @@ class _TableEstimator(BaseEstimator):
         state["_chainrule_version"] = __version__
         return state
 
-    _ADDED = {"patience": None, "min_frequency": None, "input_scale": None}
+    _ADDED = {"patience": None, "min_frequency": None, "input_scale": None, "embedding_size": None}
     """Parameters added after pickles were written, with the value that gives those pickles'
     behaviour (before ``patience``, every epoch ran; before ``min_frequency``, every category
-    had its input; before ``input_scale``, the inputs had no learned scale)."""
+    had its input; before ``input_scale``, the inputs had no learned scale; before
+    ``embedding_size``, no column was embedded)."""
 
     def __setstate__(self, state):
         """Restore a pickle, checked against this version (see
@@ -362,6 +364,10 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         A learned scale of each input before the first layer, moved by Adam about this many
         times as far as a weight (:class:`~chainrule.core.layers.Dense`; chosen on real
         tables); None for none.
+    embedding_size : int in [1, 4096] or None, default=4
+        A learned embedding of this width for each categorical column of more categories than
+        it (:class:`~chainrule.core.layers.Embedding`; chosen on real tables); None: an input
+        per category.
     class_weight : 'balanced' or dict, optional
         Weights by class label, multiplied into the sample weights.
     random_state : int, RandomState instance or None, default=0
@@ -418,6 +424,7 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         dropout=_ROUTE["dropout"],
         l2=_ROUTE["l2"],
         input_scale=_ROUTE["input_scale"],
+        embedding_size=_ROUTE["embedding_size"],
         class_weight=_ROUTE["class_weight"],
         random_state=_ROUTE["seed"],
         verbose=0,
@@ -441,6 +448,7 @@ class TableClassifier(ClassifierMixin, _TableEstimator):
         self.dropout = dropout
         self.l2 = l2
         self.input_scale = input_scale
+        self.embedding_size = embedding_size
         self.class_weight = class_weight
         self.random_state = random_state
         self.verbose = verbose
@@ -534,6 +542,7 @@ class TableRegressor(RegressorMixin, _TableEstimator):
         dropout=_ROUTE["dropout"],
         l2=_ROUTE["l2"],
         input_scale=_ROUTE["input_scale"],
+        embedding_size=_ROUTE["embedding_size"],
         random_state=_ROUTE["seed"],
         verbose=0,
     ):
@@ -556,6 +565,7 @@ class TableRegressor(RegressorMixin, _TableEstimator):
         self.dropout = dropout
         self.l2 = l2
         self.input_scale = input_scale
+        self.embedding_size = embedding_size
         self.random_state = random_state
         self.verbose = verbose
 
