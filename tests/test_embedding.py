@@ -14,6 +14,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli import main
+from chainrule.core import layers
 from chainrule.core.layers import Dense, Embedding
 from chainrule.files import header
 from chainrule.tables.model import TabularModel, embedded_groups
@@ -37,6 +38,15 @@ def embedded(dtype="float64", seed=0):
     """Embedding(10 -> 3 + 2 x 2) then a 7-5-1 tanh network."""
     layers = [Embedding(10, GROUPS, 2), Dense(7, 5, "tanh"), Dense(5, 1)]
     return cr.Network(layers, seed=seed, dtype=dtype)
+
+
+@pytest.fixture(params=["one product", "a product per group"], autouse=True)
+def path(request, monkeypatch):
+    """Every test runs on both of the layer's ways of computing (see Embedding's Notes): small
+    layers form every group in one product, large ones a product per group."""
+    if request.param == "a product per group":
+        monkeypatch.setattr(layers, "ONE_PRODUCT_INPUTS", 0)
+    return request.param
 
 
 def formula_loss(parameters, X, T):
@@ -294,7 +304,9 @@ def test_the_command_line_takes_embedding_size(frame, tmp_path, capsys):
     assert TabularModel.load(tmp_path / "b.npz").network.embedding is None
     capsys.readouterr()
     assert main(["info", str(tmp_path / "a.npz")]) == 0
-    assert "embedded (3 numbers each): city\n" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "embedded (3 numbers each): city\n" in out
+    assert "input scale: learned, one per input of the first Dense layer, stored as s / 6" in out
     assert main(["info", str(tmp_path / "a.npz"), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["embedded"] == ["city"]
     with pytest.raises(SystemExit) as exit_:
@@ -347,3 +359,57 @@ def test_a_header_with_an_embedding_and_no_dense_layer_is_refused():
     config["layers"] = config["layers"][:1]
     with pytest.raises(header.HeaderError, match="config.layers must be a Dense layer after the"):
         header.check_config(config)
+
+
+def test_the_two_ways_of_computing_agree(path, monkeypatch):
+    X, _ = one_hot_data()
+    delta = np.random.default_rng(7).normal(size=(len(X), 7))
+    results = []
+    for inputs in (512, 0):
+        monkeypatch.setattr(layers, "ONE_PRODUCT_INPUTS", inputs)
+        layer = cr.Network([Embedding(10, GROUPS, 2), Dense(7, 1)], seed=0).layers[0]
+        Y = layer.forward(X.astype(np.float32), keep=True)
+        dX = layer.backward(delta.astype(np.float32))
+        results.append((Y, dX, layer._dE.copy(), layer._one_product))
+    (Y1, dX1, dE1, one), (Y2, dX2, dE2, other) = results
+    assert one and not other
+    for a, b in ((Y1, Y2), (dX1, dX2), (dE1, dE2)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("n_in", "groups"),
+    [(200_000, [(0, 1)]), (512, [(i, i + 1) for i in range(128)])],
+    ids=["many inputs", "many groups"],
+)
+def test_a_file_declaring_a_huge_embedding_loads_within_little_memory(
+    path, tmp_path, n_in, groups
+):
+    """Model files of 1-5 MB whose Embedding at width 4096 takes 200 000 inputs, or 512 in 128
+    groups: one tables matrix would hold 8e8 or 2.7e8 numbers (3.2 or 1.1 GB); the layer forms
+    a product per group instead, so loading and predicting stay within a few MB."""
+    import tracemalloc
+
+    n_out = n_in - len(groups) + len(groups) * 4096
+    net = cr.Network([Embedding(n_in, groups, 4096), Dense(n_out, 1)])
+    cr.save(net, tmp_path / "big.npz")
+    tracemalloc.start()
+    loaded = cr.load(tmp_path / "big.npz")
+    loaded.predict(np.zeros((2, n_in)))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert not loaded.embedding._one_product
+    assert peak < 64 * 2**20, peak
+
+
+def test_the_width_is_at_most_4096():
+    with pytest.raises(ValueError, match="'width' must be an integer <= 4096"):
+        Embedding(10, GROUPS, 4097)
+    config = embedded().config()
+    config["layers"][0]["width"] = 4097
+    with pytest.raises(header.HeaderError, match=r"config.layers.0..width must be an integer in"):
+        header.check_config(config)
+
+
+def test_groups_may_be_array_rows():
+    assert Embedding(10, np.array(GROUPS), 2).groups == GROUPS

@@ -126,7 +126,10 @@ TAMPERED = {
     "history.history is text": (_set(["history", "history"], "x"), "history.history must be"),
     "history too short": (_set(["history", "epoch"], [0]), "a list of 1 numbers"),
     "layers not a list": (_set(["config", "layers"], {"a": 1}), "config.layers must be a list"),
-    "layer of unknown type": (_set(["config", "layers", 0, "type"], "Conv"), "'Dense', 'Dropout' or 'Embedding'"),
+    "layer of unknown type": (
+        _set(["config", "layers", 0, "type"], "Conv"),
+        "'Dense', 'Dropout' or 'Embedding'",
+    ),
     "n_in is text": (_set(["config", "layers", 0, "n_in"], "4"), "n_in must be an integer"),
     "40000x30000 layer": (
         lambda h: h["config"]["layers"][0].update(n_in=40000, n_out=30000),

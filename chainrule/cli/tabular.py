@@ -700,7 +700,8 @@ def _info(args) -> int:
     if summary["dropout"] or summary["l2"]:
         say(f"regularisation: dropout {summary['dropout']:g}, l2 {summary['l2']:g}")
     if summary["input_scale"] is not None:
-        say(f"input scale: learned, one per input, stored as s / {summary['input_scale']:g}")
+        inputs = "input of the first Dense layer" if summary["embedded"] else "input"
+        say(f"input scale: learned, one per {inputs}, stored as s / {summary['input_scale']:g}")
     if summary["embedded"]:
         width = network.embedding.width
         say(f"embedded ({width} numbers each): {', '.join(summary['embedded'])}")
@@ -1024,8 +1025,9 @@ def _add_network_options(train) -> None:
         type=_or_none("embedding_size"),
         default=4,
         metavar="N|none",
-        help="a learned embedding of N numbers for each text column of more than N categories, "
-        "before the first layer, as RealMLP's (none: an input per category)",
+        help="a learned embedding of N numbers for each text column of more than N inputs (its "
+        "categories, those pooled by --min-frequency counting as one), before the first layer, "
+        "as RealMLP's (none: an input per category)",
     )
     train.add_argument(
         "--activation", default="relu", choices=ACTIVATIONS, help="hidden layers' activation"

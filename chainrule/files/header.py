@@ -152,12 +152,13 @@ def _check_embedding(layer: dict, where: str) -> int:
     """Check an Embedding layer's config (its groups disjoint, increasing, inside ``n_in``);
     return its number of parameters."""
     check_dict(layer, where, ("type", "n_in", "groups", "width"))
-    for key in ("n_in", "width"):
+    limits = {"n_in": MAX_WIDTH, "width": CONSTRAINTS["embedding_size"].high}
+    for key, most in limits.items():
         expect(
-            is_int(layer[key]) and 1 <= layer[key] <= MAX_WIDTH,
+            is_int(layer[key]) and 1 <= layer[key] <= most,
             f"{where}.{key}",
             layer[key],
-            f"an integer in [1, {MAX_WIDTH}]",
+            f"an integer in [1, {most}]",
         )
     groups, end, grouped = layer["groups"], 0, 0
     expect(isinstance(groups, list), f"{where}.groups", groups, "a list of [start, stop] pairs")
@@ -176,9 +177,9 @@ def _check_embedding(layer: dict, where: str) -> int:
 
 def _check_embedding_place(layers: list, where: str) -> None:
     """An Embedding comes only first, and the Dense layer after it takes its outputs: checked
-    before a layer is built, so that no Embedding is sized by inputs that the parameters in
-    the file do not pay for (those it passes through are paid by that Dense layer's
-    weights)."""
+    before a layer is built, so that the inputs an Embedding passes through are paid for by
+    that Dense layer's weights in the file (the Embedding's own work and memory are linear in
+    its inputs and parameters: see its Notes)."""
     for i, layer in enumerate(layers[1:], start=1):
         expect(
             layer["type"] != "Embedding",

@@ -21,12 +21,14 @@ DEFAULT_OPSET = 18
 def network_nodes(graph, X: str, network: Network) -> str:
     """The network's forward pass on ``X``; Dropout is the identity at inference. The weights
     are the network's in the graph's dtype (an input scale applied in it, as the network copied
-    to that dtype applies it); an Embedding is its matrix ``M``, ``X @ M``."""
+    to that dtype applies it); an Embedding is folded into the first of them (``M @ V``, exact
+    but for rounding: the two are linear, and dropout is off at inference)."""
     A, copy = X, network.copy(dtype=graph.dtype)
-    if copy.embedding is not None:
-        A = graph.node("MatMul", [A, graph.constant(copy.embedding.matrix(), "M")])
-    for layer in copy.dense_layers:
-        A = ops.dense(graph, A, layer.effective_W, layer.b, layer.activation)
+    for position, layer in enumerate(copy.dense_layers):
+        W = layer.effective_W
+        if position == 0 and copy.embedding is not None:
+            W = copy.embedding.folded(W)
+        A = ops.dense(graph, A, W, layer.b, layer.activation)
     return A
 
 

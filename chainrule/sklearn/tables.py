@@ -503,7 +503,7 @@ class TableRegressor(RegressorMixin, _TableEstimator):
     ----------
     hidden, activation, loss, optimizer, learning_rate, epochs, batch_size, validation_split,
     early_stopping, patience, keep, impute, scaling, missing_indicators, min_frequency,
-    categorical, dropout, l2, input_scale, random_state, verbose
+    categorical, dropout, l2, input_scale, embedding_size, random_state, verbose
         As :class:`TableClassifier`'s (``loss`` defaults to ``mse``; ``'mae'`` and
         ``'huber'`` too), without ``class_weight``; the validation split is not stratified.
 

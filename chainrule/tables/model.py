@@ -872,8 +872,9 @@ def train_table(
         on the housing table one split of ten lost 0.04 R² (its best epoch fell to the 4th).
     embedding_size : int in [1, 4096] or None, default=4
         A learned embedding of this width for each categorical column of more categories
-        (inputs) than it: a first :class:`~chainrule.core.layers.Embedding` layer maps the
-        column's one-hot inputs ``X_g`` to ``X_g @ E_g``, ``embedding_size`` numbers, before
+        (inputs, the pooled infrequent ones counting as one) than it: a first
+        :class:`~chainrule.core.layers.Embedding` layer maps the column's standardised one-hot
+        inputs ``X_g`` to ``X_g @ E_g``, ``embedding_size`` numbers, before
         the first Dense layer, as RealMLP embeds its many-valued columns; the other columns'
         inputs pass through. None: every category feeds the first layer as an input of its
         own. The default was chosen on real tables (benchmarks/RESULTS.md, "Learned

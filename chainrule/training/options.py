@@ -105,7 +105,7 @@ def check_same_on_every_process(
         stopper = {k: v for k, v in vars(stopper).items() if k in _EARLY_STOPPING_OPTIONS}
     group.check_same(
         {
-            "layer sizes": network.sizes,
+            "layers": network.config()["layers"],
             "dtype": str(network.dtype),
             "y is None (a stream of batches)": options.streamed,
             "epochs": options.epochs,
