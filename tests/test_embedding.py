@@ -315,19 +315,26 @@ def test_the_command_line_takes_embedding_size(frame, tmp_path, capsys):
     assert "--embedding-size: expected a whole number >= 1" in capsys.readouterr().err
 
 
-def test_the_estimators_take_embedding_size(frame):
+@pytest.mark.parametrize(
+    ("name", "value", "applied"),
+    [
+        ("embedding_size", 5, lambda network: network.embedding.width),
+        ("input_scale", 2.0, lambda network: network.dense_layers[0].input_scale),
+    ],
+)
+def test_the_estimators_take_the_first_layers_options(frame, name, value, applied):
     from sklearn.base import clone
 
     from chainrule.sklearn import TableRegressor
 
-    regressor = TableRegressor(epochs=2, hidden=(4,), embedding_size=5)
-    assert clone(regressor).get_params()["embedding_size"] == 5
+    regressor = TableRegressor(epochs=2, hidden=(4,), **{name: value})
+    assert clone(regressor).get_params()[name] == value
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         fitted = regressor.fit(frame.drop(columns="y"), frame["y"])
-    assert fitted.model_.network.embedding.width == 5
-    with pytest.raises(ValueError, match="embedding_size"):
-        TableRegressor(embedding_size=0).fit(frame.drop(columns="y"), frame["y"])
+    assert applied(fitted.model_.network) == value
+    with pytest.raises(ValueError, match=name):
+        TableRegressor(**{name: -1}).fit(frame.drop(columns="y"), frame["y"])
 
 
 def test_a_bad_size_is_refused_by_the_python_route(frame):
@@ -382,9 +389,7 @@ def test_the_two_ways_of_computing_agree(path, monkeypatch):
     [(200_000, [(0, 1)]), (512, [(i, i + 1) for i in range(128)])],
     ids=["many inputs", "many groups"],
 )
-def test_a_file_declaring_a_huge_embedding_loads_within_little_memory(
-    path, tmp_path, n_in, groups
-):
+def test_a_file_declaring_a_huge_embedding_loads_within_little_memory(path, tmp_path, n_in, groups):
     """Model files of 1-5 MB whose Embedding at width 4096 takes 200 000 inputs, or 512 in 128
     groups: one tables matrix would hold 8e8 or 2.7e8 numbers (3.2 or 1.1 GB); the layer forms
     a product per group instead, so loading and predicting stay within a few MB."""

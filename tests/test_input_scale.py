@@ -8,7 +8,6 @@ Expected values come from NumPy written out in the tests (float64) or from PyTor
 chainrule's own forward pass."""
 
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -244,21 +243,6 @@ def test_the_command_line_refuses_a_bad_scale(frame, tmp_path, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "--input-scale: expected a number >= 1e-06 and <= 1e+06, got '0'" in err
-
-
-def test_the_estimators_take_input_scale(frame):
-    from sklearn.base import clone
-
-    from chainrule.sklearn import TableRegressor
-
-    regressor = TableRegressor(epochs=2, hidden=(4,), input_scale=2.0)
-    assert clone(regressor).get_params()["input_scale"] == 2.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        fitted = regressor.fit(frame.drop(columns="y"), frame["y"])
-    assert fitted.model_.network.layers[0].input_scale == 2.0
-    with pytest.raises(ValueError, match="input_scale"):
-        TableRegressor(input_scale=-1.0).fit(frame.drop(columns="y"), frame["y"])
 
 
 def test_info_says_the_scale(scaled, tmp_path, capsys):
