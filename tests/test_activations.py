@@ -96,7 +96,7 @@ def test_sigmoid_is_within_two_ulps_everywhere_and_the_same_in_place(dtype):
     np.testing.assert_array_equal(in_place[0], a)
 
 
-@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "elu", {"name": "elu", "alpha": 0.5}])
 def test_fused_backward_is_grad_times_the_derivative_into_out(name):
     f = activations.get(name)
     rng = np.random.default_rng(3)
@@ -127,6 +127,20 @@ def test_leaky_relu_slope_and_elu_alpha_are_settable():
     assert activations.leaky_relu().params == {"slope": 0.01}
     elu = activations.elu(alpha=2.0)
     assert elu(np.array([[-1.0]]))[0, 0] == pytest.approx(2 * (math.exp(-1) - 1))
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5])
+def test_elu_in_place_gives_the_formula_at_every_kind_of_input(alpha):
+    """``max(z, 0) + alpha expm1(min(z, 0))`` written over ``z`` itself (the layer's buffer):
+    the formula's numbers, infinities and NaN included."""
+    z = np.array([[-np.inf, -30.0, -1.0, -1e-30, 0.0, 1e-30, 2.0, np.inf, np.nan]])
+    expected = [[-alpha, alpha * math.expm1(-30.0), alpha * math.expm1(-1.0),
+                 alpha * math.expm1(-1e-30), 0.0, 1e-30, 2.0, np.inf, np.nan]]  # fmt: skip
+    f = activations.elu(alpha)
+    np.testing.assert_array_equal(f.forward(z.copy(), None), expected)
+    buffer = z.copy()
+    assert f.forward(buffer, buffer) is buffer
+    np.testing.assert_array_equal(buffer, expected)
 
 
 def test_aliases_point_to_the_same_function():

@@ -221,17 +221,29 @@ def leaky_relu(slope: float = 0.01) -> Activation:
 
 
 def elu(alpha: float = 1.0) -> Activation:
-    """``f(z) = z if z > 0 else alpha (exp(z) - 1)``, ``f'(z) = 1 if z > 0 else f(z) + alpha``."""
+    """``f(z) = z if z > 0 else alpha (exp(z) - 1)``, ``f'(z) = 1 if z > 0 else f(z) + alpha``.
+
+    Computed as ``max(z, 0) + alpha expm1(min(z, 0))``, the same numbers (one of the two terms
+    is 0) without a selection pass."""
     alpha = check_real(alpha, "alpha", low=0.0)
 
     def forward(Z, out):
-        negative_part = Z.dtype.type(alpha) * np.expm1(np.minimum(Z, 0.0))
-        return _store(np.where(Z > 0, Z, negative_part), out)
+        negative_part = np.expm1(np.minimum(Z, 0.0))
+        if alpha != 1.0:
+            negative_part *= Z.dtype.type(alpha)
+        A = np.maximum(Z, 0.0, out=out)  # out may be Z itself: the negative part is kept apart
+        A += negative_part
+        return A
 
     def derivative(Z, A):  # A > 0 exactly when Z > 0
         return np.where(A > 0, 1.0, A + alpha).astype(A.dtype)
 
-    return Activation("elu", forward, derivative, {"alpha": alpha}, needs_z=False)
+    def vjp(grad, A, out):
+        slope = np.add(A, A.dtype.type(alpha), out=out)
+        np.copyto(slope, 1.0, where=A > 0)
+        return np.multiply(grad, slope, out=slope)
+
+    return Activation("elu", forward, derivative, {"alpha": alpha}, needs_z=False, vjp=vjp)
 
 
 def softplus() -> Activation:
