@@ -420,7 +420,7 @@ def test_help_shows_defaults_choices_and_an_example(capsys, command):
             "(default: 0)",
             "{best,last}",
             "{none,median,mean,most_frequent}",
-            "(default: relu)",
+            "(default: elu)",
             "an error naming the row and column, then and after (default: median)",
             "{robust,standard}",
             "it lost on 3 of the 10 real tables measured",

@@ -301,3 +301,19 @@ def test_the_onnx_export_applies_the_scaling(trained):
         warnings.simplefilter("ignore")
         expected = model.predict(test)["prediction"].to_numpy()
     assert_close(Y[:, 0], expected, np.float32)
+
+
+def test_the_table_route_uses_elu_hidden_layers_by_default(tmp_path):
+    """Chosen on real tables (benchmarks/RESULTS.md, "ELU hidden layers"): Python, the command
+    line and the estimators alike; the demo's worked network keeps the ReLU it describes."""
+    from chainrule.sklearn import TableClassifier, TableRegressor
+
+    frame = frame_of()
+    network = TabularModel.train(frame, "y", epochs=2, hidden=(6,), verbose=0).network
+    assert [layer.activation.name for layer in network.dense_layers] == ["elu", "identity"]
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    out = str(tmp_path / "m.npz")
+    assert main(["train", str(tmp_path / "d.csv"), "--target", "y", "--epochs", "2",
+                 "--quiet", "--out", out]) == 0  # fmt: skip
+    assert TabularModel.load(out).network.dense_layers[0].activation.name == "elu"
+    assert TableClassifier().activation == TableRegressor().activation == "elu"

@@ -126,6 +126,7 @@ def _demo_training(args) -> None:
         table,
         dataset.target_name,
         hidden=hidden,
+        activation="relu",
         learning_rate=learning_rate,
         epochs=args.epochs,
         validation_split=0.25,

@@ -12,7 +12,9 @@ from .validation import check_real
 
 __all__ = ["GradcheckResult", "gradcheck"]
 
-_KINKED = {"relu", "leaky_relu", "mae", "huber"}
+# functions whose derivative jumps somewhere (ELU's at 0 unless alpha = 1, its second
+# derivative always): a difference stencil across the jump is off by O(h), not O(h^4)
+_KINKED = {"relu", "leaky_relu", "elu", "mae", "huber"}
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def _embedding_parameter(layer: Embedding, offset: int) -> str:
 
 
 def _inside_the_kinks(net, X, step: float) -> float:
-    """``step``, or a quarter of the smallest ``|Z|`` of a ReLU-family layer on ``X`` if smaller
+    """``step``, or a quarter of the smallest ``|Z|`` of a kinked layer on ``X`` if smaller
     (not below 1e-9, where rounding in the loss differences would dominate)."""
     A, margin = X, np.inf
     for layer in net.layers:
@@ -99,9 +101,9 @@ def gradcheck(
         ``T``, still accepted with a ``FutureWarning``).
     step : float, optional
         The difference step ``h``. By default 1e-3, or 1e-6 where an activation or the loss
-        has a kink (ReLU, leaky ReLU, MAE, Huber), so that the stencil rarely straddles one;
-        smaller still (down to 1e-9) where a ReLU's net input on these rows lies within
-        ``4 h`` of its kink, so that the stencil ``p +- 2h`` does not cross it.
+        has a kink (ReLU, leaky ReLU, ELU, MAE, Huber), so that the stencil rarely straddles
+        one; smaller still (down to 1e-9) where such an activation's net input on these rows
+        lies within ``4 h`` of its kink, so that the stencil ``p +- 2h`` does not cross it.
     floor : float, optional
         The smallest denominator of the relative error. By default
         ``1e-8 * max(1, |E|) / step``: float64 rounding in the differences of ``E`` leaves an

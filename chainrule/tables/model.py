@@ -767,7 +767,7 @@ def train_table(
     *,
     task: str | None = None,
     hidden=(64, 32),
-    activation: str = "relu",
+    activation: str = "elu",
     loss: str | None = None,
     optimizer="adam",
     learning_rate: float = 1e-3,
@@ -810,7 +810,8 @@ def train_table(
     task : {'classification', 'regression'}, optional
         Default: inferred from the target column.
     hidden, activation, loss
-        The hidden layer widths, their activation and the loss (default: ``cross_entropy``
+        The hidden layer widths, their activation (``'elu'`` by default: chosen on real tables,
+        benchmarks/RESULTS.md, "ELU hidden layers") and the loss (default: ``cross_entropy``
         for classes, ``mse`` for values).
     optimizer : str, default='adam'
         An optimizer name of :mod:`chainrule.optim` (``'lbfgs'`` takes no rate).
