@@ -142,7 +142,7 @@ def test_the_train_command_peaks_at_about_twice_the_parsed_numbers(big_csv, tmp_
 def test_evaluation_in_blocks_gives_the_numbers_of_all_rows_at_once(monkeypatch, task):
     """Blocks of 7 rows over 60 chosen rows: the loss is the mean over every row, the
     confusion matrix or the errors are those of the rows' predictions (computed here with
-    numpy from one prediction of all the rows)."""
+    numpy from the rows' predictions in the same blocks)."""
     from chainrule.tables import model as table_model
     from chainrule.tables.reading import Table
 

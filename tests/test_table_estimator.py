@@ -96,11 +96,12 @@ def _rows(n=150, seed=0):
 
 def test_cross_val_score_and_grid_search_take_a_raw_dataframe():
     frame, labels, values = _rows()
+    # the last epoch kept: 10 validation rows a fold are too few to choose one (with ELU the
+    # third fold's best validation loss came at epoch 2, scoring 0.66)
     quick = {"impute": "median", "hidden": (16,), "epochs": 40, "learning_rate": 0.01}
+    quick["keep"] = "last"
     scores = cross_val_score(TableClassifier(**quick), frame, labels, cv=3)
-    # the majority class scores 0.54; every fold learns (0.86-0.88 on two, 0.66 on the third,
-    # whose 100 training rows and 10 validation rows keep an early ELU epoch; 0.82 with ReLU)
-    assert scores.shape == (3,) and scores.min() > 0.6 and scores.mean() > 0.75, scores
+    assert scores.shape == (3,) and scores.min() > 0.75, scores  # the majority class: 0.54
     r2 = cross_val_score(TableRegressor(**quick), frame, values, cv=KFold(3))
     assert r2.min() > 0.8, r2
 

@@ -58,8 +58,9 @@ class Activation(Registered):
         False when the derivative can be read from ``A`` alone; then ``A`` may overwrite ``Z``
         (the layer computes the activation in place, saving a buffer and a pass).
     vjp : callable ``(grad, A, out) -> dE/dZ``, optional
-        A backward pass of its own: softmax's full Jacobian; ReLU's, sigmoid's and tanh's,
-        fused and written into ``out`` without temporaries.
+        A backward pass of its own: softmax's full Jacobian; ReLU's, sigmoid's, tanh's and
+        ELU's, fused and written into ``out`` without temporaries. ``out`` is None or a
+        buffer of its own, never ``grad`` or ``A``.
     forward_log_norm : callable ``(Z, out) -> (A, log_norm)``, optional
         Softmax's forward that also returns each row's ``log sum_k exp(z_k)``, which it
         computes on the way: the cross-entropy's value reads it rather than recomputing it.
@@ -223,8 +224,8 @@ def leaky_relu(slope: float = 0.01) -> Activation:
 def elu(alpha: float = 1.0) -> Activation:
     """``f(z) = z if z > 0 else alpha (exp(z) - 1)``, ``f'(z) = 1 if z > 0 else f(z) + alpha``.
 
-    Computed as ``max(z, 0) + alpha expm1(min(z, 0))``, the same numbers (one of the two terms
-    is 0) without a selection pass."""
+    Computed as ``max(z, 0) + alpha expm1(min(z, 0))``, the formula's numbers (one of the two
+    terms is 0; a zero negative part comes out +0, not -0) without a selection pass."""
     alpha = check_real(alpha, "alpha", low=0.0)
 
     def forward(Z, out):
