@@ -690,3 +690,31 @@ def test_any_toml_document_gives_a_result_or_one_line_naming_the_file(document, 
             assert code == int(not all(r.ok for r in cr.check(path))), out
         else:
             assert code == 0
+
+
+def test_a_subnormal_weight_is_checked_without_a_traceback(tmp_path):
+    """Found by the property test above: a weight of 5e-324 made the rounding tolerances step
+    by STEP * 5e-324, which is 0, and divide by it."""
+    document = {
+        "title": "Two steps of Adam on one neuron",
+        "loss": "squared_error",
+        "learning_rate": 0.1,
+        "optimizer": {"name": "adam", "beta1": 0.9, "beta2": 0.999, "eps": 1e-08, "steps": 2},
+        "inputs": {"x1": 1.0},
+        "layers": [
+            {
+                "name": "output",
+                "activation": "sigmoid",
+                "neurons": [{"name": "o1", "net": "z", "out": "y", "target": "t"}],
+            }
+        ],
+        "targets": {"o1": 1.0},
+        "weights": {"w": {"from": "x1", "to": "o1", "value": 5e-324}},
+        "biases": {"b": {"to": "o1", "value": 0.0}},
+        "claims": {"m_w": "-0.00887", "mhat_w": "-0.0887", "w+": "0.6", "w@2": "1.021"},
+    }
+    path = tmp_path / "subnormal.toml"
+    path.write_text(_toml(document), encoding="utf-8")
+    code, out, err = run("check", path)
+    assert code == int(not all(r.ok for r in cr.check(path))) and err == "", (code, err)
+    assert "w+" in out

@@ -107,6 +107,8 @@ def _scales(trace, values: dict) -> dict[str, float]:
             if not math.isfinite(size) or size == 0:
                 continue
             move = STEP * size
+            if move == 0:  # a subnormal size: no step that small exists
+                continue
             try:
                 moved = quantity.compute(ChainMap({parent: values[parent] + move}, values))
             except (ValueError, ZeroDivisionError, OverflowError):
