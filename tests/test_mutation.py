@@ -121,9 +121,10 @@ def test_a_runs_failing_examples_stay_in_its_copy(tmp_path):
         "[[mutant]]\n"
         'name = "a-property-test-that-fails"\n'
         'file = "tests/test_data.py"\n'
-        'original = "    assert np.isfinite(X).all() and X.shape == (table.n_rows, '
-        'len(table.columns))"\n'
-        "mutated = \"    assert False, 'planted'\"\n"
+        # the first line of the body, which every example runs (a line that only some
+        # examples reach let a run pass by chance, when none of its examples reached it)
+        'original = "_error(tmp_path, header, rows):\\n"\n'
+        "mutated = \"_error(tmp_path, header, rows):\\n    assert False, 'planted'\\n\"\n"
         'tests = ["tests/test_data.py::test_fuzzed_csv_is_read_or_refused_with_a_data_error"]\n'
     )
     before = _files(ROOT / ".hypothesis")
